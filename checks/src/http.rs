@@ -1,0 +1,259 @@
+//! `http`: one request, then status, body text, JSON values, headers and latency are
+//! compared with what the item expects. Serves health endpoints and API smoke checks.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::outcome::{Outcome, Status};
+use crate::params::{DurationParam, SizeParam, StatusExpect};
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::web;
+
+/// Parameters of `check: { http: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpProbe {
+    /// The URL to request (`http://` or `https://`).
+    pub url: String,
+    /// HTTP method; `GET` by default.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Request body.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// What the response must look like; by default any 2xx status.
+    #[serde(default)]
+    pub expect: HttpExpect,
+    /// Follow redirects (default true), at most `max_redirects` of them.
+    #[serde(default = "default_true")]
+    pub follow_redirects: bool,
+    #[serde(default = "default_max_redirects")]
+    pub max_redirects: usize,
+    /// PEM bundle added to the trusted roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Skip certificate verification (never in a production gate).
+    #[serde(default)]
+    pub insecure: bool,
+    /// Read at most this much of the body (default 1MiB).
+    #[serde(default = "default_max_body")]
+    pub max_body: SizeParam,
+}
+
+/// The `expect:` block of an `http` item.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpExpect {
+    /// Accepted status: a code, a class (`2xx`) or a list; default `2xx`.
+    #[serde(default)]
+    pub status: StatusExpect,
+    /// Text the body must contain.
+    #[serde(default)]
+    pub body_contains: Option<String>,
+    /// JSON pointer (`/status`) → the value found there.
+    #[serde(default)]
+    pub json: BTreeMap<String, Value>,
+    /// Header name → text its value must contain.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Upper bound for the whole exchange (headers and body).
+    #[serde(default)]
+    pub max_latency: Option<DurationParam>,
+}
+
+fn default_method() -> String {
+    "GET".to_string()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_max_redirects() -> usize {
+    10
+}
+fn default_max_body() -> SizeParam {
+    SizeParam(1024 * 1024)
+}
+
+/// Checks that a URL parameter is absolute http(s); shared by every HTTP probe.
+pub fn check_http_url(field: &'static str, url: &str) -> Option<ParamIssue> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => None,
+        Ok(u) => Some(
+            ParamIssue::new(
+                field,
+                format!("`{url}` is not an http(s) URL (scheme `{}`)", u.scheme()),
+            )
+            .hint("write a full URL such as `https://example.com/health`"),
+        ),
+        Err(e) => Some(
+            ParamIssue::new(field, format!("invalid URL `{url}`: {e}"))
+                .hint("write a full URL such as `https://example.com/health`"),
+        ),
+    }
+}
+
+fn json_equal(found: &Value, expected: &Value) -> bool {
+    match (found, expected) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => found == expected,
+    }
+}
+
+#[async_trait]
+impl Probe for HttpProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
+        if Method::from_bytes(self.method.as_bytes()).is_err() {
+            issues.push(ParamIssue::new(
+                "method",
+                format!("invalid HTTP method `{}`", self.method),
+            ));
+        }
+        for name in self.headers.keys() {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                issues.push(ParamIssue::new(
+                    "headers",
+                    format!("invalid header name `{name}`"),
+                ));
+            }
+        }
+        for pointer in self.expect.json.keys() {
+            if !pointer.is_empty() && !pointer.starts_with('/') {
+                issues.push(
+                    ParamIssue::new("expect", format!("`{pointer}` is not a JSON pointer"))
+                        .hint(format!("JSON pointers start with `/`: write `/{pointer}`")),
+                );
+            }
+        }
+        issues
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
+        opts.ca_file = self.ca_file.clone();
+        opts.insecure = self.insecure;
+        opts.max_redirects = self.follow_redirects.then_some(self.max_redirects);
+        let client = match web::client(&opts) {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(e),
+        };
+        let method = Method::from_bytes(self.method.as_bytes()).unwrap_or(Method::GET);
+        let mut req = client.request(method.clone(), &self.url);
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        if let Some(body) = &self.body {
+            req = req.body(body.clone());
+        }
+        let started = Instant::now();
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Outcome::fail(format!("{method} {} {}", self.url, web::describe(&e)))
+                    .with("url", self.url.as_str());
+            }
+        };
+        let status = resp.status().as_u16();
+        let final_url = resp.url().to_string();
+        let headers = resp.headers().clone();
+        let body = match web::read_capped(resp, self.max_body.0).await {
+            Ok(b) => b,
+            Err(e) => {
+                return Outcome::fail(format!("{method} {}: status {status}, then {e}", self.url))
+                    .with("status", status);
+            }
+        };
+        let elapsed = started.elapsed();
+
+        let mut problems: Vec<String> = Vec::new();
+        if !self.expect.status.matches(status) {
+            problems.push(format!(
+                "expected status {}, got {status}",
+                self.expect.status
+            ));
+        }
+        let text = body.text();
+        if let Some(needle) = &self.expect.body_contains
+            && !text.contains(needle.as_str())
+        {
+            let cut = if body.truncated {
+                " (body truncated at max_body)"
+            } else {
+                ""
+            };
+            problems.push(format!("body does not contain `{needle}`{cut}"));
+        }
+        if !self.expect.json.is_empty() {
+            match serde_json::from_slice::<Value>(&body.bytes) {
+                Err(e) => problems.push(format!("body is not JSON ({e})")),
+                Ok(doc) => {
+                    for (pointer, expected) in &self.expect.json {
+                        match doc.pointer(pointer) {
+                            None => problems.push(format!("JSON pointer `{pointer}` not found")),
+                            Some(found) if !json_equal(found, expected) => problems
+                                .push(format!("`{pointer}` is {found}, expected {expected}")),
+                            Some(_) => {}
+                        }
+                    }
+                }
+            }
+        }
+        for (name, want) in &self.expect.headers {
+            match headers.get(name.as_str()).map(web::header_text) {
+                None => problems.push(format!("header `{name}` missing")),
+                Some(v) if !v.contains(want.as_str()) => problems.push(format!(
+                    "header `{name}` is `{v}`, expected it to contain `{want}`"
+                )),
+                Some(_) => {}
+            }
+        }
+        if let Some(limit) = self.expect.max_latency
+            && elapsed > limit.0
+        {
+            problems.push(format!(
+                "took {} ms, over max_latency {} ms",
+                elapsed.as_millis(),
+                limit.0.as_millis()
+            ));
+        }
+
+        let mut evidence = serde_json::Map::new();
+        evidence.insert("url".into(), json!(self.url));
+        if final_url != self.url {
+            evidence.insert("final_url".into(), json!(final_url));
+        }
+        evidence.insert("status".into(), json!(status));
+        evidence.insert("latency_ms".into(), json!(elapsed.as_millis() as u64));
+        evidence.insert("body_bytes".into(), json!(body.bytes.len()));
+        if body.truncated {
+            evidence.insert("body_truncated".into(), json!(true));
+        }
+        if !problems.is_empty() {
+            let snippet: String = text.chars().take(200).collect();
+            evidence.insert("body_start".into(), json!(snippet));
+            let message = format!("{method} {}: {}", self.url, problems.join("; "));
+            return Outcome::new(Status::Fail, message).with_evidence(evidence);
+        }
+        let truncated = if body.truncated {
+            " (body read up to max_body only)"
+        } else {
+            ""
+        };
+        Outcome::pass(format!(
+            "{method} {} answered {status} in {} ms{truncated}",
+            self.url,
+            elapsed.as_millis()
+        ))
+        .with_evidence(evidence)
+    }
+}

@@ -1,0 +1,72 @@
+//! The one trait every probe kind implements, and the context the runner hands it.
+//! Probes never print and never panic on input: everything they learn goes into the Outcome.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::outcome::Outcome;
+
+/// What the runner gives a probe for one attempt.
+///
+/// Cancellation is structural: the runner drops the probe's future on Ctrl-C or when the
+/// item's timeout expires, so probes must hold no state that outlives the future (child
+/// processes are spawned with `kill_on_drop`).
+#[derive(Debug, Clone)]
+pub struct ProbeContext {
+    /// The item's whole budget. Probes size their own network timeouts from it so that
+    /// they can report *which* step was slow before the runner's backstop fires.
+    pub timeout: Duration,
+    /// Sent as `User-Agent` by HTTP-speaking probes.
+    pub user_agent: String,
+}
+
+impl ProbeContext {
+    pub fn new(timeout: Duration) -> Self {
+        ProbeContext {
+            timeout,
+            user_agent: format!("prodcheck/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// A parameter that deserialized fine but makes no sense (an over-cap count, an empty list
+/// that would assert nothing). The loader points at `field` in the checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamIssue {
+    pub field: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl ParamIssue {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        ParamIssue {
+            field,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// An automated check. The parameters live in the implementing struct (deserialized from
+/// the checklist's `check: { KIND: {...} }` block); `run` observes and reports.
+#[async_trait]
+pub trait Probe: Send + Sync + std::fmt::Debug {
+    /// Semantic validation after deserialization, before anything runs.
+    fn check_params(&self) -> Vec<ParamIssue> {
+        Vec::new()
+    }
+
+    /// Disruptive probes (traffic bursts) run after all others, one at a time.
+    fn disruptive(&self) -> bool {
+        false
+    }
+
+    /// Runs one attempt. Must not panic and must honour `ctx.timeout` for each network step.
+    async fn run(&self, ctx: &ProbeContext) -> Outcome;
+}

@@ -1,0 +1,48 @@
+//! The trust store TLS-speaking probes share: the system roots, loaded once, plus the
+//! PEM bundle a probe's `ca_file` names (for internal CAs).
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use rustls::RootCertStore;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        // Unreadable individual certificates are skipped: a broken system bundle must not make
+        // every TLS probe unusable, and `ca_file` still works.
+        rustls_native_certs::load_native_certs().certs
+    })
+}
+
+/// Reads every certificate of a PEM bundle.
+pub fn read_pem_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read ca_file `{}`: {e}", path.display()))?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("ca_file `{}` is not a PEM bundle: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "ca_file `{}` holds no certificate (expected `-----BEGIN CERTIFICATE-----` blocks)",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// System roots plus the certificates of `ca_file`, if any.
+pub fn root_store(ca_file: Option<&Path>) -> Result<Arc<RootCertStore>, String> {
+    let mut store = RootCertStore::empty();
+    store.add_parsable_certificates(system_roots().iter().cloned());
+    if let Some(path) = ca_file {
+        for cert in read_pem_bundle(path)? {
+            store
+                .add(cert)
+                .map_err(|e| format!("ca_file `{}`: unusable certificate: {e}", path.display()))?;
+        }
+    }
+    Ok(Arc::new(store))
+}

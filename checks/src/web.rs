@@ -1,0 +1,140 @@
+//! HTTP plumbing shared by every HTTP-speaking probe: one way to build a client (roots,
+//! `ca_file`, redirects, timeouts), one capped body reader, one wording for transport errors.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::{Client, Response, redirect};
+
+/// How a probe wants its HTTP client.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub ca_file: Option<PathBuf>,
+    pub insecure: bool,
+    /// `None`: never follow redirects; `Some(n)`: follow at most `n`.
+    pub max_redirects: Option<usize>,
+    pub timeout: Duration,
+    pub user_agent: String,
+}
+
+impl ClientOptions {
+    pub fn new(timeout: Duration, user_agent: &str) -> Self {
+        ClientOptions {
+            ca_file: None,
+            insecure: false,
+            max_redirects: None,
+            timeout,
+            user_agent: user_agent.to_string(),
+        }
+    }
+}
+
+/// Builds a client; the error is a message meant for the outcome.
+pub fn client(opts: &ClientOptions) -> Result<Client, String> {
+    let policy = match opts.max_redirects {
+        None => redirect::Policy::none(),
+        Some(n) => redirect::Policy::limited(n),
+    };
+    let mut builder = Client::builder()
+        .user_agent(opts.user_agent.clone())
+        .redirect(policy)
+        .timeout(opts.timeout)
+        .connect_timeout(opts.timeout)
+        .no_proxy()
+        .http1_max_headers(256)
+        .pool_max_idle_per_host(4)
+        .tls_danger_accept_invalid_certs(opts.insecure);
+    if let Some(path) = &opts.ca_file {
+        let certs = crate::tls_roots::read_pem_bundle(path)?
+            .into_iter()
+            .filter_map(|der| reqwest::Certificate::from_der(&der).ok());
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {}", describe(&e)))
+}
+
+/// A body read no further than a cap.
+#[derive(Debug, Clone)]
+pub struct CappedBody {
+    pub bytes: Vec<u8>,
+    /// True when the server had more to send than the cap allowed.
+    pub truncated: bool,
+}
+
+impl CappedBody {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+}
+
+/// Reads at most `cap` bytes of the body. A transport error mid-body is returned as a message.
+pub async fn read_capped(mut resp: Response, cap: u64) -> Result<CappedBody, String> {
+    let mut bytes = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = (cap as usize).saturating_sub(bytes.len());
+                if chunk.len() > room {
+                    bytes.extend_from_slice(&chunk[..room]);
+                    return Ok(CappedBody {
+                        bytes,
+                        truncated: true,
+                    });
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => {
+                return Ok(CappedBody {
+                    bytes,
+                    truncated: false,
+                });
+            }
+            Err(e) => {
+                return Err(format!(
+                    "body read failed after {} bytes: {}",
+                    bytes.len(),
+                    describe(&e)
+                ));
+            }
+        }
+    }
+}
+
+/// A short, human wording of a transport error: the outermost kind plus the root cause.
+pub fn describe(err: &reqwest::Error) -> String {
+    let mut causes: Vec<String> = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(err);
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !causes.iter().any(|c| c.contains(&text)) {
+            causes.push(text);
+        }
+        source = e.source();
+    }
+    let root = causes.last().cloned().unwrap_or_else(|| err.to_string());
+    let what = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "connection failed"
+    } else if err.is_redirect() {
+        "redirect policy stopped the request"
+    } else if err.is_body() || err.is_decode() {
+        "reading the body failed"
+    } else if err.is_request() {
+        "request failed"
+    } else {
+        "HTTP error"
+    };
+    if root.is_empty() || root == what {
+        what.to_string()
+    } else {
+        format!("{what}: {root}")
+    }
+}
+
+/// Lowercases a header name and keeps header values readable even when they are not UTF-8.
+pub fn header_text(value: &reqwest::header::HeaderValue) -> String {
+    String::from_utf8_lossy(value.as_bytes()).into_owned()
+}

@@ -1,0 +1,589 @@
+//! Turns checklist text into a validated [`Checklist`], collecting *every* problem.
+//!
+//! Parse once into a node tree; check the top level and each section against the raw
+//! structs; substitute variables per item; build each probe from its parameter block.
+//! Each stage records diagnostics and carries on, so one run of `validate` shows them all.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use checks::registry::{self, BuildError};
+
+use super::diagnostic::Diagnostic;
+use super::model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity};
+use super::node::{self, DeError, Node, NodeDe, Pos, Value, from_node};
+use super::raw::{RawChecklist, RawDefaults, RawItem, RawSection};
+use super::vars::{Scope, VarSources};
+
+/// Checklist text and the name to show for it in diagnostics.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub file: String,
+    pub text: String,
+}
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+const MAX_RETRIES: u32 = 10;
+
+struct Loader<'a> {
+    source: &'a Source,
+    diags: Vec<Diagnostic>,
+}
+
+impl Loader<'_> {
+    fn at(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
+        let d =
+            Diagnostic::new(&self.source.file, &self.source.text, pos, message).maybe_hint(hint);
+        self.diags.push(d);
+    }
+
+    fn de_error(&mut self, fallback: Pos, err: DeError) {
+        let hint = hint_for(&err.message);
+        self.at(err.pos.unwrap_or(fallback), tidy(&err.message), hint);
+    }
+}
+
+/// Loads and validates `source`. `env` reads the process environment (injected for tests).
+pub fn load(
+    source: &Source,
+    sources: &VarSources,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Checklist, Vec<Diagnostic>> {
+    let mut l = Loader {
+        source,
+        diags: Vec::new(),
+    };
+    let doc = match node::parse(&source.text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            l.at(
+                e.pos,
+                format!("invalid YAML: {}", e.message),
+                Some("fix the YAML syntax at this spot".into()),
+            );
+            return Err(l.diags);
+        }
+    };
+    if !matches!(doc.value, Value::Map(_)) {
+        l.at(
+            doc.pos,
+            format!("a checklist must be a mapping, found {}", doc.type_name()),
+            Some("start the file with `name:` and `sections:`".into()),
+        );
+        return Err(l.diags);
+    }
+    let raw = match from_node::<RawChecklist>(&doc) {
+        Ok(raw) => Some(raw),
+        Err(e) => {
+            l.de_error(doc.pos, e);
+            None
+        }
+    };
+    let defaults = raw.as_ref().and_then(|r| r.defaults.as_ref());
+    let vars = mapping_entries(&mut l, doc.get("vars"), "vars");
+    let mut scope = Scope::new(vars, sources, env);
+
+    let mut sections = Vec::new();
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    match doc.get("sections") {
+        Some(Node {
+            value: Value::Seq(list),
+            pos,
+        }) => {
+            if list.is_empty() {
+                l.at(
+                    *pos,
+                    "`sections` is empty: this checklist would check nothing",
+                    Some("add at least one section with items".into()),
+                );
+            }
+            for section_node in list {
+                if let Some(s) = load_section(&mut l, section_node, defaults, &mut scope, &mut seen)
+                {
+                    sections.push(s);
+                }
+            }
+        }
+        Some(other) => l.at(
+            other.pos,
+            format!("`sections` must be a list, found {}", other.type_name()),
+            Some("write `sections:` followed by `- name: …` entries".into()),
+        ),
+        None => {} // reported by the raw struct as a missing field
+    }
+
+    if !l.diags.is_empty() {
+        l.diags.sort_by_key(|d| d.pos);
+        l.diags.dedup();
+        return Err(l.diags);
+    }
+    let raw = raw.expect("no diagnostics implies the raw checklist parsed");
+    let title = raw.title.map(|t| substitute_text(&mut scope, &t));
+    Ok(Checklist {
+        name: raw.name,
+        title,
+        description: raw.description,
+        file: source.file.clone(),
+        sections,
+        secrets: scope.secrets.into_iter().collect(),
+    })
+}
+
+fn substitute_text(scope: &mut Scope, text: &str) -> String {
+    let node = Node::new(Pos::default(), Value::Str(text.to_string()));
+    let mut ignored = Vec::new();
+    scope
+        .substitute(&node, &mut ignored)
+        .scalar_text()
+        .unwrap_or_else(|| text.to_string())
+}
+
+fn mapping_entries(l: &mut Loader, node: Option<&Node>, what: &str) -> BTreeMap<String, Node> {
+    match node {
+        None
+        | Some(Node {
+            value: Value::Null, ..
+        }) => BTreeMap::new(),
+        Some(Node {
+            value: Value::Map(entries),
+            ..
+        }) => entries
+            .iter()
+            .filter_map(|(k, v)| k.scalar_text().map(|name| (name, v.clone())))
+            .collect(),
+        Some(other) => {
+            l.at(
+                other.pos,
+                format!(
+                    "`{what}` must be a mapping of names to values, found {}",
+                    other.type_name()
+                ),
+                None,
+            );
+            BTreeMap::new()
+        }
+    }
+}
+
+fn load_section(
+    l: &mut Loader,
+    node: &Node,
+    defaults: Option<&RawDefaults>,
+    scope: &mut Scope,
+    seen: &mut HashMap<String, u32>,
+) -> Option<Section> {
+    let raw = match from_node::<RawSection>(node) {
+        Ok(raw) => Some(raw),
+        Err(e) => {
+            l.de_error(node.pos, e);
+            None
+        }
+    };
+    let mut items = Vec::new();
+    match node.get("items") {
+        Some(Node {
+            value: Value::Seq(list),
+            pos,
+        }) => {
+            if list.is_empty() {
+                l.at(
+                    *pos,
+                    "section has no items",
+                    Some("add items or remove the section".into()),
+                );
+            }
+            for item_node in list {
+                if let Some(item) = load_item(l, item_node, defaults, scope, seen) {
+                    items.push(item);
+                }
+            }
+        }
+        Some(other) => l.at(
+            other.pos,
+            format!("`items` must be a list, found {}", other.type_name()),
+            None,
+        ),
+        None => {}
+    }
+    Some(Section {
+        name: raw?.name,
+        items,
+    })
+}
+
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+fn load_item(
+    l: &mut Loader,
+    node: &Node,
+    defaults: Option<&RawDefaults>,
+    scope: &mut Scope,
+    seen: &mut HashMap<String, u32>,
+) -> Option<Item> {
+    if !matches!(node.value, Value::Map(_)) {
+        l.at(
+            node.pos,
+            format!("an item must be a mapping, found {}", node.type_name()),
+            Some("write `- id: …` followed by `title:` and `check:` or `manual:`".into()),
+        );
+        return None;
+    }
+    // Substitute variables everywhere in the item except its id.
+    let mut var_errors = Vec::new();
+    let item_node = match &node.value {
+        Value::Map(entries) => Node::new(
+            node.pos,
+            Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        if k.as_str() == Some("id") {
+                            (k.clone(), v.clone())
+                        } else {
+                            (k.clone(), scope.substitute(v, &mut var_errors))
+                        }
+                    })
+                    .collect(),
+            ),
+        ),
+        _ => node.clone(),
+    };
+    for e in var_errors {
+        l.at(e.pos, e.message, Some(e.hint));
+    }
+
+    let raw = match from_node::<RawItem>(&item_node) {
+        Ok(raw) => Some(raw),
+        Err(e) => {
+            l.de_error(node.pos, e);
+            None
+        }
+    };
+
+    if let Some((_, id_node)) = item_node.entry("id")
+        && let Some(id) = id_node.scalar_text()
+    {
+        if !is_kebab(&id) {
+            l.at(
+                id_node.pos,
+                format!("item id `{id}` is not kebab-case"),
+                Some(
+                    "use lowercase letters, digits and single dashes, like `tls-certificate`"
+                        .into(),
+                ),
+            );
+        }
+        if let Some(first) = seen.get(&id) {
+            l.at(
+                id_node.pos,
+                format!("duplicate item id `{id}`"),
+                Some(format!(
+                    "ids are unique in a checklist; `{id}` is first used on line {first}"
+                )),
+            );
+        } else {
+            seen.insert(id, id_node.pos.line);
+        }
+    }
+
+    let check_node = item_node.entry("check");
+    let manual_node = item_node.entry("manual");
+    let body = match (check_node, manual_node) {
+        (Some(_), Some((mk, _))) => {
+            l.at(
+                mk.pos,
+                "an item has either `check` or `manual`, not both",
+                Some("split it into two items, or drop one of them".into()),
+            );
+            None
+        }
+        (None, None) => {
+            l.at(node.pos, "item has neither `check` nor `manual`", Some("add `check: { KIND: { … } }` for a probe or `manual: { how: … }` for a human confirmation".into()));
+            None
+        }
+        (Some((_, check)), None) => build_check(l, check).map(ItemBody::Check),
+        (None, Some(_)) => raw.as_ref().and_then(|r| r.manual.as_ref()).map(|m| {
+            ItemBody::Manual(Manual {
+                how: m.how.trim().to_string(),
+                every: m.every.map(|d| d.0),
+            })
+        }),
+    };
+
+    let raw = raw?;
+    let timeout = raw
+        .timeout
+        .or(defaults.and_then(|d| d.timeout))
+        .map(|d| d.0)
+        .unwrap_or(DEFAULT_TIMEOUT);
+    let retries = raw
+        .retries
+        .or(defaults.and_then(|d| d.retries))
+        .unwrap_or(0);
+    let pos_of = |key: &str| item_node.get(key).map(|n| n.pos).unwrap_or(node.pos);
+    if timeout.is_zero() || timeout > MAX_TIMEOUT {
+        l.at(
+            pos_of("timeout"),
+            format!(
+                "timeout {} is out of range",
+                humantime::format_duration(timeout)
+            ),
+            Some("use a timeout between 1ms and 1h".into()),
+        );
+    }
+    if retries > MAX_RETRIES {
+        l.at(
+            pos_of("retries"),
+            format!("{retries} retries is too many"),
+            Some(format!("use at most {MAX_RETRIES} retries")),
+        );
+    }
+    Some(Item {
+        id: raw.id,
+        title: raw.title,
+        severity: raw
+            .severity
+            .or(defaults.and_then(|d| d.severity))
+            .unwrap_or(Severity::Critical),
+        tags: raw.tags,
+        timeout,
+        retries,
+        line: node.pos.line,
+        body: body?,
+    })
+}
+
+/// Builds the probe of a `check:` block, reporting unknown kinds and bad parameters.
+pub(crate) fn build_check_node(check: &Node) -> Result<Check, Vec<(Pos, String, Option<String>)>> {
+    let entries = match &check.value {
+        Value::Map(entries) if entries.len() == 1 => entries,
+        Value::Map(entries) if entries.len() > 1 => {
+            let kinds: Vec<String> = entries
+                .iter()
+                .filter_map(|(k, _)| k.scalar_text())
+                .collect();
+            return Err(vec![(
+                entries[1].0.pos,
+                format!(
+                    "`check` names {} probe kinds ({}); an item runs exactly one",
+                    kinds.len(),
+                    kinds.join(", ")
+                ),
+                Some("split it into one item per probe".into()),
+            )]);
+        }
+        _ => {
+            return Err(vec![(
+                check.pos,
+                format!(
+                    "`check` must be a mapping with one probe kind, found {}",
+                    check.type_name()
+                ),
+                Some(format!(
+                    "write `check: {{ KIND: {{ … }} }}` with KIND one of: {}",
+                    registry::KINDS.join(", ")
+                )),
+            )]);
+        }
+    };
+    let (kind_node, params) = &entries[0];
+    let kind = kind_node.scalar_text().unwrap_or_default();
+    let empty = Node::new(params.pos, Value::Map(Vec::new()));
+    let params_node = if matches!(params.value, Value::Null) {
+        &empty
+    } else {
+        params
+    };
+    match registry::build(&kind, NodeDe(params_node)) {
+        None => {
+            let suggestion = closest(&kind, registry::KINDS)
+                .map(|k| format!("did you mean `{k}`? "))
+                .unwrap_or_default();
+            Err(vec![(
+                kind_node.pos,
+                format!("unknown probe kind `{kind}`"),
+                Some(format!(
+                    "{suggestion}valid kinds: {}",
+                    registry::KINDS.join(", ")
+                )),
+            )])
+        }
+        Some(Ok(probe)) => Ok(Check {
+            kind,
+            probe: Arc::from(probe),
+        }),
+        Some(Err(BuildError::Params(e))) => {
+            let hint = hint_for(&e.message);
+            Err(vec![(
+                e.pos.unwrap_or(params.pos),
+                format!("`{kind}` probe: {}", tidy(&e.message)),
+                hint,
+            )])
+        }
+        Some(Err(BuildError::Invalid(issues))) => Err(issues
+            .into_iter()
+            .map(|i| {
+                let pos = params_node
+                    .get(i.field)
+                    .map(|n| n.pos)
+                    .unwrap_or(params.pos);
+                (pos, format!("`{kind}` probe: {}", i.message), i.hint)
+            })
+            .collect()),
+    }
+}
+
+fn build_check(l: &mut Loader, check: &Node) -> Option<Check> {
+    match build_check_node(check) {
+        Ok(c) => Some(c),
+        Err(problems) => {
+            for (pos, message, hint) in problems {
+                l.at(pos, message, hint);
+            }
+            None
+        }
+    }
+}
+
+/// serde's wording, made to read like the rest of prodcheck's messages.
+pub(crate) fn tidy(message: &str) -> String {
+    // The list of valid names moves to the hint.
+    let message = match message.split_once(", expected ") {
+        Some((head, _))
+            if head.starts_with("unknown field") || head.starts_with("unknown variant") =>
+        {
+            head
+        }
+        _ => message,
+    };
+    message
+        .replace("unknown variant", "unknown value")
+        .replace("invalid type: unit value", "invalid type: empty value")
+}
+
+/// A hint derived from serde's message, for the common mistakes.
+pub(crate) fn hint_for(message: &str) -> Option<String> {
+    if let Some(rest) = message.strip_prefix("unknown field ")
+        && let Some((_, expected)) = rest.split_once(", expected ")
+    {
+        return Some(format!(
+            "valid fields here: {}",
+            expected.trim_start_matches("one of ")
+        ));
+    }
+    if message.starts_with("missing field") {
+        return Some("add the field; see `prodcheck schema` for the checklist format".into());
+    }
+    if message.starts_with("unknown variant") {
+        return message
+            .split_once(", expected ")
+            .map(|(_, e)| format!("valid values: {}", e.trim_start_matches("one of ")));
+    }
+    None
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
+pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    // Optimal string alignment distance: edits plus adjacent transpositions (`tsl` → `tls`).
+    fn distance(a: &str, b: &str) -> usize {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for (i, row) in d.iter_mut().enumerate() {
+            row[0] = i;
+        }
+        d[0] = (0..=b.len()).collect();
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut best = (d[i - 1][j] + 1)
+                    .min(d[i][j - 1] + 1)
+                    .min(d[i - 1][j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(d[i - 2][j - 2] + 1);
+                }
+                d[i][j] = best;
+            }
+        }
+        d[a.len()][b.len()]
+    }
+    candidates
+        .iter()
+        .map(|c| (distance(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Checklist, Vec<Diagnostic>> {
+        let source = Source {
+            file: "t.yaml".into(),
+            text: text.into(),
+        };
+        load(&source, &VarSources::default(), &|_| None)
+    }
+
+    #[test]
+    fn a_valid_checklist_loads_with_defaults() {
+        let c = load_text(
+            "name: t\nvars: { port: 8080 }\ndefaults: { timeout: 3s }\nsections:\n  - name: S\n    items:\n      - id: up\n        title: Up\n        check: { tcp: { host: 127.0.0.1, port: \"${port}\" } }\n      - id: docs\n        title: Docs\n        severity: info\n        manual: { how: Read them, every: 30d }\n",
+        )
+        .expect("valid");
+        let items: Vec<_> = c.items().map(|(_, i)| i).collect();
+        assert_eq!(items[0].timeout, Duration::from_secs(3));
+        assert_eq!(items[0].kind(), "tcp");
+        assert_eq!(items[1].severity, Severity::Info);
+        assert_eq!(items[1].line, 10);
+    }
+
+    #[test]
+    fn every_error_is_collected() {
+        let errs = load_text(
+            "name: t\ncolour: red\nsections:\n  - name: S\n    items:\n      - id: a\n        title: A\n        check: { tsl: {} }\n      - id: a\n        title: B\n        manual: { how: x }\n      - id: c\n        title: C\n      - id: d\n        title: D\n        timeout: soon\n        manual: { how: x }\n",
+        )
+        .expect_err("invalid");
+        let messages: Vec<_> = errs
+            .iter()
+            .map(|d| format!("{}:{} {}", d.pos.line, d.pos.col, d.message))
+            .collect();
+        assert_eq!(messages.len(), 5, "{messages:#?}");
+        assert!(
+            messages[0].starts_with("2:1 unknown field `colour`"),
+            "{messages:#?}"
+        );
+        assert!(
+            messages[1].starts_with("8:18 unknown probe kind `tsl`"),
+            "{messages:#?}"
+        );
+        assert!(
+            messages[2].starts_with("9:13 duplicate item id `a`"),
+            "{messages:#?}"
+        );
+        assert!(
+            messages[3].contains("neither `check` nor `manual`"),
+            "{messages:#?}"
+        );
+        assert!(
+            messages[4].starts_with("16:18 invalid duration"),
+            "{messages:#?}"
+        );
+    }
+
+    #[test]
+    fn typos_get_suggestions() {
+        assert_eq!(closest("tsl", &["http", "tls", "tcp"]), Some("tls"));
+        assert_eq!(closest("database", &["http", "tls"]), None);
+    }
+}

@@ -1,0 +1,14 @@
+//! Checklist files: the YAML node tree, raw serde structs, variables, diagnostics, and the
+//! loader that turns a file into a validated [`Checklist`] or every problem it has.
+
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod node;
+pub mod raw;
+pub mod vars;
+
+pub use diagnostic::Diagnostic;
+pub use load::{Source, load};
+pub use model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity};
+pub use vars::VarSources;

@@ -1,0 +1,83 @@
+//! The validated checklist the runner executes: variables substituted, defaults applied,
+//! every probe built from its parameters. Nothing here can fail any more.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use checks::Probe;
+
+pub use super::raw::Severity;
+
+/// A loaded, validated checklist.
+#[derive(Debug, Clone)]
+pub struct Checklist {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// Where it came from: a path, or `builtin:NAME` for an embedded checklist.
+    pub file: String,
+    pub sections: Vec<Section>,
+    /// Values that came from `${env:…}`; every output redacts them.
+    pub secrets: Vec<String>,
+}
+
+impl Checklist {
+    /// Every item with the name of its section, in checklist order.
+    pub fn items(&self) -> impl Iterator<Item = (&Section, &Item)> {
+        self.sections
+            .iter()
+            .flat_map(|s| s.items.iter().map(move |i| (s, i)))
+    }
+
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.items().map(|(_, i)| i).find(|i| i.id == id)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub name: String,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub tags: Vec<String>,
+    pub timeout: Duration,
+    pub retries: u32,
+    /// Line of the item in its file (for SARIF, annotations and editors).
+    pub line: u32,
+    pub body: ItemBody,
+}
+
+impl Item {
+    /// The probe kind, or `manual`.
+    pub fn kind(&self) -> &str {
+        match &self.body {
+            ItemBody::Check(c) => &c.kind,
+            ItemBody::Manual(_) => "manual",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ItemBody {
+    Check(Check),
+    Manual(Manual),
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub kind: String,
+    pub probe: Arc<dyn Probe>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Manual {
+    pub how: String,
+    /// How long a sign-off stays valid.
+    pub every: Option<Duration>,
+}

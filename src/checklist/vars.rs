@@ -1,0 +1,317 @@
+//! Variable substitution: `${name}` from checklist vars < environment in `prodcheck.yaml`
+//! < `--var`, and `${env:NAME}` from the process environment (a secret, redacted later).
+//!
+//! A string that is exactly one `${name}` takes the variable's own type (`port: ${port}`
+//! stays a number); inside longer text the value is interpolated as text. `$${` is a literal.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::node::{Node, Pos, Value};
+
+/// Where variable values come from, lowest precedence first.
+#[derive(Debug, Default, Clone)]
+pub struct VarSources {
+    /// `prodcheck.yaml` environment vars.
+    pub environment: BTreeMap<String, Node>,
+    /// `--var k=v` values (already parsed as YAML scalars).
+    pub cli: BTreeMap<String, Node>,
+    /// Missing `${env:…}` values become a placeholder instead of an error (for `validate`).
+    pub lenient_env: bool,
+}
+
+/// A substitution problem at a node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarError {
+    pub pos: Pos,
+    pub message: String,
+    pub hint: String,
+}
+
+/// The merged variables of one checklist, and the secrets seen while substituting.
+pub struct Scope<'a> {
+    vars: BTreeMap<String, Node>,
+    lenient_env: bool,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    pub secrets: BTreeSet<String>,
+}
+
+const MAX_DEPTH: usize = 16;
+
+impl<'a> Scope<'a> {
+    pub fn new(
+        checklist_vars: BTreeMap<String, Node>,
+        sources: &VarSources,
+        env: &'a dyn Fn(&str) -> Option<String>,
+    ) -> Self {
+        let mut vars = checklist_vars;
+        vars.extend(sources.environment.clone());
+        vars.extend(sources.cli.clone());
+        Scope {
+            vars,
+            lenient_env: sources.lenient_env,
+            env,
+            secrets: BTreeSet::new(),
+        }
+    }
+
+    /// Substitutes every string in `node`, collecting one error per bad reference.
+    pub fn substitute(&mut self, node: &Node, errors: &mut Vec<VarError>) -> Node {
+        self.substitute_at(node, errors, 0, &mut Vec::new())
+    }
+
+    fn substitute_at(
+        &mut self,
+        node: &Node,
+        errors: &mut Vec<VarError>,
+        depth: usize,
+        stack: &mut Vec<String>,
+    ) -> Node {
+        let value = match &node.value {
+            Value::Str(s) => return self.substitute_str(node.pos, s, errors, depth, stack),
+            Value::Seq(items) => Value::Seq(
+                items
+                    .iter()
+                    .map(|n| self.substitute_at(n, errors, depth, stack))
+                    .collect(),
+            ),
+            Value::Map(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.substitute_at(v, errors, depth, stack)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        Node::new(node.pos, value)
+    }
+
+    fn substitute_str(
+        &mut self,
+        pos: Pos,
+        text: &str,
+        errors: &mut Vec<VarError>,
+        depth: usize,
+        stack: &mut Vec<String>,
+    ) -> Node {
+        let parts = match split(text) {
+            Ok(p) => p,
+            Err(message) => {
+                errors.push(VarError {
+                    pos,
+                    message,
+                    hint: "write `${name}` or `${env:NAME}`; write `$${` for a literal `${`".into(),
+                });
+                return Node::new(pos, Value::Str(text.to_string()));
+            }
+        };
+        if let [Part::Var(name)] = parts.as_slice() {
+            if let Some(node) = self.lookup(pos, name, errors, depth, stack) {
+                return Node::new(pos, node.value);
+            }
+            return Node::new(pos, Value::Str(text.to_string()));
+        }
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                Part::Text(t) => out.push_str(&t),
+                Part::Var(name) => {
+                    if let Some(node) = self.lookup(pos, &name, errors, depth, stack) {
+                        match node.scalar_text() {
+                            Some(t) => out.push_str(&t),
+                            None => errors.push(VarError {
+                                pos,
+                                message: format!(
+                                    "variable `{name}` is {} and cannot be placed inside text",
+                                    node.type_name()
+                                ),
+                                hint: "use it as the whole value, or give it a scalar value".into(),
+                            }),
+                        }
+                    }
+                }
+            }
+        }
+        Node::new(pos, Value::Str(out))
+    }
+
+    fn lookup(
+        &mut self,
+        pos: Pos,
+        name: &str,
+        errors: &mut Vec<VarError>,
+        depth: usize,
+        stack: &mut Vec<String>,
+    ) -> Option<Node> {
+        if let Some(env_name) = name.strip_prefix("env:") {
+            return match (self.env)(env_name) {
+                Some(v) => {
+                    if !v.is_empty() {
+                        self.secrets.insert(v.clone());
+                    }
+                    Some(Node::new(pos, Value::Str(v)))
+                }
+                None if self.lenient_env => {
+                    Some(Node::new(pos, Value::Str(format!("<env:{env_name}>"))))
+                }
+                None => {
+                    errors.push(VarError {
+                        pos,
+                        message: format!("environment variable `{env_name}` is not set"),
+                        hint: format!("export {env_name}=… before running prodcheck"),
+                    });
+                    None
+                }
+            };
+        }
+        if stack.iter().any(|s| s == name) || depth >= MAX_DEPTH {
+            errors.push(VarError {
+                pos,
+                message: format!(
+                    "variable `{name}` refers to itself ({} → {name})",
+                    stack.join(" → ")
+                ),
+                hint: "break the cycle: one of these variables needs a literal value".into(),
+            });
+            return None;
+        }
+        let Some(raw) = self.vars.get(name).cloned() else {
+            errors.push(VarError {
+                pos,
+                message: format!("undefined variable `{name}`"),
+                hint: format!(
+                    "define `{name}` under `vars:`, in the `prodcheck.yaml` environment, or pass `--var {name}=VALUE`"
+                ),
+            });
+            return None;
+        };
+        stack.push(name.to_string());
+        let mut inner = Vec::new();
+        let resolved = self.substitute_at(&raw, &mut inner, depth + 1, stack);
+        stack.pop();
+        // Errors inside a variable's own value are reported where the variable is used.
+        let failed = !inner.is_empty();
+        for e in inner {
+            errors.push(VarError { pos, ..e });
+        }
+        (!failed).then_some(resolved)
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Part {
+    Text(String),
+    Var(String),
+}
+
+fn split(text: &str) -> Result<Vec<Part>, String> {
+    let mut parts = Vec::new();
+    let mut buf = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        buf.push_str(&rest[..i]);
+        let after = &rest[i..];
+        if let Some(tail) = after.strip_prefix("$${") {
+            buf.push_str("${");
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix("${") {
+            let Some(end) = tail.find('}') else {
+                return Err(format!("unterminated `${{` in `{text}`"));
+            };
+            let name = tail[..end].trim();
+            let valid = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c));
+            if !valid {
+                return Err(format!(
+                    "invalid variable reference `${{{}}}`",
+                    &tail[..end]
+                ));
+            }
+            if !buf.is_empty() {
+                parts.push(Part::Text(std::mem::take(&mut buf)));
+            }
+            parts.push(Part::Var(name.to_string()));
+            rest = &tail[end + 1..];
+        } else {
+            buf.push('$');
+            rest = &after[1..];
+        }
+    }
+    buf.push_str(rest);
+    if !buf.is_empty() || parts.is_empty() {
+        parts.push(Part::Text(buf));
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checklist::node::parse;
+
+    fn scope_with<'a>(yaml: &str, env: &'a dyn Fn(&str) -> Option<String>) -> Scope<'a> {
+        let doc = parse(yaml).expect("vars parse");
+        let vars = match doc.value {
+            Value::Map(entries) => entries
+                .into_iter()
+                .filter_map(|(k, v)| k.as_str().map(|s| (s.to_string(), v)))
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        Scope::new(vars, &VarSources::default(), env)
+    }
+
+    fn sub(scope: &mut Scope, text: &str) -> (Node, Vec<VarError>) {
+        let mut errors = Vec::new();
+        let node = Node::new(Pos { line: 1, col: 1 }, Value::Str(text.into()));
+        (scope.substitute(&node, &mut errors), errors)
+    }
+
+    #[test]
+    fn whole_reference_keeps_the_type_and_text_interpolates() {
+        let env = |_: &str| None;
+        let mut s = scope_with(
+            "port: 8443\nhost: a.test\nurl: https://${host}:${port}\n",
+            &env,
+        );
+        assert_eq!(sub(&mut s, "${port}").0.value, Value::Int(8443));
+        assert_eq!(
+            sub(&mut s, "${url}/x").0.value,
+            Value::Str("https://a.test:8443/x".into())
+        );
+        assert_eq!(
+            sub(&mut s, "cost $5 $${x}").0.value,
+            Value::Str("cost $5 ${x}".into())
+        );
+    }
+
+    #[test]
+    fn missing_and_cyclic_variables_are_errors() {
+        let env = |_: &str| None;
+        let mut s = scope_with("a: ${b}\nb: ${a}\n", &env);
+        let (_, errors) = sub(&mut s, "${nope}");
+        assert!(errors[0].message.contains("undefined variable `nope`"));
+        let (_, errors) = sub(&mut s, "${a}");
+        assert!(
+            errors[0].message.contains("refers to itself"),
+            "{:?}",
+            errors
+        );
+        let (_, errors) = sub(&mut s, "${env:PRODCHECK_TEST_UNSET}");
+        assert!(errors[0].message.contains("is not set"));
+        let (_, errors) = sub(&mut s, "${oops");
+        assert!(errors[0].message.contains("unterminated"));
+    }
+
+    #[test]
+    fn env_values_are_recorded_as_secrets() {
+        let env = |n: &str| (n == "TOKEN").then(|| "s3cr3t".to_string());
+        let mut s = scope_with("{}", &env);
+        assert_eq!(
+            sub(&mut s, "Bearer ${env:TOKEN}").0.value,
+            Value::Str("Bearer s3cr3t".into())
+        );
+        assert!(s.secrets.contains("s3cr3t"));
+    }
+}

@@ -1,0 +1,180 @@
+//! The command line: clap definitions, colour choice, the tokio runtime, and the hand-off to
+//! one function per command. Every command returns its exit code; nothing calls `exit`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+use crate::exit_code;
+use crate::report::ReportTarget;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "prodcheck",
+    version,
+    about = "Run a production-readiness checklist: automated probes and manual confirmations."
+)]
+#[command(
+    after_help = "Exit codes: 0 all gating items passed · 1 a gating item failed · 2 usage error or invalid checklist · 3 a gating probe could not be evaluated · 4 gating manual items pending · 130 interrupted"
+)]
+pub struct Cli {
+    /// When to colour the output (NO_COLOR is honoured with `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Project settings file (default: ./prodcheck.yaml when present).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a checklist (a shipped name such as `pre-deploy`, or a path).
+    Run(RunArgs),
+    /// Validate checklist files or directories without running anything.
+    Validate {
+        /// Files or directories (default: the shipped checklists and the local directory).
+        paths: Vec<PathBuf>,
+    },
+    /// List shipped and local checklists.
+    List,
+    /// Show a checklist's sections and items.
+    Show { checklist: String },
+    /// Run one probe ad hoc: `prodcheck probe tls host=example.com warn_days=21`.
+    Probe(ProbeArgs),
+    /// Start a small HTTPS service on 127.0.0.1 and run `pre-deploy` against it.
+    Demo {
+        /// Exit with the run's exit code instead of 0.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Print the JSON Schema of the checklist format.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Shipped checklist name or path to a YAML file.
+    pub checklist: String,
+    /// Environment from prodcheck.yaml whose variables apply.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Set a variable (overrides checklist and environment values).
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Never prompt; manual items stay pending unless confirmed with --confirm.
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Confirm a manual item by id (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub confirm: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Run only items with this id or tag (repeatable).
+    #[arg(long, value_name = "ID|TAG")]
+    pub only: Vec<String>,
+    /// Skip items with this id or tag (repeatable).
+    #[arg(long, value_name = "ID|TAG")]
+    pub skip: Vec<String>,
+    /// How many probes run at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+}
+
+/// Report and gating flags shared by `run` and `probe`.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write a report: FORMAT or FORMAT=PATH (repeatable; no PATH means stdout).
+    #[arg(long = "report", value_name = "FORMAT[=PATH]")]
+    pub reports: Vec<ReportTarget>,
+    /// Lowest severity that gates the exit code.
+    #[arg(long, value_enum, default_value_t = FailOn::Critical)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only critical items gate (default).
+    Critical,
+    /// Warning-severity items and `warn` statuses gate too.
+    Warning,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Probe kind (`prodcheck schema` lists the parameters of each).
+    pub kind: String,
+    /// Parameters as key=value, with the YAML names; dotted keys nest (`expect.status=200`).
+    #[arg(value_name = "KEY=VALUE", value_parser = parse_var)]
+    pub params: Vec<(String, String)>,
+    /// Budget for the probe.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    checks::params::parse_duration(s)
+}
+
+/// Decides whether stdout gets colour, following `--color` and NO_COLOR.
+pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit_code::USAGE
+            } else {
+                exit_code::OK
+            });
+        }
+    };
+    colored::control::set_override(use_color(cli.color, std::io::stdout().is_terminal()));
+    checks::install_crypto_provider();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit_code::PROBE_ERROR);
+        }
+    };
+    let code = runtime.block_on(commands::dispatch(cli));
+    // A prompt may still be blocked reading stdin after Ctrl-C: do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    ExitCode::from(code)
+}

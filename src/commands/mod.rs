@@ -1,0 +1,26 @@
+//! One module per command; [`dispatch`] routes the parsed command line to them.
+
+mod probe;
+mod run;
+mod show;
+mod validate;
+
+pub use run::{build_report, emit_reports, execute as run_execute};
+
+use crate::cli::{Cli, Command};
+
+/// Runs the command and returns its exit code.
+pub async fn dispatch(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Run(args) => run::run(cli.config.as_deref(), cli.color, args).await,
+        Command::Probe(args) => probe::probe(cli.color, args).await,
+        Command::Validate { paths } => validate::validate(cli.config.as_deref(), &paths),
+        Command::List => show::list(cli.config.as_deref()),
+        Command::Show { checklist } => show::show(cli.config.as_deref(), &checklist),
+        Command::Demo { strict } => crate::demo::demo(cli.color, strict).await,
+        Command::Schema => {
+            print!("{}", crate::schema::checklist_schema());
+            crate::exit_code::OK
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! `prodcheck probe KIND key=value…`: one probe ad hoc, with the YAML parameter names.
+
+use std::time::Duration;
+
+use crate::checklist::load::build_check_node;
+use crate::checklist::node::{self, Node, Pos, Value};
+use crate::checklist::{Checklist, Item, ItemBody, Section, Severity};
+use crate::cli::{ColorChoice, FailOn, ProbeArgs};
+use crate::runner::RunOptions;
+
+use super::run::{execute, finish, usage_error};
+
+/// Builds `{ KIND: { params } }`, nesting dotted keys (`expect.status=200`).
+fn check_node(kind: &str, params: &[(String, String)]) -> Result<Node, String> {
+    let pos = Pos { line: 1, col: 1 };
+    let key = |k: &str| Node::new(pos, Value::Str(k.to_string()));
+    let mut root: Vec<(Node, Node)> = Vec::new();
+    for (k, v) in params {
+        let path: Vec<&str> = k.split('.').collect();
+        let mut map = &mut root;
+        for (depth, part) in path.iter().enumerate() {
+            let last = depth + 1 == path.len();
+            let idx = match map.iter().position(|(n, _)| n.as_str() == Some(part)) {
+                Some(_) if last => return Err(format!("parameter `{k}` is given twice")),
+                Some(i) => i,
+                None => {
+                    let value = if last {
+                        node::from_cli(v)
+                    } else {
+                        Node::new(pos, Value::Map(Vec::new()))
+                    };
+                    map.push((key(part), value));
+                    map.len() - 1
+                }
+            };
+            if last {
+                break;
+            }
+            match &mut map[idx].1.value {
+                Value::Map(inner) => map = inner,
+                _ => return Err(format!("parameter `{k}`: `{part}` already has a value")),
+            }
+        }
+    }
+    Ok(Node::new(
+        pos,
+        Value::Map(vec![(key(kind), Node::new(pos, Value::Map(root)))]),
+    ))
+}
+
+pub async fn probe(color: ColorChoice, args: ProbeArgs) -> u8 {
+    let _ = color;
+    let node = match check_node(&args.kind, &args.params) {
+        Ok(n) => n,
+        Err(e) => return usage_error(&e, None),
+    };
+    let check = match build_check_node(&node) {
+        Ok(c) => c,
+        Err(problems) => {
+            for (_, message, hint) in &problems {
+                usage_error(message, hint.as_deref());
+            }
+            return crate::exit_code::USAGE;
+        }
+    };
+    let item = Item {
+        id: args.kind.replace('_', "-"),
+        title: format!("ad hoc `{}` probe", args.kind),
+        severity: Severity::Critical,
+        tags: Vec::new(),
+        timeout: args.timeout.max(Duration::from_millis(1)),
+        retries: 0,
+        line: 1,
+        body: ItemBody::Check(check),
+    };
+    let checklist = Checklist {
+        name: "probe".into(),
+        title: None,
+        description: None,
+        file: "command line".into(),
+        sections: vec![Section {
+            name: args.kind.clone(),
+            items: vec![item],
+        }],
+        secrets: Vec::new(),
+    };
+    let opts = RunOptions {
+        concurrency: 1,
+        ..RunOptions::default()
+    };
+    let report = execute(
+        &checklist,
+        &opts,
+        None,
+        args.output.fail_on == FailOn::Warning,
+    )
+    .await;
+    finish(&report, &args.output.reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_keys_nest() {
+        let n = check_node(
+            "http",
+            &[
+                ("url".into(), "http://x".into()),
+                ("expect.status".into(), "[200, 204]".into()),
+            ],
+        )
+        .expect("ok");
+        let expect = n
+            .get("http")
+            .and_then(|h| h.get("expect"))
+            .and_then(|e| e.get("status"));
+        assert!(matches!(expect.map(|e| &e.value), Some(Value::Seq(s)) if s.len() == 2));
+        assert!(
+            check_node(
+                "http",
+                &[("a".into(), "1".into()), ("a".into(), "2".into())]
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,278 @@
+//! `prodcheck run`: load config and checklist, run, report, map to the exit code.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use colored::Colorize;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::watch;
+
+use crate::checklist::{Checklist, Diagnostic, VarSources, load, node};
+use crate::cli::{ColorChoice, RunArgs};
+use crate::manual::TerminalPrompter;
+use crate::redact::Redactor;
+use crate::report::{Format, ItemReport, Report, ReportTarget};
+use crate::runner::{self, Progress, RunOptions, RunResult};
+use crate::{catalog, config, exit_code};
+
+/// Prints diagnostics on stderr (coloured when stderr is a terminal).
+pub fn print_diagnostics(diags: &[Diagnostic], color: ColorChoice) {
+    let saved = crate::cli::use_color(color, std::io::stdout().is_terminal());
+    colored::control::set_override(crate::cli::use_color(
+        color,
+        std::io::stderr().is_terminal(),
+    ));
+    for d in diags {
+        eprint!("{}", d.render());
+    }
+    if diags.len() > 1 {
+        eprintln!(
+            "{}: {} problems found; nothing was run",
+            "error".red().bold(),
+            diags.len()
+        );
+    }
+    colored::control::set_override(saved);
+}
+
+/// Prints a one-line usage error with a hint.
+pub fn usage_error(message: &str, hint: Option<&str>) -> u8 {
+    eprintln!("{}: {message}", "error".red().bold());
+    if let Some(h) = hint {
+        eprintln!("  {}: {h}", "help".bold());
+    }
+    exit_code::USAGE
+}
+
+pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) -> u8 {
+    let config = match config::load(config_path) {
+        Ok(c) => c,
+        Err(diags) => {
+            print_diagnostics(&diags, color);
+            return exit_code::USAGE;
+        }
+    };
+    let source = match catalog::resolve(&args.checklist, &config.checklists_dir) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e, Some("`prodcheck list` shows the checklists it knows")),
+    };
+    let mut sources = VarSources::default();
+    if let Some(env) = &args.env {
+        match config.environments.get(env) {
+            Some(vars) => sources.environment = vars.clone(),
+            None => {
+                let known: Vec<_> = config.environments.keys().cloned().collect();
+                let where_ = config
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "no prodcheck.yaml found".into());
+                return usage_error(
+                    &format!("unknown environment `{env}` ({where_})"),
+                    Some(&if known.is_empty() {
+                        "define it under `environments:` in prodcheck.yaml (`prodcheck init` writes one)".to_string()
+                    } else {
+                        format!("known environments: {}", known.join(", "))
+                    }),
+                );
+            }
+        }
+    }
+    sources.cli = args
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), node::from_cli(v)))
+        .collect();
+    let checklist = match load(&source, &sources, &|name| std::env::var(name).ok()) {
+        Ok(c) => c,
+        Err(diags) => {
+            print_diagnostics(&diags, color);
+            return exit_code::USAGE;
+        }
+    };
+    for (flag, names) in [
+        ("--confirm", &args.confirm),
+        ("--only", &args.only),
+        ("--skip", &args.skip),
+    ] {
+        for name in names.iter() {
+            let known = checklist
+                .items()
+                .any(|(_, i)| i.id == *name || (flag != "--confirm" && i.tags.contains(name)));
+            if !known {
+                let what = if flag == "--confirm" {
+                    "item id"
+                } else {
+                    "item id or tag"
+                };
+                return usage_error(
+                    &format!(
+                        "{flag} `{name}`: no {what} `{name}` in checklist `{}`",
+                        checklist.name
+                    ),
+                    Some(&format!(
+                        "`prodcheck show {}` lists the items",
+                        args.checklist
+                    )),
+                );
+            }
+        }
+    }
+    let interactive = !args.non_interactive
+        && std::env::var_os("CI").is_none()
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal();
+    let opts = RunOptions {
+        concurrency: usize::from(args.concurrency),
+        interactive,
+        confirm: args.confirm.clone(),
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    };
+    let fail_on_warning = args.output.fail_on == crate::cli::FailOn::Warning;
+    let report = execute(&checklist, &opts, args.env.clone(), fail_on_warning).await;
+    finish(&report, &args.output.reports)
+}
+
+/// Runs with Ctrl-C handling and a progress line, and builds the (redacted) report.
+pub async fn execute(
+    checklist: &Checklist,
+    opts: &RunOptions,
+    env: Option<String>,
+    fail_on_warning: bool,
+) -> Report {
+    let (tx, rx) = watch::channel(false);
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send(true);
+        }
+    });
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(0);
+        if let Ok(style) = ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let redactor = Redactor::new(&checklist.secrets);
+    let progress = |p: Progress| {
+        let Some(bar) = &bar else { return };
+        match p {
+            Progress::Begin { probes } => bar.set_length(probes as u64),
+            Progress::Finished { id, status } => {
+                bar.inc(1);
+                bar.set_message(redactor.redact(&format!("{id}: {status}")));
+            }
+            Progress::ProbesDone => bar.finish_and_clear(),
+        }
+    };
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let result = runner::run(checklist, opts, Arc::new(TerminalPrompter), &progress, rx).await;
+    ctrl_c.abort();
+    build_report(
+        checklist,
+        result,
+        env,
+        started_at,
+        started.elapsed(),
+        fail_on_warning,
+    )
+}
+
+/// Turns runner results into a report: redacted, with its exit code decided.
+pub fn build_report(
+    checklist: &Checklist,
+    result: RunResult,
+    environment: Option<String>,
+    started_at: SystemTime,
+    duration: Duration,
+    fail_on_warning: bool,
+) -> Report {
+    let redactor = Redactor::new(&checklist.secrets);
+    let items: Vec<ItemReport> = checklist
+        .items()
+        .zip(result.results)
+        .map(|((section, item), r)| {
+            let mut evidence = serde_json::Value::Object(r.evidence);
+            redactor.redact_json(&mut evidence);
+            ItemReport {
+                id: item.id.clone(),
+                title: redactor.redact(&item.title),
+                section: section.name.clone(),
+                severity: item.severity,
+                kind: item.kind().to_string(),
+                status: r.status,
+                message: redactor.redact(&r.message),
+                evidence: match evidence {
+                    serde_json::Value::Object(map) => map,
+                    _ => BTreeMap::new().into_iter().collect(),
+                },
+                duration: r.duration,
+                attempts: r.attempts,
+                flaky: r.flaky,
+                line: item.line,
+                tags: item.tags.clone(),
+            }
+        })
+        .collect();
+    let code = exit_code::exit_code(
+        items.iter().map(|i| (i.severity, i.status)),
+        fail_on_warning,
+        result.interrupted,
+    );
+    Report {
+        checklist: checklist.name.clone(),
+        title: checklist.title.as_deref().map(|t| redactor.redact(t)),
+        file: checklist.file.clone(),
+        environment,
+        started_at,
+        duration,
+        exit_code: code,
+        interrupted: result.interrupted,
+        fail_on_warning,
+        items,
+    }
+}
+
+/// Writes every requested report and returns the run's exit code (2 if a report could not
+/// be written: the gate must not pass silently without its evidence).
+pub fn finish(report: &Report, targets: &[ReportTarget]) -> u8 {
+    match emit_reports(report, targets) {
+        Ok(()) => report.exit_code,
+        Err(e) => usage_error(
+            &e,
+            Some("check that the report's directory exists and is writable"),
+        ),
+    }
+}
+
+/// Human to stdout unless another report claims stdout; then every `--report` target.
+pub fn emit_reports(report: &Report, targets: &[ReportTarget]) -> Result<(), String> {
+    let stdout_claimed = targets.iter().any(|t| t.path.is_none());
+    if !stdout_claimed {
+        print!("{}", Format::Human.reporter().render(report));
+    }
+    for target in targets {
+        match &target.path {
+            None => print!("{}", target.format.reporter().render(report)),
+            Some(path) => {
+                let saved = colored::control::SHOULD_COLORIZE.should_colorize();
+                colored::control::set_override(false);
+                let text = target.format.reporter().render(report);
+                colored::control::set_override(saved);
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+                }
+                std::fs::write(path, text)
+                    .map_err(|e| format!("cannot write report `{}`: {e}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}

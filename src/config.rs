@@ -1,0 +1,179 @@
+//! `prodcheck.yaml`: environments and their variables, where local checklists live, where
+//! state is kept. Optional; parsed with the same node tree so errors point at the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use crate::checklist::Diagnostic;
+use crate::checklist::node::{self, Node, Value, from_node};
+
+pub const FILE_NAME: &str = "prodcheck.yaml";
+
+/// The resolved project settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the file was found (`None`: no file, defaults apply).
+    pub path: Option<PathBuf>,
+    /// Directory of local checklists overriding the shipped ones.
+    pub checklists_dir: PathBuf,
+    /// Directory for sign-offs and history.
+    pub state_dir: PathBuf,
+    pub environments: BTreeMap<String, BTreeMap<String, Node>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            checklists_dir: PathBuf::from("checklists"),
+            state_dir: PathBuf::from(".prodcheck"),
+            environments: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    checklists: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    #[expect(
+        dead_code,
+        reason = "read from the node tree; declared so unknown keys are rejected"
+    )]
+    environments: Option<IgnoredAny>,
+}
+
+/// Loads `path` if given, else `./prodcheck.yaml` if present, else defaults.
+pub fn load(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
+    let (path, required) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from(FILE_NAME), false),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Config::default());
+        }
+        Err(e) => {
+            let file = path.display().to_string();
+            return Err(vec![
+                Diagnostic::new(
+                    &file,
+                    "",
+                    node::Pos { line: 1, col: 1 },
+                    format!("cannot read config: {e}"),
+                )
+                .hint("check the path given to --config"),
+            ]);
+        }
+    };
+    parse(&path, &text)
+}
+
+fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    let file = path.display().to_string();
+    let diag = |pos, msg: String| Diagnostic::new(&file, text, pos, msg);
+    let doc =
+        node::parse(text).map_err(|e| vec![diag(e.pos, format!("invalid YAML: {}", e.message))])?;
+    if matches!(doc.value, Value::Null) {
+        return Ok(Config {
+            path: Some(path.to_path_buf()),
+            ..Config::default()
+        });
+    }
+    let raw: RawConfig = from_node(&doc).map_err(|e| {
+        vec![
+            diag(e.pos.unwrap_or(doc.pos), e.message.clone())
+                .maybe_hint(crate::checklist::load::hint_for(&e.message)),
+        ]
+    })?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let mut config = Config {
+        path: Some(path.to_path_buf()),
+        checklists_dir: base.join(raw.checklists.as_deref().unwrap_or("checklists")),
+        state_dir: base.join(raw.state.as_deref().unwrap_or(".prodcheck")),
+        environments: BTreeMap::new(),
+    };
+    let mut errors = Vec::new();
+    if let Some(Node {
+        value: Value::Map(envs),
+        ..
+    }) = doc.get("environments")
+    {
+        for (name, env) in envs {
+            let name = name.scalar_text().unwrap_or_default();
+            let mut vars = BTreeMap::new();
+            match env.get("vars").map(|v| &v.value) {
+                Some(Value::Map(entries)) => {
+                    for (k, v) in entries {
+                        vars.insert(k.scalar_text().unwrap_or_default(), v.clone());
+                    }
+                }
+                None | Some(Value::Null) => {}
+                Some(_) => errors.push(diag(
+                    env.pos,
+                    format!("environment `{name}`: `vars` must be a mapping"),
+                )),
+            }
+            if let Value::Map(keys) = &env.value {
+                for (k, _) in keys.iter().filter(|(k, _)| k.as_str() != Some("vars")) {
+                    errors.push(
+                        diag(
+                            k.pos,
+                            format!(
+                                "unknown field `{}` in environment `{name}`",
+                                k.scalar_text().unwrap_or_default()
+                            ),
+                        )
+                        .hint("an environment has one field, `vars:`"),
+                    );
+                }
+            }
+            config.environments.insert(name, vars);
+        }
+    } else if let Some(other) = doc
+        .get("environments")
+        .filter(|n| !matches!(n.value, Value::Null))
+    {
+        errors.push(diag(
+            other.pos,
+            "`environments` must be a mapping of names to `{ vars: … }`".into(),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environments_and_dirs_resolve_relative_to_the_file() {
+        let c = parse(Path::new("proj/prodcheck.yaml"), "checklists: lists\nenvironments:\n  staging:\n    vars: { base_url: https://s.test }\n")
+            .expect("valid");
+        assert_eq!(c.checklists_dir, PathBuf::from("proj/lists"));
+        assert_eq!(c.state_dir, PathBuf::from("proj/.prodcheck"));
+        assert!(c.environments["staging"].contains_key("base_url"));
+    }
+
+    #[test]
+    fn unknown_fields_are_diagnosed() {
+        let errs = parse(
+            Path::new("p.yaml"),
+            "environments:\n  prod:\n    varz: {}\n",
+        )
+        .expect_err("bad");
+        assert_eq!(errs[0].pos.line, 3);
+    }
+}

@@ -1,0 +1,88 @@
+//! Certificates generated at run time (rcgen): a CA and leaves with chosen names and
+//! validity. Used by the demo and by the tests, so no certificate is ever committed.
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use time::{Duration, OffsetDateTime};
+
+/// A certificate authority that can sign leaves.
+pub struct Pki {
+    issuer: Issuer<'static, KeyPair>,
+    /// The CA certificate, PEM (what a `ca_file` holds).
+    pub ca_pem: String,
+    pub ca_der: CertificateDer<'static>,
+}
+
+/// A leaf certificate and its key.
+pub struct Leaf {
+    pub cert_pem: String,
+    pub cert_der: CertificateDer<'static>,
+    pub key_der: PrivatePkcs8KeyDer<'static>,
+}
+
+impl Leaf {
+    pub fn key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(self.key_der.clone_key())
+    }
+}
+
+impl Pki {
+    /// A new CA named `name`, valid from yesterday for ten years.
+    pub fn new(name: &str) -> Result<Pki, rcgen::Error> {
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(3650);
+        let key = KeyPair::generate()?;
+        let cert = params.self_signed(&key)?;
+        Ok(Pki {
+            ca_pem: cert.pem(),
+            ca_der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        })
+    }
+
+    /// A leaf for `names` (DNS names or IP addresses) valid from `not_before` to `not_after`.
+    pub fn leaf(
+        &self,
+        names: &[&str],
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Leaf, rcgen::Error> {
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+        if let Some(first) = names.first() {
+            params.distinguished_name.push(DnType::CommonName, *first);
+        }
+        params.not_before = not_before;
+        params.not_after = not_after;
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Leaf {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        })
+    }
+
+    /// A leaf valid from yesterday for `days` days.
+    pub fn leaf_for_days(&self, names: &[&str], days: i64) -> Result<Leaf, rcgen::Error> {
+        let now = OffsetDateTime::now_utc();
+        self.leaf(names, now - Duration::days(1), now + Duration::days(days))
+    }
+}
+
+/// A rustls server configuration presenting `chain` (leaf first).
+pub fn server_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<rustls::ServerConfig, rustls::Error> {
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}

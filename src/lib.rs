@@ -1,0 +1,15 @@
+//! prodcheck: run a production-readiness checklist — automated probes and manual
+//! confirmations — and gate a release on the result.
+
+pub mod catalog;
+pub mod checklist;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod exit_code;
+pub mod manual;
+pub mod redact;
+pub mod report;
+pub mod runner;
+pub mod schema;
