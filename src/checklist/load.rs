@@ -257,6 +257,7 @@ fn load_item(
         ),
         _ => node.clone(),
     };
+    let vars_ok = var_errors.is_empty();
     for e in var_errors {
         l.at(e.pos, e.message, Some(e.hint));
     }
@@ -310,6 +311,8 @@ fn load_item(
             l.at(node.pos, "item has neither `check` nor `manual`", Some("add `check: { KIND: { … } }` for a probe or `manual: { how: … }` for a human confirmation".into()));
             None
         }
+        // Parameters with unresolved variables would only produce follow-on errors.
+        (Some(_), None) if !vars_ok => None,
         (Some((_, check)), None) => build_check(l, check).map(ItemBody::Check),
         (None, Some(_)) => raw.as_ref().and_then(|r| r.manual.as_ref()).map(|m| {
             ItemBody::Manual(Manual {
@@ -475,8 +478,18 @@ pub(crate) fn hint_for(message: &str) -> Option<String> {
     if let Some(rest) = message.strip_prefix("unknown field ")
         && let Some((_, expected)) = rest.split_once(", expected ")
     {
+        let field = rest.split('`').nth(1).unwrap_or_default();
+        let names: Vec<&str> = expected
+            .trim_start_matches("one of ")
+            .split([',', ' '])
+            .map(|n| n.trim_matches('`'))
+            .filter(|n| !n.is_empty() && *n != "or")
+            .collect();
+        let suggestion = closest(field, &names)
+            .map(|n| format!("did you mean `{n}`? "))
+            .unwrap_or_default();
         return Some(format!(
-            "valid fields here: {}",
+            "{suggestion}valid fields here: {}",
             expected.trim_start_matches("one of ")
         ));
     }

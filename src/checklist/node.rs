@@ -139,6 +139,11 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                 Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
                 _ => raw,
             };
+            // The position is printed by the diagnostic; drop the parser's own copy of it.
+            let message = match message.find(" at line ") {
+                Some(i) => message[..i].to_string(),
+                None => message,
+            };
             Err(SyntaxError { message, pos })
         }
     }

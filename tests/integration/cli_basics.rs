@@ -1,0 +1,157 @@
+//! Commands other than `run`, colour handling and usage errors.
+
+use crate::support::*;
+
+const ESC: &str = "\u{1b}[";
+
+#[test]
+fn no_color_and_non_terminal_output_have_no_escape_codes() {
+    let p = Project::new();
+    let file = p.file("c.yaml", "name: t\nsections:\n  - name: S\n    items:\n      - id: m\n        title: M\n        manual: { how: x }\n");
+    let path = file.to_str().unwrap_or_default();
+    let ran = run(p.cmd().args(["run", path]));
+    assert!(
+        !ran.stdout.contains(ESC) && !ran.stderr.contains(ESC),
+        "piped output is plain: {:?}",
+        ran.stdout
+    );
+    let ran = run(p
+        .cmd()
+        .env("NO_COLOR", "1")
+        .args(["run", path, "--color", "auto"]));
+    assert!(!ran.stdout.contains(ESC));
+    let ran = run(p.cmd().args(["run", path, "--color", "always"]));
+    assert!(
+        ran.stdout.contains(ESC),
+        "--color always forces colour: {:?}",
+        ran.stdout
+    );
+    let ran = run(p
+        .cmd()
+        .env("NO_COLOR", "1")
+        .args(["run", path, "--color", "never"]));
+    assert!(!ran.stdout.contains(ESC));
+}
+
+#[test]
+fn list_and_show_describe_the_shipped_checklists() {
+    let p = Project::new();
+    let ran = run(p.cmd().arg("list"));
+    assert_eq!(ran.code, 0);
+    for name in ["pre-deploy", "deploy", "post-deploy", "maintenance"] {
+        assert!(ran.stdout.contains(name), "{}", ran.stdout);
+    }
+    let ran = run(p.cmd().args(["show", "pre-deploy"]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stdout.contains("health-endpoint")
+            && ran.stdout.contains("http")
+            && ran.stdout.contains("critical"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn a_local_checklist_overrides_the_shipped_one() {
+    let p = Project::new();
+    p.file("checklists/pre-deploy.yaml", "name: pre-deploy\ntitle: Local override\nsections:\n  - name: S\n    items:\n      - id: local-only\n        title: L\n        manual: { how: x }\n");
+    let ran = run(p.cmd().arg("list"));
+    assert!(
+        ran.stdout.contains("checklists/pre-deploy.yaml"),
+        "{}",
+        ran.stdout
+    );
+    let ran = run(p
+        .cmd()
+        .args(["run", "pre-deploy", "--confirm", "local-only"]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("local-only"));
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_clear_message() {
+    let p = Project::new();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["run", "pre-deploy", "--var", "novalue"],
+            "is not KEY=VALUE",
+        ),
+        (
+            &["run", "pre-deploy", "--report", "xml"],
+            "unknown report format `xml`",
+        ),
+        (&["run", "pre-deploy", "--report", "json="], "names no file"),
+        (
+            &["run", "no-such-list"],
+            "no checklist named `no-such-list`",
+        ),
+        (
+            &["run", "pre-deploy", "--env", "prod"],
+            "unknown environment `prod`",
+        ),
+        (&["probe", "htp", "url=x"], "did you mean `http`"),
+    ];
+    for (args, expected) in cases {
+        let ran = run(p.cmd().args(args));
+        assert_eq!(ran.code, 2, "{args:?}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains(expected),
+            "{args:?}: expected `{expected}` in:\n{}",
+            ran.stderr
+        );
+    }
+}
+
+#[test]
+fn environments_and_vars_override_checklist_defaults() {
+    let p = Project::new();
+    p.file(
+        "prodcheck.yaml",
+        "environments:\n  staging:\n    vars: { who: staging-team }\n",
+    );
+    let file = p.file("c.yaml", "name: t\nvars: { who: nobody }\nsections:\n  - name: S\n    items:\n      - id: m\n        title: Ask ${who}\n        manual: { how: x }\n");
+    let path = file.to_str().unwrap_or_default();
+    assert!(
+        run(p.cmd().args(["run", path]))
+            .stdout
+            .contains("Ask nobody")
+    );
+    assert!(
+        run(p.cmd().args(["run", path, "--env", "staging"]))
+            .stdout
+            .contains("Ask staging-team")
+    );
+    assert!(
+        run(p
+            .cmd()
+            .args(["run", path, "--env", "staging", "--var", "who=cli"]))
+        .stdout
+        .contains("Ask cli")
+    );
+}
+
+#[test]
+fn schema_is_json_and_covers_probe_kinds() {
+    let ran = run(prodcheck().arg("schema"));
+    assert_eq!(ran.code, 0);
+    let schema: serde_json::Value = serde_json::from_str(&ran.stdout).expect("schema is JSON");
+    let text = schema.to_string();
+    assert!(
+        text.contains("\"http\"") && text.contains("max_redirects"),
+        "{text}"
+    );
+}
+
+#[test]
+fn demo_runs_pre_deploy_against_a_local_service() {
+    let ran = run(prodcheck().arg("demo"));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("pre-deploy"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("health-endpoint"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("Point prodcheck at your service"),
+        "{}",
+        ran.stdout
+    );
+}

@@ -1,0 +1,249 @@
+//! Test support: a CLI case builder, temp checklists, and servers on 127.0.0.1 that the
+//! tests start and stop themselves (in-process, on a runtime of their own).
+
+#![allow(dead_code, reason = "each test module uses a different subset")]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+/// The real binary with a clean, non-interactive environment.
+pub fn prodcheck() -> Command {
+    let mut cmd = Command::cargo_bin("prodcheck").expect("binary built");
+    cmd.env_remove("NO_COLOR")
+        .env("CI", "true")
+        .timeout(Duration::from_secs(120));
+    cmd
+}
+
+/// A temporary project directory holding checklists.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Self {
+        Project {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `name` with `text` and returns its path.
+    pub fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// `prodcheck` running in this directory.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = prodcheck();
+        cmd.current_dir(self.dir.path());
+        cmd
+    }
+}
+
+/// Output of a finished command as text.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cmd: &mut Command) -> Ran {
+    let out = cmd.output().expect("run prodcheck");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// An axum app served on 127.0.0.1 from a thread with its own runtime; stops on drop.
+pub struct AppServer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl AppServer {
+    pub fn start(app: axum::Router) -> Self {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                addr_tx
+                    .send(listener.local_addr().expect("addr"))
+                    .expect("send addr");
+                let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                    let _ = stop_rx.await;
+                });
+                let _ = serve.await;
+            });
+        });
+        let addr = addr_rx.recv().expect("server address");
+        AppServer {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for AppServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A raw TCP server whose connections are handled by `handler` on their own threads.
+pub struct RawServer {
+    pub addr: SocketAddr,
+    pub accepted: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl RawServer {
+    pub fn start(handler: impl Fn(TcpStream) + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr");
+        let stop = Arc::new(AtomicBool::new(false));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let handler = Arc::new(handler);
+        let (stop2, accepted2) = (stop.clone(), accepted.clone());
+        let thread = thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        accepted2.fetch_add(1, Ordering::Relaxed);
+                        let _ = stream.set_nonblocking(false);
+                        let h = handler.clone();
+                        thread::spawn(move || h(stream));
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        RawServer {
+            addr,
+            accepted,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Accepts connections and never answers (holds them open for a minute).
+    pub fn silent() -> Self {
+        Self::start(|mut s| {
+            let mut buf = [0u8; 1024];
+            let _ = s.set_read_timeout(Some(Duration::from_secs(60)));
+            let _ = s.read(&mut buf);
+            thread::sleep(Duration::from_secs(60));
+        })
+    }
+
+    /// Answers every request with the given raw HTTP response bytes.
+    pub fn respond(response: &'static [u8]) -> Self {
+        Self::start(move |mut s| {
+            let mut buf = [0u8; 4096];
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(response);
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A port on 127.0.0.1 with nothing listening (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// Parses stdout as the JSON report.
+pub fn json(ran: &Ran) -> serde_json::Value {
+    serde_json::from_str(&ran.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", ran.stdout))
+}
+
+/// The report item with `id`.
+pub fn item<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["id"] == id))
+        .unwrap_or_else(|| panic!("no item `{id}` in report"))
+}
+
+/// Whether a real server binary is available; when `PRODCHECK_REQUIRE_SERVERS=1` a missing
+/// one fails the test instead of skipping it.
+pub fn require_binary(name: &str, package: &str) -> Option<PathBuf> {
+    let candidates = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let extra = [
+        "/usr/sbin",
+        "/sbin",
+        "/usr/lib/postgresql/15/bin",
+        "/usr/lib/postgresql/16/bin",
+        "/usr/lib/postgresql/17/bin",
+    ];
+    for dir in candidates
+        .into_iter()
+        .chain(extra.iter().map(PathBuf::from))
+    {
+        let path = dir.join(name);
+        if path.is_file() {
+            return Some(path);
+        }
+    }
+    if std::env::var("PRODCHECK_REQUIRE_SERVERS").as_deref() == Ok("1") {
+        panic!(
+            "`{name}` is required (PRODCHECK_REQUIRE_SERVERS=1) but missing: apt-get install {package}"
+        );
+    }
+    eprintln!("skipping: `{name}` not found; install it with `apt-get install {package}`");
+    None
+}
