@@ -285,3 +285,54 @@ fn ad_hoc_probe_uses_yaml_parameter_names() {
     assert!(ran.stderr.contains("unknown field `uri`"), "{}", ran.stderr);
     assert!(ran.stderr.contains("did you mean `url`?"), "{}", ran.stderr);
 }
+
+#[test]
+fn https_with_a_private_ca_needs_ca_file() {
+    checks::install_crypto_provider();
+    let pki = prodcheck::demo::pki::Pki::new("test CA").expect("CA");
+    let leaf = pki.leaf_for_days(&["localhost"], 90).expect("leaf");
+    let tls = prodcheck::demo::pki::server_config(vec![leaf.cert_der.clone()], leaf.key())
+        .expect("tls config");
+    let server = AppServer::start_tls(app(), tls);
+    let p = Project::new();
+    let ca = p.file("ca.pem", &pki.ca_pem);
+    let url = server.https_url("/health");
+    let ran = run(prodcheck().args([
+        "probe",
+        "http",
+        &format!("url={url}"),
+        &format!("ca_file={}", ca.display()),
+    ]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let ran = run(prodcheck().args(["probe", "http", &format!("url={url}"), "--report", "json"]));
+    assert_eq!(
+        ran.code, 1,
+        "an unknown CA fails verification: {}",
+        ran.stdout
+    );
+    let msg = item(&json(&ran), "http")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(
+        msg.contains("certificate") || msg.contains("issuer"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn nginx_serves_a_real_health_endpoint() {
+    let Some(nginx) = crate::nginx::Nginx::start(
+        1,
+        "server { listen 127.0.0.1:{PORT0}; location = /health { return 200 '{\"status\":\"ok\"}'; } }",
+    ) else {
+        return;
+    };
+    let ran = run(prodcheck().args([
+        "probe",
+        "http",
+        &format!("url={}", nginx.url(0, "/health")),
+        "expect.json./status=ok",
+    ]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+}

@@ -1,6 +1,7 @@
 //! The one integration-test binary: drives the real `prodcheck` binary against servers
 //! started on 127.0.0.1 by the tests themselves.
 
+mod nginx;
 mod support;
 
 mod cli_basics;

@@ -109,8 +109,38 @@ impl AppServer {
         }
     }
 
+    /// Serves `app` over TLS with `tls` (see `prodcheck::demo::pki` for certificates).
+    pub fn start_tls(app: axum::Router, tls: rustls::ServerConfig) -> Self {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let server = prodcheck::demo::service::serve_https(app, tls, 0)
+                    .await
+                    .expect("serve https");
+                addr_tx.send(server.addr).expect("send addr");
+                let _ = stop_rx.await;
+                drop(server);
+            });
+        });
+        let addr = addr_rx.recv().expect("server address");
+        AppServer {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
     }
 }
 
