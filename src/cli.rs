@@ -61,6 +61,8 @@ pub enum Command {
     },
     /// Print the JSON Schema of the checklist format.
     Schema,
+    /// Write a commented prodcheck.yaml with staging and production environments.
+    Init,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! One module per command; [`dispatch`] routes the parsed command line to them.
 
+mod init;
 mod probe;
 mod run;
 mod show;
@@ -18,6 +19,7 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Command::List => show::list(cli.config.as_deref()),
         Command::Show { checklist } => show::show(cli.config.as_deref(), &checklist),
         Command::Demo { strict } => crate::demo::demo(cli.color, strict).await,
+        Command::Init => init::init(std::path::Path::new(".")),
         Command::Schema => {
             print!("{}", crate::schema::checklist_schema());
             crate::exit_code::OK

@@ -155,3 +155,32 @@ fn demo_runs_pre_deploy_against_a_local_service() {
         ran.stdout
     );
 }
+
+#[test]
+fn init_writes_a_usable_config_and_refuses_to_overwrite() {
+    let p = Project::new();
+    let ran = run(p.cmd().arg("init"));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("written");
+    assert!(
+        text.contains("staging:") && text.contains("production:") && text.contains("base_url"),
+        "{text}"
+    );
+    // The written file is accepted as configuration.
+    let ran = run(p.cmd().args([
+        "run",
+        "pre-deploy",
+        "--env",
+        "staging",
+        "--only",
+        "rollback-plan",
+    ]));
+    assert_eq!(ran.code, 4, "{}{}", ran.stdout, ran.stderr);
+    let ran = run(p.cmd().arg("init"));
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("already exists"), "{}", ran.stderr);
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("still there"),
+        text
+    );
+}

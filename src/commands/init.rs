@@ -1,0 +1,120 @@
+//! `prodcheck init`: writes a commented `prodcheck.yaml` listing every variable the shipped
+//! checklists use, for a `staging` and a `production` environment. Never overwrites.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::catalog;
+use crate::checklist::node::{self, Node, Value};
+use crate::config::FILE_NAME;
+use crate::exit_code;
+
+use super::run::usage_error;
+
+/// Every variable of the shipped checklists: name → (default, checklists using it).
+pub fn shipped_variables() -> BTreeMap<String, (Node, Vec<&'static str>)> {
+    let mut vars: BTreeMap<String, (Node, Vec<&'static str>)> = BTreeMap::new();
+    for (name, text) in catalog::SHIPPED {
+        let Ok(doc) = node::parse(text) else { continue };
+        let Some(Node {
+            value: Value::Map(entries),
+            ..
+        }) = doc.get("vars")
+        else {
+            continue;
+        };
+        for (k, v) in entries {
+            let Some(key) = k.scalar_text() else { continue };
+            let entry = vars.entry(key).or_insert_with(|| (v.clone(), Vec::new()));
+            entry.1.push(name);
+        }
+    }
+    vars
+}
+
+fn yaml_scalar(node: &Node) -> String {
+    match &node.value {
+        Value::Null => "~".into(),
+        Value::Str(s) if s.is_empty() => "\"\"".into(),
+        Value::Str(s) => serde_json::to_string(s).unwrap_or_else(|_| s.clone()),
+        other => Node::new(node.pos, other.clone())
+            .scalar_text()
+            .unwrap_or_else(|| "~".into()),
+    }
+}
+
+/// The text `init` writes.
+pub fn template() -> String {
+    let vars = shipped_variables();
+    let width = vars.keys().map(String::len).max().unwrap_or(0);
+    let mut out = String::from(
+        "# prodcheck project settings (https://github.com/prodcheck/prodcheck).\n\
+         # `prodcheck run CHECKLIST --env NAME` applies an environment's variables; `--var k=v`\n\
+         # overrides them. Secrets: write `${env:NAME}` inside a value (for example\n\
+         # `postgres://app:${env:PGPASSWORD}@db:5432/app`); such values are shown as *** everywhere.\n\n\
+         # Directory whose NAME.yaml files override the shipped checklists.\n\
+         checklists: checklists\n\
+         # Sign-offs (commit them) and run history.\n\
+         state: .prodcheck\n\n\
+         environments:\n",
+    );
+    for env in ["staging", "production"] {
+        out.push_str(&format!("  {env}:\n    vars:\n"));
+        for (name, (default, used_by)) in &vars {
+            out.push_str(&format!(
+                "      {name:<width$}: {:<40} # default; used by {}\n",
+                yaml_scalar(default),
+                used_by.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+pub fn init(dir: &Path) -> u8 {
+    let path = dir.join(FILE_NAME);
+    if path.exists() {
+        return usage_error(
+            &format!("`{}` already exists; not overwriting it", path.display()),
+            Some("edit it, or move it away and run `prodcheck init` again"),
+        );
+    }
+    let text = template();
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
+    match written {
+        Ok(()) => {
+            println!(
+                "wrote {} with `staging` and `production` environments; set their variables, then `prodcheck run pre-deploy --env staging`",
+                path.display()
+            );
+            exit_code::OK
+        }
+        Err(e) => usage_error(&format!("cannot write `{}`: {e}", path.display()), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_is_a_valid_config_listing_every_shipped_variable() {
+        let text = template();
+        let doc = node::parse(&text).expect("template parses");
+        let staging = doc
+            .get("environments")
+            .and_then(|e| e.get("staging"))
+            .and_then(|s| s.get("vars"))
+            .expect("staging vars");
+        for name in shipped_variables().keys() {
+            assert!(
+                staging.get(name).is_some(),
+                "`{name}` missing from the template"
+            );
+        }
+    }
+}
