@@ -165,6 +165,14 @@ impl Probe for HttpProbe {
         };
         let status = resp.status().as_u16();
         let final_url = resp.url().to_string();
+        let asked_host = url::Url::parse(&self.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        let other_host = resp
+            .url()
+            .host_str()
+            .filter(|h| Some(*h) != asked_host.as_deref())
+            .map(str::to_string);
         let headers = resp.headers().clone();
         let body = match web::read_capped(resp, self.max_body.0).await {
             Ok(b) => b,
@@ -183,6 +191,10 @@ impl Probe for HttpProbe {
             ));
         }
         let text = body.text();
+        let encoding = headers
+            .get(reqwest::header::CONTENT_ENCODING)
+            .map(web::header_text)
+            .filter(|e| !e.eq_ignore_ascii_case("identity"));
         if let Some(needle) = &self.expect.body_contains
             && !text.contains(needle.as_str())
         {
@@ -191,7 +203,14 @@ impl Probe for HttpProbe {
             } else {
                 ""
             };
-            problems.push(format!("body does not contain `{needle}`{cut}"));
+            let coded = match &encoding {
+                Some(e) => format!(" (body is {e}-encoded; prodcheck does not decompress)"),
+                None => String::new(),
+            };
+            problems.push(format!("body does not contain `{needle}`{cut}{coded}"));
+        }
+        if let Some(host) = &other_host {
+            problems.push(format!("redirected to another host `{host}` ({final_url})"));
         }
         if !self.expect.json.is_empty() {
             match serde_json::from_slice::<Value>(&body.bytes) {
@@ -237,6 +256,9 @@ impl Probe for HttpProbe {
         evidence.insert("body_bytes".into(), json!(body.bytes.len()));
         if body.truncated {
             evidence.insert("body_truncated".into(), json!(true));
+        }
+        if let Some(host) = &other_host {
+            evidence.insert("redirected_host".into(), json!(host));
         }
         if !problems.is_empty() {
             let snippet: String = text.chars().take(200).collect();

@@ -6,5 +6,6 @@ mod support;
 
 mod cli_basics;
 mod diagnostics;
+mod hostile;
 mod http_probe;
 mod run_behaviour;
