@@ -58,10 +58,15 @@ pub fn load(
     let doc = match node::parse(&source.text) {
         Ok(doc) => doc,
         Err(e) => {
+            let hint = if e.message.contains("alias") {
+                "checklists need no alias expansion this large; write the values out"
+            } else {
+                "fix the YAML syntax at this spot"
+            };
             l.at(
                 e.pos,
                 format!("invalid YAML: {}", e.message),
-                Some("fix the YAML syntax at this spot".into()),
+                Some(hint.into()),
             );
             return Err(l.diags);
         }

@@ -122,7 +122,11 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     if text.trim().is_empty() {
         return Ok(Node::new(Pos { line: 1, col: 1 }, Value::Null));
     }
-    let options = serde_saphyr::options! { strict_booleans: true };
+    // A checklist needs no more than a few thousand replayed alias events; the default
+    // (a million) lets an alias bomb keep a CI job busy for seconds.
+    let mut alias_limits = serde_saphyr::options::AliasLimits::default();
+    alias_limits.max_total_replayed_events = 20_000;
+    let options = serde_saphyr::options! { strict_booleans: true, alias_limits: alias_limits };
     match serde_saphyr::from_str_with_options::<ParsedNode>(text, options) {
         Ok(node) => Ok(node.0),
         Err(e) => {

@@ -8,4 +8,5 @@ mod cli_basics;
 mod diagnostics;
 mod hostile;
 mod http_probe;
+mod loader_props;
 mod run_behaviour;

@@ -370,3 +370,54 @@ fn retries_mark_a_late_pass_as_flaky() {
     assert_eq!(it["flaky"], true);
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn ctrl_c_prints_the_partial_report_and_exits_130() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let server = AppServer::start(app());
+    let silent = RawServer::silent();
+    let p = Project::new();
+    let file = p.file(
+        "c.yaml",
+        &checklist(&(http_item("quick", &server.url("/ok"), "")
+            + &format!("      - id: slow\n        title: slow\n        timeout: 60s\n        check: {{ http: {{ url: \"{}\" }} }}\n", silent.url("/")))),
+    );
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("prodcheck"))
+        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"])
+        .env("CI", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn prodcheck");
+    // Wait until the slow item is in flight (the silent server accepted its connection).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while silent.accepted.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow probe never connected"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let code = child.wait().expect("wait").code();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
+    assert_eq!(code, Some(130), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("a partial JSON report");
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["exit_code"], 130);
+    assert_eq!(item(&report, "quick")["status"], "pass");
+    assert_eq!(item(&report, "slow")["status"], "skip");
+    assert_eq!(item(&report, "slow")["message"], "interrupted");
+}
