@@ -1,13 +1,15 @@
 //! HTTP plumbing shared by every HTTP-speaking probe: one way to build a client (roots,
 //! `ca_file`, redirects, timeouts), one capped body reader, one wording for transport errors.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use reqwest::{Client, Response, redirect};
 
 /// How a probe wants its HTTP client.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClientOptions {
     pub ca_file: Option<PathBuf>,
     pub insecure: bool,
@@ -29,8 +31,24 @@ impl ClientOptions {
     }
 }
 
-/// Builds a client; the error is a message meant for the outcome.
+/// A client for `opts`, shared by every probe that asks for the same options: building one
+/// loads the trust store, which would otherwise dominate a run of many small HTTP items.
 pub fn client(opts: &ClientOptions) -> Result<Client, String> {
+    static CLIENTS: OnceLock<Mutex<HashMap<ClientOptions, Client>>> = OnceLock::new();
+    let cache = CLIENTS.get_or_init(Default::default);
+    // Built under the lock: two hundred items starting at once must not build two hundred
+    // clients. Building takes milliseconds, once per distinct set of options.
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(c) = map.get(opts) {
+        return Ok(c.clone());
+    }
+    let built = build_client(opts)?;
+    map.insert(opts.clone(), built.clone());
+    Ok(built)
+}
+
+/// Builds a new client; the error is a message meant for the outcome.
+pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
     let policy = match opts.max_redirects {
         None => redirect::Policy::none(),
         Some(n) => redirect::Policy::limited(n),

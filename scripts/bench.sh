@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Reproducible benchmarks (see BENCHMARKS.md). Loopback only; BENCH_RUNS=N for more runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked -q
+python3 scripts/bench.py
+for extra in scripts/bench-tls.sh scripts/bench-rate-limit.sh; do
+  if [ -x "$extra" ]; then "$extra"; fi
+done
