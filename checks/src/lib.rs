@@ -11,6 +11,16 @@ pub mod web;
 pub mod http;
 pub mod tcp;
 
+pub mod observatory;
+pub mod page;
+
+pub mod auth;
+pub mod cookies;
+pub mod cors;
+pub mod exposure;
+pub mod redirect_https;
+pub mod security_headers;
+
 pub use outcome::{Evidence, Outcome, Status};
 pub use probe::{ParamIssue, Probe, ProbeContext};
 
