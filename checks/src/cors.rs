@@ -180,7 +180,7 @@ pub fn classify(
             status,
             severity,
             format!(
-                "reflects the {family} origin `{}` with credentials allowed, so that site can read authenticated responses; allow a fixed list of origins",
+                "{severity}: reflects origin `{}` ({family}) with credentials allowed, so that site can read authenticated responses; allow a fixed list of origins",
                 attack.origin
             ),
         ))
@@ -189,7 +189,7 @@ pub fn classify(
             Status::Warn,
             "low",
             format!(
-                "reflects the {family} origin `{}` (without credentials); allow a fixed list of origins",
+                "low: reflects origin `{}` ({family}) without credentials; allow a fixed list of origins",
                 attack.origin
             ),
         ))
@@ -332,7 +332,7 @@ impl Probe for CorsProbe {
                     if let Some((status, severity, message)) = classify(a, value, credentials(page))
                     {
                         let ev = json!({"origin": a.origin, "family": a.family.name(), "method": method.as_str(), "acao": value, "credentials": credentials(page), "severity": severity, "status": status.as_str()});
-                        findings.push((status, format!("{method} {message}"), ev));
+                        findings.push((status, format!("{message} [{method}]"), ev));
                     }
                 }
                 None => {

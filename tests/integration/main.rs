@@ -8,3 +8,6 @@ mod cli_basics;
 mod diagnostics;
 mod http_probe;
 mod run_behaviour;
+mod web_cors;
+mod web_headers;
+mod web_misc;
