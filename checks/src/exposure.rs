@@ -144,9 +144,14 @@ impl Probe for ExposureProbe {
         let deadline = tokio::time::Instant::now() + ctx.timeout;
         let base = self.base_url.trim_end_matches('/');
         let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
+        // A path that cannot exist: what this server answers for it is the "not found" baseline.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
         let nonce = format!(
-            "/prodcheck-{:x}-does-not-exist",
-            std::process::id() as u64 ^ 0x5eed_cafe
+            "/prodcheck-{nanos:x}-{:x}-does-not-exist",
+            std::process::id()
         );
         let baseline = match page::fetch(
             &client,

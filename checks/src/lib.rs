@@ -17,6 +17,7 @@ pub mod page;
 pub mod auth;
 pub mod cookies;
 pub mod cors;
+pub mod cors_origins;
 pub mod exposure;
 pub mod redirect_https;
 pub mod security_headers;

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::http::check_http_url;
 use crate::observatory::grade::{self, Finding, Grade};
-use crate::observatory::{cookies, csp, headers};
+use crate::observatory::{cookies, csp, headers, meta};
 use crate::outcome::{Outcome, Status};
 use crate::page;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
@@ -47,7 +47,9 @@ fn default_hsts_min_age() -> u64 {
 }
 
 /// Every Observatory header test (and the unscored ones) over one response.
-pub fn findings(h: &headers::Headers, https: bool, hsts_min_age: u64) -> Vec<Finding> {
+/// `html` is the page body when it is HTML (its `<meta http-equiv>` policies count), else "".
+pub fn findings(h: &headers::Headers, html: &str, https: bool, hsts_min_age: u64) -> Vec<Finding> {
+    let m = meta::with_meta(h, html);
     let hsts = headers::hsts(h, https, hsts_min_age);
     let hsts_ok = hsts.modifier >= 0;
     let set_cookies: Vec<cookies::Cookie> = headers::all(h, "set-cookie")
@@ -57,14 +59,14 @@ pub fn findings(h: &headers::Headers, https: bool, hsts_min_age: u64) -> Vec<Fin
     let mut out = vec![
         hsts,
         csp::evaluate(
-            &headers::all(h, "content-security-policy"),
+            &headers::all(&m, "content-security-policy"),
             headers::first(h, "content-security-policy-report-only").is_some(),
             https,
         ),
         headers::x_content_type_options(h),
         headers::x_frame_options(h),
-        headers::referrer_policy(h),
-        headers::corp(h),
+        headers::referrer_policy(&m),
+        headers::corp(&m),
         headers::coop(h),
         headers::coep(h),
         cookies::evaluate(&set_cookies, https, hsts_ok).0,
@@ -107,7 +109,20 @@ impl Probe for SecurityHeadersProbe {
                         .with("url", self.url.as_str());
                 }
             };
-        let found = findings(&page.headers, page.https(), self.hsts_min_age);
+        let html = if page
+            .first("content-type")
+            .is_some_and(|t| t.contains("html"))
+        {
+            page.body.text()
+        } else {
+            String::new()
+        };
+        let found = findings(&page.headers, &html, page.https(), self.hsts_min_age);
+        let with_meta = meta::with_meta(&page.headers, &html);
+        let csp_flags = csp::flags(
+            &headers::all(&with_meta, "content-security-policy"),
+            &page.all("content-security-policy"),
+        );
         let score = grade::score(&found);
         let missing: Vec<&str> = self
             .require
@@ -167,6 +182,9 @@ impl Probe for SecurityHeadersProbe {
             .with("grade", score.grade.as_str())
             .with("min_grade", min_grade.as_str())
             .with("findings", json!(found));
+        if let Some(flags) = csp_flags {
+            outcome = outcome.with("csp", json!(flags));
+        }
         if page.url != self.url {
             outcome = outcome.with("final_url", page.url.as_str());
         }
@@ -192,7 +210,7 @@ mod tests {
     }
 
     fn graded(pairs: &[(&str, &str)], https: bool) -> (i32, &'static str) {
-        let s = grade::score(&findings(&h(pairs), https, 15_552_000));
+        let s = grade::score(&findings(&h(pairs), "", https, 15_552_000));
         (s.score, s.grade.as_str())
     }
 
@@ -267,5 +285,22 @@ mod tests {
         ];
         // HSTS cannot count over HTTP: −20 → 80, bonuses ignored.
         assert_eq!(graded(&pairs, false), (80, "B+"));
+    }
+
+    #[test]
+    fn worked_example_meta_policies_count_but_not_for_framing() {
+        let h = h(&[
+            ("Strict-Transport-Security", "max-age=63072000"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]);
+        let html = r#"<meta http-equiv="Content-Security-Policy" content="default-src 'self'; frame-ancestors 'none'">
+            <meta http-equiv="Referrer-Policy" content="no-referrer">"#;
+        let found = findings(&h, html, true, 15_552_000);
+        // CSP from the meta tag (+5) and Referrer-Policy (+5) count; frame-ancestors does not,
+        // so X-Frame-Options is missing (−20): 80, bonuses ignored.
+        let s = grade::score(&found);
+        assert_eq!((s.score, s.grade.as_str()), (80, "B+"));
+        let csp = found.iter().find(|f| f.header == "Content-Security-Policy");
+        assert_eq!(csp.map(|f| f.modifier), Some(5));
     }
 }

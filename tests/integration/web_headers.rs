@@ -89,6 +89,15 @@ fn app() -> Router {
             }),
         )
         .route("/bare", get(|| async { "ok" }))
+        .route(
+            "/meta",
+            get(|| async {
+                (
+                    [("content-type", "text/html; charset=utf-8")],
+                    r#"<html><head><meta http-equiv="Content-Security-Policy" content="default-src 'self'; frame-ancestors 'none'"></head></html>"#,
+                )
+            }),
+        )
         .route("/moved", get(|| async { Redirect::permanent("/strong") }))
 }
 
@@ -317,4 +326,26 @@ server {{ listen 127.0.0.1:{{PORT2}} ssl; {ssl}
             .contains("`ALLOWALL` is not valid"),
         "{xfo}"
     );
+}
+
+#[test]
+fn csp_in_a_meta_tag_counts_except_for_framing() {
+    let server = AppServer::start(app());
+    let (code, it) = run_item(
+        &Project::new(),
+        &format!(
+            "security_headers: {{ url: \"{}\", min_grade: F }}",
+            server.url("/meta")
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    let csp = finding(&it, "Content-Security-Policy");
+    assert_eq!(
+        (csp["status"].as_str(), csp["modifier"].as_i64()),
+        (Some("pass"), Some(5)),
+        "{csp}"
+    );
+    assert_eq!(finding(&it, "X-Frame-Options")["modifier"], -20);
+    assert_eq!(it["evidence"]["csp"]["insecure_base_uri"], true);
+    assert_eq!(it["evidence"]["csp"]["anti_clickjacking"], false);
 }

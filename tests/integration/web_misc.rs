@@ -197,6 +197,63 @@ server {{ listen 127.0.0.1:{{PORT2}} ssl; ssl_certificate {}; ssl_certificate_ke
 }
 
 #[test]
+fn redirect_off_host_or_through_http_warns() {
+    let p = Project::new();
+    let t = tls(&p);
+    let secure = AppServer::start_tls(
+        Router::new().route("/", get(|| async { "secure" })),
+        t.config.clone(),
+    );
+    let to = secure.https_url("/");
+    let to2 = to.clone();
+    let s = AppServer::start(
+        Router::new()
+            .route("/detour", get(|| async { Redirect::permanent("/next") }))
+            .route(
+                "/next",
+                get(move || {
+                    let to = to.clone();
+                    async move { Redirect::permanent(&to) }
+                }),
+            )
+            .route(
+                "/off",
+                get(move || {
+                    let to = to2.clone();
+                    async move { Redirect::permanent(&to) }
+                }),
+            ),
+    );
+    let ca = t.ca.display();
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "redirect_https: {{ url: \"{}\", ca_file: \"{ca}\" }}",
+            s.url("/detour")
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["status"], "warn");
+    assert!(
+        message(&it).contains("reaches HTTPS only after a detour"),
+        "{it}"
+    );
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "redirect_https: {{ url: \"{}\", ca_file: \"{ca}\" }}",
+            s.url("/off")
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["evidence"]["result"], "redirection-off-host-from-http");
+    assert!(
+        message(&it).contains("leaves `127.0.0.1` for `localhost`"),
+        "{it}"
+    );
+}
+
+#[test]
 fn redirect_detours_and_unreachable_http() {
     let s = AppServer::start(
         Router::new()

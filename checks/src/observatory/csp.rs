@@ -249,6 +249,32 @@ pub fn evaluate(values: &[&str], report_only: bool, https: bool) -> Finding {
     finding
 }
 
+/// The Observatory's informational CSP flags (not scored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Flags {
+    /// `frame-ancestors` set in the header and not broad.
+    pub anti_clickjacking: bool,
+    /// `base-uri` missing or broad (injected `<base>` tags can redirect relative scripts).
+    pub insecure_base_uri: bool,
+    /// `form-action` missing or broad (injected forms can post anywhere).
+    pub insecure_form_action: bool,
+}
+
+/// Flags of the policy in `values` (header and meta); `header_values` for frame-ancestors.
+pub fn flags(values: &[&str], header_values: &[&str]) -> Option<Flags> {
+    let policy = parse(values).ok()?;
+    let weak = |d: &str| policy.get(d).is_none_or(|s| any_in(s, &BROAD).is_some());
+    let framing = parse(header_values).ok();
+    Some(Flags {
+        anti_clickjacking: framing
+            .as_ref()
+            .and_then(|p| p.get("frame-ancestors"))
+            .is_some_and(|s| any_in(s, &BROAD).is_none()),
+        insecure_base_uri: weak("base-uri"),
+        insecure_form_action: weak("form-action"),
+    })
+}
+
 /// Whether the header policy sets `frame-ancestors` (which supersedes X-Frame-Options).
 pub fn has_frame_ancestors(values: &[&str]) -> bool {
     parse(values).is_ok_and(|p| p.get("frame-ancestors").is_some())
@@ -356,6 +382,21 @@ mod tests {
             (f.result.as_str(), f.modifier),
             ("csp-not-implemented-but-reporting-enabled", -25)
         );
+    }
+
+    #[test]
+    fn informational_flags() {
+        let v = ["default-src 'self'; base-uri 'none'; frame-ancestors *"];
+        let f = flags(&v, &v);
+        assert_eq!(
+            f,
+            Some(Flags {
+                anti_clickjacking: false,
+                insecure_base_uri: false,
+                insecure_form_action: true
+            })
+        );
+        assert_eq!(flags(&[], &[]), None);
     }
 
     #[test]

@@ -5,3 +5,4 @@ pub mod cookies;
 pub mod csp;
 pub mod grade;
 pub mod headers;
+pub mod meta;
