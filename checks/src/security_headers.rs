@@ -182,6 +182,16 @@ impl Probe for SecurityHeadersProbe {
             .with("grade", score.grade.as_str())
             .with("min_grade", min_grade.as_str())
             .with("findings", json!(found));
+        let mut lost: Vec<&Finding> = found.iter().filter(|f| f.modifier < 0).collect();
+        lost.sort_by_key(|f| f.modifier);
+        if !lost.is_empty() {
+            // A one-line summary for humans (the report truncates long evidence).
+            let text: Vec<String> = lost
+                .iter()
+                .map(|f| format!("{} ({})", f.header, f.modifier))
+                .collect();
+            outcome = outcome.with("lost_points", text.join(", "));
+        }
         if let Some(flags) = csp_flags {
             outcome = outcome.with("csp", json!(flags));
         }
