@@ -223,6 +223,9 @@ impl Probe for CorsProbe {
         if (reflected || acao_values.len() > 1) && missing_vary {
             findings.push((Status::Warn, "Access-Control-Allow-Origin depends on the Origin but `Vary: Origin` is missing, so caches can serve one origin's answer to another; add `Vary: Origin`".into(), json!({"vary_origin_missing": true})));
         }
+        // The same answer to many origins (`*` with credentials) is one finding, not dozens.
+        let mut seen = BTreeSet::new();
+        findings.retain(|(_, m, _)| seen.insert(m.clone()));
         findings.sort_by_key(|(s, _, _)| {
             std::cmp::Reverse(match s {
                 Status::Fail => 2,

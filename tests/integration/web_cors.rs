@@ -162,6 +162,8 @@ fn wildcard_alone_passes_and_with_credentials_is_a_broken_config() {
     assert_eq!(code, 0, "{it}");
     assert_eq!(it["status"], "warn");
     assert!(message(&it).contains("broken config"), "{it}");
+    // Reported once per method, not once per origin.
+    assert_eq!(findings(&it).len(), 2, "{it}");
 }
 
 #[test]
