@@ -11,6 +11,17 @@ pub mod web;
 pub mod http;
 pub mod tcp;
 
+pub mod observatory;
+pub mod page;
+
+pub mod auth;
+pub mod cookies;
+pub mod cors;
+pub mod cors_origins;
+pub mod exposure;
+pub mod redirect_https;
+pub mod security_headers;
+
 pub use outcome::{Evidence, Outcome, Status};
 pub use probe::{ParamIssue, Probe, ProbeContext};
 

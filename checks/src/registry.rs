@@ -59,4 +59,10 @@ macro_rules! registry {
 registry! {
     "http" => crate::http::HttpProbe,
     "tcp" => crate::tcp::TcpProbe,
+    "security_headers" => crate::security_headers::SecurityHeadersProbe,
+    "cookies" => crate::cookies::CookiesProbe,
+    "cors" => crate::cors::CorsProbe,
+    "redirect_https" => crate::redirect_https::RedirectHttpsProbe,
+    "exposure" => crate::exposure::ExposureProbe,
+    "auth" => crate::auth::AuthProbe,
 }

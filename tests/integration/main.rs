@@ -10,3 +10,6 @@ mod hostile;
 mod http_probe;
 mod loader_props;
 mod run_behaviour;
+mod web_cors;
+mod web_headers;
+mod web_misc;

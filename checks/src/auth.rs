@@ -1,0 +1,127 @@
+//! `auth`: each listed endpoint must refuse an unauthenticated request (401 with
+//! WWW-Authenticate, or 403); a 2xx is a fail naming the URL.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::http::check_http_url;
+use crate::outcome::{Outcome, Status};
+use crate::page;
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+
+/// At most this many URLs per item (one request each).
+const MAX_URLS: usize = 50;
+
+/// Parameters of `check: { auth: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthProbe {
+    /// Endpoints that must refuse a request carrying no credentials.
+    pub urls: Vec<String>,
+    /// PEM bundle added to the trusted roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The verdict for one unauthenticated response.
+pub fn judge(status: u16, www_authenticate: bool, location: Option<&str>) -> (Status, String) {
+    match status {
+        401 if www_authenticate => (Status::Pass, "refused with 401".into()),
+        401 => (
+            Status::Warn,
+            "refused with 401 but no WWW-Authenticate header (required by RFC 9110)".into(),
+        ),
+        403 => (Status::Pass, "refused with 403".into()),
+        200..=299 => (
+            Status::Fail,
+            format!("answered {status} without credentials; it must answer 401 or 403"),
+        ),
+        300..=399 => (
+            Status::Warn,
+            format!(
+                "redirects ({status}) to `{}` instead of refusing; expected 401 or 403",
+                location.unwrap_or("?")
+            ),
+        ),
+        404 => (
+            Status::Warn,
+            "answered 404: cannot tell whether authentication is enforced; check the URL".into(),
+        ),
+        s if s >= 500 => (
+            Status::Error,
+            format!("answered {s}: the endpoint is broken, so authentication cannot be checked"),
+        ),
+        s => (Status::Warn, format!("answered {s}; expected 401 or 403")),
+    }
+}
+
+#[async_trait]
+impl Probe for AuthProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        let mut issues: Vec<ParamIssue> = self
+            .urls
+            .iter()
+            .filter_map(|u| check_http_url("urls", u))
+            .collect();
+        if self.urls.is_empty() {
+            issues.push(
+                ParamIssue::new("urls", "`urls` is empty, so nothing would be checked")
+                    .hint("list the endpoints that must require authentication"),
+            );
+        }
+        if self.urls.len() > MAX_URLS {
+            issues.push(ParamIssue::new(
+                "urls",
+                format!("{} URLs, more than the cap of {MAX_URLS}", self.urls.len()),
+            ));
+        }
+        issues
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let client = match page::client(ctx.timeout, &ctx.user_agent, &self.ca_file, None) {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(e),
+        };
+        let deadline = tokio::time::Instant::now() + ctx.timeout;
+        let mut worst = Status::Pass;
+        let mut bad: Vec<String> = Vec::new();
+        let mut results = Vec::new();
+        for url in &self.urls {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let (status, message, code) =
+                match page::fetch(&client, Method::GET, url, &[], 4096, left).await {
+                    Ok(p) => {
+                        let (s, m) = judge(
+                            p.status,
+                            p.first("www-authenticate").is_some(),
+                            p.first("location"),
+                        );
+                        (s, m, Some(p.status))
+                    }
+                    Err(e) => (Status::Error, e, None),
+                };
+            if status != Status::Pass {
+                bad.push(format!("{url} {message}"));
+            }
+            worst = worst.worst(status);
+            results.push(
+                json!({"url": url, "status": code, "verdict": status.as_str(), "message": message}),
+            );
+        }
+        let message = if bad.is_empty() {
+            format!(
+                "all {} endpoint(s) refuse unauthenticated requests",
+                self.urls.len()
+            )
+        } else {
+            bad.join("; ")
+        };
+        Outcome::new(worst, message).with("urls", json!(results))
+    }
+}

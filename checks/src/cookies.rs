@@ -1,0 +1,98 @@
+//! `cookies`: every Set-Cookie of one response judged by the Observatory cookie rules; the
+//! worst cookie decides, and each cookie is named in the evidence with its value redacted.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::http::check_http_url;
+use crate::observatory::{cookies, headers};
+use crate::outcome::{Outcome, Status};
+use crate::page;
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+
+/// Parameters of `check: { cookies: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CookiesProbe {
+    /// The page whose `Set-Cookie` headers are judged (a login page is a good choice).
+    pub url: String,
+    /// PEM bundle added to the trusted roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+#[async_trait]
+impl Probe for CookiesProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        check_http_url("url", &self.url).into_iter().collect()
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let client = match page::client(ctx.timeout, &ctx.user_agent, &self.ca_file, None) {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(e),
+        };
+        let page =
+            match page::fetch(&client, Method::GET, &self.url, &[], 16 * 1024, ctx.timeout).await {
+                Ok(p) => p,
+                Err(e) => {
+                    return Outcome::error(format!("cannot judge cookies: {e}"))
+                        .with("url", self.url.as_str());
+                }
+            };
+        let https = page.https();
+        // The Observatory softens the Secure rule when HSTS (at its own threshold) holds.
+        let hsts_ok = headers::hsts(&page.headers, https, 15_552_000).modifier >= 0;
+        let raw = page.all("set-cookie");
+        let parsed: Vec<cookies::Cookie> = raw.iter().filter_map(|s| cookies::parse(s)).collect();
+        let (finding, verdicts) = cookies::evaluate(&parsed, https, hsts_ok);
+        let status = match finding.modifier {
+            m if m >= 0 => Status::Pass,
+            m if m > -20 => Status::Warn,
+            _ => Status::Fail,
+        };
+        let names: Vec<&str> = parsed.iter().map(|c| c.name.as_str()).collect();
+        let message = match (status, parsed.is_empty()) {
+            (Status::Pass, true) => format!("{}: sets no cookies", self.url),
+            (Status::Pass, false) => format!(
+                "{}: {} cookie(s) ({}): {}",
+                self.url,
+                parsed.len(),
+                names.join(", "),
+                finding.message
+            ),
+            _ => format!("{}: {}", self.url, finding.message),
+        };
+        let redacted: Vec<_> = verdicts
+            .iter()
+            .map(|v| {
+                json!({
+                    "name": v.cookie.name,
+                    "value": "***",
+                    "secure": v.cookie.secure,
+                    "http_only": v.cookie.http_only,
+                    "same_site": v.cookie.same_site,
+                    "session": v.session,
+                    "result": v.result,
+                    "modifier": v.modifier,
+                    "message": v.message,
+                })
+            })
+            .collect();
+        let mut outcome = Outcome::new(status, message)
+            .with("url", self.url.as_str())
+            .with("status", page.status)
+            .with("result", finding.result.as_str())
+            .with("modifier", finding.modifier)
+            .with("cookies", json!(redacted));
+        if raw.len() != parsed.len() {
+            outcome = outcome.with("unparsable_set_cookie", raw.len() - parsed.len());
+        }
+        outcome
+    }
+}

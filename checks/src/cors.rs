@@ -1,0 +1,301 @@
+//! `cors`: attacker origins from every nuclei family, derived from the target host and from
+//! each allowed origin, sent as a simple GET and as a preflight; reflections are graded.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::cors_origins::{attack_origins, classify};
+use crate::http::check_http_url;
+use crate::outcome::{Outcome, Status};
+use crate::page::{self, Page};
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+
+/// At most this many `allowed_origins`: with 14 attack origins per base, two requests per
+/// origin plus two per allowed origin, an item sends at most 2 × (2 + 14 × 6) + 2 × 5 = 182 requests.
+const MAX_ALLOWED: usize = 5;
+/// Requests in flight at once.
+const PARALLEL: usize = 8;
+
+/// Parameters of `check: { cors: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorsProbe {
+    /// The endpoint whose CORS answers are checked (an API URL).
+    pub url: String,
+    /// Origins that must be allowed (`https://app.example`); every other origin must not be.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// PEM bundle added to the trusted roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+fn acao(p: &Page) -> Option<&str> {
+    p.first("access-control-allow-origin")
+        .map(|v| v.get(..256).unwrap_or(v))
+}
+
+fn credentials(p: &Page) -> bool {
+    p.first("access-control-allow-credentials")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+fn varies_on_origin(p: &Page) -> bool {
+    p.all("vary").iter().any(|v| {
+        v.split(',')
+            .any(|t| matches!(t.trim().to_ascii_lowercase().as_str(), "origin" | "*"))
+    })
+}
+
+#[async_trait]
+impl Probe for CorsProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
+        for o in &self.allowed_origins {
+            match Url::parse(o) {
+                Ok(u)
+                    if matches!(u.scheme(), "http" | "https")
+                        && u.host().is_some()
+                        && u.path() == "/"
+                        && !o.ends_with('/') => {}
+                _ => issues.push(
+                    ParamIssue::new("allowed_origins", format!("`{o}` is not an origin")).hint(
+                        "write scheme://host[:port] with no path, like `https://app.example`",
+                    ),
+                ),
+            }
+        }
+        if self.allowed_origins.len() > MAX_ALLOWED {
+            issues.push(ParamIssue::new(
+                "allowed_origins",
+                format!(
+                    "{} origins, more than the cap of {MAX_ALLOWED} (each adds 30 requests)",
+                    self.allowed_origins.len()
+                ),
+            ));
+        }
+        issues
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let client = match page::client(ctx.timeout, &ctx.user_agent, &self.ca_file, None) {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(e),
+        };
+        let Ok(target) = Url::parse(&self.url) else {
+            return Outcome::error(format!("invalid URL `{}`", self.url));
+        };
+        let allowed: Vec<Url> = self
+            .allowed_origins
+            .iter()
+            .filter_map(|o| Url::parse(o).ok())
+            .collect();
+        let attacks = attack_origins(&target, &allowed);
+        // (origin, attack index or None for an allowed origin, method)
+        let mut jobs: Vec<(String, Option<usize>, Method)> = Vec::new();
+        for (i, a) in attacks.iter().enumerate() {
+            jobs.push((a.origin.clone(), Some(i), Method::GET));
+            jobs.push((a.origin.clone(), Some(i), Method::OPTIONS));
+        }
+        for o in &self.allowed_origins {
+            jobs.push((o.clone(), None, Method::GET));
+            jobs.push((o.clone(), None, Method::OPTIONS));
+        }
+        let deadline = tokio::time::Instant::now() + ctx.timeout;
+        let mut pages: Vec<Option<Result<Page, String>>> = vec![None; jobs.len()];
+        // One request first: an unreachable target costs one request, not all of them.
+        let Some((first_origin, _, _)) = jobs.first() else {
+            return Outcome::error("no origin to test");
+        };
+        let first = page::fetch(
+            &client,
+            Method::GET,
+            &self.url,
+            &[("Origin", first_origin.as_str())],
+            4096,
+            ctx.timeout,
+        )
+        .await;
+        if let Err(e) = first {
+            return Outcome::error(format!("cannot check CORS: {e}"))
+                .with("url", self.url.as_str());
+        }
+        if let Some(slot) = pages.first_mut() {
+            *slot = Some(first);
+        }
+        let gate = Arc::new(Semaphore::new(PARALLEL));
+        let mut set = JoinSet::new();
+        for (n, (origin, _, method)) in jobs.iter().enumerate().skip(1) {
+            let (client, gate, url, origin, method) = (
+                client.clone(),
+                gate.clone(),
+                self.url.clone(),
+                origin.clone(),
+                method.clone(),
+            );
+            set.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let mut headers = vec![("Origin", origin.as_str())];
+                if method == Method::OPTIONS {
+                    headers.push(("Access-Control-Request-Method", "GET"));
+                }
+                (
+                    n,
+                    page::fetch(&client, method, &url, &headers, 4096, left).await,
+                )
+            });
+        }
+        while let Some(joined) = set.join_next().await {
+            if let Ok((n, result)) = joined
+                && let Some(slot) = pages.get_mut(n)
+            {
+                *slot = Some(result);
+            }
+        }
+
+        let mut findings: Vec<(Status, String, Value)> = Vec::new();
+        let mut errors: Vec<String> = Vec::new();
+        let mut allowed_report = Vec::new();
+        let mut acao_values: BTreeSet<Option<String>> = BTreeSet::new();
+        let mut reflected = false;
+        let mut missing_vary = false;
+        for ((origin, attack, method), page) in jobs.iter().zip(&pages) {
+            let page = match page {
+                Some(Ok(p)) => p,
+                Some(Err(e)) => {
+                    errors.push(e.clone());
+                    continue;
+                }
+                None => {
+                    errors.push(format!("{method} with Origin `{origin}` did not finish"));
+                    continue;
+                }
+            };
+            let value = acao(page);
+            if *method == Method::GET {
+                acao_values.insert(value.map(str::to_string));
+            }
+            if value.is_some_and(|v| v.trim() != "*") && !varies_on_origin(page) {
+                missing_vary = true;
+            }
+            match attack {
+                Some(i) => {
+                    let Some(a) = attacks.get(*i) else { continue };
+                    reflected |= value.is_some_and(|v| v.trim().eq_ignore_ascii_case(&a.origin));
+                    if let Some((status, severity, message)) = classify(a, value, credentials(page))
+                    {
+                        let ev = json!({"origin": a.origin, "family": a.family.name(), "method": method.as_str(), "acao": value, "credentials": credentials(page), "severity": severity, "status": status.as_str()});
+                        findings.push((status, format!("{message} [{method}]"), ev));
+                    }
+                }
+                None => {
+                    let ok = value
+                        .is_some_and(|v| v.trim() == "*" || v.trim().eq_ignore_ascii_case(origin));
+                    allowed_report.push(json!({"origin": origin, "method": method.as_str(), "acao": value, "allowed": ok}));
+                    if !ok {
+                        let (status, why) = if *method == Method::GET {
+                            (Status::Fail, "so the browser blocks its reads")
+                        } else {
+                            (
+                                Status::Warn,
+                                "in the preflight, so non-simple requests (JSON POST, custom headers) fail",
+                            )
+                        };
+                        let got = value
+                            .map(|v| format!("`{v}`"))
+                            .unwrap_or_else(|| "no Access-Control-Allow-Origin".into());
+                        findings.push((status, format!("allowed origin `{origin}` is refused: {method} got {got}, {why}"), json!({"origin": origin, "method": method.as_str(), "acao": value, "status": status.as_str()})));
+                    }
+                }
+            }
+        }
+        if (reflected || acao_values.len() > 1) && missing_vary {
+            findings.push((Status::Warn, "Access-Control-Allow-Origin depends on the Origin but `Vary: Origin` is missing, so caches can serve one origin's answer to another; add `Vary: Origin`".into(), json!({"vary_origin_missing": true})));
+        }
+        // The same answer to many origins (`*` with credentials) is one finding, not dozens.
+        let mut seen = BTreeSet::new();
+        findings.retain(|(_, m, _)| seen.insert(m.clone()));
+        findings.sort_by_key(|(s, _, _)| {
+            std::cmp::Reverse(match s {
+                Status::Fail => 2,
+                Status::Warn => 1,
+                _ => 0,
+            })
+        });
+        let requests = jobs.len();
+        let worst = findings
+            .iter()
+            .fold(Status::Pass, |w, (s, _, _)| w.worst(*s));
+        let (status, message) = if let Some((_, first, _)) = findings.first() {
+            let more = if findings.len() > 1 {
+                format!(" (and {} more)", findings.len() - 1)
+            } else {
+                String::new()
+            };
+            (worst, format!("{}: {first}{more}", self.url))
+        } else if !errors.is_empty() {
+            (
+                Status::Error,
+                format!(
+                    "{}: {} of {requests} requests failed: {}",
+                    self.url,
+                    errors.len(),
+                    errors[0]
+                ),
+            )
+        } else {
+            (
+                Status::Pass,
+                format!(
+                    "{}: none of {} attacker origins is allowed ({requests} requests){}",
+                    self.url,
+                    attacks.len(),
+                    if allowed.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; the {} allowed origin(s) work", allowed.len())
+                    }
+                ),
+            )
+        };
+        let mut outcome = Outcome::new(status, message)
+            .with("url", self.url.as_str())
+            .with("requests", requests)
+            .with("origins_tested", attacks.len())
+            .with(
+                "findings",
+                json!(
+                    findings
+                        .iter()
+                        .map(|(_, m, ev)| {
+                            let mut ev = ev.clone();
+                            if let Some(o) = ev.as_object_mut() {
+                                o.insert("message".into(), json!(m));
+                            }
+                            ev
+                        })
+                        .collect::<Vec<_>>()
+                ),
+            );
+        if !allowed_report.is_empty() {
+            outcome = outcome.with("allowed_origins", json!(allowed_report));
+        }
+        if !errors.is_empty() {
+            outcome = outcome
+                .with("errors", json!(errors.iter().take(5).collect::<Vec<_>>()))
+                .with("error_count", errors.len());
+        }
+        outcome
+    }
+}

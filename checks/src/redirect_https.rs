@@ -1,0 +1,226 @@
+//! `redirect_https`: a plain-HTTP URL must redirect to HTTPS, judged by the Observatory
+//! redirection rules (first hop to HTTPS on the same host, final URL HTTPS). Hops are followed by hand.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+use url::Url;
+
+use crate::http::check_http_url;
+use crate::observatory::grade::status_for;
+use crate::outcome::Outcome;
+use crate::page;
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+
+/// At most this many redirects are followed.
+const MAX_HOPS: usize = 10;
+
+/// Parameters of `check: { redirect_https: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectHttpsProbe {
+    /// The plain-HTTP URL (`http://example.com/`).
+    pub url: String,
+    /// PEM bundle added to the trusted roots (for the HTTPS hops).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The Observatory redirection verdict for a chain of visited URLs (start first):
+/// (result, modifier, pass, message).
+pub fn judge(chain: &[Url]) -> (&'static str, i32, bool, String) {
+    let (Some(start), Some(last)) = (chain.first(), chain.last()) else {
+        return ("redirection-missing", -20, false, "no response".into());
+    };
+    let Some(first_hop) = chain.get(1) else {
+        return (
+            "redirection-missing",
+            -20,
+            false,
+            format!(
+                "stays on plain HTTP: no redirect; answer with a 301 to https://{}/",
+                start.host_str().unwrap_or_default()
+            ),
+        );
+    };
+    if last.scheme() != "https" {
+        return (
+            "redirection-not-to-https",
+            -20,
+            false,
+            format!("redirects, but ends on plain HTTP at `{last}`; redirect to an https:// URL"),
+        );
+    }
+    if first_hop.scheme() != "https" {
+        return (
+            "redirection-not-to-https-on-initial-redirection",
+            -10,
+            false,
+            format!(
+                "reaches HTTPS only after a detour through `{first_hop}`; make the first redirect go to https://{}/",
+                start.host_str().unwrap_or_default()
+            ),
+        );
+    }
+    if first_hop.host_str() != start.host_str() {
+        return (
+            "redirection-off-host-from-http",
+            -5,
+            false,
+            format!(
+                "the first redirect leaves `{}` for `{}`, so HSTS for `{}` is never set; redirect to HTTPS on the same host first",
+                start.host_str().unwrap_or_default(),
+                first_hop.host_str().unwrap_or_default(),
+                start.host_str().unwrap_or_default()
+            ),
+        );
+    }
+    (
+        "redirection-to-https",
+        0,
+        true,
+        format!("redirects to `{first_hop}`, ends on `{last}`"),
+    )
+}
+
+#[async_trait]
+impl Probe for RedirectHttpsProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        if let Some(issue) = check_http_url("url", &self.url) {
+            return vec![issue];
+        }
+        if !self.url.starts_with("http://") {
+            return vec![
+                ParamIssue::new("url", format!("`{}` is not a plain-HTTP URL", self.url))
+                    .hint("give the http:// URL whose redirect to HTTPS is checked"),
+            ];
+        }
+        Vec::new()
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let client = match page::client(ctx.timeout, &ctx.user_agent, &self.ca_file, None) {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(e),
+        };
+        let deadline = tokio::time::Instant::now() + ctx.timeout;
+        let Ok(mut current) = Url::parse(&self.url) else {
+            return Outcome::error(format!("invalid URL `{}`", self.url));
+        };
+        let mut chain = vec![current.clone()];
+        let last_status = loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let page = match page::fetch(
+                &client,
+                Method::GET,
+                current.as_str(),
+                &[],
+                16 * 1024,
+                left,
+            )
+            .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    let lower = e.to_lowercase();
+                    let hops = json!(chain.iter().map(Url::as_str).collect::<Vec<_>>());
+                    if chain.len() == 1 && lower.contains("refused") {
+                        // Observatory: HTTP not reachable means there is no plain-HTTP page to protect.
+                        return Outcome::pass(format!("{}: nothing answers on plain HTTP ({e}), so there is no HTTP page to redirect", self.url)).with("result", "redirection-not-needed-no-http");
+                    }
+                    if current.scheme() == "https" && lower.contains("certificate") {
+                        return Outcome::fail(format!(
+                            "{}: invalid certificate during the redirects: {e}",
+                            self.url
+                        ))
+                        .with("result", "redirection-invalid-cert")
+                        .with("chain", hops);
+                    }
+                    return Outcome::error(format!(
+                        "{}: cannot follow the redirects: {e}",
+                        self.url
+                    ))
+                    .with("chain", hops);
+                }
+            };
+            if !(300..400).contains(&page.status) {
+                break page.status;
+            }
+            let Some(location) = page.first("location") else {
+                break page.status;
+            };
+            let Ok(next) = current.join(location) else {
+                return Outcome::fail(format!(
+                    "{}: redirect to an invalid Location `{location}`",
+                    self.url
+                ));
+            };
+            if chain.len() > MAX_HOPS {
+                return Outcome::fail(format!(
+                    "{}: more than {MAX_HOPS} redirects (loop?)",
+                    self.url
+                ))
+                .with(
+                    "chain",
+                    json!(chain.iter().map(Url::as_str).collect::<Vec<_>>()),
+                );
+            }
+            chain.push(next.clone());
+            current = next;
+        };
+        let (result, modifier, pass, message) = judge(&chain);
+        Outcome::new(
+            status_for(pass, modifier),
+            format!("{}: {message}", self.url),
+        )
+        .with("result", result)
+        .with("modifier", modifier)
+        .with("final_status", last_status)
+        .with(
+            "chain",
+            json!(chain.iter().map(Url::as_str).collect::<Vec<_>>()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(urls: &[&str]) -> Vec<Url> {
+        urls.iter().filter_map(|u| Url::parse(u).ok()).collect()
+    }
+
+    #[test]
+    fn observatory_redirection_rules() {
+        let r = |u: &[&str]| {
+            let (result, modifier, _, _) = judge(&chain(u));
+            (result, modifier)
+        };
+        assert_eq!(
+            r(&["http://a.example/", "https://a.example/"]),
+            ("redirection-to-https", 0)
+        );
+        assert_eq!(r(&["http://a.example/"]), ("redirection-missing", -20));
+        assert_eq!(
+            r(&["http://a.example/", "http://a.example/x"]),
+            ("redirection-not-to-https", -20)
+        );
+        assert_eq!(
+            r(&[
+                "http://a.example/",
+                "http://www.a.example/",
+                "https://www.a.example/"
+            ]),
+            ("redirection-not-to-https-on-initial-redirection", -10)
+        );
+        assert_eq!(
+            r(&["http://a.example/", "https://www.a.example/"]),
+            ("redirection-off-host-from-http", -5)
+        );
+    }
+}

@@ -1,0 +1,445 @@
+//! `cookies`, `redirect_https`, `exposure` and `auth` against in-process servers and a real
+//! nginx (insecure and good cookies, exposed files, an SPA fallback, HTTP with and without redirect).
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{AppendHeaders, Redirect};
+use axum::routing::get;
+
+use crate::nginx::Nginx;
+use crate::support::*;
+use crate::web_headers::{message, run_item, tls};
+
+fn cookie_app() -> Router {
+    Router::new()
+        .route(
+            "/good",
+            get(|| async {
+                (
+                    [("strict-transport-security", "max-age=63072000")],
+                    AppendHeaders([
+                        (
+                            "set-cookie",
+                            "sessionid=s3cr3t; Path=/; Secure; HttpOnly; SameSite=Lax",
+                        ),
+                        ("set-cookie", "theme=dark; Secure; SameSite=Lax"),
+                    ]),
+                    "ok",
+                )
+            }),
+        )
+        .route(
+            "/hsts-mitigated",
+            get(|| async {
+                (
+                    [("strict-transport-security", "max-age=63072000")],
+                    AppendHeaders([("set-cookie", "theme=dark; SameSite=Lax")]),
+                    "ok",
+                )
+            }),
+        )
+        .route(
+            "/csrf",
+            get(|| async { AppendHeaders([("set-cookie", "csrftoken=t0k3n; Secure")]) }),
+        )
+}
+
+#[test]
+fn cookies_judged_by_observatory_rules_with_values_redacted() {
+    let p = Project::new();
+    let t = tls(&p);
+    let s = AppServer::start_tls(cookie_app(), t.config.clone());
+    let ca = t.ca.display();
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "cookies: {{ url: \"{}\", ca_file: \"{ca}\" }}",
+            s.https_url("/good")
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["status"], "pass");
+    assert_eq!(it["evidence"]["modifier"], 5);
+    assert!(
+        message(&it).contains("2 cookie(s) (sessionid, theme)"),
+        "{it}"
+    );
+    assert_eq!(it["evidence"]["cookies"][0]["value"], "***");
+    assert!(
+        !it.to_string().contains("s3cr3t"),
+        "cookie value leaked: {it}"
+    );
+
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "cookies: {{ url: \"{}\", ca_file: \"{ca}\" }}",
+            s.https_url("/hsts-mitigated")
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["status"], "warn");
+    assert!(
+        message(&it).contains("cookie `theme`: cookie can travel over plain HTTP (HSTS mitigates)"),
+        "{it}"
+    );
+
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "cookies: {{ url: \"{}\", ca_file: \"{ca}\" }}",
+            s.https_url("/csrf")
+        ),
+    );
+    assert_eq!(code, 1, "{it}");
+    assert!(
+        message(&it).contains("cookie `csrftoken`: anti-CSRF cookie without SameSite"),
+        "{it}"
+    );
+}
+
+#[test]
+fn nginx_insecure_and_good_cookies() {
+    let p = Project::new();
+    let t = tls(&p);
+    let conf = format!(
+        r#"
+server {{ listen 127.0.0.1:{{PORT0}};
+  location / {{ add_header Set-Cookie "sessionid=abc123; Path=/"; return 200 "insecure"; }} }}
+server {{ listen 127.0.0.1:{{PORT1}} ssl; ssl_certificate {}; ssl_certificate_key {};
+  location / {{ add_header Set-Cookie "sessionid=abc123; Path=/; Secure; HttpOnly; SameSite=Strict"; return 200 "good"; }} }}
+"#,
+        t.cert.display(),
+        t.key.display()
+    );
+    let Some(nginx) = Nginx::start(2, &conf) else {
+        return;
+    };
+    let (code, it) = run_item(
+        &p,
+        &format!("cookies: {{ url: \"{}\" }}", nginx.url(0, "/")),
+    );
+    assert_eq!(code, 1, "{it}");
+    assert_eq!(
+        it["evidence"]["result"],
+        "cookies-session-without-secure-flag"
+    );
+    assert!(
+        message(&it).contains("cookie `sessionid`: session cookie can travel over plain HTTP"),
+        "{it}"
+    );
+    assert!(!it.to_string().contains("abc123"), "{it}");
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "cookies: {{ url: \"https://localhost:{}/\", ca_file: \"{}\" }}",
+            nginx.ports[1],
+            t.ca.display()
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["status"], "pass");
+}
+
+#[test]
+fn nginx_http_with_and_without_redirect() {
+    let p = Project::new();
+    let t = tls(&p);
+    let conf = format!(
+        r#"
+server {{ listen 127.0.0.1:{{PORT0}}; location / {{ return 301 https://localhost:{{PORT2}}$request_uri; }} }}
+server {{ listen 127.0.0.1:{{PORT1}}; location / {{ return 200 "plain http"; }} }}
+server {{ listen 127.0.0.1:{{PORT2}} ssl; ssl_certificate {}; ssl_certificate_key {};
+  location / {{ return 200 "secure"; }} }}
+"#,
+        t.cert.display(),
+        t.key.display()
+    );
+    let Some(nginx) = Nginx::start(3, &conf) else {
+        return;
+    };
+    let ca = t.ca.display();
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "redirect_https: {{ url: \"http://localhost:{}/login\", ca_file: \"{ca}\" }}",
+            nginx.ports[0]
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["status"], "pass");
+    assert_eq!(it["evidence"]["result"], "redirection-to-https");
+    assert_eq!(it["evidence"]["final_status"], 200);
+
+    let (code, it) = run_item(
+        &p,
+        &format!("redirect_https: {{ url: \"{}\" }}", nginx.url(1, "/")),
+    );
+    assert_eq!(code, 1, "{it}");
+    assert!(
+        message(&it).contains("stays on plain HTTP: no redirect"),
+        "{it}"
+    );
+
+    // Without the CA the HTTPS hop cannot be verified: an invalid certificate is a fail.
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "redirect_https: {{ url: \"http://localhost:{}/\" }}",
+            nginx.ports[0]
+        ),
+    );
+    assert_eq!(code, 1, "{it}");
+    assert!(
+        message(&it).contains("invalid certificate during the redirects"),
+        "{it}"
+    );
+}
+
+#[test]
+fn redirect_off_host_or_through_http_warns() {
+    let p = Project::new();
+    let t = tls(&p);
+    let secure = AppServer::start_tls(
+        Router::new().route("/", get(|| async { "secure" })),
+        t.config.clone(),
+    );
+    let to = secure.https_url("/");
+    let to2 = to.clone();
+    let s = AppServer::start(
+        Router::new()
+            .route("/detour", get(|| async { Redirect::permanent("/next") }))
+            .route(
+                "/next",
+                get(move || {
+                    let to = to.clone();
+                    async move { Redirect::permanent(&to) }
+                }),
+            )
+            .route(
+                "/off",
+                get(move || {
+                    let to = to2.clone();
+                    async move { Redirect::permanent(&to) }
+                }),
+            ),
+    );
+    let ca = t.ca.display();
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "redirect_https: {{ url: \"{}\", ca_file: \"{ca}\" }}",
+            s.url("/detour")
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["status"], "warn");
+    assert!(
+        message(&it).contains("reaches HTTPS only after a detour"),
+        "{it}"
+    );
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "redirect_https: {{ url: \"{}\", ca_file: \"{ca}\" }}",
+            s.url("/off")
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["evidence"]["result"], "redirection-off-host-from-http");
+    assert!(
+        message(&it).contains("leaves `127.0.0.1` for `localhost`"),
+        "{it}"
+    );
+}
+
+#[test]
+fn redirect_detours_and_unreachable_http() {
+    let s = AppServer::start(
+        Router::new()
+            .route("/", get(|| async { Redirect::permanent("/next") }))
+            .route(
+                "/next",
+                get(|| async { Redirect::permanent("https://localhost:1/") }),
+            ),
+    );
+    let p = Project::new();
+    let (code, it) = run_item(
+        &p,
+        &format!("redirect_https: {{ url: \"{}\" }}", s.url("/")),
+    );
+    // The HTTPS target does not answer: the chain cannot be finished.
+    assert_eq!(code, 3, "{it}");
+    assert_eq!(it["status"], "error");
+
+    let port = closed_port();
+    let (code, it) = run_item(
+        &p,
+        &format!("redirect_https: {{ url: \"http://127.0.0.1:{port}/\" }}"),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert!(
+        message(&it).contains("nothing answers on plain HTTP"),
+        "{it}"
+    );
+
+    let file = p.file(
+        "bad.yaml",
+        "name: t\nsections:\n  - name: S\n    items:\n      - id: probe\n        title: Probe\n        check: { redirect_https: { url: \"https://example.com\" } }\n",
+    );
+    let ran = run(p
+        .cmd()
+        .args(["validate", file.to_str().unwrap_or_default()]));
+    assert_eq!(ran.code, 2);
+    assert!(format!("{}{}", ran.stdout, ran.stderr).contains("is not a plain-HTTP URL"));
+}
+
+#[test]
+fn nginx_exposed_files_and_spa_fallback() {
+    let conf = r#"
+server { listen 127.0.0.1:{PORT0}; root {DIR}/leaky; }
+server { listen 127.0.0.1:{PORT1}; root {DIR}/spa; location / { try_files $uri /index.html; } }
+"#;
+    let Some(nginx) = Nginx::start(2, conf) else {
+        return;
+    };
+    nginx.write("leaky/index.html", "<html>home</html>");
+    nginx.write("leaky/.env", "APP_KEY=base64:abc\nDB_PASSWORD=hunter2\n");
+    nginx.write(
+        "leaky/.git/config",
+        "[core]\n\trepositoryformatversion = 0\n",
+    );
+    nginx.write("spa/index.html", "<!doctype html><div id=app></div>");
+    let p = Project::new();
+    let (code, it) = run_item(
+        &p,
+        &format!("exposure: {{ base_url: \"{}\" }}", nginx.url(0, "")),
+    );
+    assert_eq!(code, 1, "{it}");
+    assert!(
+        message(&it).contains("2 exposed: /.env, /.git/config"),
+        "{it}"
+    );
+    assert_eq!(
+        it["evidence"]["exposed"],
+        serde_json::json!(["/.env", "/.git/config"])
+    );
+
+    let (code, it) = run_item(
+        &p,
+        &format!("exposure: {{ base_url: \"{}/\" }}", nginx.url(1, "")),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["status"], "pass");
+    assert_eq!(it["evidence"]["spa_fallback"], true);
+    assert!(
+        message(&it).contains("none of 10 sensitive paths is served"),
+        "{it}"
+    );
+}
+
+#[test]
+fn exposure_needs_the_real_content_and_flags_unknown_paths() {
+    let s = AppServer::start(
+        Router::new()
+            .route("/.env", get(|| async { "<html>welcome</html>" }))
+            .route("/dump.txt", get(|| async { "some data" })),
+    );
+    let p = Project::new();
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "exposure: {{ base_url: \"{}\", paths: [/.env] }}",
+            s.url("")
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["status"], "pass", "{it}");
+    assert_eq!(
+        it["evidence"]["paths"][0]["verdict"],
+        "served, but not the real content"
+    );
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "exposure: {{ base_url: \"{}\", paths: [/.env, /dump.txt] }}",
+            s.url("")
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["status"], "warn");
+    assert!(message(&it).contains("/dump.txt"), "{it}");
+}
+
+fn auth_app() -> Router {
+    Router::new()
+        .route(
+            "/admin",
+            get(|| async {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [("www-authenticate", "Bearer")],
+                    "",
+                )
+            }),
+        )
+        .route("/private", get(|| async { StatusCode::FORBIDDEN }))
+        .route("/bare401", get(|| async { StatusCode::UNAUTHORIZED }))
+        .route("/open", get(|| async { "secret data" }))
+}
+
+#[test]
+fn auth_requires_refusal_and_names_open_urls() {
+    let s = AppServer::start(auth_app());
+    let p = Project::new();
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "auth: {{ urls: [\"{}\", \"{}\"] }}",
+            s.url("/admin"),
+            s.url("/private")
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert!(message(&it).contains("all 2 endpoint(s) refuse"), "{it}");
+
+    let (code, it) = run_item(
+        &p,
+        &format!(
+            "auth: {{ urls: [\"{}\", \"{}\"] }}",
+            s.url("/admin"),
+            s.url("/open")
+        ),
+    );
+    assert_eq!(code, 1, "{it}");
+    assert_eq!(it["status"], "fail");
+    assert!(
+        message(&it).contains(&format!(
+            "{} answered 200 without credentials",
+            s.url("/open")
+        )),
+        "{it}"
+    );
+
+    let (code, it) = run_item(
+        &p,
+        &format!("auth: {{ urls: [\"{}\"] }}", s.url("/bare401")),
+    );
+    assert_eq!(code, 0, "{it}");
+    assert_eq!(it["status"], "warn");
+    assert!(message(&it).contains("no WWW-Authenticate"), "{it}");
+
+    let file = p.file(
+        "bad.yaml",
+        "name: t\nsections:\n  - name: S\n    items:\n      - id: probe\n        title: Probe\n        check: { auth: { urls: [] } }\n",
+    );
+    let ran = run(p
+        .cmd()
+        .args(["validate", file.to_str().unwrap_or_default()]));
+    assert_eq!(ran.code, 2);
+    assert!(
+        format!("{}{}", ran.stdout, ran.stderr).contains("`urls` is empty"),
+        "{}",
+        ran.stderr
+    );
+}
