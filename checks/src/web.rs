@@ -60,7 +60,7 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
         .connect_timeout(opts.timeout)
         .no_proxy()
         .http1_max_headers(256)
-        .pool_max_idle_per_host(4)
+        .pool_max_idle_per_host(64)
         .tls_danger_accept_invalid_certs(opts.insecure);
     if let Some(path) = &opts.ca_file {
         let certs = crate::tls_roots::read_pem_bundle(path)?

@@ -174,8 +174,9 @@ fn a_gzip_bomb_is_never_decompressed() {
 
 #[test]
 fn a_redirect_loop() {
-    let s =
-        RawServer::respond(b"HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n");
+    let s = RawServer::respond(
+        b"HTTP/1.1 302 Found\r\nLocation: /loop\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
     // A generous budget: the cause under test is the loop, not the clock.
     let it = run_hostile_within(&http(&s.url("/loop"), ", max_redirects: 3"), 8000);
     assert!(message(&it).contains("too many redirects"), "{it}");
@@ -195,7 +196,10 @@ fn a_redirect_to_another_host_is_reported() {
         );
     });
     // Followed (within max_redirects) and reported; the expectation on the body then fails.
-    let it = run_hostile_within(&http(&s.url("/"), ", expect: { body_contains: home }"), 8000);
+    let it = run_hostile_within(
+        &http(&s.url("/"), ", expect: { body_contains: home }"),
+        8000,
+    );
     assert!(
         message(&it).contains("redirected to another host `localhost`"),
         "{it}"
