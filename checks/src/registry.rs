@@ -59,4 +59,6 @@ macro_rules! registry {
 registry! {
     "http" => crate::http::HttpProbe,
     "tcp" => crate::tcp::TcpProbe,
+    "rate_limit" => crate::rate_limit::RateLimitProbe,
+    "latency" => crate::latency::LatencyProbe,
 }
