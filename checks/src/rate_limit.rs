@@ -299,7 +299,7 @@ impl RateLimitProbe {
             ),
             Ok((_, Ok((s, _)))) => (
                 Status::Fail,
-                format!("still {s} after waiting the advertised {waited} (recovery)"),
+                format!("still {s} after waiting {waited} (recovery)"),
                 json!({ "wait_ms": wait_ms, "status": s }),
             ),
         }
