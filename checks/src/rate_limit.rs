@@ -506,7 +506,15 @@ impl Probe for RateLimitProbe {
                 format!("first throttled request {index} is past expect_limited_within {n}"),
             ));
         }
-        if !self.limited_status.contains(&status) {
+        let any_success = b.statuses.keys().any(|s| *s < 400);
+        if !self.limited_status.contains(&status) && !any_success {
+            findings.push((
+                Status::Error,
+                format!(
+                    "every response was {status}: the service may be down rather than throttling"
+                ),
+            ));
+        } else if !self.limited_status.contains(&status) {
             findings.push((
                 Status::Warn,
                 format!("throttled with {status}, which clients cannot tell from an outage (send 429, or list {status} in `limited_status`)"),

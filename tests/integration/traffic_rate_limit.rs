@@ -252,6 +252,19 @@ fn traffic_503_throttling_warns_unless_listed_and_retry_after_can_be_required() 
 }
 
 #[test]
+fn traffic_503_on_every_request_is_not_taken_for_throttling() {
+    let s = throttles_with_503(0);
+    let (code, it) = run_item("10s", &format!("            url: {}\n", s.url()));
+    assert_eq!(code, 3, "{it}");
+    assert_eq!(it["status"], "error");
+    assert!(
+        msg(&it).contains("may be down rather than throttling"),
+        "{it}"
+    );
+    assert!(s.hits() <= 8, "{it}");
+}
+
+#[test]
 fn traffic_recovery_waits_the_advertised_retry_after_then_succeeds() {
     let s = token_bucket(3, 1.0);
     let (code, it) = run_item(
