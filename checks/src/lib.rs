@@ -3,12 +3,16 @@
 
 pub mod outcome;
 pub mod params;
+pub mod percentile;
 pub mod probe;
+pub mod rate_limit_headers;
 pub mod registry;
 pub mod tls_roots;
 pub mod web;
 
 pub mod http;
+pub mod latency;
+pub mod rate_limit;
 pub mod tcp;
 
 pub mod observatory;

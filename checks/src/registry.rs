@@ -65,4 +65,6 @@ registry! {
     "redirect_https" => crate::redirect_https::RedirectHttpsProbe,
     "exposure" => crate::exposure::ExposureProbe,
     "auth" => crate::auth::AuthProbe,
+    "rate_limit" => crate::rate_limit::RateLimitProbe,
+    "latency" => crate::latency::LatencyProbe,
 }

@@ -10,6 +10,8 @@ mod hostile;
 mod http_probe;
 mod loader_props;
 mod run_behaviour;
+mod traffic_latency;
+mod traffic_rate_limit;
 mod web_cors;
 mod web_headers;
 mod web_misc;

@@ -1,0 +1,383 @@
+//! `latency`: N timed requests, then p50/p95/p99/max and the error rate against the item's
+//! SLO thresholds (the seeds' rollback triggers). Bounded by `samples` and the item timeout.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Client, Method};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, json};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::http::check_http_url;
+use crate::outcome::{Outcome, Status};
+use crate::params::DurationParam;
+use crate::percentile::Summary;
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::web;
+
+/// Validation refuses more samples than this.
+pub const MAX_SAMPLES: u32 = 1000;
+/// Validation refuses more requests in flight than this.
+pub const MAX_CONCURRENCY: u32 = 64;
+/// Validation refuses more warm-up requests than this.
+pub const MAX_WARMUP: u32 = 100;
+/// Each body is read (and timed) up to this much.
+const BODY_CAP: u64 = 1024 * 1024;
+
+/// Parameters of `check: { latency: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyProbe {
+    /// The URL to sample (`http://` or `https://`).
+    pub url: String,
+    /// HTTP method; `GET` by default.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// PEM bundle added to the trusted roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Timed requests (default 20, at most 1000).
+    #[serde(default = "default_samples")]
+    pub samples: u32,
+    /// Requests in flight at once (default 1).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+    /// Untimed requests first, to open connections and warm caches (default 1).
+    #[serde(default = "default_warmup")]
+    pub warmup: u32,
+    /// Upper bound for the median.
+    #[serde(default)]
+    pub p50: Option<DurationParam>,
+    /// Upper bound for the 95th percentile.
+    #[serde(default)]
+    pub p95: Option<DurationParam>,
+    /// Upper bound for the 99th percentile.
+    #[serde(default)]
+    pub p99: Option<DurationParam>,
+    /// Upper bound for the slowest sample.
+    #[serde(default)]
+    pub max: Option<DurationParam>,
+    /// Highest acceptable share of errors (a 5xx or a transport failure), in percent.
+    #[serde(default)]
+    pub max_error_rate: Option<f64>,
+}
+
+fn default_method() -> String {
+    "GET".to_string()
+}
+fn default_samples() -> u32 {
+    20
+}
+fn default_concurrency() -> u32 {
+    1
+}
+fn default_warmup() -> u32 {
+    1
+}
+
+fn ms(d: Duration) -> String {
+    let v = d.as_secs_f64() * 1000.0;
+    if v < 10.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.0} ms")
+    }
+}
+
+fn ms_value(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// One timed request: its status (if any answer came back) and latency, or what broke.
+type Sample = Result<(u16, Duration), String>;
+
+async fn timed(client: Client, method: Method, url: String, headers: HeaderMap) -> Sample {
+    let started = Instant::now();
+    let resp = client
+        .request(method, &url)
+        .headers(headers)
+        .send()
+        .await
+        .map_err(|e| web::describe(&e))?;
+    let status = resp.status().as_u16();
+    web::read_capped(resp, BODY_CAP).await?;
+    Ok((status, started.elapsed()))
+}
+
+impl LatencyProbe {
+    fn request_headers(&self) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in &self.headers {
+            if let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
+                map.insert(k, v);
+            }
+        }
+        map
+    }
+
+    fn thresholds(&self) -> [(&'static str, Option<DurationParam>); 4] {
+        [
+            ("p50", self.p50),
+            ("p95", self.p95),
+            ("p99", self.p99),
+            ("max", self.max),
+        ]
+    }
+}
+
+#[async_trait]
+impl Probe for LatencyProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
+        if Method::from_bytes(self.method.as_bytes()).is_err() {
+            issues.push(ParamIssue::new(
+                "method",
+                format!("invalid HTTP method `{}`", self.method),
+            ));
+        }
+        for (name, value) in &self.headers {
+            if HeaderName::from_bytes(name.as_bytes()).is_err()
+                || HeaderValue::from_str(value).is_err()
+            {
+                issues.push(ParamIssue::new(
+                    "headers",
+                    format!("invalid header `{name}`"),
+                ));
+            }
+        }
+        if self.samples == 0 || self.samples > MAX_SAMPLES {
+            issues.push(
+                ParamIssue::new(
+                    "samples",
+                    format!(
+                        "`samples` is {}; it must be between 1 and {MAX_SAMPLES}",
+                        self.samples
+                    ),
+                )
+                .hint("a latency check samples an endpoint; it is not a load test"),
+            );
+        }
+        if self.concurrency == 0 || self.concurrency > MAX_CONCURRENCY {
+            issues.push(ParamIssue::new(
+                "concurrency",
+                format!(
+                    "`concurrency` is {}; it must be between 1 and {MAX_CONCURRENCY}",
+                    self.concurrency
+                ),
+            ));
+        }
+        if self.warmup > MAX_WARMUP {
+            issues.push(ParamIssue::new(
+                "warmup",
+                format!("`warmup` is {}; at most {MAX_WARMUP}", self.warmup),
+            ));
+        }
+        if let Some(r) = self.max_error_rate
+            && !(0.0..=100.0).contains(&r)
+        {
+            issues.push(
+                ParamIssue::new(
+                    "max_error_rate",
+                    format!("`max_error_rate` is {r}; it is a percentage between 0 and 100"),
+                )
+                .hint("write `5` for 5%"),
+            );
+        }
+        let set: Vec<(&str, Duration)> = self
+            .thresholds()
+            .into_iter()
+            .filter_map(|(n, t)| Some((n, t?.get())))
+            .collect();
+        for pair in set.windows(2) {
+            if pair[1].1 < pair[0].1 {
+                issues.push(ParamIssue::new(
+                    pair[1].0,
+                    format!(
+                        "`{}` ({}) is below `{}` ({}): a higher percentile cannot be faster",
+                        pair[1].0,
+                        ms(pair[1].1),
+                        pair[0].0,
+                        ms(pair[0].1)
+                    ),
+                ));
+            }
+        }
+        issues
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let deadline = Instant::now() + ctx.timeout;
+        let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
+        opts.ca_file = self.ca_file.clone();
+        let client = match web::client(&opts) {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(e),
+        };
+        let method = Method::from_bytes(self.method.as_bytes()).unwrap_or(Method::GET);
+        let target = format!("{method} {}", self.url);
+        let headers = self.request_headers();
+        let job = || {
+            timed(
+                client.clone(),
+                method.clone(),
+                self.url.clone(),
+                headers.clone(),
+            )
+        };
+
+        let mut timed_out = false;
+        for _ in 0..self.warmup {
+            if tokio::time::timeout_at(deadline, job()).await.is_err() {
+                timed_out = true;
+                break;
+            }
+        }
+
+        let mut latencies: Vec<Duration> = Vec::new();
+        let mut statuses: BTreeMap<u16, u32> = BTreeMap::new();
+        let (mut sent, mut done, mut errors) = (0u32, 0u32, 0u32);
+        let mut first_error: Option<String> = None;
+        let mut set: JoinSet<Sample> = JoinSet::new();
+        while !timed_out {
+            while sent < self.samples && set.len() < self.concurrency.max(1) as usize {
+                sent += 1;
+                set.spawn(job());
+            }
+            let joined = match tokio::time::timeout_at(deadline, set.join_next()).await {
+                Err(_) => {
+                    timed_out = true;
+                    break;
+                }
+                Ok(None) => break,
+                Ok(Some(j)) => j,
+            };
+            done += 1;
+            match joined {
+                Ok(Ok((status, took))) => {
+                    *statuses.entry(status).or_default() += 1;
+                    latencies.push(took);
+                    if status >= 500 {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| format!("status {status}"));
+                    }
+                }
+                Ok(Err(e)) => {
+                    errors += 1;
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => {
+                    errors += 1;
+                    first_error.get_or_insert_with(|| format!("internal error: {e}"));
+                }
+            }
+        }
+        set.abort_all();
+
+        let summary = Summary::of(&latencies);
+        let error_rate = if done == 0 {
+            0.0
+        } else {
+            f64::from(errors) * 100.0 / f64::from(done)
+        };
+        let mut ev = Map::new();
+        ev.insert("url".into(), json!(self.url));
+        ev.insert("sample_count".into(), json!(done));
+        ev.insert("samples_requested".into(), json!(self.samples));
+        ev.insert("warmup".into(), json!(self.warmup));
+        if let Some(s) = summary {
+            ev.insert("p50_ms".into(), json!(ms_value(s.p50)));
+            ev.insert("p95_ms".into(), json!(ms_value(s.p95)));
+            ev.insert("p99_ms".into(), json!(ms_value(s.p99)));
+            ev.insert("max_ms".into(), json!(ms_value(s.max)));
+        }
+        ev.insert("errors".into(), json!(errors));
+        ev.insert(
+            "error_rate".into(),
+            json!((error_rate * 100.0).round() / 100.0),
+        );
+        let hist: Map<_, _> = statuses
+            .iter()
+            .map(|(s, n)| (s.to_string(), json!(n)))
+            .collect();
+        ev.insert("statuses".into(), json!(hist));
+        if let Some(e) = &first_error {
+            ev.insert("first_error".into(), json!(e));
+        }
+        let figures = match summary {
+            Some(s) => format!(
+                "{done} samples, p50 {}, p95 {}, p99 {}, max {}, error rate {error_rate:.1}%",
+                ms(s.p50),
+                ms(s.p95),
+                ms(s.p99),
+                ms(s.max)
+            ),
+            None => format!("{done} samples, none answered, error rate {error_rate:.1}%"),
+        };
+
+        if timed_out {
+            ev.insert("timed_out".into(), json!(true));
+            return Outcome::error(format!(
+                "{target}: the {} item timeout ran out after {done} of {} samples ({figures} so far); raise `timeout` or lower `samples`",
+                humantime::format_duration(ctx.timeout),
+                self.samples
+            ))
+            .with_evidence(ev);
+        }
+
+        let mut crossed: Vec<String> = Vec::new();
+        let mut unanswerable = false;
+        for (name, limit) in self.thresholds() {
+            let Some(limit) = limit else { continue };
+            let Some(s) = summary else {
+                unanswerable = true;
+                continue;
+            };
+            let value = match name {
+                "p50" => s.p50,
+                "p95" => s.p95,
+                "p99" => s.p99,
+                _ => s.max,
+            };
+            if value > limit.get() {
+                crossed.push(format!("{name} {} over {}", ms(value), ms(limit.get())));
+            }
+        }
+        if let Some(limit) = self.max_error_rate
+            && error_rate > limit
+        {
+            crossed.push(format!("error rate {error_rate:.1}% over {limit}%"));
+        }
+        let cause = first_error
+            .map(|e| format!(", first error: {e}"))
+            .unwrap_or_default();
+        let outcome = if !crossed.is_empty() {
+            Outcome::fail(format!(
+                "{target}: {} ({figures}{cause})",
+                crossed.join("; ")
+            ))
+        } else if unanswerable {
+            Outcome::error(format!(
+                "{target}: no sample answered, so no percentile can be computed ({figures}{cause})"
+            ))
+        } else if errors > 0 && self.max_error_rate.is_none() {
+            Outcome::warn(format!(
+                "{target}: {errors} of {done} samples were errors and no `max_error_rate` is set ({figures}{cause})"
+            ))
+        } else {
+            Outcome::new(Status::Pass, format!("{target}: {figures}"))
+        };
+        outcome.with_evidence(ev)
+    }
+}

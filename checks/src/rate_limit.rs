@@ -1,0 +1,583 @@
+//! `rate_limit` (disruptive): a bounded burst must be throttled by request N, with headers a
+//! client can act on. Sends at most `max_requests`, stops at the first throttled response.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Client, Method};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::http::check_http_url;
+use crate::outcome::{Outcome, Status};
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::rate_limit_headers::{self as rl, Parsed};
+use crate::web;
+
+/// Validation refuses bursts larger than this.
+pub const MAX_REQUESTS_CAP: u32 = 10_000;
+/// Validation refuses more requests in flight than this.
+pub const MAX_CONCURRENCY: u32 = 256;
+/// `recovery` never waits longer than this, whatever `Retry-After` says.
+pub const RECOVERY_CAP: Duration = Duration::from_secs(60);
+/// `recovery` wait when the limiter advertises nothing usable.
+const RECOVERY_DEFAULT: Duration = Duration::from_secs(1);
+/// Bodies are drained (so connections are reused) up to this much.
+const BODY_CAP: u64 = 64 * 1024;
+
+/// Parameters of `check: { rate_limit: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitProbe {
+    /// The URL to send the burst to (`http://` or `https://`).
+    pub url: String,
+    /// HTTP method; `GET` by default.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Request headers (an API key, so the limiter sees one client).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// PEM bundle added to the trusted roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Hard cap on requests sent, in-flight ones included (default 100, at most 10000).
+    #[serde(default = "default_max_requests")]
+    pub max_requests: u32,
+    /// Some request with index ≤ N (1-based) must be throttled.
+    #[serde(default)]
+    pub expect_limited_within: Option<u32>,
+    /// Statuses that mean "throttled" (default `[429]`); an unlisted 503 is a warning.
+    #[serde(default = "default_limited_status")]
+    pub limited_status: Vec<u16>,
+    /// Requests in flight at once (default 8).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+    /// A throttled response without a valid `Retry-After` fails (default: it warns).
+    #[serde(default)]
+    pub require_retry_after: bool,
+    /// After the advertised `Retry-After` (capped at 60s), one request must succeed.
+    #[serde(default)]
+    pub recovery: bool,
+}
+
+fn default_method() -> String {
+    "GET".to_string()
+}
+fn default_max_requests() -> u32 {
+    100
+}
+fn default_limited_status() -> Vec<u16> {
+    vec![429]
+}
+fn default_concurrency() -> u32 {
+    8
+}
+
+/// Capitalised the way the specs write it, for messages.
+fn display_name(name: &str) -> String {
+    name.split('-')
+        .map(|part| match part {
+            "ratelimit" => "RateLimit".to_string(),
+            "x" => "X".to_string(),
+            p => {
+                let mut c = p.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The rate-limit headers present in `headers`, parsed.
+fn limit_headers(headers: &HeaderMap) -> BTreeMap<&'static str, Parsed> {
+    let now = SystemTime::now();
+    rl::NAMES
+        .iter()
+        .filter_map(|&n| {
+            let v = headers.get(n)?;
+            Some((n, rl::parse(n, &web::header_text(v), now)))
+        })
+        .collect()
+}
+
+fn headers_json(parsed: &BTreeMap<&'static str, Parsed>) -> Value {
+    Value::Object(
+        parsed
+            .iter()
+            .map(|(k, p)| ((*k).to_string(), p.to_json()))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+fn histogram_text(h: &BTreeMap<u16, u32>) -> String {
+    h.iter()
+        .map(|(s, n)| format!("{s}×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One request of the burst: its 1-based index and what came back.
+type Reply = (u32, Result<(u16, HeaderMap), String>);
+
+async fn send_one(
+    client: Client,
+    method: Method,
+    url: String,
+    headers: HeaderMap,
+    index: u32,
+) -> Reply {
+    let result = match client.request(method, &url).headers(headers).send().await {
+        Err(e) => Err(web::describe(&e)),
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            // Drain (capped) so the connection goes back to the pool; the body is not judged.
+            let _ = web::read_capped(resp, BODY_CAP).await;
+            Ok((status, headers))
+        }
+    };
+    (index, result)
+}
+
+/// What the burst observed.
+#[derive(Default)]
+struct Burst {
+    sent: u32,
+    answered: u32,
+    statuses: BTreeMap<u16, u32>,
+    transport_errors: u32,
+    first_transport_error: Option<String>,
+    /// Lowest index throttled, its status and headers.
+    throttled: Option<(u32, u16, HeaderMap)>,
+    /// Headers of the latest non-throttled response that carried rate-limit headers.
+    before: Option<HeaderMap>,
+    /// Requests with index ≤ `expect_limited_within` answered without throttling.
+    unthrottled_within: u32,
+    timed_out: bool,
+    elapsed: Duration,
+}
+
+impl RateLimitProbe {
+    fn is_throttle(&self, status: u16) -> bool {
+        self.limited_status.contains(&status) || status == 503
+    }
+
+    fn request_headers(&self) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in &self.headers {
+            if let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
+                map.insert(k, v);
+            }
+        }
+        map
+    }
+
+    async fn burst(&self, client: &Client, method: &Method, deadline: Instant) -> Burst {
+        let started = Instant::now();
+        let headers = self.request_headers();
+        let concurrency = self.concurrency.clamp(1, MAX_CONCURRENCY) as usize;
+        let within = self.expect_limited_within.unwrap_or(0);
+        let mut b = Burst::default();
+        let mut set: JoinSet<Reply> = JoinSet::new();
+        loop {
+            // Stop sending at the first throttled response, at the cap, or when the target is
+            // unreachable (nothing answered and a transport error came back).
+            let unreachable = b.answered == 0 && b.transport_errors > 0;
+            while b.throttled.is_none()
+                && !unreachable
+                && b.sent < self.max_requests
+                && set.len() < concurrency
+            {
+                b.sent += 1;
+                let job = send_one(
+                    client.clone(),
+                    method.clone(),
+                    self.url.clone(),
+                    headers.clone(),
+                    b.sent,
+                );
+                set.spawn(job);
+            }
+            let joined = match tokio::time::timeout_at(deadline, set.join_next()).await {
+                Err(_) => {
+                    b.timed_out = true;
+                    break;
+                }
+                Ok(None) => break,
+                Ok(Some(j)) => j,
+            };
+            match joined {
+                Err(e) => {
+                    b.transport_errors += 1;
+                    b.first_transport_error
+                        .get_or_insert_with(|| format!("internal error: {e}"));
+                }
+                Ok((_, Err(e))) => {
+                    b.transport_errors += 1;
+                    b.first_transport_error.get_or_insert(e);
+                }
+                Ok((index, Ok((status, headers)))) => {
+                    b.answered += 1;
+                    *b.statuses.entry(status).or_default() += 1;
+                    if self.is_throttle(status) {
+                        if b.throttled.as_ref().is_none_or(|(i, _, _)| index < *i) {
+                            b.throttled = Some((index, status, headers));
+                        }
+                    } else {
+                        if index <= within {
+                            b.unthrottled_within += 1;
+                        }
+                        if rl::NAMES.iter().any(|n| headers.contains_key(*n)) {
+                            b.before = Some(headers);
+                        }
+                    }
+                }
+            }
+        }
+        set.abort_all();
+        b.elapsed = started.elapsed();
+        b
+    }
+
+    /// Waits the advertised `Retry-After` (capped) and sends one request, which must succeed.
+    async fn recover(
+        &self,
+        client: &Client,
+        method: &Method,
+        wait: Duration,
+        deadline: Instant,
+    ) -> (Status, String, Value) {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if wait + Duration::from_millis(100) > remaining {
+            return (
+                Status::Error,
+                format!(
+                    "recovery needs a {}s wait but only {} ms of the item timeout remain; raise `timeout`",
+                    wait.as_secs_f64(),
+                    remaining.as_millis()
+                ),
+                json!({ "wait_ms": wait.as_millis() as u64, "sent": false }),
+            );
+        }
+        tokio::time::sleep(wait).await;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let send = send_one(
+            client.clone(),
+            method.clone(),
+            self.url.clone(),
+            self.request_headers(),
+            0,
+        );
+        let waited = format!("{}s", wait.as_secs_f64());
+        let wait_ms = wait.as_millis() as u64;
+        match tokio::time::timeout(left, send).await {
+            Err(_) => (
+                Status::Fail,
+                format!("recovery request after {waited}: the item timeout ran out"),
+                json!({ "wait_ms": wait_ms }),
+            ),
+            Ok((_, Err(e))) => (
+                Status::Fail,
+                format!("recovery request after {waited} failed: {e}"),
+                json!({ "wait_ms": wait_ms }),
+            ),
+            Ok((_, Ok((s, _)))) if s < 400 => (
+                Status::Pass,
+                String::new(),
+                json!({ "wait_ms": wait_ms, "status": s }),
+            ),
+            Ok((_, Ok((s, _)))) => (
+                Status::Fail,
+                format!("still {s} after waiting {waited} (recovery)"),
+                json!({ "wait_ms": wait_ms, "status": s }),
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl Probe for RateLimitProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
+        if Method::from_bytes(self.method.as_bytes()).is_err() {
+            issues.push(ParamIssue::new(
+                "method",
+                format!("invalid HTTP method `{}`", self.method),
+            ));
+        }
+        for (name, value) in &self.headers {
+            if HeaderName::from_bytes(name.as_bytes()).is_err()
+                || HeaderValue::from_str(value).is_err()
+            {
+                issues.push(ParamIssue::new(
+                    "headers",
+                    format!("invalid header `{name}`"),
+                ));
+            }
+        }
+        if self.max_requests == 0 || self.max_requests > MAX_REQUESTS_CAP {
+            issues.push(
+                ParamIssue::new(
+                    "max_requests",
+                    format!(
+                        "`max_requests` is {}; it must be between 1 and {MAX_REQUESTS_CAP}",
+                        self.max_requests
+                    ),
+                )
+                .hint("a rate-limit check needs a burst just past the limit, not a load test"),
+            );
+        }
+        match self.expect_limited_within {
+            Some(0) => issues.push(ParamIssue::new(
+                "expect_limited_within",
+                "`expect_limited_within` counts from 1; 0 can never hold",
+            )),
+            Some(n) if n > self.max_requests => issues.push(
+                ParamIssue::new(
+                    "expect_limited_within",
+                    format!(
+                        "`expect_limited_within` is {n} but at most `max_requests` ({}) are sent",
+                        self.max_requests
+                    ),
+                )
+                .hint(format!("raise `max_requests` to at least {n}")),
+            ),
+            _ => {}
+        }
+        if self.limited_status.is_empty() {
+            issues.push(
+                ParamIssue::new(
+                    "limited_status",
+                    "an empty `limited_status` would never recognise throttling",
+                )
+                .hint("list the status your limiter sends, usually `[429]`"),
+            );
+        }
+        for s in &self.limited_status {
+            if !(400..=599).contains(s) {
+                issues.push(ParamIssue::new(
+                    "limited_status",
+                    format!("{s} is not an error status; throttling is a 4xx or 5xx (usually 429)"),
+                ));
+            }
+        }
+        if self.concurrency == 0 || self.concurrency > MAX_CONCURRENCY {
+            issues.push(ParamIssue::new(
+                "concurrency",
+                format!(
+                    "`concurrency` is {}; it must be between 1 and {MAX_CONCURRENCY}",
+                    self.concurrency
+                ),
+            ));
+        }
+        issues
+    }
+
+    fn disruptive(&self) -> bool {
+        true
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let deadline = Instant::now() + ctx.timeout;
+        let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
+        opts.ca_file = self.ca_file.clone();
+        let client = match web::client(&opts) {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(e),
+        };
+        let method = Method::from_bytes(self.method.as_bytes()).unwrap_or(Method::GET);
+        let b = self.burst(&client, &method, deadline).await;
+        let target = format!("{method} {}", self.url);
+
+        let mut ev = Map::new();
+        ev.insert("url".into(), json!(self.url));
+        ev.insert("max_requests".into(), json!(self.max_requests));
+        ev.insert("sent".into(), json!(b.sent));
+        ev.insert("answered".into(), json!(b.answered));
+        ev.insert(
+            "statuses".into(),
+            json!(
+                b.statuses
+                    .iter()
+                    .map(|(s, n)| (s.to_string(), json!(n)))
+                    .collect::<Map<_, _>>()
+            ),
+        );
+        ev.insert("transport_errors".into(), json!(b.transport_errors));
+        if let Some(e) = &b.first_transport_error {
+            ev.insert("first_transport_error".into(), json!(e));
+        }
+        ev.insert(
+            "first_throttled_index".into(),
+            json!(b.throttled.as_ref().map(|t| t.0)),
+        );
+        ev.insert("burst_ms".into(), json!(b.elapsed.as_millis() as u64));
+        let secs = b.elapsed.as_secs_f64();
+        let rate = if secs > 0.0 {
+            f64::from(b.answered + b.transport_errors) / secs
+        } else {
+            0.0
+        };
+        ev.insert(
+            "requests_per_second".into(),
+            json!((rate * 10.0).round() / 10.0),
+        );
+        if let Some(h) = &b.before {
+            ev.insert(
+                "rate_limit_headers_before_throttling".into(),
+                headers_json(&limit_headers(h)),
+            );
+        }
+        if b.timed_out {
+            ev.insert("timed_out".into(), json!(true));
+        }
+
+        let mut findings: Vec<(Status, String)> = Vec::new();
+        if b.transport_errors > 0 && b.answered > 0 {
+            findings.push((
+                Status::Warn,
+                format!(
+                    "{} requests failed in transport ({})",
+                    b.transport_errors,
+                    b.first_transport_error.as_deref().unwrap_or("unknown")
+                ),
+            ));
+        }
+        let Some((index, status, headers)) = &b.throttled else {
+            let budget = humantime::format_duration(ctx.timeout);
+            let within = self.expect_limited_within;
+            let (status, message) = if b.answered == 0 && b.transport_errors > 0 {
+                (
+                    Status::Error,
+                    format!(
+                        "{target}: could not be reached: {}",
+                        b.first_transport_error.as_deref().unwrap_or("unknown")
+                    ),
+                )
+            } else if let Some(n) = within.filter(|n| b.unthrottled_within >= *n) {
+                (
+                    Status::Fail,
+                    format!(
+                        "{target}: none of the first {n} requests was throttled (expect_limited_within {n}); {} answered: {}",
+                        b.answered,
+                        histogram_text(&b.statuses)
+                    ),
+                )
+            } else if b.timed_out {
+                (
+                    Status::Error,
+                    format!(
+                        "{target}: the {budget} item timeout ran out after {} of {} requests sent ({} answered), none throttled; raise `timeout` or lower `max_requests`",
+                        b.sent, self.max_requests, b.answered
+                    ),
+                )
+            } else {
+                (
+                    Status::Fail,
+                    format!(
+                        "{target}: not throttled after {} requests (max_requests {}): {}",
+                        b.sent,
+                        self.max_requests,
+                        histogram_text(&b.statuses)
+                    ),
+                )
+            };
+            return Outcome::new(status, message).with_evidence(ev);
+        };
+
+        let (index, status) = (*index, *status);
+        let parsed = limit_headers(headers);
+        ev.insert("throttled_status".into(), json!(status));
+        ev.insert("rate_limit_headers".into(), headers_json(&parsed));
+        if let Some(n) = self.expect_limited_within.filter(|n| index > *n) {
+            findings.push((
+                Status::Fail,
+                format!("first throttled request {index} is past expect_limited_within {n}"),
+            ));
+        }
+        let any_success = b.statuses.keys().any(|s| *s < 400);
+        if !self.limited_status.contains(&status) && !any_success {
+            findings.push((
+                Status::Error,
+                format!(
+                    "every response was {status}: the service may be down rather than throttling"
+                ),
+            ));
+        } else if !self.limited_status.contains(&status) {
+            findings.push((
+                Status::Warn,
+                format!("throttled with {status}, which clients cannot tell from an outage (send 429, or list {status} in `limited_status`)"),
+            ));
+        }
+        let retry_severity = if self.require_retry_after {
+            Status::Fail
+        } else {
+            Status::Warn
+        };
+        let retry_after = match parsed.get("retry-after") {
+            None => {
+                findings.push((
+                    retry_severity,
+                    format!("no Retry-After on the {status} response"),
+                ));
+                None
+            }
+            Some(p) => match &p.problem {
+                Some(problem) => {
+                    findings.push((retry_severity, format!("malformed Retry-After: {problem}")));
+                    None
+                }
+                None => rl::retry_after(&p.value, SystemTime::now()).ok(),
+            },
+        };
+        let before = b.before.as_ref().map(limit_headers).unwrap_or_default();
+        for (name, p) in parsed.iter().chain(before.iter()) {
+            if *name != "retry-after"
+                && let Some(problem) = &p.problem
+            {
+                findings.push((
+                    Status::Warn,
+                    format!("malformed {}: {problem}", display_name(name)),
+                ));
+            }
+        }
+        if self.recovery {
+            let wait = retry_after.unwrap_or(RECOVERY_DEFAULT).min(RECOVERY_CAP);
+            let (s, message, evidence) = self.recover(&client, &method, wait, deadline).await;
+            ev.insert("recovery".into(), evidence);
+            if s != Status::Pass {
+                findings.push((s, message));
+            }
+        }
+
+        let worst = findings
+            .iter()
+            .fold(Status::Pass, |acc, (s, _)| acc.worst(*s));
+        let mut message = format!(
+            "{target} throttled at request {index} with {status} ({} sent)",
+            b.sent
+        );
+        if let Some(wait) = retry_after {
+            message.push_str(&format!(", Retry-After {}s", wait.as_secs()));
+        }
+        if self.recovery && worst == Status::Pass {
+            message.push_str(", recovered after it");
+        }
+        for (_, f) in &findings {
+            message.push_str("; ");
+            message.push_str(f);
+        }
+        Outcome::new(worst, message).with_evidence(ev)
+    }
+}
