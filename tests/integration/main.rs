@@ -7,4 +7,7 @@ mod support;
 mod cli_basics;
 mod diagnostics;
 mod http_probe;
+mod reports;
 mod run_behaviour;
+mod schema_file;
+mod state;
