@@ -23,10 +23,9 @@ pub(super) fn load_checklist(
     })?;
     let source = catalog::resolve(arg, &config.checklists_dir)
         .map_err(|e| usage_error(&e, Some("`prodcheck list` shows the checklists it knows")))?;
-    let checklist = load(&source, &VarSources::default(), &|name| {
-        std::env::var(name).ok()
-    })
-    .map_err(|diags| {
+    // These commands need ids and cadences, not secrets: an unset `${env:…}` must not stop them.
+    let env = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| "unset".into()));
+    let checklist = load(&source, &VarSources::default(), &env).map_err(|diags| {
         print_diagnostics(&diags, color);
         exit_code::USAGE
     })?;

@@ -6,8 +6,8 @@ mod support;
 
 mod cli_basics;
 mod diagnostics;
+mod editor_shell;
 mod http_probe;
 mod reports;
 mod run_behaviour;
-mod schema_file;
 mod state;
