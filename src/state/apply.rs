@@ -229,3 +229,132 @@ pub fn prompted_signoffs(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::checklist::{Severity, Source, VarSources, load};
+    use crate::report::ItemReport;
+    use crate::state::ItemRecord;
+
+    fn checklist() -> Checklist {
+        let text = "name: t\nsections:\n  - name: S\n    items:\n      - id: docs\n        title: Docs\n        manual: { how: x, every: 1d }\n      - id: once\n        title: Once\n        manual: { how: x }\n";
+        let source = Source {
+            file: "t.yaml".into(),
+            text: text.into(),
+        };
+        load(&source, &VarSources::default(), &|_| None).expect("valid checklist")
+    }
+
+    fn report(statuses: &[(&str, Status)]) -> Report {
+        let items = statuses
+            .iter()
+            .map(|(id, status)| ItemReport {
+                id: id.to_string(),
+                title: id.to_string(),
+                section: "S".into(),
+                severity: Severity::Critical,
+                kind: "manual".into(),
+                status: *status,
+                message: String::new(),
+                evidence: serde_json::Map::new(),
+                duration: Duration::ZERO,
+                attempts: 0,
+                flaky: false,
+                line: 1,
+                tags: Vec::new(),
+                prompted: true,
+            })
+            .collect();
+        Report {
+            checklist: "t".into(),
+            title: None,
+            file: "builtin:t".into(),
+            environment: None,
+            started_at: SystemTime::now(),
+            duration: Duration::ZERO,
+            exit_code: 0,
+            interrupted: false,
+            fail_on_warning: false,
+            items,
+            changes: None,
+        }
+    }
+
+    fn run_at(at: &str, statuses: &[(&str, Status)]) -> RunRecord {
+        RunRecord {
+            schema_version: 1,
+            checklist: "t".into(),
+            environment: None,
+            started_at: Timestamp::parse(at).expect("ts"),
+            duration_ms: 0,
+            exit_code: 0,
+            interrupted: false,
+            items: statuses
+                .iter()
+                .map(|(id, status)| ItemRecord {
+                    id: id.to_string(),
+                    status: *status,
+                    duration_ms: 0,
+                    message: String::new(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn prompt_confirmations_become_signoffs_valid_for_the_cadence_or_this_run() {
+        let now = Timestamp::parse("2026-11-22T10:00:00Z").expect("ts");
+        let r = report(&[("docs", Status::Confirmed), ("once", Status::Confirmed)]);
+        let s = prompted_signoffs(&r, &checklist(), "Ada", now);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].until, Some(now.plus(Duration::from_secs(86_400))));
+        assert_eq!(s[1].until, Some(now), "no cadence: covered this run only");
+        let state = State {
+            signoffs: s,
+            ..State::default()
+        };
+        let later = now.plus(Duration::from_secs(60));
+        assert!(matches!(
+            state.signoff("t", "docs", later),
+            SignOffState::Valid(_)
+        ));
+        assert!(matches!(
+            state.signoff("t", "once", later),
+            SignOffState::Expired(_)
+        ));
+    }
+
+    #[test]
+    fn changes_find_when_a_failure_streak_began() {
+        let state = State {
+            history: vec![
+                run_at(
+                    "2026-11-20T00:00:00Z",
+                    &[("a", Status::Pass), ("b", Status::Pass)],
+                ),
+                run_at(
+                    "2026-11-21T00:00:00Z",
+                    &[("a", Status::Fail), ("b", Status::Fail)],
+                ),
+                run_at(
+                    "2026-11-22T00:00:00Z",
+                    &[("a", Status::Fail), ("b", Status::Pass)],
+                ),
+            ],
+            ..State::default()
+        };
+        let mut r = report(&[("a", Status::Fail), ("b", Status::Fail)]);
+        apply(&mut r, &state, Timestamp::now(), &Redactor::default());
+        let changes = r.changes.clone().expect("a previous run exists");
+        assert_eq!(changes.newly_failing, ["b"]);
+        assert_eq!(
+            changes.still_failing,
+            [("a".to_string(), "2026-11-21T00:00:00Z".to_string())]
+        );
+        assert_eq!(r.exit_code, crate::exit_code::FAILED);
+        assert_eq!(r.source_path(), "checklists/t.yaml");
+    }
+}

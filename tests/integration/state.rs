@@ -369,3 +369,29 @@ fn due_lists_and_maintenance_runs_only_due_items() {
     assert_eq!(ran.code, 4, "--all asks the manual item again");
     assert_eq!(item(&json(&ran), "backups")["status"], "pending");
 }
+
+#[test]
+fn runs_killed_at_any_moment_leave_history_parseable() {
+    let p = Project::new();
+    p.file("c.yaml", &checklist("killed", &manual("m", "")));
+    let bin = assert_cmd::cargo::cargo_bin("prodcheck");
+    let mut finished = 0;
+    for i in 0..24u64 {
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(p.path())
+            .env("CI", "true")
+            .args(["run", "c.yaml"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start prodcheck");
+        // Staggered SIGKILLs land before, during and after the history write.
+        std::thread::sleep(std::time::Duration::from_millis(i * 4));
+        let _ = child.kill();
+        if child.wait().is_ok_and(|s| s.code().is_some()) {
+            finished += 1;
+        }
+        let lines = history_lines(&p, "killed");
+        assert!(lines.len() >= finished, "a finished run lost its record");
+    }
+}
