@@ -63,6 +63,64 @@ pub enum Command {
     Schema,
     /// Write a commented prodcheck.yaml with staging and production environments.
     Init,
+    /// Record that a human confirmed a manual item (in .prodcheck/signoffs.yaml, to commit).
+    Signoff(SignoffArgs),
+    /// Accept a failing item until a date: it reports `waived` (not gating), then fails again.
+    Waive(WaiveArgs),
+    /// Show recent runs of a checklist from .prodcheck/history.
+    History {
+        /// Shipped checklist name or path to a YAML file.
+        checklist: String,
+        /// Only runs with this environment (`default` for runs without --env).
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// How many runs to show, newest first.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// List the items whose cadence (`every`) has elapsed since their last pass or sign-off.
+    Due {
+        /// Shipped checklist name or path to a YAML file.
+        checklist: String,
+    },
+    /// Print a shell completion script: `prodcheck completions bash > /etc/bash_completion.d/prodcheck`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `prodcheck man > prodcheck.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct SignoffArgs {
+    /// Shipped checklist name or path to a YAML file.
+    pub checklist: String,
+    /// Id of the manual item.
+    pub item: String,
+    /// What was looked at, or anything a reviewer should know.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Who signs off (default: git `user.name`, else $USER).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WaiveArgs {
+    /// Shipped checklist name or path to a YAML file.
+    pub checklist: String,
+    /// Id of the item to waive.
+    pub item: String,
+    /// Why the failure is accepted (shown in every report).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Last day the waiver holds (YYYY-MM-DD, UTC); after it the item fails again.
+    #[arg(long, value_name = "DATE")]
+    pub until: String,
+    /// Who waives (default: git `user.name`, else $USER).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +150,12 @@ pub struct RunArgs {
     /// How many probes run at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
+    /// Run only items that are due (the default for the `maintenance` checklist).
+    #[arg(long, conflicts_with = "all")]
+    pub due: bool,
+    /// Run every item, even those not due yet.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Report and gating flags shared by `run` and `probe`.

@@ -13,3 +13,4 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod state;

@@ -61,6 +61,14 @@ impl Item {
             ItemBody::Manual(_) => "manual",
         }
     }
+
+    /// The item's cadence: how long a pass or sign-off keeps it from being due again.
+    pub fn every(&self) -> Option<Duration> {
+        match &self.body {
+            ItemBody::Manual(m) => m.every,
+            ItemBody::Check(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -1,9 +1,12 @@
 //! One module per command; [`dispatch`] routes the parsed command line to them.
 
 mod init;
+mod history;
 mod probe;
 mod run;
+mod shell;
 mod show;
+mod signoff;
 mod validate;
 
 pub use run::{build_report, emit_reports, execute as run_execute};
@@ -24,5 +27,15 @@ pub async fn dispatch(cli: Cli) -> u8 {
             print!("{}", crate::schema::checklist_schema());
             crate::exit_code::OK
         }
+        Command::Signoff(args) => signoff::signoff(cli.config.as_deref(), cli.color, args),
+        Command::Waive(args) => signoff::waive(cli.config.as_deref(), cli.color, args),
+        Command::History {
+            checklist,
+            env,
+            limit,
+        } => history::history(cli.config.as_deref(), cli.color, &checklist, env, limit),
+        Command::Due { checklist } => history::due(cli.config.as_deref(), cli.color, &checklist),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man => shell::man(),
     }
 }

@@ -16,6 +16,7 @@ use crate::manual::TerminalPrompter;
 use crate::redact::Redactor;
 use crate::report::{Format, ItemReport, Report, ReportTarget};
 use crate::runner::{self, Progress, RunOptions, RunResult};
+use crate::state::{RunRecord, State, Timestamp, apply, history, signoffs};
 use crate::{catalog, config, exit_code};
 
 /// Prints diagnostics on stderr (coloured when stderr is a terminal).
@@ -125,16 +126,44 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         && std::env::var_os("CI").is_none()
         && std::io::stdin().is_terminal()
         && std::io::stderr().is_terminal();
+    let state = match State::load(&config.state_dir, &checklist.name) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e.to_string(), Some(e.hint())),
+    };
+    let now = Timestamp::now();
+    let due_only = !args.all && (args.due || checklist.name == "maintenance");
     let opts = RunOptions {
         concurrency: usize::from(args.concurrency),
         interactive,
         confirm: args.confirm.clone(),
         only: args.only.clone(),
         skip: args.skip.clone(),
+        preset: apply::presets(&checklist, &state, now, due_only),
     };
     let fail_on_warning = args.output.fail_on == crate::cli::FailOn::Warning;
-    let report = execute(&checklist, &opts, args.env.clone(), fail_on_warning).await;
+    let mut report = execute(&checklist, &opts, args.env.clone(), fail_on_warning).await;
+    apply::apply(&mut report, &state, now, &Redactor::new(&checklist.secrets));
+    record_state(&config.state_dir, &checklist, &report);
     finish(&report, &args.output.reports)
+}
+
+/// Records the run in history and interactive confirmations as sign-offs. A failure here is
+/// reported but does not change the exit code: the run itself and its reports are still valid.
+fn record_state(state_dir: &Path, checklist: &Checklist, report: &Report) {
+    let prompted = apply::prompted_signoffs(
+        report,
+        checklist,
+        &super::signoff::who(None),
+        Timestamp::now(),
+    );
+    let results = [
+        signoffs::record(state_dir, prompted),
+        history::append(state_dir, &RunRecord::from_report(report)),
+    ];
+    for e in results.into_iter().filter_map(Result::err) {
+        eprintln!("{}: {e}", "warning".yellow().bold());
+        eprintln!("  {}: {}", "help".bold(), e.hint());
+    }
 }
 
 /// Runs with Ctrl-C handling and a progress line, and builds the (redacted) report.
@@ -217,6 +246,7 @@ pub fn build_report(
                 flaky: r.flaky,
                 line: item.line,
                 tags: item.tags.clone(),
+                prompted: r.prompted,
             }
         })
         .collect();
@@ -236,6 +266,7 @@ pub fn build_report(
         interrupted: result.interrupted,
         fail_on_warning,
         items,
+        changes: None,
     }
 }
 

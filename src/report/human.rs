@@ -41,24 +41,6 @@ fn millis(item: &ItemReport) -> String {
     }
 }
 
-fn evidence_lines(item: &ItemReport) -> Vec<String> {
-    item.evidence
-        .iter()
-        .map(|(k, v)| {
-            let text = match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let text: String = if text.chars().count() > 300 {
-                text.chars().take(300).chain("…".chars()).collect()
-            } else {
-                text
-            };
-            format!("{k}: {text}")
-        })
-        .collect()
-}
-
 impl Reporter for HumanReporter {
     fn render(&self, report: &Report) -> String {
         let mut out = String::new();
@@ -121,13 +103,24 @@ impl Reporter for HumanReporter {
             let show_evidence =
                 !matches!(item.status, Status::Pass | Status::Confirmed | Status::Skip);
             if show_evidence {
-                for line in evidence_lines(item) {
+                for line in item.evidence_lines() {
                     let line = line.trim_end().replace('\n', "\n                ");
                     out.push_str(&format!("              {}\n", line.dimmed()));
                 }
             }
         }
         out.push('\n');
+        if let Some(changes) = &report.changes {
+            out.push_str(&format!(
+                "{} ({}):\n",
+                "Since the previous run".bold(),
+                changes.previous_at
+            ));
+            for line in changes.lines() {
+                out.push_str(&format!("  {line}\n"));
+            }
+            out.push('\n');
+        }
         let summary: Vec<String> = report
             .summary()
             .into_iter()

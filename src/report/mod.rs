@@ -1,8 +1,15 @@
 //! The result of a run as data ([`Report`]) and one [`Reporter`] per output format.
 //! Reports are built once, already redacted, so no format can leak a secret.
 
+mod changes;
+mod github;
 mod human;
 mod json;
+mod junit;
+mod markdown;
+mod prometheus;
+mod sarif;
+mod tap;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,8 +20,15 @@ use serde::Serialize;
 
 use crate::checklist::Severity;
 
+pub use changes::Changes;
+pub use github::GithubReporter;
 pub use human::HumanReporter;
 pub use json::JsonReporter;
+pub use junit::JunitReporter;
+pub use markdown::MarkdownReporter;
+pub use prometheus::PrometheusReporter;
+pub use sarif::SarifReporter;
+pub use tap::TapReporter;
 
 /// Bumped when a field of the JSON report changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -32,6 +46,8 @@ pub struct Report {
     pub interrupted: bool,
     pub fail_on_warning: bool,
     pub items: Vec<ItemReport>,
+    /// What changed since the previous run of this checklist and environment (from history).
+    pub changes: Option<Changes>,
 }
 
 /// One item's verdict.
@@ -54,6 +70,30 @@ pub struct ItemReport {
     pub line: u32,
     #[serde(skip)]
     pub tags: Vec<String>,
+    /// Confirmed by a human at the prompt in this run (recorded as a sign-off).
+    #[serde(skip)]
+    pub prompted: bool,
+}
+
+impl ItemReport {
+    /// Evidence as `key: value` lines, long values shortened (for text formats).
+    pub fn evidence_lines(&self) -> Vec<String> {
+        self.evidence
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let text: String = if text.chars().count() > 300 {
+                    text.chars().take(300).chain("…".chars()).collect()
+                } else {
+                    text
+                };
+                format!("{k}: {text}")
+            })
+            .collect()
+    }
 }
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -75,6 +115,38 @@ impl Report {
     pub fn gates(&self, item: &ItemReport) -> bool {
         crate::exit_code::gates(item.severity, self.fail_on_warning)
     }
+
+    /// Whether `item` alone would make the run exit non-zero.
+    pub fn blocks(&self, item: &ItemReport) -> bool {
+        crate::exit_code::exit_code([(item.severity, item.status)], self.fail_on_warning, false)
+            != crate::exit_code::OK
+    }
+
+    /// Maps the final statuses to the exit code again (after state changed some of them).
+    pub fn recompute_exit_code(&mut self) {
+        self.exit_code = crate::exit_code::exit_code(
+            self.items.iter().map(|i| (i.severity, i.status)),
+            self.fail_on_warning,
+            self.interrupted,
+        );
+    }
+
+    /// The checklist file as a repository-relative path: `builtin:NAME` is the shipped
+    /// `checklists/NAME.yaml`; a path below the working directory is made relative.
+    pub fn source_path(&self) -> String {
+        if let Some(name) = self.file.strip_prefix("builtin:") {
+            return format!("checklists/{name}.yaml");
+        }
+        let path = std::path::Path::new(&self.file);
+        let relative = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()));
+        let shown = relative.as_deref().unwrap_or(path).display().to_string();
+        shown
+            .strip_prefix("./")
+            .map(str::to_string)
+            .unwrap_or(shown)
+    }
 }
 
 /// A report format.
@@ -88,23 +160,53 @@ pub trait Reporter {
 pub enum Format {
     Human,
     Json,
+    Junit,
+    Markdown,
+    Sarif,
+    Tap,
+    Github,
+    Prometheus,
 }
 
 impl Format {
-    pub const NAMES: &[&str] = &["human", "json"];
+    pub const ALL: [Format; 8] = [
+        Format::Human,
+        Format::Json,
+        Format::Junit,
+        Format::Markdown,
+        Format::Sarif,
+        Format::Tap,
+        Format::Github,
+        Format::Prometheus,
+    ];
+    pub const NAMES: &[&str] = &[
+        "human",
+        "json",
+        "junit",
+        "markdown",
+        "sarif",
+        "tap",
+        "github",
+        "prometheus",
+    ];
 
     pub fn parse(name: &str) -> Option<Format> {
-        match name {
-            "human" => Some(Format::Human),
-            "json" => Some(Format::Json),
-            _ => None,
-        }
+        Format::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| Format::ALL[i])
     }
 
     pub fn reporter(self) -> Box<dyn Reporter> {
         match self {
             Format::Human => Box::new(HumanReporter),
             Format::Json => Box::new(JsonReporter),
+            Format::Junit => Box::new(JunitReporter),
+            Format::Markdown => Box::new(MarkdownReporter),
+            Format::Sarif => Box::new(SarifReporter),
+            Format::Tap => Box::new(TapReporter),
+            Format::Github => Box::new(GithubReporter),
+            Format::Prometheus => Box::new(PrometheusReporter),
         }
     }
 }

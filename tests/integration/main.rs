@@ -6,10 +6,13 @@ mod support;
 
 mod cli_basics;
 mod diagnostics;
+mod editor_shell;
 mod hostile;
 mod http_probe;
 mod loader_props;
+mod reports;
 mod run_behaviour;
+mod state;
 mod traffic_latency;
 mod traffic_rate_limit;
 mod web_cors;

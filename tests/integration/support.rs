@@ -277,3 +277,60 @@ pub fn require_binary(name: &str, package: &str) -> Option<PathBuf> {
     eprintln!("skipping: `{name}` not found; install it with `apt-get install {package}`");
     None
 }
+
+/// Whether `python3` can import `module` (installed by `.ci/run` with `pip install {pip}`);
+/// when `PRODCHECK_REQUIRE_SERVERS=1` a missing one fails the test instead of skipping it.
+pub fn require_python_module(module: &str, pip: &str) -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var("PRODCHECK_REQUIRE_SERVERS").as_deref() == Ok("1") {
+            panic!("python3 module `{module}` is required but missing: pip install '{pip}'");
+        }
+        eprintln!("skipping: python3 module `{module}` missing; pip install '{pip}'");
+    }
+    ok
+}
+
+/// Runs a Python script with `args`; panics with its output if it fails.
+pub fn python(script: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run python3");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "python consumer rejected the report:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// insta settings that hide what changes between runs: durations, dates, ports, versions.
+pub fn stable_snapshots() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    for (re, with) in [
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIMESTAMP]"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r#""duration_ms": \d+"#, r#""duration_ms": [MS]"#),
+        (r"duration_ms: \d+", "duration_ms: [MS]"),
+        (r#"time="[0-9.]+""#, r#"time="[S]""#),
+        (r"in \d+\.\ds", "in [S]s"),
+        (r"_seconds\{(.*)\} [0-9.e+]+", "_seconds{$1} [VALUE]"),
+        (r" in \d+ ms", " in [N] ms"),
+        (r#""latency_ms": \d+"#, r#""latency_ms": [MS]"#),
+        (r"latency_ms: \d+", "latency_ms: [MS]"),
+        (
+            r#"(?m)^( {10})"version": "[^"]+""#,
+            r#"$1"version": "[VERSION]""#,
+        ),
+    ] {
+        s.add_filter(re, with);
+    }
+    s
+}

@@ -1,0 +1,97 @@
+//! `prodcheck history` and `prodcheck due`: read-only views of the run history and of which
+//! items are due, for on-call routines and for checking what CI did.
+
+use std::path::Path;
+
+use checks::Status;
+
+use crate::cli::ColorChoice;
+use crate::exit_code;
+use crate::state::due::due_state;
+use crate::state::{State, Timestamp, history};
+
+use super::signoff::{load_checklist, state_error};
+
+pub fn history(
+    config_path: Option<&Path>,
+    color: ColorChoice,
+    arg: &str,
+    env: Option<String>,
+    limit: usize,
+) -> u8 {
+    let (config, checklist) = match load_checklist(config_path, color, arg) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let runs = match history::load(&config.state_dir, &checklist.name) {
+        Ok(r) => r,
+        Err(e) => return state_error(&e),
+    };
+    let path = history::path(&config.state_dir, &checklist.name);
+    let wanted = env.as_deref().map(|e| (e != "default").then_some(e));
+    let runs: Vec<_> = runs
+        .iter()
+        .filter(|r| wanted.is_none_or(|w| r.environment.as_deref() == w))
+        .collect();
+    if runs.is_empty() {
+        println!(
+            "no runs of `{}` recorded yet ({} does not list any)",
+            checklist.name,
+            path.display()
+        );
+        return exit_code::OK;
+    }
+    println!(
+        "{}: {} run(s) in {}, newest first",
+        checklist.name,
+        runs.len(),
+        path.display()
+    );
+    for run in runs.iter().rev().take(limit) {
+        let counts: Vec<String> = Status::ALL
+            .iter()
+            .filter_map(|s| {
+                let n = run.items.iter().filter(|i| i.status == *s).count();
+                (n > 0).then(|| format!("{n} {}", s.as_str()))
+            })
+            .collect();
+        println!(
+            "  {}  env {:<12} exit {:<3} {:>6.1}s  {}",
+            run.started_at,
+            run.environment.as_deref().unwrap_or("default"),
+            run.exit_code,
+            run.duration_ms as f64 / 1000.0,
+            counts.join(", ")
+        );
+    }
+    exit_code::OK
+}
+
+pub fn due(config_path: Option<&Path>, color: ColorChoice, arg: &str) -> u8 {
+    let (config, checklist) = match load_checklist(config_path, color, arg) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let state = match State::load(&config.state_dir, &checklist.name) {
+        Ok(s) => s,
+        Err(e) => return state_error(&e),
+    };
+    let now = Timestamp::now();
+    let states: Vec<_> = checklist
+        .items()
+        .map(|(_, item)| (item, due_state(&checklist.name, item, &state, now)))
+        .collect();
+    let due = states.iter().filter(|(_, d)| d.due).count();
+    println!(
+        "{}: {due} of {} item(s) due at {now}",
+        checklist.name,
+        states.len()
+    );
+    for (item, d) in states.iter().filter(|(_, d)| d.due) {
+        println!("  due      {:<28} {}", item.id, d.describe());
+    }
+    for (item, d) in states.iter().filter(|(_, d)| !d.due) {
+        println!("  not due  {:<28} {}", item.id, d.describe());
+    }
+    exit_code::OK
+}

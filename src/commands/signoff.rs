@@ -1,0 +1,160 @@
+//! `prodcheck signoff` and `prodcheck waive`: record a human decision about one item in the
+//! committed state files. Both check that the checklist and item exist before writing.
+
+use std::path::Path;
+
+use crate::checklist::{Checklist, ItemBody, VarSources, load};
+use crate::cli::{ColorChoice, SignoffArgs, WaiveArgs};
+use crate::config::Config;
+use crate::state::{Day, SignOff, StateError, Timestamp, Waiver, signoffs, waivers};
+use crate::{catalog, config, exit_code};
+
+use super::run::{print_diagnostics, usage_error};
+
+/// Loads the project settings and checklist `arg` (shipped name or path), or reports why not.
+pub(super) fn load_checklist(
+    config_path: Option<&Path>,
+    color: ColorChoice,
+    arg: &str,
+) -> Result<(Config, Checklist), u8> {
+    let config = config::load(config_path).map_err(|diags| {
+        print_diagnostics(&diags, color);
+        exit_code::USAGE
+    })?;
+    let source = catalog::resolve(arg, &config.checklists_dir)
+        .map_err(|e| usage_error(&e, Some("`prodcheck list` shows the checklists it knows")))?;
+    // These commands need ids and cadences, not secrets: an unset `${env:…}` must not stop them.
+    let env = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| "unset".into()));
+    let checklist = load(&source, &VarSources::default(), &env).map_err(|diags| {
+        print_diagnostics(&diags, color);
+        exit_code::USAGE
+    })?;
+    Ok((config, checklist))
+}
+
+/// A state file could not be read or written.
+pub(super) fn state_error(e: &StateError) -> u8 {
+    usage_error(&e.to_string(), Some(e.hint()))
+}
+
+/// Who is signing: `--by`, else git `user.name`, else `$USER`.
+pub(super) fn who(by: Option<&str>) -> String {
+    if let Some(by) = by.map(str::trim).filter(|b| !b.is_empty()) {
+        return by.to_string();
+    }
+    let git = std::process::Command::new("git")
+        .args(["config", "user.name"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|n| !n.is_empty());
+    git.or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn unknown_item(checklist: &Checklist, arg: &str, item: &str) -> u8 {
+    usage_error(
+        &format!("no item `{item}` in checklist `{}`", checklist.name),
+        Some(&format!("`prodcheck show {arg}` lists the items")),
+    )
+}
+
+pub fn signoff(config_path: Option<&Path>, color: ColorChoice, args: SignoffArgs) -> u8 {
+    let (config, checklist) = match load_checklist(config_path, color, &args.checklist) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(item) = checklist.item(&args.item) else {
+        return unknown_item(&checklist, &args.checklist, &args.item);
+    };
+    if !matches!(item.body, ItemBody::Manual(_)) {
+        return usage_error(
+            &format!(
+                "`{}` is an automated `{}` check; only manual items can be signed off",
+                item.id,
+                item.kind()
+            ),
+            Some("to accept a failing check for a while, use `prodcheck waive`"),
+        );
+    }
+    let now = Timestamp::now();
+    let record = SignOff {
+        checklist: checklist.name.clone(),
+        item: item.id.clone(),
+        by: who(args.by.as_deref()),
+        at: now,
+        until: item.every().map(|e| now.plus(e)),
+        note: args.note.filter(|n| !n.trim().is_empty()),
+    };
+    let validity = match record.until {
+        Some(until) => format!("valid until {until}"),
+        None => "valid for the next run only (the item has no `every`)".into(),
+    };
+    let by = record.by.clone();
+    if let Err(e) = signoffs::record(&config.state_dir, vec![record]) {
+        return state_error(&e);
+    }
+    println!(
+        "signed off `{}` in `{}` by {by}, {validity}\nrecorded in {} (commit it so CI runs count it)",
+        item.id,
+        checklist.name,
+        signoffs::path(&config.state_dir).display()
+    );
+    exit_code::OK
+}
+
+pub fn waive(config_path: Option<&Path>, color: ColorChoice, args: WaiveArgs) -> u8 {
+    let until = match Day::parse(&args.until) {
+        Ok(d) => d,
+        Err(e) => {
+            return usage_error(
+                &format!("--until: {e}"),
+                Some("write the last day the waiver holds, e.g. `--until 2026-12-31`"),
+            );
+        }
+    };
+    let now = Timestamp::now();
+    if until < now.day() {
+        return usage_error(
+            &format!(
+                "--until {until} is in the past (today is {} UTC)",
+                now.day()
+            ),
+            Some("a waiver needs a future end date"),
+        );
+    }
+    if args.reason.trim().is_empty() {
+        return usage_error(
+            "--reason is empty",
+            Some("say why the failure is accepted; every report shows it"),
+        );
+    }
+    let (config, checklist) = match load_checklist(config_path, color, &args.checklist) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(item) = checklist.item(&args.item) else {
+        return unknown_item(&checklist, &args.checklist, &args.item);
+    };
+    let waiver = Waiver {
+        checklist: checklist.name.clone(),
+        item: item.id.clone(),
+        by: who(args.by.as_deref()),
+        at: now,
+        until,
+        reason: args.reason.trim().to_string(),
+    };
+    let by = waiver.by.clone();
+    if let Err(e) = waivers::record(&config.state_dir, waiver) {
+        return state_error(&e);
+    }
+    println!(
+        "waived `{}` in `{}` by {by} until {until} (end of day, UTC); after that it fails again\nrecorded in {} (commit it)",
+        item.id,
+        checklist.name,
+        waivers::path(&config.state_dir).display()
+    );
+    exit_code::OK
+}

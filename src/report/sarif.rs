@@ -1,0 +1,131 @@
+//! `--report sarif`: SARIF 2.1.0 for code-scanning dashboards. One rule per probe kind; one
+//! result per item, located at the item's line in the checklist file.
+
+use checks::Status;
+use serde_json::{Value, json};
+
+use super::{ItemReport, Report, Reporter, rfc3339};
+use crate::checklist::Severity;
+
+pub struct SarifReporter;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// SARIF `kind` and `level` (a level other than `none` is only allowed with `fail`).
+fn kind_and_level(item: &ItemReport) -> (&'static str, &'static str) {
+    let level = match item.severity {
+        Severity::Critical => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    };
+    match item.status {
+        Status::Pass | Status::Confirmed => ("pass", "none"),
+        Status::Fail | Status::Declined | Status::Waived => ("fail", level),
+        Status::Warn => ("fail", "warning"),
+        Status::Error | Status::Pending => ("open", "none"),
+        Status::Skip => ("notApplicable", "none"),
+    }
+}
+
+/// Percent-encodes what a URI reference cannot hold (spaces, `%`, non-ASCII).
+fn uri_reference(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:@!$&'()*+,;=".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn rule(kind: &str) -> Value {
+    let text = if kind == "manual" {
+        "A manual confirmation by a human".to_string()
+    } else {
+        format!("The `{kind}` probe")
+    };
+    json!({
+        "id": kind,
+        "name": kind,
+        "shortDescription": { "text": text },
+        "helpUri": format!("{}#probe-catalogue", env!("CARGO_PKG_REPOSITORY")),
+    })
+}
+
+impl Reporter for SarifReporter {
+    fn render(&self, report: &Report) -> String {
+        let mut kinds: Vec<&str> = report.items.iter().map(|i| i.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let uri = uri_reference(&report.source_path());
+        let results: Vec<Value> = report
+            .items
+            .iter()
+            .map(|item| {
+                let (kind, level) = kind_and_level(item);
+                let mut result = json!({
+                    "ruleId": item.kind,
+                    "ruleIndex": kinds.iter().position(|k| *k == item.kind).unwrap_or(0),
+                    "kind": kind,
+                    "level": level,
+                    "message": { "text": format!("{}: {}", item.title, if item.message.is_empty() { item.status.as_str() } else { &item.message }) },
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": { "uri": uri },
+                            "region": { "startLine": item.line.max(1) }
+                        },
+                        "logicalLocations": [{
+                            "name": item.id,
+                            "fullyQualifiedName": format!("{}/{}", report.checklist, item.id),
+                            "kind": "object"
+                        }]
+                    }],
+                    "properties": {
+                        "item": item.id,
+                        "section": item.section,
+                        "severity": item.severity.as_str(),
+                        "status": item.status.as_str(),
+                        "gating": report.gates(item),
+                        "duration_ms": item.duration.as_millis() as u64,
+                        "evidence": item.evidence,
+                    }
+                });
+                if item.status == Status::Waived {
+                    result["suppressions"] =
+                        json!([{ "kind": "external", "justification": item.message }]);
+                }
+                result
+            })
+            .collect();
+        let doc = json!({
+            "$schema": SCHEMA,
+            "version": "2.1.0",
+            "runs": [{
+                "tool": { "driver": {
+                    "name": "prodcheck",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                    "rules": kinds.iter().map(|k| rule(k)).collect::<Vec<_>>(),
+                }},
+                "automationDetails": { "id": format!("prodcheck/{}/", report.checklist) },
+                "invocations": [{
+                    "executionSuccessful": !report.interrupted,
+                    "exitCode": report.exit_code,
+                    "startTimeUtc": rfc3339(report.started_at),
+                }],
+                "artifacts": [{ "location": { "uri": uri } }],
+                "results": results,
+                "properties": {
+                    "checklist": report.checklist,
+                    "environment": report.environment,
+                },
+            }]
+        });
+        let mut text = serde_json::to_string_pretty(&doc)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        text.push('\n');
+        text
+    }
+}

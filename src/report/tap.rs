@@ -1,0 +1,67 @@
+//! `--report tap`: TAP version 14. A test point is `not ok` exactly when the item blocks the
+//! gate; non-gating problems and waivers are `# TODO`, skips `# SKIP`; details go in YAML blocks.
+
+use std::collections::BTreeMap;
+
+use checks::Status;
+
+use super::{ItemReport, Report, Reporter};
+
+pub struct TapReporter;
+
+/// Escapes a description or directive reason (`#` starts a directive, `\` escapes).
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('#', "\\#")
+        .replace(['\n', '\r'], " ")
+}
+
+fn diagnostics(item: &ItemReport) -> String {
+    let mut map: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
+    map.insert("message", item.message.clone().into());
+    map.insert("severity", item.severity.as_str().into());
+    map.insert("status", item.status.as_str().into());
+    map.insert("kind", item.kind.clone().into());
+    map.insert("duration_ms", (item.duration.as_millis() as u64).into());
+    if !item.evidence.is_empty() {
+        map.insert("evidence", serde_json::Value::Object(item.evidence.clone()));
+    }
+    let yaml = serde_saphyr::to_string(&map).unwrap_or_else(|e| format!("error: \"{e}\"\n"));
+    let mut out = String::from("  ---\n");
+    for line in yaml.lines() {
+        out.push_str("  ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str("  ...\n");
+    out
+}
+
+impl Reporter for TapReporter {
+    fn render(&self, report: &Report) -> String {
+        let mut out = format!("TAP version 14\n1..{}\n", report.items.len());
+        for (n, item) in report.items.iter().enumerate() {
+            let blocks = report.blocks(item);
+            let ok = if blocks { "not ok" } else { "ok" };
+            let (ok, directive) = match item.status {
+                Status::Skip => (ok, format!(" # SKIP {}", escape(&item.message))),
+                Status::Waived => ("not ok", format!(" # TODO {}", escape(&item.message))),
+                Status::Fail | Status::Error | Status::Declined | Status::Pending if !blocks => (
+                    "not ok",
+                    format!(" # TODO non-gating {} item", item.severity.as_str()),
+                ),
+                _ => (ok, String::new()),
+            };
+            out.push_str(&format!(
+                "{ok} {} - {}: {}{directive}\n",
+                n + 1,
+                escape(&item.id),
+                escape(&item.title)
+            ));
+            if !matches!(item.status, Status::Pass | Status::Confirmed | Status::Skip) {
+                out.push_str(&diagnostics(item));
+            }
+        }
+        out
+    }
+}

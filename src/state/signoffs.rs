@@ -1,0 +1,81 @@
+//! `.prodcheck/signoffs.yaml`: who confirmed which manual item, when, and until when. Meant to
+//! be committed, so non-interactive CI runs can count confirmations given earlier by a human.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{StateError, Timestamp, yaml_store};
+
+pub const FILE_NAME: &str = "signoffs.yaml";
+
+const HEADER: &str = "# prodcheck sign-offs: written by `prodcheck signoff` and interactive runs; commit this file.\n# `until` absent: the sign-off covers the next run of the checklist only.\n";
+
+/// One human confirmation of a manual item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignOff {
+    pub checklist: String,
+    pub item: String,
+    pub by: String,
+    pub at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignOffFile {
+    #[serde(default)]
+    signoffs: Vec<SignOff>,
+}
+
+pub fn path(state_dir: &Path) -> PathBuf {
+    state_dir.join(FILE_NAME)
+}
+
+/// Every sign-off on record.
+pub fn load(state_dir: &Path) -> Result<Vec<SignOff>, StateError> {
+    yaml_store::read::<SignOffFile>(&path(state_dir)).map(|f| f.signoffs)
+}
+
+/// Records `new`, replacing an earlier sign-off of the same checklist item.
+pub fn record(state_dir: &Path, new: Vec<SignOff>) -> Result<(), StateError> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    super::atomic::ignore_scratch_files(state_dir);
+    yaml_store::update::<SignOffFile>(&path(state_dir), HEADER, |file| {
+        for s in new {
+            file.signoffs
+                .retain(|old| !(old.checklist == s.checklist && old.item == s.item));
+            file.signoffs.push(s);
+        }
+        file.signoffs
+            .sort_by(|a, b| (&a.checklist, &a.item).cmp(&(&b.checklist, &b.item)));
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_yaml_reads_back() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let at = Timestamp::parse("2026-11-22T04:36:45Z").expect("ts");
+        let s = SignOff {
+            checklist: "pre-deploy".into(),
+            item: "docs: \"reviewed\"".into(),
+            by: "Ada Lovelace".into(),
+            at,
+            until: Some(at.plus(std::time::Duration::from_secs(86_400))),
+            note: Some("multi\nline: note # not a comment".into()),
+        };
+        record(dir.path(), vec![s.clone()]).expect("write");
+        record(dir.path(), vec![s.clone()]).expect("replace");
+        assert_eq!(load(dir.path()).expect("read"), vec![s]);
+    }
+}

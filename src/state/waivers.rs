@@ -1,0 +1,79 @@
+//! `.prodcheck/waivers.yaml`: accepted, time-boxed exceptions. A waived failing item reports
+//! `waived` (not gating) until its day has passed; after that it fails, so waivers cannot rot.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Day, StateError, Timestamp, yaml_store};
+
+pub const FILE_NAME: &str = "waivers.yaml";
+
+const HEADER: &str = "# prodcheck waivers: written by `prodcheck waive`; commit this file.\n# A waiver holds through the end of its `until` day (UTC); then the item fails again.\n";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    pub checklist: String,
+    pub item: String,
+    pub by: String,
+    pub at: Timestamp,
+    pub until: Day,
+    pub reason: String,
+}
+
+impl Waiver {
+    /// Whether the waiver still holds at `now`.
+    pub fn active(&self, now: Timestamp) -> bool {
+        now.day() <= self.until
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaiverFile {
+    #[serde(default)]
+    waivers: Vec<Waiver>,
+}
+
+pub fn path(state_dir: &Path) -> PathBuf {
+    state_dir.join(FILE_NAME)
+}
+
+pub fn load(state_dir: &Path) -> Result<Vec<Waiver>, StateError> {
+    yaml_store::read::<WaiverFile>(&path(state_dir)).map(|f| f.waivers)
+}
+
+/// Records `new`, replacing an earlier waiver of the same checklist item.
+pub fn record(state_dir: &Path, new: Waiver) -> Result<(), StateError> {
+    super::atomic::ignore_scratch_files(state_dir);
+    yaml_store::update::<WaiverFile>(&path(state_dir), HEADER, |file| {
+        file.waivers
+            .retain(|old| !(old.checklist == new.checklist && old.item == new.item));
+        file.waivers.push(new);
+        file.waivers
+            .sort_by(|a, b| (&a.checklist, &a.item).cmp(&(&b.checklist, &b.item)));
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_waiver_holds_through_its_last_day() {
+        let w = Waiver {
+            checklist: "c".into(),
+            item: "i".into(),
+            by: "me".into(),
+            at: Timestamp::parse("2026-01-01T00:00:00Z").expect("ts"),
+            until: Day::parse("2026-12-31").expect("day"),
+            reason: "vendor fix pending".into(),
+        };
+        assert!(w.active(Timestamp::parse("2026-12-31T23:59:59Z").expect("ts")));
+        assert!(!w.active(Timestamp::parse("2027-01-01T00:00:00Z").expect("ts")));
+        let dir = tempfile::tempdir().expect("tmp");
+        record(dir.path(), w.clone()).expect("write");
+        assert_eq!(load(dir.path()).expect("read"), vec![w]);
+    }
+}
