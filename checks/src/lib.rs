@@ -1,15 +1,23 @@
 //! The prodcheck probe library: the [`Probe`] trait, the [`Outcome`] model, the registry and
 //! one module per probe kind. It knows nothing of YAML files, terminals or exit codes.
 
+pub mod dns_lookup;
 pub mod outcome;
 pub mod params;
 pub mod probe;
 pub mod registry;
+pub mod tls_chain;
+pub mod tls_facts;
+pub mod tls_legacy;
+pub mod tls_params;
 pub mod tls_roots;
 pub mod web;
 
+pub mod dns;
+mod dns_policy;
 pub mod http;
 pub mod tcp;
+pub mod tls;
 
 pub use outcome::{Evidence, Outcome, Status};
 pub use probe::{ParamIssue, Probe, ProbeContext};

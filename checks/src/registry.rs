@@ -59,4 +59,6 @@ macro_rules! registry {
 registry! {
     "http" => crate::http::HttpProbe,
     "tcp" => crate::tcp::TcpProbe,
+    "tls" => crate::tls::TlsProbe,
+    "dns" => crate::dns::DnsProbe,
 }
