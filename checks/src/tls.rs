@@ -403,7 +403,10 @@ impl TlsProbe {
             if soonest.not_after <= now {
                 report.add(
                     Status::Fail,
-                    format!("{which} expired {} days ago ({when})", -days),
+                    format!(
+                        "{which} expired {} days ago ({when})",
+                        (now - soonest.not_after).div_euclid(86_400)
+                    ),
                 );
             } else if days < self.fail_days {
                 report.add(

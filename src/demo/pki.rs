@@ -24,6 +24,11 @@ impl Leaf {
     pub fn key(&self) -> PrivateKeyDer<'static> {
         PrivateKeyDer::Pkcs8(self.key_der.clone_key())
     }
+
+    /// The private key as PKCS#8 PEM (for servers configured by file, like `openssl s_server`).
+    pub fn key_pem(&self) -> Result<String, rcgen::Error> {
+        KeyPair::try_from(&self.key_der).map(|k| k.serialize_pem())
+    }
 }
 
 impl Pki {
