@@ -6,6 +6,7 @@ mod support;
 
 mod cli_basics;
 mod diagnostics;
+mod dns_probe;
 mod http_probe;
 mod run_behaviour;
 mod tls_probe;
