@@ -1,19 +1,27 @@
 //! The prodcheck probe library: the [`Probe`] trait, the [`Outcome`] model, the registry and
 //! one module per probe kind. It knows nothing of YAML files, terminals or exit codes.
 
+pub mod dns_lookup;
 pub mod outcome;
 pub mod params;
 pub mod percentile;
 pub mod probe;
 pub mod rate_limit_headers;
 pub mod registry;
+pub mod tls_chain;
+pub mod tls_facts;
+pub mod tls_legacy;
+pub mod tls_params;
 pub mod tls_roots;
 pub mod web;
 
+pub mod dns;
+mod dns_policy;
 pub mod http;
 pub mod latency;
 pub mod rate_limit;
 pub mod tcp;
+pub mod tls;
 
 pub mod observatory;
 pub mod page;

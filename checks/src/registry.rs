@@ -67,4 +67,6 @@ registry! {
     "auth" => crate::auth::AuthProbe,
     "rate_limit" => crate::rate_limit::RateLimitProbe,
     "latency" => crate::latency::LatencyProbe,
+    "tls" => crate::tls::TlsProbe,
+    "dns" => crate::dns::DnsProbe,
 }

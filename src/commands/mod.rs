@@ -1,7 +1,7 @@
 //! One module per command; [`dispatch`] routes the parsed command line to them.
 
-mod init;
 mod history;
+mod init;
 mod probe;
 mod run;
 mod shell;

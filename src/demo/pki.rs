@@ -24,6 +24,11 @@ impl Leaf {
     pub fn key(&self) -> PrivateKeyDer<'static> {
         PrivateKeyDer::Pkcs8(self.key_der.clone_key())
     }
+
+    /// The private key as PKCS#8 PEM (for servers configured by file, like `openssl s_server`).
+    pub fn key_pem(&self) -> Result<String, rcgen::Error> {
+        KeyPair::try_from(&self.key_der).map(|k| k.serialize_pem())
+    }
 }
 
 impl Pki {
@@ -68,11 +73,53 @@ impl Pki {
         })
     }
 
+    /// An intermediate CA named `name`, signed by this CA, valid from `not_before` to
+    /// `not_after`. Its leaves chain through it; `ca_pem`/`ca_der` hold the intermediate.
+    pub fn intermediate(
+        &self,
+        name: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Pki, rcgen::Error> {
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.not_before = not_before;
+        params.not_after = not_after;
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Pki {
+            ca_pem: cert.pem(),
+            ca_der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        })
+    }
+
     /// A leaf valid from yesterday for `days` days.
     pub fn leaf_for_days(&self, names: &[&str], days: i64) -> Result<Leaf, rcgen::Error> {
         let now = OffsetDateTime::now_utc();
         self.leaf(names, now - Duration::days(1), now + Duration::days(days))
     }
+}
+
+/// A self-signed leaf for `names`, valid from yesterday for `days` days (no CA involved).
+pub fn self_signed_leaf(names: &[&str], days: i64) -> Result<Leaf, rcgen::Error> {
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    if let Some(first) = names.first() {
+        params.distinguished_name.push(DnType::CommonName, *first);
+    }
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - Duration::days(1);
+    params.not_after = now + Duration::days(days);
+    let key = KeyPair::generate()?;
+    let cert = params.self_signed(&key)?;
+    Ok(Leaf {
+        cert_pem: cert.pem(),
+        cert_der: cert.der().clone(),
+        key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
+    })
 }
 
 /// A rustls server configuration presenting `chain` (leaf first).

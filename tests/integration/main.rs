@@ -6,6 +6,7 @@ mod support;
 
 mod cli_basics;
 mod diagnostics;
+mod dns_probe;
 mod editor_shell;
 mod hostile;
 mod http_probe;
@@ -13,6 +14,7 @@ mod loader_props;
 mod reports;
 mod run_behaviour;
 mod state;
+mod tls_probe;
 mod traffic_latency;
 mod traffic_rate_limit;
 mod web_cors;

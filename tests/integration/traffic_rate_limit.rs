@@ -485,9 +485,12 @@ fn traffic_nginx_concurrent_burst_is_detected_within_the_cap() {
     assert_eq!(code, 0, "{it}");
     assert_eq!(it["status"], "warn", "no Retry-After only warns: {it}");
     assert_eq!(it["evidence"]["statuses"]["200"], 4, "{it}");
+    // Nothing new starts once a throttled answer is in: at most the 4 accepted requests plus
+    // one full window of 8 in flight were sent. (The throttled index is in send order, which
+    // concurrent answers can overtake, so it is not a bound by itself.)
     let (first, sent) = (num(&it, "first_throttled_index"), num(&it, "sent"));
     assert!(
-        sent <= first + 7 && sent <= 40,
-        "sent {sent}, first {first}"
+        first >= 1 && sent <= 4 + 8,
+        "sent {sent}, first {first}: {it}"
     );
 }

@@ -1,0 +1,218 @@
+//! Does a server still accept TLS 1.0 / 1.1? rustls cannot speak them, so this sends one
+//! hand-written ClientHello offering only the legacy version and reads the ServerHello or alert.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// A protocol version below TLS 1.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacyVersion {
+    Tls10,
+    Tls11,
+}
+
+impl LegacyVersion {
+    pub const ALL: [LegacyVersion; 2] = [LegacyVersion::Tls10, LegacyVersion::Tls11];
+
+    fn wire(self) -> [u8; 2] {
+        match self {
+            LegacyVersion::Tls10 => [3, 1],
+            LegacyVersion::Tls11 => [3, 2],
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LegacyVersion::Tls10 => "TLSv1.0",
+            LegacyVersion::Tls11 => "TLSv1.1",
+        }
+    }
+}
+
+/// What the server did with a legacy-only ClientHello.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegacyAnswer {
+    /// ServerHello with the offered version: the server speaks it.
+    Accepted,
+    /// Alert, a different version, or the connection closed: refused.
+    Refused(String),
+    /// No verdict (connect failed, timeout, unparsable answer).
+    Unknown(String),
+}
+
+/// Cipher suites a TLS 1.0/1.1 server would pick from: ECDHE and plain RSA with AES-CBC and
+/// 3DES, DHE. Broad on purpose, so a "refused" means the version, not the ciphers.
+const SUITES: [u16; 12] = [
+    0xc009, 0xc00a, 0xc013, 0xc014, 0x0033, 0x0039, 0x002f, 0x0035, 0x000a, 0x0016, 0xc012,
+    0x00ff, // TLS_EMPTY_RENEGOTIATION_INFO_SCSV
+];
+
+/// The ClientHello record offering only `version`, with SNI `server_name` when it is a name.
+pub fn client_hello(version: LegacyVersion, server_name: Option<&str>) -> Vec<u8> {
+    let v = version.wire();
+    let mut ext = Vec::new();
+    if let Some(name) =
+        server_name.filter(|n| n.len() < 256 && n.parse::<std::net::IpAddr>().is_err())
+    {
+        let name = name.as_bytes();
+        let list_len = name.len() + 3;
+        push_u16(&mut ext, 0x0000);
+        push_u16(&mut ext, (list_len + 2) as u16);
+        push_u16(&mut ext, list_len as u16);
+        ext.push(0); // host_name
+        push_u16(&mut ext, name.len() as u16);
+        ext.extend_from_slice(name);
+    }
+    // supported_groups: x25519, secp256r1, secp384r1
+    ext.extend_from_slice(&[
+        0x00, 0x0a, 0x00, 0x08, 0x00, 0x06, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18,
+    ]);
+    // ec_point_formats: uncompressed
+    ext.extend_from_slice(&[0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]);
+
+    let mut body = Vec::new();
+    body.extend_from_slice(&v);
+    // client random: fixed bytes are fine, the handshake is abandoned after ServerHello
+    body.extend((0u8..32).map(|i| i.wrapping_mul(37).wrapping_add(11)));
+    body.push(0); // empty session id
+    push_u16(&mut body, (SUITES.len() * 2) as u16);
+    for s in SUITES {
+        push_u16(&mut body, s);
+    }
+    body.extend_from_slice(&[1, 0]); // compression: null only
+    push_u16(&mut body, ext.len() as u16);
+    body.extend_from_slice(&ext);
+
+    let mut hs = vec![1u8]; // client_hello
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&body);
+
+    let mut record = vec![22u8, 3, 1]; // handshake, record version TLS 1.0 for compatibility
+    push_u16(&mut record, hs.len() as u16);
+    record.extend_from_slice(&hs);
+    record
+}
+
+fn push_u16(out: &mut Vec<u8>, v: u16) {
+    out.extend_from_slice(&v.to_be_bytes());
+}
+
+/// Reads the first record header plus the first 6 bytes of its payload (enough for the
+/// handshake type and server_version, or an alert) and decides.
+pub fn judge(version: LegacyVersion, first: &[u8]) -> LegacyAnswer {
+    match first {
+        [22, _, _, _, _, 2, _, _, _, major, minor, ..] => {
+            if [*major, *minor] == version.wire() {
+                LegacyAnswer::Accepted
+            } else {
+                LegacyAnswer::Refused(format!("server answered with version {major}.{minor}"))
+            }
+        }
+        [21, _, _, _, _, _level, desc, ..] => {
+            LegacyAnswer::Refused(format!("alert {}", alert_name(*desc)))
+        }
+        [] => LegacyAnswer::Refused("connection closed".into()),
+        other => LegacyAnswer::Unknown(format!(
+            "unexpected answer starting {:02x?}",
+            &other[..other.len().min(8)]
+        )),
+    }
+}
+
+fn alert_name(desc: u8) -> String {
+    match desc {
+        40 => "handshake_failure".into(),
+        47 => "illegal_parameter".into(),
+        70 => "protocol_version".into(),
+        71 => "insufficient_security".into(),
+        80 => "internal_error".into(),
+        112 => "unrecognized_name".into(),
+        other => format!("#{other}"),
+    }
+}
+
+/// Connects to `addr`, offers only `version`, and reports what came back within `budget`.
+pub async fn probe(
+    addr: std::net::SocketAddr,
+    server_name: Option<&str>,
+    version: LegacyVersion,
+    budget: Duration,
+) -> LegacyAnswer {
+    let attempt = async {
+        let mut stream = match TcpStream::connect(addr).await {
+            Ok(s) => s,
+            Err(e) => return LegacyAnswer::Unknown(format!("connect failed: {e}")),
+        };
+        if let Err(e) = stream.write_all(&client_hello(version, server_name)).await {
+            return LegacyAnswer::Refused(format!("connection closed while sending: {e}"));
+        }
+        // Bounded read: an alert is 7 bytes; a ServerHello's version sits at byte 9..11.
+        let mut buf = [0u8; 11];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match stream.read(&mut buf[filled..]).await {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if filled == 0 => {
+                    return LegacyAnswer::Refused(format!("connection reset ({e})"));
+                }
+                Err(_) => break,
+            }
+            if buf[0] == 21 && filled >= 7 {
+                break;
+            }
+        }
+        judge(version, &buf[..filled])
+    };
+    match timeout(budget, attempt).await {
+        Ok(answer) => answer,
+        Err(_) => LegacyAnswer::Unknown(format!("no answer within {} ms", budget.as_millis())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hello_is_one_well_formed_record() {
+        let r = client_hello(LegacyVersion::Tls11, Some("localhost"));
+        assert_eq!(r[0], 22);
+        let len = u16::from_be_bytes([r[3], r[4]]) as usize;
+        assert_eq!(len, r.len() - 5);
+        assert_eq!(r[5], 1);
+        let hs_len = u32::from_be_bytes([0, r[6], r[7], r[8]]) as usize;
+        assert_eq!(hs_len, r.len() - 9);
+        assert_eq!(&r[9..11], &[3, 2]);
+        assert!(r.windows(9).any(|w| w == b"localhost"));
+        // IP addresses are never sent as SNI
+        let ip = client_hello(LegacyVersion::Tls10, Some("127.0.0.1"));
+        assert!(!ip.windows(9).any(|w| w == b"127.0.0.1"));
+    }
+
+    #[test]
+    fn answers_are_judged() {
+        let hello = [22, 3, 1, 0, 50, 2, 0, 0, 46, 3, 1];
+        assert_eq!(judge(LegacyVersion::Tls10, &hello), LegacyAnswer::Accepted);
+        assert!(matches!(
+            judge(LegacyVersion::Tls11, &hello),
+            LegacyAnswer::Refused(_)
+        ));
+        let alert = [21, 3, 1, 0, 2, 2, 70];
+        assert_eq!(
+            judge(LegacyVersion::Tls10, &alert),
+            LegacyAnswer::Refused("alert protocol_version".into())
+        );
+        assert_eq!(
+            judge(LegacyVersion::Tls10, &[]),
+            LegacyAnswer::Refused("connection closed".into())
+        );
+        assert!(matches!(
+            judge(LegacyVersion::Tls10, b"HTTP/1.1 400"),
+            LegacyAnswer::Unknown(_)
+        ));
+    }
+}

@@ -1,0 +1,208 @@
+//! Parameter types of the `tls` probe that YAML cannot express as plain scalars:
+//! `min_version` (`1.2` is a float to YAML) and `min_key_bits` (a number or per-type floors).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+use crate::probe::ParamIssue;
+
+/// `min_version`: the lowest acceptable negotiated TLS version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsVersion {
+    #[default]
+    V12,
+    V13,
+}
+
+impl TlsVersion {
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsVersion::V12 => "TLSv1.2",
+            TlsVersion::V13 => "TLSv1.3",
+        }
+    }
+
+    /// Whether the negotiated `version` (`TLSv1.2`, `TLSv1.3`) is at least this one.
+    pub fn allows(self, version: &str) -> bool {
+        match self {
+            TlsVersion::V12 => version == "TLSv1.2" || version == "TLSv1.3",
+            TlsVersion::V13 => version == "TLSv1.3",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        let t = text.trim().to_ascii_lowercase();
+        let t = t.trim_start_matches("tlsv").trim_start_matches("tls");
+        match t.trim() {
+            "1.2" => Ok(TlsVersion::V12),
+            "1.3" => Ok(TlsVersion::V13),
+            "1.0" | "1" | "1.1" => Err(format!(
+                "min_version `{text}` is below what prodcheck negotiates (1.2); to tolerate TLS 1.0/1.1 set `allow_legacy: true`"
+            )),
+            _ => Err(format!("invalid min_version `{text}`: use `1.2` or `1.3`")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TlsVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = TlsVersion;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a TLS version: `1.2` or `1.3`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TlsVersion, E> {
+                TlsVersion::parse(v).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<TlsVersion, E> {
+                self.visit_str(&format!("{v:.1}"))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<TlsVersion, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<TlsVersion, E> {
+                self.visit_str(&v.to_string())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for TlsVersion {
+    fn schema_name() -> Cow<'static, str> {
+        "TlsVersion".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Lowest acceptable negotiated TLS version.",
+            "anyOf": [{"type": "number", "enum": [1.2, 1.3]}, {"type": "string", "enum": ["1.2", "1.3"]}]
+        })
+    }
+}
+
+/// `min_key_bits`: a number sets the RSA floor; `{ rsa, ec }` sets both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyBits {
+    pub rsa: usize,
+    pub ec: usize,
+}
+
+impl Default for KeyBits {
+    fn default() -> Self {
+        KeyBits { rsa: 2048, ec: 256 }
+    }
+}
+
+impl KeyBits {
+    /// The floor for a key type as `CertFacts` names it; `None` for types without one.
+    pub fn floor(self, key_type: &str) -> Option<usize> {
+        match key_type {
+            "RSA" | "DSA" => Some(self.rsa),
+            "EC" => Some(self.ec),
+            _ => None,
+        }
+    }
+
+    pub fn check(self) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
+        if self.rsa > 16_384 || self.ec > 521 {
+            issues.push(
+                ParamIssue::new(
+                    "min_key_bits",
+                    format!(
+                        "min_key_bits (rsa {}, ec {}) would reject every real key",
+                        self.rsa, self.ec
+                    ),
+                )
+                .hint("RSA keys top out around 8192 bits, EC keys at 521"),
+            );
+        }
+        issues
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyBits {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyBits;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of RSA key bits (`3072`) or `{ rsa: 3072, ec: 384 }`")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<KeyBits, E> {
+                Ok(KeyBits {
+                    rsa: v as usize,
+                    ..KeyBits::default()
+                })
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<KeyBits, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::custom("min_key_bits cannot be negative"))
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeyBits, A::Error> {
+                let mut out = KeyBits::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "rsa" => out.rsa = map.next_value()?,
+                        "ec" => out.ec = map.next_value()?,
+                        other => {
+                            return Err(de::Error::unknown_field(other, &["rsa", "ec"]));
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for KeyBits {
+    fn schema_name() -> Cow<'static, str> {
+        "KeyBits".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Smallest acceptable key: RSA bits as a number, or `{ rsa, ec }`.",
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "object", "properties": {
+                    "rsa": {"type": "integer", "minimum": 0},
+                    "ec": {"type": "integer", "minimum": 0}
+                }, "additionalProperties": false}
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_from_numbers_and_text() {
+        let v: TlsVersion = serde_json::from_str("1.3").unwrap_or_default();
+        assert_eq!(v, TlsVersion::V13);
+        let v: Result<TlsVersion, _> = serde_json::from_str("\"TLSv1.2\"");
+        assert_eq!(v.ok(), Some(TlsVersion::V12));
+        assert!(serde_json::from_str::<TlsVersion>("1.1").is_err());
+        assert!(TlsVersion::V13.allows("TLSv1.3"));
+        assert!(!TlsVersion::V13.allows("TLSv1.2"));
+    }
+
+    #[test]
+    fn key_bits_take_a_number_or_a_map() {
+        let k: Option<KeyBits> = serde_json::from_str("3072").ok();
+        assert_eq!(k, Some(KeyBits { rsa: 3072, ec: 256 }));
+        let k: Option<KeyBits> = serde_json::from_str(r#"{"ec": 384}"#).ok();
+        assert_eq!(k, Some(KeyBits { rsa: 2048, ec: 384 }));
+        assert!(serde_json::from_str::<KeyBits>(r#"{"dsa": 1}"#).is_err());
+        assert_eq!(KeyBits::default().floor("Ed25519"), None);
+    }
+}
