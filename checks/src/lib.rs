@@ -1,6 +1,7 @@
 //! The prodcheck probe library: the [`Probe`] trait, the [`Outcome`] model, the registry and
 //! one module per probe kind. It knows nothing of YAML files, terminals or exit codes.
 
+pub mod compare;
 pub mod outcome;
 pub mod params;
 pub mod probe;
@@ -8,6 +9,9 @@ pub mod registry;
 pub mod tls_roots;
 pub mod web;
 
+pub mod disk;
+pub mod exec;
+pub mod file;
 pub mod http;
 pub mod tcp;
 

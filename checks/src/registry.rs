@@ -59,4 +59,7 @@ macro_rules! registry {
 registry! {
     "http" => crate::http::HttpProbe,
     "tcp" => crate::tcp::TcpProbe,
+    "exec" => crate::exec::ExecProbe,
+    "file" => crate::file::FileProbe,
+    "disk" => crate::disk::DiskProbe,
 }

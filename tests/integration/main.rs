@@ -8,3 +8,5 @@ mod cli_basics;
 mod diagnostics;
 mod http_probe;
 mod run_behaviour;
+mod svc_exec;
+mod svc_files;
