@@ -13,6 +13,7 @@ pub mod disk;
 pub mod exec;
 pub mod file;
 pub mod http;
+pub mod redis;
 pub mod tcp;
 
 pub use outcome::{Evidence, Outcome, Status};

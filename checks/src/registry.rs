@@ -62,4 +62,5 @@ registry! {
     "exec" => crate::exec::ExecProbe,
     "file" => crate::file::FileProbe,
     "disk" => crate::disk::DiskProbe,
+    "redis" => crate::redis::RedisProbe,
 }

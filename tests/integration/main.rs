@@ -10,3 +10,4 @@ mod http_probe;
 mod run_behaviour;
 mod svc_exec;
 mod svc_files;
+mod svc_redis;
