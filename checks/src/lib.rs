@@ -13,6 +13,7 @@ pub mod disk;
 pub mod exec;
 pub mod file;
 pub mod http;
+pub mod postgres;
 pub mod redis;
 pub mod tcp;
 

@@ -63,4 +63,5 @@ registry! {
     "file" => crate::file::FileProbe,
     "disk" => crate::disk::DiskProbe,
     "redis" => crate::redis::RedisProbe,
+    "postgres" => crate::postgres::PostgresProbe,
 }

@@ -10,4 +10,5 @@ mod http_probe;
 mod run_behaviour;
 mod svc_exec;
 mod svc_files;
+mod svc_postgres;
 mod svc_redis;
