@@ -14,6 +14,7 @@ pub mod exec;
 pub mod file;
 pub mod http;
 pub mod postgres;
+pub mod prometheus;
 pub mod redis;
 pub mod tcp;
 

@@ -64,4 +64,5 @@ registry! {
     "disk" => crate::disk::DiskProbe,
     "redis" => crate::redis::RedisProbe,
     "postgres" => crate::postgres::PostgresProbe,
+    "prometheus" => crate::prometheus::PrometheusProbe,
 }

@@ -11,4 +11,5 @@ mod run_behaviour;
 mod svc_exec;
 mod svc_files;
 mod svc_postgres;
+mod svc_prometheus;
 mod svc_redis;
