@@ -17,6 +17,7 @@ pub mod postgres;
 pub mod prometheus;
 pub mod redis;
 pub mod tcp;
+pub mod websocket;
 
 pub use outcome::{Evidence, Outcome, Status};
 pub use probe::{ParamIssue, Probe, ProbeContext};

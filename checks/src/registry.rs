@@ -65,4 +65,5 @@ registry! {
     "redis" => crate::redis::RedisProbe,
     "postgres" => crate::postgres::PostgresProbe,
     "prometheus" => crate::prometheus::PrometheusProbe,
+    "websocket" => crate::websocket::WebSocketProbe,
 }

@@ -13,3 +13,4 @@ mod svc_files;
 mod svc_postgres;
 mod svc_prometheus;
 mod svc_redis;
+mod svc_websocket;
