@@ -24,9 +24,9 @@ const OUTPUT_CAP: usize = 64 * 1024;
 /// Evidence shows at most this much of each stream.
 const EVIDENCE_CHARS: usize = 2000;
 /// How long a timed-out group gets between SIGTERM and SIGKILL. The runner's backstop fires
-/// 500 ms after the item's timeout, so this stays well below it.
+/// 500 ms after the item's timeout: this plus two `DRAIN_GRACE`s stays below it.
 const TERM_GRACE: Duration = Duration::from_millis(250);
-/// How long output readers may still run once the process group is gone.
+/// How long reaping after SIGKILL, and then the output readers, may each still take.
 const DRAIN_GRACE: Duration = Duration::from_millis(100);
 
 /// Parameters of `check: { exec: {...} }`.
@@ -251,7 +251,7 @@ impl Probe for ExecProbe {
                 if timeout(TERM_GRACE, child.wait()).await.is_err() {
                     group.signal(Signal::SIGKILL);
                     escalation = Some("SIGTERM, then SIGKILL");
-                    let _ = timeout(TERM_GRACE, child.wait()).await;
+                    let _ = timeout(DRAIN_GRACE, child.wait()).await;
                 }
                 None
             }
@@ -259,9 +259,10 @@ impl Probe for ExecProbe {
         // Whatever is left of the group (background jobs holding our pipes) ends with the probe.
         drop(group);
         let mut outputs = Vec::new();
+        let drained = tokio::time::Instant::now() + DRAIN_GRACE;
         for task in [stdout, stderr] {
             let read = match task {
-                Some(t) => timeout(DRAIN_GRACE, t).await.ok().and_then(Result::ok),
+                Some(t) => timeout_at(drained, t).await.ok().and_then(Result::ok),
                 None => None,
             };
             outputs.push(read.unwrap_or_default());

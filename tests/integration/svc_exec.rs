@@ -116,3 +116,48 @@ fn timeout_kills_the_whole_group_even_when_sigterm_is_ignored() {
         "grandchild {pid} survived the timeout"
     );
 }
+
+#[test]
+fn ctrl_c_takes_the_running_command_and_its_children_down() {
+    let p = Project::new();
+    let pidfile = p.path().join("grandchild.pid");
+    let script = format!("sleep 60 & echo $! > {}; wait", pidfile.display());
+    let file = p.file(
+        "c.yaml",
+        &checklist_of(
+            "30s",
+            &[("long", &format!("exec: {{ shell: {script:?} }}"))],
+        ),
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("prodcheck"))
+        .current_dir(p.path())
+        .env("CI", "true")
+        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start prodcheck");
+    let written = wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|t| t.ends_with('\n'))
+    });
+    assert!(written, "the command never started");
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let exited = wait_until(Duration::from_secs(10), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    assert!(exited, "prodcheck did not stop on SIGINT");
+    assert!(
+        wait_until(Duration::from_secs(3), || process_gone(pid)),
+        "grandchild {pid} survived Ctrl-C"
+    );
+}
