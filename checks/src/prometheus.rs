@@ -188,9 +188,12 @@ impl Probe for PrometheusProbe {
         let resp = match client.get(endpoint).send().await {
             Ok(r) => r,
             Err(e) => {
-                return Outcome::fail(format!("{base}: query failed: {}", web::describe(&e)))
-                    .with("url", base.as_str())
-                    .with("query", q.as_str());
+                return Outcome::fail(format!(
+                    "{base}: query failed: {}",
+                    web::describe(&e.without_url())
+                ))
+                .with("url", base.as_str())
+                .with("query", q.as_str());
             }
         };
         let status = resp.status().as_u16();

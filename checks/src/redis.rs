@@ -2,16 +2,19 @@
 //! figures from INFO are held against the item: role, memory ratio, last RDB save.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use redis::AsyncConnectionConfig;
+use base64::Engine;
+use redis::{AsyncConnectionConfig, TlsCertificates};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::compare::redact_url;
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::tls_roots;
 
 /// Parameters of `check: { redis: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -29,6 +32,27 @@ pub struct RedisProbe {
     /// Require `rdb_last_bgsave_status:ok` (the last snapshot to disk succeeded).
     #[serde(default)]
     pub persistence: bool,
+    /// PEM bundle added to the trusted roots (for `rediss://`).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The system roots plus `ca_file` as one PEM bundle: the redis client takes its trust
+/// store only as PEM, and replaces the system roots with it.
+fn trust_bundle(ca_file: &Path) -> Result<Vec<u8>, String> {
+    let extra = tls_roots::read_pem_bundle(ca_file)?;
+    let system = rustls_native_certs::load_native_certs().certs;
+    let mut pem = String::new();
+    for der in system.iter().chain(extra.iter()) {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        pem.push_str("-----BEGIN CERTIFICATE-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+    }
+    Ok(pem.into_bytes())
 }
 
 /// `role:` of a Redis server.
@@ -115,6 +139,12 @@ impl Probe for RedisProbe {
                 .hint("write `redis://:${env:REDIS_PASSWORD}@host:6379/0`"),
             ),
         }
+        if self.ca_file.is_some() && !self.url.starts_with("rediss:") {
+            issues.push(
+                ParamIssue::new("ca_file", "`ca_file` only applies to `rediss://` URLs")
+                    .hint("use `rediss://` for TLS, or drop `ca_file`"),
+            );
+        }
         if let Some(r) = self.max_memory_ratio
             && !(r > 0.0 && r <= 1.0)
         {
@@ -130,7 +160,20 @@ impl Probe for RedisProbe {
         let shown = redact_url(&self.url);
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
-        let client = match redis::Client::open(self.url.as_str()) {
+        let opened = match &self.ca_file {
+            None => redis::Client::open(self.url.as_str()),
+            Some(path) => match trust_bundle(path) {
+                Ok(pem) => redis::Client::build_with_tls(
+                    self.url.as_str(),
+                    TlsCertificates {
+                        client_tls: None,
+                        root_cert: Some(pem),
+                    },
+                ),
+                Err(e) => return Outcome::error(e),
+            },
+        };
+        let client = match opened {
             Ok(c) => c,
             Err(e) => return Outcome::error(format!("{shown}: invalid Redis URL: {e}")),
         };
@@ -201,6 +244,7 @@ mod tests {
             role: Some(RedisRole::Replica),
             max_memory_ratio: Some(0.5),
             persistence: true,
+            ca_file: None,
         }
     }
 

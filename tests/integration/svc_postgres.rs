@@ -70,23 +70,6 @@ fn command_as(program: &Path, owner: Option<(u32, u32)>) -> Command {
     }
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n =
-            chunk.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// Starts PostgreSQL; with `tls`, serves a certificate for 127.0.0.1 signed by the returned
 /// CA (PEM path).
 fn start_postgres(tls: bool) -> Option<(ServerProcess, Option<PathBuf>)> {
@@ -127,11 +110,7 @@ fn start_postgres(tls: bool) -> Option<(ServerProcess, Option<PathBuf>)> {
         let cert = data.join("server.crt");
         let key = data.join("server.key");
         std::fs::write(&cert, &leaf.cert_pem).expect("cert");
-        let key_pem = format!(
-            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-            base64(leaf.key_der.secret_pkcs8_der())
-        );
-        std::fs::write(&key, key_pem).expect("key");
+        std::fs::write(&key, key_pem(&leaf)).expect("key");
         give(&cert, owner, 0o644);
         give(&key, owner, 0o600);
         tls_args = vec!["-c".into(), "ssl=on".into()];
