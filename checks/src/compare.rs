@@ -1,5 +1,5 @@
-//! The `expect:` comparison shared by probes that read one value (`prometheus`, `postgres`):
-//! written `< 0.05`, `== 1`, `>= 3` or `== on`, kept as text, checked by `check_params`.
+//! What the service probes share: the `expect:` comparison (`< 0.05`, `== 1`, `== on`), kept as
+//! text so `check_params` can point at it, and `redact_url` so messages never echo a password.
 
 use std::borrow::Cow;
 use std::fmt;

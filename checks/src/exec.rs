@@ -1,6 +1,5 @@
-//! `exec`: runs a program (or an `sh -c` line) and reads its verdict the Nagios way, so users
-//! plug in `cargo audit`, test suites or custom scripts. The child gets its own process group,
-//! which is killed as a whole on timeout (SIGTERM, then SIGKILL) and whenever the probe ends.
+//! `exec`: lets users plug in anything (`cargo audit`, test suites, scripts) by reading a
+//! program's verdict the Nagios way; its own process group dies with it (timeout, Ctrl-C, end).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

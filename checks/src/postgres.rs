@@ -1,6 +1,5 @@
-//! `postgres`: a real client connects (SCRAM auth; rustls TLS when the URL says
-//! `sslmode=require`), runs `SELECT 1`, then checks version, connection use, recovery mode
-//! and an optional custom scalar query against the item.
+//! `postgres`: proves the database takes real connections (auth, `sslmode=require` over rustls,
+//! `SELECT 1`), then holds version, connection use, recovery mode and a custom query to the item.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -153,7 +152,7 @@ async fn scalar(client: &Client, sql: &str) -> Result<Result<Option<String>, Str
 
 /// The facts the optional checks need, read in one round trip.
 const FIGURES: &str = "SELECT current_setting('server_version_num'), current_setting('server_version'), \
-     current_setting('max_connections'), (SELECT count(*) FROM pg_stat_activity), pg_is_in_recovery()";
+     current_setting('max_connections'), (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'), pg_is_in_recovery()";
 
 impl PostgresProbe {
     fn target(&self, config: &Config) -> String {

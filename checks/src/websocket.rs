@@ -85,7 +85,8 @@ impl Probe for WebSocketProbe {
         let shown = redact_url(&self.url);
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
-        let connector = if self.url.starts_with("wss:") {
+        let tls = url::Url::parse(&self.url).is_ok_and(|u| u.scheme() == "wss");
+        let connector = if tls {
             let roots = match tls_roots::root_store(self.ca_file.as_deref()) {
                 Ok(r) => r,
                 Err(e) => return Outcome::error(e),
