@@ -58,6 +58,8 @@ macro_rules! registry {
 
 registry! {
     "http" => crate::http::HttpProbe,
+    "tls" => crate::tls::TlsProbe,
+    "dns" => crate::dns::DnsProbe,
     "tcp" => crate::tcp::TcpProbe,
     "security_headers" => crate::security_headers::SecurityHeadersProbe,
     "cookies" => crate::cookies::CookiesProbe,
@@ -67,6 +69,11 @@ registry! {
     "auth" => crate::auth::AuthProbe,
     "rate_limit" => crate::rate_limit::RateLimitProbe,
     "latency" => crate::latency::LatencyProbe,
-    "tls" => crate::tls::TlsProbe,
-    "dns" => crate::dns::DnsProbe,
+    "exec" => crate::exec::ExecProbe,
+    "redis" => crate::redis::RedisProbe,
+    "postgres" => crate::postgres::PostgresProbe,
+    "prometheus" => crate::prometheus::PrometheusProbe,
+    "websocket" => crate::websocket::WebSocketProbe,
+    "file" => crate::file::FileProbe,
+    "disk" => crate::disk::DiskProbe,
 }

@@ -334,3 +334,109 @@ pub fn stable_snapshots() -> insta::Settings {
     }
     s
 }
+
+/// A checklist with one item per `(id, check)`, each under `timeout`; `check` is the probe
+/// block in YAML flow style (`exec: { shell: "exit 0" }`).
+pub fn checklist_of(timeout: &str, items: &[(&str, &str)]) -> String {
+    let mut text = String::from("name: t\nsections:\n  - name: S\n    items:\n");
+    for (id, check) in items {
+        text.push_str(&format!(
+            "      - id: {id}\n        title: {id}\n        timeout: {timeout}\n        check: {{ {check} }}\n"
+        ));
+    }
+    text
+}
+
+/// Runs the checklist text in a fresh project with `--report json`.
+pub fn run_checklist(text: &str) -> Ran {
+    let p = Project::new();
+    let file = p.file("c.yaml", text);
+    run(p
+        .cmd()
+        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]))
+}
+
+/// The message of report item `id`.
+pub fn message(report: &serde_json::Value, id: &str) -> String {
+    item(report, id)["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Whether process `pid` is gone (absent, or a zombie nobody reaped yet).
+pub fn process_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// Polls `ready` every 50 ms until it holds or `limit` passes.
+pub fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if ready() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    ready()
+}
+
+/// A server process a test started; stopped by its PID on drop (`stop_signal` first, then
+/// SIGKILL), never by name.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub stop_signal: &'static str,
+}
+
+impl ServerProcess {
+    /// Waits until the server accepts TCP connections on its port, or panics with its log.
+    pub fn wait_listening(&mut self, limit: Duration, log: &Path) {
+        let port = self.port;
+        let up = wait_until(limit, || TcpStream::connect(("127.0.0.1", port)).is_ok());
+        if !up {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("server on port {port} did not start:\n{text}");
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args([self.stop_signal, pid.as_str()])
+            .status();
+        let stopped = wait_until(Duration::from_secs(5), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        });
+        if !stopped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A generated leaf's private key as PEM, for servers that read key files.
+pub fn key_pem(leaf: &prodcheck::demo::pki::Leaf) -> String {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::new();
+    for chunk in leaf.key_der.secret_pkcs8_der().chunks(3) {
+        let n =
+            chunk.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                b64.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                b64.push('=');
+            }
+        }
+    }
+    format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n")
+}

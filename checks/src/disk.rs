@@ -1,0 +1,199 @@
+//! `disk`: free space on the filesystem holding a path stays above a floor, written as a
+//! percentage (`10%`) or a size (`5GiB`). Counts the space unprivileged processes may use.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use crate::outcome::Outcome;
+use crate::params::parse_size;
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+
+/// Parameters of `check: { disk: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiskProbe {
+    /// Any path on the filesystem to check (`/`, `/var/lib/postgresql`).
+    pub path: PathBuf,
+    /// The least free space allowed: a percentage of the filesystem (`10%`) or a size (`5GiB`).
+    pub min_free: FreeSpace,
+}
+
+/// `min_free:` — a share of the filesystem or an absolute size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FreeSpace {
+    Percent(f64),
+    Bytes(u64),
+}
+
+impl FreeSpace {
+    fn parse(text: &str) -> Result<FreeSpace, String> {
+        match text.trim().strip_suffix('%') {
+            Some(num) => num
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|p| (0.0..=100.0).contains(p))
+                .map(FreeSpace::Percent)
+                .ok_or_else(|| {
+                    format!("invalid percentage `{text}`: write a number from 0 to 100, like `10%`")
+                }),
+            None => parse_size(text).map(FreeSpace::Bytes),
+        }
+    }
+}
+
+impl fmt::Display for FreeSpace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FreeSpace::Percent(p) => write!(f, "{p}%"),
+            FreeSpace::Bytes(b) => write!(f, "{}", bytes(*b)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FreeSpace {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = FreeSpace;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a percentage such as `10%` or a size such as `5GiB`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FreeSpace, E> {
+                FreeSpace::parse(v).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<FreeSpace, E> {
+                Err(E::custom(format!(
+                    "`{v}` is ambiguous: write `{v}%` for a percentage or `{v}GiB` for a size"
+                )))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<FreeSpace, E> {
+                self.visit_u64(v.unsigned_abs())
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<FreeSpace, E> {
+                Err(E::custom(format!(
+                    "`{v}` is ambiguous: write `{v}%` for a percentage or a size like `5GiB`"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for FreeSpace {
+    fn schema_name() -> Cow<'static, str> {
+        "FreeSpace".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A percentage of the filesystem (`10%`) or a size (`5GiB`, `500MB`).",
+            "type": "string"
+        })
+    }
+}
+
+/// Bytes in binary units, one decimal.
+fn bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+/// Free (available to unprivileged users) and total bytes of the filesystem holding `path`.
+fn space(path: &Path) -> Result<(u64, u64), String> {
+    let st = nix::sys::statvfs::statvfs(path)
+        .map_err(|e| format!("cannot stat the filesystem of `{}`: {e}", path.display()))?;
+    let frag = st.fragment_size() as u64;
+    Ok((
+        (st.blocks_available() as u64).saturating_mul(frag),
+        (st.blocks() as u64).saturating_mul(frag),
+    ))
+}
+
+#[async_trait]
+impl Probe for DiskProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        if self.path.as_os_str().is_empty() {
+            return vec![ParamIssue::new("path", "`path` is empty")];
+        }
+        Vec::new()
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let path = self.path.clone();
+        let shown = self.path.display().to_string();
+        // statvfs can block for ever on a dead network mount: keep it off the async threads.
+        let (free, total) = match tokio::time::timeout(
+            ctx.timeout,
+            tokio::task::spawn_blocking(move || space(&path)),
+        )
+        .await
+        {
+            Err(_) => {
+                return Outcome::error(format!("statvfs on `{shown}` did not return in time"));
+            }
+            Ok(Err(e)) => return Outcome::error(format!("statvfs on `{shown}` failed: {e}")),
+            Ok(Ok(Err(e))) => return Outcome::error(e),
+            Ok(Ok(Ok(s))) => s,
+        };
+        let percent = if total == 0 {
+            0.0
+        } else {
+            free as f64 * 100.0 / total as f64
+        };
+        let ok = match self.min_free {
+            FreeSpace::Percent(p) => percent >= p,
+            FreeSpace::Bytes(b) => free >= b,
+        };
+        let found = format!("{} free of {} ({percent:.1}%)", bytes(free), bytes(total));
+        let outcome = if ok {
+            Outcome::pass(format!("`{shown}`: {found}, floor {}", self.min_free))
+        } else {
+            Outcome::fail(format!(
+                "`{shown}`: {found}, expected at least {}",
+                self.min_free
+            ))
+        };
+        outcome
+            .with("path", shown.as_str())
+            .with("free_bytes", free)
+            .with("total_bytes", total)
+            .with("free_percent", (percent * 10.0).round() / 10.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_free_takes_percentages_and_sizes() {
+        assert_eq!(FreeSpace::parse("10%"), Ok(FreeSpace::Percent(10.0)));
+        assert_eq!(FreeSpace::parse("5GiB"), Ok(FreeSpace::Bytes(5 << 30)));
+        assert!(FreeSpace::parse("120%").is_err());
+        assert!(FreeSpace::parse("lots").is_err());
+        let bare: Result<FreeSpace, _> = serde_json::from_str("10");
+        assert!(bare.is_err());
+    }
+
+    #[test]
+    fn sizes_print_in_binary_units() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(5 << 30), "5.0 GiB");
+    }
+}

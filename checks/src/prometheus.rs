@@ -1,0 +1,342 @@
+//! `prometheus`: one PromQL instant query, every returned sample held against `expect`.
+//! Serves "error rate below threshold", "metrics being recorded" and "alerts functioning".
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::compare::{CompareParam, Comparison, redact_url};
+use crate::http::check_http_url;
+use crate::outcome::{Outcome, Status};
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::web;
+
+/// Answers bigger than this are refused: a gate query should return a handful of series.
+const MAX_ANSWER: u64 = 4 * 1024 * 1024;
+/// Violating series named in the message (all of them, up to 20, go to the evidence).
+const SHOWN_SERIES: usize = 3;
+
+/// Parameters of `check: { prometheus: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusProbe {
+    /// The server's base URL (`http://prometheus:9090`); `/api/v1/query` is appended.
+    pub url: String,
+    /// A PromQL instant query (`sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))`).
+    pub query: String,
+    /// What every returned value must satisfy: `< 0.05`, `== 1`, `>= 3`. Without it, any
+    /// non-empty answer passes.
+    #[serde(default)]
+    pub expect: Option<CompareParam>,
+    /// What an empty answer (no series) means; `fail` by default.
+    #[serde(default)]
+    pub empty: EmptyMeans,
+    /// PEM bundle added to the trusted roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The status an empty answer gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EmptyMeans {
+    Pass,
+    Warn,
+    #[default]
+    Fail,
+    Error,
+}
+
+impl EmptyMeans {
+    fn status(self) -> Status {
+        match self {
+            EmptyMeans::Pass => Status::Pass,
+            EmptyMeans::Warn => Status::Warn,
+            EmptyMeans::Fail => Status::Fail,
+            EmptyMeans::Error => Status::Error,
+        }
+    }
+}
+
+/// One sample: its labels as PromQL prints them, and its value as Prometheus wrote it.
+#[derive(Debug, Clone, PartialEq)]
+struct Sample {
+    labels: String,
+    value: String,
+}
+
+fn labels(metric: Option<&Map<String, Value>>) -> String {
+    let Some(metric) = metric else {
+        return String::new();
+    };
+    let name = metric.get("__name__").and_then(Value::as_str).unwrap_or("");
+    let pairs: Vec<String> = metric
+        .iter()
+        .filter(|(k, _)| k.as_str() != "__name__")
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.as_str().map(|s| format!("{s:?}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    if pairs.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}{{{}}}", pairs.join(","))
+    }
+}
+
+/// The samples of an instant-query answer (`/api/v1/query` JSON), or why it is unusable.
+fn samples(doc: &Value) -> Result<Vec<Sample>, String> {
+    if doc["status"] != "success" {
+        let kind = doc["errorType"].as_str().unwrap_or("unknown");
+        let why = doc["error"].as_str().unwrap_or("no error text");
+        return Err(format!("Prometheus refused the query ({kind}): {why}"));
+    }
+    let value_of = |pair: &Value| -> Result<String, String> {
+        pair.get(1)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| format!("sample `{pair}` has no value"))
+    };
+    let data = &doc["data"];
+    match data["resultType"].as_str() {
+        Some("vector") => data["result"]
+            .as_array()
+            .ok_or("`data.result` is not a list")?
+            .iter()
+            .map(|s| {
+                Ok(Sample {
+                    labels: labels(s["metric"].as_object()),
+                    value: value_of(&s["value"])?,
+                })
+            })
+            .collect(),
+        Some("scalar") | Some("string") => Ok(vec![Sample {
+            labels: String::new(),
+            value: value_of(&data["result"])?,
+        }]),
+        Some("matrix") => Err(
+            "the query returns a range vector; gate on an instant value, e.g. wrap it in `rate(…)` or `max_over_time(…)`"
+                .to_string(),
+        ),
+        other => Err(format!("unknown resultType {other:?}")),
+    }
+}
+
+/// Splits samples into those violating `cmp`; `Err` when a value cannot be compared.
+fn violations<'a>(cmp: &Comparison, all: &'a [Sample]) -> Result<Vec<&'a Sample>, String> {
+    let mut bad = Vec::new();
+    for s in all {
+        match cmp.holds(&s.value) {
+            Ok(true) => {}
+            Ok(false) => bad.push(s),
+            Err(e) => return Err(format!("{} value {e}", shown(s))),
+        }
+    }
+    Ok(bad)
+}
+
+fn shown(s: &Sample) -> String {
+    if s.labels.is_empty() {
+        s.value.clone()
+    } else {
+        format!("{} = {}", s.labels, s.value)
+    }
+}
+
+#[async_trait]
+impl Probe for PrometheusProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
+        if self.query.trim().is_empty() {
+            issues.push(
+                ParamIssue::new("query", "`query` is empty")
+                    .hint("write a PromQL expression such as `up{job=\"api\"}`"),
+            );
+        }
+        if let Some(e) = &self.expect
+            && let Err(msg) = e.parse()
+        {
+            issues.push(
+                ParamIssue::new("expect", msg)
+                    .hint("write a comparison such as `< 0.05`, `== 1` or `>= 3`"),
+            );
+        }
+        issues
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let base = redact_url(&self.url);
+        let endpoint = format!("{}/api/v1/query", self.url.trim_end_matches('/'));
+        let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
+        opts.ca_file = self.ca_file.clone();
+        let client = match web::client(&opts) {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(e),
+        };
+        let q = &self.query;
+        let mut endpoint = match url::Url::parse(&endpoint) {
+            Ok(u) => u,
+            Err(e) => return Outcome::error(format!("{base}: invalid URL: {e}")),
+        };
+        endpoint.query_pairs_mut().append_pair("query", q);
+        let resp = match client.get(endpoint).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Outcome::fail(format!(
+                    "{base}: query failed: {}",
+                    web::describe(&e.without_url())
+                ))
+                .with("url", base.as_str())
+                .with("query", q.as_str());
+            }
+        };
+        let status = resp.status().as_u16();
+        let body = match web::read_capped(resp, MAX_ANSWER).await {
+            Ok(b) => b,
+            Err(e) => return Outcome::fail(format!("{base}: {e}")),
+        };
+        let evidence = |o: Outcome| {
+            o.with("url", base.as_str())
+                .with("query", q.as_str())
+                .with("http_status", status)
+        };
+        if body.truncated {
+            return evidence(Outcome::error(format!(
+                "{base}: the answer to `{q}` is over {} MiB; aggregate it (`sum`, `max`) to a few series",
+                MAX_ANSWER >> 20
+            )));
+        }
+        let doc: Value = match serde_json::from_slice(&body.bytes) {
+            Ok(d) => d,
+            Err(_) if status >= 500 => {
+                return evidence(Outcome::fail(format!("{base}: answered HTTP {status}")));
+            }
+            Err(e) => {
+                let start: String = body.text().chars().take(200).collect();
+                return evidence(Outcome::error(format!(
+                    "{base}: HTTP {status} answer is not Prometheus JSON ({e})"
+                )))
+                .with("body_start", start);
+            }
+        };
+        let all = match samples(&doc) {
+            Ok(s) => s,
+            Err(e) if status >= 500 && doc["errorType"] != "bad_data" => {
+                return evidence(Outcome::fail(format!("{base}: `{q}`: {e}")));
+            }
+            Err(e) => return evidence(Outcome::error(format!("{base}: `{q}`: {e}"))),
+        };
+        if all.is_empty() {
+            let st = self.empty.status();
+            let what = match self.empty {
+                EmptyMeans::Fail | EmptyMeans::Error => " (no series: is the metric recorded?)",
+                _ => "",
+            };
+            return evidence(Outcome::new(
+                st,
+                format!("`{q}` returned no series{what}; `empty: {}`", st.as_str()),
+            ))
+            .with("series", 0);
+        }
+        let values: Vec<Value> = all
+            .iter()
+            .take(20)
+            .map(|s| json!({"series": s.labels, "value": s.value}))
+            .collect();
+        let Some(cmp) = self.expect.as_ref().map(CompareParam::parse) else {
+            return evidence(Outcome::pass(format!(
+                "`{q}` returned {} series, first {}",
+                all.len(),
+                shown(&all[0])
+            )))
+            .with("series", all.len())
+            .with("values", values);
+        };
+        let cmp = match cmp {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(e),
+        };
+        let bad = match violations(&cmp, &all) {
+            Ok(b) => b,
+            Err(e) => {
+                return evidence(Outcome::error(format!(
+                    "`{q}`: {e}, cannot compare with {cmp}"
+                )));
+            }
+        };
+        let outcome = if bad.is_empty() {
+            let found = if all.len() == 1 {
+                format!("is {}", shown(&all[0]))
+            } else {
+                format!("returned {} series, all", all.len())
+            };
+            Outcome::pass(format!("`{q}` {found} {cmp}"))
+        } else {
+            let listed: Vec<String> = bad.iter().take(SHOWN_SERIES).map(|s| shown(s)).collect();
+            let more = if bad.len() > SHOWN_SERIES {
+                format!(" and {} more", bad.len() - SHOWN_SERIES)
+            } else {
+                String::new()
+            };
+            Outcome::fail(format!(
+                "`{q}`: expected {cmp}, found {}{more} ({} of {} series violate)",
+                listed.join(", "),
+                bad.len(),
+                all.len()
+            ))
+        };
+        evidence(outcome)
+            .with("series", all.len())
+            .with("values", values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors_scalars_and_errors_are_read() {
+        let vector = json!({"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"__name__": "up", "job": "api", "instance": "a:1"}, "value": [1.5, "1"]},
+            {"metric": {"job": "api"}, "value": [1.5, "0"]}
+        ]}});
+        let got = samples(&vector).expect("samples");
+        assert_eq!(got[0].labels, r#"up{instance="a:1",job="api"}"#);
+        assert_eq!(got[1].value, "0");
+        let cmp = Comparison::parse("== 1").expect("cmp");
+        let bad = violations(&cmp, &got).expect("comparable");
+        assert_eq!(bad.len(), 1);
+        assert_eq!(shown(bad[0]), r#"{job="api"} = 0"#);
+
+        let scalar =
+            json!({"status": "success", "data": {"resultType": "scalar", "result": [1.5, "0.01"]}});
+        assert_eq!(samples(&scalar).expect("scalar")[0].value, "0.01");
+
+        let refused = json!({"status": "error", "errorType": "bad_data", "error": "parse error"});
+        assert!(samples(&refused).is_err_and(|e| e.contains("bad_data")));
+        let matrix = json!({"status": "success", "data": {"resultType": "matrix", "result": []}});
+        assert!(samples(&matrix).is_err_and(|e| e.contains("range vector")));
+    }
+
+    #[test]
+    fn special_values_compare() {
+        let cmp = Comparison::parse("< 0.05").expect("cmp");
+        let nan = [Sample {
+            labels: String::new(),
+            value: "NaN".into(),
+        }];
+        assert_eq!(violations(&cmp, &nan).map(|b| b.len()), Ok(1));
+        let inf = [Sample {
+            labels: String::new(),
+            value: "+Inf".into(),
+        }];
+        assert_eq!(violations(&cmp, &inf).map(|b| b.len()), Ok(1));
+    }
+}

@@ -1,0 +1,282 @@
+//! `redis`: a real client connects (AUTH, TLS for `rediss://`), PING is answered, and the
+//! figures from INFO are held against the item: role, memory ratio, last RDB save.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use base64::Engine;
+use redis::{AsyncConnectionConfig, TlsCertificates};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::compare::redact_url;
+use crate::outcome::Outcome;
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::tls_roots;
+
+/// Parameters of `check: { redis: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedisProbe {
+    /// `redis://[:password@]host:port[/db]` or `rediss://` for TLS; put the password in
+    /// `${env:REDIS_PASSWORD}`.
+    pub url: String,
+    /// The role the server must have.
+    #[serde(default)]
+    pub role: Option<RedisRole>,
+    /// Upper bound for `used_memory / maxmemory` (0.0 to 1.0); fails when maxmemory is unset.
+    #[serde(default)]
+    pub max_memory_ratio: Option<f64>,
+    /// Require `rdb_last_bgsave_status:ok` (the last snapshot to disk succeeded).
+    #[serde(default)]
+    pub persistence: bool,
+    /// PEM bundle added to the trusted roots (for `rediss://`).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The system roots plus `ca_file` as one PEM bundle: the redis client takes its trust
+/// store only as PEM, and replaces the system roots with it.
+fn trust_bundle(ca_file: &Path) -> Result<Vec<u8>, String> {
+    let extra = tls_roots::read_pem_bundle(ca_file)?;
+    let system = rustls_native_certs::load_native_certs().certs;
+    let mut pem = String::new();
+    for der in system.iter().chain(extra.iter()) {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        pem.push_str("-----BEGIN CERTIFICATE-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+    }
+    Ok(pem.into_bytes())
+}
+
+/// `role:` of a Redis server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RedisRole {
+    Master,
+    Replica,
+}
+
+impl RedisRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            RedisRole::Master => "master",
+            RedisRole::Replica => "replica",
+        }
+    }
+}
+
+/// `INFO` output as key → value (section headers and blank lines dropped).
+fn parse_info(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// What INFO says, checked against the item; `problems` are one fragment each.
+fn judge(probe: &RedisProbe, info: &BTreeMap<String, String>, problems: &mut Vec<String>) {
+    let get = |k: &str| info.get(k).map(String::as_str);
+    if let Some(want) = probe.role {
+        // Redis calls replicas `slave` in INFO.
+        let found = match get("role") {
+            Some("slave") => "replica",
+            Some(other) => other,
+            None => "unknown",
+        };
+        if found != want.as_str() {
+            problems.push(format!("role is {found}, expected {}", want.as_str()));
+        }
+    }
+    if let Some(limit) = probe.max_memory_ratio {
+        let used: Option<u64> = get("used_memory").and_then(|v| v.parse().ok());
+        let max: Option<u64> = get("maxmemory").and_then(|v| v.parse().ok());
+        match (used, max) {
+            (Some(_), Some(0)) => problems.push(format!(
+                "maxmemory is 0 (unbounded), expected a limit with used/max at most {limit}"
+            )),
+            (Some(used), Some(max)) => {
+                let ratio = used as f64 / max as f64;
+                if ratio > limit {
+                    problems.push(format!(
+                        "memory ratio is {ratio:.3} ({used} of {max} bytes), expected at most {limit}"
+                    ));
+                }
+            }
+            _ => problems.push("INFO reports no used_memory / maxmemory".to_string()),
+        }
+    }
+    if probe.persistence {
+        match get("rdb_last_bgsave_status") {
+            Some("ok") => {}
+            Some(other) => problems.push(format!("rdb_last_bgsave_status is {other}, expected ok")),
+            None => problems.push("INFO reports no rdb_last_bgsave_status".to_string()),
+        }
+    }
+}
+
+#[async_trait]
+impl Probe for RedisProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
+        match url::Url::parse(&self.url) {
+            Ok(u) if matches!(u.scheme(), "redis" | "rediss") && u.host().is_some() => {}
+            _ => issues.push(
+                ParamIssue::new(
+                    "url",
+                    format!(
+                        "`{}` is not a redis:// or rediss:// URL",
+                        redact_url(&self.url)
+                    ),
+                )
+                .hint("write `redis://:${env:REDIS_PASSWORD}@host:6379/0`"),
+            ),
+        }
+        if self.ca_file.is_some() && !self.url.starts_with("rediss:") {
+            issues.push(
+                ParamIssue::new("ca_file", "`ca_file` only applies to `rediss://` URLs")
+                    .hint("use `rediss://` for TLS, or drop `ca_file`"),
+            );
+        }
+        if let Some(r) = self.max_memory_ratio
+            && !(r > 0.0 && r <= 1.0)
+        {
+            issues.push(
+                ParamIssue::new("max_memory_ratio", format!("{r} is not a ratio"))
+                    .hint("write a fraction of maxmemory between 0 and 1, like `0.9`"),
+            );
+        }
+        issues
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let shown = redact_url(&self.url);
+        let started = Instant::now();
+        let left = || ctx.timeout.saturating_sub(started.elapsed());
+        let opened = match &self.ca_file {
+            None => redis::Client::open(self.url.as_str()),
+            Some(path) => match trust_bundle(path) {
+                Ok(pem) => redis::Client::build_with_tls(
+                    self.url.as_str(),
+                    TlsCertificates {
+                        client_tls: None,
+                        root_cert: Some(pem),
+                    },
+                ),
+                Err(e) => return Outcome::error(e),
+            },
+        };
+        let client = match opened {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(format!("{shown}: invalid Redis URL: {e}")),
+        };
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(left()))
+            .set_response_timeout(Some(left()));
+        let connect = client.get_multiplexed_async_connection_with_config(&config);
+        let mut con = match tokio::time::timeout(left(), connect).await {
+            Err(_) => return Outcome::fail(format!("{shown}: connecting timed out")),
+            Ok(Err(e)) => {
+                return Outcome::fail(format!("{shown}: connection failed: {e}"))
+                    .with("url", shown.as_str());
+            }
+            Ok(Ok(c)) => c,
+        };
+        let ping_cmd = redis::cmd("PING");
+        let ping = ping_cmd.query_async::<String>(&mut con);
+        match tokio::time::timeout(left(), ping).await {
+            Err(_) => return Outcome::fail(format!("{shown}: PING got no answer in time")),
+            Ok(Err(e)) => return Outcome::fail(format!("{shown}: PING failed: {e}")),
+            Ok(Ok(pong)) if pong != "PONG" => {
+                return Outcome::fail(format!("{shown}: PING answered `{pong}`, expected PONG"));
+            }
+            Ok(Ok(_)) => {}
+        }
+        let ping_ms = started.elapsed().as_millis() as u64;
+        let info_cmd = redis::cmd("INFO");
+        let info = info_cmd.query_async::<String>(&mut con);
+        let info = match tokio::time::timeout(left().max(Duration::from_millis(1)), info).await {
+            Err(_) => return Outcome::error(format!("{shown}: INFO got no answer in time")),
+            Ok(Err(e)) => return Outcome::error(format!("{shown}: INFO failed: {e}")),
+            Ok(Ok(text)) => parse_info(&text),
+        };
+        let mut problems = Vec::new();
+        judge(self, &info, &mut problems);
+        let mut outcome = if problems.is_empty() {
+            let version = info.get("redis_version").map(String::as_str).unwrap_or("?");
+            Outcome::pass(format!(
+                "{shown}: PONG in {ping_ms} ms from Redis {version}"
+            ))
+        } else {
+            Outcome::fail(format!("{shown}: {}", problems.join("; ")))
+        };
+        outcome = outcome.with("url", shown.as_str()).with("ping_ms", ping_ms);
+        for key in [
+            "redis_version",
+            "role",
+            "used_memory",
+            "maxmemory",
+            "rdb_last_bgsave_status",
+            "connected_clients",
+        ] {
+            if let Some(v) = info.get(key) {
+                outcome = outcome.with(key, v.as_str());
+            }
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe() -> RedisProbe {
+        RedisProbe {
+            url: "redis://127.0.0.1:6379".into(),
+            role: Some(RedisRole::Replica),
+            max_memory_ratio: Some(0.5),
+            persistence: true,
+            ca_file: None,
+        }
+    }
+
+    #[test]
+    fn info_figures_are_judged() {
+        let info = parse_info(
+            "# Replication\r\nrole:slave\r\n# Memory\r\nused_memory:600\r\nmaxmemory:1000\r\nrdb_last_bgsave_status:err\r\n",
+        );
+        let mut problems = Vec::new();
+        judge(&probe(), &info, &mut problems);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("memory ratio is 0.600"));
+        assert_eq!(problems[1], "rdb_last_bgsave_status is err, expected ok");
+    }
+
+    #[test]
+    fn unbounded_memory_fails_a_ratio_check() {
+        let info =
+            parse_info("role:slave\nused_memory:1\nmaxmemory:0\nrdb_last_bgsave_status:ok\n");
+        let mut problems = Vec::new();
+        judge(&probe(), &info, &mut problems);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].contains("unbounded"));
+    }
+
+    #[test]
+    fn urls_and_ratios_are_validated() {
+        let mut p = probe();
+        p.url = "http://:pw@host".into();
+        p.max_memory_ratio = Some(1.5);
+        let issues = p.check_params();
+        assert_eq!(issues.len(), 2);
+        assert!(issues[0].message.contains("http://:***@host"));
+    }
+}

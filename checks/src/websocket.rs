@@ -1,0 +1,242 @@
+//! `websocket`: the upgrade handshake succeeds (`ws://`, or `wss://` verified with rustls),
+//! then optionally one message goes out and a reply containing `expect` comes back in time.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures_util::{SinkExt, StreamExt};
+use rustls::ClientConfig;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{Connector, connect_async_tls_with_config};
+
+use crate::compare::redact_url;
+use crate::outcome::Outcome;
+use crate::params::DurationParam;
+use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::tls_roots;
+
+/// Frames and messages larger than this end the probe instead of filling memory.
+const MAX_MESSAGE: usize = 1024 * 1024;
+/// Control frames and unrelated messages skipped while waiting for the reply.
+const MAX_MESSAGES_READ: usize = 64;
+
+/// Parameters of `check: { websocket: {...} }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebSocketProbe {
+    /// `ws://host/path` or `wss://host/path`.
+    pub url: String,
+    /// PEM bundle added to the trusted roots (for `wss://`).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// A text message sent once connected.
+    #[serde(default)]
+    pub send: Option<String>,
+    /// Text a reply must contain (the first message the server sends when there is no `send`).
+    #[serde(default)]
+    pub expect: Option<String>,
+    /// Upper bound for the round trip (`send` to reply), or for the handshake without `send`.
+    #[serde(default)]
+    pub max_latency: Option<DurationParam>,
+}
+
+fn describe(err: &WsError) -> String {
+    match err {
+        WsError::Http(resp) => format!(
+            "the server answered HTTP {} instead of switching protocols",
+            resp.status()
+        ),
+        WsError::Io(e) => format!("connection failed: {e}"),
+        WsError::Tls(e) => format!("TLS failed: {e}"),
+        other => other.to_string(),
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+#[async_trait]
+impl Probe for WebSocketProbe {
+    fn check_params(&self) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
+        match url::Url::parse(&self.url) {
+            Ok(u) if matches!(u.scheme(), "ws" | "wss") && u.host().is_some() => {}
+            _ => issues.push(
+                ParamIssue::new(
+                    "url",
+                    format!("`{}` is not a ws:// or wss:// URL", redact_url(&self.url)),
+                )
+                .hint("write a full URL such as `wss://example.com/socket`"),
+            ),
+        }
+        if self.send.as_ref().is_some_and(|s| s.len() > MAX_MESSAGE) {
+            issues.push(ParamIssue::new("send", "`send` is over 1 MiB"));
+        }
+        issues
+    }
+
+    async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let shown = redact_url(&self.url);
+        let started = Instant::now();
+        let left = || ctx.timeout.saturating_sub(started.elapsed());
+        let tls = url::Url::parse(&self.url).is_ok_and(|u| u.scheme() == "wss");
+        let connector = if tls {
+            let roots = match tls_roots::root_store(self.ca_file.as_deref()) {
+                Ok(r) => r,
+                Err(e) => return Outcome::error(e),
+            };
+            let mut config = ClientConfig::builder()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Connector::Rustls(Arc::new(config))
+        } else {
+            Connector::Plain
+        };
+        let limits = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE))
+            .max_frame_size(Some(MAX_MESSAGE));
+        let handshake =
+            connect_async_tls_with_config(self.url.as_str(), Some(limits), true, Some(connector));
+        let mut ws = match tokio::time::timeout(left(), handshake).await {
+            Err(_) => return Outcome::fail(format!("{shown}: handshake timed out")),
+            Ok(Err(e)) => {
+                return Outcome::fail(format!("{shown}: handshake failed: {}", describe(&e)))
+                    .with("url", shown.as_str());
+            }
+            Ok(Ok((ws, _response))) => ws,
+        };
+        let handshake_time = started.elapsed();
+        let mut outcome = Outcome::pass("")
+            .with("url", shown.as_str())
+            .with("handshake_ms", ms(handshake_time));
+
+        let mut latency = handshake_time;
+        let mut what = "handshake";
+        if self.send.is_some() || self.expect.is_some() {
+            let sent_at = Instant::now();
+            if let Some(text) = &self.send {
+                let send = ws.send(Message::text(text.clone()));
+                match tokio::time::timeout(left(), send).await {
+                    Err(_) => return outcome_fail(outcome, format!("{shown}: sending timed out")),
+                    Ok(Err(e)) => {
+                        return outcome_fail(
+                            outcome,
+                            format!("{shown}: sending failed: {}", describe(&e)),
+                        );
+                    }
+                    Ok(Ok(())) => {}
+                }
+            }
+            let mut reply: Option<String> = None;
+            let mut last = String::new();
+            for _ in 0..MAX_MESSAGES_READ {
+                let next = match tokio::time::timeout(left(), ws.next()).await {
+                    Err(_) => break,
+                    Ok(None) => {
+                        last = "the server closed the connection".into();
+                        break;
+                    }
+                    Ok(Some(Err(e))) => {
+                        last = describe(&e);
+                        break;
+                    }
+                    Ok(Some(Ok(m))) => m,
+                };
+                let text = match next {
+                    Message::Text(t) => t.to_string(),
+                    Message::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
+                    Message::Close(_) => {
+                        last = "the server closed the connection".into();
+                        break;
+                    }
+                    _ => continue,
+                };
+                let matched = self
+                    .expect
+                    .as_ref()
+                    .is_none_or(|e| text.contains(e.as_str()));
+                last = text.chars().take(200).collect();
+                if matched {
+                    reply = Some(text);
+                    break;
+                }
+            }
+            latency = sent_at.elapsed();
+            what = "round trip";
+            let Some(reply) = reply else {
+                let wanted = match &self.expect {
+                    Some(e) => format!("a reply containing `{e}`"),
+                    None => "a reply".to_string(),
+                };
+                let found = if last.is_empty() {
+                    format!("nothing within {} ms", ms(ctx.timeout))
+                } else {
+                    format!("`{last}`")
+                };
+                return outcome_fail(
+                    outcome.with("last_message", last.as_str()),
+                    format!("{shown}: expected {wanted}, got {found}"),
+                );
+            };
+            outcome = outcome
+                .with("round_trip_ms", ms(latency))
+                .with("reply", reply.chars().take(200).collect::<String>());
+        }
+        // A polite close; the server's answer is not waited for long.
+        let _ = tokio::time::timeout(Duration::from_millis(200).min(left()), ws.close(None)).await;
+
+        if let Some(limit) = self.max_latency
+            && latency > limit.get()
+        {
+            return outcome_fail(
+                outcome,
+                format!(
+                    "{shown}: {what} took {} ms, expected at most {} ms",
+                    ms(latency),
+                    ms(limit.get())
+                ),
+            );
+        }
+        let echo = if what == "round trip" {
+            format!(", reply in {} ms", ms(latency))
+        } else {
+            String::new()
+        };
+        outcome.message = format!("{shown}: handshake in {} ms{echo}", ms(handshake_time));
+        outcome
+    }
+}
+
+fn outcome_fail(mut outcome: Outcome, message: String) -> Outcome {
+    outcome.status = crate::outcome::Status::Fail;
+    outcome.message = message;
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ws_urls_are_accepted() {
+        let probe = |url: &str| WebSocketProbe {
+            url: url.into(),
+            ca_file: None,
+            send: None,
+            expect: None,
+            max_latency: None,
+        };
+        assert!(probe("wss://example.com/socket").check_params().is_empty());
+        assert!(probe("ws://127.0.0.1:9000").check_params().is_empty());
+        let issues = probe("https://u:pw@example.com").check_params();
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0].message.contains("u:***@"));
+    }
+}

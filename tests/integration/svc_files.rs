@@ -1,0 +1,108 @@
+//! The `file` (fresh, non-empty backups) and `disk` (free space floor) probes on a temp dir.
+
+use std::time::{Duration, SystemTime};
+
+use crate::support::*;
+
+fn age(path: &std::path::Path, by: Duration) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(SystemTime::now() - by))
+        .expect("set mtime");
+}
+
+#[test]
+fn newest_backup_must_be_fresh_and_non_empty() {
+    let p = Project::new();
+    let old = p.file("backups/db-1.sql.gz", "old dump");
+    age(&old, Duration::from_secs(3 * 86400));
+    let recent = p.file("backups/db-2.sql.gz", "recent dump");
+    age(&recent, Duration::from_secs(3600));
+    let stale = p.file("stale/db.sql.gz", "dump");
+    age(&stale, Duration::from_secs(2 * 86400));
+    p.file("empty/db.sql.gz", "");
+    let d = p.path().display();
+    let file = p.file(
+        "c.yaml",
+        &checklist_of(
+            "5s",
+            &[
+                (
+                    "fresh",
+                    &format!(
+                        "file: {{ path: '{d}/backups/db-*.sql.gz', max_age: 26h, min_size: 4 }}"
+                    ),
+                ),
+                (
+                    "stale",
+                    &format!("file: {{ path: '{d}/stale/*.gz', max_age: 26h }}"),
+                ),
+                ("empty", &format!("file: {{ path: '{d}/empty/*.gz' }}")),
+                ("nothing", &format!("file: {{ path: '{d}/nowhere/*.gz' }}")),
+            ],
+        ),
+    );
+    let ran = run(p
+        .cmd()
+        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let report = json(&ran);
+    assert_eq!(
+        item(&report, "fresh")["status"],
+        "pass",
+        "{}",
+        message(&report, "fresh")
+    );
+    assert!(message(&report, "fresh").contains("db-2.sql.gz"));
+    assert_eq!(item(&report, "fresh")["evidence"]["matches"], 2);
+    assert_eq!(item(&report, "stale")["status"], "fail");
+    assert!(
+        message(&report, "stale").contains("old, expected at most 1day 2h"),
+        "{}",
+        message(&report, "stale")
+    );
+    assert_eq!(item(&report, "empty")["status"], "fail");
+    assert!(message(&report, "empty").contains("is 0 bytes, expected at least 1"));
+    assert_eq!(item(&report, "nothing")["status"], "fail");
+    assert!(message(&report, "nothing").contains("no file matches"));
+}
+
+#[test]
+fn disk_free_space_floor_as_percentage_or_size() {
+    let ran = run_checklist(&checklist_of(
+        "5s",
+        &[
+            ("some", "disk: { path: /, min_free: 0% }"),
+            ("bytes", "disk: { path: /, min_free: 1B }"),
+            ("absurd", "disk: { path: /, min_free: 1000000TiB }"),
+            (
+                "missing",
+                "disk: { path: /nonexistent/mount, min_free: 1% }",
+            ),
+        ],
+    ));
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let report = json(&ran);
+    assert_eq!(item(&report, "some")["status"], "pass");
+    assert_eq!(item(&report, "bytes")["status"], "pass");
+    assert!(item(&report, "bytes")["evidence"]["total_bytes"].as_u64() > Some(0));
+    assert_eq!(item(&report, "absurd")["status"], "fail");
+    assert!(
+        message(&report, "absurd").contains("free of"),
+        "{}",
+        message(&report, "absurd")
+    );
+    assert!(message(&report, "absurd").contains("expected at least 976.6 PiB"));
+    assert_eq!(item(&report, "missing")["status"], "error");
+}
+
+#[test]
+fn ambiguous_min_free_is_refused_before_running() {
+    let ran = run_checklist(&checklist_of(
+        "5s",
+        &[("bare", "disk: { path: /, min_free: 10 }")],
+    ));
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("ambiguous"), "{}", ran.stderr);
+}

@@ -1,0 +1,202 @@
+//! The `websocket` probe against an in-process echo server on 127.0.0.1 (plain and TLS with
+//! a CA generated at test time). Messages starting with `slow` are echoed after 300 ms.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::*;
+
+/// An echo server on its own thread and runtime; stops on drop.
+struct EchoServer {
+    port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    while let Some(Ok(msg)) = ws.next().await {
+        if let Message::Text(text) = &msg {
+            if text.starts_with("slow") {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            if ws
+                .send(Message::text(format!("echo: {text}")))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+impl EchoServer {
+    fn start(tls: Option<rustls::ServerConfig>) -> Self {
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                port_tx
+                    .send(listener.local_addr().expect("addr").port())
+                    .expect("port");
+                let acceptor = tls.map(|c| tokio_rustls::TlsAcceptor::from(Arc::new(c)));
+                loop {
+                    tokio::select! {
+                        _ = &mut stop_rx => return,
+                        conn = listener.accept() => {
+                            let Ok((stream, _)) = conn else { continue };
+                            let acceptor = acceptor.clone();
+                            tokio::spawn(async move {
+                                match acceptor {
+                                    None => echo(stream).await,
+                                    Some(a) => {
+                                        if let Ok(s) = a.accept(stream).await {
+                                            echo(s).await
+                                        }
+                                    }
+                                }
+                            });
+                        }
+                    }
+                }
+            });
+        });
+        EchoServer {
+            port: port_rx.recv().expect("server port"),
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for EchoServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn echo_round_trip_passes_and_wrong_reply_slow_reply_and_no_server_fail() {
+    let server = EchoServer::start(None);
+    let not_ws =
+        RawServer::respond(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+    let url = format!("ws://127.0.0.1:{}/socket", server.port);
+    let ran = run_checklist(&checklist_of(
+        "3s",
+        &[
+            (
+                "echo",
+                &format!(
+                    "websocket: {{ url: '{url}', send: ping-42, expect: 'echo: ping-42', max_latency: 2s }}"
+                ),
+            ),
+            ("handshake", &format!("websocket: {{ url: '{url}' }}")),
+            (
+                "wrong",
+                &format!("websocket: {{ url: '{url}', send: hello, expect: world }}"),
+            ),
+            (
+                "slow",
+                &format!(
+                    "websocket: {{ url: '{url}', send: slow-1, expect: slow-1, max_latency: 100ms }}"
+                ),
+            ),
+            (
+                "notws",
+                &format!("websocket: {{ url: 'ws://{}/' }}", not_ws.addr),
+            ),
+            (
+                "down",
+                &format!("websocket: {{ url: 'ws://127.0.0.1:{}/' }}", closed_port()),
+            ),
+        ],
+    ));
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let report = json(&ran);
+    assert_eq!(
+        item(&report, "echo")["status"],
+        "pass",
+        "{}",
+        message(&report, "echo")
+    );
+    assert_eq!(item(&report, "echo")["evidence"]["reply"], "echo: ping-42");
+    assert_eq!(item(&report, "handshake")["status"], "pass");
+    let wrong = message(&report, "wrong");
+    assert_eq!(item(&report, "wrong")["status"], "fail", "{wrong}");
+    assert!(
+        wrong.contains("expected a reply containing `world`"),
+        "{wrong}"
+    );
+    let slow = message(&report, "slow");
+    assert_eq!(item(&report, "slow")["status"], "fail", "{slow}");
+    assert!(
+        slow.contains("round trip took") && slow.contains("expected at most 100 ms"),
+        "{slow}"
+    );
+    let notws = message(&report, "notws");
+    assert_eq!(item(&report, "notws")["status"], "fail", "{notws}");
+    assert!(notws.contains("HTTP 200"), "{notws}");
+    assert_eq!(item(&report, "down")["status"], "fail");
+}
+
+#[test]
+fn wss_is_verified_against_ca_file() {
+    let pki = prodcheck::demo::pki::Pki::new("prodcheck ws CA").expect("CA");
+    let leaf = pki.leaf_for_days(&["localhost"], 30).expect("leaf");
+    let config = prodcheck::demo::pki::server_config(vec![leaf.cert_der.clone()], leaf.key())
+        .expect("tls config");
+    let server = EchoServer::start(Some(config));
+    let p = Project::new();
+    let ca = p.file("ca.pem", &pki.ca_pem);
+    let url = format!("wss://localhost:{}/", server.port);
+    let file = p.file(
+        "c.yaml",
+        &checklist_of(
+            "3s",
+            &[
+                (
+                    "trusted",
+                    &format!(
+                        "websocket: {{ url: '{url}', ca_file: '{}', send: hi, expect: hi }}",
+                        ca.display()
+                    ),
+                ),
+                ("untrusted", &format!("websocket: {{ url: '{url}' }}")),
+            ],
+        ),
+    );
+    let ran = run(p
+        .cmd()
+        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let report = json(&ran);
+    assert_eq!(
+        item(&report, "trusted")["status"],
+        "pass",
+        "{}",
+        message(&report, "trusted")
+    );
+    let untrusted = message(&report, "untrusted");
+    assert_eq!(item(&report, "untrusted")["status"], "fail", "{untrusted}");
+    assert!(untrusted.contains("certificate"), "{untrusted}");
+}
