@@ -8,3 +8,4 @@ mod cli_basics;
 mod diagnostics;
 mod http_probe;
 mod run_behaviour;
+mod shipped_checklists;
