@@ -37,6 +37,8 @@ fn yaml_scalar(node: &Node) -> String {
         Value::Null => "~".into(),
         Value::Str(s) if s.is_empty() => "\"\"".into(),
         Value::Str(s) => serde_json::to_string(s).unwrap_or_else(|_| s.clone()),
+        // JSON is valid YAML flow style: lists and mappings keep their shape.
+        Value::Seq(_) | Value::Map(_) => node.to_json().to_string(),
         other => Node::new(node.pos, other.clone())
             .scalar_text()
             .unwrap_or_else(|| "~".into()),
@@ -61,10 +63,12 @@ pub fn template() -> String {
     for env in ["staging", "production"] {
         out.push_str(&format!("  {env}:\n    vars:\n"));
         for (name, (default, used_by)) in &vars {
+            let key = format!("{name}:");
             out.push_str(&format!(
-                "      {name:<width$}: {:<40} # default; used by {}\n",
+                "      {key:<width$} {:<40} # default; used by {}\n",
                 yaml_scalar(default),
-                used_by.join(", ")
+                used_by.join(", "),
+                width = width + 1
             ));
         }
     }

@@ -12,6 +12,19 @@ use crate::runner::RunOptions;
 
 use super::{pki, service};
 
+/// The demo domain: CAA for Let's Encrypt, SPF and DMARC, an A record for the shop.
+const DEMO_ZONE: &str = r#"
+$ORIGIN shop.demo.test.
+$TTL 300
+@      IN SOA  ns1.shop.demo.test. admin.shop.demo.test. 2026112201 3600 600 86400 300
+@      IN NS   ns1.shop.demo.test.
+ns1    IN A    127.0.0.1
+@      IN A    127.0.0.1
+@      IN CAA  0 issue "letsencrypt.org"
+@      IN TXT  "v=spf1 mx -all"
+_dmarc IN TXT  "v=DMARC1; p=reject"
+"#;
+
 fn text(v: String) -> Node {
     Node::new(Pos::default(), Value::Str(v))
 }
@@ -38,13 +51,33 @@ async fn run_demo(strict: bool) -> anyhow::Result<u8> {
     let https = service::serve_https(service::app(), tls, 0).await?;
     let http = service::serve_http(service::redirect_app(https.addr.port()), 0).await?;
 
+    let dns = super::dns::serve("shop.demo.test.", DEMO_ZONE).await?;
+    // A recent backup, as the backup job would leave it.
+    let backups = dir.path().join("backups");
+    std::fs::create_dir_all(&backups)?;
+    std::fs::write(backups.join("shop-latest.dump"), vec![b'-'; 4096])?;
+
     let base_url = format!("https://localhost:{}", https.addr.port());
+    let stand_in = |what: &str| {
+        format!("echo 'OK - demo stand-in for {what}: the demo service has nothing to {what}'")
+    };
     let vars = [
         ("base_url", base_url.clone()),
         ("host", "localhost".to_string()),
         ("port", https.addr.port().to_string()),
         ("http_url", format!("http://localhost:{}", http.addr.port())),
         ("ca_file", ca_file.display().to_string()),
+        ("dns_name", "shop.demo.test".to_string()),
+        ("nameserver", dns.addr.to_string()),
+        ("backup_glob", format!("{}/*.dump", backups.display())),
+        ("data_path", dir.path().display().to_string()),
+        ("audit_command", stand_in("audit")),
+        ("test_command", stand_in("unit-test")),
+        ("integration_test_command", stand_in("integration-test")),
+        ("e2e_test_command", stand_in("end-to-end-test")),
+        ("build_command", stand_in("build")),
+        ("load_test_command", stand_in("load-test")),
+        ("security_scan_command", stand_in("scan")),
     ];
     let sources = VarSources {
         cli: vars
@@ -80,7 +113,7 @@ async fn run_demo(strict: bool) -> anyhow::Result<u8> {
         "\nThe demo service is flawed on purpose, so this run exits {} in real use.\nPoint prodcheck at your service: `prodcheck init`, set `base_url` and `host` for an environment, then `prodcheck run pre-deploy --env staging`.",
         report.exit_code
     );
-    drop((https, http));
+    drop((https, http, dns));
     Ok(if strict {
         report.exit_code
     } else {

@@ -2,6 +2,7 @@
 //! certificate generated on the spot, and a run of the shipped `pre-deploy` against it.
 
 mod command;
+pub mod dns;
 pub mod pki;
 pub mod service;
 

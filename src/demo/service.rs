@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -50,7 +51,7 @@ pub async fn serve_https(
                 let Ok(Ok(tls)) = handshake else { return };
                 let service = TowerToHyperService::new(router);
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), service)
+                    .serve_connection_with_upgrades(TokioIo::new(tls), service)
                     .await;
             });
         }
@@ -203,6 +204,16 @@ pub fn app() -> Router {
             }),
         )
         .route(
+            "/ws",
+            get(|ws: WebSocketUpgrade| async move { ws.on_upgrade(echo) }),
+        )
+        .route(
+            "/.well-known/security.txt",
+            get(|| async {
+                "Contact: mailto:security@shop.demo.test\nExpires: 2030-01-01T00:00:00.000Z\n"
+            }),
+        )
+        .route(
             "/admin",
             get(|| async {
                 (
@@ -213,6 +224,21 @@ pub fn app() -> Router {
             }),
         )
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+}
+
+/// Echoes text and binary messages back (at most 100 per connection).
+async fn echo(mut socket: WebSocket) {
+    for _ in 0..100 {
+        match socket.recv().await {
+            Some(Ok(msg @ (Message::Text(_) | Message::Binary(_)))) => {
+                if socket.send(msg).await.is_err() {
+                    return;
+                }
+            }
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+            Some(Ok(_)) => {}
+        }
+    }
 }
 
 /// The plain-HTTP side: every request redirects to the same path on HTTPS.

@@ -147,12 +147,38 @@ fn schema_is_json_and_covers_probe_kinds() {
 fn demo_runs_pre_deploy_against_a_local_service() {
     let ran = run(prodcheck().arg("demo"));
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
-    assert!(ran.stdout.contains("pre-deploy"), "{}", ran.stdout);
-    assert!(ran.stdout.contains("health-endpoint"), "{}", ran.stdout);
+    let out = &ran.stdout;
     assert!(
-        ran.stdout.contains("Point prodcheck at your service"),
-        "{}",
-        ran.stdout
+        out.contains("pre-deploy") && out.contains("Point prodcheck at your service"),
+        "{out}"
+    );
+    // Every automated kind gives a real verdict: nothing is `error`.
+    assert!(!out.contains("! ERROR"), "{out}");
+    // The deliberate flaws, and what the service gets right.
+    for (status, id) in [
+        ("FAIL", "cors-policy"),
+        ("WARN", "tls-certificate"),
+        ("PASS", "health-endpoint"),
+        ("PASS", "rate-limiting"),
+        ("PASS", "security-headers"),
+        ("PASS", "https-redirect"),
+        ("PASS", "auth-required"),
+        ("PASS", "domain-caa"),
+        ("PASS", "websocket-echo"),
+        ("PASS", "fresh-backup"),
+        ("PENDING", "rollback-plan"),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.contains(&format!(" {id} ")))
+            .unwrap_or_else(|| panic!("no `{id}` in:\n{out}"));
+        assert!(line.contains(status), "`{id}` should be {status}: {line}");
+    }
+    assert!(out.contains("exit 1: a gating item failed"), "{out}");
+    let strict = run(prodcheck().args(["demo", "--strict"]));
+    assert_eq!(
+        strict.code, 1,
+        "--strict passes the run's exit code through"
     );
 }
 

@@ -2,16 +2,7 @@
 //! 127.0.0.1 serving a test zone with every record type and the policy records.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
-
-use hickory_server::Server;
-use hickory_server::net::runtime::TokioRuntimeProvider;
-use hickory_server::proto::rr::{LowerName, Name};
-use hickory_server::proto::serialize::txt::Parser;
-use hickory_server::store::in_memory::InMemoryZoneHandler;
-use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 
 use crate::support::*;
 
@@ -37,7 +28,7 @@ weak     IN CAA   0 issue "pki.goog"
 _dmarc.weak IN TXT "v=DMARC1; p=none"
 "#;
 
-/// hickory-server on 127.0.0.1 (UDP and TCP on one port), on its own runtime; stops on drop.
+/// The demo's hickory-server on 127.0.0.1, on a runtime of its own; stops on drop.
 struct DnsServer {
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -54,38 +45,12 @@ impl DnsServer {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let origin = Name::from_ascii("example.test.").expect("origin");
-                let (origin, records) = Parser::new(ZONE, None, Some(origin))
-                    .parse()
-                    .expect("zone parses");
-                let zone = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
-                    origin.clone(),
-                    records,
-                    ZoneType::Primary,
-                    AxfrPolicy::Deny,
-                )
-                .expect("zone");
-                let mut catalog = Catalog::new();
-                catalog.upsert(LowerName::from(&origin), vec![Arc::new(zone)]);
-                let mut server = Server::new(catalog);
-                // UDP on port 0, then TCP on the same port (bounded retries if it is taken).
-                let mut bound = None;
-                for _ in 0..20 {
-                    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
-                        .await
-                        .expect("udp");
-                    let addr = udp.local_addr().expect("addr");
-                    if let Ok(tcp) = tokio::net::TcpListener::bind(addr).await {
-                        bound = Some((udp, tcp, addr));
-                        break;
-                    }
-                }
-                let (udp, tcp, addr) = bound.expect("a free UDP+TCP port");
-                server.register_socket(udp);
-                server.register_listener(tcp, Duration::from_secs(5), 4096);
-                addr_tx.send(addr).expect("send addr");
+                let server = prodcheck::demo::dns::serve("example.test.", ZONE)
+                    .await
+                    .expect("dns server");
+                addr_tx.send(server.addr).expect("send addr");
                 let _ = stop_rx.await;
-                let _ = server.shutdown_gracefully().await;
+                drop(server);
             });
         });
         let addr = addr_rx.recv().expect("dns server address");

@@ -13,6 +13,7 @@ mod http_probe;
 mod loader_props;
 mod reports;
 mod run_behaviour;
+mod shipped_checklists;
 mod state;
 mod svc_exec;
 mod svc_files;

@@ -1,0 +1,245 @@
+//! The shipped checklists against `checklists/COVERAGE.md`: every seed point names exactly one
+//! item, every named item exists, every shipped item covers at least one seed point, and
+//! `prodcheck show` lists every item.
+//!
+//! The YAML is read with the project's own node parser rather than the full loader, so these
+//! checks hold whatever probe kinds the registry knows; validation of the probes themselves
+//! is `diagnostics::a_directory_validates_every_file_and_shipped_checklists_are_valid`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use prodcheck::catalog::SHIPPED;
+use prodcheck::checklist::node::{self, Node, Value};
+
+use crate::support::*;
+
+/// One item of a shipped checklist, as written.
+struct ShippedItem {
+    section: String,
+    id: String,
+    node: Node,
+}
+
+fn seq(node: Option<&Node>) -> &[Node] {
+    match node.map(|n| &n.value) {
+        Some(Value::Seq(items)) => items,
+        _ => &[],
+    }
+}
+
+/// Every item of the shipped checklist `name`, read from `checklists/NAME.yaml`.
+fn items_of(name: &str) -> Vec<ShippedItem> {
+    let path = format!("checklists/{name}.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let doc = node::parse(&text).unwrap_or_else(|e| panic!("{path}: {e:?}"));
+    let mut out = Vec::new();
+    for section in seq(doc.get("sections")) {
+        let section_name = section
+            .get("name")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
+        for item in seq(section.get("items")) {
+            let id = item
+                .get("id")
+                .and_then(Node::scalar_text)
+                .unwrap_or_else(|| panic!("{path}: item without id at {:?}", item.pos));
+            out.push(ShippedItem {
+                section: section_name.clone(),
+                id,
+                node: item.clone(),
+            });
+        }
+    }
+    assert!(!out.is_empty(), "{path} has no items");
+    out
+}
+
+/// `checklist/item-id` references in each table row of COVERAGE.md, with the row text.
+fn coverage_rows() -> Vec<(String, Vec<String>)> {
+    let text = std::fs::read_to_string("checklists/COVERAGE.md").expect("COVERAGE.md");
+    let names: Vec<&str> = SHIPPED.iter().map(|(n, _)| *n).collect();
+    text.lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("| ---") && !l.starts_with("| Seed"))
+        .map(|line| {
+            let refs = line
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|code| {
+                    code.split_once('/').is_some_and(|(list, id)| {
+                        names.contains(&list)
+                            && !id.is_empty()
+                            && id
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    })
+                })
+                .map(str::to_string)
+                .collect();
+            (line.to_string(), refs)
+        })
+        .collect()
+}
+
+fn shipped_ids() -> BTreeMap<String, Vec<ShippedItem>> {
+    SHIPPED
+        .iter()
+        .map(|(name, _)| (name.to_string(), items_of(name)))
+        .collect()
+}
+
+#[test]
+fn every_seed_point_in_coverage_names_exactly_one_item() {
+    let rows = coverage_rows();
+    assert!(
+        rows.len() >= 300,
+        "COVERAGE.md lists only {} seed points",
+        rows.len()
+    );
+    for (line, refs) in &rows {
+        assert_eq!(
+            refs.len(),
+            1,
+            "each seed point maps to exactly one item: {line}"
+        );
+    }
+}
+
+#[test]
+fn coverage_names_existing_items_and_every_item_covers_a_seed_point() {
+    let shipped = shipped_ids();
+    let all: BTreeSet<String> = shipped
+        .iter()
+        .flat_map(|(name, items)| items.iter().map(move |i| format!("{name}/{}", i.id)))
+        .collect();
+    let referenced: BTreeSet<String> = coverage_rows()
+        .into_iter()
+        .flat_map(|(_, refs)| refs)
+        .collect();
+    let unknown: Vec<_> = referenced.difference(&all).collect();
+    assert!(
+        unknown.is_empty(),
+        "COVERAGE.md names items that do not exist: {unknown:?}"
+    );
+    let uncovered: Vec<_> = all.difference(&referenced).collect();
+    assert!(
+        uncovered.is_empty(),
+        "shipped items that cover no seed point in COVERAGE.md: {uncovered:?}"
+    );
+}
+
+#[test]
+fn shipped_items_have_unique_ids_tags_and_a_how_for_every_manual_item() {
+    for (name, items) in shipped_ids() {
+        let mut seen = BTreeSet::new();
+        for item in &items {
+            let id = &item.id;
+            assert!(seen.insert(id.clone()), "{name}: duplicate id `{id}`");
+            assert!(
+                !seq(item.node.get("tags")).is_empty(),
+                "{name}/{id} has no topic tag"
+            );
+            let check = item.node.get("check").is_some();
+            let manual = item.node.get("manual");
+            assert!(
+                check != manual.is_some(),
+                "{name}/{id} needs exactly one of check/manual"
+            );
+            if let Some(m) = manual {
+                let how = m.get("how").and_then(Node::scalar_text).unwrap_or_default();
+                assert!(
+                    how.trim().len() >= 60,
+                    "{name}/{id}: `how` must say what to look at and what good looks like"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn maintenance_manual_items_recur_at_their_section_interval() {
+    let expected = [
+        ("Daily", "1d"),
+        ("Weekly", "7d"),
+        ("Monthly", "30d"),
+        ("Quarterly", "90d"),
+    ];
+    let items = items_of("maintenance");
+    let sections: BTreeSet<&str> = items.iter().map(|i| i.section.as_str()).collect();
+    assert_eq!(
+        sections,
+        expected.iter().map(|(s, _)| *s).collect(),
+        "maintenance sections"
+    );
+    for item in &items {
+        let Some(manual) = item.node.get("manual") else {
+            continue;
+        };
+        let every = manual.get("every").and_then(Node::scalar_text);
+        let want = expected
+            .iter()
+            .find(|(s, _)| *s == item.section)
+            .map(|(_, e)| e.to_string());
+        assert_eq!(
+            every, want,
+            "maintenance/{} in {} must carry that interval",
+            item.id, item.section
+        );
+    }
+}
+
+#[test]
+fn pre_deploy_uses_only_probe_kinds_the_demo_service_can_answer() {
+    let demo_kinds = [
+        "http",
+        "tcp",
+        "tls",
+        "dns",
+        "security_headers",
+        "cookies",
+        "cors",
+        "redirect_https",
+        "exposure",
+        "auth",
+        "rate_limit",
+        "latency",
+        "websocket",
+        "file",
+        "disk",
+        "exec",
+    ];
+    for item in items_of("pre-deploy") {
+        let Some(Node {
+            value: Value::Map(entries),
+            ..
+        }) = item.node.get("check")
+        else {
+            continue;
+        };
+        for (kind, _) in entries {
+            let kind = kind.scalar_text().unwrap_or_default();
+            assert!(
+                demo_kinds.contains(&kind.as_str()),
+                "pre-deploy/{} uses `{kind}`, which the demo cannot answer",
+                item.id
+            );
+        }
+    }
+}
+
+#[test]
+fn show_lists_every_item_of_every_shipped_checklist() {
+    let p = Project::new();
+    for (name, items) in shipped_ids() {
+        let ran = run(p.cmd().args(["show", &name]));
+        assert_eq!(ran.code, 0, "show {name}:\n{}{}", ran.stdout, ran.stderr);
+        for item in items {
+            assert!(
+                ran.stdout.contains(&item.id),
+                "`prodcheck show {name}` does not list `{}`:\n{}",
+                item.id,
+                ran.stdout
+            );
+        }
+    }
+}
