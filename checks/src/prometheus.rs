@@ -159,13 +159,19 @@ impl Probe for PrometheusProbe {
                     .hint("write a PromQL expression such as `up{job=\"api\"}`"),
             );
         }
-        if let Some(e) = &self.expect
-            && let Err(msg) = e.parse()
-        {
-            issues.push(
+        match self.expect.as_ref().map(|e| e.parse()) {
+            Some(Err(msg)) => issues.push(
                 ParamIssue::new("expect", msg)
                     .hint("write a comparison such as `< 0.05`, `== 1` or `>= 3`"),
-            );
+            ),
+            Some(Ok(c)) if matches!(c.operand, crate::compare::Operand::Text(_)) => issues.push(
+                ParamIssue::new(
+                    "expect",
+                    "Prometheus samples are numbers; `expect` compares with text",
+                )
+                .hint("write a comparison such as `< 0.05`, `== 1` or `>= 3`"),
+            ),
+            _ => {}
         }
         issues
     }

@@ -120,6 +120,12 @@ pub fn load(
     }
 
     if !l.diags.is_empty() {
+        // A substituted secret can surface in a message ("invalid type: string …").
+        let redactor = crate::redact::Redactor::new(&scope.secrets);
+        for d in &mut l.diags {
+            d.message = redactor.redact(&d.message);
+            d.hint = d.hint.as_deref().map(|h| redactor.redact(h));
+        }
         l.diags.sort_by_key(|d| d.pos);
         l.diags.dedup();
         return Err(l.diags);

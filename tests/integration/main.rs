@@ -5,6 +5,7 @@ mod nginx;
 mod support;
 
 mod cli_basics;
+mod crash_safety;
 mod diagnostics;
 mod dns_probe;
 mod editor_shell;
@@ -13,6 +14,7 @@ mod http_probe;
 mod loader_props;
 mod reports;
 mod run_behaviour;
+mod secrets;
 mod shipped_checklists;
 mod state;
 mod svc_exec;

@@ -384,6 +384,7 @@ fn ctrl_c_prints_the_partial_report_and_exits_130() {
             + &format!("      - id: slow\n        title: slow\n        timeout: 60s\n        check: {{ http: {{ url: \"{}\" }} }}\n", silent.url("/")))),
     );
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("prodcheck"))
+        .current_dir(p.path())
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"])
         .env("CI", "true")
         .stdout(Stdio::piped())
@@ -420,4 +421,11 @@ fn ctrl_c_prints_the_partial_report_and_exits_130() {
     assert_eq!(item(&report, "quick")["status"], "pass");
     assert_eq!(item(&report, "slow")["status"], "skip");
     assert_eq!(item(&report, "slow")["message"], "interrupted");
+    // State is written too: the interrupted run is in the history.
+    let history = std::fs::read_to_string(p.path().join(".prodcheck/history/t.jsonl"))
+        .expect("history written");
+    let last: serde_json::Value =
+        serde_json::from_str(history.lines().last().unwrap_or_default()).expect("a JSON line");
+    assert_eq!(last["interrupted"], true);
+    assert_eq!(last["exit_code"], 130);
 }
