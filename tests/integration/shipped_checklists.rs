@@ -243,3 +243,25 @@ fn show_lists_every_item_of_every_shipped_checklist() {
         }
     }
 }
+
+#[test]
+fn every_registered_probe_kind_is_used_or_named_optional() {
+    let readme = std::fs::read_to_string("checklists/README.md").expect("checklists/README.md");
+    let used: std::collections::BTreeSet<String> = shipped_ids()
+        .values()
+        .flatten()
+        .filter_map(|i| match &i.node.get("check")?.value {
+            prodcheck::checklist::node::Value::Map(entries) => entries.first()?.0.scalar_text(),
+            _ => None,
+        })
+        .collect();
+    for kind in checks::registry::KINDS {
+        let optional = readme
+            .lines()
+            .any(|l| l.contains(&format!("`{kind}`")) && l.to_lowercase().contains("optional"));
+        assert!(
+            used.contains(*kind) || optional,
+            "probe kind `{kind}` is neither used by a shipped checklist nor named optional in checklists/README.md"
+        );
+    }
+}
