@@ -102,6 +102,35 @@ pub fn check_http_url(field: &'static str, url: &str) -> Option<ParamIssue> {
     }
 }
 
+/// Validates the request part shared by every HTTP probe: an http(s) URL, a method, headers.
+pub fn check_request(
+    url: &str,
+    method: &str,
+    headers: &BTreeMap<String, String>,
+) -> Vec<ParamIssue> {
+    let mut issues: Vec<ParamIssue> = check_http_url("url", url).into_iter().collect();
+    if Method::from_bytes(method.as_bytes()).is_err() {
+        issues.push(ParamIssue::new(
+            "method",
+            format!("invalid HTTP method `{method}`"),
+        ));
+    }
+    for (name, value) in headers {
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            issues.push(ParamIssue::new(
+                "headers",
+                format!("invalid header name `{name}`"),
+            ));
+        } else if reqwest::header::HeaderValue::from_str(value).is_err() {
+            issues.push(ParamIssue::new(
+                "headers",
+                format!("invalid value for header `{name}`"),
+            ));
+        }
+    }
+    issues
+}
+
 fn json_equal(found: &Value, expected: &Value) -> bool {
     match (found, expected) {
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
@@ -112,21 +141,7 @@ fn json_equal(found: &Value, expected: &Value) -> bool {
 #[async_trait]
 impl Probe for HttpProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
-        if Method::from_bytes(self.method.as_bytes()).is_err() {
-            issues.push(ParamIssue::new(
-                "method",
-                format!("invalid HTTP method `{}`", self.method),
-            ));
-        }
-        for name in self.headers.keys() {
-            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                issues.push(ParamIssue::new(
-                    "headers",
-                    format!("invalid header name `{name}`"),
-                ));
-            }
-        }
+        let mut issues = check_request(&self.url, &self.method, &self.headers);
         for pointer in self.expect.json.keys() {
             if !pointer.is_empty() && !pointer.starts_with('/') {
                 issues.push(

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::http::check_http_url;
+use crate::http::check_request;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::rate_limit_headers::{self as rl, Parsed};
@@ -309,23 +309,7 @@ impl RateLimitProbe {
 #[async_trait]
 impl Probe for RateLimitProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
-        if Method::from_bytes(self.method.as_bytes()).is_err() {
-            issues.push(ParamIssue::new(
-                "method",
-                format!("invalid HTTP method `{}`", self.method),
-            ));
-        }
-        for (name, value) in &self.headers {
-            if HeaderName::from_bytes(name.as_bytes()).is_err()
-                || HeaderValue::from_str(value).is_err()
-            {
-                issues.push(ParamIssue::new(
-                    "headers",
-                    format!("invalid header `{name}`"),
-                ));
-            }
-        }
+        let mut issues = check_request(&self.url, &self.method, &self.headers);
         if self.max_requests == 0 || self.max_requests > MAX_REQUESTS_CAP {
             issues.push(
                 ParamIssue::new(
