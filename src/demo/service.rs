@@ -253,7 +253,9 @@ pub fn app_with(opts: AppOptions) -> Router {
                         r#"{"status":"degraded","checks":{"database":"down","cache":"ok"}}"#,
                     )
                 };
-                secured((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+                secured(
+                    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+                )
             }),
         )
         .route(
@@ -262,7 +264,7 @@ pub fn app_with(opts: AppOptions) -> Router {
                 let api_calls = api_calls.clone();
                 async move {
                     let n = api_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    if slow_every > 0 && n % slow_every == 0 {
+                    if slow_every > 0 && n.is_multiple_of(slow_every) {
                         tokio::time::sleep(slow_delay).await;
                     }
                     let mut resp = (
@@ -288,7 +290,8 @@ pub fn app_with(opts: AppOptions) -> Router {
             get(move || {
                 let bucket = bucket.clone();
                 async move {
-                    match rate_limit.then(|| bucket.take()).unwrap_or(Ok(20)) {
+                    let taken = if rate_limit { bucket.take() } else { Ok(20) };
+                    match taken {
                         Ok(left) => {
                             let mut resp = (
                                 [(header::CONTENT_TYPE, "application/json")],

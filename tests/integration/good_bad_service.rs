@@ -89,14 +89,19 @@ fn fake_prometheus(good: bool) -> Router {
                 .find(|(needle, _, _)| query.contains(needle))
                 .and_then(|(_, g, b)| if good { Some(*g) } else { *b });
             let result = match value {
-                Some(v) => serde_json::json!([{"metric": {}, "value": [1_763_800_000.0, v.to_string()]}]),
+                Some(v) => {
+                    serde_json::json!([{"metric": {}, "value": [1_763_800_000.0, v.to_string()]}])
+                }
                 None => serde_json::json!([]),
             };
             let body = serde_json::json!({
                 "status": "success",
                 "data": {"resultType": "vector", "result": result}
             });
-            ([(header::CONTENT_TYPE, "application/json")], body.to_string())
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
         }),
     )
 }
@@ -262,8 +267,9 @@ fn automated(report: &serde_json::Value) -> BTreeMap<String, String> {
     out
 }
 
-/// Asserts that exactly `failing` fail and every other automated item passes.
-fn assert_outcome(report: &serde_json::Value, expected_ids: &[&str], failing: &[&str]) {
+/// Asserts that exactly `failing` fail, each with its message naming the cause, and every
+/// other automated item passes.
+fn assert_outcome(report: &serde_json::Value, expected_ids: &[&str], failing: &[(&str, &str)]) {
     let statuses = automated(report);
     let ids: Vec<&str> = statuses.keys().map(String::as_str).collect();
     let mut expected: Vec<&str> = expected_ids.to_vec();
@@ -271,19 +277,21 @@ fn assert_outcome(report: &serde_json::Value, expected_ids: &[&str], failing: &[
     assert_eq!(ids, expected, "the automated items of the checklist");
     let mut wrong = Vec::new();
     for (id, status) in &statuses {
-        let want = if failing.contains(&id.as_str()) {
-            "fail"
-        } else {
-            "pass"
-        };
-        if status != want {
+        let cause = failing.iter().find(|(f, _)| f == id).map(|(_, c)| *c);
+        let want = if cause.is_some() { "fail" } else { "pass" };
+        let message = item(report, id)["message"].as_str().unwrap_or_default();
+        if status != want || cause.is_some_and(|c| !message.contains(c)) {
             wrong.push(format!(
-                "`{id}`: {status}, expected {want}: {}",
+                "`{id}`: {status}, expected {want} (message naming {cause:?}): {}",
                 item(report, id)
             ));
         }
     }
-    assert!(wrong.is_empty(), "unexpected statuses:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "unexpected statuses:\n{}",
+        wrong.join("\n")
+    );
 }
 
 const PRE_DEPLOY_AUTOMATED: &[&str] = &[
@@ -352,22 +360,22 @@ fn good_bad_pre_deploy_bad_service_fails_exactly_the_broken_items() {
         &report,
         PRE_DEPLOY_AUTOMATED,
         &[
-            "tls-certificate",
-            "https-redirect",
-            "security-headers",
-            "cors-policy",
-            "session-cookies",
-            "auth-required",
-            "rate-limiting",
-            "domain-caa",
-            "dependency-audit",
-            "fresh-backup",
-            "response-times",
-            "asset-compression",
-            "health-endpoint",
-            "websocket-echo",
-            "security-scan",
-            "security-txt",
+            ("tls-certificate", "fail threshold 14"),
+            ("https-redirect", "stays on plain HTTP"),
+            ("security-headers", "required header(s) missing"),
+            ("cors-policy", "with credentials allowed"),
+            ("session-cookies", "add Secure"),
+            ("auth-required", "answered 200 without credentials"),
+            ("rate-limiting", "not throttled"),
+            ("domain-caa", "allows ca.unexpected.test"),
+            ("dependency-audit", "exited 2"),
+            ("fresh-backup", "3days old"),
+            ("response-times", "over 500 ms"),
+            ("asset-compression", "`content-encoding` missing"),
+            ("health-endpoint", "got 503"),
+            ("websocket-echo", "404"),
+            ("security-scan", "exited 2"),
+            ("security-txt", "got 404"),
         ],
     );
     assert_ne!(code, 0);
@@ -438,24 +446,24 @@ fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
         &report,
         POST_DEPLOY_AUTOMATED,
         &[
-            "services-healthy",
-            "database-connections",
-            "cache-hit-rate",
-            "backups-running",
-            "infrastructure-metrics",
-            "alerts-functioning",
-            "alert-delivery",
-            "cpu-usage",
-            "memory-usage",
-            "database-performance",
-            "realtime-websocket",
-            "tls-certificate",
-            "security-headers",
-            "auth-enforced",
-            "rate-limit-active",
-            "no-exposed-files",
-            "rollback-error-rate",
-            "rollback-latency-p95",
+            ("services-healthy", "got 503"),
+            ("database-connections", "Connection refused"),
+            ("cache-hit-rate", "found 0.4"),
+            ("backups-running", "3days old"),
+            ("infrastructure-metrics", "found 0"),
+            ("alerts-functioning", "returned no series"),
+            ("alert-delivery", "found 4"),
+            ("cpu-usage", "found 0.97"),
+            ("memory-usage", "found 0.96"),
+            ("database-performance", "Connection refused"),
+            ("realtime-websocket", "404"),
+            ("tls-certificate", "fail threshold 14"),
+            ("security-headers", "required header(s) missing"),
+            ("auth-enforced", "answered 200 without credentials"),
+            ("rate-limit-active", "not throttled"),
+            ("no-exposed-files", "exposed: /.env"),
+            ("rollback-error-rate", "found 0.05"),
+            ("rollback-latency-p95", "over 500 ms"),
         ],
     );
     assert_ne!(code, 0);
