@@ -124,52 +124,165 @@ fn secure_headers(mut resp: Response) -> Response {
     resp
 }
 
+/// `/` as gzip (`<!doctype html><title>demo shop</title><h1>demo shop</h1>`, compressed).
+const ROOT_GZIP: &[u8] = &[
+    0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xb3, 0x51, 0x4c, 0xc9, 0x4f, 0x2e,
+    0xa9, 0x2c, 0x48, 0x55, 0xc8, 0x28, 0xc9, 0xcd, 0xb1, 0xb3, 0x29, 0xc9, 0x2c, 0xc9, 0x49, 0xb5,
+    0x4b, 0x49, 0xcd, 0xcd, 0x57, 0x28, 0xce, 0xc8, 0x2f, 0xb0, 0xd1, 0x87, 0x08, 0xd8, 0x64, 0x18,
+    0x22, 0x0b, 0x02, 0x79, 0x00, 0x8c, 0xb6, 0xf6, 0x15, 0x39, 0x00, 0x00, 0x00,
+];
+const ROOT_HTML: &str = "<!doctype html><title>demo shop</title><h1>demo shop</h1>";
+
+/// What the application gets right or wrong. [`AppOptions::demo`] is the demo's mix (used by
+/// [`app`]); tests flip single properties to build a good or a bad service.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// `/api/orders` reflects any `Origin`, with credentials (the demo's deliberate mistake).
+    pub reflect_cors: bool,
+    /// `/` is sent gzip-compressed to clients that accept gzip.
+    pub gzip_root: bool,
+    /// HSTS, CSP and the other security headers on the pages.
+    pub security_headers: bool,
+    /// `Set-Cookie` value sent by `/`, if any.
+    pub session_cookie: Option<&'static str>,
+    /// `/api/search` is throttled by a token bucket (429 with `Retry-After`).
+    pub rate_limit: bool,
+    /// `/admin` answers 401; otherwise it serves the admin page to anyone.
+    pub admin_protected: bool,
+    /// `/health` reports `ok`; otherwise 503 with `degraded`.
+    pub healthy: bool,
+    /// `/ws` echoes WebSocket messages; otherwise the route does not exist.
+    pub websocket: bool,
+    /// `/.well-known/security.txt` is published.
+    pub security_txt: bool,
+    /// `/.env` is served with a (fake) secret in it.
+    pub expose_dotenv: bool,
+    /// Every n-th `/api/orders` request (0: none) waits `slow_api_delay` first.
+    pub slow_api_every: u32,
+    pub slow_api_delay: std::time::Duration,
+}
+
+impl AppOptions {
+    /// The demo's mix: mostly sound, CORS reflection and no compression on purpose.
+    pub fn demo() -> Self {
+        AppOptions {
+            reflect_cors: true,
+            gzip_root: false,
+            security_headers: true,
+            session_cookie: None,
+            rate_limit: true,
+            admin_protected: true,
+            healthy: true,
+            websocket: true,
+            security_txt: true,
+            expose_dotenv: false,
+            slow_api_every: 0,
+            slow_api_delay: std::time::Duration::ZERO,
+        }
+    }
+}
+
 /// The demo application (HTTPS side).
 pub fn app() -> Router {
+    app_with(AppOptions::demo())
+}
+
+/// The application with the given properties.
+pub fn app_with(opts: AppOptions) -> Router {
     let bucket = Arc::new(TokenBucket::new(20, 2.0));
-    Router::new()
+    let api_calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let headers_on = opts.security_headers;
+    let secured = move |resp: Response| {
+        if headers_on {
+            secure_headers(resp)
+        } else {
+            resp
+        }
+    };
+    let (gzip_root, cookie) = (opts.gzip_root, opts.session_cookie);
+    let healthy = opts.healthy;
+    let reflect_cors = opts.reflect_cors;
+    let (slow_every, slow_delay) = (opts.slow_api_every, opts.slow_api_delay);
+    let rate_limit = opts.rate_limit;
+    let mut router = Router::new()
         .route(
             "/",
-            get(|| async {
-                secure_headers(
+            get(move |headers: HeaderMap| async move {
+                let gzip_ok = headers
+                    .get(header::ACCEPT_ENCODING)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("gzip"));
+                let mut resp = if gzip_root && gzip_ok {
+                    (
+                        [
+                            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                            (header::CONTENT_ENCODING, "gzip"),
+                        ],
+                        ROOT_GZIP,
+                    )
+                        .into_response()
+                } else {
                     (
                         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                        "<!doctype html><title>demo shop</title><h1>demo shop</h1>",
+                        ROOT_HTML,
                     )
-                        .into_response(),
-                )
+                        .into_response()
+                };
+                if gzip_root {
+                    resp.headers_mut()
+                        .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+                }
+                if let Some(c) = cookie {
+                    resp.headers_mut()
+                        .insert(header::SET_COOKIE, HeaderValue::from_static(c));
+                }
+                secured(resp)
             }),
         )
         .route(
             "/health",
-            get(|| async {
-                secure_headers(
+            get(move || async move {
+                let (status, body) = if healthy {
                     (
-                        [(header::CONTENT_TYPE, "application/json")],
+                        StatusCode::OK,
                         r#"{"status":"ok","checks":{"database":"ok","cache":"ok"}}"#,
                     )
-                        .into_response(),
+                } else {
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        r#"{"status":"degraded","checks":{"database":"down","cache":"ok"}}"#,
+                    )
+                };
+                secured(
+                    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
                 )
             }),
         )
         .route(
             "/api/orders",
-            get(|headers: HeaderMap| async move {
-                // The deliberate mistake: any Origin is reflected, with credentials.
-                let mut resp = (
-                    [(header::CONTENT_TYPE, "application/json")],
-                    r#"{"orders":[]}"#,
-                )
-                    .into_response();
-                if let Some(origin) = headers.get(header::ORIGIN) {
-                    resp.headers_mut()
-                        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-                    resp.headers_mut().insert(
-                        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                        HeaderValue::from_static("true"),
-                    );
+            get(move |headers: HeaderMap| {
+                let api_calls = api_calls.clone();
+                async move {
+                    let n = api_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    if slow_every > 0 && n.is_multiple_of(slow_every) {
+                        tokio::time::sleep(slow_delay).await;
+                    }
+                    let mut resp = (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        r#"{"orders":[]}"#,
+                    )
+                        .into_response();
+                    if reflect_cors && let Some(origin) = headers.get(header::ORIGIN) {
+                        // The deliberate mistake: any Origin is reflected, with credentials.
+                        resp.headers_mut()
+                            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+                        resp.headers_mut().insert(
+                            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                            HeaderValue::from_static("true"),
+                        );
+                    }
+                    secured(resp)
                 }
-                secure_headers(resp)
             }),
         )
         .route(
@@ -177,17 +290,20 @@ pub fn app() -> Router {
             get(move || {
                 let bucket = bucket.clone();
                 async move {
-                    match bucket.take() {
+                    let taken = if rate_limit { bucket.take() } else { Ok(20) };
+                    match taken {
                         Ok(left) => {
                             let mut resp = (
                                 [(header::CONTENT_TYPE, "application/json")],
                                 r#"{"results":[]}"#,
                             )
                                 .into_response();
-                            let h = resp.headers_mut();
-                            h.insert("ratelimit-limit", HeaderValue::from(20));
-                            h.insert("ratelimit-remaining", HeaderValue::from(left));
-                            secure_headers(resp)
+                            if rate_limit {
+                                let h = resp.headers_mut();
+                                h.insert("ratelimit-limit", HeaderValue::from(20));
+                                h.insert("ratelimit-remaining", HeaderValue::from(left));
+                            }
+                            secured(resp)
                         }
                         Err(after) => {
                             let mut resp =
@@ -202,18 +318,29 @@ pub fn app() -> Router {
                     }
                 }
             }),
-        )
-        .route(
+        );
+    if opts.websocket {
+        router = router.route(
             "/ws",
             get(|ws: WebSocketUpgrade| async move { ws.on_upgrade(echo) }),
-        )
-        .route(
+        );
+    }
+    if opts.security_txt {
+        router = router.route(
             "/.well-known/security.txt",
             get(|| async {
                 "Contact: mailto:security@shop.demo.test\nExpires: 2030-01-01T00:00:00.000Z\n"
             }),
-        )
-        .route(
+        );
+    }
+    if opts.expose_dotenv {
+        router = router.route(
+            "/.env",
+            get(|| async { "# production\nDB_PASSWORD=hunter2-not-real\nAPP_ENV=production\n" }),
+        );
+    }
+    router = if opts.admin_protected {
+        router.route(
             "/admin",
             get(|| async {
                 (
@@ -223,7 +350,13 @@ pub fn app() -> Router {
                 )
             }),
         )
-        .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+    } else {
+        router.route(
+            "/admin",
+            get(|| async { "<!doctype html><title>admin</title><h1>all orders</h1>" }),
+        )
+    };
+    router.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
 }
 
 /// Echoes text and binary messages back (at most 100 per connection).

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::support::*;
 
-const PASSWORD: &str = "pg-s3cret-pw";
+pub(crate) const PASSWORD: &str = "pg-s3cret-pw";
 
 /// Debian's newest `/usr/lib/postgresql/N/bin`, else wherever `initdb` is on the PATH.
 fn bin_dir() -> Option<PathBuf> {
@@ -72,7 +72,7 @@ fn command_as(program: &Path, owner: Option<(u32, u32)>) -> Command {
 
 /// Starts PostgreSQL; with `tls`, serves a certificate for 127.0.0.1 signed by the returned
 /// CA (PEM path).
-fn start_postgres(tls: bool) -> Option<(ServerProcess, Option<PathBuf>)> {
+pub(crate) fn start_postgres(tls: bool) -> Option<(ServerProcess, Option<PathBuf>)> {
     let bin = bin_dir()?;
     let owner = unprivileged();
     let dir = tempfile::tempdir().expect("pg dir");

@@ -1,0 +1,471 @@
+//! The shipped `pre-deploy` and `post-deploy` checklists, run as shipped against a whole
+//! service stood up on 127.0.0.1: HTTPS app ([`service::app_with`]), HTTP listener, DNS zone,
+//! backup directory, stand-in exec commands, PostgreSQL and Prometheus. Configured as a good
+//! service, every automated item passes (manual ones stay pending); configured as a bad one,
+//! exactly the items whose property was broken fail and the rest still pass.
+//!
+//! Prometheus is an in-process fake answering `GET /api/v1/query` with one vector sample per
+//! query (chosen by a substring of the PromQL): what is under test here is that each shipped
+//! query and `expect` gates the right figure, not the `prometheus` probe itself, which
+//! `svc_prometheus` runs against a real Prometheus. PostgreSQL is the real one from
+//! `svc_postgres` (the good post-deploy run skips without it, unless
+//! `PRODCHECK_REQUIRE_SERVERS=1`); the bad run points at a closed port.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::http::{Uri, header};
+use axum::routing::get;
+use prodcheck::demo::service::{self, AppOptions, ServerHandle};
+use prodcheck::demo::{dns, pki};
+
+use crate::support::*;
+use crate::svc_postgres::{PASSWORD, start_postgres};
+
+const ZONE: &str = r#"
+$ORIGIN shop.good-bad.test.
+$TTL 300
+@      IN SOA  ns1.shop.good-bad.test. admin.shop.good-bad.test. 2026112201 3600 600 86400 300
+@      IN NS   ns1.shop.good-bad.test.
+ns1    IN A    127.0.0.1
+@      IN A    127.0.0.1
+@      IN CAA  0 issue "ISSUER"
+"#;
+
+/// `(substring of the query, good value, bad value)`; `None`: no series at all. The first
+/// match wins, so the error-rate query (which also names `http_requests_total`) comes first.
+const METRICS: &[(&str, f64, Option<f64>)] = &[
+    ("status=~\"5..\"", 0.001, Some(0.05)),
+    ("redis_keyspace_hits_total", 0.95, Some(0.4)),
+    ("http_request_duration_seconds_count", 12.5, Some(12.5)),
+    ("http_requests_total", 12.5, Some(12.5)),
+    ("min(up{", 1.0, Some(0.0)),
+    ("ALERTS{alertname=\"Watchdog\"", 1.0, None),
+    ("alertmanager_notifications_failed_total", 0.0, Some(4.0)),
+    ("node_cpu_seconds_total", 0.35, Some(0.97)),
+    ("node_memory_MemAvailable_bytes", 0.6, Some(0.96)),
+];
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A stand-in Prometheus: `/api/v1/query` answers from [`METRICS`].
+fn fake_prometheus(good: bool) -> Router {
+    Router::new().route(
+        "/api/v1/query",
+        get(move |uri: Uri| async move {
+            let query = uri
+                .query()
+                .unwrap_or("")
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("query="))
+                .map(percent_decode)
+                .unwrap_or_default();
+            let value = METRICS
+                .iter()
+                .find(|(needle, _, _)| query.contains(needle))
+                .and_then(|(_, g, b)| if good { Some(*g) } else { *b });
+            let result = match value {
+                Some(v) => {
+                    serde_json::json!([{"metric": {}, "value": [1_763_800_000.0, v.to_string()]}])
+                }
+                None => serde_json::json!([]),
+            };
+            let body = serde_json::json!({
+                "status": "success",
+                "data": {"resultType": "vector", "result": result}
+            });
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+        }),
+    )
+}
+
+/// Everything a checklist probes, running until dropped (servers before the runtime).
+struct Site {
+    _servers: Vec<ServerHandle>,
+    dns: dns::DnsHandle,
+    dir: tempfile::TempDir,
+    https_port: u16,
+    http_port: u16,
+    prometheus_port: u16,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Site {
+    fn start(good: bool) -> Site {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pki = pki::Pki::new("prodcheck good/bad CA").expect("CA");
+        // Good: a year left. Bad: 5 days, under the checklists' 14-day failure threshold.
+        let days = if good { 365 } else { 5 };
+        let leaf = pki
+            .leaf_for_days(&["localhost", "127.0.0.1"], days)
+            .expect("leaf");
+        std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).expect("ca file");
+        let tls = pki::server_config(vec![leaf.cert_der.clone(), pki.ca_der.clone()], leaf.key())
+            .expect("tls config");
+
+        let opts = if good {
+            AppOptions {
+                reflect_cors: false,
+                gzip_root: true,
+                session_cookie: Some("session=s3ss10n; Path=/; Secure; HttpOnly; SameSite=Lax"),
+                ..AppOptions::demo()
+            }
+        } else {
+            AppOptions {
+                reflect_cors: true,
+                gzip_root: false,
+                security_headers: false,
+                session_cookie: Some("session=s3ss10n; Path=/"),
+                rate_limit: false,
+                admin_protected: false,
+                healthy: false,
+                websocket: false,
+                security_txt: false,
+                expose_dotenv: true,
+                // One request in four takes 700 ms: p95 over 500 ms, each still under 2 s.
+                slow_api_every: 4,
+                slow_api_delay: Duration::from_millis(700),
+            }
+        };
+        let (servers, dns, https_port, http_port, prometheus_port) = rt.block_on(async {
+            let https = service::serve_https(service::app_with(opts), tls, 0)
+                .await
+                .expect("https");
+            let port = https.addr.port();
+            // Good: HTTP redirects to HTTPS. Bad: HTTP serves the shop in clear text.
+            let plain = if good {
+                service::redirect_app(port)
+            } else {
+                Router::new().fallback(|| async { "demo shop over plain HTTP\n" })
+            };
+            let http = service::serve_http(plain, 0).await.expect("http");
+            let prom = service::serve_http(fake_prometheus(good), 0)
+                .await
+                .expect("prometheus");
+            let issuer = if good {
+                "letsencrypt.org"
+            } else {
+                "ca.unexpected.test"
+            };
+            let dns = dns::serve("shop.good-bad.test.", &ZONE.replace("ISSUER", issuer))
+                .await
+                .expect("dns");
+            let ports = (port, http.addr.port(), prom.addr.port());
+            (vec![https, http, prom], dns, ports.0, ports.1, ports.2)
+        });
+
+        let backups = dir.path().join("backups");
+        std::fs::create_dir_all(&backups).expect("mkdir backups");
+        let dump = backups.join("shop-latest.dump");
+        std::fs::write(&dump, vec![b'-'; 4096]).expect("backup");
+        if !good {
+            // Three days old: stale for pre-deploy (6 h) and post-deploy (26 h).
+            let old = SystemTime::now() - Duration::from_secs(3 * 24 * 3600);
+            std::fs::File::options()
+                .write(true)
+                .open(&dump)
+                .and_then(|f| f.set_modified(old))
+                .expect("age the backup");
+        }
+        Site {
+            _servers: servers,
+            dns,
+            dir,
+            https_port,
+            http_port,
+            prometheus_port,
+            _rt: rt,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Variables both checklists share.
+    fn common_vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("base_url", format!("https://localhost:{}", self.https_port)),
+            ("host", "localhost".into()),
+            ("port", self.https_port.to_string()),
+            ("ca_file", self.path().join("ca.pem").display().to_string()),
+            (
+                "backup_glob",
+                format!("{}/*.dump", self.path().join("backups").display()),
+            ),
+        ]
+    }
+}
+
+/// Runs the shipped checklist `name` with `vars`, non-interactively, and returns the report.
+fn run_shipped(name: &str, vars: &[(&str, String)]) -> (i32, serde_json::Value) {
+    let p = Project::new();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("checklists/{name}.yaml"));
+    let mut cmd = p.cmd();
+    cmd.env("PG_PW", PASSWORD)
+        .timeout(Duration::from_secs(300))
+        .args(["run", file.to_str().unwrap_or_default()])
+        .args(["--report", "json", "--non-interactive"]);
+    for (k, v) in vars {
+        cmd.arg("--var").arg(format!("{k}={v}"));
+    }
+    let ran = run(&mut cmd);
+    assert!(
+        !ran.stdout.trim().is_empty(),
+        "no report (exit {}):\n{}",
+        ran.code,
+        ran.stderr
+    );
+    (ran.code, json(&ran))
+}
+
+/// Each automated item's status, by id; asserts every manual item is pending.
+fn automated(report: &serde_json::Value) -> BTreeMap<String, String> {
+    let items = report["items"].as_array().expect("items");
+    let mut out = BTreeMap::new();
+    for it in items {
+        let id = it["id"].as_str().expect("id").to_string();
+        let status = it["status"].as_str().expect("status").to_string();
+        if it["kind"] == "manual" {
+            assert_eq!(status, "pending", "manual item `{id}`: {it}");
+        } else {
+            out.insert(id, status);
+        }
+    }
+    out
+}
+
+/// Asserts that exactly `failing` fail, each with its message naming the cause, and every
+/// other automated item passes.
+fn assert_outcome(report: &serde_json::Value, expected_ids: &[&str], failing: &[(&str, &str)]) {
+    let statuses = automated(report);
+    let ids: Vec<&str> = statuses.keys().map(String::as_str).collect();
+    let mut expected: Vec<&str> = expected_ids.to_vec();
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "the automated items of the checklist");
+    let mut wrong = Vec::new();
+    for (id, status) in &statuses {
+        let cause = failing.iter().find(|(f, _)| f == id).map(|(_, c)| *c);
+        let want = if cause.is_some() { "fail" } else { "pass" };
+        let message = item(report, id)["message"].as_str().unwrap_or_default();
+        if status != want || cause.is_some_and(|c| !message.contains(c)) {
+            wrong.push(format!(
+                "`{id}`: {status}, expected {want} (message naming {cause:?}): {}",
+                item(report, id)
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "unexpected statuses:\n{}",
+        wrong.join("\n")
+    );
+}
+
+const PRE_DEPLOY_AUTOMATED: &[&str] = &[
+    "tls-certificate",
+    "https-redirect",
+    "security-headers",
+    "cors-policy",
+    "session-cookies",
+    "auth-required",
+    "rate-limiting",
+    "domain-caa",
+    "dependency-audit",
+    "fresh-backup",
+    "response-times",
+    "load-tests",
+    "production-build",
+    "asset-compression",
+    "health-endpoint",
+    "load-balancer-reachable",
+    "unit-tests",
+    "integration-tests",
+    "e2e-tests",
+    "api-endpoint",
+    "websocket-echo",
+    "security-scan",
+    "security-txt",
+];
+
+fn pre_deploy_vars(site: &Site, good: bool) -> Vec<(&'static str, String)> {
+    let ok = |what: &str| format!("echo 'OK - {what} passed'");
+    let bad = |what: &str| format!("(echo 'CRITICAL - {what}: 2 high findings'; exit 1)");
+    let mut vars = site.common_vars();
+    vars.extend([
+        ("http_url", format!("http://localhost:{}", site.http_port)),
+        ("dns_name", "shop.good-bad.test".to_string()),
+        ("nameserver", site.dns.addr.to_string()),
+        ("test_command", ok("unit tests")),
+        ("integration_test_command", ok("integration tests")),
+        ("e2e_test_command", ok("end-to-end tests")),
+        ("build_command", ok("build")),
+        ("load_test_command", ok("load test")),
+    ]);
+    if good {
+        vars.push(("audit_command", ok("audit")));
+        vars.push(("security_scan_command", ok("scan")));
+    } else {
+        vars.push(("audit_command", bad("audit")));
+        vars.push(("security_scan_command", bad("scan")));
+    }
+    vars
+}
+
+#[test]
+fn good_bad_pre_deploy_good_service_passes_every_automated_item() {
+    let site = Site::start(true);
+    let (code, report) = run_shipped("pre-deploy", &pre_deploy_vars(&site, true));
+    assert_outcome(&report, PRE_DEPLOY_AUTOMATED, &[]);
+    assert_eq!(code, 4, "only manual items are left open");
+}
+
+#[test]
+fn good_bad_pre_deploy_bad_service_fails_exactly_the_broken_items() {
+    let site = Site::start(false);
+    let (code, report) = run_shipped("pre-deploy", &pre_deploy_vars(&site, false));
+    assert_outcome(
+        &report,
+        PRE_DEPLOY_AUTOMATED,
+        &[
+            ("tls-certificate", "fail threshold 14"),
+            ("https-redirect", "stays on plain HTTP"),
+            ("security-headers", "required header(s) missing"),
+            ("cors-policy", "with credentials allowed"),
+            ("session-cookies", "add Secure"),
+            ("auth-required", "answered 200 without credentials"),
+            ("rate-limiting", "not throttled"),
+            ("domain-caa", "allows ca.unexpected.test"),
+            ("dependency-audit", "exited 2"),
+            ("fresh-backup", "3days old"),
+            ("response-times", "over 500 ms"),
+            ("asset-compression", "`content-encoding` missing"),
+            ("health-endpoint", "got 503"),
+            ("websocket-echo", "404"),
+            ("security-scan", "exited 2"),
+            ("security-txt", "got 404"),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert_ne!(code, 4, "failures outrank pending manual items");
+}
+
+const POST_DEPLOY_AUTOMATED: &[&str] = &[
+    "services-healthy",
+    "database-connections",
+    "cache-hit-rate",
+    "backups-running",
+    "app-metrics",
+    "latency-metrics",
+    "infrastructure-metrics",
+    "alerts-functioning",
+    "alert-delivery",
+    "cpu-usage",
+    "memory-usage",
+    "network-latency",
+    "database-performance",
+    "realtime-websocket",
+    "tls-certificate",
+    "security-headers",
+    "auth-enforced",
+    "rate-limit-active",
+    "no-exposed-files",
+    "rollback-error-rate",
+    "rollback-latency-p95",
+    "rollback-critical-api",
+];
+
+fn post_deploy_vars(site: &Site, database_url: String) -> Vec<(&'static str, String)> {
+    let mut vars = site.common_vars();
+    vars.extend([
+        (
+            "prometheus_url",
+            format!("http://127.0.0.1:{}", site.prometheus_port),
+        ),
+        ("database_url", database_url),
+    ]);
+    vars
+}
+
+#[test]
+fn good_bad_post_deploy_good_service_passes_every_automated_item() {
+    let Some((pg, _)) = start_postgres(false) else {
+        return;
+    };
+    let site = Site::start(true);
+    let url = format!(
+        "postgres://postgres:${{env:PG_PW}}@127.0.0.1:{}/postgres",
+        pg.port
+    );
+    let (code, report) = run_shipped("post-deploy", &post_deploy_vars(&site, url));
+    assert_outcome(&report, POST_DEPLOY_AUTOMATED, &[]);
+    assert_eq!(code, 4, "only manual items are left open");
+}
+
+#[test]
+fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
+    let site = Site::start(false);
+    let url = format!(
+        "postgres://postgres:${{env:PG_PW}}@127.0.0.1:{}/postgres",
+        closed_port()
+    );
+    let (code, report) = run_shipped("post-deploy", &post_deploy_vars(&site, url));
+    assert_outcome(
+        &report,
+        POST_DEPLOY_AUTOMATED,
+        &[
+            ("services-healthy", "got 503"),
+            ("database-connections", "Connection refused"),
+            ("cache-hit-rate", "found 0.4"),
+            ("backups-running", "3days old"),
+            ("infrastructure-metrics", "found 0"),
+            ("alerts-functioning", "returned no series"),
+            ("alert-delivery", "found 4"),
+            ("cpu-usage", "found 0.97"),
+            ("memory-usage", "found 0.96"),
+            ("database-performance", "Connection refused"),
+            ("realtime-websocket", "404"),
+            ("tls-certificate", "fail threshold 14"),
+            ("security-headers", "required header(s) missing"),
+            ("auth-enforced", "answered 200 without credentials"),
+            ("rate-limit-active", "not throttled"),
+            ("no-exposed-files", "exposed: /.env"),
+            ("rollback-error-rate", "found 0.05"),
+            ("rollback-latency-p95", "over 500 ms"),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert_ne!(code, 4, "failures outrank pending manual items");
+}
