@@ -91,7 +91,7 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     let raw: RawConfig = from_node(&doc).map_err(|e| {
         vec![
             diag(e.pos.unwrap_or(doc.pos), e.message.clone())
-                .maybe_hint(crate::checklist::load::hint_for(&e.message)),
+                .maybe_hint(crate::checklist::hints::hint_for(&e.message)),
         ]
     })?;
     let base = path.parent().unwrap_or(Path::new(""));

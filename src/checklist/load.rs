@@ -5,14 +5,13 @@
 //! Each stage records diagnostics and carries on, so one run of `validate` shows them all.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::time::Duration;
 
-use checks::registry::{self, BuildError};
-
 use super::diagnostic::Diagnostic;
+use super::hints::{hint_for, tidy};
 use super::model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity};
-use super::node::{self, DeError, Node, NodeDe, Pos, Value, from_node};
+use super::node::{self, DeError, Node, Pos, Value, from_node};
+use super::probes::build_check_node;
 use super::raw::{RawChecklist, RawDefaults, RawItem, RawSection};
 use super::vars::{Scope, VarSources};
 
@@ -376,86 +375,6 @@ fn load_item(
     })
 }
 
-/// Builds the probe of a `check:` block, reporting unknown kinds and bad parameters.
-pub(crate) fn build_check_node(check: &Node) -> Result<Check, Vec<(Pos, String, Option<String>)>> {
-    let entries = match &check.value {
-        Value::Map(entries) if entries.len() == 1 => entries,
-        Value::Map(entries) if entries.len() > 1 => {
-            let kinds: Vec<String> = entries
-                .iter()
-                .filter_map(|(k, _)| k.scalar_text())
-                .collect();
-            return Err(vec![(
-                entries[1].0.pos,
-                format!(
-                    "`check` names {} probe kinds ({}); an item runs exactly one",
-                    kinds.len(),
-                    kinds.join(", ")
-                ),
-                Some("split it into one item per probe".into()),
-            )]);
-        }
-        _ => {
-            return Err(vec![(
-                check.pos,
-                format!(
-                    "`check` must be a mapping with one probe kind, found {}",
-                    check.type_name()
-                ),
-                Some(format!(
-                    "write `check: {{ KIND: {{ … }} }}` with KIND one of: {}",
-                    registry::KINDS.join(", ")
-                )),
-            )]);
-        }
-    };
-    let (kind_node, params) = &entries[0];
-    let kind = kind_node.scalar_text().unwrap_or_default();
-    let empty = Node::new(params.pos, Value::Map(Vec::new()));
-    let params_node = if matches!(params.value, Value::Null) {
-        &empty
-    } else {
-        params
-    };
-    match registry::build(&kind, NodeDe(params_node)) {
-        None => {
-            let suggestion = closest(&kind, registry::KINDS)
-                .map(|k| format!("did you mean `{k}`? "))
-                .unwrap_or_default();
-            Err(vec![(
-                kind_node.pos,
-                format!("unknown probe kind `{kind}`"),
-                Some(format!(
-                    "{suggestion}valid kinds: {}",
-                    registry::KINDS.join(", ")
-                )),
-            )])
-        }
-        Some(Ok(probe)) => Ok(Check {
-            kind,
-            probe: Arc::from(probe),
-        }),
-        Some(Err(BuildError::Params(e))) => {
-            let hint = hint_for(&e.message);
-            Err(vec![(
-                e.pos.unwrap_or(params.pos),
-                format!("`{kind}` probe: {}", tidy(&e.message)),
-                hint,
-            )])
-        }
-        Some(Err(BuildError::Invalid(issues))) => Err(issues
-            .into_iter()
-            .map(|i| {
-                let pos = params_node
-                    .get(i.field)
-                    .map(|n| n.pos)
-                    .unwrap_or(params.pos);
-                (pos, format!("`{kind}` probe: {}", i.message), i.hint)
-            })
-            .collect()),
-    }
-}
-
 fn build_check(l: &mut Loader, check: &Node) -> Option<Check> {
     match build_check_node(check) {
         Ok(c) => Some(c),
@@ -466,85 +385,6 @@ fn build_check(l: &mut Loader, check: &Node) -> Option<Check> {
             None
         }
     }
-}
-
-/// serde's wording, made to read like the rest of prodcheck's messages.
-pub(crate) fn tidy(message: &str) -> String {
-    // The list of valid names moves to the hint.
-    let message = match message.split_once(", expected ") {
-        Some((head, _))
-            if head.starts_with("unknown field") || head.starts_with("unknown variant") =>
-        {
-            head
-        }
-        _ => message,
-    };
-    message
-        .replace("unknown variant", "unknown value")
-        .replace("invalid type: unit value", "invalid type: empty value")
-}
-
-/// A hint derived from serde's message, for the common mistakes.
-pub(crate) fn hint_for(message: &str) -> Option<String> {
-    if let Some(rest) = message.strip_prefix("unknown field ")
-        && let Some((_, expected)) = rest.split_once(", expected ")
-    {
-        let field = rest.split('`').nth(1).unwrap_or_default();
-        let names: Vec<&str> = expected
-            .trim_start_matches("one of ")
-            .split([',', ' '])
-            .map(|n| n.trim_matches('`'))
-            .filter(|n| !n.is_empty() && *n != "or")
-            .collect();
-        let suggestion = closest(field, &names)
-            .map(|n| format!("did you mean `{n}`? "))
-            .unwrap_or_default();
-        return Some(format!(
-            "{suggestion}valid fields here: {}",
-            expected.trim_start_matches("one of ")
-        ));
-    }
-    if message.starts_with("missing field") {
-        return Some("add the field; see `prodcheck schema` for the checklist format".into());
-    }
-    if message.starts_with("unknown variant") {
-        return message
-            .split_once(", expected ")
-            .map(|(_, e)| format!("valid values: {}", e.trim_start_matches("one of ")));
-    }
-    None
-}
-
-/// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
-pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    // Optimal string alignment distance: edits plus adjacent transpositions (`tsl` → `tls`).
-    fn distance(a: &str, b: &str) -> usize {
-        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-        for (i, row) in d.iter_mut().enumerate() {
-            row[0] = i;
-        }
-        d[0] = (0..=b.len()).collect();
-        for i in 1..=a.len() {
-            for j in 1..=b.len() {
-                let cost = usize::from(a[i - 1] != b[j - 1]);
-                let mut best = (d[i - 1][j] + 1)
-                    .min(d[i][j - 1] + 1)
-                    .min(d[i - 1][j - 1] + cost);
-                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                    best = best.min(d[i - 2][j - 2] + 1);
-                }
-                d[i][j] = best;
-            }
-        }
-        d[a.len()][b.len()]
-    }
-    candidates
-        .iter()
-        .map(|c| (distance(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min()
-        .map(|(_, c)| c)
 }
 
 #[cfg(test)]
@@ -603,11 +443,5 @@ mod tests {
             messages[4].starts_with("16:18 invalid duration"),
             "{messages:#?}"
         );
-    }
-
-    #[test]
-    fn typos_get_suggestions() {
-        assert_eq!(closest("tsl", &["http", "tls", "tcp"]), Some("tls"));
-        assert_eq!(closest("database", &["http", "tls"]), None);
     }
 }

@@ -2,9 +2,11 @@
 //! loader that turns a file into a validated [`Checklist`] or every problem it has.
 
 pub mod diagnostic;
+pub mod hints;
 pub mod load;
 pub mod model;
 pub mod node;
+pub mod probes;
 pub mod raw;
 pub mod vars;
 

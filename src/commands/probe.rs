@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::checklist::load::build_check_node;
 use crate::checklist::node::{self, Node, Pos, Value};
+use crate::checklist::probes::build_check_node;
 use crate::checklist::{Checklist, Item, ItemBody, Section, Severity};
 use crate::cli::{ColorChoice, FailOn, ProbeArgs};
 use crate::runner::RunOptions;
