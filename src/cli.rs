@@ -228,6 +228,7 @@ pub fn main() -> ExitCode {
     };
     colored::control::set_override(use_color(cli.color, std::io::stdout().is_terminal()));
     checks::install_crypto_provider();
+    crate::redact::install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

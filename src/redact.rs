@@ -1,7 +1,46 @@
 //! Secret redaction: every value that came from `${env:…}` is replaced by `***` in every
 //! report, message, history line and error — including its percent-encoded form in URLs.
 
+use std::sync::RwLock;
+
 use serde_json::Value;
+
+/// The secrets of the checklist being run, for output that no report sees (panic messages).
+static ACTIVE: RwLock<Option<Redactor>> = RwLock::new(None);
+
+/// Makes `redactor` the one the panic hook applies.
+pub fn activate(redactor: &Redactor) {
+    if let Ok(mut slot) = ACTIVE.write() {
+        *slot = Some(redactor.clone());
+    }
+}
+
+/// Replaces the default panic output with a redacted one-line report: a panic is a bug in
+/// prodcheck, and its message may quote a value that came from `${env:…}`.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let message = match ACTIVE.read() {
+            Ok(guard) => guard
+                .as_ref()
+                .map(|r| r.redact(&payload))
+                .unwrap_or(payload),
+            Err(_) => "(message withheld)".to_string(),
+        };
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "prodcheck: internal error{place}: {message}\nThis is a bug in prodcheck; please report it."
+        );
+    }));
+}
 
 /// Replaces known secret values with `***`.
 #[derive(Debug, Clone, Default)]

@@ -188,6 +188,7 @@ pub async fn execute(
         bar
     });
     let redactor = Redactor::new(&checklist.secrets);
+    crate::redact::activate(&redactor);
     let progress = |p: Progress| {
         let Some(bar) = &bar else { return };
         match p {
