@@ -17,11 +17,11 @@ use crate::cli::{Cli, Command};
 pub async fn dispatch(cli: Cli) -> u8 {
     match cli.command {
         Command::Run(args) => run::run(cli.config.as_deref(), cli.color, args).await,
-        Command::Probe(args) => probe::probe(cli.color, args).await,
+        Command::Probe(args) => probe::probe(args).await,
         Command::Validate { paths } => validate::validate(cli.config.as_deref(), &paths),
         Command::List => show::list(cli.config.as_deref()),
         Command::Show { checklist } => show::show(cli.config.as_deref(), &checklist),
-        Command::Demo { strict } => crate::demo::demo(cli.color, strict).await,
+        Command::Demo { strict } => crate::demo::demo(strict).await,
         Command::Init => init::init(std::path::Path::new(".")),
         Command::Schema => {
             print!("{}", crate::schema::checklist_schema());

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::checklist::node::{self, Node, Pos, Value};
 use crate::checklist::probes::build_check_node;
 use crate::checklist::{Checklist, Item, ItemBody, Section, Severity};
-use crate::cli::{ColorChoice, FailOn, ProbeArgs};
+use crate::cli::{FailOn, ProbeArgs};
 use crate::runner::RunOptions;
 
 use super::run::{execute, finish, usage_error};
@@ -48,8 +48,7 @@ fn check_node(kind: &str, params: &[(String, String)]) -> Result<Node, String> {
     ))
 }
 
-pub async fn probe(color: ColorChoice, args: ProbeArgs) -> u8 {
-    let _ = color;
+pub async fn probe(args: ProbeArgs) -> u8 {
     let node = match check_node(&args.kind, &args.params) {
         Ok(n) => n,
         Err(e) => return usage_error(&e, None),

@@ -5,7 +5,6 @@ use colored::Colorize;
 use crate::catalog;
 use crate::checklist::node::{Node, Pos, Value};
 use crate::checklist::{Source, VarSources, load};
-use crate::cli::ColorChoice;
 use crate::commands::emit_reports;
 use crate::exit_code;
 use crate::runner::RunOptions;
@@ -29,8 +28,7 @@ fn text(v: String) -> Node {
     Node::new(Pos::default(), Value::Str(v))
 }
 
-pub async fn demo(color: ColorChoice, strict: bool) -> u8 {
-    let _ = color;
+pub async fn demo(strict: bool) -> u8 {
     match run_demo(strict).await {
         Ok(code) => code,
         Err(e) => {
