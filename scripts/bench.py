@@ -67,6 +67,17 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     request_queue_size = 1024
 
 
+def start_rust_delay_server():
+    """The `delay_server` example (tokio + axum): answers after exactly 200 ms; a Python server
+    parsing 200 simultaneous requests on one thread adds its own tens of milliseconds."""
+    path = os.path.join(os.path.dirname(BIN), "examples", "delay_server")
+    if not os.path.exists(path):
+        return None, None
+    proc = subprocess.Popen([path], stdout=subprocess.PIPE, text=True)
+    port = int(proc.stdout.readline().strip())
+    return proc, port
+
+
 def start_delay_server():
     """An asyncio server answering every request after exactly 200 ms: a thread per
     connection would itself add tens of milliseconds under 200 concurrent requests."""
@@ -141,7 +152,10 @@ def main():
         # 1. Runner overhead: 200 items against a 200 ms server vs one item.
         many = os.path.join(tmp, "many.yaml")
         one = os.path.join(tmp, "one.yaml")
-        delay = f"http://127.0.0.1:{start_delay_server()}/delay"
+        delay_proc, rust_port = start_rust_delay_server()
+        port = rust_port or start_delay_server()
+        results["delay server"] = "tokio (examples/delay_server.rs)" if rust_port else "python asyncio"
+        delay = f"http://127.0.0.1:{port}/delay"
         checklist(many, 200, delay)
         checklist(one, 1, delay)
         t200 = timed(run[:-2] + ["--concurrency", "200", many])
@@ -178,6 +192,9 @@ def main():
         results["peak RSS, gzip bomb 100 MB (MiB)"] = round(peak_rss_mib(run + [bomb]), 1)
         results["peak RSS, `true` baseline (MiB)"] = round(peak_rss_mib(["true"]), 1)
     finally:
+        if "delay_proc" in locals() and delay_proc is not None:
+            delay_proc.kill()
+            delay_proc.wait()
         server.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
     width = max(len(k) for k in results)
