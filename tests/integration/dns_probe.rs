@@ -2,7 +2,6 @@
 //! 127.0.0.1 serving a test zone with every record type and the policy records.
 
 use std::net::SocketAddr;
-use std::thread;
 
 use crate::support::*;
 
@@ -28,49 +27,14 @@ weak     IN CAA   0 issue "pki.goog"
 _dmarc.weak IN TXT "v=DMARC1; p=none"
 "#;
 
-/// The demo's hickory-server on 127.0.0.1, on a runtime of its own; stops on drop.
-struct DnsServer {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl DnsServer {
-    fn start() -> DnsServer {
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let server = prodcheck::demo::dns::serve("example.test.", ZONE)
-                    .await
-                    .expect("dns server");
-                addr_tx.send(server.addr).expect("send addr");
-                let _ = stop_rx.await;
-                drop(server);
-            });
-        });
-        let addr = addr_rx.recv().expect("dns server address");
-        DnsServer {
-            addr,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for DnsServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+/// The demo's hickory-server on 127.0.0.1, serving `ZONE`; stops on drop.
+fn dns_server() -> Background {
+    Background::spawn(|| async {
+        let dns = prodcheck::demo::dns::serve("example.test.", ZONE)
+            .await
+            .expect("dns server");
+        Background::hold(dns.addr, dns)
+    })
 }
 
 /// A checklist with one `dns` item per `(id, params)`, all against `ns`.
@@ -94,7 +58,7 @@ fn status_and_message(report: &serde_json::Value, id: &str) -> (String, String) 
 
 #[test]
 fn every_record_type_and_policy_check_against_a_real_server() {
-    let server = DnsServer::start();
+    let server = dns_server();
     let cases: &[(&str, &str, &str, &str)] = &[
         // id, params, expected status, expected message fragment
         (
@@ -284,7 +248,7 @@ fn unreachable_resolver_is_an_error_not_a_failure() {
 
 #[test]
 fn ad_hoc_probe_with_a_nameserver() {
-    let server = DnsServer::start();
+    let server = dns_server();
     let ran = run(prodcheck().args([
         "probe",
         "dns",

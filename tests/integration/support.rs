@@ -72,15 +72,29 @@ pub fn run(cmd: &mut Command) -> Ran {
     }
 }
 
-/// An axum app served on 127.0.0.1 from a thread with its own runtime; stops on drop.
-pub struct AppServer {
+/// What a background server's set-up hands back: its address, and a future that serves until
+/// it is dropped.
+pub type Serving = (
+    SocketAddr,
+    std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+);
+
+/// A server running on a thread with its own tokio runtime, so that tests (which block on the
+/// `prodcheck` process) can use async servers. Stopped and joined on drop.
+pub struct Background {
     pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
-impl AppServer {
-    pub fn start(app: axum::Router) -> Self {
+impl Background {
+    /// Runs `start` on the server thread: it binds, then returns the address and the serving
+    /// future.
+    pub fn spawn<F, Fut>(start: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Serving>,
+    {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = thread::spawn(move || {
@@ -89,49 +103,81 @@ impl AppServer {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                addr_tx
-                    .send(listener.local_addr().expect("addr"))
-                    .expect("send addr");
-                let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                    let _ = stop_rx.await;
-                });
-                let _ = serve.await;
+                let (addr, serve) = start().await;
+                addr_tx.send(addr).expect("send addr");
+                tokio::select! {
+                    _ = serve => {}
+                    _ = stop_rx => {}
+                }
             });
         });
         let addr = addr_rx.recv().expect("server address");
-        AppServer {
+        Background {
             addr,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
     }
 
+    /// Keeps `guard` (a handle that stops its server when dropped) alive until shutdown.
+    pub fn hold<T: 'static>(addr: SocketAddr, guard: T) -> Serving {
+        (
+            addr,
+            Box::pin(async move {
+                std::future::pending::<()>().await;
+                drop(guard);
+            }),
+        )
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// An axum app served on 127.0.0.1 (plain or TLS); stops on drop.
+pub struct AppServer {
+    pub addr: SocketAddr,
+    _server: Background,
+}
+
+impl AppServer {
+    pub fn start(app: axum::Router) -> Self {
+        let server = Background::spawn(move || async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let serve: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> =
+                Box::pin(async move {
+                    let _ = axum::serve(listener, app).await;
+                });
+            (addr, serve)
+        });
+        AppServer {
+            addr: server.addr,
+            _server: server,
+        }
+    }
+
     /// Serves `app` over TLS with `tls` (see `prodcheck::demo::pki` for certificates).
     pub fn start_tls(app: axum::Router, tls: rustls::ServerConfig) -> Self {
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let server = prodcheck::demo::service::serve_https(app, tls, 0)
-                    .await
-                    .expect("serve https");
-                addr_tx.send(server.addr).expect("send addr");
-                let _ = stop_rx.await;
-                drop(server);
-            });
+        let server = Background::spawn(move || async move {
+            let https = prodcheck::demo::service::serve_https(app, tls, 0)
+                .await
+                .expect("serve https");
+            Background::hold(https.addr, https)
         });
-        let addr = addr_rx.recv().expect("server address");
         AppServer {
-            addr,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            addr: server.addr,
+            _server: server,
         }
     }
 
@@ -141,17 +187,6 @@ impl AppServer {
 
     pub fn https_url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.addr.port())
-    }
-}
-
-impl Drop for AppServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -349,11 +384,16 @@ pub fn checklist_of(timeout: &str, items: &[(&str, &str)]) -> String {
 
 /// Runs the checklist text in a fresh project with `--report json`.
 pub fn run_checklist(text: &str) -> Ran {
+    run_checklist_with_env(text, &[])
+}
+
+/// As `run_checklist`, with extra environment variables (secrets for `${env:…}`).
+pub fn run_checklist_with_env(text: &str, env: &[(&str, &str)]) -> Ran {
     let p = Project::new();
     let file = p.file("c.yaml", text);
-    run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]))
+    let mut cmd = p.cmd();
+    cmd.envs(env.iter().copied());
+    run(cmd.args(["run", file.to_str().unwrap_or_default(), "--report", "json"]))
 }
 
 /// The message of report item `id`.

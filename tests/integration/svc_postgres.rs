@@ -150,14 +150,7 @@ pub(crate) fn start_postgres(tls: bool) -> Option<(ServerProcess, Option<PathBuf
 }
 
 fn pg_run(text: &str) -> Ran {
-    let p = Project::new();
-    let file = p.file("c.yaml", text);
-    run(p.cmd().env("PG_PW", PASSWORD).args([
-        "run",
-        file.to_str().unwrap_or_default(),
-        "--report",
-        "json",
-    ]))
+    run_checklist_with_env(text, &[("PG_PW", PASSWORD)])
 }
 
 #[test]

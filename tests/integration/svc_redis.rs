@@ -55,14 +55,7 @@ fn start_redis_with(more: impl FnOnce(&std::path::Path) -> Vec<String>) -> Optio
 }
 
 fn redis_run(text: &str) -> Ran {
-    let p = Project::new();
-    let file = p.file("c.yaml", text);
-    run(p.cmd().env("REDIS_PW", PASSWORD).args([
-        "run",
-        file.to_str().unwrap_or_default(),
-        "--report",
-        "json",
-    ]))
+    run_checklist_with_env(text, &[("REDIS_PW", PASSWORD)])
 }
 
 #[test]

@@ -2,7 +2,6 @@
 //! a CA generated at test time). Messages starting with `slow` are echoed after 300 ms.
 
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -10,13 +9,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::*;
-
-/// An echo server on its own thread and runtime; stops on drop.
-struct EchoServer {
-    port: u16,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<thread::JoinHandle<()>>,
-}
 
 async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
     let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
@@ -38,69 +30,43 @@ async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
     }
 }
 
-impl EchoServer {
-    fn start(tls: Option<rustls::ServerConfig>) -> Self {
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
-        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                port_tx
-                    .send(listener.local_addr().expect("addr").port())
-                    .expect("port");
-                let acceptor = tls.map(|c| tokio_rustls::TlsAcceptor::from(Arc::new(c)));
+/// An echo server on 127.0.0.1 (TLS when `tls` is given); stops on drop.
+fn echo_server(tls: Option<rustls::ServerConfig>) -> Background {
+    Background::spawn(move || async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let acceptor = tls.map(|c| tokio_rustls::TlsAcceptor::from(Arc::new(c)));
+        let serve: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> =
+            Box::pin(async move {
                 loop {
-                    tokio::select! {
-                        _ = &mut stop_rx => return,
-                        conn = listener.accept() => {
-                            let Ok((stream, _)) = conn else { continue };
-                            let acceptor = acceptor.clone();
-                            tokio::spawn(async move {
-                                match acceptor {
-                                    None => echo(stream).await,
-                                    Some(a) => {
-                                        if let Ok(s) = a.accept(stream).await {
-                                            echo(s).await
-                                        }
-                                    }
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        match acceptor {
+                            None => echo(stream).await,
+                            Some(a) => {
+                                if let Ok(s) = a.accept(stream).await {
+                                    echo(s).await
                                 }
-                            });
+                            }
                         }
-                    }
+                    });
                 }
             });
-        });
-        EchoServer {
-            port: port_rx.recv().expect("server port"),
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for EchoServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+        (addr, serve)
+    })
 }
 
 #[test]
 fn echo_round_trip_passes_and_wrong_reply_slow_reply_and_no_server_fail() {
-    let server = EchoServer::start(None);
+    let server = echo_server(None);
     let not_ws =
         RawServer::respond(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
-    let url = format!("ws://127.0.0.1:{}/socket", server.port);
+    let url = format!("ws://127.0.0.1:{}/socket", server.addr.port());
     let ran = run_checklist(&checklist_of(
         "3s",
         &[
@@ -165,10 +131,10 @@ fn wss_is_verified_against_ca_file() {
     let leaf = pki.leaf_for_days(&["localhost"], 30).expect("leaf");
     let config = prodcheck::demo::pki::server_config(vec![leaf.cert_der.clone()], leaf.key())
         .expect("tls config");
-    let server = EchoServer::start(Some(config));
+    let server = echo_server(Some(config));
     let p = Project::new();
     let ca = p.file("ca.pem", &pki.ca_pem);
-    let url = format!("wss://localhost:{}/", server.port);
+    let url = format!("wss://localhost:{}/", server.addr.port());
     let file = p.file(
         "c.yaml",
         &checklist_of(

@@ -75,16 +75,9 @@ impl Shaped {
 
 /// Runs one `latency` item; returns the exit code and the item of the JSON report.
 fn run_item(timeout: &str, params: &str) -> (i32, Value) {
-    let p = Project::new();
-    let file = p.file(
-        "c.yaml",
-        &format!(
-            "name: t\nsections:\n  - name: S\n    items:\n      - id: lat\n        title: Latency\n        timeout: {timeout}\n        check:\n          latency:\n{params}"
-        ),
-    );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = run_checklist(&format!(
+        "name: t\nsections:\n  - name: S\n    items:\n      - id: lat\n        title: Latency\n        timeout: {timeout}\n        check:\n          latency:\n{params}"
+    ));
     let report = json(&ran);
     (ran.code, item(&report, "lat").clone())
 }
