@@ -2,50 +2,25 @@
 //! one module per probe kind. It knows nothing of YAML files, terminals or exit codes.
 
 // The model and the registry.
+pub mod no_answer;
 pub mod outcome;
 pub mod params;
+pub mod politeness;
 pub mod probe;
 pub mod registry;
 
-// Plumbing shared by several probes.
+// Comparison of observed values with expectations, shared by several probes.
 pub mod compare;
-pub mod page;
-pub mod tls_roots;
+
+// The probe families: one folder each, one file per probe kind inside.
+pub mod dns;
+pub mod host;
+pub mod service;
+pub mod tls;
+pub mod traffic;
 pub mod web;
 
-// Pure rule sets and parsers, unit-tested without a network.
-pub mod cors_origins;
-pub mod dns_lookup;
-mod dns_policy;
-pub mod observatory;
-pub mod percentile;
-pub mod rate_limit_headers;
-pub mod tls_chain;
-pub mod tls_facts;
-pub mod tls_legacy;
-pub mod tls_params;
-
-// One module per probe kind.
-pub mod auth;
-pub mod cookies;
-pub mod cors;
-pub mod disk;
-pub mod dns;
-pub mod exec;
-pub mod exposure;
-pub mod file;
-pub mod http;
-pub mod latency;
-pub mod postgres;
-pub mod prometheus;
-pub mod rate_limit;
-pub mod redirect_https;
-pub mod redis;
-pub mod security_headers;
-pub mod tcp;
-pub mod tls;
-pub mod websocket;
-
+pub use no_answer::{NoAnswer, Property};
 pub use outcome::{Evidence, Outcome, Status};
 pub use probe::{ParamIssue, Probe, ProbeContext};
 

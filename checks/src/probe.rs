@@ -1,11 +1,13 @@
 //! The one trait every probe kind implements, and the context the runner hands it.
 //! Probes never print and never panic on input: everything they learn goes into the Outcome.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::outcome::Outcome;
+use crate::politeness::Politeness;
 
 /// What the runner gives a probe for one attempt.
 ///
@@ -19,13 +21,22 @@ pub struct ProbeContext {
     pub timeout: Duration,
     /// Sent as `User-Agent` by HTTP-speaking probes.
     pub user_agent: String,
+    /// The run's shared per-host request limits and throttle memory (one per run).
+    pub politeness: Arc<Politeness>,
 }
 
 impl ProbeContext {
+    /// A context with its own politeness state (an ad hoc probe, a unit test).
     pub fn new(timeout: Duration) -> Self {
+        Self::with_politeness(timeout, Arc::new(Politeness::default()))
+    }
+
+    /// A context sharing `politeness` with every other item of the run.
+    pub fn with_politeness(timeout: Duration, politeness: Arc<Politeness>) -> Self {
         ProbeContext {
             timeout,
             user_agent: format!("prodcheck/{}", env!("CARGO_PKG_VERSION")),
+            politeness,
         }
     }
 }

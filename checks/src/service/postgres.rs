@@ -18,7 +18,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use crate::compare::{CompareParam, redact_url};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::tls_roots;
+use crate::tls::roots;
 
 /// Parameters of `check: { postgres: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -230,7 +230,7 @@ impl Probe for PostgresProbe {
         let tls = config.get_ssl_mode() == SslMode::Require;
         let connecting = async {
             if tls {
-                let roots = tls_roots::root_store(self.ca_file.as_deref())?;
+                let roots = roots::root_store(self.ca_file.as_deref())?;
                 let rustls = ClientConfig::builder()
                     .with_root_certificates(roots)
                     .with_no_client_auth();

@@ -9,12 +9,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::check_http_url;
-use crate::observatory::grade::{self, Finding, Grade};
-use crate::observatory::{cookies, csp, headers, meta};
 use crate::outcome::{Outcome, Status};
-use crate::page;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::web::http::check_http_url;
+use crate::web::observatory::grade::{self, Finding, Grade};
+use crate::web::observatory::{cookies, csp, headers, meta};
+use crate::web::page;
 
 /// Parameters of `check: { security_headers: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]

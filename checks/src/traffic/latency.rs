@@ -14,12 +14,12 @@ use serde_json::{Map, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::http::check_request;
 use crate::outcome::{Outcome, Status};
 use crate::params::DurationParam;
-use crate::percentile::Summary;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::traffic::percentile::Summary;
 use crate::web;
+use crate::web::http::check_request;
 
 /// Validation refuses more samples than this.
 pub const MAX_SAMPLES: u32 = 1000;

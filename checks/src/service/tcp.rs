@@ -16,7 +16,7 @@ use tokio_rustls::TlsConnector;
 
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::tls_roots;
+use crate::tls::roots;
 
 /// Parameters of `check: { tcp: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -85,7 +85,7 @@ impl Probe for TcpProbe {
                 .with("connect_ms", connect_ms);
         }
 
-        let roots = match tls_roots::root_store(self.ca_file.as_deref()) {
+        let roots = match roots::root_store(self.ca_file.as_deref()) {
             Ok(r) => r,
             Err(e) => return Outcome::error(e),
         };

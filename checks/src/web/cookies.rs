@@ -9,11 +9,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::check_http_url;
-use crate::observatory::{cookies, headers};
 use crate::outcome::{Outcome, Status};
-use crate::page;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::web::http::check_http_url;
+use crate::web::observatory::{cookies, headers};
+use crate::web::page;
 
 /// Parameters of `check: { cookies: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use crate::http::check_http_url;
-use crate::observatory::grade::status_for;
 use crate::outcome::Outcome;
-use crate::page;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::web::http::check_http_url;
+use crate::web::observatory::grade::status_for;
+use crate::web::page;
 
 /// At most this many redirects are followed.
 const MAX_HOPS: usize = 10;

@@ -9,10 +9,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::check_http_url;
 use crate::outcome::{Outcome, Status};
-use crate::page;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::web::http::check_http_url;
+use crate::web::page;
 
 /// At most this many paths per item (one request each, plus one for the baseline).
 const MAX_PATHS: usize = 50;

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::compare::{CompareParam, Comparison, redact_url};
-use crate::http::check_http_url;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web;
+use crate::web::http::check_http_url;
 
 /// Answers bigger than this are refused: a gate query should return a handful of series.
 const MAX_ANSWER: u64 = 4 * 1024 * 1024;

@@ -63,7 +63,7 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
         .pool_max_idle_per_host(64)
         .tls_danger_accept_invalid_certs(opts.insecure);
     if let Some(path) = &opts.ca_file {
-        let certs = crate::tls_roots::read_pem_bundle(path)?
+        let certs = crate::tls::roots::read_pem_bundle(path)?
             .into_iter()
             .filter_map(|der| reqwest::Certificate::from_der(&der).ok());
         builder = builder.tls_certs_merge(certs);

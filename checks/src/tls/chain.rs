@@ -8,7 +8,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
 
-use crate::tls_facts::CertFacts;
+use crate::tls::facts::CertFacts;
 
 /// The chain the server presented (leaf first), filled in during the handshake.
 pub type Recorded = Arc<Mutex<Option<Vec<CertificateDer<'static>>>>>;

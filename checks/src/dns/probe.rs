@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::dns_lookup::{self, Answer};
+use crate::dns::lookup::{self, Answer};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 
@@ -112,7 +112,7 @@ impl Probe for DnsProbe {
             ));
         }
         if let Some(ns) = &self.nameserver
-            && let Err(e) = dns_lookup::parse_nameserver(ns)
+            && let Err(e) = lookup::parse_nameserver(ns)
         {
             issues.push(
                 ParamIssue::new("nameserver", e).hint("write `host:port`, e.g. `127.0.0.1:53`"),
@@ -148,7 +148,7 @@ impl Probe for DnsProbe {
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
-        let resolver = match dns_lookup::resolver(self.nameserver.as_deref(), left()).await {
+        let resolver = match lookup::resolver(self.nameserver.as_deref(), left()).await {
             Ok(r) => r,
             Err(e) => return Outcome::error(e),
         };
@@ -203,7 +203,7 @@ impl DnsProbe {
         f: &mut Findings,
         ev: &mut Map<String, Value>,
     ) {
-        let answer = match dns_lookup::query(resolver, name, rtype, left()).await {
+        let answer = match lookup::query(resolver, name, rtype, left()).await {
             Ok(a) => a,
             Err(e) => return f.add(Status::Error, e),
         };
@@ -217,8 +217,7 @@ impl DnsProbe {
                     format!("expected NXDOMAIN, but the name exists (no {rtype} records)"),
                 ),
                 Answer::Records(r) => {
-                    let values: Vec<String> =
-                        r.iter().map(|r| dns_lookup::value_forms(r).0).collect();
+                    let values: Vec<String> = r.iter().map(|r| lookup::value_forms(r).0).collect();
                     ev.insert("records".into(), json!(values));
                     f.add(
                         Status::Fail,
@@ -248,8 +247,7 @@ impl DnsProbe {
                 return f.add(Status::Fail, what);
             }
         };
-        let forms: Vec<(String, Vec<String>)> =
-            records.iter().map(dns_lookup::value_forms).collect();
+        let forms: Vec<(String, Vec<String>)> = records.iter().map(lookup::value_forms).collect();
         let values: Vec<String> = forms.iter().map(|(v, _)| v.clone()).collect();
         ev.insert("records".into(), json!(values));
         let before = f.problems.len();
@@ -301,7 +299,7 @@ impl DnsProbe {
             );
         }
         if rtype == RecordType::CNAME {
-            for target in records.iter().filter_map(dns_lookup::cname_target) {
+            for target in records.iter().filter_map(lookup::cname_target) {
                 match self.resolves(resolver, &target, left).await {
                     Ok(true) => {}
                     Ok(false) => f.add(
@@ -327,7 +325,7 @@ impl DnsProbe {
         left: &(dyn Fn() -> Duration + Sync),
     ) -> Result<bool, String> {
         for rtype in [RecordType::A, RecordType::AAAA] {
-            if let Answer::Records(_) = dns_lookup::query(resolver, target, rtype, left()).await? {
+            if let Answer::Records(_) = lookup::query(resolver, target, rtype, left()).await? {
                 return Ok(true);
             }
         }
@@ -341,12 +339,11 @@ impl DnsProbe {
         name: &str,
         left: &(dyn Fn() -> Duration + Sync),
     ) -> Option<String> {
-        let Ok(Answer::Records(r)) =
-            dns_lookup::query(resolver, name, RecordType::CNAME, left()).await
+        let Ok(Answer::Records(r)) = lookup::query(resolver, name, RecordType::CNAME, left()).await
         else {
             return None;
         };
-        let target = r.iter().find_map(dns_lookup::cname_target)?;
+        let target = r.iter().find_map(lookup::cname_target)?;
         match self.resolves(resolver, &target, left).await {
             Ok(false) => Some(format!(
                 "dangling CNAME: {name} points to {target}, which does not resolve"

@@ -18,11 +18,11 @@ use tokio_rustls::TlsConnector;
 
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::tls_chain::{self, RecordingVerifier};
-use crate::tls_facts::{CertFacts, date};
-use crate::tls_legacy::{self, LegacyAnswer, LegacyVersion};
-use crate::tls_params::{KeyBits, TlsVersion};
-use crate::tls_roots;
+use crate::tls::chain::{self, RecordingVerifier};
+use crate::tls::facts::{CertFacts, date};
+use crate::tls::legacy::{self, LegacyAnswer, LegacyVersion};
+use crate::tls::params::{KeyBits, TlsVersion};
+use crate::tls::roots;
 
 /// Parameters of `check: { tls: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -138,7 +138,7 @@ impl Probe for TlsProbe {
             Ok(n) => n,
             Err(e) => return Outcome::error(format!("invalid server name `{name_text}`: {e}")),
         };
-        let roots = match tls_roots::root_store(self.ca_file.as_deref()) {
+        let roots = match roots::root_store(self.ca_file.as_deref()) {
             Ok(r) => r,
             Err(e) => return Outcome::error(e),
         };
@@ -154,8 +154,8 @@ impl Probe for TlsProbe {
         // Legacy versions are asked on fresh connections, both at once, within what is left.
         let sni = Some(name_text.as_str());
         let (v10, v11) = tokio::join!(
-            tls_legacy::probe(hs.addr, sni, LegacyVersion::Tls10, left()),
-            tls_legacy::probe(hs.addr, sni, LegacyVersion::Tls11, left()),
+            legacy::probe(hs.addr, sni, LegacyVersion::Tls10, left()),
+            legacy::probe(hs.addr, sni, LegacyVersion::Tls11, left()),
         );
 
         let mut report = Report::default();
@@ -341,13 +341,13 @@ impl TlsProbe {
             Ok(()) => {
                 ev.insert("chain_verified".into(), json!(true));
             }
-            Err(e) if tls_chain::is_time_or_name(&e) => {
+            Err(e) if chain::is_time_or_name(&e) => {
                 ev.insert("chain_verified".into(), json!(true));
             }
             Err(e) => {
                 ev.insert("chain_verified".into(), json!(false));
-                let why = if tls_chain::is_unknown_issuer(&e) {
-                    tls_chain::chain_break(&facts, roots)
+                let why = if chain::is_unknown_issuer(&e) {
+                    chain::chain_break(&facts, roots)
                 } else {
                     e.to_string()
                 };
@@ -398,7 +398,7 @@ impl TlsProbe {
             let when = date(soonest.not_after);
             ev.insert(
                 "earliest_expiring".into(),
-                json!({"position": idx + 1, "subject": soonest.subject, "not_after": crate::tls_facts::rfc3339(soonest.not_after), "days_left": days}),
+                json!({"position": idx + 1, "subject": soonest.subject, "not_after": crate::tls::facts::rfc3339(soonest.not_after), "days_left": days}),
             );
             if soonest.not_after <= now {
                 report.add(

@@ -14,11 +14,11 @@ use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::http::check_request;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::rate_limit_headers::{self as rl, Parsed};
+use crate::traffic::rate_limit_headers::{self as rl, Parsed};
 use crate::web;
+use crate::web::http::check_request;
 
 /// Validation refuses bursts larger than this.
 pub const MAX_REQUESTS_CAP: u32 = 10_000;

@@ -18,7 +18,7 @@ use crate::compare::redact_url;
 use crate::outcome::Outcome;
 use crate::params::DurationParam;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::tls_roots;
+use crate::tls::roots;
 
 /// Frames and messages larger than this end the probe instead of filling memory.
 const MAX_MESSAGE: usize = 1024 * 1024;
@@ -87,7 +87,7 @@ impl Probe for WebSocketProbe {
         let left = || ctx.timeout.saturating_sub(started.elapsed());
         let tls = url::Url::parse(&self.url).is_ok_and(|u| u.scheme() == "wss");
         let connector = if tls {
-            let roots = match tls_roots::root_store(self.ca_file.as_deref()) {
+            let roots = match roots::root_store(self.ca_file.as_deref()) {
                 Ok(r) => r,
                 Err(e) => return Outcome::error(e),
             };

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::compare::redact_url;
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::tls_roots;
+use crate::tls::roots;
 
 /// Parameters of `check: { redis: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -40,7 +40,7 @@ pub struct RedisProbe {
 /// The system roots plus `ca_file` as one PEM bundle: the redis client takes its trust
 /// store only as PEM, and replaces the system roots with it.
 fn trust_bundle(ca_file: &Path) -> Result<Vec<u8>, String> {
-    let extra = tls_roots::read_pem_bundle(ca_file)?;
+    let extra = roots::read_pem_bundle(ca_file)?;
     let system = rustls_native_certs::load_native_certs().certs;
     let mut pem = String::new();
     for der in system.iter().chain(extra.iter()) {

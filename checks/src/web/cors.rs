@@ -14,11 +14,11 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::cors_origins::{attack_origins, classify};
-use crate::http::check_http_url;
 use crate::outcome::{Outcome, Status};
-use crate::page::{self, Page};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::web::cors_origins::{attack_origins, classify};
+use crate::web::http::check_http_url;
+use crate::web::page::{self, Page};
 
 /// At most this many `allowed_origins`: with 14 attack origins per base, two requests per
 /// origin plus two per allowed origin, an item sends at most 2 × (2 + 14 × 6) + 2 × 5 = 182 requests.

@@ -24,11 +24,11 @@ impl Page {
     }
 
     pub fn first(&self, name: &str) -> Option<&str> {
-        crate::observatory::headers::first(&self.headers, name)
+        crate::web::observatory::headers::first(&self.headers, name)
     }
 
     pub fn all(&self, name: &str) -> Vec<&str> {
-        crate::observatory::headers::all(&self.headers, name)
+        crate::web::observatory::headers::all(&self.headers, name)
     }
 }
 

@@ -7,8 +7,8 @@ use hickory_resolver::TokioResolver;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use serde_json::{Map, Value, json};
 
+use crate::dns::lookup::{self, Answer};
 use crate::dns::{DnsProbe, Findings};
-use crate::dns_lookup::{self, Answer};
 use crate::outcome::Status;
 
 type Left<'a> = &'a (dyn Fn() -> Duration + Sync);
@@ -20,10 +20,10 @@ async fn txt(
     left: Left<'_>,
 ) -> Result<Option<Vec<String>>, String> {
     Ok(
-        match dns_lookup::query(resolver, name, RecordType::TXT, left()).await? {
+        match lookup::query(resolver, name, RecordType::TXT, left()).await? {
             Answer::NxDomain => None,
             Answer::NoData => Some(Vec::new()),
-            Answer::Records(r) => Some(r.iter().map(|r| dns_lookup::value_forms(r).0).collect()),
+            Answer::Records(r) => Some(r.iter().map(|r| lookup::value_forms(r).0).collect()),
         },
     )
 }
@@ -66,7 +66,7 @@ impl DnsProbe {
         let mut found = None;
         for start in 0..labels.len().saturating_sub(1) {
             let at = labels[start..].join(".");
-            match dns_lookup::query(resolver, &at, RecordType::CAA, left()).await {
+            match lookup::query(resolver, &at, RecordType::CAA, left()).await {
                 Err(e) => return f.add(Status::Error, e),
                 Ok(Answer::Records(r)) => {
                     found = Some((at, r));
@@ -104,7 +104,7 @@ impl DnsProbe {
             json!(
                 records
                     .iter()
-                    .map(|r| dns_lookup::value_forms(r).0)
+                    .map(|r| lookup::value_forms(r).0)
                     .collect::<Vec<_>>()
             ),
         );

@@ -1,0 +1,8 @@
+//! Probes that speak a service's own protocol: `tcp` reachability, `redis`, `postgres`,
+//! `prometheus` queries and `websocket` round trips.
+
+pub mod postgres;
+pub mod prometheus;
+pub mod redis;
+pub mod tcp;
+pub mod websocket;

@@ -1,0 +1,17 @@
+//! The HTTP-based probe family (`http`, `security_headers`, `cookies`, `cors`,
+//! `redirect_https`, `exposure`, `auth`) and the client, page fetcher and rules they share.
+
+mod client;
+pub use client::*;
+
+pub mod observatory;
+pub mod page;
+
+pub mod auth;
+pub mod cookies;
+pub mod cors;
+pub mod cors_origins;
+pub mod exposure;
+pub mod http;
+pub mod redirect_https;
+pub mod security_headers;
