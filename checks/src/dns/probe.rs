@@ -14,7 +14,8 @@ use crate::dns::lookup::{self, Answer};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 
-/// The record types the `dns` probe asks for.
+/// The record types the `dns` probe asks for, spelled as in zone files.
+#[allow(clippy::upper_case_acronyms)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 pub enum DnsType {
     #[serde(alias = "a")]
