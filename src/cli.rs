@@ -150,6 +150,10 @@ pub struct RunArgs {
     /// How many probes run at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
+    /// How many requests go to one host at once, shared by every probe of the run (politeness:
+    /// a production rate limiter must only ever be tripped by the `rate_limit` item).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub per_host: u16,
     /// Run only items that are due (the default for the `maintenance` checklist).
     #[arg(long, conflicts_with = "all")]
     pub due: bool,
@@ -236,8 +240,11 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit_code::PROBE_ERROR);
+            let failure = crate::error::CliError::Setup {
+                what: "cannot start the async runtime".into(),
+                cause: e.to_string(),
+            };
+            return ExitCode::from(failure.emit());
         }
     };
     let code = runtime.block_on(commands::dispatch(cli));

@@ -6,19 +6,20 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use checks::{Evidence, Outcome, Probe, ProbeContext, Status};
-use serde_json::json;
+use checks::politeness::Politeness;
+use checks::{Outcome, Probe, ProbeContext, Status};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::checklist::{Checklist, Item, ItemBody};
 use crate::manual::{Answer, Prompter};
+use crate::verdict::{Confirmation, ManualAnswer, NotRun, Observation, ProbeRun, Unanswered};
 
 /// Grace after an item's timeout before the runner gives up on the probe.
 const BACKSTOP_GRACE: Duration = Duration::from_millis(500);
 
 /// Resolved run settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     pub concurrency: usize,
     /// Ask manual items on the terminal.
@@ -29,8 +30,24 @@ pub struct RunOptions {
     pub only: Vec<String>,
     /// Skip items whose id or a tag is listed.
     pub skip: Vec<String>,
-    /// Items already decided before the run (a valid sign-off, not due): id → status, message.
-    pub preset: BTreeMap<String, (Status, String)>,
+    /// Concurrent requests to one host, shared by every probe of the run (`--per-host`).
+    pub per_host: usize,
+    /// Items observed before the run (a valid sign-off, not due): `verdict::plan`.
+    pub preset: BTreeMap<String, Observation>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            concurrency: 16,
+            interactive: false,
+            confirm: Vec::new(),
+            only: Vec::new(),
+            skip: Vec::new(),
+            per_host: checks::politeness::DEFAULT_PER_HOST,
+            preset: BTreeMap::new(),
+        }
+    }
 }
 
 impl RunOptions {
@@ -52,72 +69,81 @@ pub enum Progress {
     ProbesDone,
 }
 
-/// One item's result before it becomes part of a report.
-#[derive(Debug, Clone)]
-pub struct ItemResult {
-    pub status: Status,
-    pub message: String,
-    pub evidence: Evidence,
-    pub duration: Duration,
-    pub attempts: u32,
-    pub flaky: bool,
-    /// A human confirmed or declined it at the prompt in this run.
-    pub prompted: bool,
-}
-
-impl ItemResult {
-    fn simple(status: Status, message: impl Into<String>) -> Self {
-        ItemResult {
-            status,
-            message: message.into(),
-            evidence: Evidence::new(),
-            duration: Duration::ZERO,
-            attempts: 0,
-            flaky: false,
-            prompted: false,
-        }
-    }
-}
-
-/// Results in checklist order, and whether Ctrl-C cut the run short.
+/// Observations in checklist order, and whether Ctrl-C cut the run short.
 #[derive(Debug)]
 pub struct RunResult {
-    pub results: Vec<ItemResult>,
+    pub observations: Vec<Observation>,
     pub interrupted: bool,
 }
 
-/// Runs one item's probe with its retries and the runner's timeout backstop.
-pub async fn run_probe(probe: Arc<dyn Probe>, timeout: Duration, retries: u32) -> ItemResult {
+/// Runs one item's probe with its retries and the runner's timeout backstop. Each attempt runs
+/// on its own task, so a probe that panics becomes this item's `error` and the run goes on.
+pub async fn run_probe(
+    kind: &str,
+    probe: Arc<dyn Probe>,
+    timeout: Duration,
+    retries: u32,
+    politeness: Arc<Politeness>,
+) -> ProbeRun {
     let started = Instant::now();
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let ctx = ProbeContext::new(timeout);
-        let outcome = match tokio::time::timeout(timeout + BACKSTOP_GRACE, probe.run(&ctx)).await {
-            Ok(o) => o,
-            Err(_) => Outcome::error(format!(
-                "the probe did not finish within its {} timeout",
-                humantime::format_duration(timeout)
-            )),
+        let ctx = ProbeContext::with_politeness(timeout, politeness.clone());
+        let attempt = tokio::spawn({
+            let probe = probe.clone();
+            async move { probe.run(&ctx).await }
+        });
+        let abort = attempt.abort_handle();
+        let outcome = match tokio::time::timeout(timeout + BACKSTOP_GRACE, attempt).await {
+            Ok(Ok(o)) => o,
+            Ok(Err(e)) if e.is_panic() => {
+                let message = panic_text(e.into_panic());
+                let outcome = Outcome::error(format!(
+                    "internal error in the `{kind}` probe: {message}; this is a bug in prodcheck, please report it"
+                ))
+                .with("internal_error", message);
+                // A bug does not go away on a retry.
+                return ProbeRun {
+                    outcome,
+                    duration: started.elapsed(),
+                    attempts,
+                    flaky: false,
+                };
+            }
+            Ok(Err(_)) => Outcome::error("the probe was cancelled before it finished"),
+            Err(_) => {
+                abort.abort();
+                Outcome::error(format!(
+                    "the probe did not finish within its {} timeout",
+                    humantime::format_duration(timeout)
+                ))
+            }
         };
         let done = matches!(outcome.status, Status::Pass | Status::Warn | Status::Skip);
         if done || attempts > retries {
-            return ItemResult {
+            return ProbeRun {
                 flaky: done && attempts > 1,
-                status: outcome.status,
-                message: outcome.message,
-                evidence: outcome.evidence,
+                outcome,
                 duration: started.elapsed(),
                 attempts,
-                prompted: false,
             };
         }
         tokio::time::sleep(Duration::from_millis(200 * u64::from(attempts))).await;
     }
 }
 
+/// The text of a panic payload (`panic!("…")` carries a `&str` or a `String`).
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
 /// Runs `checklist`. `shutdown` turning true (Ctrl-C) stops the run: unfinished items are
-/// reported as `skip` with the reason "interrupted".
+/// observed as interrupted. The runner only observes; `verdict::decide` judges.
 pub async fn run(
     checklist: &Checklist,
     opts: &RunOptions,
@@ -129,21 +155,19 @@ pub async fn run(
         .items()
         .map(|(s, i)| (s.name.as_str(), i))
         .collect();
-    let mut results: Vec<Option<ItemResult>> = vec![None; items.len()];
+    let mut seen: Vec<Option<Observation>> = vec![None; items.len()];
     let mut interrupted = *shutdown.borrow();
+    let politeness = Arc::new(Politeness::new(opts.per_host));
 
     let mut normal = Vec::new();
     let mut disruptive = Vec::new();
     for (idx, (_, item)) in items.iter().enumerate() {
         if !opts.selects(item) {
-            results[idx] = Some(ItemResult::simple(
-                Status::Skip,
-                "not selected (--only / --skip)",
-            ));
+            seen[idx] = Some(Observation::NotRun(NotRun::NotSelected));
             continue;
         }
-        if let Some((status, message)) = opts.preset.get(&item.id) {
-            results[idx] = Some(ItemResult::simple(*status, message.clone()));
+        if let Some(planned) = opts.preset.get(&item.id) {
+            seen[idx] = Some(planned.clone());
             continue;
         }
         if let ItemBody::Check(check) = &item.body {
@@ -159,45 +183,48 @@ pub async fn run(
         probes: normal.len() + disruptive.len(),
     });
 
-    // Concurrent probes, bounded by a semaphore.
+    // Concurrent probes, bounded by a semaphore. `run_probe` turns a panic into the item's
+    // `error`, so every task comes back with its index.
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut set = JoinSet::new();
     for (idx, probe, timeout, retries) in normal {
         let limit = limit.clone();
+        let politeness = politeness.clone();
+        let kind = items[idx].1.kind().to_string();
         set.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            (idx, run_probe(probe, timeout, retries).await)
+            (
+                idx,
+                run_probe(&kind, probe, timeout, retries, politeness).await,
+            )
         });
     }
     while !interrupted {
         tokio::select! {
             joined = set.join_next() => match joined {
                 None => break,
-                Some(Ok((idx, result))) => {
-                    progress(Progress::Finished { id: items[idx].1.id.clone(), status: result.status });
-                    results[idx] = Some(result);
+                Some(Ok((idx, run))) => {
+                    progress(Progress::Finished { id: items[idx].1.id.clone(), status: run.outcome.status });
+                    seen[idx] = Some(Observation::Probe(run));
                 }
-                Some(Err(e)) => {
-                    // A panicking probe is a bug in prodcheck; report it on no item in particular.
-                    if e.is_panic() {
-                        eprintln!("prodcheck: internal error: a probe panicked; please report this");
-                    }
-                }
+                // Only an abort (never issued while joining) ends a task without its index.
+                Some(Err(_)) => {}
             },
             _ = shutdown.changed() => interrupted = true,
         }
     }
     set.abort_all();
 
-    // Disruptive probes: one at a time, after everything else.
+    // Disruptive probes: one at a time, after everything else, under the same panic guard.
     for (idx, probe, timeout, retries) in disruptive {
         if interrupted {
             break;
         }
+        let kind = items[idx].1.kind();
         tokio::select! {
-            result = run_probe(probe, timeout, retries) => {
-                progress(Progress::Finished { id: items[idx].1.id.clone(), status: result.status });
-                results[idx] = Some(result);
+            run = run_probe(kind, probe, timeout, retries, politeness.clone()) => {
+                progress(Progress::Finished { id: items[idx].1.id.clone(), status: run.outcome.status });
+                seen[idx] = Some(Observation::Probe(run));
             }
             _ = shutdown.changed() => interrupted = true,
         }
@@ -209,13 +236,14 @@ pub async fn run(
         let ItemBody::Manual(manual) = &item.body else {
             continue;
         };
-        if results[idx].is_some() || interrupted {
+        if seen[idx].is_some() || interrupted {
             continue;
         }
-        let mut evidence = Evidence::new();
-        evidence.insert("how".into(), json!(manual.how));
-        let result = if opts.confirm.contains(&item.id) {
-            ItemResult::simple(Status::Confirmed, "confirmed with --confirm")
+        let answer = if opts.confirm.contains(&item.id) {
+            ManualAnswer::Confirmed {
+                via: Confirmation::Flag,
+                note: None,
+            }
         } else if opts.interactive {
             let prompter = prompter.clone();
             let (section, item_owned, how) =
@@ -224,9 +252,9 @@ pub async fn run(
                 tokio::task::spawn_blocking(move || prompter.ask(&section, &item_owned, &how));
             tokio::select! {
                 answer = ask => match answer {
-                    Ok(Answer::Confirmed { note }) => with_note(Status::Confirmed, "confirmed at the prompt", note),
-                    Ok(Answer::Declined { note }) => with_note(Status::Declined, "declined at the prompt", note),
-                    Ok(Answer::Skipped) | Err(_) => ItemResult::simple(Status::Pending, "skipped at the prompt"),
+                    Ok(Answer::Confirmed { note }) => ManualAnswer::Confirmed { via: Confirmation::Prompt, note },
+                    Ok(Answer::Declined { note }) => ManualAnswer::Declined { note },
+                    Ok(Answer::Skipped) | Err(_) => ManualAnswer::Unanswered(Unanswered::SkippedAtPrompt),
                 },
                 _ = shutdown.changed() => {
                     interrupted = true;
@@ -234,41 +262,143 @@ pub async fn run(
                 }
             }
         } else {
-            ItemResult::simple(
-                Status::Pending,
-                format!(
-                    "not confirmed: non-interactive run (confirm with `--confirm {}`)",
-                    item.id
-                ),
-            )
+            ManualAnswer::Unanswered(Unanswered::NonInteractive)
         };
-        results[idx] = Some(ItemResult {
-            evidence: merge(evidence, result.evidence.clone()),
-            ..result
-        });
+        seen[idx] = Some(Observation::Manual(answer));
     }
 
-    let results = results
+    let observations = seen
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| ItemResult::simple(Status::Skip, "interrupted")))
+        .map(|o| o.unwrap_or(Observation::NotRun(NotRun::Interrupted)))
         .collect();
     RunResult {
-        results,
+        observations,
         interrupted,
     }
 }
 
-fn with_note(status: Status, message: &str, note: Option<String>) -> ItemResult {
-    let mut r = ItemResult::simple(status, message);
-    r.prompted = true;
-    if let Some(note) = note {
-        r.message = format!("{message}: {note}");
-        r.evidence.insert("note".into(), json!(note));
-    }
-    r
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checklist::{Check, Section, Severity};
+    use crate::manual::Answer;
+    use crate::state::{State, Timestamp};
+    use crate::verdict::{self, Policy, Status as VerdictStatus};
 
-fn merge(mut a: Evidence, b: Evidence) -> Evidence {
-    a.extend(b);
-    a
+    /// A probe that panics (a bug), optionally disruptive.
+    #[derive(Debug)]
+    struct Panicking {
+        disruptive: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl Probe for Panicking {
+        fn disruptive(&self) -> bool {
+            self.disruptive
+        }
+        async fn run(&self, _ctx: &ProbeContext) -> Outcome {
+            panic!("index out of bounds in a probe");
+        }
+    }
+
+    #[derive(Debug)]
+    struct Passing;
+
+    #[async_trait::async_trait]
+    impl Probe for Passing {
+        async fn run(&self, _ctx: &ProbeContext) -> Outcome {
+            Outcome::pass("fine")
+        }
+    }
+
+    struct NoPrompt;
+    impl Prompter for NoPrompt {
+        fn ask(&self, _: &str, _: &Item, _: &str) -> Answer {
+            Answer::Skipped
+        }
+    }
+
+    fn item(id: &str, kind: &str, probe: Arc<dyn Probe>, retries: u32) -> Item {
+        Item {
+            id: id.into(),
+            title: id.into(),
+            severity: Severity::Critical,
+            tags: Vec::new(),
+            timeout: Duration::from_secs(2),
+            retries,
+            line: 1,
+            body: ItemBody::Check(Check {
+                kind: kind.into(),
+                probe,
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_probe_is_its_items_error_and_the_run_goes_on() {
+        let checklist = Checklist {
+            name: "p".into(),
+            title: None,
+            description: None,
+            file: "p.yaml".into(),
+            sections: vec![Section {
+                name: "S".into(),
+                items: vec![
+                    item("before", "http", Arc::new(Passing), 0),
+                    item("bug", "cors", Arc::new(Panicking { disruptive: false }), 2),
+                    item(
+                        "burst",
+                        "rate_limit",
+                        Arc::new(Panicking { disruptive: true }),
+                        0,
+                    ),
+                    item("after", "http", Arc::new(Passing), 0),
+                ],
+            }],
+            secrets: Vec::new(),
+        };
+        let (_tx, rx) = watch::channel(false);
+        let result = run(
+            &checklist,
+            &RunOptions::default(),
+            Arc::new(NoPrompt),
+            &|_| {},
+            rx,
+        )
+        .await;
+        assert!(!result.interrupted);
+        let state = State::default();
+        let policy = Policy {
+            checklist: "p",
+            fail_on_warning: false,
+            state: &state,
+            now: Timestamp::now(),
+        };
+        let verdicts: Vec<_> = checklist
+            .items()
+            .zip(result.observations)
+            .map(|((_, i), o)| verdict::decide(i, o, &policy))
+            .collect();
+        let statuses: Vec<_> = verdicts.iter().map(|v| v.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                VerdictStatus::Pass,
+                VerdictStatus::Error,
+                VerdictStatus::Error,
+                VerdictStatus::Pass
+            ]
+        );
+        assert!(
+            verdicts[1]
+                .message
+                .starts_with("internal error in the `cors` probe: index out of bounds"),
+            "{}",
+            verdicts[1].message
+        );
+        assert_eq!(verdicts[1].attempts, 1, "a bug is not retried");
+        assert!(verdicts[2].message.contains("`rate_limit` probe"));
+        let code = verdict::exit_code(verdicts.iter().map(|v| &v.exit_code), false);
+        assert_eq!(code, crate::exit_code::PROBE_ERROR);
+    }
 }

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 /// Structured key/value facts backing an outcome (shown for anything that does not pass).
 pub type Evidence = Map<String, Value>;
 
-/// The verdict of one item. Probes produce the first five; the runner adds the manual and
-/// waiver states so every report speaks one vocabulary.
+/// What a probe observed. Manual answers and waivers are not a probe's business: the CLI's
+/// verdict stage adds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -20,30 +20,18 @@ pub enum Status {
     Fail,
     /// The property could not be evaluated (the check itself broke).
     Error,
-    /// Not run (filtered out, interrupted, or not applicable).
+    /// Not applicable to this target (nothing to judge).
     Skip,
-    /// A manual item a human confirmed.
-    Confirmed,
-    /// A manual item a human declined.
-    Declined,
-    /// A manual item nobody answered (CI, or a sign-off that expired).
-    Pending,
-    /// A failing item covered by a waiver that has not expired.
-    Waived,
 }
 
 impl Status {
     /// Every status, in the order reports list them.
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 5] = [
         Status::Pass,
         Status::Warn,
         Status::Fail,
         Status::Error,
         Status::Skip,
-        Status::Confirmed,
-        Status::Declined,
-        Status::Pending,
-        Status::Waived,
     ];
 
     /// The stable lowercase name used in every machine-readable format.
@@ -54,10 +42,6 @@ impl Status {
             Status::Fail => "fail",
             Status::Error => "error",
             Status::Skip => "skip",
-            Status::Confirmed => "confirmed",
-            Status::Declined => "declined",
-            Status::Pending => "pending",
-            Status::Waived => "waived",
         }
     }
 
@@ -65,11 +49,10 @@ impl Status {
     fn rank(self) -> u8 {
         match self {
             Status::Skip => 0,
-            Status::Pass | Status::Confirmed | Status::Waived => 1,
+            Status::Pass => 1,
             Status::Warn => 2,
-            Status::Pending => 3,
-            Status::Error => 4,
-            Status::Fail | Status::Declined => 5,
+            Status::Error => 3,
+            Status::Fail => 4,
         }
     }
 
@@ -147,23 +130,10 @@ mod tests {
     #[test]
     fn status_strings_are_stable() {
         let names: Vec<_> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["pass", "warn", "fail", "error", "skip"]);
         assert_eq!(
-            names,
-            [
-                "pass",
-                "warn",
-                "fail",
-                "error",
-                "skip",
-                "confirmed",
-                "declined",
-                "pending",
-                "waived"
-            ]
-        );
-        assert_eq!(
-            serde_json::to_string(&Status::Pending).ok().as_deref(),
-            Some("\"pending\"")
+            serde_json::to_string(&Status::Error).ok().as_deref(),
+            Some("\"error\"")
         );
     }
 }

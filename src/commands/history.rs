@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use checks::Status;
+use crate::verdict::Status;
 
 use crate::cli::ColorChoice;
 use crate::exit_code;

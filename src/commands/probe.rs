@@ -7,6 +7,8 @@ use crate::checklist::probes::build_check_node;
 use crate::checklist::{Checklist, Item, ItemBody, Section, Severity};
 use crate::cli::{FailOn, ProbeArgs};
 use crate::runner::RunOptions;
+use crate::state::{State, Timestamp};
+use crate::verdict::Policy;
 
 use super::run::{execute, finish, usage_error};
 
@@ -87,13 +89,14 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         concurrency: 1,
         ..RunOptions::default()
     };
-    let report = execute(
-        &checklist,
-        &opts,
-        None,
-        args.output.fail_on == FailOn::Warning,
-    )
-    .await;
+    let state = State::default();
+    let policy = Policy {
+        checklist: &checklist.name,
+        fail_on_warning: args.output.fail_on == FailOn::Warning,
+        state: &state,
+        now: Timestamp::now(),
+    };
+    let report = execute(&checklist, &opts, &policy, None).await;
     finish(&report, &args.output.reports)
 }
 

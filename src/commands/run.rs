@@ -1,6 +1,5 @@
 //! `prodcheck run`: load config and checklist, run, report, map to the exit code.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
@@ -10,51 +9,23 @@ use colored::Colorize;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
-use crate::checklist::{Checklist, Diagnostic, VarSources, load, node};
+use crate::checklist::{Checklist, ItemBody, VarSources, load, node};
 use crate::cli::{ColorChoice, RunArgs};
+use crate::error::CliError;
 use crate::manual::TerminalPrompter;
 use crate::redact::Redactor;
 use crate::report::{Format, ItemReport, Report, ReportTarget};
 use crate::runner::{self, Progress, RunOptions, RunResult};
 use crate::state::{RunRecord, State, Timestamp, apply, history, signoffs};
-use crate::{catalog, config, exit_code};
+use crate::verdict::{self, Policy};
+use crate::{catalog, config};
 
-/// Prints diagnostics on stderr (coloured when stderr is a terminal).
-pub fn print_diagnostics(diags: &[Diagnostic], color: ColorChoice) {
-    let saved = crate::cli::use_color(color, std::io::stdout().is_terminal());
-    colored::control::set_override(crate::cli::use_color(
-        color,
-        std::io::stderr().is_terminal(),
-    ));
-    for d in diags {
-        eprint!("{}", d.render());
-    }
-    if diags.len() > 1 {
-        eprintln!(
-            "{}: {} problems found; nothing was run",
-            "error".red().bold(),
-            diags.len()
-        );
-    }
-    colored::control::set_override(saved);
-}
-
-/// Prints a one-line usage error with a hint.
-pub fn usage_error(message: &str, hint: Option<&str>) -> u8 {
-    eprintln!("{}: {message}", "error".red().bold());
-    if let Some(h) = hint {
-        eprintln!("  {}: {h}", "help".bold());
-    }
-    exit_code::USAGE
-}
+pub use crate::error::{print_diagnostics, usage_error};
 
 pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) -> u8 {
     let config = match config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => {
-            print_diagnostics(&diags, color);
-            return exit_code::USAGE;
-        }
+        Err(diags) => return crate::error::invalid(diags, color),
     };
     let source = match catalog::resolve(&args.checklist, &config.checklists_dir) {
         Ok(s) => s,
@@ -89,10 +60,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         .collect();
     let checklist = match load(&source, &sources, &|name| std::env::var(name).ok()) {
         Ok(c) => c,
-        Err(diags) => {
-            print_diagnostics(&diags, color);
-            return exit_code::USAGE;
-        }
+        Err(diags) => return crate::error::invalid(diags, color),
     };
     for (flag, names) in [
         ("--confirm", &args.confirm),
@@ -138,11 +106,16 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         confirm: args.confirm.clone(),
         only: args.only.clone(),
         skip: args.skip.clone(),
-        preset: apply::presets(&checklist, &state, now, due_only),
+        per_host: usize::from(args.per_host),
+        preset: verdict::plan(&checklist, &state, now, due_only),
     };
-    let fail_on_warning = args.output.fail_on == crate::cli::FailOn::Warning;
-    let mut report = execute(&checklist, &opts, args.env.clone(), fail_on_warning).await;
-    apply::apply(&mut report, &state, now, &Redactor::new(&checklist.secrets));
+    let policy = Policy {
+        checklist: &checklist.name,
+        fail_on_warning: args.output.fail_on == crate::cli::FailOn::Warning,
+        state: &state,
+        now,
+    };
+    let report = execute(&checklist, &opts, &policy, args.env.clone()).await;
     record_state(&config.state_dir, &checklist, &report);
     finish(&report, &args.output.reports)
 }
@@ -170,8 +143,8 @@ fn record_state(state_dir: &Path, checklist: &Checklist, report: &Report) {
 pub async fn execute(
     checklist: &Checklist,
     opts: &RunOptions,
+    policy: &Policy<'_>,
     env: Option<String>,
-    fail_on_warning: bool,
 ) -> Report {
     let (tx, rx) = watch::channel(false);
     let ctrl_c = tokio::spawn(async move {
@@ -207,28 +180,35 @@ pub async fn execute(
     build_report(
         checklist,
         result,
+        policy,
         env,
         started_at,
         started.elapsed(),
-        fail_on_warning,
     )
 }
 
-/// Turns runner results into a report: redacted, with its exit code decided.
+/// Turns the run's observations into the report: each verdict decided once by the verdict
+/// stage, everything redacted, the exit code mapped from the verdicts.
 pub fn build_report(
     checklist: &Checklist,
     result: RunResult,
+    policy: &Policy<'_>,
     environment: Option<String>,
     started_at: SystemTime,
     duration: Duration,
-    fail_on_warning: bool,
 ) -> Report {
     let redactor = Redactor::new(&checklist.secrets);
     let items: Vec<ItemReport> = checklist
         .items()
-        .zip(result.results)
-        .map(|((section, item), r)| {
-            let mut evidence = serde_json::Value::Object(r.evidence);
+        .zip(result.observations)
+        .map(|((section, item), observation)| {
+            let v = verdict::decide(item, observation, policy);
+            let mut evidence = serde_json::Value::Object(v.evidence);
+            if let ItemBody::Manual(manual) = &item.body
+                && let serde_json::Value::Object(map) = &mut evidence
+            {
+                map.insert("how".into(), serde_json::json!(manual.how));
+            }
             redactor.redact_json(&mut evidence);
             ItemReport {
                 id: item.id.clone(),
@@ -236,27 +216,31 @@ pub fn build_report(
                 section: section.name.clone(),
                 severity: item.severity,
                 kind: item.kind().to_string(),
-                status: r.status,
-                message: redactor.redact(&r.message),
+                status: v.status,
+                observed: v.observed,
+                gating: v.gating,
+                message: redactor.redact(&v.message),
                 evidence: match evidence {
                     serde_json::Value::Object(map) => map,
-                    _ => BTreeMap::new().into_iter().collect(),
+                    _ => serde_json::Map::new(),
                 },
-                duration: r.duration,
-                attempts: r.attempts,
-                flaky: r.flaky,
+                duration: v.duration,
+                attempts: v.attempts,
+                flaky: v.flaky,
                 line: item.line,
                 tags: item.tags.clone(),
-                prompted: r.prompted,
+                note: v.note.map(|n| redactor.redact(&n)),
+                waiver: v.waiver.map(|mut w| {
+                    w.reason = redactor.redact(&w.reason);
+                    w
+                }),
+                exit_code: v.exit_code,
+                prompted: v.prompted,
             }
         })
         .collect();
-    let code = exit_code::exit_code(
-        items.iter().map(|i| (i.severity, i.status)),
-        fail_on_warning,
-        result.interrupted,
-    );
-    Report {
+    let code = verdict::exit_code(items.iter().map(|i| &i.exit_code), result.interrupted);
+    let mut report = Report {
         checklist: checklist.name.clone(),
         title: checklist.title.as_deref().map(|t| redactor.redact(t)),
         file: checklist.file.clone(),
@@ -265,21 +249,24 @@ pub fn build_report(
         duration,
         exit_code: code,
         interrupted: result.interrupted,
-        fail_on_warning,
+        fail_on_warning: policy.fail_on_warning,
         items,
         changes: None,
-    }
+    };
+    report.changes = apply::changes(&policy.state.history, &report);
+    report
 }
 
-/// Writes every requested report and returns the run's exit code (2 if a report could not
-/// be written: the gate must not pass silently without its evidence).
+/// Writes every requested report and returns the run's exit code (`error::CliError::Report`
+/// when a report could not be written: the gate must not pass without its evidence).
 pub fn finish(report: &Report, targets: &[ReportTarget]) -> u8 {
     match emit_reports(report, targets) {
         Ok(()) => report.exit_code,
-        Err(e) => usage_error(
-            &e,
-            Some("check that the report's directory exists and is writable"),
-        ),
+        Err(cause) => CliError::Report {
+            cause,
+            run_code: report.exit_code,
+        }
+        .emit(),
     }
 }
 

@@ -9,15 +9,12 @@ use crate::checklist::{ItemBody, VarSources, load};
 use crate::cli::ColorChoice;
 use crate::exit_code;
 
-use super::run::{print_diagnostics, usage_error};
+use super::run::usage_error;
 
 pub fn list(config_path: Option<&Path>) -> u8 {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => {
-            print_diagnostics(&diags, ColorChoice::Auto);
-            return exit_code::USAGE;
-        }
+        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
     };
     for entry in catalog::list(&config.checklists_dir) {
         let title = catalog::resolve(&entry.name, &config.checklists_dir)
@@ -38,10 +35,7 @@ pub fn list(config_path: Option<&Path>) -> u8 {
 pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => {
-            print_diagnostics(&diags, ColorChoice::Auto);
-            return exit_code::USAGE;
-        }
+        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
     };
     let source = match catalog::resolve(name, &config.checklists_dir) {
         Ok(s) => s,
@@ -53,10 +47,7 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
     };
     let checklist = match load(&source, &vars, &|n| std::env::var(n).ok()) {
         Ok(c) => c,
-        Err(diags) => {
-            print_diagnostics(&diags, ColorChoice::Auto);
-            return exit_code::USAGE;
-        }
+        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
     };
     let title = checklist
         .title

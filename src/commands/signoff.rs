@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::state::{Day, SignOff, StateError, Timestamp, Waiver, signoffs, waivers};
 use crate::{catalog, config, exit_code};
 
-use super::run::{print_diagnostics, usage_error};
+use super::run::usage_error;
 
 /// Loads the project settings and checklist `arg` (shipped name or path), or reports why not.
 pub(super) fn load_checklist(
@@ -17,18 +17,13 @@ pub(super) fn load_checklist(
     color: ColorChoice,
     arg: &str,
 ) -> Result<(Config, Checklist), u8> {
-    let config = config::load(config_path).map_err(|diags| {
-        print_diagnostics(&diags, color);
-        exit_code::USAGE
-    })?;
+    let config = config::load(config_path).map_err(|diags| crate::error::invalid(diags, color))?;
     let source = catalog::resolve(arg, &config.checklists_dir)
         .map_err(|e| usage_error(&e, Some("`prodcheck list` shows the checklists it knows")))?;
     // These commands need ids and cadences, not secrets: an unset `${env:…}` must not stop them.
     let env = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| "unset".into()));
-    let checklist = load(&source, &VarSources::default(), &env).map_err(|diags| {
-        print_diagnostics(&diags, color);
-        exit_code::USAGE
-    })?;
+    let checklist = load(&source, &VarSources::default(), &env)
+        .map_err(|diags| crate::error::invalid(diags, color))?;
     Ok((config, checklist))
 }
 

@@ -42,10 +42,7 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
     };
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => {
-            print_diagnostics(&diags, color);
-            return exit_code::USAGE;
-        }
+        Err(diags) => return crate::error::invalid(diags, color),
     };
     let mut sources: Vec<Source> = Vec::new();
     if paths.is_empty() {

@@ -31,10 +31,11 @@ fn text(v: String) -> Node {
 pub async fn demo(strict: bool) -> u8 {
     match run_demo(strict).await {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("{}: the demo could not start: {e:#}", "error".red().bold());
-            exit_code::PROBE_ERROR
+        Err(e) => crate::error::CliError::Setup {
+            what: "the demo could not run".into(),
+            cause: format!("{e:#}"),
         }
+        .emit(),
     }
 }
 
@@ -105,7 +106,15 @@ async fn run_demo(strict: bool) -> anyhow::Result<u8> {
         concurrency: 16,
         ..RunOptions::default()
     };
-    let report = crate::commands::run_execute(&checklist, &opts, Some("demo".into()), false).await;
+    let state = crate::state::State::default();
+    let policy = crate::verdict::Policy {
+        checklist: &checklist.name,
+        fail_on_warning: false,
+        state: &state,
+        now: crate::state::Timestamp::now(),
+    };
+    let report =
+        crate::commands::run_execute(&checklist, &opts, &policy, Some("demo".into())).await;
     emit_reports(&report, &[]).map_err(anyhow::Error::msg)?;
     println!(
         "\nThe demo service is flawed on purpose, so this run exits {} in real use.\nPoint prodcheck at your service: `prodcheck init`, set `base_url` and `host` for an environment, then `prodcheck run pre-deploy --env staging`.",

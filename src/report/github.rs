@@ -1,7 +1,7 @@
 //! `--report github`: GitHub Actions workflow commands, so problems appear as annotations on
 //! the checklist file: `::error` for what blocks the gate, `::warning` for the rest.
 
-use checks::Status;
+use crate::verdict::Status;
 
 use super::{ItemReport, Report, Reporter};
 

@@ -1,7 +1,7 @@
 //! The default terminal report: grouped by section, a symbol and coloured status per item,
 //! evidence for anything that did not pass, and a summary line that explains the exit code.
 
-use checks::Status;
+use crate::verdict::Status;
 use colored::{ColoredString, Colorize};
 
 use super::{ItemReport, Report, Reporter};
@@ -120,6 +120,23 @@ impl Reporter for HumanReporter {
                 out.push_str(&format!("  {line}\n"));
             }
             out.push('\n');
+        }
+        let expired = report.expired_waivers();
+        if !expired.is_empty() {
+            let list: Vec<String> = expired
+                .iter()
+                .filter_map(|i| {
+                    let w = i.waiver.as_ref()?;
+                    Some(format!("{} (by {}, ended {})", i.id, w.by, w.until))
+                })
+                .collect();
+            out.push_str(&format!(
+                "{} {} — renew with `prodcheck waive` or fix the item\n\n",
+                format!("{} expired waiver(s):", expired.len())
+                    .yellow()
+                    .bold(),
+                list.join(", ")
+            ));
         }
         let summary: Vec<String> = report
             .summary()

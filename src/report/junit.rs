@@ -1,7 +1,7 @@
 //! `--report junit`: JUnit XML for CI test dashboards — one testsuite per section, one
 //! testcase per item; failures carry the message and the evidence. Built with quick-junit.
 
-use checks::Status;
+use crate::verdict::Status;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::{ItemReport, Report, Reporter};

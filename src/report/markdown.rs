@@ -1,7 +1,7 @@
 //! `--report markdown`: GitHub-flavoured Markdown for a PR comment or `$GITHUB_STEP_SUMMARY`:
 //! the verdict, a summary table, what changed, then the items with problems first.
 
-use checks::Status;
+use crate::verdict::Status;
 
 use super::{ItemReport, Report, Reporter};
 use crate::exit_code;

@@ -15,10 +15,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use checks::{Evidence, Status};
+use checks::Evidence;
 use serde::Serialize;
 
 use crate::checklist::Severity;
+use crate::verdict::{Status, WaiverUse};
 
 pub use changes::Changes;
 pub use github::GithubReporter;
@@ -59,7 +60,13 @@ pub struct ItemReport {
     pub severity: Severity,
     /// Probe kind, or `manual`.
     pub kind: String,
+    /// The decided status (what gates).
     pub status: Status,
+    /// What the probe or the human gave, before waivers.
+    #[serde(rename = "observed_status")]
+    pub observed: Status,
+    /// Whether the item's severity lets it change the exit code in this run.
+    pub gating: bool,
     pub message: String,
     pub evidence: Evidence,
     #[serde(serialize_with = "as_millis", rename = "duration_ms")]
@@ -70,6 +77,15 @@ pub struct ItemReport {
     pub line: u32,
     #[serde(skip)]
     pub tags: Vec<String>,
+    /// A human's note with a confirmation or refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The waiver that concerned this item (active or expired).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverUse>,
+    /// This item's contribution to the exit code (0 when it does not block).
+    #[serde(skip)]
+    pub exit_code: u8,
     /// Confirmed by a human at the prompt in this run (recorded as a sign-off).
     #[serde(skip)]
     pub prompted: bool,
@@ -111,24 +127,22 @@ impl Report {
         counts
     }
 
-    /// Whether `item` can change the exit code in this run.
+    /// Whether `item` can change the exit code in this run (decided by the verdict stage).
     pub fn gates(&self, item: &ItemReport) -> bool {
-        crate::exit_code::gates(item.severity, self.fail_on_warning)
+        item.gating
     }
 
-    /// Whether `item` alone would make the run exit non-zero.
+    /// Whether `item` alone makes the run exit non-zero (decided by the verdict stage).
     pub fn blocks(&self, item: &ItemReport) -> bool {
-        crate::exit_code::exit_code([(item.severity, item.status)], self.fail_on_warning, false)
-            != crate::exit_code::OK
+        item.exit_code != crate::exit_code::OK
     }
 
-    /// Maps the final statuses to the exit code again (after state changed some of them).
-    pub fn recompute_exit_code(&mut self) {
-        self.exit_code = crate::exit_code::exit_code(
-            self.items.iter().map(|i| (i.severity, i.status)),
-            self.fail_on_warning,
-            self.interrupted,
-        );
+    /// Items whose waiver has expired: named in every summary so a waiver cannot rot silently.
+    pub fn expired_waivers(&self) -> Vec<&ItemReport> {
+        self.items
+            .iter()
+            .filter(|i| i.waiver.as_ref().is_some_and(|w| w.expired))
+            .collect()
     }
 
     /// The checklist file as a repository-relative path: `builtin:NAME` is the shipped

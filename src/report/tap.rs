@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use checks::Status;
+use crate::verdict::Status;
 
 use super::{ItemReport, Report, Reporter};
 

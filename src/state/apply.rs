@@ -1,18 +1,12 @@
-//! Where state meets a run. Before it: sign-offs and due lists decide some items without
-//! running them ([`presets`]). After it: waivers, expired sign-offs and the change summary are
-//! applied to the (already redacted) report ([`apply`]), and the exit code is recomputed.
+//! What is on record for one checklist (sign-offs, waivers, history) and the questions the
+//! verdict stage asks of it; plus the change summary and the sign-offs a run leaves behind.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use checks::Status;
-use serde_json::json;
-
-use super::due::due_state;
 use super::{RunRecord, SignOff, StateError, Timestamp, Waiver, history, signoffs, waivers};
-use crate::checklist::{Checklist, ItemBody};
-use crate::redact::Redactor;
+use crate::checklist::Checklist;
 use crate::report::{Changes, Report};
+use crate::verdict::Status;
 
 /// Everything on record for one checklist.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +72,8 @@ impl State {
         }
     }
 
-    fn waiver(&self, checklist: &str, item: &str) -> Option<&Waiver> {
+    /// The newest waiver of `item`, active or not.
+    pub fn waiver(&self, checklist: &str, item: &str) -> Option<&Waiver> {
         self.waivers
             .iter()
             .filter(|w| w.checklist == checklist && w.item == item)
@@ -86,81 +81,8 @@ impl State {
     }
 }
 
-/// Items decided before the run: manual items with a valid sign-off are `confirmed`; with
-/// `due_only`, items whose cadence has not elapsed are skipped.
-pub fn presets(
-    checklist: &Checklist,
-    state: &State,
-    now: Timestamp,
-    due_only: bool,
-) -> BTreeMap<String, (Status, String)> {
-    let mut out = BTreeMap::new();
-    for (_, item) in checklist.items() {
-        if matches!(item.body, ItemBody::Manual(_))
-            && let SignOffState::Valid(msg) = state.signoff(&checklist.name, &item.id, now)
-        {
-            out.insert(item.id.clone(), (Status::Confirmed, msg));
-            continue;
-        }
-        if due_only {
-            let due = due_state(&checklist.name, item, state, now);
-            if !due.due {
-                out.insert(
-                    item.id.clone(),
-                    (Status::Skip, format!("{} (run with --all)", due.describe())),
-                );
-            }
-        }
-    }
-    out
-}
-
-fn failing(status: Status) -> bool {
-    matches!(status, Status::Fail | Status::Error | Status::Declined)
-}
-
-/// Applies waivers, expired sign-offs and the change summary to `report`, then recomputes
-/// its exit code. Every new message goes through `redactor`.
-pub fn apply(report: &mut Report, state: &State, now: Timestamp, redactor: &Redactor) {
-    let checklist = report.checklist.clone();
-    for item in &mut report.items {
-        if item.status == Status::Pending
-            && item.kind == "manual"
-            && let SignOffState::Expired(msg) = state.signoff(&checklist, &item.id, now)
-        {
-            item.message = redactor.redact(&msg);
-        }
-        let Some(w) = state.waiver(&checklist, &item.id) else {
-            continue;
-        };
-        if !(failing(item.status) || item.status == Status::Pending) {
-            continue;
-        }
-        let was = format!("{}: {}", item.status.as_str(), item.message);
-        item.evidence
-            .insert("waived_status".into(), json!(item.status.as_str()));
-        item.evidence
-            .insert("waiver_reason".into(), json!(redactor.redact(&w.reason)));
-        if w.active(now) {
-            item.status = Status::Waived;
-            item.message = redactor.redact(&format!(
-                "waived by {} until {}: {} (was {was})",
-                w.by, w.until, w.reason
-            ));
-        } else {
-            item.status = Status::Fail;
-            item.message = redactor.redact(&format!(
-                "waiver expired on {} ({}); {was}",
-                w.until, w.reason
-            ));
-        }
-    }
-    report.changes = changes(&state.history, report);
-    report.recompute_exit_code();
-}
-
 /// Compares `report` with the previous run of the same checklist and environment.
-fn changes(history: &[RunRecord], report: &Report) -> Option<Changes> {
+pub fn changes(history: &[RunRecord], report: &Report) -> Option<Changes> {
     let same_env: Vec<&RunRecord> = history
         .iter()
         .filter(|r| r.environment == report.environment && r.checklist == report.checklist)
@@ -172,8 +94,8 @@ fn changes(history: &[RunRecord], report: &Report) -> Option<Changes> {
     };
     for item in &report.items {
         let before = previous.item(&item.id).map(|i| i.status);
-        let now_failing = failing(item.status);
-        let was_failing = before.is_some_and(failing);
+        let now_failing = item.status.is_failing();
+        let was_failing = before.is_some_and(Status::is_failing);
         match (was_failing, now_failing) {
             (false, true) => changes.newly_failing.push(item.id.clone()),
             (true, false)
@@ -186,7 +108,7 @@ fn changes(history: &[RunRecord], report: &Report) -> Option<Changes> {
                 let since = same_env
                     .iter()
                     .rev()
-                    .take_while(|r| r.item(&item.id).is_some_and(|i| failing(i.status)))
+                    .take_while(|r| r.item(&item.id).is_some_and(|i| i.status.is_failing()))
                     .last()
                     .map(|r| r.started_at.to_string())
                     .unwrap_or_else(|| changes.previous_at.clone());
@@ -221,11 +143,7 @@ pub fn prompted_signoffs(
                     .and_then(|it| it.every())
                     .map_or(now, |e| now.plus(e)),
             ),
-            note: i
-                .evidence
-                .get("note")
-                .and_then(|n| n.as_str())
-                .map(str::to_string),
+            note: i.note.clone(),
         })
         .collect()
 }
@@ -258,6 +176,8 @@ mod tests {
                 severity: Severity::Critical,
                 kind: "manual".into(),
                 status: *status,
+                observed: *status,
+                gating: true,
                 message: String::new(),
                 evidence: serde_json::Map::new(),
                 duration: Duration::ZERO,
@@ -265,6 +185,9 @@ mod tests {
                 flaky: false,
                 line: 1,
                 tags: Vec::new(),
+                note: None,
+                waiver: None,
+                exit_code: 0,
                 prompted: true,
             })
             .collect();
@@ -346,15 +269,13 @@ mod tests {
             ],
             ..State::default()
         };
-        let mut r = report(&[("a", Status::Fail), ("b", Status::Fail)]);
-        apply(&mut r, &state, Timestamp::now(), &Redactor::default());
-        let changes = r.changes.clone().expect("a previous run exists");
+        let r = report(&[("a", Status::Fail), ("b", Status::Fail)]);
+        let changes = changes(&state.history, &r).expect("a previous run exists");
         assert_eq!(changes.newly_failing, ["b"]);
         assert_eq!(
             changes.still_failing,
             [("a".to_string(), "2026-11-21T00:00:00Z".to_string())]
         );
-        assert_eq!(r.exit_code, crate::exit_code::FAILED);
         assert_eq!(r.source_path(), "checklists/t.yaml");
     }
 }

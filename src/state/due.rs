@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use checks::Status;
+use crate::verdict::Status;
 
 use super::{State, Timestamp};
 use crate::checklist::Item;

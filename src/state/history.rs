@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use checks::Status;
+use crate::verdict::Status;
 use serde::{Deserialize, Serialize};
 
 use super::{StateError, Timestamp, atomic};

@@ -8,8 +8,8 @@
 //! query (chosen by a substring of the PromQL): what is under test here is that each shipped
 //! query and `expect` gates the right figure, not the `prometheus` probe itself, which
 //! `svc_prometheus` runs against a real Prometheus. PostgreSQL is the real one from
-//! `svc_postgres` (the good post-deploy run skips without it, unless
-//! `PRODCHECK_REQUIRE_SERVERS=1`); the bad run points at a closed port.
+//! `svc_postgres` (the good post-deploy run fails without it, unless the developer opted out
+//! with `PRODCHECK_ALLOW_MISSING_SERVERS=1`); the bad run points at a closed port.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -27,7 +27,7 @@ pub fn free_port() -> u16 {
 impl Nginx {
     /// Starts nginx with `servers`: the text inside `http { }` after the common settings.
     /// `{PORT0}`, `{PORT1}`… in the text are replaced by free ports; `{DIR}` by the prefix.
-    /// Returns `None` (skipping) when nginx is missing, unless servers are required.
+    /// Returns `None` only when nginx is missing and the developer opted out (`support::missing`).
     pub fn start(port_count: usize, servers: &str) -> Option<Nginx> {
         let binary = require_binary("nginx", "nginx-light")?;
         let dir = tempfile::tempdir().expect("nginx dir");

@@ -7,7 +7,8 @@ use axum::routing::get;
 use crate::support::*;
 
 const CANARY: &str = "canary-4d2c-report-secret";
-const FORMATS: [(&str, &str); 7] = [
+const FORMATS: [(&str, &str); 8] = [
+    ("human", "human.txt"),
     ("junit", "xml"),
     ("markdown", "md"),
     ("sarif", "sarif"),

@@ -69,6 +69,28 @@ fn every_exit_code_is_reachable() {
         let ran = run(p.cmd().args(["run", file.to_str().unwrap_or_default()]));
         assert_eq!(ran.code, code, "case {name}:\n{}{}", ran.stdout, ran.stderr);
     }
+
+    // 5: the run finished but its report cannot be written. A passing gate must not pass
+    // without its evidence; a failed gate keeps 1 (the decision stands).
+    p.file("blocker", "a file where the report's directory should be");
+    for (name, code) in [("pass", 5), ("fail", 1)] {
+        let ran = run(p.cmd().args([
+            "run",
+            &format!("{name}.yaml"),
+            "--report",
+            "json=blocker/report.json",
+        ]));
+        assert_eq!(ran.code, code, "case {name}:\n{}{}", ran.stdout, ran.stderr);
+        assert!(
+            ran.stderr.contains("cannot create `blocker`")
+                && ran.stderr.contains(&format!(
+                    "the run itself ended with exit code {}",
+                    if name == "pass" { 0 } else { 1 }
+                )),
+            "{}",
+            ran.stderr
+        );
+    }
 }
 
 #[test]

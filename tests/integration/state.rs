@@ -108,6 +108,57 @@ fn a_signoff_without_cadence_covers_the_next_run_only() {
     );
 }
 
+/// An expired waiver changes words, never the observed status: an `error` stays `error` (exit
+/// 3) and a `pending` manual item stays `pending` (exit 4), as InSpec reports expired waivers.
+#[test]
+fn an_expired_waiver_reports_what_was_observed() {
+    let p = Project::new();
+    let unknown = "      - id: unknown\n        title: unknown title\n        check: { exec: { shell: \"echo 'UNKNOWN - cannot tell'; exit 3\" } }\n";
+    p.file("e.yaml", &checklist("x", unknown));
+    p.file("m.yaml", &checklist("x", &manual("docs", "")));
+    let waivers = |item: &str| {
+        format!(
+            "waivers:\n  - checklist: x\n    item: {item}\n    by: Cy\n    at: 2020-01-01T00:00:00Z\n    until: 2020-06-30\n    reason: known gap\n"
+        )
+    };
+
+    p.file(".prodcheck/waivers.yaml", &waivers("unknown"));
+    let ran = run(p.cmd().args(["run", "e.yaml", "--report", "json"]));
+    assert_eq!(
+        ran.code, 3,
+        "an expired waiver keeps an error an error: {}",
+        ran.stdout
+    );
+    let unknown = item(&json(&ran), "unknown").clone();
+    assert_eq!(unknown["status"], "error", "{unknown}");
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("waiver by Cy expired on 2020-06-30"),
+        "{unknown}"
+    );
+    let human = run(p.cmd().args(["run", "e.yaml"]));
+    assert!(
+        human.stdout.contains("expired waiver") && human.stdout.contains("unknown"),
+        "the summary names expired waivers: {}",
+        human.stdout
+    );
+
+    p.file(".prodcheck/waivers.yaml", &waivers("docs"));
+    let ran = run(p
+        .cmd()
+        .args(["run", "m.yaml", "--non-interactive", "--report", "json"]));
+    assert_eq!(
+        ran.code, 4,
+        "an expired waiver keeps a pending item pending: {}",
+        ran.stdout
+    );
+    let docs = item(&json(&ran), "docs").clone();
+    assert_eq!(docs["status"], "pending", "{docs}");
+    assert_eq!(docs["waiver"]["expired"], true, "{docs}");
+}
+
 #[test]
 fn a_waiver_holds_until_its_date_then_the_item_fails() {
     let refused = format!("http://127.0.0.1:{}/", closed_port());
@@ -151,13 +202,14 @@ fn a_waiver_holds_until_its_date_then_the_item_fails() {
     assert_eq!(ran.code, 1);
     let down = item(&json(&ran), "down").clone();
     assert_eq!(down["status"], "fail");
+    assert_eq!(down["observed_status"], "fail");
+    let message = down["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("fail: "), "{down}");
     assert!(
-        down["message"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("waiver expired on 2020-06-30 (vendor outage); fail: "),
+        message.contains("waiver by Cy expired on 2020-06-30: vendor outage"),
         "{down}"
     );
+    assert_eq!(down["waiver"]["expired"], true, "{down}");
 
     let ran = run(p.cmd().args([
         "waive",

@@ -319,11 +319,10 @@ fn legacy_tls10_is_detected_on_a_real_openssl_server() {
         .unwrap_or_default()
         .to_string();
     if legacy != "accepted" {
-        let why = format!("this openssl does not speak TLS 1.0 even at SECLEVEL=0 ({legacy})");
-        if std::env::var("PRODCHECK_REQUIRE_SERVERS").as_deref() == Ok("1") {
-            panic!("{why}: {it}");
-        }
-        eprintln!("skipping: {why}");
+        missing(
+            &format!("an openssl that speaks TLS 1.0 at SECLEVEL=0 (this one: {legacy})"),
+            "Debian's openssl 3 does; check the s_server options in this test",
+        );
         return;
     }
     assert_eq!(code, 1, "{it}");

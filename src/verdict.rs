@@ -1,0 +1,490 @@
+//! The verdict stage: the one place where what a probe observed (or a human answered) becomes
+//! an item's verdict, given severity, `--fail-on`, waivers, sign-offs and due state — once.
+//!
+//! Nothing upstream decides a verdict (the runner only observes) and nothing downstream changes
+//! one (reports render [`Verdict`]s; the exit code is the worst of their contributions).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use checks::{Evidence, Outcome};
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::{Checklist, Item, ItemBody, Severity};
+use crate::exit_code;
+use crate::state::apply::SignOffState;
+use crate::state::{State, Timestamp, due::due_state};
+
+/// An item's status in a report. Probes produce the first five ([`checks::Status`]); the
+/// manual and waiver states exist only here, where policy is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The property was evaluated and holds.
+    Pass,
+    /// The property holds, but something deserves attention.
+    Warn,
+    /// The target answered and violates the property.
+    Fail,
+    /// prodcheck could not get a real answer (its own network, a throttled answer, a bug).
+    Error,
+    /// Not run (filtered out, not due, interrupted).
+    Skip,
+    /// A manual item a human confirmed.
+    Confirmed,
+    /// A manual item a human declined.
+    Declined,
+    /// A manual item nobody answered (CI, or a sign-off that expired).
+    Pending,
+    /// A failing, erroring or pending item covered by a waiver that has not expired.
+    Waived,
+}
+
+impl Status {
+    /// Every status, in the order reports list them.
+    pub const ALL: [Status; 9] = [
+        Status::Pass,
+        Status::Warn,
+        Status::Fail,
+        Status::Error,
+        Status::Skip,
+        Status::Confirmed,
+        Status::Declined,
+        Status::Pending,
+        Status::Waived,
+    ];
+
+    /// The stable lowercase name used in every machine-readable format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Skip => "skip",
+            Status::Confirmed => "confirmed",
+            Status::Declined => "declined",
+            Status::Pending => "pending",
+            Status::Waived => "waived",
+        }
+    }
+
+    /// Whether this status means something is wrong (history's "failing" streaks).
+    pub fn is_failing(self) -> bool {
+        matches!(self, Status::Fail | Status::Error | Status::Declined)
+    }
+}
+
+impl From<checks::Status> for Status {
+    fn from(s: checks::Status) -> Self {
+        match s {
+            checks::Status::Pass => Status::Pass,
+            checks::Status::Warn => Status::Warn,
+            checks::Status::Fail => Status::Fail,
+            checks::Status::Error => Status::Error,
+            checks::Status::Skip => Status::Skip,
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the run saw for one item, before any policy.
+#[derive(Debug, Clone)]
+pub enum Observation {
+    /// A probe ran (a panic inside it arrives here as an `error` outcome naming the bug).
+    Probe(ProbeRun),
+    /// A manual item: the human's answer, or why nobody answered.
+    Manual(ManualAnswer),
+    /// The item did not run.
+    NotRun(NotRun),
+}
+
+/// One probe's final attempt, with how long all attempts took.
+#[derive(Debug, Clone)]
+pub struct ProbeRun {
+    pub outcome: Outcome,
+    pub duration: Duration,
+    pub attempts: u32,
+    /// Passed only after a retry.
+    pub flaky: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManualAnswer {
+    Confirmed {
+        via: Confirmation,
+        note: Option<String>,
+    },
+    Declined {
+        note: Option<String>,
+    },
+    Unanswered(Unanswered),
+}
+
+/// How a manual item was confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmation {
+    /// At this run's prompt (recorded as a sign-off afterwards).
+    Prompt,
+    /// `--confirm ID` on the command line.
+    Flag,
+    /// A sign-off on record that is still valid; the text says by whom and until when.
+    SignOff(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unanswered {
+    /// CI or `--non-interactive`: nobody was asked.
+    NonInteractive,
+    /// Asked, and the human chose "skip".
+    SkippedAtPrompt,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRun {
+    /// Left out by `--only` / `--skip`.
+    NotSelected,
+    /// Its cadence has not elapsed (`run maintenance`); the text says since when.
+    NotDue(String),
+    /// Ctrl-C came first.
+    Interrupted,
+}
+
+/// A waiver that concerned this item, as the verdict used it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverUse {
+    pub by: String,
+    pub until: String,
+    pub reason: String,
+    /// The waiver's day has passed: the verdict is what was observed, and the message says so.
+    pub expired: bool,
+}
+
+/// One item's verdict: what was observed, what was decided, and what it does to the exit code.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// What the probe or the human gave.
+    pub observed: Status,
+    /// What the report shows and the exit code counts.
+    pub status: Status,
+    /// The item's severity can change the exit code in this run.
+    pub gating: bool,
+    /// This item's contribution to the exit code (`exit_code::OK` when it does not block).
+    pub exit_code: u8,
+    pub message: String,
+    pub evidence: Evidence,
+    pub duration: Duration,
+    pub attempts: u32,
+    pub flaky: bool,
+    /// A human's note with a confirmation or refusal.
+    pub note: Option<String>,
+    /// Confirmed at this run's prompt: becomes a sign-off.
+    pub prompted: bool,
+    pub waiver: Option<WaiverUse>,
+}
+
+/// The run-wide inputs of policy.
+pub struct Policy<'a> {
+    pub checklist: &'a str,
+    pub fail_on_warning: bool,
+    pub state: &'a State,
+    pub now: Timestamp,
+}
+
+/// Items decided before the run, so they are not run: manual items with a valid sign-off, and
+/// (with `due_only`) items whose cadence has not elapsed.
+pub fn plan(
+    checklist: &Checklist,
+    state: &State,
+    now: Timestamp,
+    due_only: bool,
+) -> BTreeMap<String, Observation> {
+    let mut out = BTreeMap::new();
+    for (_, item) in checklist.items() {
+        if matches!(item.body, ItemBody::Manual(_))
+            && let SignOffState::Valid(msg) = state.signoff(&checklist.name, &item.id, now)
+        {
+            let answer = ManualAnswer::Confirmed {
+                via: Confirmation::SignOff(msg),
+                note: None,
+            };
+            out.insert(item.id.clone(), Observation::Manual(answer));
+            continue;
+        }
+        if due_only {
+            let due = due_state(&checklist.name, item, state, now);
+            if !due.due {
+                let why = format!("{} (run with --all)", due.describe());
+                out.insert(item.id.clone(), Observation::NotRun(NotRun::NotDue(why)));
+            }
+        }
+    }
+    out
+}
+
+/// Whether an item of `severity` can change the exit code.
+pub fn gates(severity: Severity, fail_on_warning: bool) -> bool {
+    match severity {
+        Severity::Critical => true,
+        Severity::Warning => fail_on_warning,
+        Severity::Info => false,
+    }
+}
+
+/// The exit-code contribution of one decided status.
+fn contribution(status: Status, gating: bool, fail_on_warning: bool) -> u8 {
+    if !gating {
+        return exit_code::OK;
+    }
+    match status {
+        Status::Fail | Status::Declined => exit_code::FAILED,
+        Status::Warn if fail_on_warning => exit_code::FAILED,
+        Status::Error => exit_code::PROBE_ERROR,
+        Status::Pending => exit_code::PENDING,
+        Status::Pass | Status::Warn | Status::Skip | Status::Confirmed | Status::Waived => {
+            exit_code::OK
+        }
+    }
+}
+
+/// Decides one item's verdict from what the run observed.
+pub fn decide(item: &Item, observation: Observation, policy: &Policy) -> Verdict {
+    let mut v = observe(item, observation, policy);
+    v.gating = gates(item.severity, policy.fail_on_warning);
+    apply_waiver(item, &mut v, policy);
+    v.exit_code = contribution(v.status, v.gating, policy.fail_on_warning);
+    v
+}
+
+/// The observed status and its message, before waivers.
+fn observe(item: &Item, observation: Observation, policy: &Policy) -> Verdict {
+    let mut v = Verdict {
+        observed: Status::Skip,
+        status: Status::Skip,
+        gating: false,
+        exit_code: exit_code::OK,
+        message: String::new(),
+        evidence: Evidence::new(),
+        duration: Duration::ZERO,
+        attempts: 0,
+        flaky: false,
+        note: None,
+        prompted: false,
+        waiver: None,
+    };
+    let (status, message) = match observation {
+        Observation::Probe(run) => {
+            v.evidence = run.outcome.evidence;
+            v.duration = run.duration;
+            v.attempts = run.attempts;
+            v.flaky = run.flaky;
+            (run.outcome.status.into(), run.outcome.message)
+        }
+        Observation::Manual(ManualAnswer::Confirmed { via, note }) => {
+            let message = match via {
+                Confirmation::Prompt => {
+                    v.prompted = true;
+                    "confirmed at the prompt".to_string()
+                }
+                Confirmation::Flag => "confirmed with --confirm".to_string(),
+                Confirmation::SignOff(text) => text,
+            };
+            v.note = note;
+            (Status::Confirmed, with_note(message, &v.note))
+        }
+        Observation::Manual(ManualAnswer::Declined { note }) => {
+            v.note = note;
+            let message = with_note("declined at the prompt".into(), &v.note);
+            (Status::Declined, message)
+        }
+        Observation::Manual(ManualAnswer::Unanswered(why)) => {
+            let expired = match policy.state.signoff(policy.checklist, &item.id, policy.now) {
+                SignOffState::Expired(msg) => Some(msg),
+                _ => None,
+            };
+            let message = match (expired, why) {
+                (Some(msg), _) => msg,
+                (None, Unanswered::SkippedAtPrompt) => "skipped at the prompt".to_string(),
+                (None, Unanswered::NonInteractive) => format!(
+                    "not confirmed: non-interactive run (confirm with `--confirm {}`)",
+                    item.id
+                ),
+            };
+            (Status::Pending, message)
+        }
+        Observation::NotRun(NotRun::NotSelected) => {
+            (Status::Skip, "not selected (--only / --skip)".to_string())
+        }
+        Observation::NotRun(NotRun::NotDue(why)) => (Status::Skip, why),
+        Observation::NotRun(NotRun::Interrupted) => (Status::Skip, "interrupted".to_string()),
+    };
+    v.observed = status;
+    v.status = status;
+    v.message = message;
+    v
+}
+
+fn with_note(message: String, note: &Option<String>) -> String {
+    match note {
+        Some(n) => format!("{message}: {n}"),
+        None => message,
+    }
+}
+
+/// A waiver accepts a failing, erroring, declined or pending item until its day. Once expired
+/// it changes nothing but the words: the observed status stands (InSpec's expired waivers), and
+/// the message names the waiver so it cannot rot silently.
+fn apply_waiver(item: &Item, v: &mut Verdict, policy: &Policy) {
+    let waivable = matches!(
+        v.observed,
+        Status::Fail | Status::Error | Status::Declined | Status::Pending
+    );
+    if !waivable {
+        return;
+    }
+    let Some(w) = policy.state.waiver(policy.checklist, &item.id) else {
+        return;
+    };
+    let expired = !w.active(policy.now);
+    let was = format!("{}: {}", v.observed, v.message);
+    if expired {
+        v.message = format!(
+            "{was} (waiver by {} expired on {}: {}; renew it with `prodcheck waive` or fix the item)",
+            w.by, w.until, w.reason
+        );
+    } else {
+        v.status = Status::Waived;
+        v.message = format!(
+            "waived by {} until {}: {} (was {was})",
+            w.by, w.until, w.reason
+        );
+    }
+    v.waiver = Some(WaiverUse {
+        by: w.by.clone(),
+        until: w.until.to_string(),
+        reason: w.reason.clone(),
+        expired,
+    });
+}
+
+/// The run's exit code from its verdicts: 130 when interrupted, else the worst contribution.
+pub fn exit_code<'a>(verdicts: impl IntoIterator<Item = &'a u8>, interrupted: bool) -> u8 {
+    if interrupted {
+        return exit_code::INTERRUPTED;
+    }
+    verdicts
+        .into_iter()
+        .fold(exit_code::OK, |a, b| exit_code::worse(a, *b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checklist::Manual;
+    use crate::state::{Day, Waiver};
+
+    fn manual_item(id: &str, severity: Severity) -> Item {
+        Item {
+            id: id.into(),
+            title: id.into(),
+            severity,
+            tags: Vec::new(),
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            line: 1,
+            body: ItemBody::Manual(Manual {
+                how: "look".into(),
+                every: None,
+            }),
+        }
+    }
+
+    fn probe(status: checks::Status) -> Observation {
+        Observation::Probe(ProbeRun {
+            outcome: Outcome::new(status, "observed"),
+            duration: Duration::ZERO,
+            attempts: 1,
+            flaky: false,
+        })
+    }
+
+    fn state_with_waiver(item: &str, until: &str) -> State {
+        State {
+            waivers: vec![Waiver {
+                checklist: "c".into(),
+                item: item.into(),
+                by: "Cy".into(),
+                at: Timestamp::parse("2026-01-01T00:00:00Z").expect("ts"),
+                until: Day::parse(until).expect("day"),
+                reason: "known gap".into(),
+            }],
+            ..State::default()
+        }
+    }
+
+    fn policy(state: &State, fail_on_warning: bool) -> Policy<'_> {
+        Policy {
+            checklist: "c",
+            fail_on_warning,
+            state,
+            now: Timestamp::parse("2026-12-05T10:00:00Z").expect("ts"),
+        }
+    }
+
+    #[test]
+    fn an_active_waiver_waives_and_an_expired_one_keeps_what_was_observed() {
+        let item = manual_item("x", Severity::Critical);
+        let active = state_with_waiver("x", "2027-01-01");
+        let v = decide(&item, probe(checks::Status::Error), &policy(&active, false));
+        assert_eq!((v.observed, v.status), (Status::Error, Status::Waived));
+        assert_eq!(v.exit_code, exit_code::OK);
+
+        let expired = state_with_waiver("x", "2026-06-30");
+        for (observed, code) in [
+            (checks::Status::Error, exit_code::PROBE_ERROR),
+            (checks::Status::Fail, exit_code::FAILED),
+        ] {
+            let v = decide(&item, probe(observed), &policy(&expired, false));
+            assert_eq!(v.status, Status::from(observed));
+            assert_eq!(v.exit_code, code);
+            assert!(v.message.contains("waiver by Cy expired on 2026-06-30"));
+            assert!(v.waiver.as_ref().is_some_and(|w| w.expired));
+        }
+        let pending = Observation::Manual(ManualAnswer::Unanswered(Unanswered::NonInteractive));
+        let v = decide(&item, pending, &policy(&expired, false));
+        assert_eq!(
+            (v.status, v.exit_code),
+            (Status::Pending, exit_code::PENDING)
+        );
+    }
+
+    #[test]
+    fn severity_and_fail_on_decide_what_gates() {
+        let state = State::default();
+        let warning = manual_item("w", Severity::Warning);
+        let v = decide(
+            &warning,
+            probe(checks::Status::Fail),
+            &policy(&state, false),
+        );
+        assert_eq!((v.status, v.gating, v.exit_code), (Status::Fail, false, 0));
+        let v = decide(&warning, probe(checks::Status::Warn), &policy(&state, true));
+        assert_eq!((v.gating, v.exit_code), (true, exit_code::FAILED));
+        let info = manual_item("i", Severity::Info);
+        let v = decide(&info, probe(checks::Status::Error), &policy(&state, true));
+        assert_eq!(v.exit_code, exit_code::OK);
+        let declined = Observation::Manual(ManualAnswer::Declined {
+            note: Some("not yet".into()),
+        });
+        let critical = manual_item("c", Severity::Critical);
+        let v = decide(&critical, declined, &policy(&state, false));
+        assert_eq!(v.message, "declined at the prompt: not yet");
+        assert_eq!(v.note.as_deref(), Some("not yet"));
+        assert_eq!(v.exit_code, exit_code::FAILED);
+    }
+}
