@@ -17,6 +17,8 @@ mod reports;
 mod run_behaviour;
 mod secrets;
 mod shipped_checklists;
+mod shipped_internal_ca;
+mod shipped_rollback;
 mod state;
 mod svc_exec;
 mod svc_files;

@@ -1,0 +1,248 @@
+//! The shipped rollback triggers against a real Prometheus scraping a local service whose
+//! counters the test controls: a healthy release with no 5xx series and a release with no
+//! traffic at all must pass (no rollback); a release answering 5xx must fail.
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::support::*;
+
+/// What the fake API's `/metrics` exposes on each scrape.
+#[derive(Clone, Copy)]
+enum Traffic {
+    /// 2xx requests only: no 5xx series exists at all.
+    HealthyNoErrors,
+    /// Counters exist but never move.
+    None,
+    /// Half of all requests answer 500.
+    HalfErrors,
+}
+
+/// A service exposing `http_requests_total`, advancing its counters on every scrape.
+fn metrics_app(traffic: Traffic) -> AppServer {
+    let scrapes = Arc::new(AtomicU64::new(0));
+    AppServer::start(Router::new().route(
+        "/metrics",
+        get(move || {
+            let n = scrapes.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                let (ok, errors) = match traffic {
+                    Traffic::HealthyNoErrors => (n * 100, None),
+                    Traffic::None => (500, Some(0)),
+                    Traffic::HalfErrors => (n * 50, Some(n * 50)),
+                };
+                let mut text = String::from("# TYPE http_requests_total counter\n");
+                text.push_str(&format!("http_requests_total{{status=\"200\"}} {ok}\n"));
+                if let Some(e) = errors {
+                    text.push_str(&format!("http_requests_total{{status=\"500\"}} {e}\n"));
+                }
+                text
+            }
+        }),
+    ))
+}
+
+/// A real Prometheus scraping `target` as job `api` every second.
+fn prometheus_scraping(target: u16) -> Option<ServerProcess> {
+    prometheus_scraping_jobs(&[("api", &[target])])
+}
+
+/// A real Prometheus scraping each job's targets every second.
+fn prometheus_scraping_jobs(jobs: &[(&str, &[u16])]) -> Option<ServerProcess> {
+    let binary = require_binary("prometheus", "prometheus")?;
+    let dir = tempfile::tempdir().expect("prometheus dir");
+    let port = closed_port();
+    let config = dir.path().join("prometheus.yml");
+    let mut text =
+        String::from("global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n");
+    for (job, ports) in jobs {
+        let targets: Vec<String> = ports.iter().map(|p| format!("'127.0.0.1:{p}'")).collect();
+        text.push_str(&format!(
+            "  - job_name: {job}\n    static_configs: [{{ targets: [{}] }}]\n",
+            targets.join(", ")
+        ));
+    }
+    std::fs::write(&config, text).expect("config");
+    let log = dir.path().join("prometheus.log");
+    let child = Command::new(binary)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("start prometheus");
+    let mut server = ServerProcess {
+        child,
+        port,
+        dir,
+        stop_signal: "-TERM",
+    };
+    server.wait_listening(Duration::from_secs(30), &log);
+    Some(server)
+}
+
+/// Runs one shipped rollback trigger against `prom` and returns its JSON item.
+fn trigger(checklist: &str, id: &str, prom: &ServerProcess) -> serde_json::Value {
+    let url = format!("http://127.0.0.1:{}", prom.port);
+    let p = Project::new();
+    let ran = run(p.cmd().args([
+        "run",
+        checklist,
+        "--only",
+        id,
+        "--non-interactive",
+        "--var",
+        &format!("prometheus_url={url}"),
+        "--var",
+        "api_job=api",
+        "--report",
+        "json",
+    ]));
+    item(&json(&ran), id).clone()
+}
+
+/// Whether `rate(http_requests_total[5m])` already has a sample (two scrapes stored).
+fn rate_answered(url: &str) -> bool {
+    let query = format!("{url}/api/v1/query?query=rate(http_requests_total%5B5m%5D)");
+    std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1],timeout=2).read().decode())",
+            &query,
+        ])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(r#""result":[{"#))
+}
+
+fn port_of(app: &AppServer) -> u16 {
+    app.url("/")
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
+        .expect("app port")
+}
+
+/// A node exporter stand-in: memory `used` of 100 bytes in use, CPU idle `idle` of 1 s/s.
+fn node_app(used: u64, idle_per_scrape: u64) -> AppServer {
+    let scrapes = Arc::new(AtomicU64::new(0));
+    AppServer::start(Router::new().route(
+        "/metrics",
+        get(move || {
+            let n = scrapes.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                format!(
+                    "node_memory_MemTotal_bytes 100\nnode_memory_MemAvailable_bytes {}\n\
+                     node_cpu_seconds_total{{cpu=\"0\",mode=\"idle\"}} {}\n",
+                    100 - used,
+                    n * idle_per_scrape
+                )
+            }
+        }),
+    ))
+}
+
+/// One saturated host among healthy ones must not hide in an average.
+#[test]
+fn host_usage_items_see_the_one_saturated_host() {
+    // Scrapes come every second; `idle_per_scrape` of 0 is a CPU that is never idle.
+    let busy = node_app(96, 0);
+    let calm = [node_app(10, 1), node_app(10, 1), node_app(10, 1)];
+    let ports: Vec<u16> = std::iter::once(&busy)
+        .chain(calm.iter())
+        .map(port_of)
+        .collect();
+    let Some(prom) = prometheus_scraping_jobs(&[("node", &ports)]) else {
+        return;
+    };
+    let url = format!("http://127.0.0.1:{}", prom.port);
+    let query = format!("{url}/api/v1/query?query=count(rate(node_cpu_seconds_total%5B5m%5D))");
+    let four = wait_until(Duration::from_secs(30), || {
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1],timeout=2).read().decode())",
+                &query,
+            ])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(r#""4"]"#))
+    });
+    assert!(
+        four,
+        "Prometheus did not get two scrapes of all four hosts in 30 s"
+    );
+    let p = Project::new();
+    let ran = run(p.cmd().args([
+        "run",
+        "post-deploy",
+        "--only",
+        "cpu-usage",
+        "--only",
+        "memory-usage",
+        "--non-interactive",
+        "--var",
+        &format!("prometheus_url={url}"),
+        "--var",
+        "node_job=node",
+        "--report",
+        "json",
+    ]));
+    let report = json(&ran);
+    for id in ["cpu-usage", "memory-usage"] {
+        let it = item(&report, id);
+        assert_eq!(it["status"], "fail", "{id} missed the saturated host: {it}");
+    }
+}
+
+fn scenario(traffic: Traffic) -> Vec<(String, serde_json::Value)> {
+    let app = metrics_app(traffic);
+    let target = port_of(&app);
+    let Some(prom) = prometheus_scraping(target) else {
+        return Vec::new();
+    };
+    let url = format!("http://127.0.0.1:{}", prom.port);
+    assert!(
+        wait_until(Duration::from_secs(30), || rate_answered(&url)),
+        "Prometheus recorded no rate for the fake API within 30 s"
+    );
+    [
+        ("deploy", "rollback-5xx-rate"),
+        ("post-deploy", "rollback-error-rate"),
+    ]
+    .iter()
+    .map(|(checklist, id)| (id.to_string(), trigger(checklist, id, &prom)))
+    .collect()
+}
+
+#[test]
+fn rollback_triggers_pass_a_healthy_release_without_a_5xx_series() {
+    for (id, it) in scenario(Traffic::HealthyNoErrors) {
+        assert_eq!(it["status"], "pass", "{id} ordered a rollback: {it}");
+    }
+}
+
+#[test]
+fn rollback_triggers_pass_a_release_with_no_traffic() {
+    for (id, it) in scenario(Traffic::None) {
+        assert_eq!(it["status"], "pass", "{id} ordered a rollback: {it}");
+    }
+}
+
+#[test]
+fn rollback_triggers_fire_on_a_release_answering_5xx() {
+    for (id, it) in scenario(Traffic::HalfErrors) {
+        assert_eq!(it["status"], "fail", "{id} missed the errors: {it}");
+        assert!(
+            it["message"].as_str().unwrap_or_default().contains("0.5"),
+            "{id}: {it}"
+        );
+    }
+}
