@@ -47,9 +47,10 @@ fn default_hsts_min_age() -> u64 {
 }
 
 /// Every Observatory header test (and the unscored ones) over one response.
-/// `html` is the page body when it is HTML (its `<meta http-equiv>` policies count), else "".
+/// `html` is the page body when it is HTML (its `<meta>` CSP and referrer count), else "".
 pub fn findings(h: &headers::Headers, html: &str, https: bool, hsts_min_age: u64) -> Vec<Finding> {
-    let m = meta::with_meta(h, html);
+    let m = meta::policies(html);
+    let meta_csp: Vec<&str> = m.csp.iter().map(String::as_str).collect();
     let hsts = headers::hsts(h, https, hsts_min_age);
     let hsts_ok = hsts.modifier >= 0;
     let set_cookies: Vec<cookies::Cookie> = headers::all(h, "set-cookie")
@@ -59,14 +60,15 @@ pub fn findings(h: &headers::Headers, html: &str, https: bool, hsts_min_age: u64
     let mut out = vec![
         hsts,
         csp::evaluate(
-            &headers::all(&m, "content-security-policy"),
+            &headers::all(h, "content-security-policy"),
+            &meta_csp,
             headers::first(h, "content-security-policy-report-only").is_some(),
             https,
         ),
         headers::x_content_type_options(h),
         headers::x_frame_options(h),
-        headers::referrer_policy(&m),
-        headers::corp(&m),
+        headers::referrer_policy(h, m.referrer.as_deref()),
+        headers::corp(h),
         headers::coop(h),
         headers::coep(h),
         cookies::evaluate(&set_cookies, https, hsts_ok).0,
@@ -118,11 +120,9 @@ impl Probe for SecurityHeadersProbe {
             String::new()
         };
         let found = findings(&page.headers, &html, page.https(), self.hsts_min_age);
-        let with_meta = meta::with_meta(&page.headers, &html);
-        let csp_flags = csp::flags(
-            &headers::all(&with_meta, "content-security-policy"),
-            &page.all("content-security-policy"),
-        );
+        let meta_csp = meta::policies(&html).csp;
+        let meta_csp: Vec<&str> = meta_csp.iter().map(String::as_str).collect();
+        let csp_flags = csp::flags(&page.all("content-security-policy"), &meta_csp);
         let score = grade::score(&found);
         let missing: Vec<&str> = self
             .require
@@ -304,7 +304,7 @@ mod tests {
             ("X-Content-Type-Options", "nosniff"),
         ]);
         let html = r#"<meta http-equiv="Content-Security-Policy" content="default-src 'self'; frame-ancestors 'none'">
-            <meta http-equiv="Referrer-Policy" content="no-referrer">"#;
+            <meta name="referrer" content="no-referrer">"#;
         let found = findings(&h, html, true, 15_552_000);
         // CSP from the meta tag (+5) and Referrer-Policy (+5) count; frame-ancestors does not,
         // so X-Frame-Options is missing (−20): 80, bonuses ignored.
