@@ -78,6 +78,16 @@ pub fn findings(h: &headers::Headers, html: &str, https: bool, hsts_min_age: u64
     out
 }
 
+/// Where the Observatory would grade anyway (`hsts-invalid-cert`, −20), prodcheck refuses: the
+/// `tls` probe owns certificates. The message says so.
+fn cert_note(error: &str) -> &'static str {
+    if error.to_ascii_lowercase().contains("certificate") {
+        "; not graded over an unverified certificate (the Observatory would score it hsts-invalid-cert, -20); fix the certificate (see the tls probe) or set ca_file"
+    } else {
+        ""
+    }
+}
+
 #[async_trait]
 impl Probe for SecurityHeadersProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
@@ -107,7 +117,7 @@ impl Probe for SecurityHeadersProbe {
             match page::fetch(&client, Method::GET, &self.url, &[], 64 * 1024, ctx.timeout).await {
                 Ok(p) => p,
                 Err(e) => {
-                    return Outcome::error(format!("cannot grade headers: {e}"))
+                    return Outcome::error(format!("cannot grade headers: {e}{}", cert_note(&e)))
                         .with("url", self.url.as_str());
                 }
             };
