@@ -21,12 +21,12 @@ use crate::web::http::check_http_url;
 use crate::web::observatory;
 use crate::web::page::{self, Page};
 
-/// Who can read the response when `public` of `answers` attacker requests got a bare `*`.
+/// Who can read the response when `public` of `answers` attacker GETs got a bare `*`.
 fn public_access(public: usize, answers: usize) -> Option<String> {
     match public {
         0 => None,
         n if n == answers => Some("every origin".into()),
-        n => Some(format!("the origins of {n} of {answers} attacker requests")),
+        n => Some(format!("{n} of {answers} attacker origins")),
     }
 }
 
@@ -187,7 +187,7 @@ impl Probe for CorsProbe {
         let mut acao_values: BTreeSet<Option<String>> = BTreeSet::new();
         let mut reflected = false;
         let mut missing_vary = false;
-        // Attacker requests answered, and how many of them got `*` without credentials.
+        // Attacker GETs answered, and how many of them got `*` without credentials.
         let (mut attack_answers, mut public) = (0usize, 0usize);
         for ((origin, attack, method), page) in jobs.iter().zip(&pages) {
             let page = match page {
@@ -211,9 +211,11 @@ impl Probe for CorsProbe {
             match attack {
                 Some(i) => {
                     let Some(a) = attacks.get(*i) else { continue };
-                    attack_answers += 1;
-                    if value.is_some_and(|v| v.trim() == "*") && !credentials(page) {
-                        public += 1;
+                    if *method == Method::GET {
+                        attack_answers += 1;
+                        if value.is_some_and(|v| v.trim() == "*") && !credentials(page) {
+                            public += 1;
+                        }
                     }
                     reflected |= value.is_some_and(|v| v.trim().eq_ignore_ascii_case(&a.origin));
                     if let Some((status, severity, message)) = classify(a, value, credentials(page))
@@ -250,7 +252,8 @@ impl Probe for CorsProbe {
         if let Some(who) = &everyone
             && !allowed.is_empty()
         {
-            findings.push((Status::Warn, format!("you listed allowed origins, yet everyone is allowed: `Access-Control-Allow-Origin: *` lets {who} read the response (without credentials); answer only the allowed origins"), json!({"public_access": public, "attack_requests": attack_answers})));
+            // First among equals: it is the headline.
+            findings.insert(0, (Status::Warn, format!("you listed allowed origins, yet everyone is allowed: `Access-Control-Allow-Origin: *` lets {who} read the response (without credentials); answer only the allowed origins"), json!({"public_access": public, "attack_requests": attack_answers})));
         }
         // The same answer to many origins (`*` with credentials) is one finding, not dozens.
         let mut seen = BTreeSet::new();
