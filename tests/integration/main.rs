@@ -32,3 +32,4 @@ mod traffic_rate_limit;
 mod web_cors;
 mod web_headers;
 mod web_misc;
+mod web_observatory;

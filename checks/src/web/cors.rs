@@ -18,7 +18,17 @@ use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::cors_origins::{attack_origins, classify};
 use crate::web::http::check_http_url;
+use crate::web::observatory;
 use crate::web::page::{self, Page};
+
+/// Who can read the response when `public` of `answers` attacker GETs got a bare `*`.
+fn public_access(public: usize, answers: usize) -> Option<String> {
+    match public {
+        0 => None,
+        n if n == answers => Some("every origin".into()),
+        n => Some(format!("{n} of {answers} attacker origins")),
+    }
+}
 
 /// At most this many `allowed_origins`: with 14 attack origins per base, two requests per
 /// origin plus two per allowed origin, an item sends at most 2 × (2 + 14 × 6) + 2 × 5 = 182 requests.
@@ -126,10 +136,17 @@ impl Probe for CorsProbe {
             ctx.timeout,
         )
         .await;
-        if let Err(e) = first {
-            return Outcome::error(format!("cannot check CORS: {e}"))
-                .with("url", self.url.as_str());
-        }
+        let observatory = match &first {
+            Err(e) => {
+                return Outcome::error(format!("cannot check CORS: {e}"))
+                    .with("url", self.url.as_str());
+            }
+            Ok(p) => observatory::cors::evaluate(
+                acao(p),
+                Some(first_origin),
+                p.first("access-control-allow-credentials"),
+            ),
+        };
         if let Some(slot) = pages.first_mut() {
             *slot = Some(first);
         }
@@ -170,6 +187,8 @@ impl Probe for CorsProbe {
         let mut acao_values: BTreeSet<Option<String>> = BTreeSet::new();
         let mut reflected = false;
         let mut missing_vary = false;
+        // Attacker GETs answered, and how many of them got `*` without credentials.
+        let (mut attack_answers, mut public) = (0usize, 0usize);
         for ((origin, attack, method), page) in jobs.iter().zip(&pages) {
             let page = match page {
                 Some(Ok(p)) => p,
@@ -192,6 +211,12 @@ impl Probe for CorsProbe {
             match attack {
                 Some(i) => {
                     let Some(a) = attacks.get(*i) else { continue };
+                    if *method == Method::GET {
+                        attack_answers += 1;
+                        if value.is_some_and(|v| v.trim() == "*") && !credentials(page) {
+                            public += 1;
+                        }
+                    }
                     reflected |= value.is_some_and(|v| v.trim().eq_ignore_ascii_case(&a.origin));
                     if let Some((status, severity, message)) = classify(a, value, credentials(page))
                     {
@@ -222,6 +247,13 @@ impl Probe for CorsProbe {
         }
         if (reflected || acao_values.len() > 1) && missing_vary {
             findings.push((Status::Warn, "Access-Control-Allow-Origin depends on the Origin but `Vary: Origin` is missing, so caches can serve one origin's answer to another; add `Vary: Origin`".into(), json!({"vary_origin_missing": true})));
+        }
+        let everyone = public_access(public, attack_answers);
+        if let Some(who) = &everyone
+            && !allowed.is_empty()
+        {
+            // First among equals: it is the headline.
+            findings.insert(0, (Status::Warn, format!("you listed allowed origins, yet everyone is allowed: `Access-Control-Allow-Origin: *` lets {who} read the response (without credentials); answer only the allowed origins"), json!({"public_access": public, "attack_requests": attack_answers})));
         }
         // The same answer to many origins (`*` with credentials) is one finding, not dozens.
         let mut seen = BTreeSet::new();
@@ -254,6 +286,14 @@ impl Probe for CorsProbe {
                     errors[0]
                 ),
             )
+        } else if let Some(who) = &everyone {
+            (
+                Status::Pass,
+                format!(
+                    "{}: `Access-Control-Allow-Origin: *` lets {who} read the response without credentials (public data only; no origin is reflected, {requests} requests)",
+                    self.url
+                ),
+            )
         } else {
             (
                 Status::Pass,
@@ -273,6 +313,8 @@ impl Probe for CorsProbe {
             .with("url", self.url.as_str())
             .with("requests", requests)
             .with("origins_tested", attacks.len())
+            .with("result", observatory.result.as_str())
+            .with("modifier", observatory.modifier)
             .with(
                 "findings",
                 json!(

@@ -47,9 +47,10 @@ fn default_hsts_min_age() -> u64 {
 }
 
 /// Every Observatory header test (and the unscored ones) over one response.
-/// `html` is the page body when it is HTML (its `<meta http-equiv>` policies count), else "".
+/// `html` is the page body when it is HTML (its `<meta>` CSP and referrer count), else "".
 pub fn findings(h: &headers::Headers, html: &str, https: bool, hsts_min_age: u64) -> Vec<Finding> {
-    let m = meta::with_meta(h, html);
+    let m = meta::policies(html);
+    let meta_csp: Vec<&str> = m.csp.iter().map(String::as_str).collect();
     let hsts = headers::hsts(h, https, hsts_min_age);
     let hsts_ok = hsts.modifier >= 0;
     let set_cookies: Vec<cookies::Cookie> = headers::all(h, "set-cookie")
@@ -59,14 +60,15 @@ pub fn findings(h: &headers::Headers, html: &str, https: bool, hsts_min_age: u64
     let mut out = vec![
         hsts,
         csp::evaluate(
-            &headers::all(&m, "content-security-policy"),
+            &headers::all(h, "content-security-policy"),
+            &meta_csp,
             headers::first(h, "content-security-policy-report-only").is_some(),
             https,
         ),
         headers::x_content_type_options(h),
         headers::x_frame_options(h),
-        headers::referrer_policy(&m),
-        headers::corp(&m),
+        headers::referrer_policy(h, m.referrer.as_deref()),
+        headers::corp(h),
         headers::coop(h),
         headers::coep(h),
         cookies::evaluate(&set_cookies, https, hsts_ok).0,
@@ -74,6 +76,16 @@ pub fn findings(h: &headers::Headers, html: &str, https: bool, hsts_min_age: u64
     ];
     out.extend(headers::disclosure(h));
     out
+}
+
+/// Where the Observatory would grade anyway (`hsts-invalid-cert`, −20), prodcheck refuses: the
+/// `tls` probe owns certificates. The message says so.
+fn cert_note(error: &str) -> &'static str {
+    if error.to_ascii_lowercase().contains("certificate") {
+        "; not graded over an unverified certificate (the Observatory would score it hsts-invalid-cert, -20); fix the certificate (see the tls probe) or set ca_file"
+    } else {
+        ""
+    }
 }
 
 #[async_trait]
@@ -105,7 +117,7 @@ impl Probe for SecurityHeadersProbe {
             match page::fetch(&client, Method::GET, &self.url, &[], 64 * 1024, ctx.timeout).await {
                 Ok(p) => p,
                 Err(e) => {
-                    return Outcome::error(format!("cannot grade headers: {e}"))
+                    return Outcome::error(format!("cannot grade headers: {e}{}", cert_note(&e)))
                         .with("url", self.url.as_str());
                 }
             };
@@ -118,11 +130,9 @@ impl Probe for SecurityHeadersProbe {
             String::new()
         };
         let found = findings(&page.headers, &html, page.https(), self.hsts_min_age);
-        let with_meta = meta::with_meta(&page.headers, &html);
-        let csp_flags = csp::flags(
-            &headers::all(&with_meta, "content-security-policy"),
-            &page.all("content-security-policy"),
-        );
+        let meta_csp = meta::policies(&html).csp;
+        let meta_csp: Vec<&str> = meta_csp.iter().map(String::as_str).collect();
+        let csp_flags = csp::flags(&page.all("content-security-policy"), &meta_csp);
         let score = grade::score(&found);
         let missing: Vec<&str> = self
             .require
@@ -304,7 +314,7 @@ mod tests {
             ("X-Content-Type-Options", "nosniff"),
         ]);
         let html = r#"<meta http-equiv="Content-Security-Policy" content="default-src 'self'; frame-ancestors 'none'">
-            <meta http-equiv="Referrer-Policy" content="no-referrer">"#;
+            <meta name="referrer" content="no-referrer">"#;
         let found = findings(&h, html, true, 15_552_000);
         // CSP from the meta tag (+5) and Referrer-Policy (+5) count; frame-ancestors does not,
         // so X-Frame-Options is missing (−20): 80, bonuses ignored.

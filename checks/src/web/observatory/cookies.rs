@@ -51,15 +51,40 @@ pub struct CookieVerdict {
     pub message: String,
 }
 
-fn judge(c: &Cookie, https: bool, hsts_ok: bool) -> (&'static str, i32, String) {
-    let lower = c.name.to_ascii_lowercase();
-    let session = lower.contains("login") || lower.contains("sess");
-    let csrf = lower.contains("csrf");
+/// Load-balancer affinity cookies the Observatory leaves out of the test (its issue #282):
+/// the platform sets them, so the site cannot add flags to them.
+pub const IGNORED: [&str; 1] = ["heroku-session-affinity"];
+
+/// The Observatory's failing cookie results, least bad first: the worst one found wins
+/// (so ties in points break towards the later entry, as the Observatory does).
+const RANK: [&str; 7] = [
+    "cookies-without-secure-flag-but-protected-by-hsts",
+    "cookies-without-secure-flag",
+    "cookies-session-without-secure-flag-but-protected-by-hsts",
+    "cookies-samesite-flag-invalid",
+    "cookies-anticsrf-without-samesite-flag",
+    "cookies-session-without-httponly-flag",
+    "cookies-session-without-secure-flag",
+];
+
+fn rank(result: &str) -> usize {
+    RANK.iter().position(|r| *r == result).map_or(0, |i| i + 1)
+}
+
+fn is_session(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.contains("login") || lower.contains("sess")
+}
+
+/// One cookie's worst problem, or `None` when it is fine.
+fn judge(c: &Cookie, https: bool, hsts_ok: bool) -> Option<(&'static str, i32, String)> {
+    let session = is_session(&c.name);
+    let csrf = c.name.to_ascii_lowercase().contains("csrf");
     let protected = https && hsts_ok;
-    let mut worst: (&'static str, i32, String) = ("ok", 0, String::new());
+    let mut worst: Option<(&'static str, i32, String)> = None;
     let mut consider = |r: &'static str, m: i32, msg: String| {
-        if m < worst.1 {
-            worst = (r, m, msg);
+        if worst.as_ref().is_none_or(|(w, _, _)| rank(r) > rank(w)) {
+            worst = Some((r, m, msg));
         }
     };
     match c.same_site.as_deref() {
@@ -125,31 +150,40 @@ pub fn evaluate(cookies: &[Cookie], https: bool, hsts_ok: bool) -> (Finding, Vec
     let verdicts: Vec<CookieVerdict> = cookies
         .iter()
         .map(|c| {
-            let (result, modifier, message) = judge(c, https, hsts_ok);
-            let lower = c.name.to_ascii_lowercase();
+            let (result, modifier, message) = if IGNORED.contains(&c.name.as_str()) {
+                (
+                    "ignored",
+                    0,
+                    "a load-balancer affinity cookie, left out as the Observatory does".to_string(),
+                )
+            } else {
+                judge(c, https, hsts_ok).unwrap_or(("ok", 0, "secure".into()))
+            };
             CookieVerdict {
                 cookie: c.clone(),
-                session: lower.contains("login") || lower.contains("sess"),
+                session: is_session(&c.name),
                 result: result.to_string(),
                 modifier,
-                message: if message.is_empty() {
-                    "secure".into()
-                } else {
-                    message
-                },
+                message,
             }
         })
         .collect();
-    if verdicts.is_empty() {
+    let judged: Vec<&CookieVerdict> = verdicts.iter().filter(|v| v.result != "ignored").collect();
+    if judged.is_empty() {
+        let message = if verdicts.is_empty() {
+            "no cookies set"
+        } else {
+            "only load-balancer affinity cookies, which the Observatory ignores"
+        };
         return (
-            Finding::scored(H, "cookies-not-found", 0, true, "no cookies set".into()),
+            Finding::scored(H, "cookies-not-found", 0, true, message.into()),
             verdicts,
         );
     }
-    let worst = verdicts
+    let worst = judged
         .iter()
-        .min_by_key(|v| v.modifier)
-        .filter(|v| v.modifier < 0);
+        .filter(|v| v.result != "ok")
+        .max_by_key(|v| rank(&v.result));
     let finding = match worst {
         Some(v) => Finding::scored(
             H,
@@ -158,7 +192,7 @@ pub fn evaluate(cookies: &[Cookie], https: bool, hsts_ok: bool) -> (Finding, Vec
             false,
             format!("cookie `{}`: {}", v.cookie.name, v.message),
         ),
-        None if cookies.iter().all(|c| c.same_site.is_some()) => Finding::scored(
+        None if judged.iter().all(|v| v.cookie.same_site.is_some()) => Finding::scored(
             H,
             "cookies-secure-with-httponly-sessions-and-samesite",
             5,

@@ -1,6 +1,7 @@
-//! The Observatory header tests (HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy,
-//! Cross-Origin-*-Policy) plus unscored checks (Permissions-Policy, version disclosure).
+//! The Observatory header tests (HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy;
+//! Cross-Origin-*-Policy in cross_origin.rs) plus unscored checks (Permissions-Policy, disclosure).
 
+pub use super::cross_origin::{coep, coop, corp};
 use super::csp;
 use super::grade::Finding;
 
@@ -158,7 +159,9 @@ pub fn x_frame_options(headers: &Headers) -> Finding {
     }
 }
 
-pub fn referrer_policy(headers: &Headers) -> Finding {
+/// Referrer-Policy from the header lines and `<meta name="referrer">` (which comes last, so it
+/// wins): the last recognised token decides.
+pub fn referrer_policy(headers: &Headers, meta: Option<&str>) -> Finding {
     const H: &str = "Referrer-Policy";
     const PRIVATE: [&str; 4] = [
         "no-referrer",
@@ -172,7 +175,8 @@ pub fn referrer_policy(headers: &Headers) -> Finding {
         "unsafe-url",
         "no-referrer-when-downgrade",
     ];
-    let values = all(headers, "referrer-policy");
+    let mut values = all(headers, "referrer-policy");
+    values.extend(meta);
     if values.is_empty() {
         return Finding::scored(H, "referrer-policy-not-implemented", 0, true, "not set; browsers default to strict-origin-when-cross-origin (sending `Referrer-Policy: strict-origin-when-cross-origin` earns a bonus)".into());
     }
@@ -181,17 +185,26 @@ pub fn referrer_policy(headers: &Headers) -> Finding {
         .flat_map(|v| v.split(','))
         .map(|t| t.trim().to_ascii_lowercase())
         .rfind(|t| PRIVATE.contains(&t.as_str()) || LEAKY.contains(&t.as_str()));
+    let from_meta = if meta.is_some() {
+        " (the <meta name=\"referrer\"> tag counts last)"
+    } else {
+        ""
+    };
     match last {
-        Some(t) if PRIVATE.contains(&t.as_str()) => {
-            Finding::scored(H, "referrer-policy-private", 5, true, t)
-        }
+        Some(t) if PRIVATE.contains(&t.as_str()) => Finding::scored(
+            H,
+            "referrer-policy-private",
+            5,
+            true,
+            format!("{t}{from_meta}"),
+        ),
         Some(t) => Finding::scored(
             H,
             "referrer-policy-unsafe",
             -5,
             false,
             format!(
-                "`{t}` leaks URLs to other sites; use `strict-origin-when-cross-origin` or `no-referrer`"
+                "`{t}`{from_meta} leaks URLs to other sites; use `strict-origin-when-cross-origin` or `no-referrer`"
             ),
         ),
         None => Finding::scored(
@@ -205,85 +218,6 @@ pub fn referrer_policy(headers: &Headers) -> Finding {
             ),
         ),
     }
-}
-
-/// Cross-Origin-Resource/Opener/Embedder-Policy: `strong` values earn +10, `neutral` 0.
-fn cross_origin(
-    headers: &Headers,
-    header: &str,
-    prefix: &str,
-    strong: &[&str],
-    neutral: &str,
-) -> Finding {
-    let Some(v) = first(headers, &header.to_ascii_lowercase()) else {
-        return Finding::scored(
-            header,
-            &format!("{prefix}-not-implemented"),
-            0,
-            true,
-            format!("not set (optional; `{}` earns a bonus)", strong[0]),
-        );
-    };
-    let t = v.trim().to_ascii_lowercase();
-    if strong.contains(&t.as_str()) {
-        Finding::scored(
-            header,
-            &format!("{prefix}-implemented-with-{t}"),
-            10,
-            true,
-            t,
-        )
-    } else if t == neutral {
-        Finding::scored(
-            header,
-            &format!("{prefix}-implemented-with-{t}"),
-            0,
-            true,
-            t,
-        )
-    } else {
-        Finding::scored(
-            header,
-            &format!("{prefix}-header-invalid"),
-            -5,
-            false,
-            format!("`{v}` is not valid; use one of {}", strong.join(", ")),
-        )
-    }
-}
-
-pub fn corp(headers: &Headers) -> Finding {
-    cross_origin(
-        headers,
-        "Cross-Origin-Resource-Policy",
-        "corp",
-        &["same-origin", "same-site"],
-        "cross-origin",
-    )
-}
-
-pub fn coop(headers: &Headers) -> Finding {
-    cross_origin(
-        headers,
-        "Cross-Origin-Opener-Policy",
-        "coop",
-        &[
-            "same-origin",
-            "same-origin-allow-popups",
-            "noopener-allow-popups",
-        ],
-        "unsafe-none",
-    )
-}
-
-pub fn coep(headers: &Headers) -> Finding {
-    cross_origin(
-        headers,
-        "Cross-Origin-Embedder-Policy",
-        "coep",
-        &["require-corp", "credentialless"],
-        "unsafe-none",
-    )
 }
 
 /// Unscored: Permissions-Policy should be present.
@@ -386,11 +320,19 @@ mod tests {
 
     #[test]
     fn referrer_last_recognised_token_wins() {
-        let m = |v: &str| referrer_policy(&h(&[("Referrer-Policy", v)])).modifier;
+        let m = |v: &str| referrer_policy(&h(&[("Referrer-Policy", v)]), None).modifier;
         assert_eq!(m("unsafe-url, strict-origin-when-cross-origin"), 5);
         assert_eq!(m("no-referrer, bogus, unsafe-url"), -5);
         assert_eq!(m("bogus"), -5);
-        assert_eq!(referrer_policy(&h(&[])).modifier, 0);
+        assert_eq!(referrer_policy(&h(&[]), None).modifier, 0);
+        assert_eq!(
+            referrer_policy(
+                &h(&[("Referrer-Policy", "unsafe-url")]),
+                Some("no-referrer")
+            )
+            .modifier,
+            5
+        );
     }
 
     #[test]

@@ -1,62 +1,119 @@
-//! `<meta http-equiv>` policies from an HTML body: the Observatory also reads CSP,
-//! Referrer-Policy and Cross-Origin-Resource-Policy from them (frame-ancestors excepted).
+//! The policies an HTML body can carry in `<meta>` tags and the Observatory honours: CSP from
+//! `http-equiv` (frame-ancestors excepted, see csp.rs) and Referrer-Policy from `name="referrer"`.
 
-/// Every `<meta http-equiv="NAME" content="…">` in `html` as (lowercased name, content).
-pub fn http_equiv(html: &str) -> Vec<(String, String)> {
-    let lower = html.to_ascii_lowercase();
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(start) = lower[from..].find("<meta").map(|i| from + i) {
-        let end = lower[start..].find('>').map_or(lower.len(), |i| start + i);
-        let tag = &html[start..end];
-        if let (Some(name), Some(content)) = (attr(tag, "http-equiv"), attr(tag, "content")) {
-            out.push((name.trim().to_ascii_lowercase(), content));
+/// What the `<meta>` tags of one page set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetaPolicies {
+    /// Every `<meta http-equiv="Content-Security-Policy" content="…">`, in order.
+    pub csp: Vec<String>,
+    /// The last `<meta name="referrer" content="…">`.
+    pub referrer: Option<String>,
+}
+
+/// Reads the `<meta>` policies of `html`; other `http-equiv` names (X-Frame-Options, CORP,
+/// Referrer-Policy) are ignored, as browsers and the Observatory ignore them.
+pub fn policies(html: &str) -> MetaPolicies {
+    let mut out = MetaPolicies::default();
+    for attrs in meta_tags(html) {
+        let get = |name: &str| attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        let content = get("content").filter(|c| !c.is_empty());
+        let Some(content) = content else { continue };
+        // An http-equiv tag is never a name="referrer" tag, whatever its name says.
+        if let Some(equiv) = get("http-equiv") {
+            if equiv.trim().eq_ignore_ascii_case("content-security-policy") {
+                out.csp.push(content.clone());
+            }
+        } else if get("name").is_some_and(|n| n.trim().eq_ignore_ascii_case("referrer")) {
+            out.referrer = Some(content.clone());
         }
-        from = end;
     }
     out
 }
 
-/// The value of attribute `name` in one tag (quoted with `"` or `'`, or bare).
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let lower = tag.to_ascii_lowercase();
+/// The attributes (lowercased name, entity-decoded value) of every `<meta>` tag.
+fn meta_tags(html: &str) -> Vec<Vec<(String, String)>> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = Vec::new();
     let mut from = 0;
-    while let Some(i) = lower[from..].find(name).map(|i| from + i) {
-        from = i + name.len();
-        let before_ok = i == 0 || lower.as_bytes()[i - 1].is_ascii_whitespace();
-        let rest = tag[from..].trim_start();
-        let Some(value) = rest.strip_prefix('=') else {
-            continue;
-        };
-        if !before_ok {
+    while let Some(start) = lower[from..].find("<meta").map(|i| from + i + 5) {
+        if html[start..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-') {
+            from = start;
             continue;
         }
-        let value = value.trim_start();
-        return Some(match value.chars().next() {
-            Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or_default().to_string(),
-            _ => value
-                .split(|c: char| c.is_ascii_whitespace() || c == '/')
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        });
+        let (attrs, end) = attributes(html, start);
+        out.push(attrs);
+        from = end.max(start);
     }
-    None
+    out
 }
 
-/// Headers plus the meta policies the Observatory honours, as one header list; header values
-/// come first, so "first value" lookups keep the header's precedence.
-pub fn with_meta(headers: &[(String, String)], html: &str) -> Vec<(String, String)> {
-    let mut all = headers.to_vec();
-    for (name, content) in http_equiv(html) {
-        if matches!(
-            name.as_str(),
-            "content-security-policy" | "referrer-policy" | "cross-origin-resource-policy"
-        ) {
-            all.push((name, content));
+/// Parses attributes from byte `i` up to the closing `>`; returns them and where parsing stopped.
+fn attributes(html: &str, mut i: usize) -> (Vec<(String, String)>, usize) {
+    let b = html.as_bytes();
+    let mut attrs = Vec::new();
+    loop {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            i += 1;
+        }
+        if i >= b.len() || b[i] == b'>' {
+            return (attrs, i);
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && !b"=>/".contains(&b[i]) {
+            i += 1;
+        }
+        let name = html[start..i].to_ascii_lowercase();
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let (v, next) = match b.get(i) {
+                Some(q @ (b'"' | b'\'')) => {
+                    let end = html[i + 1..]
+                        .find(*q as char)
+                        .map_or(b.len(), |e| i + 1 + e);
+                    (&html[i + 1..end], (end + 1).min(b.len()))
+                }
+                _ => {
+                    let end = html[i..]
+                        .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                        .map_or(b.len(), |e| i + e);
+                    (&html[i..end], end)
+                }
+            };
+            value = decode_entities(v);
+            i = next;
+        }
+        if !name.is_empty() {
+            attrs.push((name, value));
+        }
+        if i == start {
+            i += 1;
         }
     }
-    all
+}
+
+/// The character references that show up in policies.
+fn decode_entities(v: &str) -> String {
+    if !v.contains('&') {
+        return v.to_string();
+    }
+    [
+        ("&quot;", "\""),
+        ("&apos;", "'"),
+        ("&#39;", "'"),
+        ("&#x27;", "'"),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(v.to_string(), |s, (from, to)| s.replace(from, to))
 }
 
 #[cfg(test)]
@@ -64,19 +121,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_http_equiv_metas() {
-        let html = r#"<html><head><META http-equiv="Content-Security-Policy" content="default-src 'self'">
-            <meta charset=utf-8><meta content='no-referrer' http-equiv='referrer-policy'/></head>"#;
+    fn reads_csp_and_referrer_metas() {
+        let html = r#"<html><head><META http-equiv=" Content-Security-Policy " content="default-src &apos;self&apos;">
+            <meta charset=utf-8><meta content='no-referrer' http-equiv='referrer-policy'/>
+            <meta name="referRer" content="x name=y"><meta name=referrer content=same-origin>
+            <metadata name=referrer content=unsafe-url></head>"#;
         assert_eq!(
-            http_equiv(html),
-            vec![
-                (
-                    "content-security-policy".to_string(),
-                    "default-src 'self'".to_string()
-                ),
-                ("referrer-policy".to_string(), "no-referrer".to_string()),
-            ]
+            policies(html),
+            MetaPolicies {
+                csp: vec!["default-src 'self'".to_string()],
+                referrer: Some("same-origin".to_string()),
+            }
         );
-        assert!(http_equiv("<p>no meta</p>").is_empty());
+        assert_eq!(policies("<p>no meta</p><meta"), MetaPolicies::default());
     }
 }
