@@ -330,6 +330,7 @@ mod tests {
             body: ItemBody::Check(Check {
                 kind: kind.into(),
                 probe,
+                needs: Vec::new(),
             }),
         }
     }

@@ -11,9 +11,9 @@ use super::diagnostic::Diagnostic;
 use super::hints::{hint_for, tidy};
 use super::model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity};
 use super::node::{self, DeError, Node, Pos, Value, from_node};
-use super::probes::build_check_node;
+use super::probes::build_item_check;
 use super::raw::{RawChecklist, RawDefaults, RawItem, RawSection};
-use super::vars::{Scope, VarSources};
+use super::vars::{Scope, UnsetParam, VarSources};
 
 /// Checklist text and the name to show for it in diagnostics.
 #[derive(Debug, Clone)]
@@ -127,7 +127,7 @@ pub fn load(
         }
         l.diags.sort_by_key(|d| d.pos);
         l.diags.dedup();
-        return Err(l.diags);
+        return Err(collapse_unset(l.diags));
     }
     let raw = raw.expect("no diagnostics implies the raw checklist parsed");
     let title = raw.title.map(|t| substitute_text(&mut scope, &t));
@@ -271,6 +271,7 @@ fn load_item(
     for e in var_errors {
         l.at(e.pos, e.message, Some(e.hint));
     }
+    let (unset_params, needed) = scope.take_unset();
 
     let raw = match from_node::<RawItem>(&item_node) {
         Ok(raw) => Some(raw),
@@ -323,7 +324,10 @@ fn load_item(
         }
         // Parameters with unresolved variables would only produce follow-on errors.
         (Some(_), None) if !vars_ok => None,
-        (Some((_, check)), None) => build_check(l, check).map(ItemBody::Check),
+        (Some((_, check)), None) => {
+            build_check(l, check, &unset_params, &needed, scope.lenient_unset())
+                .map(ItemBody::Check)
+        }
         (None, Some(_)) => raw.as_ref().and_then(|r| r.manual.as_ref()).map(|m| {
             ItemBody::Manual(Manual {
                 how: m.how.trim().to_string(),
@@ -375,8 +379,43 @@ fn load_item(
     })
 }
 
-fn build_check(l: &mut Loader, check: &Node) -> Option<Check> {
-    match build_check_node(check) {
+/// One diagnostic per unset variable, at its first use, listing the other lines that use it:
+/// an unconfigured shipped checklist would otherwise print one error per item.
+pub fn collapse_unset(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let mut first: HashMap<String, (usize, Vec<u32>)> = HashMap::new();
+    for d in diags {
+        let unset = d.message.starts_with("variable `") && d.message.ends_with("` is not set");
+        if unset && let Some((_, lines)) = first.get_mut(&d.message) {
+            lines.push(d.pos.line);
+            continue;
+        }
+        if unset {
+            first.insert(d.message.clone(), (out.len(), Vec::new()));
+        }
+        out.push(d);
+    }
+    for (index, lines) in first.into_values() {
+        if lines.is_empty() {
+            continue;
+        }
+        let mut lines = lines;
+        lines.dedup();
+        let list: Vec<String> = lines.iter().map(u32::to_string).collect();
+        let d = &mut out[index];
+        d.message = format!("{} (also used on lines {})", d.message, list.join(", "));
+    }
+    out
+}
+
+fn build_check(
+    l: &mut Loader,
+    check: &Node,
+    unset: &[UnsetParam],
+    needed: &BTreeMap<String, Pos>,
+    lenient: bool,
+) -> Option<Check> {
+    match build_item_check(check, unset, needed, lenient) {
         Ok(c) => Some(c),
         Err(problems) => {
             for (pos, message, hint) in problems {

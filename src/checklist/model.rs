@@ -1,10 +1,13 @@
 //! The validated checklist the runner executes: variables substituted, defaults applied,
 //! every probe built from its parameters. Nothing here can fail any more.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use checks::Probe;
+
+use super::node::Pos;
 
 pub use super::raw::Severity;
 
@@ -31,6 +34,19 @@ impl Checklist {
 
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.items().map(|(_, i)| i).find(|i| i.id == id)
+    }
+
+    /// Unset variables and the items that need them (loaded without running).
+    pub fn needs(&self) -> BTreeMap<&str, Vec<&str>> {
+        let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (_, item) in self.items() {
+            if let ItemBody::Check(c) = &item.body {
+                for (var, _) in &c.needs {
+                    out.entry(var.as_str()).or_default().push(item.id.as_str());
+                }
+            }
+        }
+        out
     }
 }
 
@@ -81,6 +97,9 @@ pub enum ItemBody {
 pub struct Check {
     pub kind: String,
     pub probe: Arc<dyn Probe>,
+    /// Unset variables this check needs, at their first use (a lenient load: `validate`,
+    /// `show`, and `run`, which refuses to start a selected item that needs one).
+    pub needs: Vec<(String, Pos)>,
 }
 
 #[derive(Debug, Clone)]

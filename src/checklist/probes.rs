@@ -1,6 +1,7 @@
 //! Turns a `check: { KIND: { params } }` block into a probe from the registry, with a
 //! positioned problem for an unknown kind, a bad parameter or an unacceptable value.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use checks::registry::{self, BuildError};
@@ -8,9 +9,13 @@ use checks::registry::{self, BuildError};
 use super::hints::{closest, hint_for, tidy};
 use super::model::Check;
 use super::node::{Node, NodeDe, Pos, Value};
+use super::vars::{UnsetParam, unset_hint};
+
+/// A positioned problem: where, what, and what to do.
+pub type Problem = (Pos, String, Option<String>);
 
 /// Builds the probe of a `check:` block, reporting unknown kinds and bad parameters.
-pub fn build_check_node(check: &Node) -> Result<Check, Vec<(Pos, String, Option<String>)>> {
+pub fn build_check_node(check: &Node) -> Result<Check, Vec<Problem>> {
     let entries = match &check.value {
         Value::Map(entries) if entries.len() == 1 => entries,
         Value::Map(entries) if entries.len() > 1 => {
@@ -67,6 +72,7 @@ pub fn build_check_node(check: &Node) -> Result<Check, Vec<(Pos, String, Option<
         Some(Ok(probe)) => Ok(Check {
             kind,
             probe: Arc::from(probe),
+            needs: Vec::new(),
         }),
         Some(Err(BuildError::Params(e))) => {
             let hint = hint_for(&e.message);
@@ -86,5 +92,85 @@ pub fn build_check_node(check: &Node) -> Result<Check, Vec<(Pos, String, Option<
                 (pos, format!("`{kind}` probe: {}", i.message), i.hint)
             })
             .collect()),
+    }
+}
+
+/// Builds an item's probe. A required parameter left out because its variable is unset is
+/// reported as that variable (not as a missing field); in lenient mode (`validate`, `show`)
+/// such an item gets a stand-in probe that names the variables it needs.
+pub fn build_item_check(
+    check: &Node,
+    unset: &[UnsetParam],
+    needed: &BTreeMap<String, Pos>,
+    lenient: bool,
+) -> Result<Check, Vec<Problem>> {
+    let kind = || match &check.value {
+        Value::Map(entries) => entries
+            .first()
+            .and_then(|(k, _)| k.scalar_text())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    if lenient && !needed.is_empty() {
+        let vars = needed.iter().map(|(v, p)| (v.clone(), *p)).collect();
+        return Ok(NeedsVars::check(kind(), vars));
+    }
+    match build_check_node(check) {
+        Ok(c) => Ok(c),
+        Err(problems) => {
+            let unset_field = |message: &str| {
+                unset
+                    .iter()
+                    .find(|u| message.contains(&format!("missing field `{}`", u.key)))
+            };
+            if lenient {
+                let vars: Vec<(String, Pos)> = problems
+                    .iter()
+                    .filter_map(|(_, m, _)| unset_field(m).map(|u| (u.var.clone(), u.pos)))
+                    .collect();
+                if !vars.is_empty() {
+                    return Ok(NeedsVars::check(kind(), vars));
+                }
+            }
+            Err(problems
+                .into_iter()
+                .map(|(pos, message, hint)| match unset_field(&message) {
+                    Some(u) => (
+                        u.pos,
+                        format!("variable `{}` is not set", u.var),
+                        Some(unset_hint(&u.var)),
+                    ),
+                    None => (pos, message, hint),
+                })
+                .collect())
+        }
+    }
+}
+
+/// The stand-in probe of an item whose target variables are unset, for commands that load a
+/// checklist without running it. Running it would be a bug; it says what is missing.
+#[derive(Debug)]
+pub struct NeedsVars {
+    pub vars: Vec<String>,
+}
+
+impl NeedsVars {
+    fn check(kind: String, needs: Vec<(String, Pos)>) -> Check {
+        let vars = needs.iter().map(|(v, _)| v.clone()).collect();
+        Check {
+            kind,
+            probe: Arc::new(NeedsVars { vars }),
+            needs,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl checks::Probe for NeedsVars {
+    async fn run(&self, _ctx: &checks::ProbeContext) -> checks::Outcome {
+        checks::Outcome::error(format!(
+            "not run: variables not set: {}",
+            self.vars.join(", ")
+        ))
     }
 }

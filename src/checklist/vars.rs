@@ -3,6 +3,13 @@
 //!
 //! A string that is exactly one `${name}` takes the variable's own type (`port: ${port}`
 //! stays a number); inside longer text the value is interpolated as text. `$${` is a literal.
+//! `${name|host}`, `|url_host`, `|port` and `|authority` take parts of a URL-valued variable,
+//! so one `base_url` points a checklist at a service.
+//!
+//! A variable whose value is null (`base_url: ~`) is *unset*: it has no default on purpose.
+//! As the whole value of a parameter it leaves that parameter out (an optional `ca_file`);
+//! anywhere else (in text, through a filter, for a required parameter) it stops the run
+//! before anything is sent, naming the variable and where it is used.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +24,18 @@ pub struct VarSources {
     pub cli: BTreeMap<String, Node>,
     /// Missing `${env:…}` values become a placeholder instead of an error (for `validate`).
     pub lenient_env: bool,
+    /// Unset variables become a placeholder instead of an error, and the items that need them
+    /// are recorded (for `validate`, `show`, `signoff`: they need ids, not targets).
+    pub lenient_unset: bool,
+}
+
+/// A parameter left out because its whole value was an unset variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnsetParam {
+    /// The parameter's key (a required one then shows up as a missing field).
+    pub key: String,
+    pub var: String,
+    pub pos: Pos,
 }
 
 /// A substitution problem at a node.
@@ -31,8 +50,13 @@ pub struct VarError {
 pub struct Scope<'a> {
     vars: BTreeMap<String, Node>,
     lenient_env: bool,
+    lenient_unset: bool,
     env: &'a dyn Fn(&str) -> Option<String>,
     pub secrets: BTreeSet<String>,
+    /// Parameters left out since the last [`Scope::take_unset`].
+    unset_params: Vec<UnsetParam>,
+    /// Unset variables met in lenient mode since the last [`Scope::take_unset`], at first use.
+    needed: BTreeMap<String, Pos>,
 }
 
 const MAX_DEPTH: usize = 16;
@@ -49,9 +73,37 @@ impl<'a> Scope<'a> {
         Scope {
             vars,
             lenient_env: sources.lenient_env,
+            lenient_unset: sources.lenient_unset,
             env,
             secrets: BTreeSet::new(),
+            unset_params: Vec::new(),
+            needed: BTreeMap::new(),
         }
+    }
+
+    /// Whether unset variables are tolerated (commands that do not run the checklist).
+    pub fn lenient_unset(&self) -> bool {
+        self.lenient_unset
+    }
+
+    /// The parameters left out and (lenient mode) the unset variables needed since last asked.
+    pub fn take_unset(&mut self) -> (Vec<UnsetParam>, BTreeMap<String, Pos>) {
+        (
+            std::mem::take(&mut self.unset_params),
+            std::mem::take(&mut self.needed),
+        )
+    }
+
+    fn unset_error(&mut self, pos: Pos, name: &str, errors: &mut Vec<VarError>) {
+        if self.lenient_unset {
+            self.needed.entry(name.to_string()).or_insert(pos);
+            return;
+        }
+        errors.push(VarError {
+            pos,
+            message: format!("variable `{name}` is not set"),
+            hint: unset_hint(name),
+        });
     }
 
     /// Substitutes every string in `node`, collecting one error per bad reference.
@@ -74,12 +126,27 @@ impl<'a> Scope<'a> {
                     .map(|n| self.substitute_at(n, errors, depth, stack))
                     .collect(),
             ),
-            Value::Map(entries) => Value::Map(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.clone(), self.substitute_at(v, errors, depth, stack)))
-                    .collect(),
-            ),
+            Value::Map(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let value = self.substitute_at(v, errors, depth, stack);
+                    if let (Value::Null, Value::Str(text), Some(key)) =
+                        (&value.value, &v.value, k.as_str())
+                        && let Ok(parts) = split(text)
+                        && let [Part::Var(name)] = parts.as_slice()
+                        && !name.starts_with("env:")
+                    {
+                        self.unset_params.push(UnsetParam {
+                            key: key.to_string(),
+                            var: name.clone(),
+                            pos: v.pos,
+                        });
+                        continue;
+                    }
+                    out.push((k.clone(), value));
+                }
+                Value::Map(out)
+            }
             other => other.clone(),
         };
         Node::new(node.pos, value)
@@ -118,6 +185,10 @@ impl<'a> Scope<'a> {
                     if let Some(node) = self.lookup(pos, &name, errors, depth, stack) {
                         match node.scalar_text() {
                             Some(t) => out.push_str(&t),
+                            None if node.value == Value::Null => {
+                                self.unset_error(pos, &name, errors);
+                                out.push_str(&format!("<{name}>"));
+                            }
                             None => errors.push(VarError {
                                 pos,
                                 message: format!(
@@ -163,6 +234,24 @@ impl<'a> Scope<'a> {
                 }
             };
         }
+        if let Some((base, filter)) = name.split_once('|') {
+            let node = self.lookup(pos, base, errors, depth, stack)?;
+            if node.value == Value::Null {
+                self.unset_error(pos, base, errors);
+                return Some(Node::new(pos, Value::Str(format!("<{base}>"))));
+            }
+            return match url_part(&node, filter) {
+                Ok(value) => Some(Node::new(pos, value)),
+                Err(message) => {
+                    errors.push(VarError {
+                        pos,
+                        message: format!("`${{{name}}}`: {message}"),
+                        hint: "the filters `host`, `url_host`, `port` and `authority` take parts of a URL such as `https://shop.example:8443`".into(),
+                    });
+                    None
+                }
+            };
+        }
         if stack.iter().any(|s| s == name) || depth >= MAX_DEPTH {
             errors.push(VarError {
                 pos,
@@ -186,14 +275,56 @@ impl<'a> Scope<'a> {
         };
         stack.push(name.to_string());
         let mut inner = Vec::new();
+        let known: BTreeSet<String> = self.needed.keys().cloned().collect();
         let resolved = self.substitute_at(&raw, &mut inner, depth + 1, stack);
         stack.pop();
+        // Like errors, unset variables met inside a variable's value count where it is used.
+        for (var, at) in self.needed.iter_mut() {
+            if !known.contains(var) {
+                *at = pos;
+            }
+        }
         // Errors inside a variable's own value are reported where the variable is used.
         let failed = !inner.is_empty();
         for e in inner {
             errors.push(VarError { pos, ..e });
         }
         (!failed).then_some(resolved)
+    }
+}
+
+/// What to do about an unset variable, in one place.
+pub fn unset_hint(name: &str) -> String {
+    format!(
+        "it has no default on purpose (a real target), so nothing was sent: set it for an environment in prodcheck.yaml (`prodcheck init` writes one) and pass `--env NAME`, or pass `--var {name}=VALUE`"
+    )
+}
+
+/// A part of a URL-valued variable: `host` (bare, `::1`), `url_host` (as in a URL, `[::1]`),
+/// `port` (explicit or the scheme's default, a number) or `authority` (`url_host:port`).
+fn url_part(node: &Node, filter: &str) -> Result<Value, String> {
+    let text = node
+        .scalar_text()
+        .ok_or_else(|| format!("the variable is {}, not a URL", node.type_name()))?;
+    let url = url::Url::parse(&text).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+    let url_host = url
+        .host_str()
+        .ok_or_else(|| format!("`{text}` has no host"))?
+        .to_string();
+    let port = url.port_or_known_default();
+    let need_port =
+        || port.ok_or_else(|| format!("`{text}` has no port and its scheme has no default"));
+    match filter {
+        "host" => Ok(Value::Str(
+            url_host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+        )),
+        "url_host" => Ok(Value::Str(url_host)),
+        "port" => Ok(Value::Int(i64::from(need_port()?))),
+        "authority" => Ok(Value::Str(format!("{url_host}:{}", need_port()?))),
+        other => Err(format!("unknown filter `{other}`")),
     }
 }
 
@@ -221,7 +352,7 @@ fn split(text: &str) -> Result<Vec<Part>, String> {
             let valid = !name.is_empty()
                 && name
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c));
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.:|".contains(c));
             if !valid {
                 return Err(format!(
                     "invalid variable reference `${{{}}}`",
@@ -313,5 +444,47 @@ mod tests {
             Value::Str("Bearer s3cr3t".into())
         );
         assert!(s.secrets.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn url_filters_take_parts_of_base_url() {
+        let env = |_: &str| None;
+        let mut s = scope_with(
+            "base_url: https://[::1]:8443/app\nplain: http://shop.example/\n",
+            &env,
+        );
+        assert_eq!(
+            sub(&mut s, "${base_url|host}").0.value,
+            Value::Str("::1".into())
+        );
+        assert_eq!(sub(&mut s, "${base_url|port}").0.value, Value::Int(8443));
+        assert_eq!(
+            sub(&mut s, "wss://${base_url|authority}/ws").0.value,
+            Value::Str("wss://[::1]:8443/ws".into())
+        );
+        assert_eq!(
+            sub(&mut s, "http://${plain|url_host}/").0.value,
+            Value::Str("http://shop.example/".into())
+        );
+        assert_eq!(sub(&mut s, "${plain|port}").0.value, Value::Int(80));
+        let (_, errors) = sub(&mut s, "${plain|path}");
+        assert!(errors[0].message.contains("unknown filter `path`"));
+    }
+
+    #[test]
+    fn an_unset_variable_stops_text_and_leaves_out_a_whole_parameter() {
+        let env = |_: &str| None;
+        let mut s = scope_with("base_url: ~\nhost: ${base_url|host}\nca_file: ~\n", &env);
+        let (_, errors) = sub(&mut s, "${base_url}/health");
+        assert_eq!(errors[0].message, "variable `base_url` is not set");
+        let (_, errors) = sub(&mut s, "${host}");
+        assert_eq!(errors[0].message, "variable `base_url` is not set");
+        let doc = parse("tls: { host: example.test, ca_file: \"${ca_file}\" }").expect("yaml");
+        let mut errors = Vec::new();
+        let out = s.substitute(&doc, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(out.get("tls").and_then(|t| t.get("ca_file")).is_none());
+        let (left_out, _) = s.take_unset();
+        assert_eq!(left_out[0].key, "ca_file");
     }
 }

@@ -45,9 +45,30 @@ fn yaml_scalar(node: &Node) -> String {
     }
 }
 
+/// Variables the shipped checklists cannot run without (null defaults used by some item).
+fn required_variables() -> std::collections::BTreeSet<String> {
+    let sources = crate::checklist::VarSources {
+        lenient_env: true,
+        lenient_unset: true,
+        ..Default::default()
+    };
+    let mut out = std::collections::BTreeSet::new();
+    for (name, text) in catalog::SHIPPED {
+        let source = crate::checklist::Source {
+            file: format!("builtin:{name}"),
+            text: text.to_string(),
+        };
+        if let Ok(c) = crate::checklist::load(&source, &sources, &|_| None) {
+            out.extend(c.needs().into_keys().map(str::to_string));
+        }
+    }
+    out
+}
+
 /// The text `init` writes.
 pub fn template() -> String {
     let vars = shipped_variables();
+    let required = required_variables();
     let width = vars.keys().map(String::len).max().unwrap_or(0);
     let mut out = String::from(
         "# prodcheck project settings (https://github.com/prodcheck/prodcheck).\n\
@@ -64,8 +85,13 @@ pub fn template() -> String {
         out.push_str(&format!("  {env}:\n    vars:\n"));
         for (name, (default, used_by)) in &vars {
             let key = format!("{name}:");
+            let what = if required.contains(name) {
+                "REQUIRED: no default, set it"
+            } else {
+                "default"
+            };
             out.push_str(&format!(
-                "      {key:<width$} {:<40} # default; used by {}\n",
+                "      {key:<width$} {:<40} # {what}; used by {}\n",
                 yaml_scalar(default),
                 used_by.join(", "),
                 width = width + 1

@@ -9,6 +9,8 @@ use colored::Colorize;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
+use crate::checklist::load::collapse_unset;
+use crate::checklist::vars::unset_hint;
 use crate::checklist::{Checklist, ItemBody, VarSources, load, node};
 use crate::cli::{ColorChoice, RunArgs};
 use crate::error::CliError;
@@ -58,6 +60,8 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         .iter()
         .map(|(k, v)| (k.clone(), node::from_cli(v)))
         .collect();
+    // Unset targets are judged per selected item below, so `--only` needs only its own.
+    sources.lenient_unset = true;
     let checklist = match load(&source, &sources, &|name| std::env::var(name).ok()) {
         Ok(c) => c,
         Err(diags) => return crate::error::invalid(diags, color),
@@ -90,6 +94,15 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
             }
         }
     }
+    let selection = RunOptions {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+        ..RunOptions::default()
+    };
+    let unset = unset_targets(&checklist, &source, &selection);
+    if !unset.is_empty() {
+        return crate::error::invalid(unset, color);
+    }
     let interactive = !args.non_interactive
         && std::env::var_os("CI").is_none()
         && std::io::stdin().is_terminal()
@@ -118,6 +131,36 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
     let report = execute(&checklist, &opts, &policy, args.env.clone()).await;
     record_state(&config.state_dir, &checklist, &report);
     finish(&report, &args.output.reports)
+}
+
+/// One diagnostic per unset variable that a selected item needs, at its first use: the run
+/// stops before anything is sent.
+fn unset_targets(
+    checklist: &Checklist,
+    source: &crate::checklist::Source,
+    selection: &RunOptions,
+) -> Vec<crate::checklist::Diagnostic> {
+    let mut diags: Vec<crate::checklist::Diagnostic> = checklist
+        .items()
+        .filter(|(_, item)| selection.selects(item))
+        .filter_map(|(_, item)| match &item.body {
+            ItemBody::Check(c) => Some(&c.needs),
+            ItemBody::Manual(_) => None,
+        })
+        .flatten()
+        .map(|(var, pos)| {
+            crate::checklist::Diagnostic::new(
+                &source.file,
+                &source.text,
+                *pos,
+                format!("variable `{var}` is not set"),
+            )
+            .hint(unset_hint(var))
+        })
+        .collect();
+    diags.sort_by_key(|d| d.pos);
+    diags.dedup();
+    collapse_unset(diags)
 }
 
 /// Records the run in history and interactive confirmations as sign-offs. A failure here is

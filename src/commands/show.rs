@@ -43,6 +43,7 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
     };
     let vars = VarSources {
         lenient_env: true,
+        lenient_unset: true,
         ..VarSources::default()
     };
     let checklist = match load(&source, &vars, &|n| std::env::var(n).ok()) {

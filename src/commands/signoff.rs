@@ -22,8 +22,12 @@ pub(super) fn load_checklist(
         .map_err(|e| usage_error(&e, Some("`prodcheck list` shows the checklists it knows")))?;
     // These commands need ids and cadences, not secrets: an unset `${env:…}` must not stop them.
     let env = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| "unset".into()));
-    let checklist = load(&source, &VarSources::default(), &env)
-        .map_err(|diags| crate::error::invalid(diags, color))?;
+    let sources = VarSources {
+        lenient_unset: true,
+        ..VarSources::default()
+    };
+    let checklist =
+        load(&source, &sources, &env).map_err(|diags| crate::error::invalid(diags, color))?;
     Ok((config, checklist))
 }
 

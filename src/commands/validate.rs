@@ -72,6 +72,7 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
     // Secrets need not be set to validate: `${env:…}` becomes a placeholder.
     let vars = VarSources {
         lenient_env: true,
+        lenient_unset: true,
         ..VarSources::default()
     };
     let mut failed = 0;
@@ -85,6 +86,13 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
                     source.file,
                     c.sections.len()
                 );
+                for (var, items) in c.needs() {
+                    println!(
+                        "  {}: `{var}` has no default; set it per environment (or `--var {var}=…`) before a run. Needed by: {}",
+                        "note".cyan().bold(),
+                        items.join(", ")
+                    );
+                }
             }
             Err(diags) => {
                 failed += 1;

@@ -19,6 +19,7 @@ mod secrets;
 mod shipped_checklists;
 mod shipped_internal_ca;
 mod shipped_rollback;
+mod shipped_unconfigured;
 mod state;
 mod svc_exec;
 mod svc_files;

@@ -1,0 +1,153 @@
+//! An unconfigured run of a shipped checklist sends nothing: target variables have no
+//! real-world default, so a run without them stops before any probe, exit 2, naming each
+//! missing variable once with the line that uses it and how to set it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::support::*;
+
+/// A loopback listener counting the connections it accepts.
+fn counting_listener() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    listener.set_nonblocking(true).expect("nonblocking");
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            match listener.accept() {
+                Ok(_) => {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    (port, count)
+}
+
+#[test]
+fn an_unconfigured_run_sends_nothing_and_names_what_to_set() {
+    let p = Project::new();
+    let cases: [(&str, &[&str]); 4] = [
+        ("pre-deploy", &["base_url"]),
+        (
+            "deploy",
+            &["base_url", "database_url", "prometheus_url", "redis_url"],
+        ),
+        (
+            "post-deploy",
+            &["base_url", "database_url", "prometheus_url"],
+        ),
+        ("maintenance", &["base_url", "prometheus_url"]),
+    ];
+    for (checklist, vars) in cases {
+        let ran = run(p.cmd().args(["run", checklist, "--non-interactive"]));
+        assert_eq!(ran.code, 2, "{checklist}: {}{}", ran.stdout, ran.stderr);
+        assert!(
+            ran.stdout.is_empty(),
+            "{checklist} printed a report: {}",
+            ran.stdout
+        );
+        for var in vars {
+            let message = format!("variable `{var}` is not set");
+            assert_eq!(
+                ran.stderr.matches(&message).count(),
+                1,
+                "{checklist}: `{var}` named exactly once:\n{}",
+                ran.stderr
+            );
+            assert!(
+                ran.stderr.contains(&format!("--var {var}=VALUE")),
+                "{checklist}: says how to set `{var}`:\n{}",
+                ran.stderr
+            );
+        }
+        assert!(ran.stderr.contains("prodcheck init"), "{}", ran.stderr);
+        assert!(
+            ran.stderr.contains(&format!("builtin:{checklist}:")),
+            "{}",
+            ran.stderr
+        );
+    }
+}
+
+/// Pointing only `host`/`port` at a listener (a partial configuration) still leaves `base_url`
+/// unset: the run must stop before the `tls` item connects.
+#[test]
+fn a_partial_configuration_stops_before_any_connection() {
+    let (port, connections) = counting_listener();
+    let p = Project::new();
+    let ran = run(p.cmd().args([
+        "run",
+        "pre-deploy",
+        "--non-interactive",
+        "--var",
+        "host=127.0.0.1",
+        "--var",
+        &format!("port={port}"),
+    ]));
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("variable `base_url` is not set"),
+        "{}",
+        ran.stderr
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "a probe connected");
+}
+
+#[test]
+fn one_base_url_points_every_target_at_the_service() {
+    let (port, connections) = counting_listener();
+    let p = Project::new();
+    let ran = run(p.cmd().args([
+        "run",
+        "pre-deploy",
+        "--non-interactive",
+        "--only",
+        "tls-certificate",
+        "--var",
+        &format!("base_url=https://127.0.0.1:{port}"),
+        "--report",
+        "json",
+    ]));
+    let it = item(&json(&ran), "tls-certificate").clone();
+    assert_ne!(it["status"], "skip", "{it}");
+    assert!(
+        wait_until(Duration::from_secs(5), || connections
+            .load(Ordering::SeqCst)
+            > 0),
+        "the tls item did not go to the host and port of base_url: {it}"
+    );
+}
+
+#[test]
+fn validate_and_init_say_which_variables_are_required() {
+    let p = Project::new();
+    let ran = run(p.cmd().args(["validate"]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("`base_url` has no default")
+            && ran.stdout.contains("Needed by: tls-certificate"),
+        "{}",
+        ran.stdout
+    );
+    let ran = run(p.cmd().args(["init"]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("written");
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("base_url:"))
+        .expect("base_url listed");
+    assert!(line.contains("REQUIRED"), "{line}");
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("ca_file:"))
+        .expect("ca_file listed");
+    assert!(!line.contains("REQUIRED"), "{line}");
+}
