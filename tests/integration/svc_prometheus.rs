@@ -24,7 +24,7 @@ fn scraped(port: u16) -> bool {
     text.contains(r#""result":[{"#)
 }
 
-fn start_prometheus() -> Option<ServerProcess> {
+pub(crate) fn start_prometheus() -> Option<ServerProcess> {
     let binary = require_binary("prometheus", "prometheus")?;
     let dir = tempfile::tempdir().expect("prometheus dir");
     let port = closed_port();
