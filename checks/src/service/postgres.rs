@@ -19,7 +19,7 @@ use crate::compare::{CompareParam, redact_url};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{in_words, unanswered};
+use crate::service::dial::{in_words, unanswered, within};
 use crate::tls::roots;
 
 /// Parameters of `check: { postgres: {...} }`.
@@ -322,7 +322,14 @@ impl Probe for PostgresProbe {
                 ));
             }
             Err(_) if needs_figures => {
-                return Outcome::error(format!("{shown}: reading server figures timed out"));
+                return unanswered(
+                    &NoAnswer::Timeout,
+                    Property::Content,
+                    format!(
+                        "{shown}: connected, but the server figures did not come back within {}: they could not be judged",
+                        within(ctx.timeout)
+                    ),
+                );
             }
             _ => None,
         };
@@ -381,7 +388,14 @@ impl Probe for PostgresProbe {
             };
             let value = match tokio::time::timeout(left(), scalar(&client, sql)).await {
                 Err(_) => {
-                    return Outcome::error(format!("{shown}: `query` did not answer in time"));
+                    return unanswered(
+                        &NoAnswer::Timeout,
+                        Property::Content,
+                        format!(
+                            "{shown}: `query` did not answer within {}: its value could not be compared",
+                            within(ctx.timeout)
+                        ),
+                    );
                 }
                 Ok(Err(e)) => return Outcome::error(format!("{shown}: `query` failed: {e}")),
                 Ok(Ok(v)) => v,
