@@ -189,9 +189,20 @@ fn postgres_refused_silent_no_tls_and_wrong_password() {
                 pg.port
             ),
         ));
+        // Connected, but the item's own query outlives the budget: nothing was compared.
+        items.push((
+            "slow-query",
+            format!(
+                "postgres: {{ url: 'postgres://postgres:${{env:PG_PW}}@127.0.0.1:{}/postgres', query: 'SELECT pg_sleep(5)', expect: '== 1' }}",
+                pg.port
+            ),
+        ));
     }
     let items: Vec<(&str, &str)> = items.iter().map(|(i, c)| (*i, c.as_str())).collect();
-    let ran = run_checklist(&checklist_of("1s", &items));
+    let ran = run_checklist_with_env(
+        &checklist_of("1s", &items),
+        &[("PG_PW", crate::svc_postgres::PASSWORD)],
+    );
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     let r = json(&ran);
     let refused = format!("connection refused by 127.0.0.1:{closed}");
@@ -220,6 +231,13 @@ fn postgres_refused_silent_no_tls_and_wrong_password() {
             "fail",
             &["PostgreSQL rejected the credentials", "(28P01)"],
             None,
+        );
+        expect(
+            &r,
+            "slow-query",
+            "error",
+            &["`query` did not answer within 1 s: its value could not be compared"],
+            Some("timeout"),
         );
     }
 }
