@@ -119,6 +119,13 @@ fn redis_refused_silent_not_tls_and_wrong_password() {
                 plain.addr.port()
             ),
         ),
+        (
+            "not-redis",
+            format!(
+                "redis: {{ url: 'redis://127.0.0.1:{}' }}",
+                plain.addr.port()
+            ),
+        ),
     ];
     let real = crate::svc_redis::start_redis();
     if let Some(redis) = &real {
@@ -150,6 +157,13 @@ fn redis_refused_silent_not_tls_and_wrong_password() {
         &["TLS handshake with 127.0.0.1"],
         Some("tls_rejected"),
     );
+    expect(
+        &r,
+        "not-redis",
+        "fail",
+        &["the server answered, but not as Redis"],
+        None,
+    );
     if real.is_some() {
         expect(
             &r,
@@ -171,6 +185,7 @@ fn postgres_refused_silent_no_tls_and_wrong_password() {
         let _ = s.read_exact(&mut buf);
         let _ = s.write_all(b"N");
     });
+    let plain = plain_text_server();
     let closed = closed_port();
     let url = |port: u16, q: &str| {
         format!("postgres: {{ url: 'postgres://u:p@127.0.0.1:{port}/db{q}' }}")
@@ -179,6 +194,7 @@ fn postgres_refused_silent_no_tls_and_wrong_password() {
         ("refused", url(closed, "")),
         ("silent", url(silent.addr.port(), "")),
         ("no-tls", url(no_ssl.addr.port(), "?sslmode=require")),
+        ("not-pg", url(plain.addr.port(), "")),
     ];
     let real = crate::svc_postgres::start_postgres(false);
     if let Some((pg, _)) = &real {
@@ -223,6 +239,13 @@ fn postgres_refused_silent_no_tls_and_wrong_password() {
             "server does not support TLS",
         ],
         Some("tls_rejected"),
+    );
+    expect(
+        &r,
+        "not-pg",
+        "fail",
+        &["the server answered, but not as PostgreSQL"],
+        None,
     );
     if real.is_some() {
         expect(

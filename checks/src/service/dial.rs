@@ -61,8 +61,15 @@ pub(crate) fn in_words(
         NoAnswer::Throttled => format!("throttled by the target ({at})"),
         NoAnswer::Other => format!("no usable answer from {at}"),
     };
-    // A refusal says it all; the library's "Connection refused (os error 111)" adds nothing.
-    if detail.is_empty() || *why == NoAnswer::Refused {
+    // A refusal or a bare "timed out" says nothing the words do not already say.
+    let generic = match why {
+        NoAnswer::Refused => true,
+        NoAnswer::Timeout => ["timed out", "timeout"]
+            .iter()
+            .any(|g| detail.eq_ignore_ascii_case(g)),
+        _ => false,
+    };
+    if detail.is_empty() || generic {
         said
     } else {
         format!("{said}: {detail}")

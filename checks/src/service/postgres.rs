@@ -166,7 +166,14 @@ fn refusal(shown: &str, err: &tokio_postgres::Error) -> Result<Outcome, NoAnswer
                 .with("sqlstate", code),
         );
     }
-    Err(NoAnswer::classify(err))
+    match NoAnswer::classify(err) {
+        // Something answered, but not in PostgreSQL's protocol: the target's answer is wrong.
+        NoAnswer::Other => Ok(Outcome::fail(format!(
+            "{shown}: the server answered, but not as PostgreSQL: {}",
+            describe(err)
+        ))),
+        why => Err(why),
+    }
 }
 
 /// The first column of the first row as text (`None` for NULL), or `Err` for no rows.

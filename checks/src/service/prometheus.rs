@@ -273,9 +273,13 @@ impl Probe for PrometheusProbe {
             }
             Err(e) => {
                 let start: String = body.text().chars().take(200).collect();
-                return evidence(Outcome::error(format!(
-                    "{base}: HTTP {status} answer is not Prometheus JSON ({e})"
-                )))
+                return evidence(unanswered(
+                    &NoAnswer::Other,
+                    Property::Instrument,
+                    format!(
+                        "{base}: HTTP {status} answer is not Prometheus JSON ({e}): the query could not be evaluated"
+                    ),
+                ))
                 .with("body_start", start);
             }
         };

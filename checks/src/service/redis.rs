@@ -139,7 +139,12 @@ impl RedisProbe {
     /// `Ok`: Redis itself answered with a refusal (bad credentials, an error reply), a `fail`.
     /// `Err`: no answer came back, and why.
     fn refusal(&self, shown: &str, err: &redis::RedisError) -> Result<Outcome, NoAnswer> {
-        let text = err.to_string();
+        // One line: parse errors list every unexpected byte on its own line.
+        let text = err
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         let auth = err.kind() == redis::ErrorKind::AuthenticationFailed
             || ["WRONGPASS", "NOAUTH", "invalid password"]
                 .iter()
@@ -150,6 +155,13 @@ impl RedisProbe {
                     .with("url", shown)
                     .with("auth", "rejected"),
             );
+        }
+        if err.kind() == redis::ErrorKind::Parse {
+            return Ok(Outcome::fail(format!(
+                "{shown}: the server answered, but not as Redis: {}",
+                text.chars().take(120).collect::<String>()
+            ))
+            .with("url", shown));
         }
         let why = NoAnswer::classify(err);
         if why == NoAnswer::Other && !err.is_io_error() {

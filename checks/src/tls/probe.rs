@@ -254,7 +254,7 @@ impl TlsProbe {
         match timeout(left(), connector.connect(name.clone(), stream)).await {
             Err(_) => {
                 hs.other_error = Some(format!(
-                    "{addr} accepted the connection but did not finish the handshake within {}",
+                    "the server accepted the connection but did not finish the handshake within {}",
                     within(ctx.timeout)
                 ));
                 hs.why = Some(NoAnswer::Timeout);
