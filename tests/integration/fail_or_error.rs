@@ -520,6 +520,10 @@ fn dns_missing_name_fails_and_a_silent_or_absent_resolver_is_an_error() {
             ),
             ("mute", &dns(mute_addr.to_string(), "www.example.test")),
             (
+                "not-served",
+                &dns(server.addr.to_string(), "www.elsewhere.test"),
+            ),
+            (
                 "absent",
                 &dns(format!("127.0.0.1:{closed}"), "www.example.test"),
             ),
@@ -541,6 +545,17 @@ fn dns_missing_name_fails_and_a_silent_or_absent_resolver_is_an_error() {
         "error",
         &["A query for www.example.test", "did not answer within"],
         Some("timeout"),
+    );
+    // The server refuses a zone it does not serve (REFUSED): the resolver failed, not the name.
+    expect(
+        &r,
+        "not-served",
+        "error",
+        &[
+            "the resolver gave no answer about the name",
+            "Query Refused",
+        ],
+        Some("resolver_unavailable"),
     );
     let absent = item(&r, "absent");
     assert_eq!(absent["status"], "error", "{absent}");

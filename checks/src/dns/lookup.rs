@@ -162,7 +162,9 @@ pub async fn query(
             };
             Err(unasked(
                 why,
-                format!("{rtype} query for {name} failed: the resolver could not be asked ({e})"),
+                format!(
+                    "{rtype} query for {name} failed: the resolver gave no answer about the name ({e})"
+                ),
             ))
         }
     }
