@@ -1,5 +1,8 @@
 //! `disk`: free space on the filesystem holding a path stays above a floor, written as a
 //! percentage (`10%`) or a size (`5GiB`). Counts the space unprivileged processes may use.
+//!
+//! Fail or error: only a measured shortfall is `fail`. A path that does not exist or cannot be
+//! reached, and a `statvfs` that hangs (a dead network mount), are `error`: nothing was measured.
 
 use std::borrow::Cow;
 use std::fmt;

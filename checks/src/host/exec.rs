@@ -1,5 +1,9 @@
 //! `exec`: lets users plug in anything (`cargo audit`, test suites, scripts) by reading a
 //! program's verdict the Nagios way; its own process group dies with it (timeout, Ctrl-C, end).
+//!
+//! Fail or error: only exit 2 (CRITICAL) is `fail`. A command that cannot be started (not
+//! found, not executable, no working directory; `sh` exiting 126/127), exit 3 UNKNOWN or any
+//! other code, a signal, or the timeout are `error`: the check gave no verdict.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

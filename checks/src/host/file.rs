@@ -1,5 +1,10 @@
 //! `file`: the newest file matching a glob is fresh and big enough — the backup check ("did
 //! last night's dump run?"). Globbing and metadata run off the async threads, under the timeout.
+//!
+//! Fail or error: no file matching (even when the glob's directory is missing) is `fail` — there
+//! is no backup. Paths the glob could not read (permission denied) make "no match" an `error`,
+//! and turn a stale/small verdict into `error` too: a newer file may be hiding in them. A
+//! listing that outlives the timeout is `error`.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
