@@ -13,6 +13,7 @@ use hickory_resolver::{Resolver, TokioResolver};
 use tokio::time::timeout;
 
 use crate::no_answer::NoAnswer;
+use crate::service::dial::within;
 
 /// What a query found.
 #[derive(Debug)]
@@ -127,8 +128,8 @@ pub async fn query(
         Err(_) => Err(unasked(
             NoAnswer::Timeout,
             format!(
-                "{rtype} query for {name}: the resolver did not answer within {} ms",
-                budget.as_millis()
+                "{rtype} query for {name}: the resolver did not answer within {}",
+                within(budget)
             ),
         )),
         Ok(Ok(lookup)) => {

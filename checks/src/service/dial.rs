@@ -21,9 +21,14 @@ pub(crate) fn unanswered(
     Outcome::new(why.status(property), message).with("no_answer", why.as_str())
 }
 
-/// A budget in words: `2 s`, `1.5 s`, `500 ms`.
+/// A budget in words: `2 s`, `1.5 s`, `500 ms`. What is left of a budget (999 ms of 1 s) reads
+/// as the budget: from 950 ms on, to the nearest 100 ms.
 pub(crate) fn within(d: Duration) -> String {
-    let ms = d.as_millis();
+    let mut ms = d.as_millis();
+    if ms >= 950 {
+        ms = (ms + 50) / 100 * 100;
+    }
+    let d = Duration::from_millis(ms as u64);
     if ms < 1000 {
         format!("{ms} ms")
     } else if ms.is_multiple_of(1000) {
@@ -176,6 +181,8 @@ mod tests {
         assert_eq!(within(Duration::from_millis(500)), "500 ms");
         assert_eq!(within(Duration::from_secs(2)), "2 s");
         assert_eq!(within(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(within(Duration::from_millis(999)), "1 s");
+        assert_eq!(within(Duration::from_millis(1998)), "2 s");
     }
 
     #[test]
