@@ -568,3 +568,46 @@ fn dns_missing_name_fails_and_a_silent_or_absent_resolver_is_an_error() {
     );
     drop(mute);
 }
+
+#[test]
+fn an_untrusted_certificate_is_an_answer_that_fails() {
+    let own = prodcheck::demo::pki::self_signed_leaf(&["127.0.0.1"], 90).expect("self-signed");
+    let config = prodcheck::demo::pki::server_config(vec![own.cert_der.clone()], own.key())
+        .expect("server config");
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let server = AppServer::start_tls(app, config);
+    let port = server.addr.port();
+    let ran = run_checklist(&checklist_of(
+        "2s",
+        &[
+            ("tls", &format!("tls: {{ host: 127.0.0.1, port: {port} }}")),
+            (
+                "tcp",
+                &format!("tcp: {{ host: 127.0.0.1, port: {port}, tls: true }}"),
+            ),
+            (
+                "wss",
+                &format!("websocket: {{ url: 'wss://127.0.0.1:{port}/' }}"),
+            ),
+        ],
+    ));
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let r = json(&ran);
+    // The chain was presented and judged: a verdict on the certificate, not a missing answer.
+    expect(&r, "tls", "fail", &["is not a trusted root"], None);
+    assert!(item(&r, "tls")["evidence"].get("no_answer").is_none());
+    expect(
+        &r,
+        "tcp",
+        "fail",
+        &["rejected the TLS handshake", "invalid peer certificate"],
+        Some("tls_rejected"),
+    );
+    expect(
+        &r,
+        "wss",
+        "fail",
+        &["the TLS handshake with 127.0.0.1", "failed"],
+        Some("tls_rejected"),
+    );
+}

@@ -210,7 +210,9 @@ impl Probe for TlsProbe {
             &mut ev,
         );
 
-        if let Some(why) = &hs.why {
+        // A presented chain is an answer (judged above, e.g. expired); `no_answer` is for
+        // handshakes that yielded nothing to judge.
+        if let (Some(why), None) = (&hs.why, &hs.chain) {
             ev.insert("no_answer".into(), json!(why.as_str()));
         }
         let elapsed = started.elapsed().as_millis() as u64;
