@@ -272,6 +272,9 @@ fn websocket_refused_silent_throttled_and_not_found() {
         b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n",
     );
     let missing = RawServer::respond(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    let busy = RawServer::respond(
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n",
+    );
     let closed = closed_port();
     let ws = |port: u16| format!("websocket: {{ url: 'ws://127.0.0.1:{port}/socket' }}");
     let ran = run_checklist(&checklist_of(
@@ -281,6 +284,7 @@ fn websocket_refused_silent_throttled_and_not_found() {
             ("silent", &ws(silent.addr.port())),
             ("throttled", &ws(throttled.addr.port())),
             ("missing", &ws(missing.addr.port())),
+            ("busy", &ws(busy.addr.port())),
         ],
     ));
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
@@ -309,6 +313,13 @@ fn websocket_refused_silent_throttled_and_not_found() {
         None,
     );
     assert!(item(&r, "missing")["evidence"].get("no_answer").is_none());
+    expect(
+        &r,
+        "busy",
+        "error",
+        &["throttled by the target", "HTTP 503 (Retry-After: 5)"],
+        Some("throttled"),
+    );
 }
 
 #[test]
