@@ -162,7 +162,17 @@ impl NoAnswer {
             NoAnswer::Timeout
         } else if any(&["network is unreachable", "no route to host"]) {
             NoAnswer::NetworkUnreachable
-        } else if any(&["invalid peer certificate", "certificate", "handshake"]) {
+        } else if any(&[
+            "invalid peer certificate",
+            "certificate",
+            "handshake",
+            // rustls's words when a library flattens its error to text (redis does).
+            "received corrupt message",
+            "received fatal alert",
+            "peer is incompatible",
+            "peer misbehaved",
+            "does not support tls",
+        ]) {
             NoAnswer::TlsRejected
         } else if any(&["proxy"]) {
             NoAnswer::Proxy
@@ -230,5 +240,20 @@ mod tests {
             "failed to lookup address information: Temporary failure in name resolution",
         );
         assert_eq!(NoAnswer::classify(&again), NoAnswer::ResolverUnavailable);
+    }
+
+    #[test]
+    fn flattened_tls_errors_are_tls_rejected() {
+        for text in [
+            "received corrupt message of type InvalidContentType",
+            "received fatal alert: HandshakeFailure",
+            "server does not support TLS",
+        ] {
+            assert_eq!(
+                NoAnswer::from_message(text),
+                NoAnswer::TlsRejected,
+                "{text}"
+            );
+        }
     }
 }

@@ -9,6 +9,7 @@ mod crash_safety;
 mod diagnostics;
 mod dns_probe;
 mod editor_shell;
+mod fail_or_error;
 mod good_bad_service;
 mod hostile;
 mod http_probe;

@@ -44,7 +44,7 @@ fn nagios_exit_codes_become_statuses_with_the_first_line_as_message() {
         message(&report, "unknown")
     );
     assert_eq!(item(&report, "missing")["status"], "error");
-    assert!(message(&report, "missing").contains("cannot start"));
+    assert!(message(&report, "missing").contains("could not be started"));
 }
 
 #[test]

@@ -24,7 +24,7 @@ fn scraped(port: u16) -> bool {
     text.contains(r#""result":[{"#)
 }
 
-fn start_prometheus() -> Option<ServerProcess> {
+pub(crate) fn start_prometheus() -> Option<ServerProcess> {
     let binary = require_binary("prometheus", "prometheus")?;
     let dir = tempfile::tempdir().expect("prometheus dir");
     let port = closed_port();
@@ -150,7 +150,14 @@ fn queries_are_held_against_thresholds_and_empty_answers_fail() {
         "{}",
         message(&report, "badql")
     );
-    assert_eq!(item(&report, "nothere")["status"], "fail");
+    // Prometheus is the instrument: when it cannot be asked, nothing was judged.
+    assert_eq!(item(&report, "nothere")["status"], "error");
+    assert!(
+        message(&report, "nothere")
+            .contains("refused the connection: the query could not be evaluated"),
+        "{}",
+        message(&report, "nothere")
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::support::*;
 
 const PASSWORD: &str = "s3cr3t-redis-pw";
 
-fn start_redis() -> Option<ServerProcess> {
+pub(crate) fn start_redis() -> Option<ServerProcess> {
     start_redis_with(|_| Vec::new())
 }
 
@@ -127,7 +127,7 @@ fn wrong_password_wrong_role_and_server_down_fail() {
         "{}",
         message(&report, "replica")
     );
-    assert!(message(&report, "down").contains("connection failed"));
+    assert!(message(&report, "down").contains("connection refused by 127.0.0.1:"));
 }
 
 #[test]

@@ -12,6 +12,9 @@ use hickory_resolver::proto::rr::{RData, Record, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 use tokio::time::timeout;
 
+use crate::no_answer::NoAnswer;
+use crate::service::dial::within;
+
 /// What a query found.
 #[derive(Debug)]
 pub enum Answer {
@@ -21,6 +24,20 @@ pub enum Answer {
     NxDomain,
     /// The name exists but has no records of that type (NODATA).
     NoData,
+}
+
+/// A question the resolver did not answer: why, and what happened in words. The resolver is
+/// the instrument, so this is always `error` (see `no_answer.rs`), never a verdict on the name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unasked {
+    pub why: NoAnswer,
+    pub message: String,
+}
+
+impl From<Unasked> for String {
+    fn from(u: Unasked) -> String {
+        u.message
+    }
 }
 
 /// Where queries go: `host:port`, `[v6]:port` or a bare address (port 53).
@@ -104,12 +121,16 @@ pub async fn query(
     name: &str,
     rtype: RecordType,
     budget: Duration,
-) -> Result<Answer, String> {
+) -> Result<Answer, Unasked> {
     let fq = fqdn(name);
+    let unasked = |why: NoAnswer, message: String| Unasked { why, message };
     match timeout(budget, resolver.lookup(fq.as_str(), rtype)).await {
-        Err(_) => Err(format!(
-            "{rtype} query for {name} timed out after {} ms",
-            budget.as_millis()
+        Err(_) => Err(unasked(
+            NoAnswer::Timeout,
+            format!(
+                "{rtype} query for {name}: the resolver did not answer within {}",
+                within(budget)
+            ),
         )),
         Ok(Ok(lookup)) => {
             let records: Vec<Record> = lookup
@@ -127,9 +148,26 @@ pub async fn query(
         Ok(Err(NetError::Dns(DnsError::NoRecordsFound(no)))) => match no.response_code {
             ResponseCode::NXDomain => Ok(Answer::NxDomain),
             ResponseCode::NoError => Ok(Answer::NoData),
-            code => Err(format!("{rtype} query for {name}: server answered {code}")),
+            code => Err(unasked(
+                NoAnswer::ResolverUnavailable,
+                format!(
+                    "{rtype} query for {name}: the resolver answered {code}, not an answer about the name"
+                ),
+            )),
         },
-        Ok(Err(e)) => Err(format!("{rtype} query for {name} failed: {e}")),
+        Ok(Err(e)) => {
+            // Whatever it says, the question was not answered: it is the resolver's failure.
+            let why = match NoAnswer::classify(&e) {
+                NoAnswer::Other | NoAnswer::NameNotFound => NoAnswer::ResolverUnavailable,
+                why => why,
+            };
+            Err(unasked(
+                why,
+                format!(
+                    "{rtype} query for {name} failed: the resolver gave no answer about the name ({e})"
+                ),
+            ))
+        }
     }
 }
 

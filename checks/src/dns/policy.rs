@@ -18,7 +18,7 @@ async fn txt(
     resolver: &TokioResolver,
     name: &str,
     left: Left<'_>,
-) -> Result<Option<Vec<String>>, String> {
+) -> Result<Option<Vec<String>>, lookup::Unasked> {
     Ok(
         match lookup::query(resolver, name, RecordType::TXT, left()).await? {
             Answer::NxDomain => None,
@@ -67,7 +67,7 @@ impl DnsProbe {
         for start in 0..labels.len().saturating_sub(1) {
             let at = labels[start..].join(".");
             match lookup::query(resolver, &at, RecordType::CAA, left()).await {
-                Err(e) => return f.add(Status::Error, e),
+                Err(e) => return f.unasked(e),
                 Ok(Answer::Records(r)) => {
                     found = Some((at, r));
                     break;
@@ -143,7 +143,7 @@ impl DnsProbe {
         ev: &mut Map<String, Value>,
     ) {
         let texts = match txt(resolver, name, left).await {
-            Err(e) => return f.add(Status::Error, e),
+            Err(e) => return f.unasked(e),
             Ok(None) => {
                 return f.add(
                     Status::Fail,
@@ -189,7 +189,7 @@ impl DnsProbe {
     ) {
         let at = format!("_dmarc.{name}");
         let texts = match txt(resolver, &at, left).await {
-            Err(e) => return f.add(Status::Error, e),
+            Err(e) => return f.unasked(e),
             Ok(t) => t.unwrap_or_default(),
         };
         let record = texts

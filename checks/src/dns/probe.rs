@@ -10,9 +10,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::dns::lookup::{self, Answer};
+use crate::dns::lookup::{self, Answer, Unasked};
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::service::dial::unanswered;
 
 /// The record types the `dns` probe asks for, spelled as in zone files.
 #[allow(clippy::upper_case_acronyms)]
@@ -92,12 +94,21 @@ pub(crate) struct Findings {
     status: Option<Status>,
     problems: Vec<String>,
     pub(crate) notes: Vec<String>,
+    /// The first reason a question went unanswered (or a name was found not to exist).
+    no_answer: Option<NoAnswer>,
 }
 
 impl Findings {
     pub(crate) fn add(&mut self, status: Status, message: impl Into<String>) {
         self.status = Some(self.status.map_or(status, |s| s.worst(status)));
         self.problems.push(message.into());
+    }
+
+    /// A question the resolver did not answer: the status the rule gives it (the resolver is
+    /// the instrument: `error`), the reason kept for the evidence.
+    pub(crate) fn unasked(&mut self, u: Unasked) {
+        self.add(u.why.status(Property::Instrument), u.message);
+        self.no_answer.get_or_insert(u.why);
     }
 }
 
@@ -151,7 +162,9 @@ impl Probe for DnsProbe {
         let left = || ctx.timeout.saturating_sub(started.elapsed());
         let resolver = match lookup::resolver(self.nameserver.as_deref(), left()).await {
             Ok(r) => r,
-            Err(e) => return Outcome::error(e),
+            Err(e) => {
+                return unanswered(&NoAnswer::ResolverUnavailable, Property::Instrument, e);
+            }
         };
         let mut f = Findings::default();
         let mut ev = Map::new();
@@ -182,6 +195,9 @@ impl Probe for DnsProbe {
         if self.dmarc {
             self.dmarc(&resolver, &name, &left, &mut f, &mut ev).await;
         }
+        if let Some(why) = &f.no_answer {
+            ev.insert("no_answer".into(), json!(why.as_str()));
+        }
         ev.insert(
             "duration_ms".into(),
             json!(started.elapsed().as_millis() as u64),
@@ -206,7 +222,7 @@ impl DnsProbe {
     ) {
         let answer = match lookup::query(resolver, name, rtype, left()).await {
             Ok(a) => a,
-            Err(e) => return f.add(Status::Error, e),
+            Err(e) => return f.unasked(e),
         };
         if self.nxdomain {
             match answer {
@@ -241,6 +257,8 @@ impl DnsProbe {
                     return f.add(Status::Fail, msg);
                 }
                 let what = if matches!(empty, Answer::NxDomain) {
+                    // The resolver answered: the name that must exist does not. A `fail`.
+                    f.no_answer.get_or_insert(NoAnswer::NameNotFound);
                     "does not exist (NXDOMAIN)".to_string()
                 } else {
                     format!("has no {rtype} records")
@@ -309,7 +327,7 @@ impl DnsProbe {
                             "dangling CNAME: {name} points to {target}, which does not resolve"
                         ),
                     ),
-                    Err(e) => f.add(Status::Error, e),
+                    Err(e) => f.unasked(e),
                 }
             }
         }
@@ -324,7 +342,7 @@ impl DnsProbe {
         resolver: &TokioResolver,
         target: &str,
         left: &(dyn Fn() -> Duration + Sync),
-    ) -> Result<bool, String> {
+    ) -> Result<bool, Unasked> {
         for rtype in [RecordType::A, RecordType::AAAA] {
             if let Answer::Records(_) = lookup::query(resolver, target, rtype, left()).await? {
                 return Ok(true);

@@ -1,5 +1,8 @@
 //! `disk`: free space on the filesystem holding a path stays above a floor, written as a
 //! percentage (`10%`) or a size (`5GiB`). Counts the space unprivileged processes may use.
+//!
+//! Fail or error: only a measured shortfall is `fail`. A path that does not exist or cannot be
+//! reached, and a `statvfs` that hangs (a dead network mount), are `error`: nothing was measured.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -10,9 +13,11 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use crate::no_answer::NoAnswer;
 use crate::outcome::Outcome;
 use crate::params::parse_size;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::service::dial::within;
 
 /// Parameters of `check: { disk: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -115,9 +120,20 @@ fn bytes(n: u64) -> String {
 }
 
 /// Free (available to unprivileged users) and total bytes of the filesystem holding `path`.
+/// Any failure means nothing was measured: the words say why.
 fn space(path: &Path) -> Result<(u64, u64), String> {
-    let st = nix::sys::statvfs::statvfs(path)
-        .map_err(|e| format!("cannot stat the filesystem of `{}`: {e}", path.display()))?;
+    let st = nix::sys::statvfs::statvfs(path).map_err(|e| {
+        let shown = path.display();
+        match e {
+            nix::errno::Errno::ENOENT | nix::errno::Errno::ENOTDIR => format!(
+                "`{shown}` does not exist, so there is no filesystem to measure (is the volume mounted?)"
+            ),
+            nix::errno::Errno::EACCES => {
+                format!("`{shown}` cannot be reached by this user (permission denied)")
+            }
+            other => format!("statvfs on `{shown}` failed: {}", other.desc()),
+        }
+    })?;
     let frag = st.fragment_size() as u64;
     Ok((
         (st.blocks_available() as u64).saturating_mul(frag),
@@ -145,10 +161,19 @@ impl Probe for DiskProbe {
         .await
         {
             Err(_) => {
-                return Outcome::error(format!("statvfs on `{shown}` did not return in time"));
+                return Outcome::error(format!(
+                    "statvfs on `{shown}` did not return within {} (a hung network mount?): free space could not be measured",
+                    within(ctx.timeout)
+                ))
+                .with("path", shown.as_str())
+                .with("no_answer", NoAnswer::Timeout.as_str());
             }
             Ok(Err(e)) => return Outcome::error(format!("statvfs on `{shown}` failed: {e}")),
-            Ok(Ok(Err(e))) => return Outcome::error(e),
+            Ok(Ok(Err(e))) => {
+                return Outcome::error(e)
+                    .with("path", shown.as_str())
+                    .with("no_answer", NoAnswer::Other.as_str());
+            }
             Ok(Ok(Ok(s))) => s,
         };
         let percent = if total == 0 {
@@ -189,6 +214,15 @@ mod tests {
         assert!(FreeSpace::parse("lots").is_err());
         let bare: Result<FreeSpace, _> = serde_json::from_str("10");
         assert!(bare.is_err());
+    }
+
+    #[test]
+    fn a_missing_path_is_said_in_words() {
+        let err = space(Path::new("/nonexistent-prodcheck/volume")).expect_err("no such path");
+        assert_eq!(
+            err,
+            "`/nonexistent-prodcheck/volume` does not exist, so there is no filesystem to measure (is the volume mounted?)"
+        );
     }
 
     #[test]

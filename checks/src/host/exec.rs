@@ -1,5 +1,9 @@
 //! `exec`: lets users plug in anything (`cargo audit`, test suites, scripts) by reading a
 //! program's verdict the Nagios way; its own process group dies with it (timeout, Ctrl-C, end).
+//!
+//! Fail or error: only exit 2 (CRITICAL) is `fail`. A command that cannot be started (not
+//! found, not executable, no working directory; `sh` exiting 126/127), exit 3 UNKNOWN or any
+//! other code, a signal, or the timeout are `error`: the check gave no verdict.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,6 +19,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 use tokio::time::{timeout, timeout_at};
 
+use crate::no_answer::NoAnswer;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 
@@ -111,6 +116,14 @@ impl ExecProbe {
         }
     }
 
+    /// The program that is started: `command`'s first element, or `sh` for `shell`.
+    fn program(&self) -> String {
+        match &self.command {
+            Some(argv) => argv.first().cloned().unwrap_or_default(),
+            None => "sh".to_string(),
+        }
+    }
+
     fn build(&self) -> Option<Command> {
         let mut cmd = match (&self.command, &self.shell) {
             (Some(argv), None) => {
@@ -147,6 +160,26 @@ impl ExecProbe {
             ))
             .with("signal", signal);
         };
+        // `sh -c` reports a command it could not find or run with 127 / 126: the check never ran.
+        if self.shell.is_some() && (code == 126 || code == 127) {
+            let what = if code == 127 {
+                "a command in it was not found"
+            } else {
+                "a command in it is not executable"
+            };
+            let stderr = first_line(stderr)
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            return not_started(
+                if code == 127 {
+                    "not_found"
+                } else {
+                    "not_executable"
+                },
+                format!("`{shown}` could not run: {what}, sh exited {code}{stderr}"),
+            )
+            .with("exit_code", code);
+        }
         let (status, word) = nagios(code);
         let line = first_line(stdout);
         let message = match (status, line) {
@@ -162,6 +195,13 @@ impl ExecProbe {
         };
         Outcome::new(status, message).with("exit_code", code)
     }
+}
+
+/// A command that never ran has no verdict: `error`, whatever the reason.
+fn not_started(reason: &str, message: String) -> Outcome {
+    Outcome::error(message)
+        .with("no_answer", NoAnswer::Other.as_str())
+        .with("start_error", reason)
 }
 
 fn snippet(bytes: &[u8]) -> String {
@@ -211,15 +251,34 @@ impl Probe for ExecProbe {
         let Some(mut cmd) = self.build() else {
             return Outcome::error("nothing to run: set `command` or `shell`");
         };
+        if let Some(dir) = &self.cwd
+            && !dir.is_dir()
+        {
+            return not_started(
+                "cwd_missing",
+                format!(
+                    "`{shown}` could not be started: its working directory `{}` does not exist or is not a directory",
+                    dir.display()
+                ),
+            )
+            .with("command", shown);
+        }
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
-                let cwd = self
-                    .cwd
-                    .as_ref()
-                    .map(|d| format!(" in `{}`", d.display()))
-                    .unwrap_or_default();
-                return Outcome::error(format!("cannot start `{shown}`{cwd}: {e}"))
+                let program = self.program();
+                let (reason, why) = match e.kind() {
+                    std::io::ErrorKind::NotFound => (
+                        "not_found",
+                        format!("program `{program}` was not found (is it installed and on PATH?)"),
+                    ),
+                    std::io::ErrorKind::PermissionDenied => (
+                        "not_executable",
+                        format!("program `{program}` is not executable (permission denied)"),
+                    ),
+                    _ => ("other", e.to_string()),
+                };
+                return not_started(reason, format!("`{shown}` could not be started: {why}"))
                     .with("command", shown);
             }
         };
@@ -281,7 +340,8 @@ impl Probe for ExecProbe {
                 humantime::format_duration(ctx.timeout),
                 escalation.unwrap_or("SIGKILL")
             ))
-            .with("killed", true),
+            .with("killed", true)
+            .with("no_answer", NoAnswer::Timeout.as_str()),
         };
         let mut outcome = outcome
             .with("command", shown)

@@ -1,5 +1,10 @@
 //! `file`: the newest file matching a glob is fresh and big enough — the backup check ("did
 //! last night's dump run?"). Globbing and metadata run off the async threads, under the timeout.
+//!
+//! Fail or error: no file matching (even when the glob's directory is missing) is `fail` — there
+//! is no backup. Paths the glob could not read (permission denied) make "no match" an `error`,
+//! and turn a stale/small verdict into `error` too: a newer file may be hiding in them. A
+//! listing that outlives the timeout is `error`.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -8,6 +13,7 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::no_answer::NoAnswer;
 use crate::outcome::Outcome;
 use crate::params::{DurationParam, SizeParam};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
@@ -42,14 +48,57 @@ struct Newest {
     matches: usize,
 }
 
-fn newest(pattern: &str) -> Result<Option<Newest>, String> {
+/// What walking the glob found: the newest readable match, and the paths it could not read.
+#[derive(Debug, Default)]
+struct Listing {
+    newest: Option<Newest>,
+    unreadable: usize,
+    /// The first unreadable path and why, for the message.
+    first_unreadable: Option<String>,
+}
+
+impl Listing {
+    fn unreadable(&mut self, what: String) {
+        self.unreadable += 1;
+        self.first_unreadable.get_or_insert(what);
+    }
+}
+
+/// The directory a glob starts from: its components up to the first one with a wildcard.
+fn literal_dir(pattern: &str) -> PathBuf {
+    let path = std::path::Path::new(pattern);
+    let mut dir = PathBuf::new();
+    for part in path.components() {
+        let text = part.as_os_str().to_string_lossy();
+        if text.contains(['*', '?', '[']) {
+            return dir;
+        }
+        dir.push(part);
+    }
+    dir.parent().map(PathBuf::from).unwrap_or_default()
+}
+
+fn newest(pattern: &str) -> Result<Listing, String> {
     let paths = glob::glob(pattern).map_err(|e| format!("invalid glob `{pattern}`: {e}"))?;
+    let mut listing = Listing::default();
     let mut best: Option<Newest> = None;
     let mut matches = 0;
     for entry in paths {
-        let Ok(path) = entry else { continue };
-        let Ok(meta) = std::fs::metadata(&path) else {
-            continue;
+        let path = match entry {
+            Ok(p) => p,
+            Err(e) => {
+                listing.unreadable(format!("`{}`: {}", e.path().display(), e.error()));
+                continue;
+            }
+        };
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            // Gone between listing and stat (a rotation), or a dangling link: not a match.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                listing.unreadable(format!("`{}`: {e}", path.display()));
+                continue;
+            }
         };
         if !meta.is_file() {
             continue;
@@ -70,7 +119,28 @@ fn newest(pattern: &str) -> Result<Option<Newest>, String> {
             });
         }
     }
-    Ok(best.map(|b| Newest { matches, ..b }))
+    listing.newest = best.map(|b| Newest { matches, ..b });
+    Ok(listing)
+}
+
+/// The outcome when no readable file matches. Nothing at all is a `fail` (no backup); paths
+/// that could not be read make it an `error`: a match may be hiding in them.
+fn no_match(pattern: &str, listing: &Listing) -> Outcome {
+    if let Some(first) = &listing.first_unreadable {
+        return Outcome::error(format!(
+            "no readable file matches `{pattern}`, and {} path(s) could not be read (first {first}): whether a fresh file exists could not be checked",
+            listing.unreadable
+        ))
+        .with("no_answer", NoAnswer::Other.as_str())
+        .with("unreadable", listing.unreadable);
+    }
+    let dir = literal_dir(pattern);
+    let why = if !dir.as_os_str().is_empty() && !dir.is_dir() {
+        format!(" (directory `{}` does not exist)", dir.display())
+    } else {
+        String::new()
+    };
+    Outcome::fail(format!("no file matches `{pattern}`{why}"))
 }
 
 fn human(d: Duration) -> String {
@@ -107,12 +177,13 @@ impl Probe for FileProbe {
             }
             Ok(Err(e)) => return Outcome::error(format!("listing `{}` failed: {e}", self.path)),
             Ok(Ok(Err(e))) => return Outcome::error(e),
-            Ok(Ok(Ok(None))) => {
-                return Outcome::fail(format!("no file matches `{}`", self.path))
-                    .with("path", self.path.as_str())
-                    .with("matches", 0);
-            }
-            Ok(Ok(Ok(Some(n)))) => n,
+            Ok(Ok(Ok(listing))) => listing,
+        };
+        let unreadable = newest.unreadable;
+        let Some(newest) = newest.newest else {
+            return no_match(&self.path, &newest)
+                .with("path", self.path.as_str())
+                .with("matches", 0);
         };
         let age = SystemTime::now()
             .duration_since(newest.modified)
@@ -139,6 +210,15 @@ impl Probe for FileProbe {
                 "is {} bytes, expected at least {}",
                 newest.size, self.min_size.0
             ));
+        }
+        if !problems.is_empty() && unreadable > 0 {
+            // A newer file may sit in what could not be read: no verdict either way.
+            return outcome(Outcome::error(format!(
+                "newest readable match `{shown}` {}, but {unreadable} path(s) could not be read: a newer file may exist",
+                problems.join(" and ")
+            )))
+            .with("no_answer", NoAnswer::Other.as_str())
+            .with("unreadable", unreadable);
         }
         if !problems.is_empty() {
             return outcome(Outcome::fail(format!(
@@ -173,11 +253,44 @@ mod tests {
             .and_then(|f| f.set_modified(past))
             .expect("set mtime");
         let pattern = format!("{}/*.dump", dir.display());
-        let found = newest(&pattern).ok().flatten().expect("a match");
+        let found = newest(&pattern)
+            .ok()
+            .and_then(|l| l.newest)
+            .expect("a match");
         assert_eq!(found.path, new);
         assert_eq!(found.matches, 2);
         assert_eq!(found.size, 5);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn no_match_fails_but_unreadable_paths_make_it_an_error() {
+        let none = Listing::default();
+        let out = no_match("/nonexistent-prodcheck/db-*.sql", &none);
+        assert_eq!(out.status, crate::outcome::Status::Fail);
+        assert_eq!(
+            out.message,
+            "no file matches `/nonexistent-prodcheck/db-*.sql` (directory `/nonexistent-prodcheck` does not exist)"
+        );
+        let mut hidden = Listing::default();
+        hidden.unreadable("`/backups/x`: Permission denied (os error 13)".into());
+        let out = no_match("/backups/*/db.sql", &hidden);
+        assert_eq!(out.status, crate::outcome::Status::Error);
+        assert!(out.message.starts_with("no readable file matches `/backups/*/db.sql`, and 1 path(s) could not be read (first `/backups/x`: Permission denied"), "{}", out.message);
+        assert_eq!(out.evidence["no_answer"], "other");
+    }
+
+    #[test]
+    fn a_glob_starts_from_its_literal_directory() {
+        assert_eq!(
+            literal_dir("/var/backups/db-*.gz"),
+            PathBuf::from("/var/backups")
+        );
+        assert_eq!(literal_dir("/var/*/x"), PathBuf::from("/var"));
+        assert_eq!(
+            literal_dir("/var/backups/latest.gz"),
+            PathBuf::from("/var/backups")
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Probes that speak a service's own protocol: `tcp` reachability, `redis`, `postgres`,
 //! `prometheus` queries and `websocket` round trips.
 
+pub(crate) mod dial;
 pub mod postgres;
 pub mod prometheus;
 pub mod redis;

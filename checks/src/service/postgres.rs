@@ -16,8 +16,10 @@ use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::compare::{CompareParam, redact_url};
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::service::dial::{in_words, unanswered, within};
 use crate::tls::roots;
 
 /// Parameters of `check: { postgres: {...} }`.
@@ -139,6 +141,41 @@ fn describe(err: &tokio_postgres::Error) -> String {
     }
 }
 
+/// Host and port the client connects to first (`localhost:5432` when the URL names none).
+fn host_port(config: &Config) -> (String, u16) {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    (host, config.get_ports().first().copied().unwrap_or(5432))
+}
+
+/// `Ok`: the server itself answered with a refusal (bad credentials, no such database, too
+/// many connections), a `fail`. `Err`: no answer came back, and why.
+fn refusal(shown: &str, err: &tokio_postgres::Error) -> Result<Outcome, NoAnswer> {
+    if let Some(db) = err.as_db_error() {
+        let code = db.code().code();
+        let what = if code.starts_with("28") {
+            "PostgreSQL rejected the credentials"
+        } else {
+            "PostgreSQL refused the connection"
+        };
+        return Ok(
+            Outcome::fail(format!("{shown}: {what}: {} ({code})", db.message()))
+                .with("sqlstate", code),
+        );
+    }
+    match NoAnswer::classify(err) {
+        // Something answered, but not in PostgreSQL's protocol: the target's answer is wrong.
+        NoAnswer::Other => Ok(Outcome::fail(format!(
+            "{shown}: the server answered, but not as PostgreSQL: {}",
+            describe(err)
+        ))),
+        why => Err(why),
+    }
+}
+
 /// The first column of the first row as text (`None` for NULL), or `Err` for no rows.
 async fn scalar(client: &Client, sql: &str) -> Result<Result<Option<String>, String>, String> {
     let messages = client.simple_query(sql).await.map_err(|e| describe(&e))?;
@@ -228,30 +265,42 @@ impl Probe for PostgresProbe {
         let shown = self.target(&config);
         config.connect_timeout(ctx.timeout);
         let tls = config.get_ssl_mode() == SslMode::Require;
+        let rustls = if tls {
+            match roots::root_store(self.ca_file.as_deref()) {
+                Ok(roots) => Some(
+                    ClientConfig::builder()
+                        .with_root_certificates(roots)
+                        .with_no_client_auth(),
+                ),
+                Err(e) => return Outcome::error(e),
+            }
+        } else {
+            None
+        };
         let connecting = async {
-            if tls {
-                let roots = roots::root_store(self.ca_file.as_deref())?;
-                let rustls = ClientConfig::builder()
-                    .with_root_certificates(roots)
-                    .with_no_client_auth();
-                connect(&config, MakeRustlsConnect::new(rustls))
-                    .await
-                    .map_err(|e| describe(&e))
-            } else {
-                connect(&config, NoTls).await.map_err(|e| describe(&e))
+            match rustls {
+                Some(rustls) => connect(&config, MakeRustlsConnect::new(rustls)).await,
+                None => connect(&config, NoTls).await,
             }
         };
+        let (host, port) = host_port(&config);
+        let no_answer = |why: NoAnswer, detail: &str| {
+            let words = in_words(&why, &host, port, ctx.timeout, detail);
+            unanswered(&why, Property::Reachability, format!("{shown}: {words}"))
+                .with("url", shown.as_str())
+                .with("tls", tls)
+        };
         let (client, _connection) = match tokio::time::timeout(left(), connecting).await {
-            Err(_) => return Outcome::fail(format!("{shown}: connecting timed out")),
+            Err(_) => return no_answer(NoAnswer::Timeout, ""),
             Ok(Err(e)) => {
-                return Outcome::fail(format!("{shown}: connection failed: {e}"))
-                    .with("url", shown.as_str())
-                    .with("tls", tls);
+                return refusal(&shown, &e)
+                    .map(|o| o.with("url", shown.as_str()).with("tls", tls))
+                    .unwrap_or_else(|why| no_answer(why, &describe(&e)));
             }
             Ok(Ok(c)) => c,
         };
         match tokio::time::timeout(left(), scalar(&client, "SELECT 1")).await {
-            Err(_) => return Outcome::fail(format!("{shown}: `SELECT 1` got no answer in time")),
+            Err(_) => return no_answer(NoAnswer::Timeout, "`SELECT 1` got no answer"),
             Ok(Err(e)) => return Outcome::fail(format!("{shown}: `SELECT 1` failed: {e}")),
             Ok(Ok(_)) => {}
         }
@@ -280,7 +329,14 @@ impl Probe for PostgresProbe {
                 ));
             }
             Err(_) if needs_figures => {
-                return Outcome::error(format!("{shown}: reading server figures timed out"));
+                return unanswered(
+                    &NoAnswer::Timeout,
+                    Property::Content,
+                    format!(
+                        "{shown}: connected, but the server figures did not come back within {}: they could not be judged",
+                        within(ctx.timeout)
+                    ),
+                );
             }
             _ => None,
         };
@@ -339,7 +395,14 @@ impl Probe for PostgresProbe {
             };
             let value = match tokio::time::timeout(left(), scalar(&client, sql)).await {
                 Err(_) => {
-                    return Outcome::error(format!("{shown}: `query` did not answer in time"));
+                    return unanswered(
+                        &NoAnswer::Timeout,
+                        Property::Content,
+                        format!(
+                            "{shown}: `query` did not answer within {}: its value could not be compared",
+                            within(ctx.timeout)
+                        ),
+                    );
                 }
                 Ok(Err(e)) => return Outcome::error(format!("{shown}: `query` failed: {e}")),
                 Ok(Ok(v)) => v,

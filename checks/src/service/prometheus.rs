@@ -2,6 +2,7 @@
 //! Serves "error rate below threshold", "metrics being recorded" and "alerts functioning".
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -9,8 +10,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::compare::{CompareParam, Comparison, redact_url};
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::service::dial::{unanswered, within};
 use crate::web;
 use crate::web::http::check_http_url;
 
@@ -149,6 +152,30 @@ fn shown(s: &Sample) -> String {
     }
 }
 
+/// Prometheus could not be asked: always `error` (it is the instrument, not the system under
+/// test), with what happened in words.
+fn instrument_down(base: &str, why: &NoAnswer, budget: Duration, detail: &str) -> Outcome {
+    let said = match why {
+        NoAnswer::Timeout => format!(
+            "Prometheus at {base} did not answer within {}",
+            within(budget)
+        ),
+        NoAnswer::Refused => format!("Prometheus at {base} refused the connection"),
+        NoAnswer::NameNotFound => format!("Prometheus at {base}: its host name does not resolve"),
+        NoAnswer::Throttled => format!("Prometheus at {base} throttled the query"),
+        other => format!("Prometheus at {base}: {other}"),
+    };
+    let detail = match why {
+        NoAnswer::Timeout | NoAnswer::Refused => String::new(),
+        _ => format!(" ({detail})"),
+    };
+    unanswered(
+        why,
+        Property::Instrument,
+        format!("{said}: the query could not be evaluated{detail}"),
+    )
+}
+
 #[async_trait]
 impl Probe for PrometheusProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
@@ -194,23 +221,38 @@ impl Probe for PrometheusProbe {
         let resp = match client.get(endpoint).send().await {
             Ok(r) => r,
             Err(e) => {
-                return Outcome::fail(format!(
-                    "{base}: query failed: {}",
-                    web::describe(&e.without_url())
-                ))
-                .with("url", base.as_str())
-                .with("query", q.as_str());
+                let why = if e.is_timeout() {
+                    NoAnswer::Timeout
+                } else {
+                    NoAnswer::classify(&e)
+                };
+                let detail = web::describe(&e.without_url());
+                return instrument_down(&base, &why, ctx.timeout, &detail)
+                    .with("url", base.as_str())
+                    .with("query", q.as_str());
             }
         };
         let status = resp.status().as_u16();
-        let body = match web::read_capped(resp, MAX_ANSWER).await {
-            Ok(b) => b,
-            Err(e) => return Outcome::fail(format!("{base}: {e}")),
-        };
+        let retry_after = resp.headers().contains_key("retry-after");
         let evidence = |o: Outcome| {
             o.with("url", base.as_str())
                 .with("query", q.as_str())
                 .with("http_status", status)
+        };
+        if status == 429 || (status == 503 && retry_after) {
+            return evidence(instrument_down(
+                &base,
+                &NoAnswer::Throttled,
+                ctx.timeout,
+                &format!("it answered HTTP {status}"),
+            ));
+        }
+        let body = match web::read_capped(resp, MAX_ANSWER).await {
+            Ok(b) => b,
+            Err(e) => {
+                let why = NoAnswer::from_message(&e);
+                return evidence(instrument_down(&base, &why, ctx.timeout, &e));
+            }
         };
         if body.truncated {
             return evidence(Outcome::error(format!(
@@ -221,22 +263,43 @@ impl Probe for PrometheusProbe {
         let doc: Value = match serde_json::from_slice(&body.bytes) {
             Ok(d) => d,
             Err(_) if status >= 500 => {
-                return evidence(Outcome::fail(format!("{base}: answered HTTP {status}")));
+                return evidence(unanswered(
+                    &NoAnswer::Other,
+                    Property::Instrument,
+                    format!(
+                        "Prometheus at {base} answered HTTP {status}: the query could not be evaluated"
+                    ),
+                ));
             }
             Err(e) => {
                 let start: String = body.text().chars().take(200).collect();
-                return evidence(Outcome::error(format!(
-                    "{base}: HTTP {status} answer is not Prometheus JSON ({e})"
-                )))
+                return evidence(unanswered(
+                    &NoAnswer::Other,
+                    Property::Instrument,
+                    format!(
+                        "{base}: HTTP {status} answer is not Prometheus JSON ({e}): the query could not be evaluated"
+                    ),
+                ))
                 .with("body_start", start);
             }
         };
+        // Prometheus is the instrument: a query it rejects (bad PromQL) or cannot evaluate
+        // (its own timeout, an execution error) is `error`, never a verdict on the system.
         let all = match samples(&doc) {
             Ok(s) => s,
-            Err(e) if status >= 500 && doc["errorType"] != "bad_data" => {
-                return evidence(Outcome::fail(format!("{base}: `{q}`: {e}")));
+            Err(e) => {
+                let kind = doc["errorType"].as_str().unwrap_or("");
+                let why = if kind == "timeout" {
+                    NoAnswer::Timeout
+                } else {
+                    NoAnswer::Other
+                };
+                return evidence(unanswered(
+                    &why,
+                    Property::Instrument,
+                    format!("{base}: `{q}`: {e}; the query could not be evaluated"),
+                ));
             }
-            Err(e) => return evidence(Outcome::error(format!("{base}: `{q}`: {e}"))),
         };
         if all.is_empty() {
             let st = self.empty.status();

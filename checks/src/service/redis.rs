@@ -12,8 +12,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::compare::redact_url;
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::service::dial::{in_words, unanswered, within};
 use crate::tls::roots;
 
 /// Parameters of `check: { redis: {...} }`.
@@ -122,6 +124,56 @@ fn judge(probe: &RedisProbe, info: &BTreeMap<String, String>, problems: &mut Vec
     }
 }
 
+impl RedisProbe {
+    /// Host and port of `url` as the client connects to them (6379 when the URL has none).
+    fn host_port(&self) -> (String, u16) {
+        let parsed = url::Url::parse(&self.url).ok();
+        let host = parsed
+            .as_ref()
+            .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+            .unwrap_or_default();
+        let port = parsed.and_then(|u| u.port()).unwrap_or(6379);
+        (host, port)
+    }
+
+    /// `Ok`: Redis itself answered with a refusal (bad credentials, an error reply), a `fail`.
+    /// `Err`: no answer came back, and why.
+    fn refusal(&self, shown: &str, err: &redis::RedisError) -> Result<Outcome, NoAnswer> {
+        // One line: parse errors list every unexpected byte on its own line.
+        let text = err
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let auth = err.kind() == redis::ErrorKind::AuthenticationFailed
+            || ["WRONGPASS", "NOAUTH", "invalid password"]
+                .iter()
+                .any(|w| text.contains(w));
+        if auth {
+            return Ok(
+                Outcome::fail(format!("{shown}: Redis rejected the credentials: {text}"))
+                    .with("url", shown)
+                    .with("auth", "rejected"),
+            );
+        }
+        if err.kind() == redis::ErrorKind::Parse {
+            return Ok(Outcome::fail(format!(
+                "{shown}: the server answered, but not as Redis: {}",
+                text.chars().take(120).collect::<String>()
+            ))
+            .with("url", shown));
+        }
+        let why = NoAnswer::classify(err);
+        if why == NoAnswer::Other && !err.is_io_error() {
+            return Ok(
+                Outcome::fail(format!("{shown}: Redis answered with an error: {text}"))
+                    .with("url", shown),
+            );
+        }
+        Err(why)
+    }
+}
+
 #[async_trait]
 impl Probe for RedisProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
@@ -181,19 +233,30 @@ impl Probe for RedisProbe {
             .set_connection_timeout(Some(left()))
             .set_response_timeout(Some(left()));
         let connect = client.get_multiplexed_async_connection_with_config(&config);
+        let (host, port) = self.host_port();
+        let no_answer = |why: NoAnswer, detail: &str| {
+            let words = in_words(&why, &host, port, ctx.timeout, detail);
+            unanswered(&why, Property::Reachability, format!("{shown}: {words}"))
+                .with("url", shown.as_str())
+        };
         let mut con = match tokio::time::timeout(left(), connect).await {
-            Err(_) => return Outcome::fail(format!("{shown}: connecting timed out")),
+            Err(_) => return no_answer(NoAnswer::Timeout, ""),
             Ok(Err(e)) => {
-                return Outcome::fail(format!("{shown}: connection failed: {e}"))
-                    .with("url", shown.as_str());
+                return self
+                    .refusal(&shown, &e)
+                    .unwrap_or_else(|why| no_answer(why, &e.to_string()));
             }
             Ok(Ok(c)) => c,
         };
         let ping_cmd = redis::cmd("PING");
         let ping = ping_cmd.query_async::<String>(&mut con);
         match tokio::time::timeout(left(), ping).await {
-            Err(_) => return Outcome::fail(format!("{shown}: PING got no answer in time")),
-            Ok(Err(e)) => return Outcome::fail(format!("{shown}: PING failed: {e}")),
+            Err(_) => return no_answer(NoAnswer::Timeout, "PING got no answer"),
+            Ok(Err(e)) => {
+                return self
+                    .refusal(&shown, &e)
+                    .unwrap_or_else(|why| no_answer(why, &format!("PING failed: {e}")));
+            }
             Ok(Ok(pong)) if pong != "PONG" => {
                 return Outcome::fail(format!("{shown}: PING answered `{pong}`, expected PONG"));
             }
@@ -202,18 +265,37 @@ impl Probe for RedisProbe {
         let ping_ms = started.elapsed().as_millis() as u64;
         let info_cmd = redis::cmd("INFO");
         let info = info_cmd.query_async::<String>(&mut con);
+        // INFO is only needed for the figures; a server that hides it (`rename-command INFO ""`)
+        // still passes a plain reachability check.
+        let needs_info = self.role.is_some() || self.max_memory_ratio.is_some() || self.persistence;
         let info = match tokio::time::timeout(left().max(Duration::from_millis(1)), info).await {
-            Err(_) => return Outcome::error(format!("{shown}: INFO got no answer in time")),
-            Ok(Err(e)) => return Outcome::error(format!("{shown}: INFO failed: {e}")),
             Ok(Ok(text)) => parse_info(&text),
+            _ if !needs_info => BTreeMap::new(),
+            Err(_) => {
+                return unanswered(
+                    &NoAnswer::Timeout,
+                    Property::Content,
+                    format!(
+                        "{shown}: PONG came back, but INFO got no answer within {}: the figures could not be read",
+                        within(ctx.timeout)
+                    ),
+                );
+            }
+            Ok(Err(e)) => {
+                return Outcome::error(format!(
+                    "{shown}: PONG came back, but INFO failed ({e}): the figures could not be read"
+                ))
+                .with("url", shown.as_str());
+            }
         };
         let mut problems = Vec::new();
         judge(self, &info, &mut problems);
         let mut outcome = if problems.is_empty() {
-            let version = info.get("redis_version").map(String::as_str).unwrap_or("?");
-            Outcome::pass(format!(
-                "{shown}: PONG in {ping_ms} ms from Redis {version}"
-            ))
+            let version = match info.get("redis_version") {
+                Some(v) => format!("from Redis {v}"),
+                None => "(INFO not available)".to_string(),
+            };
+            Outcome::pass(format!("{shown}: PONG in {ping_ms} ms {version}"))
         } else {
             Outcome::fail(format!("{shown}: {}", problems.join("; ")))
         };

@@ -10,12 +10,13 @@ use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::service::dial::{dial, unanswered, within};
 use crate::tls::roots;
 
 /// Parameters of `check: { tcp: {...} }`.
@@ -52,31 +53,9 @@ impl Probe for TcpProbe {
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let target = format!("{}:{}", self.host, self.port);
         let started = Instant::now();
-        let addrs = match timeout(ctx.timeout, tokio::net::lookup_host(target.as_str())).await {
-            Err(_) => return Outcome::fail(format!("resolving `{}` timed out", self.host)),
-            Ok(Err(e)) => return Outcome::fail(format!("cannot resolve `{}`: {e}", self.host)),
-            Ok(Ok(a)) => a.collect::<Vec<_>>(),
-        };
-        let mut last_err = format!("`{}` resolved to no address", self.host);
-        let mut stream = None;
-        for addr in &addrs {
-            let left = ctx.timeout.saturating_sub(started.elapsed());
-            match timeout(left, TcpStream::connect(addr)).await {
-                Ok(Ok(s)) => {
-                    stream = Some((s, *addr));
-                    break;
-                }
-                Ok(Err(e)) => last_err = format!("connecting to {addr} failed: {e}"),
-                Err(_) => {
-                    last_err = format!(
-                        "connecting to {addr} timed out after {} ms",
-                        left.as_millis()
-                    )
-                }
-            }
-        }
-        let Some((stream, addr)) = stream else {
-            return Outcome::fail(last_err).with("target", target);
+        let (stream, addr) = match dial(&self.host, self.port, ctx.timeout).await {
+            Ok(c) => c,
+            Err(no) => return no.outcome(Property::Reachability).with("target", target),
         };
         let connect_ms = started.elapsed().as_millis() as u64;
         if !self.tls {
@@ -107,9 +86,25 @@ impl Probe for TcpProbe {
         )
         .await
         {
-            Err(_) => Outcome::fail(format!("{target}: TLS handshake timed out")),
-            Ok(Err(e)) => Outcome::fail(format!("{target}: TLS handshake failed: {e}"))
-                .with("address", addr.to_string()),
+            Err(_) => unanswered(
+                &NoAnswer::Timeout,
+                Property::Reachability,
+                format!(
+                    "{addr} accepted the connection but did not finish the TLS handshake within {}",
+                    within(ctx.timeout)
+                ),
+            )
+            .with("address", addr.to_string()),
+            Ok(Err(e)) => {
+                let why = NoAnswer::from_io(&e);
+                let what = match why {
+                    NoAnswer::Dropped => "closed the connection during the TLS handshake",
+                    NoAnswer::Refused => "reset the connection during the TLS handshake",
+                    _ => "rejected the TLS handshake",
+                };
+                unanswered(&why, Property::Reachability, format!("{addr} {what}: {e}"))
+                    .with("address", addr.to_string())
+            }
             Ok(Ok(tls)) => {
                 let (_, conn) = tls.get_ref();
                 let version = conn

@@ -15,9 +15,11 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{Connector, connect_async_tls_with_config};
 
 use crate::compare::redact_url;
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::params::DurationParam;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::service::dial::{in_words, unanswered};
 use crate::tls::roots;
 
 /// Frames and messages larger than this end the probe instead of filling memory.
@@ -54,6 +56,59 @@ fn describe(err: &WsError) -> String {
         WsError::Io(e) => format!("connection failed: {e}"),
         WsError::Tls(e) => format!("TLS failed: {e}"),
         other => other.to_string(),
+    }
+}
+
+/// Whether an upgrade answer is a throttle: 429, or 503 with a `Retry-After`.
+fn throttled(resp: &tokio_tungstenite::tungstenite::handshake::client::Response) -> bool {
+    let status = resp.status().as_u16();
+    status == 429 || (status == 503 && resp.headers().contains_key("retry-after"))
+}
+
+impl WebSocketProbe {
+    fn no_answer(&self, shown: &str, why: NoAnswer, ctx: &ProbeContext, detail: &str) -> Outcome {
+        let parsed = url::Url::parse(&self.url).ok();
+        let host = parsed
+            .as_ref()
+            .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+            .unwrap_or_default();
+        let port = parsed.and_then(|u| u.port_or_known_default()).unwrap_or(80);
+        let words = in_words(&why, &host, port, ctx.timeout, detail);
+        unanswered(&why, Property::Reachability, format!("{shown}: {words}"))
+    }
+
+    /// A failed upgrade: a throttled answer is `error`, any other HTTP answer a `fail`, and no
+    /// answer at all goes by the rule.
+    fn handshake_failed(&self, shown: &str, err: &WsError, ctx: &ProbeContext) -> Outcome {
+        match err {
+            WsError::Http(resp) if throttled(resp) => {
+                let retry = resp
+                    .headers()
+                    .get("retry-after")
+                    .map(|v| format!(" (Retry-After: {})", String::from_utf8_lossy(v.as_bytes())))
+                    .unwrap_or_default();
+                let detail = format!(
+                    "the upgrade was answered HTTP {}{retry}; the WebSocket could not be checked",
+                    resp.status().as_u16()
+                );
+                self.no_answer(shown, NoAnswer::Throttled, ctx, &detail)
+                    .with("http_status", resp.status().as_u16())
+            }
+            WsError::Http(resp) => {
+                Outcome::fail(format!("{shown}: handshake failed: {}", describe(err)))
+                    .with("http_status", resp.status().as_u16())
+            }
+            WsError::Protocol(_) | WsError::HttpFormat(_) => Outcome::fail(format!(
+                "{shown}: the server answered something that is not a WebSocket upgrade: {}",
+                describe(err)
+            )),
+            WsError::Io(e) => self.no_answer(shown, NoAnswer::from_io(e), ctx, &e.to_string()),
+            WsError::Tls(e) => self.no_answer(shown, NoAnswer::TlsRejected, ctx, &e.to_string()),
+            other => {
+                let why = NoAnswer::classify(other);
+                self.no_answer(shown, why, ctx, &describe(other))
+            }
+        }
     }
 }
 
@@ -105,9 +160,14 @@ impl Probe for WebSocketProbe {
         let handshake =
             connect_async_tls_with_config(self.url.as_str(), Some(limits), true, Some(connector));
         let mut ws = match tokio::time::timeout(left(), handshake).await {
-            Err(_) => return Outcome::fail(format!("{shown}: handshake timed out")),
+            Err(_) => {
+                return self
+                    .no_answer(&shown, NoAnswer::Timeout, ctx, "no upgrade answer")
+                    .with("url", shown.as_str());
+            }
             Ok(Err(e)) => {
-                return Outcome::fail(format!("{shown}: handshake failed: {}", describe(&e)))
+                return self
+                    .handshake_failed(&shown, &e, ctx)
                     .with("url", shown.as_str());
             }
             Ok(Ok((ws, _response))) => ws,
@@ -176,6 +236,7 @@ impl Probe for WebSocketProbe {
                     None => "a reply".to_string(),
                 };
                 let found = if last.is_empty() {
+                    outcome = outcome.with("no_answer", NoAnswer::Timeout.as_str());
                     format!("nothing within {} ms", ms(ctx.timeout))
                 } else {
                     format!("`{last}`")

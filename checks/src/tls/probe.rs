@@ -12,12 +12,13 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::service::dial::{dial, within};
 use crate::tls::chain::{self, RecordingVerifier};
 use crate::tls::facts::{CertFacts, date};
 use crate::tls::legacy::{self, LegacyAnswer, LegacyVersion};
@@ -78,6 +79,8 @@ struct Handshake {
     negotiated: Option<(String, String)>,
     error: Option<rustls::Error>,
     other_error: Option<String>,
+    /// Why the handshake did not complete (none when it did).
+    why: Option<NoAnswer>,
 }
 
 #[async_trait]
@@ -173,7 +176,11 @@ impl Probe for TlsProbe {
                     .clone()
                     .or_else(|| hs.error.as_ref().map(|e| e.to_string()))
                     .unwrap_or_else(|| "no certificate received".into());
-                report.add(Status::Fail, format!("TLS handshake failed: {why}"));
+                let no = hs.why.clone().unwrap_or(NoAnswer::TlsRejected);
+                report.add(
+                    no.status(Property::Reachability),
+                    format!("TLS handshake failed: {why}"),
+                );
             }
         }
         if let Some((version, cipher)) = &hs.negotiated {
@@ -203,6 +210,11 @@ impl Probe for TlsProbe {
             &mut ev,
         );
 
+        // A presented chain is an answer (judged above, e.g. expired); `no_answer` is for
+        // handshakes that yielded nothing to judge.
+        if let (Some(why), None) = (&hs.why, &hs.chain) {
+            ev.insert("no_answer".into(), json!(why.as_str()));
+        }
         let elapsed = started.elapsed().as_millis() as u64;
         ev.insert("duration_ms".into(), json!(elapsed));
         report.finish(&target, &hs, ev)
@@ -221,35 +233,9 @@ impl TlsProbe {
     ) -> Result<Handshake, Outcome> {
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
-        let addrs: Vec<SocketAddr> = match timeout(left(), tokio::net::lookup_host(target)).await {
-            Err(_) => {
-                return Err(Outcome::fail(format!(
-                    "resolving `{}` timed out",
-                    self.host
-                )));
-            }
-            Ok(Err(e)) => {
-                return Err(Outcome::fail(format!(
-                    "cannot resolve `{}`: {e}",
-                    self.host
-                )));
-            }
-            Ok(Ok(a)) => a.collect(),
-        };
-        let mut last_err = format!("`{}` resolved to no address", self.host);
-        let mut connected = None;
-        for addr in addrs {
-            match timeout(left(), TcpStream::connect(addr)).await {
-                Ok(Ok(s)) => {
-                    connected = Some((s, addr));
-                    break;
-                }
-                Ok(Err(e)) => last_err = format!("connecting to {addr} failed: {e}"),
-                Err(_) => last_err = format!("connecting to {addr} timed out"),
-            }
-        }
-        let Some((stream, addr)) = connected else {
-            return Err(Outcome::fail(format!("{target}: {last_err}")).with("target", target));
+        let (stream, addr) = match dial(&self.host, self.port, ctx.timeout).await {
+            Ok(c) => c,
+            Err(no) => return Err(no.outcome(Property::Reachability).with("target", target)),
         };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
@@ -265,10 +251,15 @@ impl TlsProbe {
             negotiated: None,
             error: None,
             other_error: None,
+            why: None,
         };
         match timeout(left(), connector.connect(name.clone(), stream)).await {
             Err(_) => {
-                hs.other_error = Some(format!("timed out after {} ms", ctx.timeout.as_millis()))
+                hs.other_error = Some(format!(
+                    "the server accepted the connection but did not finish the handshake within {}",
+                    within(ctx.timeout)
+                ));
+                hs.why = Some(NoAnswer::Timeout);
             }
             Ok(Ok(tls)) => {
                 let (_, conn) = tls.get_ref();
@@ -284,13 +275,22 @@ impl TlsProbe {
                     .to_string();
                 hs.negotiated = Some((version, cipher));
             }
-            Ok(Err(e)) => match e
-                .into_inner()
-                .and_then(|i| i.downcast::<rustls::Error>().ok())
-            {
-                Some(tls_err) => hs.error = Some(*tls_err),
-                None => hs.other_error = Some("connection closed during the handshake".into()),
-            },
+            Ok(Err(e)) => {
+                let why = NoAnswer::from_io(&e);
+                let kind = e.kind();
+                match e
+                    .into_inner()
+                    .and_then(|i| i.downcast::<rustls::Error>().ok())
+                {
+                    Some(tls_err) => hs.error = Some(*tls_err),
+                    None => {
+                        hs.other_error = Some(format!(
+                            "{addr} closed the connection during the handshake ({kind})"
+                        ))
+                    }
+                }
+                hs.why = Some(why);
+            }
         }
         hs.chain = verifier.seen.lock().ok().and_then(|mut s| s.take());
         Ok(hs)

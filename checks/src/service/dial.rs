@@ -1,0 +1,221 @@
+//! What the non-web probes share for "could not check": resolving and connecting with the
+//! reason kept ([`NoAnswer`]), and one way to turn that reason into an outcome by the rule in
+//! `no_answer.rs` (status from `NoAnswer × Property`, `no_answer` in the evidence).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+use crate::no_answer::{NoAnswer, Property};
+use crate::outcome::Outcome;
+
+/// An outcome for an exchange that got no real answer: the status the rule gives `why` for
+/// `property`, the message in words, and `no_answer: <why>` in the evidence.
+pub(crate) fn unanswered(
+    why: &NoAnswer,
+    property: Property,
+    message: impl Into<String>,
+) -> Outcome {
+    Outcome::new(why.status(property), message).with("no_answer", why.as_str())
+}
+
+/// A budget in words: `2 s`, `1.5 s`, `500 ms`. What is left of a budget (999 ms of 1 s) reads
+/// as the budget: from 950 ms on, to the nearest 100 ms.
+pub(crate) fn within(d: Duration) -> String {
+    let mut ms = d.as_millis();
+    if ms >= 950 {
+        ms = (ms + 50) / 100 * 100;
+    }
+    let d = Duration::from_millis(ms as u64);
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// What happened, in words, when an exchange with `host:port` got no real answer for `why`
+/// within `budget`; `detail` (the library's own error text) is appended when not empty.
+pub(crate) fn in_words(
+    why: &NoAnswer,
+    host: &str,
+    port: u16,
+    budget: Duration,
+    detail: &str,
+) -> String {
+    let at = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let said = match why {
+        NoAnswer::NameNotFound => format!("`{host}` does not resolve (no such name or no address)"),
+        NoAnswer::ResolverUnavailable => {
+            format!("could not resolve `{host}`: the resolver did not give an answer")
+        }
+        NoAnswer::Refused => format!("connection refused by {at}"),
+        NoAnswer::Dropped => format!("{at} closed the connection before answering"),
+        NoAnswer::Timeout => format!("{at} did not answer within {}", within(budget)),
+        NoAnswer::TlsRejected => format!("the TLS handshake with {at} failed"),
+        NoAnswer::NetworkUnreachable => format!("this machine has no route to {at}"),
+        NoAnswer::Proxy => format!("the proxy in front of {at} refused or failed"),
+        NoAnswer::Throttled => format!("throttled by the target ({at})"),
+        NoAnswer::Other => format!("no usable answer from {at}"),
+    };
+    // A refusal or a bare "timed out" says nothing the words do not already say.
+    let generic = match why {
+        NoAnswer::Refused => true,
+        NoAnswer::Timeout => ["timed out", "timeout"]
+            .iter()
+            .any(|g| detail.eq_ignore_ascii_case(g)),
+        _ => false,
+    };
+    if detail.is_empty() || generic {
+        said
+    } else {
+        format!("{said}: {detail}")
+    }
+}
+
+/// Why no connection could be opened, and a message saying so in words.
+#[derive(Debug)]
+pub(crate) struct NotConnected {
+    pub why: NoAnswer,
+    pub message: String,
+}
+
+impl NotConnected {
+    /// The finished outcome for a probe whose property is `property`.
+    pub fn outcome(&self, property: Property) -> Outcome {
+        unanswered(&self.why, property, self.message.clone())
+    }
+}
+
+/// Words for a failed name lookup of `host`, by what classification found.
+pub(crate) fn lookup_failed(host: &str, err: &std::io::Error) -> NotConnected {
+    let why = NoAnswer::from_io(err);
+    let why = match why {
+        // getaddrinfo reports everything as `Other`; an unrecognised failure is the resolver's.
+        NoAnswer::NameNotFound => why,
+        _ => NoAnswer::ResolverUnavailable,
+    };
+    let message = match why {
+        NoAnswer::NameNotFound => {
+            format!("`{host}` does not resolve (no such name or no address): {err}")
+        }
+        _ => format!("could not resolve `{host}`: the resolver did not give an answer ({err})"),
+    };
+    NotConnected { why, message }
+}
+
+/// Words for a failed TCP connect to `addr`.
+pub(crate) fn connect_failed(addr: SocketAddr, err: &std::io::Error) -> NotConnected {
+    let why = NoAnswer::from_io(err);
+    let message = match why {
+        NoAnswer::Refused => format!("connection refused by {addr}"),
+        NoAnswer::Timeout => format!("{addr} did not accept a connection in time: {err}"),
+        NoAnswer::NetworkUnreachable => {
+            format!("this machine has no route to {addr}: {err}")
+        }
+        _ => format!("connecting to {addr} failed: {err}"),
+    };
+    NotConnected { why, message }
+}
+
+/// Resolves `host:port` and connects to the first address that accepts, all within `budget`.
+/// The error keeps the reason of the last address tried.
+pub(crate) async fn dial(
+    host: &str,
+    port: u16,
+    budget: Duration,
+) -> Result<(TcpStream, SocketAddr), NotConnected> {
+    let started = Instant::now();
+    let left = || budget.saturating_sub(started.elapsed());
+    let addrs: Vec<SocketAddr> = match timeout(left(), tokio::net::lookup_host((host, port))).await
+    {
+        Err(_) => {
+            return Err(NotConnected {
+                why: NoAnswer::ResolverUnavailable,
+                message: format!(
+                    "could not resolve `{host}`: the resolver did not answer within {}",
+                    within(budget)
+                ),
+            });
+        }
+        Ok(Err(e)) => return Err(lookup_failed(host, &e)),
+        Ok(Ok(a)) => a.collect(),
+    };
+    let mut last = NotConnected {
+        why: NoAnswer::NameNotFound,
+        message: format!("`{host}` resolved to no address"),
+    };
+    for addr in addrs {
+        match timeout(left(), TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => return Ok((s, addr)),
+            Ok(Err(e)) => last = connect_failed(addr, &e),
+            Err(_) => {
+                last = NotConnected {
+                    why: NoAnswer::Timeout,
+                    message: format!(
+                        "{addr} did not accept a connection within {}",
+                        within(budget)
+                    ),
+                }
+            }
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Status;
+
+    #[test]
+    fn budgets_read_as_words() {
+        assert_eq!(within(Duration::from_millis(500)), "500 ms");
+        assert_eq!(within(Duration::from_secs(2)), "2 s");
+        assert_eq!(within(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(within(Duration::from_millis(999)), "1 s");
+        assert_eq!(within(Duration::from_millis(1998)), "2 s");
+    }
+
+    #[test]
+    fn lookup_wording_is_classified() {
+        let nx = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        let got = lookup_failed("db.invalid", &nx);
+        assert_eq!(got.why, NoAnswer::NameNotFound);
+        assert_eq!(got.outcome(Property::Reachability).status, Status::Fail);
+        let again = std::io::Error::other(
+            "failed to lookup address information: Temporary failure in name resolution",
+        );
+        let got = lookup_failed("db.example", &again);
+        assert_eq!(got.why, NoAnswer::ResolverUnavailable);
+        let out = got.outcome(Property::Reachability);
+        assert_eq!(out.status, Status::Error);
+        assert_eq!(out.evidence["no_answer"], "resolver_unavailable");
+    }
+
+    #[tokio::test]
+    async fn a_refused_port_is_named() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let err = dial("127.0.0.1", port, Duration::from_secs(2))
+            .await
+            .expect_err("nothing listens");
+        assert_eq!(err.why, NoAnswer::Refused);
+        assert_eq!(
+            err.message,
+            format!("connection refused by 127.0.0.1:{port}")
+        );
+    }
+}
