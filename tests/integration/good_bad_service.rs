@@ -447,7 +447,7 @@ fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
         POST_DEPLOY_AUTOMATED,
         &[
             ("services-healthy", "got 503"),
-            ("database-connections", "Connection refused"),
+            ("database-connections", "connection refused by"),
             ("cache-hit-rate", "found 0.4"),
             ("backups-running", "3days old"),
             ("infrastructure-metrics", "found 0"),
@@ -455,7 +455,7 @@ fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
             ("alert-delivery", "found 4"),
             ("cpu-usage", "found 0.97"),
             ("memory-usage", "found 0.96"),
-            ("database-performance", "Connection refused"),
+            ("database-performance", "connection refused by"),
             ("realtime-websocket", "404"),
             ("tls-certificate", "fail threshold 14"),
             ("security-headers", "required header(s) missing"),
