@@ -327,6 +327,9 @@ mod tests {
             timeout: Duration::from_secs(2),
             retries,
             line: 1,
+            fix: None,
+            docs: None,
+            every: None,
             body: ItemBody::Check(Check {
                 kind: kind.into(),
                 probe,

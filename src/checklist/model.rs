@@ -66,6 +66,12 @@ pub struct Item {
     pub retries: u32,
     /// Line of the item in its file (for SARIF, annotations and editors).
     pub line: u32,
+    /// What to change when it fails.
+    pub fix: Option<String>,
+    /// A URL with more.
+    pub docs: Option<String>,
+    /// Cadence of an automated item (manual items keep theirs in [`Manual::every`]).
+    pub every: Option<Duration>,
     pub body: ItemBody,
 }
 
@@ -81,8 +87,8 @@ impl Item {
     /// The item's cadence: how long a pass or sign-off keeps it from being due again.
     pub fn every(&self) -> Option<Duration> {
         match &self.body {
-            ItemBody::Manual(m) => m.every,
-            ItemBody::Check(_) => None,
+            ItemBody::Manual(m) => m.every.or(self.every),
+            ItemBody::Check(_) => self.every,
         }
     }
 }

@@ -72,6 +72,9 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         timeout: args.timeout.max(Duration::from_millis(1)),
         retries: 0,
         line: 1,
+        fix: None,
+        docs: None,
+        every: None,
         body: ItemBody::Check(check),
     };
     let checklist = Checklist {

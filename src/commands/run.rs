@@ -272,6 +272,8 @@ pub fn build_report(
                 flaky: v.flaky,
                 line: item.line,
                 tags: item.tags.clone(),
+                fix: item.fix.as_deref().map(|f| redactor.redact(f)),
+                docs: item.docs.clone(),
                 note: v.note.map(|n| redactor.redact(&n)),
                 waiver: v.waiver.map(|mut w| {
                     w.reason = redactor.redact(&w.reason);

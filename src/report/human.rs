@@ -100,6 +100,9 @@ impl Reporter for HumanReporter {
                     gate.dimmed()
                 ));
             }
+            for line in item.fix_lines() {
+                out.push_str(&format!("              {}\n", line.cyan()));
+            }
             let show_evidence =
                 !matches!(item.status, Status::Pass | Status::Confirmed | Status::Skip);
             if show_evidence {

@@ -77,6 +77,12 @@ pub struct ItemReport {
     pub line: u32,
     #[serde(skip)]
     pub tags: Vec<String>,
+    /// What to change when it fails (from the checklist).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// A URL with more (from the checklist).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docs: Option<String>,
     /// A human's note with a confirmation or refusal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -92,6 +98,29 @@ pub struct ItemReport {
 }
 
 impl ItemReport {
+    /// Whether the item needs someone's attention (reports show its `fix` then).
+    pub fn needs_attention(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Fail | Status::Error | Status::Declined | Status::Warn
+        )
+    }
+
+    /// `fix: …` (and `docs: …`) lines for an item that needs attention.
+    pub fn fix_lines(&self) -> Vec<String> {
+        if !self.needs_attention() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if let Some(fix) = &self.fix {
+            out.push(format!("fix: {fix}"));
+        }
+        if let Some(docs) = &self.docs {
+            out.push(format!("docs: {docs}"));
+        }
+        out
+    }
+
     /// Evidence as `key: value` lines, long values shortened (for text formats).
     pub fn evidence_lines(&self) -> Vec<String> {
         self.evidence

@@ -31,6 +31,8 @@ sections:
       - id: api-down
         title: 'API answers: "quickly", always'
         timeout: 2s
+        fix: Start the API, or point `api_url` at where it runs.
+        docs: https://wiki.example/runbooks/api
         check: {{ http: {{ url: "{refused}" }} }}
       - id: bad-ca
         title: Internal CA
