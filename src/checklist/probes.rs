@@ -121,7 +121,10 @@ pub fn build_item_check(
             let unset_field = |message: &str| {
                 unset
                     .iter()
-                    .find(|u| message.contains(&format!("missing field `{}`", u.key)))
+                    // A dropped parameter cannot be badly valued: any problem that names it
+                    // ("missing field `url`", "neither `command` nor `shell` is set") is
+                    // about its absence.
+                    .find(|u| message.contains(&format!("`{}`", u.key)))
             };
             if lenient {
                 let vars: Vec<(String, Pos)> = problems

@@ -7,6 +7,7 @@ mod run;
 mod shell;
 mod show;
 mod signoff;
+mod stack;
 mod validate;
 
 pub use run::{build_report, emit_reports, execute as run_execute};
