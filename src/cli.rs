@@ -51,6 +51,13 @@ pub enum Command {
     List,
     /// Show a checklist's sections and items.
     Show { checklist: String },
+    /// Render a checklist as a Markdown runbook (for a wiki or a pull request).
+    Docs {
+        checklist: String,
+        /// Resolve variables with this environment of prodcheck.yaml.
+        #[arg(long)]
+        env: Option<String>,
+    },
     /// Run one probe ad hoc: `prodcheck probe tls host=example.com warn_days=21`.
     Probe(ProbeArgs),
     /// Start a small HTTPS service on 127.0.0.1 and run `pre-deploy` against it.

@@ -334,6 +334,7 @@ mod tests {
                 kind: kind.into(),
                 probe,
                 needs: Vec::new(),
+                params: serde_json::Value::Null,
             }),
         }
     }

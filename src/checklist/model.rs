@@ -106,6 +106,9 @@ pub struct Check {
     /// Unset variables this check needs, at their first use (a lenient load: `validate`,
     /// `show`, and `run`, which refuses to start a selected item that needs one).
     pub needs: Vec<(String, Pos)>,
+    /// The parameter block after substitution, as written (for `prodcheck docs`). May hold
+    /// secrets: redact before showing.
+    pub params: serde_json::Value,
 }
 
 #[derive(Debug, Clone)]

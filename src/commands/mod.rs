@@ -1,5 +1,6 @@
 //! One module per command; [`dispatch`] routes the parsed command line to them.
 
+mod docs;
 mod history;
 mod init;
 mod probe;
@@ -22,6 +23,9 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Command::Validate { paths } => validate::validate(cli.config.as_deref(), &paths),
         Command::List => show::list(cli.config.as_deref()),
         Command::Show { checklist } => show::show(cli.config.as_deref(), &checklist),
+        Command::Docs { checklist, env } => {
+            docs::docs(cli.config.as_deref(), env.as_deref(), &checklist)
+        }
         Command::Demo { strict } => crate::demo::demo(strict).await,
         Command::Init => init::init(std::path::Path::new(".")),
         Command::Schema => {

@@ -8,6 +8,7 @@ mod cli_basics;
 mod crash_safety;
 mod diagnostics;
 mod dns_probe;
+mod docs_command;
 mod editor_shell;
 mod fail_or_error;
 mod good_bad_service;
