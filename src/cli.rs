@@ -178,6 +178,10 @@ pub struct OutputArgs {
     /// Lowest severity that gates the exit code.
     #[arg(long, value_enum, default_value_t = FailOn::Critical)]
     pub fail_on: FailOn,
+    /// More detail in the human report: `-v` one line per item and evidence of what did not
+    /// pass, `-vv` everything.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -100,7 +100,7 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         now: Timestamp::now(),
     };
     let report = execute(&checklist, &opts, &policy, None).await;
-    finish(&report, &args.output.reports)
+    finish(&report, &args.output.reports, args.output.verbose.max(1))
 }
 
 #[cfg(test)]

@@ -241,8 +241,13 @@ impl Format {
     }
 
     pub fn reporter(self) -> Box<dyn Reporter> {
+        self.reporter_with(0)
+    }
+
+    /// The reporter, with the human report's verbosity (`-v`, `-vv`).
+    pub fn reporter_with(self, verbosity: u8) -> Box<dyn Reporter> {
         match self {
-            Format::Human => Box::new(HumanReporter),
+            Format::Human => Box::new(HumanReporter { verbosity }),
             Format::Json => Box::new(JsonReporter),
             Format::Junit => Box::new(JunitReporter),
             Format::Markdown => Box::new(MarkdownReporter),
