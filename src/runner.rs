@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use checks::politeness::Politeness;
 use checks::{Evidence, Outcome, Probe, ProbeContext, Status};
 use serde_json::json;
 use tokio::sync::{Semaphore, watch};
@@ -87,12 +88,17 @@ pub struct RunResult {
 }
 
 /// Runs one item's probe with its retries and the runner's timeout backstop.
-pub async fn run_probe(probe: Arc<dyn Probe>, timeout: Duration, retries: u32) -> ItemResult {
+pub async fn run_probe(
+    probe: Arc<dyn Probe>,
+    timeout: Duration,
+    retries: u32,
+    politeness: Arc<Politeness>,
+) -> ItemResult {
     let started = Instant::now();
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let ctx = ProbeContext::new(timeout);
+        let ctx = ProbeContext::with_politeness(timeout, politeness.clone());
         let outcome = match tokio::time::timeout(timeout + BACKSTOP_GRACE, probe.run(&ctx)).await {
             Ok(o) => o,
             Err(_) => Outcome::error(format!(
@@ -159,14 +165,16 @@ pub async fn run(
         probes: normal.len() + disruptive.len(),
     });
 
+    // One politeness state per run: per-host limits and throttle memory shared by all probes.
+    let politeness = Arc::new(Politeness::default());
     // Concurrent probes, bounded by a semaphore.
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut set = JoinSet::new();
     for (idx, probe, timeout, retries) in normal {
-        let limit = limit.clone();
+        let (limit, politeness) = (limit.clone(), politeness.clone());
         set.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            (idx, run_probe(probe, timeout, retries).await)
+            (idx, run_probe(probe, timeout, retries, politeness).await)
         });
     }
     while !interrupted {
@@ -195,7 +203,7 @@ pub async fn run(
             break;
         }
         tokio::select! {
-            result = run_probe(probe, timeout, retries) => {
+            result = run_probe(probe, timeout, retries, politeness.clone()) => {
                 progress(Progress::Finished { id: items[idx].1.id.clone(), status: result.status });
                 results[idx] = Some(result);
             }
