@@ -28,5 +28,6 @@ mod tls_probe;
 mod traffic_latency;
 mod traffic_rate_limit;
 mod web_cors;
+mod web_fail_or_error;
 mod web_headers;
 mod web_misc;

@@ -290,10 +290,12 @@ fn no_slot(p: &Politeness, host: &str, target: &str) -> NoPage {
                 .insert("wait_ms".into(), json!(wait.as_millis() as u64));
             np
         }
+        // Every per-host slot stayed busy with requests the host did not answer in time.
         None => NoPage::new(
-            NoAnswer::Other,
+            NoAnswer::Timeout,
             format!(
-                "{target}: no request slot to {host} within the item's timeout (per-host limit)"
+                "{target}: timed out waiting for one of the {} request slots to {host} (held by requests it has not answered)",
+                p.per_host()
             ),
         ),
     }
@@ -311,3 +313,7 @@ pub fn client(
     opts.max_redirects = max_redirects;
     web::client(&opts)
 }
+
+#[cfg(test)]
+#[path = "page_tests.rs"]
+mod tests;
