@@ -31,3 +31,4 @@ mod web_cors;
 mod web_fail_or_error;
 mod web_headers;
 mod web_misc;
+mod web_politeness;
