@@ -20,11 +20,15 @@ pub const DEFAULT_PER_HOST: usize = 4;
 pub const DEFAULT_RATE: f64 = 10.0;
 /// Default burst of paced requests to one host before the pace applies.
 pub const DEFAULT_BURST: f64 = 10.0;
+/// Throttled answers never slow a host's pace below this (requests per second).
+pub const MIN_RATE: f64 = 1.0;
 
 /// What the run knows about one host.
 #[derive(Debug)]
 struct Host {
     gate: Arc<Semaphore>,
+    /// This host's pace: the run's, halved at each throttled answer (at least `MIN_RATE`).
+    rate: f64,
     /// Token bucket: tokens available at `refilled`.
     tokens: f64,
     refilled: Instant,
@@ -43,6 +47,17 @@ pub struct Politeness {
     rate: f64,
     burst: f64,
     hosts: Mutex<HashMap<String, Host>>,
+}
+
+/// Why no slot could be had within the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoSlot {
+    /// Every per-host slot stayed busy (requests the host did not answer).
+    Busy,
+    /// The host asked to be left alone for this long, past the deadline.
+    Blocked(Duration),
+    /// The host's pace has no turn left before the deadline (slowed by throttling or not).
+    Paced { throttled_before: bool },
 }
 
 /// A permission to send one request to a host; dropping it frees the slot.
@@ -85,6 +100,7 @@ impl Politeness {
             .entry(host.to_ascii_lowercase())
             .or_insert_with(|| Host {
                 gate: Arc::new(Semaphore::new(self.per_host)),
+                rate: self.rate,
                 tokens: self.burst,
                 refilled: Instant::now(),
                 blocked_until: None,
@@ -95,37 +111,65 @@ impl Politeness {
     }
 
     /// Waits for a slot to `host`: past any `Retry-After` it sent, within the per-host
-    /// concurrency limit and, when `paced`, within the host's pace. Returns `None` when that
-    /// wait would pass `deadline` (the caller reports why); records the request as sent.
-    pub async fn slot(&self, host: &str, paced: bool, deadline: Instant) -> Option<Slot> {
+    /// concurrency limit and, when `paced`, within the host's pace. Refuses (saying why) when
+    /// that wait would pass `deadline`; records the request as sent.
+    pub async fn slot(&self, host: &str, paced: bool, deadline: Instant) -> Result<Slot, NoSlot> {
         let gate = self.with_host(host, |h| h.gate.clone());
-        let permit = tokio::time::timeout_at(deadline, gate.acquire_owned())
-            .await
-            .ok()?
-            .ok()?;
-        let now = Instant::now();
-        let start = self.with_host(host, |h| {
-            let mut start = h.blocked_until.filter(|b| *b > now).unwrap_or(now);
-            if paced {
-                start = start.max(take_token(h, self.rate, self.burst, start));
+        let permit = match tokio::time::timeout_at(deadline, gate.acquire_owned()).await {
+            Ok(Ok(p)) => p,
+            _ => return Err(NoSlot::Busy),
+        };
+        // Bounded: each round either returns or sleeps until a later start.
+        for _ in 0..64 {
+            let now = Instant::now();
+            let (start, refusal) = self.with_host(host, |h| {
+                let blocked = h.blocked_until.filter(|b| *b > now);
+                let mut start = blocked.unwrap_or(now);
+                if paced {
+                    let rate = h.rate;
+                    start = start.max(take_token(h, rate, self.burst, start));
+                }
+                let refusal = match blocked {
+                    Some(b) if b > deadline => NoSlot::Blocked(b.duration_since(now)),
+                    _ => NoSlot::Paced {
+                        throttled_before: h.largest_retry_after.is_some(),
+                    },
+                };
+                (start, refusal)
+            });
+            if start > deadline {
+                return Err(refusal);
             }
-            h.last_request = Some(start);
-            start
-        });
-        if start > deadline {
-            return None;
+            tokio::time::sleep_until(start).await;
+            // A throttled answer that came back meanwhile moves this request past its wait.
+            let now = Instant::now();
+            let clear = self.with_host(host, |h| {
+                let clear = h.blocked_until.is_none_or(|b| b <= now);
+                if clear {
+                    h.last_request = Some(now);
+                }
+                clear
+            });
+            if clear {
+                return Ok(Slot { _permit: permit });
+            }
         }
-        tokio::time::sleep_until(start).await;
-        Some(Slot { _permit: permit })
+        Err(NoSlot::Busy)
     }
 
     /// Records that `host` throttled us and asked for `wait`: no request goes to it before then.
     pub fn throttled(&self, host: &str, wait: Duration) {
-        let until = Instant::now() + wait;
+        let now = Instant::now();
+        let until = now + wait;
         self.with_host(host, |h| {
+            // One throttling episode slows the pace once, however many answers said so:
+            // half the pace it throttled (multiplicative decrease, as TCP and AIMD crawlers do).
+            if h.blocked_until.is_none_or(|b| b <= now) {
+                h.rate = (h.rate / 2.0).max(MIN_RATE.min(self.rate));
+            }
             h.blocked_until = Some(h.blocked_until.map_or(until, |b| b.max(until)));
             h.largest_retry_after = Some(h.largest_retry_after.map_or(wait, |w| w.max(wait)));
-            // A throttled host has no budget left: after the wait, one request, then the pace.
+            // No budget left: after the wait, one request, then the slower pace.
             h.tokens = 1.0;
             h.refilled = until;
         });
@@ -186,7 +230,7 @@ mod tests {
         let mut starts = Vec::new();
         for _ in 0..30 {
             let slot = p.slot("a.example", true, far).await;
-            assert!(slot.is_some());
+            assert!(slot.is_ok());
             starts.push(Instant::now().duration_since(t0));
         }
         // Ten at once, then one every 100 ms: 30 requests take two seconds.
@@ -212,7 +256,7 @@ mod tests {
         }
         // Another host has its own budget.
         let before = Instant::now();
-        assert!(p.slot("b.example", true, far).await.is_some());
+        assert!(p.slot("b.example", true, far).await.is_ok());
         assert_eq!(Instant::now(), before);
     }
 
@@ -224,12 +268,21 @@ mod tests {
         assert!(
             p.slot("a.example", false, t0 + Duration::from_secs(10))
                 .await
-                .is_some()
+                .is_ok()
         );
         assert!(Instant::now().duration_since(t0) >= Duration::from_secs(2));
         assert_eq!(
             p.largest_retry_after("a.example"),
             Some(Duration::from_secs(2))
+        );
+        // After the wait: one request at once, then half the pace (10 r/s → 5 r/s).
+        let far = Instant::now() + Duration::from_secs(60);
+        let t1 = Instant::now();
+        assert!(p.slot("a.example", true, far).await.is_ok());
+        assert!(p.slot("a.example", true, far).await.is_ok());
+        assert_eq!(
+            Instant::now().duration_since(t1),
+            Duration::from_millis(200)
         );
         p.throttled("a.example", Duration::from_secs(1));
         assert_eq!(
@@ -242,7 +295,7 @@ mod tests {
         assert!(
             p.slot("a.example", false, now + Duration::from_secs(5))
                 .await
-                .is_none()
+                .is_err_and(|e| matches!(e, NoSlot::Blocked(_)))
         );
         assert_eq!(Instant::now(), now);
     }
@@ -254,16 +307,16 @@ mod tests {
         assert_eq!(p.idle_for("a.example"), None);
         let s1 = p.slot("a.example", false, far).await;
         let s2 = p.slot("a.example", false, far).await;
-        assert!(s1.is_some() && s2.is_some());
+        assert!(s1.is_ok() && s2.is_ok());
         // The third waits until one is dropped; with none dropped it gives up at the deadline.
         let third = p.slot(
             "a.example",
             false,
             Instant::now() + Duration::from_millis(50),
         );
-        assert!(third.await.is_none());
+        assert_eq!(third.await.err(), Some(NoSlot::Busy));
         drop(s1);
-        assert!(p.slot("a.example", false, far).await.is_some());
+        assert!(p.slot("a.example", false, far).await.is_ok());
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert!(
             p.idle_for("A.example")

@@ -221,3 +221,28 @@ fn a_limiter_too_tight_to_get_through_is_an_error_never_a_fail() {
         log.len()
     );
 }
+
+#[test]
+fn a_limiter_slower_than_the_pace_is_waited_out_not_judged() {
+    // The reported case: 5 r/s burst 10 in front of a strict CORS policy. prodcheck's pace
+    // (10 r/s) trips it; the 429 pages carry no CORS headers, but they are waited out and
+    // asked again (at half the pace), so the allowed origin is never reported as refused.
+    let p = Project::new();
+    let Some(nginx) = site(&p, "5r/s", 10, 1) else {
+        return;
+    };
+    let ca = p.path().join("ca.pem").display().to_string();
+    let text = checklist(&nginx, &ca, "40s", false);
+    let ran = run_checklist(&text);
+    let report = json(&ran);
+    for id in [
+        "cors", "headers", "cookies", "exposure", "auth", "redirect", "http",
+    ] {
+        assert_eq!(status(&report, id), "pass", "{id}: {}", item(&report, id));
+    }
+    let throttled = access_log(&nginx)
+        .iter()
+        .filter(|(_, s, _)| *s == 429)
+        .count();
+    eprintln!("5 r/s burst 10: {throttled} answers were 429 and waited out");
+}

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Evidence, Outcome, Status};
-use crate::politeness::Politeness;
+use crate::politeness::{NoSlot, Politeness};
 use crate::probe::ProbeContext;
 use crate::web::request::RequestSpec;
 use crate::web::throttle::{self, Throttle};
@@ -198,8 +198,9 @@ impl Fetcher {
     pub async fn once(&self, spec: &RequestSpec, cap: u64) -> Result<Page, NoPage> {
         let target = spec.target();
         let host = spec.host();
-        let Some(_slot) = self.politeness.slot(&host, self.paced, self.deadline).await else {
-            return Err(no_slot(&self.politeness, &host, &target));
+        let _slot = match self.politeness.slot(&host, self.paced, self.deadline).await {
+            Ok(s) => s,
+            Err(why) => return Err(no_slot(why, &self.politeness, &host, &target)),
         };
         let started = Instant::now();
         let mut req = self
@@ -276,29 +277,47 @@ fn throttled(spec: &RequestSpec, t: &Throttle, tries: u32, wait: Duration) -> No
     np
 }
 
-fn no_slot(p: &Politeness, host: &str, target: &str) -> NoPage {
-    match p.largest_retry_after(host) {
-        Some(wait) => {
-            let mut np = NoPage::new(
-                NoAnswer::Throttled,
-                format!(
-                    "{target}: throttled by the target (it asked to wait {} s, longer than the item's timeout leaves)",
-                    wait.as_secs()
-                ),
-            );
-            np.evidence
-                .insert("wait_ms".into(), json!(wait.as_millis() as u64));
-            np
-        }
+fn no_slot(why: NoSlot, p: &Politeness, host: &str, target: &str) -> NoPage {
+    let (class, message) = match why {
+        NoSlot::Blocked(wait) => (
+            NoAnswer::Throttled,
+            format!(
+                "{target}: throttled by the target (it asked to wait {} s more, longer than the item's timeout leaves)",
+                wait.as_secs_f64().ceil()
+            ),
+        ),
+        NoSlot::Paced {
+            throttled_before: true,
+        } => (
+            NoAnswer::Throttled,
+            format!(
+                "{target}: throttled by the target earlier in the run (largest Retry-After {} s); the slowed pace to {host} leaves no turn within the item's timeout",
+                p.largest_retry_after(host).unwrap_or_default().as_secs()
+            ),
+        ),
+        NoSlot::Paced {
+            throttled_before: false,
+        } => (
+            NoAnswer::Other,
+            format!(
+                "{target}: the per-host pace to {host} leaves no turn within the item's timeout; raise `timeout`"
+            ),
+        ),
         // Every per-host slot stayed busy with requests the host did not answer in time.
-        None => NoPage::new(
+        NoSlot::Busy => (
             NoAnswer::Timeout,
             format!(
                 "{target}: timed out waiting for one of the {} request slots to {host} (held by requests it has not answered)",
                 p.per_host()
             ),
         ),
+    };
+    let mut np = NoPage::new(class, message);
+    if let Some(wait) = p.largest_retry_after(host) {
+        np.evidence
+            .insert("largest_retry_after_s".into(), json!(wait.as_secs()));
     }
+    np
 }
 
 /// The web probes' client (kept for callers that only need a client).
