@@ -246,3 +246,69 @@ fn a_limiter_slower_than_the_pace_is_waited_out_not_judged() {
         .count();
     eprintln!("5 r/s burst 10: {throttled} answers were 429 and waited out");
 }
+
+/// A server answering 429 (Retry-After 0) to the requests whose 1-based number is in `throttled`.
+fn throttles_some(throttled: &'static [usize]) -> RawServer {
+    let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    RawServer::start(move |mut s| {
+        use std::io::{Read, Write};
+        let mut buf = [0u8; 4096];
+        let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+        let _ = s.read(&mut buf);
+        let k = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let answer: &[u8] = if throttled.contains(&k) {
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+        };
+        let _ = s.write_all(answer);
+    })
+}
+
+#[test]
+fn latency_leaves_throttled_samples_out_and_errs_when_they_dominate() {
+    // Warm-up is request 1; samples are requests 2..=11.
+    let few = throttles_some(&[3, 4]);
+    let many = throttles_some(&[2, 3, 4, 5, 6, 7, 8]);
+    let ran = run_checklist(&checklist_of(
+        "10s",
+        &[
+            (
+                "few",
+                &format!(
+                    "latency: {{ url: \"{}\", samples: 10, p95: 5s }}",
+                    few.url("/")
+                ),
+            ),
+            (
+                "many",
+                &format!(
+                    "latency: {{ url: \"{}\", samples: 10, p95: 5s }}",
+                    many.url("/")
+                ),
+            ),
+        ],
+    ));
+    let r = json(&ran);
+    let it = item(&r, "few");
+    assert_eq!(it["status"], "pass", "{it}");
+    assert_eq!(it["evidence"]["throttled"], 2, "{it}");
+    assert_eq!(it["evidence"]["sample_count"], 8, "{it}");
+    assert!(
+        it["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2 throttled sample(s) left out"),
+        "{it}"
+    );
+    let it = item(&r, "many");
+    assert_eq!(it["status"], "error", "{it}");
+    assert_eq!(it["evidence"]["no_answer"], "throttled", "{it}");
+    assert!(
+        it["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("throttled by the target: 7 of 10 samples were throttled"),
+        "{it}"
+    );
+}

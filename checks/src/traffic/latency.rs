@@ -408,3 +408,21 @@ impl Probe for LatencyProbe {
         outcome.with_evidence(ev)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttled_samples_decide_only_when_they_dominate() {
+        assert!(!too_throttled(0, 0, 20));
+        assert!(!too_throttled(2, 18, 20));
+        assert!(!too_throttled(10, 10, 20));
+        assert!(too_throttled(11, 9, 20));
+        // Too few real samples left, however few were throttled.
+        assert!(too_throttled(1, 4, 20));
+        assert!(!too_throttled(1, 5, 6));
+        // With few samples requested, every one of them must be real.
+        assert!(too_throttled(1, 2, 3));
+    }
+}

@@ -91,6 +91,7 @@ impl Probe for AuthProbe {
         let mut worst = Status::Pass;
         let mut bad: Vec<String> = Vec::new();
         let mut results = Vec::new();
+        let mut first_no_answer: Option<&str> = None;
         for url in &self.urls {
             let (status, message, code, no_answer) = match fetcher.get(url, &[], 4096).await {
                 Ok(p) => {
@@ -116,6 +117,7 @@ impl Probe for AuthProbe {
                 json!({"url": url, "status": code, "verdict": status.as_str(), "message": message});
             if let (Some(why), Some(o)) = (no_answer, entry.as_object_mut()) {
                 o.insert("no_answer".into(), json!(why));
+                first_no_answer.get_or_insert(why);
             }
             results.push(entry);
         }
@@ -127,6 +129,10 @@ impl Probe for AuthProbe {
         } else {
             bad.join("; ")
         };
-        Outcome::new(worst, message).with("urls", json!(results))
+        let outcome = Outcome::new(worst, message).with("urls", json!(results));
+        match first_no_answer {
+            Some(why) => outcome.with("no_answer", why),
+            None => outcome,
+        }
     }
 }

@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::no_answer::Property;
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::cors_origins::{attack_origins, classify};
@@ -158,7 +158,7 @@ impl Probe for CorsProbe {
 
         let mut findings: Vec<(Status, String, Value)> = Vec::new();
         let mut errors: Vec<String> = Vec::new();
-        let mut error_status = Status::Error;
+        let (mut error_status, mut error_why) = (Status::Error, NoAnswer::Other);
         let mut allowed_report = Vec::new();
         let mut acao_values: BTreeSet<Option<String>> = BTreeSet::new();
         let mut reflected = false;
@@ -169,6 +169,7 @@ impl Probe for CorsProbe {
                 Some(Err(e)) => {
                     if errors.is_empty() {
                         error_status = e.status(Property::Content);
+                        error_why = e.why.clone();
                     }
                     errors.push(e.message.clone());
                     continue;
@@ -290,7 +291,8 @@ impl Probe for CorsProbe {
         if !errors.is_empty() {
             outcome = outcome
                 .with("errors", json!(errors.iter().take(5).collect::<Vec<_>>()))
-                .with("error_count", errors.len());
+                .with("error_count", errors.len())
+                .with("no_answer", error_why.as_str());
         }
         outcome
     }

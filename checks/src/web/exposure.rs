@@ -163,7 +163,7 @@ impl Probe for ExposureProbe {
             (baseline.status == 200).then(|| normalised(&baseline.body.bytes, &nonce));
 
         let (mut exposed, mut suspicious, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-        let mut error_status = Status::Error;
+        let (mut error_status, mut error_why) = (Status::Error, None);
         let mut results = Vec::new();
         for path in &self.paths {
             let url = format!("{base}{path}");
@@ -171,6 +171,7 @@ impl Probe for ExposureProbe {
                 Err(e) => {
                     if errors.is_empty() {
                         error_status = e.status(Property::Content);
+                        error_why = Some(e.why.as_str());
                     }
                     errors.push(e.message.clone());
                     json!({"path": path, "error": e.message, "no_answer": e.why.as_str()})
@@ -234,7 +235,11 @@ impl Probe for ExposureProbe {
                 ),
             )
         };
-        Outcome::new(status, message)
+        let mut outcome = Outcome::new(status, message);
+        if let Some(why) = error_why {
+            outcome = outcome.with("no_answer", why);
+        }
+        outcome
             .with("base_url", base)
             .with("exposed", json!(exposed))
             .with("spa_fallback", baseline_body.is_some())
