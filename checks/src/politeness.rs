@@ -119,6 +119,10 @@ impl Politeness {
             Ok(Ok(p)) => p,
             _ => return Err(NoSlot::Busy),
         };
+        if Instant::now() >= deadline {
+            // The slot came free only as the budget ran out.
+            return Err(NoSlot::Busy);
+        }
         // Bounded: each round either returns or sleeps until a later start.
         for _ in 0..64 {
             let now = Instant::now();
