@@ -36,6 +36,8 @@ struct Host {
     blocked_until: Option<Instant>,
     /// The largest wait the host asked for in this run.
     largest_retry_after: Option<Duration>,
+    /// The latest throttled answer, as messages name it (`429, Retry-After 1 s`).
+    last_throttle: Option<String>,
     /// When the latest request to this host was sent.
     last_request: Option<Instant>,
 }
@@ -105,6 +107,7 @@ impl Politeness {
                 refilled: Instant::now(),
                 blocked_until: None,
                 largest_retry_after: None,
+                last_throttle: None,
                 last_request: None,
             });
         f(entry)
@@ -161,8 +164,9 @@ impl Politeness {
         Err(NoSlot::Busy)
     }
 
-    /// Records that `host` throttled us and asked for `wait`: no request goes to it before then.
-    pub fn throttled(&self, host: &str, wait: Duration) {
+    /// Records that `host` throttled us (`what`: `429, Retry-After 1 s`) and asked for `wait`:
+    /// no request goes to it before then.
+    pub fn throttled(&self, host: &str, wait: Duration, what: &str) {
         let now = Instant::now();
         let until = now + wait;
         self.with_host(host, |h| {
@@ -173,6 +177,7 @@ impl Politeness {
             }
             h.blocked_until = Some(h.blocked_until.map_or(until, |b| b.max(until)));
             h.largest_retry_after = Some(h.largest_retry_after.map_or(wait, |w| w.max(wait)));
+            h.last_throttle = Some(what.to_string());
             // No budget left: after the wait, one request, then the slower pace.
             h.tokens = 1.0;
             h.refilled = until;
@@ -183,6 +188,11 @@ impl Politeness {
     pub fn sent(&self, host: &str) {
         let now = Instant::now();
         self.with_host(host, |h| h.last_request = Some(now));
+    }
+
+    /// The latest throttled answer `host` sent in this run, as messages name it.
+    pub fn last_throttle(&self, host: &str) -> Option<String> {
+        self.with_host(host, |h| h.last_throttle.clone())
     }
 
     /// The largest `Retry-After` `host` sent in this run.
@@ -268,7 +278,7 @@ mod tests {
     async fn a_retry_after_holds_every_request_to_that_host() {
         let p = Politeness::default();
         let t0 = Instant::now();
-        p.throttled("a.example", Duration::from_secs(2));
+        p.throttled("a.example", Duration::from_secs(2), "429, Retry-After 2 s");
         assert!(
             p.slot("a.example", false, t0 + Duration::from_secs(10))
                 .await
@@ -288,13 +298,14 @@ mod tests {
             Instant::now().duration_since(t1),
             Duration::from_millis(200)
         );
-        p.throttled("a.example", Duration::from_secs(1));
+        p.throttled("a.example", Duration::from_secs(1), "429");
         assert_eq!(
             p.largest_retry_after("a.example"),
             Some(Duration::from_secs(2))
         );
         // A wait past the deadline is refused up front, not slept through.
-        p.throttled("a.example", Duration::from_secs(30));
+        p.throttled("a.example", Duration::from_secs(30), "429");
+        assert_eq!(p.last_throttle("a.example").as_deref(), Some("429"));
         let now = Instant::now();
         assert!(
             p.slot("a.example", false, now + Duration::from_secs(5))

@@ -543,6 +543,7 @@ impl Probe for RateLimitProbe {
         p.throttled(
             &host,
             retry_after.unwrap_or(RECOVERY_DEFAULT).min(RECOVERY_CAP),
+            &status.to_string(),
         );
         let before = b.before.as_ref().map(limit_headers).unwrap_or_default();
         for (name, p) in parsed.iter().chain(before.iter()) {

@@ -186,7 +186,7 @@ impl Fetcher {
                 return Ok(page);
             };
             let wait = t.wait(throttle::DEFAULT_WAIT * 2u32.pow(tries - 1));
-            self.politeness.throttled(&spec.host(), wait);
+            self.politeness.throttled(&spec.host(), wait, &t.describe());
             if tries >= MAX_TRIES || Instant::now() + wait >= self.deadline {
                 return Err(throttled(spec, &t, tries, wait));
             }
@@ -210,45 +210,55 @@ impl Fetcher {
         if let Some(body) = &spec.body {
             req = req.body(body.clone());
         }
-        let exchange = async {
-            let resp = req.send().await.map_err(|e| {
-                NoPage::new(classify(&e), format!("{target}: {}", web::describe(&e)))
-            })?;
-            let status = resp.status().as_u16();
-            let url = resp.url().to_string();
-            let headers = resp
-                .headers()
-                .iter()
-                .map(|(n, v)| (n.as_str().to_ascii_lowercase(), web::header_text(v)))
-                .collect();
-            let body = web::read_capped(resp, cap).await.map_err(|e| {
-                NoPage::new(
-                    NoAnswer::Dropped,
-                    format!("{target}: status {status}, then {e}"),
-                )
-            })?;
-            Ok(Page {
-                url,
-                status,
-                headers,
-                body,
-                elapsed: started.elapsed(),
-                throttled_before: 0,
-            })
-        };
-        let page = match tokio::time::timeout_at(self.deadline, exchange).await {
-            Ok(result) => result?,
+        // The deadline bounds both steps; each says what it was doing when it ran out.
+        let elapsed_ms = || started.elapsed().as_millis();
+        let resp = match tokio::time::timeout_at(self.deadline, req.send()).await {
             Err(_) => {
-                let budget = self.deadline.saturating_duration_since(started);
-                return Err(NoPage::new(
-                    NoAnswer::Timeout,
-                    format!("{target}: timed out after {} ms", budget.as_millis()),
-                ));
+                let message = format!("{target}: timed out after {} ms", elapsed_ms());
+                return Err(NoPage::new(NoAnswer::Timeout, message));
             }
+            Ok(Err(e)) => {
+                let message = format!("{target}: {}", web::describe(&e));
+                return Err(NoPage::new(classify(&e), message));
+            }
+            Ok(Ok(r)) => r,
+        };
+        let status = resp.status().as_u16();
+        let url = resp.url().to_string();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_ascii_lowercase(), web::header_text(v)))
+            .collect();
+        let body = match tokio::time::timeout_at(self.deadline, web::read_capped(resp, cap)).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(e)) => {
+                let why = match NoAnswer::from_message(&e) {
+                    NoAnswer::Timeout => NoAnswer::Timeout,
+                    _ => NoAnswer::Dropped,
+                };
+                let message = format!("{target}: status {status}, then {e}");
+                return Err(NoPage::new(why, message));
+            }
+            Err(_) => {
+                let message = format!(
+                    "{target}: status {status}, then the body timed out after {} ms",
+                    elapsed_ms()
+                );
+                return Err(NoPage::new(NoAnswer::Timeout, message));
+            }
+        };
+        let page = Page {
+            url,
+            status,
+            headers,
+            body,
+            elapsed: started.elapsed(),
+            throttled_before: 0,
         };
         if let Some(t) = page.throttle() {
             self.politeness
-                .throttled(&host, t.wait(throttle::DEFAULT_WAIT));
+                .throttled(&host, t.wait(throttle::DEFAULT_WAIT), &t.describe());
         }
         Ok(page)
     }
@@ -282,7 +292,8 @@ fn no_slot(why: NoSlot, p: &Politeness, host: &str, target: &str) -> NoPage {
         NoSlot::Blocked(wait) => (
             NoAnswer::Throttled,
             format!(
-                "{target}: throttled by the target (it asked to wait {} s more, longer than the item's timeout leaves)",
+                "{target}: throttled by the target ({}); it asked to wait {} s more, longer than the item's timeout leaves",
+                p.last_throttle(host).unwrap_or_else(|| "429".into()),
                 wait.as_secs_f64().ceil()
             ),
         ),
@@ -291,8 +302,8 @@ fn no_slot(why: NoSlot, p: &Politeness, host: &str, target: &str) -> NoPage {
         } => (
             NoAnswer::Throttled,
             format!(
-                "{target}: throttled by the target earlier in the run (largest Retry-After {} s); the slowed pace to {host} leaves no turn within the item's timeout",
-                p.largest_retry_after(host).unwrap_or_default().as_secs()
+                "{target}: throttled by the target earlier in the run ({}); the slowed pace to {host} leaves no turn within the item's timeout",
+                p.last_throttle(host).unwrap_or_else(|| "429".into())
             ),
         ),
         NoSlot::Paced {
