@@ -182,3 +182,23 @@ fn a_rejected_certificate_fails_http_and_is_an_error_for_content_kinds() {
     expect(&r, "headers", "error", Some("tls_rejected"), "certificate");
     expect(&r, "cookies", "error", Some("tls_rejected"), "certificate");
 }
+
+#[test]
+fn an_http_item_that_expects_429_judges_it_instead_of_waiting() {
+    let server = RawServer::respond(
+        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    let ran = run_checklist(&checklist_of(
+        "5s",
+        &[(
+            "http",
+            &format!(
+                "http: {{ url: \"{}\", expect: {{ status: 429 }} }}",
+                server.url("/")
+            ),
+        )],
+    ));
+    let r = json(&ran);
+    expect(&r, "http", "pass", None, "answered 429");
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
+}
