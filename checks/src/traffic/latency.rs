@@ -290,6 +290,12 @@ impl Probe for LatencyProbe {
         ev.insert("sample_count".into(), json!(real));
         ev.insert("throttled".into(), json!(throttled));
         ev.insert("samples_requested".into(), json!(self.samples));
+        // The run's per-host limit caps requests in flight, whatever `concurrency` asks.
+        let in_flight = self
+            .concurrency
+            .max(1)
+            .min(ctx.politeness.per_host() as u32);
+        ev.insert("concurrency".into(), json!(in_flight));
         ev.insert("warmup".into(), json!(self.warmup));
         if let Some(s) = summary {
             ev.insert("p50_ms".into(), json!(ms_value(s.p50)));
