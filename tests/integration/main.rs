@@ -34,6 +34,8 @@ mod tls_probe;
 mod traffic_latency;
 mod traffic_rate_limit;
 mod web_cors;
+mod web_fail_or_error;
 mod web_headers;
 mod web_misc;
 mod web_observatory;
+mod web_politeness;
