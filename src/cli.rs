@@ -161,6 +161,11 @@ pub struct RunArgs {
     /// a production rate limiter must only ever be tripped by the `rate_limit` item).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub per_host: u16,
+    /// Proxy for HTTP-based probes: `env` (HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY, the
+    /// default), `none`, or a URL (`http://`, `https://`, `socks5://`). Overrides the
+    /// environment's `proxy` variable in prodcheck.yaml.
+    #[arg(long, value_name = "env|none|URL")]
+    pub proxy: Option<String>,
     /// Run only items that are due (the default for the `maintenance` checklist).
     #[arg(long, conflicts_with = "all")]
     pub due: bool,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use checks::politeness::Politeness;
+use checks::web::proxy::ProxySetting;
 use checks::{Outcome, Probe, ProbeContext, Status};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -32,6 +33,8 @@ pub struct RunOptions {
     pub skip: Vec<String>,
     /// Concurrent requests to one host, shared by every probe of the run (`--per-host`).
     pub per_host: usize,
+    /// The proxy HTTP-based probes go through (`--proxy`, the environment's `proxy`).
+    pub proxy: ProxySetting,
     /// Items observed before the run (a valid sign-off, not due): `verdict::plan`.
     pub preset: BTreeMap<String, Observation>,
 }
@@ -45,6 +48,7 @@ impl Default for RunOptions {
             only: Vec::new(),
             skip: Vec::new(),
             per_host: checks::politeness::DEFAULT_PER_HOST,
+            proxy: ProxySetting::Env,
             preset: BTreeMap::new(),
         }
     }
@@ -83,13 +87,48 @@ pub async fn run_probe(
     probe: Arc<dyn Probe>,
     timeout: Duration,
     retries: u32,
-    politeness: Arc<Politeness>,
+    network: Network,
+) -> ProbeRun {
+    let run = attempts(kind, probe, timeout, retries, &network).await;
+    with_proxy_evidence(run, &network.proxy)
+}
+
+/// What every probe of a run shares about the network.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub politeness: Arc<Politeness>,
+    pub proxy: ProxySetting,
+}
+
+/// Names the proxy a web item's request went through (credentials redacted), so a verdict
+/// reached through a proxy says so.
+fn with_proxy_evidence(mut run: ProbeRun, proxy: &ProxySetting) -> ProbeRun {
+    let evidence = &mut run.outcome.evidence;
+    let target = ["url", "base_url"].iter().find_map(|k| {
+        evidence
+            .get(*k)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    });
+    if let Some(used) = target.and_then(|t| proxy.used_for(&t)) {
+        evidence.insert("proxy".into(), serde_json::json!(used));
+    }
+    run
+}
+
+async fn attempts(
+    kind: &str,
+    probe: Arc<dyn Probe>,
+    timeout: Duration,
+    retries: u32,
+    network: &Network,
 ) -> ProbeRun {
     let started = Instant::now();
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let ctx = ProbeContext::with_politeness(timeout, politeness.clone());
+        let mut ctx = ProbeContext::with_politeness(timeout, network.politeness.clone());
+        ctx.proxy = network.proxy.clone();
         let attempt = tokio::spawn({
             let probe = probe.clone();
             async move { probe.run(&ctx).await }
@@ -157,7 +196,10 @@ pub async fn run(
         .collect();
     let mut seen: Vec<Option<Observation>> = vec![None; items.len()];
     let mut interrupted = *shutdown.borrow();
-    let politeness = Arc::new(Politeness::new(opts.per_host));
+    let network = Network {
+        politeness: Arc::new(Politeness::new(opts.per_host)),
+        proxy: opts.proxy.clone(),
+    };
 
     let mut normal = Vec::new();
     let mut disruptive = Vec::new();
@@ -193,13 +235,13 @@ pub async fn run(
     let mut set = JoinSet::new();
     for (idx, probe, timeout, retries) in normal {
         let limit = limit.clone();
-        let politeness = politeness.clone();
+        let network = network.clone();
         let kind = items[idx].1.kind().to_string();
         set.spawn(async move {
             let _permit = limit.acquire_owned().await;
             (
                 idx,
-                run_probe(&kind, probe, timeout, retries, politeness).await,
+                run_probe(&kind, probe, timeout, retries, network).await,
             )
         });
     }
@@ -226,7 +268,7 @@ pub async fn run(
         }
         let kind = items[idx].1.kind();
         tokio::select! {
-            run = run_probe(kind, probe, timeout, retries, politeness.clone()) => {
+            run = run_probe(kind, probe, timeout, retries, network.clone()) => {
                 progress(Progress::Finished { id: items[idx].1.id.clone(), status: run.outcome.status });
                 seen[idx] = Some(Observation::Probe(run));
             }

@@ -23,6 +23,8 @@ pub struct ProbeContext {
     pub user_agent: String,
     /// The run's shared per-host request limits and throttle memory (one per run).
     pub politeness: Arc<Politeness>,
+    /// Which proxy HTTP-based probes use (the environment's by default).
+    pub proxy: crate::web::proxy::ProxySetting,
 }
 
 impl ProbeContext {
@@ -37,6 +39,7 @@ impl ProbeContext {
             timeout,
             user_agent: format!("prodcheck/{}", env!("CARGO_PKG_VERSION")),
             politeness,
+            proxy: Default::default(),
         }
     }
 }

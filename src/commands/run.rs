@@ -9,6 +9,8 @@ use colored::Colorize;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
+use checks::web::proxy::ProxySetting;
+
 use crate::checklist::load::collapse_unset;
 use crate::checklist::vars::unset_hint;
 use crate::checklist::{Checklist, ItemBody, VarSources, load, node};
@@ -103,6 +105,15 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
     if !unset.is_empty() {
         return crate::error::invalid(unset, color);
     }
+    let proxy = match proxy_setting(args.proxy.as_deref(), &sources) {
+        Ok(p) => p,
+        Err(e) => {
+            return usage_error(
+                &e,
+                Some("write `--proxy env`, `--proxy none` or `--proxy http://host:port`"),
+            );
+        }
+    };
     let interactive = !args.non_interactive
         && std::env::var_os("CI").is_none()
         && std::io::stdin().is_terminal()
@@ -120,6 +131,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         only: args.only.clone(),
         skip: args.skip.clone(),
         per_host: usize::from(args.per_host),
+        proxy,
         preset: verdict::plan(&checklist, &state, now, due_only),
     };
     let policy = Policy {
@@ -131,6 +143,32 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
     let report = execute(&checklist, &opts, &policy, args.env.clone()).await;
     record_state(&config.state_dir, &checklist, &report);
     finish(&report, &args.output.reports, args.output.verbose)
+}
+
+/// The proxy for the run: `--proxy`, else the `proxy` variable of the environment or
+/// `--var` (with `${env:…}` expanded), else the process environment's `*_PROXY`.
+fn proxy_setting(flag: Option<&str>, sources: &VarSources) -> Result<ProxySetting, String> {
+    if let Some(flag) = flag {
+        return ProxySetting::parse(flag);
+    }
+    let Some(node) = sources
+        .cli
+        .get("proxy")
+        .or_else(|| sources.environment.get("proxy"))
+    else {
+        return Ok(ProxySetting::Env);
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let mut scope = crate::checklist::vars::Scope::new(Default::default(), sources, &env);
+    let mut errors = Vec::new();
+    let value = scope.substitute(node, &mut errors);
+    if let Some(e) = errors.first() {
+        return Err(format!("`proxy`: {}", e.message));
+    }
+    match value.scalar_text() {
+        Some(text) => ProxySetting::parse(&text),
+        None => Ok(ProxySetting::Env),
+    }
 }
 
 /// One diagnostic per unset variable that a selected item needs, at its first use: the run

@@ -2,6 +2,7 @@
 //! started on 127.0.0.1 by the tests themselves.
 
 mod nginx;
+mod proxy;
 mod support;
 
 mod cli_basics;

@@ -19,6 +19,20 @@ pub fn prodcheck() -> Command {
     cmd.env_remove("NO_COLOR")
         .env("CI", "true")
         .timeout(Duration::from_secs(120));
+    // Tests talk to 127.0.0.1: a proxy configured on the machine must not carry them (the
+    // proxy tests set these explicitly).
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
     cmd
 }
 
@@ -284,6 +298,13 @@ pub fn item<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Valu
 
 /// A real server binary; a missing one fails the test (see [`missing`]).
 pub fn require_binary(name: &str, package: &str) -> Option<PathBuf> {
+    // For measuring what a machine without the servers runs: `PRODCHECK_TEST_HIDE=nginx,psql`
+    // (or `all`) makes those binaries look missing.
+    let hidden = std::env::var("PRODCHECK_TEST_HIDE").unwrap_or_default();
+    if hidden.split(',').any(|h| h == name || h == "all") {
+        missing(&format!("`{name}`"), &format!("apt-get install {package}"));
+        return None;
+    }
     let candidates = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default();

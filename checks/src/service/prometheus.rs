@@ -206,7 +206,7 @@ impl Probe for PrometheusProbe {
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let base = redact_url(&self.url);
         let endpoint = format!("{}/api/v1/query", self.url.trim_end_matches('/'));
-        let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
+        let mut opts = web::ClientOptions::for_probe(ctx);
         opts.ca_file = self.ca_file.clone();
         let client = match web::client(&opts) {
             Ok(c) => c,

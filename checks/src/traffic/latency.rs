@@ -211,7 +211,7 @@ impl Probe for LatencyProbe {
                 return Outcome::error(text.join("; "));
             }
         };
-        let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
+        let mut opts = web::ClientOptions::for_probe(ctx);
         opts.ca_file = self.ca_file.clone();
         let client = match web::client(&opts) {
             Ok(c) => c,

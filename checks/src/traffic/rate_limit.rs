@@ -364,7 +364,7 @@ impl Probe for RateLimitProbe {
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let deadline = Instant::now() + ctx.timeout;
-        let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
+        let mut opts = web::ClientOptions::for_probe(ctx);
         opts.ca_file = self.ca_file.clone();
         let client = match web::client(&opts) {
             Ok(c) => c,

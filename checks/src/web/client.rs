@@ -17,6 +17,8 @@ pub struct ClientOptions {
     pub max_redirects: Option<usize>,
     pub timeout: Duration,
     pub user_agent: String,
+    /// Environment proxies (default), none, or one URL.
+    pub proxy: crate::web::proxy::ProxySetting,
 }
 
 impl ClientOptions {
@@ -27,7 +29,15 @@ impl ClientOptions {
             max_redirects: None,
             timeout,
             user_agent: user_agent.to_string(),
+            proxy: Default::default(),
         }
+    }
+
+    /// Options for a probe attempt: its budget, user agent and the run's proxy setting.
+    pub fn for_probe(ctx: &crate::probe::ProbeContext) -> Self {
+        let mut opts = Self::new(ctx.timeout, &ctx.user_agent);
+        opts.proxy = ctx.proxy.clone();
+        opts
     }
 }
 
@@ -58,10 +68,10 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
         .redirect(policy)
         .timeout(opts.timeout)
         .connect_timeout(opts.timeout)
-        .no_proxy()
         .http1_max_headers(256)
         .pool_max_idle_per_host(64)
         .tls_danger_accept_invalid_certs(opts.insecure);
+    builder = opts.proxy.apply(builder)?;
     if let Some(path) = &opts.ca_file {
         let certs = crate::tls::roots::read_pem_bundle(path)?
             .into_iter()

@@ -124,7 +124,7 @@ impl Probe for HttpProbe {
         };
         spec.body = self.body.clone();
         let method = spec.method.clone();
-        let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
+        let mut opts = web::ClientOptions::for_probe(ctx);
         opts.ca_file = self.ca_file.clone();
         opts.insecure = self.insecure;
         opts.max_redirects = self.follow_redirects.then_some(self.max_redirects);

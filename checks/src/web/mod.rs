@@ -6,6 +6,7 @@ pub use client::*;
 
 pub mod observatory;
 pub mod page;
+pub mod proxy;
 
 pub mod auth;
 pub mod cookies;

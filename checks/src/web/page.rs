@@ -105,6 +105,8 @@ pub fn classify(err: &reqwest::Error) -> NoAnswer {
 pub struct Fetcher {
     pub client: Client,
     politeness: Arc<Politeness>,
+    /// The run's proxy setting: a connection that fails to a proxy is the proxy's failure.
+    proxy: crate::web::proxy::ProxySetting,
     deadline: Instant,
     paced: bool,
 }
@@ -116,7 +118,7 @@ impl Fetcher {
         ca_file: &Option<PathBuf>,
         max_redirects: Option<usize>,
     ) -> Result<Fetcher, String> {
-        let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
+        let mut opts = web::ClientOptions::for_probe(ctx);
         opts.ca_file = ca_file.clone();
         opts.max_redirects = max_redirects;
         Ok(Self::with_client(ctx, web::client(&opts)?))
@@ -127,6 +129,7 @@ impl Fetcher {
         Fetcher {
             client,
             politeness: ctx.politeness.clone(),
+            proxy: ctx.proxy.clone(),
             deadline: Instant::now() + ctx.timeout,
             paced: false,
         }
@@ -218,6 +221,17 @@ impl Fetcher {
                 return Err(NoPage::new(NoAnswer::Timeout, message));
             }
             Ok(Err(e)) => {
+                // Connecting went to the proxy, not the target: its refusal or silence says
+                // nothing about the target (`error`, never `fail`).
+                if e.is_connect()
+                    && let Some(proxy) = self.proxy.used_for(spec.url.as_str())
+                {
+                    let message = format!(
+                        "{target}: the proxy {proxy} could not be used: {}",
+                        web::describe(&e)
+                    );
+                    return Err(NoPage::new(NoAnswer::Proxy, message));
+                }
                 let message = format!("{target}: {}", web::describe(&e));
                 return Err(NoPage::new(classify(&e), message));
             }
