@@ -30,7 +30,7 @@ $TTL 300
 @      IN SOA  ns1.shop.good-bad.test. admin.shop.good-bad.test. 2026112201 3600 600 86400 300
 @      IN NS   ns1.shop.good-bad.test.
 ns1    IN A    127.0.0.1
-@      IN A    127.0.0.1
+@      IN A    ADDRESS
 @      IN CAA  0 issue "ISSUER"
 "#;
 
@@ -106,6 +106,20 @@ fn fake_prometheus(good: bool) -> Router {
     )
 }
 
+/// The bearer token the good service's API requires (sent through `api_headers`).
+const API_TOKEN: &str = "t0k3n-good-bad";
+
+/// A bundle of `kib` KiB that gzip cannot shrink (a linear congruential byte stream).
+fn incompressible(kib: usize) -> Vec<u8> {
+    let mut x: u32 = 0x2545_f491;
+    (0..kib * 1024)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
 /// Everything a checklist probes, running until dropped (servers before the runtime).
 struct Site {
     _servers: Vec<ServerHandle>,
@@ -138,14 +152,17 @@ impl Site {
         let opts = if good {
             AppOptions {
                 reflect_cors: false,
-                gzip_root: true,
+                gzip_assets: true,
                 session_cookie: Some("session=s3ss10n; Path=/; Secure; HttpOnly; SameSite=Lax"),
+                api_token: Some(API_TOKEN),
                 ..AppOptions::demo()
             }
         } else {
             AppOptions {
                 reflect_cors: true,
-                gzip_root: false,
+                gzip_assets: false,
+                cache_assets: false,
+                api_token: None,
                 security_headers: false,
                 session_cookie: Some("session=s3ss10n; Path=/"),
                 rate_limit: false,
@@ -179,19 +196,29 @@ impl Site {
             } else {
                 "ca.unexpected.test"
             };
-            let dns = dns::serve("shop.good-bad.test.", &ZONE.replace("ISSUER", issuer))
-                .await
-                .expect("dns");
+            // Bad: the name still points at an old address.
+            let address = if good { "127.0.0.1" } else { "127.0.0.2" };
+            let zone = ZONE.replace("ISSUER", issuer).replace("ADDRESS", address);
+            let dns = dns::serve("shop.good-bad.test.", &zone).await.expect("dns");
             let ports = (port, http.addr.port(), prom.addr.port());
             (vec![https, http, prom], dns, ports.0, ports.1, ports.2)
         });
 
+        // The build output: a small bundle, or one over the 250 KiB budget.
+        let dist = dir.path().join("dist");
+        std::fs::create_dir_all(&dist).expect("mkdir dist");
+        let bundle = if good {
+            b"console.log('shop');\n".to_vec()
+        } else {
+            incompressible(300)
+        };
+        std::fs::write(dist.join("index-1a2b3c.js"), bundle).expect("bundle");
         let backups = dir.path().join("backups");
         std::fs::create_dir_all(&backups).expect("mkdir backups");
         let dump = backups.join("shop-latest.dump");
         std::fs::write(&dump, vec![b'-'; 4096]).expect("backup");
         if !good {
-            // Three days old: stale for pre-deploy (6 h) and post-deploy (26 h).
+            // Three days old: stale for pre-deploy (2 h) and post-deploy (26 h).
             let old = SystemTime::now() - Duration::from_secs(3 * 24 * 3600);
             std::fs::File::options()
                 .write(true)
@@ -224,6 +251,10 @@ impl Site {
             (
                 "backup_glob",
                 format!("{}/*.dump", self.path().join("backups").display()),
+            ),
+            (
+                "api_headers",
+                format!("{{Authorization: \"Bearer {API_TOKEN}\"}}"),
             ),
         ]
     }
@@ -305,12 +336,16 @@ const PRE_DEPLOY_AUTOMATED: &[&str] = &[
     "domain-caa",
     "dependency-audit",
     "fresh-backup",
+    "migrations-tested",
     "response-times",
     "load-tests",
     "production-build",
     "asset-compression",
+    "bundle-size",
+    "cdn-config",
+    "domain-resolves",
     "health-endpoint",
-    "load-balancer-reachable",
+    "load-balancer-backends",
     "unit-tests",
     "integration-tests",
     "e2e-tests",
@@ -328,6 +363,23 @@ fn pre_deploy_vars(site: &Site, good: bool) -> Vec<(&'static str, String)> {
         ("http_url", format!("http://localhost:{}", site.http_port)),
         ("dns_name", "shop.good-bad.test".to_string()),
         ("nameserver", site.dns.addr.to_string()),
+        ("expected_addresses", "[127.0.0.1]".to_string()),
+        (
+            "login_url",
+            format!("https://localhost:{}/login", site.https_port),
+        ),
+        (
+            "static_asset_url",
+            format!(
+                "https://localhost:{}{}",
+                site.https_port,
+                service::APP_JS_PATH
+            ),
+        ),
+        (
+            "bundle_glob",
+            format!("{}/index-*.js", site.path().join("dist").display()),
+        ),
         ("test_command", ok("unit tests")),
         ("integration_test_command", ok("integration tests")),
         ("e2e_test_command", ok("end-to-end tests")),
@@ -337,9 +389,15 @@ fn pre_deploy_vars(site: &Site, good: bool) -> Vec<(&'static str, String)> {
     if good {
         vars.push(("audit_command", ok("audit")));
         vars.push(("security_scan_command", ok("scan")));
+        vars.push(("staging_migration_status_command", ok("migration status")));
     } else {
         vars.push(("audit_command", bad("audit")));
         vars.push(("security_scan_command", bad("scan")));
+        vars.push((
+            "staging_migration_status_command",
+            "(echo 'Following migration have not yet been applied: 20261201_orders_index'; exit 1)"
+                .to_string(),
+        ));
     }
     vars
 }
@@ -370,9 +428,14 @@ fn good_bad_pre_deploy_bad_service_fails_exactly_the_broken_items() {
             ("domain-caa", "allows ca.unexpected.test"),
             ("dependency-audit", "exited 1: FAILED"),
             ("fresh-backup", "3days old"),
+            ("migrations-tested", "not yet been applied"),
             ("response-times", "over 500 ms"),
             ("asset-compression", "`content-encoding` missing"),
+            ("bundle-size", "over the 250 KiB budget"),
+            ("cdn-config", "expected it to contain `max-age=`"),
+            ("domain-resolves", "127.0.0.1"),
             ("health-endpoint", "got 503"),
+            ("load-balancer-backends", "error rate 100.0% over 0%"),
             ("websocket-echo", "404"),
             ("security-scan", "exited 1: FAILED"),
             ("security-txt", "got 404"),
