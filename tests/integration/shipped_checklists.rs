@@ -265,3 +265,95 @@ fn every_registered_probe_kind_is_used_or_named_optional() {
         );
     }
 }
+
+/// `psql` as the superuser against the test PostgreSQL on `port`.
+fn psql(port: u16, sql: &str) {
+    let Some(bin) = require_binary("psql", "postgresql-client") else {
+        panic!("psql is needed to set up roles");
+    };
+    let out = std::process::Command::new(bin)
+        .env("PGPASSWORD", crate::svc_postgres::PASSWORD)
+        .args(["-v", "ON_ERROR_STOP=1", "-X", "-q", "-h", "127.0.0.1"])
+        .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres"])
+        .args(["-c", sql])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs the shipped `deploy` items `ids` as `user` against the test PostgreSQL.
+fn deploy_db_items(port: u16, user: &str, ids: &[&str], extra: &[&str]) -> serde_json::Value {
+    let p = Project::new();
+    let mut cmd = p.cmd();
+    let password = if user == "postgres" {
+        crate::svc_postgres::PASSWORD
+    } else {
+        "app-pw"
+    };
+    cmd.env("APP_PW", password)
+        .args(["run", "deploy", "--non-interactive", "--report", "json"])
+        .arg("--var")
+        .arg(format!(
+            "database_url=postgres://{user}:${{env:APP_PW}}@127.0.0.1:{port}/postgres"
+        ));
+    for id in ids {
+        cmd.args(["--only", id]);
+    }
+    for v in extra {
+        cmd.args(["--var", v]);
+    }
+    json(&run(&mut cmd))
+}
+
+/// `database-permissions` passes a role with DML grants only, and fails one that owns a table
+/// or the schema (it could drop them), which the old attribute-only query let through.
+/// `database-replicas` passes with no replica expected and fails when one is.
+#[test]
+fn deploy_database_items_judge_ownership_and_replicas() {
+    let Some((pg, _)) = crate::svc_postgres::start_postgres(false) else {
+        return;
+    };
+    psql(
+        pg.port,
+        "CREATE TABLE orders (id int); \
+         CREATE ROLE app_dml LOGIN PASSWORD 'app-pw'; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON orders TO app_dml; \
+         CREATE ROLE app_owner LOGIN PASSWORD 'app-pw'; \
+         CREATE TABLE owned (id int); ALTER TABLE owned OWNER TO app_owner; \
+         CREATE ROLE app_schema LOGIN PASSWORD 'app-pw'; \
+         CREATE SCHEMA shop AUTHORIZATION app_schema; \
+         CREATE ROLE app_member LOGIN PASSWORD 'app-pw' IN ROLE app_owner;",
+    );
+    for (user, want) in [
+        ("app_dml", "pass"),
+        ("app_owner", "fail"),
+        ("app_schema", "fail"),
+        ("app_member", "fail"),
+    ] {
+        let report = deploy_db_items(pg.port, user, &["database-permissions"], &[]);
+        let it = item(&report, "database-permissions");
+        assert_eq!(it["status"], want, "{user}: {it}");
+    }
+    let report = deploy_db_items(pg.port, "postgres", &["database-replicas"], &[]);
+    let it = item(&report, "database-replicas");
+    assert_eq!(it["status"], "pass", "no replica expected: {it}");
+    let report = deploy_db_items(
+        pg.port,
+        "postgres",
+        &["database-replicas"],
+        &["min_replicas=1"],
+    );
+    let it = item(&report, "database-replicas");
+    assert_eq!(it["status"], "fail", "one replica expected: {it}");
+    assert!(
+        it["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("returned 0, expected >= 1"),
+        "{it}"
+    );
+}
