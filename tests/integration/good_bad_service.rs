@@ -37,6 +37,7 @@ ns1    IN A    127.0.0.1
 /// `(substring of the query, good value, bad value)`; `None`: no series at all. The first
 /// match wins, so the error-rate query (which also names `http_requests_total`) comes first.
 const METRICS: &[(&str, f64, Option<f64>)] = &[
+    ("pg_stat_statements_seconds_total", 0.02, Some(0.8)),
     ("status=~\"5..\"", 0.001, Some(0.05)),
     ("redis_keyspace_hits_total", 0.95, Some(0.4)),
     ("http_request_duration_seconds_count", 12.5, Some(12.5)),
@@ -458,6 +459,7 @@ const POST_DEPLOY_AUTOMATED: &[&str] = &[
     "cpu-usage",
     "memory-usage",
     "network-latency",
+    "database-query-time",
     "database-performance",
     "realtime-websocket",
     "tls-certificate",
@@ -518,6 +520,7 @@ fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
             ("alert-delivery", "found 4"),
             ("cpu-usage", "found 0.97"),
             ("memory-usage", "found 0.96"),
+            ("database-query-time", "found 0.8"),
             ("database-performance", "connection refused by"),
             ("realtime-websocket", "404"),
             ("tls-certificate", "fail threshold 14"),

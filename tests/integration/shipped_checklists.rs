@@ -172,19 +172,130 @@ fn maintenance_manual_items_recur_at_their_section_interval() {
         "maintenance sections"
     );
     for item in &items {
-        let Some(manual) = item.node.get("manual") else {
-            continue;
-        };
-        let every = manual.get("every").and_then(Node::scalar_text);
         let want = expected
             .iter()
             .find(|(s, _)| *s == item.section)
             .map(|(_, e)| e.to_string());
-        assert_eq!(
-            every, want,
-            "maintenance/{} in {} must carry that interval",
-            item.id, item.section
+        match item.node.get("manual") {
+            Some(manual) => {
+                let every = manual.get("every").and_then(Node::scalar_text);
+                assert_eq!(
+                    every, want,
+                    "maintenance/{} in {} must carry that interval",
+                    item.id, item.section
+                );
+            }
+            None => {
+                // Daily automated items run every morning; the others only when due.
+                let every = item.node.get("every").and_then(Node::scalar_text);
+                let want = want.filter(|_| item.section != "Daily");
+                assert_eq!(
+                    every, want,
+                    "automated maintenance/{} in {} must run at that cadence",
+                    item.id, item.section
+                );
+            }
+        }
+    }
+}
+
+/// What the checks below ask of every automated item: a `fix` saying what to change, and a
+/// `docs` URL (where there is one) that is an https link.
+#[test]
+fn every_automated_item_says_what_to_change_when_it_fails() {
+    let mut missing = Vec::new();
+    for (name, items) in shipped_ids() {
+        for item in items.iter().filter(|i| i.node.get("check").is_some()) {
+            let fix = item
+                .node
+                .get("fix")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
+            let words = fix.split_whitespace().count();
+            if words < 12 {
+                missing.push(format!("{name}/{} (fix: {fix:?})", item.id));
+            }
+            if let Some(docs) = item.node.get("docs").and_then(Node::scalar_text) {
+                assert!(
+                    docs.starts_with("https://") && !docs.contains(char::is_whitespace),
+                    "{name}/{}: docs must be one https URL: {docs}",
+                    item.id
+                );
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "automated items without a concrete `fix` (what to change, one or two lines):\n{}",
+        missing.join("\n")
+    );
+}
+
+/// A failing item's report carries its `fix`, read through the real loader and runner.
+#[test]
+fn a_failing_shipped_item_reports_its_fix() {
+    let p = Project::new();
+    let ran = run(p.cmd().args([
+        "run",
+        "pre-deploy",
+        "--non-interactive",
+        "--only",
+        "health-endpoint",
+        "--var",
+        &format!("base_url=http://127.0.0.1:{}", closed_port()),
+        "--report",
+        "json",
+    ]));
+    let it = item(&json(&ran), "health-endpoint").clone();
+    assert_eq!(it["status"], "fail", "{it}");
+    assert!(
+        it["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("health_expect_json"),
+        "{it}"
+    );
+}
+
+/// The weekly automated items of `maintenance` run on the first morning and are skipped as not
+/// due on the next, so the daily run does not rescan the world every day.
+#[test]
+fn weekly_automated_maintenance_items_are_skipped_until_due() {
+    let p = Project::new();
+    let weekly = ["dependency-updates", "security-scan"];
+    let args = |p: &Project| {
+        let mut cmd = p.cmd();
+        cmd.args(["run", "maintenance", "--non-interactive", "--report", "json"])
+            .args(["--var", "outdated_command=echo 'OK - all packages current'"])
+            .args(["--var", "security_scan_command=echo 'OK - 0 findings'"]);
+        for id in weekly {
+            cmd.args(["--only", id]);
+        }
+        cmd
+    };
+    let first = json(&run(&mut args(&p)));
+    for id in weekly {
+        assert_eq!(item(&first, id)["status"], "pass", "first run: {first}");
+    }
+    let second = run(&mut args(&p));
+    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    let second = json(&second);
+    for id in weekly {
+        let it = item(&second, id);
+        assert_eq!(it["status"], "skip", "second run, `{id}`: {it}");
+        assert!(
+            it["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("not due until "),
+            "{it}"
         );
+    }
+    // `--all` runs them anyway.
+    let mut cmd = args(&p);
+    let forced = json(&run(cmd.arg("--all")));
+    for id in weekly {
+        assert_eq!(item(&forced, id)["status"], "pass", "--all: {forced}");
     }
 }
 
