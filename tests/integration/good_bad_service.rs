@@ -535,3 +535,55 @@ fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
     assert_ne!(code, 0);
     assert_ne!(code, 4, "failures outrank pending manual items");
 }
+
+/// The health and API items follow their variables: `health_expect_json` names what a healthy
+/// body holds (or `{}` for the status only), and without `api_headers` the good service's
+/// authenticated API is a 401, which the item reports instead of passing.
+#[test]
+fn good_bad_health_body_and_api_credentials_come_from_variables() {
+    let site = Site::start(true);
+    let run_with = |extra: &[(&'static str, &str)]| {
+        let mut vars = site.common_vars();
+        for (k, v) in extra {
+            vars.retain(|(name, _)| name != k);
+            vars.push((k, v.to_string()));
+        }
+        let p = Project::new();
+        let mut cmd = p.cmd();
+        cmd.args(["run", "pre-deploy", "--non-interactive", "--report", "json"])
+            .args(["--only", "health-endpoint", "--only", "api-endpoint"]);
+        for (k, v) in &vars {
+            cmd.arg("--var").arg(format!("{k}={v}"));
+        }
+        json(&run(&mut cmd))
+    };
+    let report = run_with(&[("health_expect_json", "{/checks/database: ok}")]);
+    assert_eq!(item(&report, "health-endpoint")["status"], "pass");
+    assert_eq!(item(&report, "api-endpoint")["status"], "pass");
+
+    let report = run_with(&[
+        ("health_expect_json", "{/checks/database: up}"),
+        ("api_headers", "{}"),
+    ]);
+    let health = item(&report, "health-endpoint");
+    assert_eq!(health["status"], "fail", "{health}");
+    assert!(
+        health["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(r#"`/checks/database` is "ok", expected "up""#),
+        "{health}"
+    );
+    let api = item(&report, "api-endpoint");
+    assert_eq!(api["status"], "fail", "{api}");
+    assert!(
+        api["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("got 401"),
+        "{api}"
+    );
+
+    let report = run_with(&[("health_expect_json", "{}")]);
+    assert_eq!(item(&report, "health-endpoint")["status"], "pass");
+}

@@ -265,9 +265,15 @@ fn weekly_automated_maintenance_items_are_skipped_until_due() {
     let weekly = ["dependency-updates", "security-scan"];
     let args = |p: &Project| {
         let mut cmd = p.cmd();
-        cmd.args(["run", "maintenance", "--non-interactive", "--report", "json"])
-            .args(["--var", "outdated_command=echo 'OK - all packages current'"])
-            .args(["--var", "security_scan_command=echo 'OK - 0 findings'"]);
+        cmd.args([
+            "run",
+            "maintenance",
+            "--non-interactive",
+            "--report",
+            "json",
+        ])
+        .args(["--var", "outdated_command=echo 'OK - all packages current'"])
+        .args(["--var", "security_scan_command=echo 'OK - 0 findings'"]);
         for id in weekly {
             cmd.args(["--only", id]);
         }
@@ -466,5 +472,47 @@ fn deploy_database_items_judge_ownership_and_replicas() {
             .unwrap_or_default()
             .contains("returned 0, expected >= 1"),
         "{it}"
+    );
+}
+
+/// `deploy/new-version-live` passes only when `version_url` names exactly the version being
+/// deployed (`1.4` is not `1.4.2`), and an unset `version` stops the run instead of quietly
+/// checking the status alone.
+#[test]
+fn new_version_live_matches_the_whole_version() {
+    let server = AppServer::start(axum::Router::new().route(
+        "/version",
+        axum::routing::get(|| async { r#"{"version":"1.4.2","commit":"3f2a1c"}"# }),
+    ));
+    let p = Project::new();
+    let version_run = |version: Option<&str>| {
+        let mut cmd = p.cmd();
+        cmd.args(["run", "deploy", "--non-interactive", "--report", "json"])
+            .args(["--only", "new-version-live"])
+            .args(["--var", "base_url=https://shop.invalid"])
+            .args(["--var", &format!("version_url={}", server.url("/version"))]);
+        if let Some(v) = version {
+            cmd.args(["--var", &format!("version={v}")]);
+        }
+        run(&mut cmd)
+    };
+    let ran = version_run(Some("1.4.2"));
+    assert_eq!(item(&json(&ran), "new-version-live")["status"], "pass");
+    let ran = version_run(Some("1.4"));
+    let it = item(&json(&ran), "new-version-live").clone();
+    assert_eq!(it["status"], "fail", "{it}");
+    assert!(
+        it["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(r#"body does not contain `"1.4"`"#),
+        "{it}"
+    );
+    let ran = version_run(None);
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("variable `version` is not set"),
+        "{}",
+        ran.stderr
     );
 }
