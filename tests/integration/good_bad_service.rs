@@ -1,4 +1,4 @@
-//! The shipped `pre-deploy` and `post-deploy` checklists, run as shipped against a whole
+//! The shipped `pre-deploy`, `post-deploy` and `maintenance` checklists, run as shipped against a whole
 //! service stood up on 127.0.0.1: HTTPS app ([`service::app_with`]), HTTP listener, DNS zone,
 //! backup directory, stand-in exec commands, PostgreSQL and Prometheus. Configured as a good
 //! service, every automated item passes (manual ones stay pending); configured as a bad one,
@@ -38,6 +38,8 @@ ns1    IN A    127.0.0.1
 /// match wins, so the error-rate query (which also names `http_requests_total`) comes first.
 const METRICS: &[(&str, f64, Option<f64>)] = &[
     ("pg_stat_statements_seconds_total", 0.02, Some(0.8)),
+    ("node_filesystem_avail_bytes", 0.55, Some(0.04)),
+    ("http_request_duration_seconds_bucket", 0.21, Some(0.9)),
     ("status=~\"5..\"", 0.001, Some(0.05)),
     ("redis_keyspace_hits_total", 0.95, Some(0.4)),
     ("http_request_duration_seconds_count", 12.5, Some(12.5)),
@@ -586,4 +588,69 @@ fn good_bad_health_body_and_api_credentials_come_from_variables() {
 
     let report = run_with(&[("health_expect_json", "{}")]);
     assert_eq!(item(&report, "health-endpoint")["status"], "pass");
+}
+
+const MAINTENANCE_AUTOMATED: &[&str] = &[
+    "system-health",
+    "backups-completed",
+    "certificate-expiry",
+    "disk-space",
+    "performance-metrics",
+    "dependency-updates",
+    "security-scan",
+];
+
+fn maintenance_vars(site: &Site, good: bool) -> Vec<(&'static str, String)> {
+    let mut vars = site.common_vars();
+    vars.push((
+        "prometheus_url",
+        format!("http://127.0.0.1:{}", site.prometheus_port),
+    ));
+    if good {
+        vars.push((
+            "outdated_command",
+            "echo 'OK - all packages current'".into(),
+        ));
+        vars.push(("security_scan_command", "echo 'OK - 0 findings'".into()));
+    } else {
+        vars.push((
+            "outdated_command",
+            "(echo 'CRITICAL - 12 packages a major version behind'; exit 2)".into(),
+        ));
+        vars.push((
+            "security_scan_command",
+            "(echo 'CRITICAL - 2 high findings in the base image'; exit 1)".into(),
+        ));
+    }
+    vars
+}
+
+#[test]
+fn good_bad_maintenance_good_service_passes_every_automated_item() {
+    let site = Site::start(true);
+    let (code, report) = run_shipped("maintenance", &maintenance_vars(&site, true));
+    assert_outcome(&report, MAINTENANCE_AUTOMATED, &[]);
+    assert_eq!(code, 4, "only manual items are left open");
+}
+
+/// Disk space comes from node_exporter for every host (the old item measured the filesystem
+/// of whatever machine ran prodcheck), and the weekly items still fail when due.
+#[test]
+fn good_bad_maintenance_bad_service_fails_exactly_the_broken_items() {
+    let site = Site::start(false);
+    let (code, report) = run_shipped("maintenance", &maintenance_vars(&site, false));
+    assert_outcome(
+        &report,
+        MAINTENANCE_AUTOMATED,
+        &[
+            ("system-health", "got 503"),
+            ("backups-completed", "3days old"),
+            ("certificate-expiry", "fail threshold 14"),
+            ("disk-space", "found 0.04"),
+            ("performance-metrics", "found 0.9"),
+            ("dependency-updates", "12 packages"),
+            ("security-scan", "exited 1"),
+        ],
+    );
+    assert_eq!(code, 1);
 }
