@@ -314,12 +314,12 @@ pub fn app_with(opts: AppOptions) -> Router {
                 let (status, body) = if healthy {
                     (
                         StatusCode::OK,
-                        r#"{"status":"ok","checks":{"database":"ok","cache":"ok"}}"#,
+                        r#"{"status":"ok","version":"1.4.2","checks":{"database":"ok","cache":"ok"}}"#,
                     )
                 } else {
                     (
                         StatusCode::SERVICE_UNAVAILABLE,
-                        r#"{"status":"degraded","checks":{"database":"down","cache":"ok"}}"#,
+                        r#"{"status":"degraded","version":"1.4.2","checks":{"database":"down","cache":"ok"}}"#,
                     )
                 };
                 secured(

@@ -1,4 +1,4 @@
-//! The shipped `pre-deploy`, `post-deploy` and `maintenance` checklists, run as shipped against a whole
+//! The shipped checklists (`pre-deploy`, `deploy`, `post-deploy`, `maintenance`), run as shipped against a whole
 //! service stood up on 127.0.0.1: HTTPS app ([`service::app_with`]), HTTP listener, DNS zone,
 //! backup directory, stand-in exec commands, PostgreSQL and Prometheus. Configured as a good
 //! service, every automated item passes (manual ones stay pending); configured as a bad one,
@@ -75,9 +75,17 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A stand-in Prometheus: `/api/v1/query` answers from [`METRICS`].
+/// A stand-in Prometheus: `/api/v1/query` answers from [`METRICS`]; `/-/ready` is 200 when
+/// good, 503 when bad.
 fn fake_prometheus(good: bool) -> Router {
-    Router::new().route(
+    let ready = if good {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    Router::new()
+        .route("/-/ready", get(move || async move { (ready, "ready\n") }))
+        .route(
         "/api/v1/query",
         get(move |uri: Uri| async move {
             let query = uri
@@ -650,6 +658,134 @@ fn good_bad_maintenance_bad_service_fails_exactly_the_broken_items() {
             ("performance-metrics", "found 0.9"),
             ("dependency-updates", "12 packages"),
             ("security-scan", "exited 1"),
+        ],
+    );
+    assert_eq!(code, 1);
+}
+
+const DEPLOY_AUTOMATED: &[&str] = &[
+    "database-connectivity",
+    "database-permissions",
+    "database-replicas",
+    "monitoring-ready",
+    "database-migrations",
+    "new-version-live",
+    "smoke-tests",
+    "services-running",
+    "health-checks",
+    "rollback-5xx-rate",
+    "rollback-latency-p99",
+];
+
+/// The deploy checklist against the site and a real PostgreSQL with an application role:
+/// good, a role with DML grants only; bad, a role that owns a table, with a replica expected.
+/// `redis-healthy` is left out (`svc_redis` runs the `redis` probe against a real server).
+fn run_deploy(good: bool) -> Option<(i32, serde_json::Value)> {
+    let (pg, _) = start_postgres(false)?;
+    crate::shipped_checklists::psql(
+        pg.port,
+        "CREATE TABLE orders (id int); \
+         CREATE ROLE app LOGIN PASSWORD 'app-pw'; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON orders TO app; \
+         CREATE TABLE audit (id int);",
+    );
+    if !good {
+        crate::shipped_checklists::psql(pg.port, "ALTER TABLE audit OWNER TO app;");
+    }
+    let site = Site::start(good);
+    let mut vars = site.common_vars();
+    vars.extend([
+        (
+            "prometheus_url",
+            format!("http://127.0.0.1:{}", site.prometheus_port),
+        ),
+        (
+            "database_url",
+            format!(
+                "postgres://app:${{env:APP_PW}}@127.0.0.1:{}/postgres",
+                pg.port
+            ),
+        ),
+        ("redis_url", "redis://127.0.0.1:1".to_string()),
+        ("version", "1.4.2".to_string()),
+    ]);
+    if good {
+        vars.push((
+            "migration_status_command",
+            "echo 'Database schema is up to date!'".into(),
+        ));
+        vars.push(("smoke_test_command", "echo 'OK - 6 journeys passed'".into()));
+    } else {
+        vars.push((
+            "migration_status_command",
+            "(echo 'Following migration have not yet been applied: 20261201_orders_index'; exit 1)"
+                .into(),
+        ));
+        vars.push((
+            "smoke_test_command",
+            "(echo 'checkout journey failed: payment step answered 500'; exit 1)".into(),
+        ));
+        vars.push(("min_replicas", "1".into()));
+    }
+    let p = Project::new();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("checklists/deploy.yaml");
+    let mut cmd = p.cmd();
+    cmd.env("APP_PW", "app-pw")
+        .timeout(Duration::from_secs(300))
+        .args(["run", file.to_str().unwrap_or_default()])
+        .args([
+            "--report",
+            "json",
+            "--non-interactive",
+            "--skip",
+            "redis-healthy",
+        ]);
+    for (k, v) in &vars {
+        cmd.arg("--var").arg(format!("{k}={v}"));
+    }
+    let ran = run(&mut cmd);
+    assert!(!ran.stdout.trim().is_empty(), "no report: {}", ran.stderr);
+    let report = json(&ran);
+    drop(pg);
+    Some((ran.code, report))
+}
+
+/// `automated` without the skipped redis item.
+fn without_redis(report: &serde_json::Value) -> serde_json::Value {
+    let mut report = report.clone();
+    if let Some(items) = report["items"].as_array_mut() {
+        items.retain(|it| it["id"] != "redis-healthy");
+    }
+    report
+}
+
+#[test]
+fn good_bad_deploy_good_service_passes_every_automated_item() {
+    let Some((code, report)) = run_deploy(true) else {
+        return;
+    };
+    assert_outcome(&without_redis(&report), DEPLOY_AUTOMATED, &[]);
+    assert_eq!(code, 4, "only manual items are left open");
+}
+
+#[test]
+fn good_bad_deploy_bad_service_fails_exactly_the_broken_items() {
+    let Some((code, report)) = run_deploy(false) else {
+        return;
+    };
+    assert_outcome(
+        &without_redis(&report),
+        DEPLOY_AUTOMATED,
+        &[
+            ("database-permissions", "returned 1"),
+            ("database-replicas", "returned 0, expected >= 1"),
+            ("monitoring-ready", "got 503"),
+            ("database-migrations", "not yet been applied"),
+            ("new-version-live", "got 503"),
+            ("smoke-tests", "checkout journey failed"),
+            ("services-running", "found 0"),
+            ("health-checks", "got 503"),
+            ("rollback-5xx-rate", "found 0.05"),
         ],
     );
     assert_eq!(code, 1);

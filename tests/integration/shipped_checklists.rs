@@ -384,7 +384,7 @@ fn every_registered_probe_kind_is_used_or_named_optional() {
 }
 
 /// `psql` as the superuser against the test PostgreSQL on `port`.
-fn psql(port: u16, sql: &str) {
+pub(crate) fn psql(port: u16, sql: &str) {
     let Some(bin) = require_binary("psql", "postgresql-client") else {
         panic!("psql is needed to set up roles");
     };
