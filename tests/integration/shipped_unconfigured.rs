@@ -228,10 +228,7 @@ fn a_missing_command_is_an_error_and_a_failing_suite_a_failure() {
         assert_eq!(ran.code, code, "{command}: {it}");
         if status == "error" {
             assert!(
-                it["message"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("could not run"),
+                it["message"].as_str().unwrap_or_default().contains("could not run"),
                 "{it}"
             );
         }
