@@ -55,6 +55,10 @@ async fn run_demo(strict: bool) -> anyhow::Result<u8> {
     let backups = dir.path().join("backups");
     std::fs::create_dir_all(&backups)?;
     std::fs::write(backups.join("shop-latest.dump"), vec![b'-'; 4096])?;
+    // The build output the bundle budget is measured on.
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist)?;
+    std::fs::write(dist.join("index-3f2a1c.js"), "console.log('demo shop');\n")?;
 
     let base_url = format!("https://localhost:{}", https.addr.port());
     let stand_in = |what: &str| {
@@ -69,7 +73,12 @@ async fn run_demo(strict: bool) -> anyhow::Result<u8> {
         ("dns_name", "shop.demo.test".to_string()),
         ("nameserver", dns.addr.to_string()),
         ("backup_glob", format!("{}/*.dump", backups.display())),
-        ("data_path", dir.path().display().to_string()),
+        ("login_url", format!("{base_url}/login")),
+        (
+            "static_asset_url",
+            format!("{base_url}{}", service::APP_JS_PATH),
+        ),
+        ("bundle_glob", format!("{}/index-*.js", dist.display())),
         ("audit_command", stand_in("audit")),
         ("test_command", stand_in("unit-test")),
         ("integration_test_command", stand_in("integration-test")),
@@ -77,6 +86,7 @@ async fn run_demo(strict: bool) -> anyhow::Result<u8> {
         ("build_command", stand_in("build")),
         ("load_test_command", stand_in("load-test")),
         ("security_scan_command", stand_in("scan")),
+        ("staging_migration_status_command", stand_in("migrate")),
     ];
     let sources = VarSources {
         cli: vars

@@ -132,6 +132,18 @@ const ROOT_GZIP: &[u8] = &[
     0x22, 0x0b, 0x02, 0x79, 0x00, 0x8c, 0xb6, 0xf6, 0x15, 0x39, 0x00, 0x00, 0x00,
 ];
 const ROOT_HTML: &str = "<!doctype html><title>demo shop</title><h1>demo shop</h1>";
+/// `/assets/app.js`, the shop's (tiny) hashed bundle.
+const APP_JS: &str = "document.querySelector('h1').textContent='demo shop';\n";
+/// [`APP_JS`] as gzip.
+const APP_JS_GZIP: &[u8] = &[
+    0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x4b, 0xc9, 0x4f, 0x2e, 0xcd, 0x4d,
+    0xcd, 0x2b, 0xd1, 0x2b, 0x2c, 0x4d, 0x2d, 0xaa, 0x0c, 0x4e, 0xcd, 0x49, 0x4d, 0x2e, 0xc9, 0x2f,
+    0xd2, 0x50, 0xcf, 0x30, 0x54, 0xd7, 0xd4, 0x2b, 0x49, 0xad, 0x28, 0x71, 0xce, 0xcf, 0x2b, 0x01,
+    0xca, 0xdb, 0xaa, 0xa7, 0xa4, 0xe6, 0xe6, 0x2b, 0x14, 0x67, 0xe4, 0x17, 0xa8, 0x5b, 0x73, 0x01,
+    0x00, 0x85, 0x91, 0xdb, 0x68, 0x36, 0x00, 0x00, 0x00,
+];
+/// The path the demo serves [`APP_JS`] at (`static_asset_url`).
+pub const APP_JS_PATH: &str = "/assets/app.3f2a1c.js";
 
 /// What the application gets right or wrong. [`AppOptions::demo`] is the demo's mix (used by
 /// [`app`]); tests flip single properties to build a good or a bad service.
@@ -139,11 +151,14 @@ const ROOT_HTML: &str = "<!doctype html><title>demo shop</title><h1>demo shop</h
 pub struct AppOptions {
     /// `/api/orders` reflects any `Origin`, with credentials (the demo's deliberate mistake).
     pub reflect_cors: bool,
-    /// `/` is sent gzip-compressed to clients that accept gzip.
-    pub gzip_root: bool,
+    /// `/` and the static asset are sent gzip-compressed to clients that accept gzip.
+    pub gzip_assets: bool,
+    /// The static asset carries `Cache-Control: public, max-age=31536000, immutable`;
+    /// otherwise `no-store`.
+    pub cache_assets: bool,
     /// HSTS, CSP and the other security headers on the pages.
     pub security_headers: bool,
-    /// `Set-Cookie` value sent by `/`, if any.
+    /// `Set-Cookie` value sent by `/` and `/login`, if any.
     pub session_cookie: Option<&'static str>,
     /// `/api/search` is throttled by a token bucket (429 with `Retry-After`).
     pub rate_limit: bool,
@@ -157,6 +172,8 @@ pub struct AppOptions {
     pub security_txt: bool,
     /// `/.env` is served with a (fake) secret in it.
     pub expose_dotenv: bool,
+    /// `/api/orders` answers 401 unless `Authorization: Bearer TOKEN` is sent.
+    pub api_token: Option<&'static str>,
     /// Every n-th `/api/orders` request (0: none) waits `slow_api_delay` first.
     pub slow_api_every: u32,
     pub slow_api_delay: std::time::Duration,
@@ -167,15 +184,17 @@ impl AppOptions {
     pub fn demo() -> Self {
         AppOptions {
             reflect_cors: true,
-            gzip_root: false,
+            gzip_assets: false,
+            cache_assets: true,
             security_headers: true,
-            session_cookie: None,
+            session_cookie: Some("session=d3m0; Path=/; Secure; HttpOnly; SameSite=Lax"),
             rate_limit: true,
             admin_protected: true,
             healthy: true,
             websocket: true,
             security_txt: true,
             expose_dotenv: false,
+            api_token: None,
             slow_api_every: 0,
             slow_api_delay: std::time::Duration::ZERO,
         }
@@ -199,10 +218,12 @@ pub fn app_with(opts: AppOptions) -> Router {
             resp
         }
     };
-    let (gzip_root, cookie) = (opts.gzip_root, opts.session_cookie);
+    let (gzip_root, cookie) = (opts.gzip_assets, opts.session_cookie);
+    let cache_assets = opts.cache_assets;
     let healthy = opts.healthy;
     let reflect_cors = opts.reflect_cors;
     let (slow_every, slow_delay) = (opts.slow_api_every, opts.slow_api_delay);
+    let api_token = opts.api_token;
     let rate_limit = opts.rate_limit;
     let mut router = Router::new()
         .route(
@@ -240,17 +261,65 @@ pub fn app_with(opts: AppOptions) -> Router {
             }),
         )
         .route(
+            APP_JS_PATH,
+            get(move |headers: HeaderMap| async move {
+                let gzip_ok = headers
+                    .get(header::ACCEPT_ENCODING)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("gzip"));
+                let cache = if cache_assets {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-store"
+                };
+                let ctype = (header::CONTENT_TYPE, "text/javascript; charset=utf-8");
+                let mut resp = if gzip_root && gzip_ok {
+                    (
+                        [
+                            ctype,
+                            (header::CONTENT_ENCODING, "gzip"),
+                            (header::CACHE_CONTROL, cache),
+                        ],
+                        APP_JS_GZIP,
+                    )
+                        .into_response()
+                } else {
+                    ([ctype, (header::CACHE_CONTROL, cache)], APP_JS).into_response()
+                };
+                if gzip_root {
+                    resp.headers_mut()
+                        .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+                }
+                secured(resp)
+            }),
+        )
+        .route(
+            "/login",
+            get(move || async move {
+                let mut resp = (
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    "<!doctype html><title>log in</title><form method=post><input name=user></form>",
+                )
+                    .into_response();
+                if let Some(c) = cookie {
+                    resp.headers_mut()
+                        .insert(header::SET_COOKIE, HeaderValue::from_static(c));
+                }
+                secured(resp)
+            }),
+        )
+        .route(
             "/health",
             get(move || async move {
                 let (status, body) = if healthy {
                     (
                         StatusCode::OK,
-                        r#"{"status":"ok","checks":{"database":"ok","cache":"ok"}}"#,
+                        r#"{"status":"ok","version":"1.4.2","checks":{"database":"ok","cache":"ok"}}"#,
                     )
                 } else {
                     (
                         StatusCode::SERVICE_UNAVAILABLE,
-                        r#"{"status":"degraded","checks":{"database":"down","cache":"ok"}}"#,
+                        r#"{"status":"degraded","version":"1.4.2","checks":{"database":"down","cache":"ok"}}"#,
                     )
                 };
                 secured(
@@ -266,6 +335,22 @@ pub fn app_with(opts: AppOptions) -> Router {
                     let n = api_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     if slow_every > 0 && n.is_multiple_of(slow_every) {
                         tokio::time::sleep(slow_delay).await;
+                    }
+                    if let Some(token) = api_token {
+                        let sent = headers
+                            .get(header::AUTHORIZATION)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.strip_prefix("Bearer "));
+                        if sent != Some(token) {
+                            return secured(
+                                (
+                                    StatusCode::UNAUTHORIZED,
+                                    [(header::WWW_AUTHENTICATE, "Bearer realm=\"api\"")],
+                                    "authentication required\n",
+                                )
+                                    .into_response(),
+                            );
+                        }
                     }
                     let mut resp = (
                         [(header::CONTENT_TYPE, "application/json")],

@@ -1,4 +1,4 @@
-//! The shipped `pre-deploy` and `post-deploy` checklists, run as shipped against a whole
+//! The shipped checklists (`pre-deploy`, `deploy`, `post-deploy`, `maintenance`), run as shipped against a whole
 //! service stood up on 127.0.0.1: HTTPS app ([`service::app_with`]), HTTP listener, DNS zone,
 //! backup directory, stand-in exec commands, PostgreSQL and Prometheus. Configured as a good
 //! service, every automated item passes (manual ones stay pending); configured as a bad one,
@@ -30,13 +30,16 @@ $TTL 300
 @      IN SOA  ns1.shop.good-bad.test. admin.shop.good-bad.test. 2026112201 3600 600 86400 300
 @      IN NS   ns1.shop.good-bad.test.
 ns1    IN A    127.0.0.1
-@      IN A    127.0.0.1
+@      IN A    ADDRESS
 @      IN CAA  0 issue "ISSUER"
 "#;
 
 /// `(substring of the query, good value, bad value)`; `None`: no series at all. The first
 /// match wins, so the error-rate query (which also names `http_requests_total`) comes first.
 const METRICS: &[(&str, f64, Option<f64>)] = &[
+    ("pg_stat_statements_seconds_total", 0.02, Some(0.8)),
+    ("node_filesystem_avail_bytes", 0.55, Some(0.04)),
+    ("http_request_duration_seconds_bucket", 0.21, Some(0.9)),
     ("status=~\"5..\"", 0.001, Some(0.05)),
     ("redis_keyspace_hits_total", 0.95, Some(0.4)),
     ("http_request_duration_seconds_count", 12.5, Some(12.5)),
@@ -72,9 +75,17 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A stand-in Prometheus: `/api/v1/query` answers from [`METRICS`].
+/// A stand-in Prometheus: `/api/v1/query` answers from [`METRICS`]; `/-/ready` is 200 when
+/// good, 503 when bad.
 fn fake_prometheus(good: bool) -> Router {
-    Router::new().route(
+    let ready = if good {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    Router::new()
+        .route("/-/ready", get(move || async move { (ready, "ready\n") }))
+        .route(
         "/api/v1/query",
         get(move |uri: Uri| async move {
             let query = uri
@@ -104,6 +115,20 @@ fn fake_prometheus(good: bool) -> Router {
             )
         }),
     )
+}
+
+/// The bearer token the good service's API requires (sent through `api_headers`).
+const API_TOKEN: &str = "t0k3n-good-bad";
+
+/// A bundle of `kib` KiB that gzip cannot shrink (a linear congruential byte stream).
+fn incompressible(kib: usize) -> Vec<u8> {
+    let mut x: u32 = 0x2545_f491;
+    (0..kib * 1024)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8
+        })
+        .collect()
 }
 
 /// Everything a checklist probes, running until dropped (servers before the runtime).
@@ -138,14 +163,17 @@ impl Site {
         let opts = if good {
             AppOptions {
                 reflect_cors: false,
-                gzip_root: true,
+                gzip_assets: true,
                 session_cookie: Some("session=s3ss10n; Path=/; Secure; HttpOnly; SameSite=Lax"),
+                api_token: Some(API_TOKEN),
                 ..AppOptions::demo()
             }
         } else {
             AppOptions {
                 reflect_cors: true,
-                gzip_root: false,
+                gzip_assets: false,
+                cache_assets: false,
+                api_token: None,
                 security_headers: false,
                 session_cookie: Some("session=s3ss10n; Path=/"),
                 rate_limit: false,
@@ -179,19 +207,29 @@ impl Site {
             } else {
                 "ca.unexpected.test"
             };
-            let dns = dns::serve("shop.good-bad.test.", &ZONE.replace("ISSUER", issuer))
-                .await
-                .expect("dns");
+            // Bad: the name still points at an old address.
+            let address = if good { "127.0.0.1" } else { "127.0.0.2" };
+            let zone = ZONE.replace("ISSUER", issuer).replace("ADDRESS", address);
+            let dns = dns::serve("shop.good-bad.test.", &zone).await.expect("dns");
             let ports = (port, http.addr.port(), prom.addr.port());
             (vec![https, http, prom], dns, ports.0, ports.1, ports.2)
         });
 
+        // The build output: a small bundle, or one over the 250 KiB budget.
+        let dist = dir.path().join("dist");
+        std::fs::create_dir_all(&dist).expect("mkdir dist");
+        let bundle = if good {
+            b"console.log('shop');\n".to_vec()
+        } else {
+            incompressible(300)
+        };
+        std::fs::write(dist.join("index-1a2b3c.js"), bundle).expect("bundle");
         let backups = dir.path().join("backups");
         std::fs::create_dir_all(&backups).expect("mkdir backups");
         let dump = backups.join("shop-latest.dump");
         std::fs::write(&dump, vec![b'-'; 4096]).expect("backup");
         if !good {
-            // Three days old: stale for pre-deploy (6 h) and post-deploy (26 h).
+            // Three days old: stale for pre-deploy (2 h) and post-deploy (26 h).
             let old = SystemTime::now() - Duration::from_secs(3 * 24 * 3600);
             std::fs::File::options()
                 .write(true)
@@ -224,6 +262,10 @@ impl Site {
             (
                 "backup_glob",
                 format!("{}/*.dump", self.path().join("backups").display()),
+            ),
+            (
+                "api_headers",
+                format!("{{Authorization: \"Bearer {API_TOKEN}\"}}"),
             ),
         ]
     }
@@ -305,12 +347,16 @@ const PRE_DEPLOY_AUTOMATED: &[&str] = &[
     "domain-caa",
     "dependency-audit",
     "fresh-backup",
+    "migrations-tested",
     "response-times",
     "load-tests",
     "production-build",
     "asset-compression",
+    "bundle-size",
+    "cdn-config",
+    "domain-resolves",
     "health-endpoint",
-    "load-balancer-reachable",
+    "load-balancer-backends",
     "unit-tests",
     "integration-tests",
     "e2e-tests",
@@ -328,6 +374,23 @@ fn pre_deploy_vars(site: &Site, good: bool) -> Vec<(&'static str, String)> {
         ("http_url", format!("http://localhost:{}", site.http_port)),
         ("dns_name", "shop.good-bad.test".to_string()),
         ("nameserver", site.dns.addr.to_string()),
+        ("expected_addresses", "[127.0.0.1]".to_string()),
+        (
+            "login_url",
+            format!("https://localhost:{}/login", site.https_port),
+        ),
+        (
+            "static_asset_url",
+            format!(
+                "https://localhost:{}{}",
+                site.https_port,
+                service::APP_JS_PATH
+            ),
+        ),
+        (
+            "bundle_glob",
+            format!("{}/index-*.js", site.path().join("dist").display()),
+        ),
         ("test_command", ok("unit tests")),
         ("integration_test_command", ok("integration tests")),
         ("e2e_test_command", ok("end-to-end tests")),
@@ -337,9 +400,15 @@ fn pre_deploy_vars(site: &Site, good: bool) -> Vec<(&'static str, String)> {
     if good {
         vars.push(("audit_command", ok("audit")));
         vars.push(("security_scan_command", ok("scan")));
+        vars.push(("staging_migration_status_command", ok("migration status")));
     } else {
         vars.push(("audit_command", bad("audit")));
         vars.push(("security_scan_command", bad("scan")));
+        vars.push((
+            "staging_migration_status_command",
+            "(echo 'Following migration have not yet been applied: 20261201_orders_index'; exit 1)"
+                .to_string(),
+        ));
     }
     vars
 }
@@ -370,9 +439,14 @@ fn good_bad_pre_deploy_bad_service_fails_exactly_the_broken_items() {
             ("domain-caa", "allows ca.unexpected.test"),
             ("dependency-audit", "exited 1: FAILED"),
             ("fresh-backup", "3days old"),
+            ("migrations-tested", "not yet been applied"),
             ("response-times", "over 500 ms"),
             ("asset-compression", "`content-encoding` missing"),
+            ("bundle-size", "over the 250 KiB budget"),
+            ("cdn-config", "expected it to contain `max-age=`"),
+            ("domain-resolves", "127.0.0.1"),
             ("health-endpoint", "got 503"),
+            ("load-balancer-backends", "error rate 100.0% over 0%"),
             ("websocket-echo", "404"),
             ("security-scan", "exited 1: FAILED"),
             ("security-txt", "got 404"),
@@ -395,6 +469,7 @@ const POST_DEPLOY_AUTOMATED: &[&str] = &[
     "cpu-usage",
     "memory-usage",
     "network-latency",
+    "database-query-time",
     "database-performance",
     "realtime-websocket",
     "tls-certificate",
@@ -455,6 +530,7 @@ fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
             ("alert-delivery", "found 4"),
             ("cpu-usage", "found 0.97"),
             ("memory-usage", "found 0.96"),
+            ("database-query-time", "found 0.8"),
             ("database-performance", "connection refused by"),
             ("realtime-websocket", "404"),
             ("tls-certificate", "fail threshold 14"),
@@ -468,4 +544,249 @@ fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
     );
     assert_ne!(code, 0);
     assert_ne!(code, 4, "failures outrank pending manual items");
+}
+
+/// The health and API items follow their variables: `health_expect_json` names what a healthy
+/// body holds (or `{}` for the status only), and without `api_headers` the good service's
+/// authenticated API is a 401, which the item reports instead of passing.
+#[test]
+fn good_bad_health_body_and_api_credentials_come_from_variables() {
+    let site = Site::start(true);
+    let run_with = |extra: &[(&'static str, &str)]| {
+        let mut vars = site.common_vars();
+        for (k, v) in extra {
+            vars.retain(|(name, _)| name != k);
+            vars.push((k, v.to_string()));
+        }
+        let p = Project::new();
+        let mut cmd = p.cmd();
+        cmd.args(["run", "pre-deploy", "--non-interactive", "--report", "json"])
+            .args(["--only", "health-endpoint", "--only", "api-endpoint"]);
+        for (k, v) in &vars {
+            cmd.arg("--var").arg(format!("{k}={v}"));
+        }
+        json(&run(&mut cmd))
+    };
+    let report = run_with(&[("health_expect_json", "{/checks/database: ok}")]);
+    assert_eq!(item(&report, "health-endpoint")["status"], "pass");
+    assert_eq!(item(&report, "api-endpoint")["status"], "pass");
+
+    let report = run_with(&[
+        ("health_expect_json", "{/checks/database: up}"),
+        ("api_headers", "{}"),
+    ]);
+    let health = item(&report, "health-endpoint");
+    assert_eq!(health["status"], "fail", "{health}");
+    assert!(
+        health["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(r#"`/checks/database` is "ok", expected "up""#),
+        "{health}"
+    );
+    let api = item(&report, "api-endpoint");
+    assert_eq!(api["status"], "fail", "{api}");
+    assert!(
+        api["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("got 401"),
+        "{api}"
+    );
+
+    let report = run_with(&[("health_expect_json", "{}")]);
+    assert_eq!(item(&report, "health-endpoint")["status"], "pass");
+}
+
+const MAINTENANCE_AUTOMATED: &[&str] = &[
+    "system-health",
+    "backups-completed",
+    "certificate-expiry",
+    "disk-space",
+    "performance-metrics",
+    "dependency-updates",
+    "security-scan",
+];
+
+fn maintenance_vars(site: &Site, good: bool) -> Vec<(&'static str, String)> {
+    let mut vars = site.common_vars();
+    vars.push((
+        "prometheus_url",
+        format!("http://127.0.0.1:{}", site.prometheus_port),
+    ));
+    if good {
+        vars.push((
+            "outdated_command",
+            "echo 'OK - all packages current'".into(),
+        ));
+        vars.push(("security_scan_command", "echo 'OK - 0 findings'".into()));
+    } else {
+        vars.push((
+            "outdated_command",
+            "(echo 'CRITICAL - 12 packages a major version behind'; exit 2)".into(),
+        ));
+        vars.push((
+            "security_scan_command",
+            "(echo 'CRITICAL - 2 high findings in the base image'; exit 1)".into(),
+        ));
+    }
+    vars
+}
+
+#[test]
+fn good_bad_maintenance_good_service_passes_every_automated_item() {
+    let site = Site::start(true);
+    let (code, report) = run_shipped("maintenance", &maintenance_vars(&site, true));
+    assert_outcome(&report, MAINTENANCE_AUTOMATED, &[]);
+    assert_eq!(code, 4, "only manual items are left open");
+}
+
+/// Disk space comes from node_exporter for every host (the old item measured the filesystem
+/// of whatever machine ran prodcheck), and the weekly items still fail when due.
+#[test]
+fn good_bad_maintenance_bad_service_fails_exactly_the_broken_items() {
+    let site = Site::start(false);
+    let (code, report) = run_shipped("maintenance", &maintenance_vars(&site, false));
+    assert_outcome(
+        &report,
+        MAINTENANCE_AUTOMATED,
+        &[
+            ("system-health", "got 503"),
+            ("backups-completed", "3days old"),
+            ("certificate-expiry", "fail threshold 14"),
+            ("disk-space", "found 0.04"),
+            ("performance-metrics", "found 0.9"),
+            ("dependency-updates", "12 packages"),
+            ("security-scan", "exited 1"),
+        ],
+    );
+    assert_eq!(code, 1);
+}
+
+const DEPLOY_AUTOMATED: &[&str] = &[
+    "database-connectivity",
+    "database-permissions",
+    "database-replicas",
+    "monitoring-ready",
+    "database-migrations",
+    "new-version-live",
+    "smoke-tests",
+    "services-running",
+    "health-checks",
+    "rollback-5xx-rate",
+    "rollback-latency-p99",
+];
+
+/// The deploy checklist against the site and a real PostgreSQL with an application role:
+/// good, a role with DML grants only; bad, a role that owns a table, with a replica expected.
+/// `redis-healthy` is left out (`svc_redis` runs the `redis` probe against a real server).
+fn run_deploy(good: bool) -> Option<(i32, serde_json::Value)> {
+    let (pg, _) = start_postgres(false)?;
+    crate::shipped_checklists::psql(
+        pg.port,
+        "CREATE TABLE orders (id int); \
+         CREATE ROLE app LOGIN PASSWORD 'app-pw'; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON orders TO app; \
+         CREATE TABLE audit (id int);",
+    );
+    if !good {
+        crate::shipped_checklists::psql(pg.port, "ALTER TABLE audit OWNER TO app;");
+    }
+    let site = Site::start(good);
+    let mut vars = site.common_vars();
+    vars.extend([
+        (
+            "prometheus_url",
+            format!("http://127.0.0.1:{}", site.prometheus_port),
+        ),
+        (
+            "database_url",
+            format!(
+                "postgres://app:${{env:APP_PW}}@127.0.0.1:{}/postgres",
+                pg.port
+            ),
+        ),
+        ("redis_url", "redis://127.0.0.1:1".to_string()),
+        ("version", "1.4.2".to_string()),
+    ]);
+    if good {
+        vars.push((
+            "migration_status_command",
+            "echo 'Database schema is up to date!'".into(),
+        ));
+        vars.push(("smoke_test_command", "echo 'OK - 6 journeys passed'".into()));
+    } else {
+        vars.push((
+            "migration_status_command",
+            "(echo 'Following migration have not yet been applied: 20261201_orders_index'; exit 1)"
+                .into(),
+        ));
+        vars.push((
+            "smoke_test_command",
+            "(echo 'checkout journey failed: payment step answered 500'; exit 1)".into(),
+        ));
+        vars.push(("min_replicas", "1".into()));
+    }
+    let p = Project::new();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("checklists/deploy.yaml");
+    let mut cmd = p.cmd();
+    cmd.env("APP_PW", "app-pw")
+        .timeout(Duration::from_secs(300))
+        .args(["run", file.to_str().unwrap_or_default()])
+        .args([
+            "--report",
+            "json",
+            "--non-interactive",
+            "--skip",
+            "redis-healthy",
+        ]);
+    for (k, v) in &vars {
+        cmd.arg("--var").arg(format!("{k}={v}"));
+    }
+    let ran = run(&mut cmd);
+    assert!(!ran.stdout.trim().is_empty(), "no report: {}", ran.stderr);
+    let report = json(&ran);
+    drop(pg);
+    Some((ran.code, report))
+}
+
+/// `automated` without the skipped redis item.
+fn without_redis(report: &serde_json::Value) -> serde_json::Value {
+    let mut report = report.clone();
+    if let Some(items) = report["items"].as_array_mut() {
+        items.retain(|it| it["id"] != "redis-healthy");
+    }
+    report
+}
+
+#[test]
+fn good_bad_deploy_good_service_passes_every_automated_item() {
+    let Some((code, report)) = run_deploy(true) else {
+        return;
+    };
+    assert_outcome(&without_redis(&report), DEPLOY_AUTOMATED, &[]);
+    assert_eq!(code, 4, "only manual items are left open");
+}
+
+#[test]
+fn good_bad_deploy_bad_service_fails_exactly_the_broken_items() {
+    let Some((code, report)) = run_deploy(false) else {
+        return;
+    };
+    assert_outcome(
+        &without_redis(&report),
+        DEPLOY_AUTOMATED,
+        &[
+            ("database-permissions", "returned 1"),
+            ("database-replicas", "returned 0, expected >= 1"),
+            ("monitoring-ready", "got 503"),
+            ("database-migrations", "not yet been applied"),
+            ("new-version-live", "got 503"),
+            ("smoke-tests", "checkout journey failed"),
+            ("services-running", "found 0"),
+            ("health-checks", "got 503"),
+            ("rollback-5xx-rate", "found 0.05"),
+        ],
+    );
+    assert_eq!(code, 1);
 }

@@ -172,19 +172,136 @@ fn maintenance_manual_items_recur_at_their_section_interval() {
         "maintenance sections"
     );
     for item in &items {
-        let Some(manual) = item.node.get("manual") else {
-            continue;
-        };
-        let every = manual.get("every").and_then(Node::scalar_text);
         let want = expected
             .iter()
             .find(|(s, _)| *s == item.section)
             .map(|(_, e)| e.to_string());
-        assert_eq!(
-            every, want,
-            "maintenance/{} in {} must carry that interval",
-            item.id, item.section
+        match item.node.get("manual") {
+            Some(manual) => {
+                let every = manual.get("every").and_then(Node::scalar_text);
+                assert_eq!(
+                    every, want,
+                    "maintenance/{} in {} must carry that interval",
+                    item.id, item.section
+                );
+            }
+            None => {
+                // Daily automated items run every morning; the others only when due.
+                let every = item.node.get("every").and_then(Node::scalar_text);
+                let want = want.filter(|_| item.section != "Daily");
+                assert_eq!(
+                    every, want,
+                    "automated maintenance/{} in {} must run at that cadence",
+                    item.id, item.section
+                );
+            }
+        }
+    }
+}
+
+/// What the checks below ask of every automated item: a `fix` saying what to change, and a
+/// `docs` URL (where there is one) that is an https link.
+#[test]
+fn every_automated_item_says_what_to_change_when_it_fails() {
+    let mut missing = Vec::new();
+    for (name, items) in shipped_ids() {
+        for item in items.iter().filter(|i| i.node.get("check").is_some()) {
+            let fix = item
+                .node
+                .get("fix")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
+            let words = fix.split_whitespace().count();
+            if words < 12 {
+                missing.push(format!("{name}/{} (fix: {fix:?})", item.id));
+            }
+            if let Some(docs) = item.node.get("docs").and_then(Node::scalar_text) {
+                assert!(
+                    docs.starts_with("https://") && !docs.contains(char::is_whitespace),
+                    "{name}/{}: docs must be one https URL: {docs}",
+                    item.id
+                );
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "automated items without a concrete `fix` (what to change, one or two lines):\n{}",
+        missing.join("\n")
+    );
+}
+
+/// A failing item's report carries its `fix`, read through the real loader and runner.
+#[test]
+fn a_failing_shipped_item_reports_its_fix() {
+    let p = Project::new();
+    let ran = run(p.cmd().args([
+        "run",
+        "pre-deploy",
+        "--non-interactive",
+        "--only",
+        "health-endpoint",
+        "--var",
+        &format!("base_url=http://127.0.0.1:{}", closed_port()),
+        "--report",
+        "json",
+    ]));
+    let it = item(&json(&ran), "health-endpoint").clone();
+    assert_eq!(it["status"], "fail", "{it}");
+    assert!(
+        it["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("health_expect_json"),
+        "{it}"
+    );
+}
+
+/// The weekly automated items of `maintenance` run on the first morning and are skipped as not
+/// due on the next, so the daily run does not rescan the world every day.
+#[test]
+fn weekly_automated_maintenance_items_are_skipped_until_due() {
+    let p = Project::new();
+    let weekly = ["dependency-updates", "security-scan"];
+    let args = |p: &Project| {
+        let mut cmd = p.cmd();
+        cmd.args([
+            "run",
+            "maintenance",
+            "--non-interactive",
+            "--report",
+            "json",
+        ])
+        .args(["--var", "outdated_command=echo 'OK - all packages current'"])
+        .args(["--var", "security_scan_command=echo 'OK - 0 findings'"]);
+        for id in weekly {
+            cmd.args(["--only", id]);
+        }
+        cmd
+    };
+    let first = json(&run(&mut args(&p)));
+    for id in weekly {
+        assert_eq!(item(&first, id)["status"], "pass", "first run: {first}");
+    }
+    let second = run(&mut args(&p));
+    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    let second = json(&second);
+    for id in weekly {
+        let it = item(&second, id);
+        assert_eq!(it["status"], "skip", "second run, `{id}`: {it}");
+        assert!(
+            it["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("not due until "),
+            "{it}"
         );
+    }
+    // `--all` runs them anyway.
+    let mut cmd = args(&p);
+    let forced = json(&run(cmd.arg("--all")));
+    for id in weekly {
+        assert_eq!(item(&forced, id)["status"], "pass", "--all: {forced}");
     }
 }
 
@@ -264,4 +381,138 @@ fn every_registered_probe_kind_is_used_or_named_optional() {
             "probe kind `{kind}` is neither used by a shipped checklist nor named optional in checklists/README.md"
         );
     }
+}
+
+/// `psql` as the superuser against the test PostgreSQL on `port`.
+pub(crate) fn psql(port: u16, sql: &str) {
+    let Some(bin) = require_binary("psql", "postgresql-client") else {
+        panic!("psql is needed to set up roles");
+    };
+    let out = std::process::Command::new(bin)
+        .env("PGPASSWORD", crate::svc_postgres::PASSWORD)
+        .args(["-v", "ON_ERROR_STOP=1", "-X", "-q", "-h", "127.0.0.1"])
+        .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres"])
+        .args(["-c", sql])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs the shipped `deploy` items `ids` as `user` against the test PostgreSQL.
+fn deploy_db_items(port: u16, user: &str, ids: &[&str], extra: &[&str]) -> serde_json::Value {
+    let p = Project::new();
+    let mut cmd = p.cmd();
+    let password = if user == "postgres" {
+        crate::svc_postgres::PASSWORD
+    } else {
+        "app-pw"
+    };
+    cmd.env("APP_PW", password)
+        .args(["run", "deploy", "--non-interactive", "--report", "json"])
+        .arg("--var")
+        .arg(format!(
+            "database_url=postgres://{user}:${{env:APP_PW}}@127.0.0.1:{port}/postgres"
+        ));
+    for id in ids {
+        cmd.args(["--only", id]);
+    }
+    for v in extra {
+        cmd.args(["--var", v]);
+    }
+    json(&run(&mut cmd))
+}
+
+/// `database-permissions` passes a role with DML grants only, and fails one that owns a table
+/// or the schema (it could drop them), which the old attribute-only query let through.
+/// `database-replicas` passes with no replica expected and fails when one is.
+#[test]
+fn deploy_database_items_judge_ownership_and_replicas() {
+    let Some((pg, _)) = crate::svc_postgres::start_postgres(false) else {
+        return;
+    };
+    psql(
+        pg.port,
+        "CREATE TABLE orders (id int); \
+         CREATE ROLE app_dml LOGIN PASSWORD 'app-pw'; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON orders TO app_dml; \
+         CREATE ROLE app_owner LOGIN PASSWORD 'app-pw'; \
+         CREATE TABLE owned (id int); ALTER TABLE owned OWNER TO app_owner; \
+         CREATE ROLE app_schema LOGIN PASSWORD 'app-pw'; \
+         CREATE SCHEMA shop AUTHORIZATION app_schema; \
+         CREATE ROLE app_member LOGIN PASSWORD 'app-pw' IN ROLE app_owner;",
+    );
+    for (user, want) in [
+        ("app_dml", "pass"),
+        ("app_owner", "fail"),
+        ("app_schema", "fail"),
+        ("app_member", "fail"),
+    ] {
+        let report = deploy_db_items(pg.port, user, &["database-permissions"], &[]);
+        let it = item(&report, "database-permissions");
+        assert_eq!(it["status"], want, "{user}: {it}");
+    }
+    let report = deploy_db_items(pg.port, "postgres", &["database-replicas"], &[]);
+    let it = item(&report, "database-replicas");
+    assert_eq!(it["status"], "pass", "no replica expected: {it}");
+    let report = deploy_db_items(
+        pg.port,
+        "postgres",
+        &["database-replicas"],
+        &["min_replicas=1"],
+    );
+    let it = item(&report, "database-replicas");
+    assert_eq!(it["status"], "fail", "one replica expected: {it}");
+    assert!(
+        it["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("returned 0, expected >= 1"),
+        "{it}"
+    );
+}
+
+/// `deploy/new-version-live` passes only when `version_url` names exactly the version being
+/// deployed (`1.4` is not `1.4.2`), and an unset `version` stops the run instead of quietly
+/// checking the status alone.
+#[test]
+fn new_version_live_matches_the_whole_version() {
+    let server = AppServer::start(axum::Router::new().route(
+        "/version",
+        axum::routing::get(|| async { r#"{"version":"1.4.2","commit":"3f2a1c"}"# }),
+    ));
+    let p = Project::new();
+    let version_run = |version: Option<&str>| {
+        let mut cmd = p.cmd();
+        cmd.args(["run", "deploy", "--non-interactive", "--report", "json"])
+            .args(["--only", "new-version-live"])
+            .args(["--var", "base_url=https://shop.invalid"])
+            .args(["--var", &format!("version_url={}", server.url("/version"))]);
+        if let Some(v) = version {
+            cmd.args(["--var", &format!("version={v}")]);
+        }
+        run(&mut cmd)
+    };
+    let ran = version_run(Some("1.4.2"));
+    assert_eq!(item(&json(&ran), "new-version-live")["status"], "pass");
+    let ran = version_run(Some("1.4"));
+    let it = item(&json(&ran), "new-version-live").clone();
+    assert_eq!(it["status"], "fail", "{it}");
+    assert!(
+        it["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(r#"body does not contain `"1.4"`"#),
+        "{it}"
+    );
+    let ran = version_run(None);
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("variable `version` is not set"),
+        "{}",
+        ran.stderr
+    );
 }
