@@ -190,7 +190,7 @@ fn demo_runs_pre_deploy_against_a_local_service() {
             ),
         }
     }
-    assert!(out.contains("20 pass"), "{out}");
+    assert!(out.contains("24 pass"), "{out}");
     assert!(out.contains("exit 1: a gating item failed"), "{out}");
     let strict = run(prodcheck().args(["demo", "--strict"]));
     assert_eq!(

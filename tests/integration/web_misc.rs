@@ -444,3 +444,30 @@ fn auth_requires_refusal_and_names_open_urls() {
         ran.stderr
     );
 }
+
+/// A login page that sets no cookie proves nothing about session cookies: with
+/// `require_cookie` it fails instead of passing "sets no cookies".
+#[test]
+fn a_page_without_cookies_fails_when_a_cookie_is_required() {
+    let server = AppServer::start(Router::new().route("/login", get(|| async { "no cookie" })));
+    let url = server.url("/login");
+    let ran = run_checklist(&checklist_of(
+        "5s",
+        &[
+            ("lenient", &format!(r#"cookies: {{ url: "{url}" }}"#)),
+            (
+                "required",
+                &format!(r#"cookies: {{ url: "{url}", require_cookie: true }}"#),
+            ),
+        ],
+    ));
+    let report = json(&ran);
+    assert_eq!(item(&report, "lenient")["status"], "pass");
+    assert_eq!(item(&report, "required")["status"], "fail");
+    assert!(
+        item(&report, "required")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("sets no cookie")
+    );
+}

@@ -24,6 +24,10 @@ pub struct CookiesProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// The page must set at least one cookie (a login page that sets none proves nothing:
+    /// `fail`). Without it, a page that sets no cookie passes.
+    #[serde(default)]
+    pub require_cookie: bool,
 }
 
 #[async_trait]
@@ -50,6 +54,14 @@ impl Probe for CookiesProbe {
         let hsts_ok = headers::hsts(&page.headers, https, 15_552_000).modifier >= 0;
         let raw = page.all("set-cookie");
         let parsed: Vec<cookies::Cookie> = raw.iter().filter_map(|s| cookies::parse(s)).collect();
+        if parsed.is_empty() && self.require_cookie {
+            return Outcome::fail(format!(
+                "{}: sets no cookie, so there is no session cookie to judge (require_cookie); point `url` at the page that sets it",
+                self.url
+            ))
+            .with("url", self.url.as_str())
+            .with("status", page.status);
+        }
         let (finding, verdicts) = cookies::evaluate(&parsed, https, hsts_ok);
         let status = match finding.modifier {
             m if m >= 0 => Status::Pass,
