@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use crate::checklist::node::{self, Node, Pos, Value};
 use crate::checklist::probes::build_check_node;
-use crate::checklist::{Checklist, Item, ItemBody, Section, Severity};
+use crate::checklist::vars::Scope;
+use crate::checklist::{Checklist, Item, ItemBody, Section, Severity, VarSources};
 use crate::cli::{FailOn, ProbeArgs};
 use crate::runner::RunOptions;
 use crate::state::{State, Timestamp};
@@ -55,6 +56,15 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         Ok(n) => n,
         Err(e) => return usage_error(&e, None),
     };
+    // `${env:NAME}` works as in a checklist: read from the environment, redacted everywhere.
+    let env = |name: &str| std::env::var(name).ok();
+    let mut scope = Scope::new(Default::default(), &VarSources::default(), &env);
+    let mut errors = Vec::new();
+    let node = scope.substitute(&node, &mut errors);
+    if let Some(e) = errors.first() {
+        return usage_error(&e.message, Some(&e.hint));
+    }
+    let secrets: Vec<String> = scope.secrets.iter().cloned().collect();
     let check = match build_check_node(&node) {
         Ok(c) => c,
         Err(problems) => {
@@ -86,7 +96,7 @@ pub async fn probe(args: ProbeArgs) -> u8 {
             name: args.kind.clone(),
             items: vec![item],
         }],
-        secrets: Vec::new(),
+        secrets,
     };
     let opts = RunOptions {
         concurrency: 1,

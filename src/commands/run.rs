@@ -57,10 +57,27 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
             }
         }
     }
+    // `--var` values are text, so `host=[::1]` stays an address; only a variable the checklist
+    // declares as a list or mapping takes YAML flow syntax (`allowed_origins=[https://a]`).
+    let declared = node::parse(&source.text).ok();
+    let structured = |name: &str| {
+        declared
+            .as_ref()
+            .and_then(|doc| doc.get("vars"))
+            .and_then(|vars| vars.get(name))
+            .is_some_and(|v| matches!(v.value, node::Value::Seq(_) | node::Value::Map(_)))
+    };
     sources.cli = args
         .vars
         .iter()
-        .map(|(k, v)| (k.clone(), node::from_cli(v)))
+        .map(|(k, v)| {
+            let value = if structured(k) {
+                node::from_cli(v)
+            } else {
+                node::Node::new(node::Pos::default(), node::Value::Str(v.clone()))
+            };
+            (k.clone(), value)
+        })
         .collect();
     // Unset targets are judged per selected item below, so `--only` needs only its own.
     sources.lenient_unset = true;

@@ -336,3 +336,38 @@ fn nginx_serves_a_real_health_endpoint() {
     ]));
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
 }
+
+/// `prodcheck probe` expands `${env:NAME}` as a checklist does, and redacts the value.
+#[test]
+fn ad_hoc_probe_expands_env_values_and_redacts_them() {
+    let server = AppServer::start(axum::Router::new().route(
+        "/whoami",
+        axum::routing::get(|headers: axum::http::HeaderMap| async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("none")
+                .to_string();
+            if auth == "Bearer probe-canary-token" {
+                (axum::http::StatusCode::OK, auth)
+            } else {
+                (axum::http::StatusCode::UNAUTHORIZED, auth)
+            }
+        }),
+    ));
+    let ran = run(prodcheck().env("PROBE_TOKEN", "probe-canary-token").args([
+        "probe",
+        "http",
+        &format!("url={}", server.url("/whoami")),
+        "headers.Authorization=Bearer ${env:PROBE_TOKEN}",
+        "expect.body_contains=Bearer",
+        "--report",
+        "json",
+    ]));
+    assert_eq!(
+        ran.code, 0,
+        "the literal text was sent: {}{}",
+        ran.stdout, ran.stderr
+    );
+    assert!(!ran.stdout.contains("probe-canary-token"), "{}", ran.stdout);
+}

@@ -451,3 +451,53 @@ fn ctrl_c_prints_the_partial_report_and_exits_130() {
     assert_eq!(last["interrupted"], true);
     assert_eq!(last["exit_code"], 130);
 }
+
+/// `--var` values are text: an IPv6 literal in brackets stays an address (it used to be read
+/// as a YAML list and stop the run), a number stays usable in text; a variable the checklist
+/// declares as a list still takes flow syntax.
+#[test]
+fn var_values_are_text_unless_the_variable_is_a_list() {
+    let server = AppServer::start(app());
+    let port = server
+        .url("/")
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
+        .expect("port");
+    let p = Project::new();
+    p.file(
+        "c.yaml",
+        "name: t\nvars: { host: example.invalid, port: 1, paths: [/nope] }\nsections:\n  - name: Main\n    items:\n      - id: ok\n        title: ok\n        timeout: 2s\n        check: { http: { url: \"http://${host}:${port}/ok\" } }\n      - id: auth\n        title: auth\n        timeout: 2s\n        check: { auth: { urls: \"${paths}\" } }\n",
+    );
+    let ran = run(p.cmd().args([
+        "run",
+        "c.yaml",
+        "--var",
+        "host=[::1]",
+        "--var",
+        &format!("port={port}"),
+        "--var",
+        &format!("paths=[http://127.0.0.1:{port}/ok]"),
+        "--report",
+        "json",
+    ]));
+    assert_ne!(ran.code, 2, "{}", ran.stderr);
+    let report = json(&ran);
+    let ok = item(&report, "ok");
+    assert!(
+        ok["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("http://[::1]:{port}/ok")),
+        "{ok}"
+    );
+    // The list variable became a list of one URL: the auth item judged it.
+    let auth = item(&report, "auth");
+    assert!(
+        auth["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("127.0.0.1:{port}/ok")),
+        "{auth}"
+    );
+}
