@@ -471,3 +471,79 @@ fn a_page_without_cookies_fails_when_a_cookie_is_required() {
             .contains("sets no cookie")
     );
 }
+
+/// A staging site behind basic auth: with `headers` the web probes see the real page (and the
+/// credential, from `${env:…}`, never shows); without, they judge the 401 page.
+#[test]
+fn web_probes_send_the_items_headers() {
+    const AUTH: &str = "Basic c3RhZ2luZzpzM2NyZXQ=";
+    let app = Router::new().route(
+        "/",
+        get(|headers: axum::http::HeaderMap| async move {
+            let ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(AUTH);
+            if ok {
+                (
+                    StatusCode::OK,
+                    [
+                        (
+                            "set-cookie",
+                            "__Host-session=x; Path=/; Secure; HttpOnly; SameSite=Lax",
+                        ),
+                        ("x-content-type-options", "nosniff"),
+                    ],
+                    "staging",
+                )
+            } else {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [
+                        ("www-authenticate", "Basic realm=staging"),
+                        ("x-robots-tag", "none"),
+                    ],
+                    "log in",
+                )
+            }
+        }),
+    );
+    let server = AppServer::start(app);
+    let url = server.url("/");
+    let headers = r#"headers: { Authorization: "${env:STAGING_AUTH}" }"#;
+    let text = checklist_of(
+        "5s",
+        &[
+            (
+                "cookies-auth",
+                &format!(r#"cookies: {{ url: "{url}", require_cookie: true, {headers} }}"#),
+            ),
+            (
+                "cookies-anon",
+                &format!(r#"cookies: {{ url: "{url}", require_cookie: true }}"#),
+            ),
+            (
+                "exposure-auth",
+                &format!(r#"exposure: {{ base_url: "{url}", paths: [/.env], {headers} }}"#),
+            ),
+        ],
+    );
+    let ran = run_checklist_with_env(&text, &[("STAGING_AUTH", AUTH)]);
+    let report = json(&ran);
+    // With the header the probe sees the authenticated page and its session cookie (judged on
+    // its flags: plain HTTP here), without it only the 401 page that sets none.
+    assert!(
+        item(&report, "cookies-auth")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("__Host-session"),
+        "{report}"
+    );
+    assert_eq!(item(&report, "cookies-anon")["status"], "fail", "{report}");
+    assert_ne!(
+        item(&report, "exposure-auth")["status"],
+        "error",
+        "{report}"
+    );
+    assert!(
+        !ran.stdout.contains("c3RhZ2luZzpzM2NyZXQ"),
+        "credential leaked"
+    );
+}

@@ -24,6 +24,10 @@ pub struct CookiesProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
+    /// site behind basic auth (values from `${env:…}` are redacted).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
     /// The page must set at least one cookie (a login page that sets none proves nothing:
     /// `fail`). Without it, a page that sets no cookie passes.
     #[serde(default)]
@@ -33,12 +37,14 @@ pub struct CookiesProbe {
 #[async_trait]
 impl Probe for CookiesProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        check_http_url("url", &self.url).into_iter().collect()
+        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
+        issues.extend(crate::web::request::check_headers(&self.headers));
+        issues
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let fetcher = match page::Fetcher::new(ctx, &self.ca_file, None) {
-            Ok(f) => f,
+            Ok(f) => f.with_headers(&self.headers),
             Err(e) => return Outcome::error(e),
         };
         let page = match fetcher.get(&self.url, &[], 16 * 1024).await {

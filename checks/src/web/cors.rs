@@ -49,6 +49,10 @@ pub struct CorsProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
+    /// site behind basic auth (values from `${env:…}` are redacted).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 fn acao(p: &Page) -> Option<&str> {
@@ -72,6 +76,7 @@ fn varies_on_origin(p: &Page) -> bool {
 impl Probe for CorsProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
+        issues.extend(crate::web::request::check_headers(&self.headers));
         for o in &self.allowed_origins {
             match Url::parse(o) {
                 Ok(u)
@@ -101,7 +106,7 @@ impl Probe for CorsProbe {
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         // Paced: up to 182 requests to one host must not trip its limiter (see `Politeness`).
         let fetcher = match page::Fetcher::new(ctx, &self.ca_file, None) {
-            Ok(f) => f.paced(),
+            Ok(f) => f.paced().with_headers(&self.headers),
             Err(e) => return Outcome::error(e),
         };
         let Ok(target) = Url::parse(&self.url) else {

@@ -30,6 +30,10 @@ pub struct ExposureProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
+    /// site behind basic auth (values from `${env:…}` are redacted).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 fn default_paths() -> Vec<String> {
@@ -110,6 +114,7 @@ impl Probe for ExposureProbe {
         let mut issues: Vec<ParamIssue> = check_http_url("base_url", &self.base_url)
             .into_iter()
             .collect();
+        issues.extend(crate::web::request::check_headers(&self.headers));
         if self.paths.is_empty() {
             issues.push(
                 ParamIssue::new("paths", "`paths` is empty, so nothing would be checked")
@@ -138,7 +143,7 @@ impl Probe for ExposureProbe {
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let fetcher = match page::Fetcher::new(ctx, &self.ca_file, None) {
-            Ok(f) => f.paced(),
+            Ok(f) => f.paced().with_headers(&self.headers),
             Err(e) => return Outcome::error(e),
         };
         let base = self.base_url.trim_end_matches('/');

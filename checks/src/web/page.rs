@@ -107,6 +107,8 @@ pub struct Fetcher {
     politeness: Arc<Politeness>,
     /// The run's proxy setting: a connection that fails to a proxy is the proxy's failure.
     proxy: crate::web::proxy::ProxySetting,
+    /// The item's own `headers`, sent with every request unless the probe sets the same one.
+    extra: reqwest::header::HeaderMap,
     deadline: Instant,
     paced: bool,
 }
@@ -130,9 +132,18 @@ impl Fetcher {
             client,
             politeness: ctx.politeness.clone(),
             proxy: ctx.proxy.clone(),
+            extra: reqwest::header::HeaderMap::new(),
             deadline: Instant::now() + ctx.timeout,
             paced: false,
         }
+    }
+
+    /// Sends the item's `headers` (validated by `check_headers`) with every request.
+    pub fn with_headers(mut self, headers: &std::collections::BTreeMap<String, String>) -> Self {
+        if let Ok(spec) = RequestSpec::parse("http://headers.check/", "GET", headers) {
+            self.extra = spec.headers;
+        }
+        self
     }
 
     /// Multi-request probes keep to the host's pace (see `Politeness`).
@@ -206,10 +217,16 @@ impl Fetcher {
             Err(why) => return Err(no_slot(why, &self.politeness, &host, &target)),
         };
         let started = Instant::now();
+        let mut headers = spec.headers.clone();
+        for (name, value) in &self.extra {
+            if !headers.contains_key(name) {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
         let mut req = self
             .client
             .request(spec.method.clone(), spec.url.clone())
-            .headers(spec.headers.clone());
+            .headers(headers);
         if let Some(body) = &spec.body {
             req = req.body(body.clone());
         }

@@ -52,7 +52,7 @@ impl ProxySetting {
         }
     }
 
-    /// The proxy a request to `target` goes through, credentials redacted; `None`: direct.
+    /// The proxy a request to `target` goes through, without credentials; `None`: direct.
     pub fn used_for(&self, target: &str) -> Option<String> {
         let uri: http::Uri = target.parse().ok()?;
         let matcher = match self {
@@ -106,9 +106,10 @@ mod tests {
         let p = ProxySetting::parse("http://ops:s3cret@proxy.internal:3128").expect("url");
         assert_eq!(p.to_string(), "http://ops:***@proxy.internal:3128/");
         assert!(ProxySetting::parse("ftp://proxy").is_err());
+        // The evidence names the proxy without any credentials at all.
         assert_eq!(
             p.used_for("https://shop.example/health").as_deref(),
-            Some("http://ops:***@proxy.internal:3128/")
+            Some("http://proxy.internal:3128/")
         );
         assert_eq!(ProxySetting::Direct.used_for("https://shop.example/"), None);
     }

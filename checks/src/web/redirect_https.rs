@@ -28,6 +28,10 @@ pub struct RedirectHttpsProbe {
     /// PEM bundle added to the trusted roots (for the HTTPS hops).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
+    /// site behind basic auth (values from `${env:…}` are redacted).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// The Observatory redirection verdict for a chain of visited URLs (start first):
@@ -90,6 +94,10 @@ pub fn judge(chain: &[Url]) -> (&'static str, i32, bool, String) {
 #[async_trait]
 impl Probe for RedirectHttpsProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
+        let header_issues = crate::web::request::check_headers(&self.headers);
+        if !header_issues.is_empty() {
+            return header_issues;
+        }
         if let Some(issue) = check_http_url("url", &self.url) {
             return vec![issue];
         }
@@ -104,7 +112,7 @@ impl Probe for RedirectHttpsProbe {
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let fetcher = match page::Fetcher::new(ctx, &self.ca_file, None) {
-            Ok(f) => f,
+            Ok(f) => f.with_headers(&self.headers),
             Err(e) => return Outcome::error(e),
         };
         let Ok(mut current) = Url::parse(&self.url) else {

@@ -132,6 +132,13 @@ pub fn check_http_url(field: &'static str, url: &str) -> Option<ParamIssue> {
     parse_http_url(field, url).err()
 }
 
+/// Validates an item's extra `headers` (names and values must be sendable).
+pub fn check_headers(headers: &BTreeMap<String, String>) -> Vec<ParamIssue> {
+    RequestSpec::parse("http://headers.check/", "GET", headers)
+        .err()
+        .unwrap_or_default()
+}
+
 /// Validates the request part shared by every HTTP probe: an http(s) URL, a method, headers.
 pub fn check_request(
     url: &str,

@@ -37,6 +37,10 @@ pub struct SecurityHeadersProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
+    /// site behind basic auth (values from `${env:…}` are redacted).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 fn default_min_grade() -> String {
@@ -92,6 +96,7 @@ fn cert_note(error: &str) -> &'static str {
 impl Probe for SecurityHeadersProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
+        issues.extend(crate::web::request::check_headers(&self.headers));
         if let Err(e) = self.min_grade.parse::<Grade>() {
             issues.push(ParamIssue::new("min_grade", e));
         }
@@ -110,7 +115,7 @@ impl Probe for SecurityHeadersProbe {
         let min_grade = self.min_grade.parse::<Grade>().unwrap_or(Grade::B);
         let redirects = self.follow_redirects.then_some(10);
         let fetcher = match page::Fetcher::new(ctx, &self.ca_file, redirects) {
-            Ok(f) => f,
+            Ok(f) => f.with_headers(&self.headers),
             Err(e) => return Outcome::error(e),
         };
         let page = match fetcher.get(&self.url, &[], 64 * 1024).await {
