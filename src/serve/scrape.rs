@@ -17,6 +17,9 @@ use crate::verdict::{self, NotRun, Observation, Policy, ProbeRun};
 use super::query::ProbeQuery;
 use super::snapshot::Loaded;
 
+/// How long past the scrape deadline a probe may take to notice its own timeout.
+const PROBE_SLACK: Duration = Duration::from_millis(250);
+
 /// Why a scrape cannot run: the HTTP status to answer and a one-line reason.
 #[derive(Debug)]
 pub struct Refusal {
@@ -51,16 +54,13 @@ pub fn select(loaded: &Loaded, q: &ProbeQuery) -> Result<Checklist, Refusal> {
             }
             Some(i) if !runnable(i) => {
                 let what = if i.kind() == "manual" {
-                    "a manual item"
+                    "a manual item".to_string()
                 } else {
-                    "a disruptive probe"
+                    format!("a disruptive probe ({})", i.kind())
                 };
                 return Err(refuse(
                     400,
-                    format!(
-                        "item `{id}` is {what} ({}); scrapes never run it: use `prodcheck run`",
-                        i.kind()
-                    ),
+                    format!("item `{id}` is {what}; scrapes never run it: use `prodcheck run`"),
                 ));
             }
             Some(_) => {}
@@ -121,7 +121,9 @@ pub async fn run(
         waivers: waivers::load(state_dir).map_err(|e| state_refusal(&e))?,
         history: Vec::new(),
     };
-    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    // Capped just past the deadline: the runner stops first (so the item says why), and the
+    // probe's own timeout ends its work a moment later instead of outliving the scrape.
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now()) + PROBE_SLACK;
     for section in &mut checklist.sections {
         for item in &mut section.items {
             item.timeout = item.timeout.min(left);

@@ -136,6 +136,8 @@ impl Snapshot {
         self.checklists
             .iter()
             .filter(|(_, l)| !l.unset.is_empty())
+            // With environments defined, scrapes name one: the bare checklist is not news.
+            .filter(|((_, env), _)| env.is_some() || self.config.environments.is_empty())
             .map(|((name, env), l)| {
                 let mut vars: Vec<&str> = l.unset.values().flatten().map(String::as_str).collect();
                 vars.sort();

@@ -204,4 +204,12 @@ mod tests {
         let err = WebConfig::load(&path).expect_err("missing cert");
         assert!(err.contains("missing.crt"), "{err}");
     }
+
+    #[test]
+    fn the_shipped_example_loads_and_admits_its_documented_password() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/prometheus/web-config.yml");
+        let c = WebConfig::load(&path).expect("example loads");
+        assert!(c.tls.is_none());
+        assert!(c.authorized(Some(&basic("prometheus", "change-me"))));
+    }
 }
