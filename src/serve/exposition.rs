@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::report::exposition::{Exposition, run_families};
 use crate::report::{ItemReport, Report};
 
-/// One number taken from evidence: (metric, help, probe kind, evidence path, scale, extra label).
+/// One number taken from evidence (a number, or an RFC 3339 time as Unix seconds).
 struct Figure {
     metric: &'static str,
     help: &'static str,
@@ -20,10 +20,10 @@ struct Figure {
 
 const FIGURES: &[Figure] = &[
     Figure {
-        metric: "prodcheck_certificate_days_left",
-        help: "Days until the earliest-expiring certificate of the chain expires (tls items).",
+        metric: "prodcheck_certificate_expiry_timestamp_seconds",
+        help: "Unix time the earliest-expiring certificate of the chain expires (tls items).",
         kind: "tls",
-        paths: &["earliest_expiring/days_left", "days_left"],
+        paths: &["earliest_expiring/not_after", "not_after"],
         scale: 1.0,
         label: None,
     },
@@ -37,7 +37,7 @@ const FIGURES: &[Figure] = &[
     },
     Figure {
         metric: "prodcheck_latency_seconds",
-        help: "Latency percentiles of the samples (latency items).",
+        help: "Latency percentiles of the last run's samples (latency items).",
         kind: "latency",
         paths: &["p50_ms"],
         scale: 0.001,
@@ -136,7 +136,13 @@ pub fn render(report: &Report, env: Option<&str>) -> String {
                 .iter()
                 .find(|f| f.metric == figure.metric && !f.help.is_empty())
                 .map_or("", |f| f.help);
-            page.family(figure.metric, "gauge", help);
+            // Percentiles carry `quantile`, which Prometheus reserves for summaries.
+            let kind = if figure.label.is_some_and(|(k, _)| k == "quantile") {
+                "summary"
+            } else {
+                "gauge"
+            };
+            page.family(figure.metric, kind, help);
             open = Some(figure.metric);
         }
         for (item, value) in values {
@@ -159,7 +165,15 @@ fn figure_value(item: &ItemReport, figure: &Figure) -> Option<f64> {
         let mut parts = path.split('/');
         let first = item.evidence.get(parts.next()?)?;
         let value: &Value = parts.try_fold(first, |v, key| v.get(key))?;
-        value.as_f64().map(|v| v * figure.scale)
+        let number = match value {
+            Value::String(t) => humantime::parse_rfc3339(t)
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_secs_f64(),
+            other => other.as_f64()?,
+        };
+        Some(number * figure.scale)
     })
 }
 
@@ -189,5 +203,80 @@ mod tests {
         assert_eq!(number(95.0 * 0.001), "0.095");
         assert_eq!(number(12.0), "12");
         assert_eq!(number(-3.0), "-3");
+    }
+
+    fn report() -> Report {
+        let mut evidence = checks::Evidence::new();
+        evidence.insert(
+            "earliest_expiring".into(),
+            serde_json::json!({ "not_after": "2027-01-15T12:00:00Z" }),
+        );
+        evidence.insert(
+            "not_after".into(),
+            serde_json::json!("2030-01-01T00:00:00Z"),
+        );
+        let item = ItemReport {
+            id: "cert".into(),
+            title: "Certificate".into(),
+            section: "S".into(),
+            severity: crate::checklist::Severity::Critical,
+            kind: "tls".into(),
+            status: crate::verdict::Status::Fail,
+            observed: crate::verdict::Status::Fail,
+            gating: true,
+            message: "expires soon".into(),
+            evidence,
+            duration: std::time::Duration::from_millis(42),
+            attempts: 1,
+            flaky: false,
+            line: 1,
+            tags: Vec::new(),
+            note: None,
+            waiver: None,
+            exit_code: 1,
+            prompted: false,
+        };
+        Report {
+            checklist: "maintenance".into(),
+            title: None,
+            file: "builtin:maintenance".into(),
+            environment: Some("production".into()),
+            started_at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000),
+            duration: std::time::Duration::from_millis(1500),
+            exit_code: 1,
+            interrupted: false,
+            fail_on_warning: false,
+            items: vec![item],
+            changes: None,
+        }
+    }
+
+    #[test]
+    fn a_scrape_without_env_starts_with_the_textfile_report_byte_for_byte() {
+        use crate::report::Reporter;
+        let r = report();
+        let textfile = crate::report::PrometheusReporter.render(&r);
+        assert!(render(&r, None).starts_with(&textfile));
+    }
+
+    #[test]
+    fn the_earliest_expiring_certificate_counts_and_env_labels_every_sample() {
+        let page = render(&report(), Some("production"));
+        assert!(page.contains(
+            "prodcheck_certificate_expiry_timestamp_seconds{checklist=\"maintenance\",env=\"production\",item=\"cert\"} 1800014400\n"
+        ), "{page}");
+        assert!(page.contains(
+            "prodcheck_item_duration_seconds{checklist=\"maintenance\",env=\"production\",item=\"cert\"} 0.042\n"
+        ), "{page}");
+        assert!(
+            page.contains(
+                "prodcheck_run_exit_code{checklist=\"maintenance\",env=\"production\"} 1\n"
+            ),
+            "{page}"
+        );
+        assert!(
+            !page.contains("prodcheck_latency"),
+            "no family without a value: {page}"
+        );
     }
 }

@@ -32,6 +32,9 @@ pub struct AppState {
     pub web: RwLock<Arc<WebConfig>>,
     pub metrics: Metrics,
     pub runs: Semaphore,
+    /// Password checks at once: bcrypt is slow on purpose, and a flood of wrong passwords
+    /// must not take every CPU.
+    pub auth_checks: Semaphore,
     pub max_runs: usize,
     /// Subtracted from the scrape timeout so the answer arrives before Prometheus gives up.
     pub offset: Duration,
@@ -86,8 +89,14 @@ async fn authenticate(State(state): State<Arc<AppState>>, req: Request, next: Ne
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let check = tokio::task::spawn_blocking(move || web.authorized(given.as_deref()));
-        if !matches!(check.await, Ok(true)) {
+        let allowed = match state.auth_checks.acquire().await {
+            Ok(_permit) => {
+                let check = tokio::task::spawn_blocking(move || web.authorized(given.as_deref()));
+                matches!(check.await, Ok(true))
+            }
+            Err(_) => false,
+        };
+        if !allowed {
             let mut r = rejected(
                 &state,
                 Rejection::Unauthorized,
@@ -148,12 +157,16 @@ fn budget(headers: &HeaderMap, offset: Duration) -> Result<(Duration, String), S
             Duration::from_secs_f64(seconds.min(MAX_SCRAPE_TIMEOUT.as_secs_f64()))
         }
     };
-    let left = timeout.checked_sub(offset).filter(|d| !d.is_zero()).ok_or_else(|| {
-        format!(
-            "scrape timeout {:?} leaves no time after the --timeout-offset of {:?}: raise the job's scrape_timeout",
-            timeout, offset
-        )
-    })?;
+    let left = timeout
+        .checked_sub(offset)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            format!(
+                "scrape timeout {} leaves no time after the --timeout-offset of {}: raise the job's scrape_timeout",
+                humantime::format_duration(timeout),
+                humantime::format_duration(offset)
+            )
+        })?;
     let why = format!(
         "scrape timeout {} minus the {} --timeout-offset",
         humantime::format_duration(timeout),

@@ -105,6 +105,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         web: RwLock::new(Arc::new(web)),
         metrics: Metrics::new(),
         runs: Semaphore::new(opts.max_concurrent_runs.max(1)),
+        auth_checks: Semaphore::new(2),
         max_runs: opts.max_concurrent_runs.max(1),
         offset: opts.timeout_offset,
     });

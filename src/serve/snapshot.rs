@@ -81,8 +81,8 @@ impl Snapshot {
                     lenient_unset: true,
                     ..VarSources::default()
                 };
-                if let Some(env) = env {
-                    sources.environment = config.environments[env].clone();
+                if let Some(vars) = env.as_ref().and_then(|e| config.environments.get(e)) {
+                    sources.environment = vars.clone();
                 }
                 match load(&source, &sources, &|n| std::env::var(n).ok()) {
                     Ok(checklist) => {

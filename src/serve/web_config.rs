@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use rustls_pki_types::pem::PemObject;
@@ -30,12 +30,18 @@ struct RawTls {
 }
 
 /// The loaded web config: a TLS server config and the users allowed in.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct WebConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// User → bcrypt hash; empty: no authentication.
     pub users: BTreeMap<String, String>,
+    /// `Authorization` values that verified, so a scrape every few seconds does not pay for
+    /// bcrypt each time (as exporter-toolkit does). Dropped with this config on reload.
+    verified: Mutex<Vec<String>>,
 }
+
+/// Most remembered `Authorization` values.
+const VERIFIED_CACHE: usize = 16;
 
 impl std::fmt::Debug for WebConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -77,7 +83,11 @@ impl WebConfig {
                 ));
             }
         }
-        Ok(WebConfig { tls, users })
+        Ok(WebConfig {
+            tls,
+            users,
+            verified: Mutex::new(Vec::new()),
+        })
     }
 
     pub fn requires_auth(&self) -> bool {
@@ -90,17 +100,44 @@ impl WebConfig {
         if !self.requires_auth() {
             return true;
         }
-        let Some((user, password)) = header.and_then(basic_credentials) else {
+        let Some(header) = header else {
             return false;
         };
-        match self.users.get(&user) {
+        let remembered = self
+            .verified
+            .lock()
+            .map(|v| v.iter().any(|known| same(known, header)))
+            .unwrap_or(false);
+        if remembered {
+            return true;
+        }
+        let Some((user, password)) = basic_credentials(header) else {
+            return false;
+        };
+        let ok = match self.users.get(&user) {
             Some(hash) => bcrypt::verify(password.as_bytes(), hash).unwrap_or(false),
             None => {
                 let _ = bcrypt::verify(password.as_bytes(), DUMMY_HASH);
                 false
             }
+        };
+        if ok && let Ok(mut v) = self.verified.lock() {
+            if v.len() >= VERIFIED_CACHE {
+                v.remove(0);
+            }
+            v.push(header.to_string());
         }
+        ok
     }
+}
+
+/// Equality whose time does not depend on where two values of one length differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// `Basic base64(user:password)` → (user, password).
@@ -160,6 +197,7 @@ mod tests {
         WebConfig {
             tls: None,
             users: BTreeMap::from([("prom".to_string(), hash)]),
+            verified: Mutex::new(Vec::new()),
         }
     }
 
@@ -173,7 +211,9 @@ mod tests {
     fn basic_auth_checks_user_and_password() {
         let c = with_user("s3cret");
         assert!(c.authorized(Some(&basic("prom", "s3cret"))));
+        assert!(c.authorized(Some(&basic("prom", "s3cret"))), "remembered");
         assert!(!c.authorized(Some(&basic("prom", "wrong"))));
+        assert!(!c.authorized(Some(&basic("prom", "s3creu"))));
         assert!(!c.authorized(Some(&basic("other", "s3cret"))));
         assert!(!c.authorized(None));
         assert!(!c.authorized(Some("Bearer abc")));
