@@ -8,7 +8,6 @@ mod web;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

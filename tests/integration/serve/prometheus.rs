@@ -1,5 +1,6 @@
-//! A real Prometheus (Debian's, started by the test, 1 s scrape interval) scraping
-//! `prodcheck serve` on 127.0.0.1 for a good and a bad service; the examples through promtool.
+//! A real Prometheus (Debian's, started by the test, 1 s intervals) running the shipped scrape
+//! config and rules against `prodcheck serve` on 127.0.0.1 for a good (production) and a bad
+//! (staging) service; the shipped examples through promtool.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -25,21 +26,31 @@ fn prom_query(port: u16, expr: &str) -> Vec<serde_json::Value> {
         .unwrap_or_default()
 }
 
-/// A real Prometheus scraping the exporter every second for each environment, with the
-/// shipped example's relabelling (instance = checklist/env).
-fn prometheus(exporter_port: u16, envs: &[&str]) -> Option<ServerProcess> {
+/// A real Prometheus running the shipped `examples/prometheus/prometheus.yml` and its
+/// `rules.yml`, changed only where a test must: the exporter's address, the checklist (`svc`),
+/// and 1 s intervals.
+fn prometheus(exporter_port: u16) -> Option<ServerProcess> {
     let binary = require_binary("prometheus", "prometheus")?;
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/prometheus");
     let dir = tempfile::tempdir().expect("prometheus dir");
     let port = closed_port();
-    let config = dir.path().join("prometheus.yml");
-    let mut text =
-        String::from("global: { scrape_interval: 1s, scrape_timeout: 1s }\nscrape_configs:\n");
-    for env in envs {
-        text.push_str(&format!(
-            "  - job_name: prodcheck-{env}\n    metrics_path: /probe\n    params: {{ checklist: [svc], env: [{env}] }}\n    static_configs: [{{ targets: ['127.0.0.1:{exporter_port}'] }}]\n    relabel_configs:\n      - {{ source_labels: [__param_checklist, __param_env], separator: /, target_label: instance }}\n"
-        ));
+    let mut text = std::fs::read_to_string(examples.join("prometheus.yml")).expect("example");
+    for (from, to) in [
+        ("127.0.0.1:9187", format!("127.0.0.1:{exporter_port}")),
+        ("checklist: [maintenance]", "checklist: [svc]".to_string()),
+        ("scrape_interval: 1m", "scrape_interval: 1s".to_string()),
+        (
+            "evaluation_interval: 1m",
+            "evaluation_interval: 1s".to_string(),
+        ),
+        ("scrape_timeout: 30s", "scrape_timeout: 1s".to_string()),
+    ] {
+        assert!(text.contains(from), "the example no longer has `{from}`");
+        text = text.replace(from, &to);
     }
+    let config = dir.path().join("prometheus.yml");
     std::fs::write(&config, text).expect("config");
+    std::fs::copy(examples.join("rules.yml"), dir.path().join("rules.yml")).expect("rules");
     let log = dir.path().join("prometheus.log");
     let child = Command::new(binary)
         .arg(format!("--config.file={}", config.display()))
@@ -85,39 +96,39 @@ fn prometheus_scrapes_the_good_and_the_bad_service() {
     let ca = pki::Pki::new("serve test CA").expect("CA");
     let good = service(&ca, 200, 90);
     let bad = service(&ca, 500, 10);
-    let p = project(&[("good", &good), ("bad", &bad)], &ca);
+    let p = project(&[("production", &good), ("staging", &bad)], &ca);
     let serve = exporter(&p, &["--timeout-offset", "100ms"]);
-    let Some(prom) = prometheus(serve.port, &["good", "bad"]) else {
+    let Some(prom) = prometheus(serve.port) else {
         return;
     };
     let port = prom.port;
     // The series arrive through Prometheus' API, labelled as the scrape config says.
     let (labels, _) = wait_series(
         port,
-        r#"prodcheck_item_status{env="good",item="health",status="pass"} == 1"#,
+        r#"prodcheck_item_status{env="production",item="health",status="pass"} == 1"#,
     );
-    assert_eq!(labels["instance"], "svc/good", "{labels}");
+    assert_eq!(labels["instance"], "svc/production", "{labels}");
     assert_eq!(labels["checklist"], "svc");
     assert_eq!(labels["severity"], "critical");
     wait_series(
         port,
-        r#"prodcheck_item_status{env="bad",item="health",status="fail"} == 1"#,
+        r#"prodcheck_item_status{env="staging",item="health",status="fail"} == 1"#,
     );
     wait_series(
         port,
-        r#"prodcheck_item_status{env="good",item="cert",status="pass"} == 1"#,
+        r#"prodcheck_item_status{env="production",item="cert",status="pass"} == 1"#,
     );
     wait_series(
         port,
-        r#"prodcheck_item_status{env="bad",item="cert",status="fail"} == 1"#,
+        r#"prodcheck_item_status{env="staging",item="cert",status="fail"} == 1"#,
     );
     let (_, good_days) = wait_series(
         port,
-        r#"(prodcheck_certificate_expiry_timestamp_seconds{env="good",item="cert"} - time()) / 86400"#,
+        r#"(prodcheck_certificate_expiry_timestamp_seconds{env="production",item="cert"} - time()) / 86400"#,
     );
     let (_, bad_days) = wait_series(
         port,
-        r#"(prodcheck_certificate_expiry_timestamp_seconds{env="bad",item="cert"} - time()) / 86400"#,
+        r#"(prodcheck_certificate_expiry_timestamp_seconds{env="staging",item="cert"} - time()) / 86400"#,
     );
     assert!(
         (89.0..=90.0).contains(&good_days),
@@ -129,17 +140,41 @@ fn prometheus_scrapes_the_good_and_the_bad_service() {
     );
     let (_, p95) = wait_series(
         port,
-        r#"prodcheck_latency_seconds{env="good",item="speed",quantile="0.95"}"#,
+        r#"prodcheck_latency_seconds{env="production",item="speed",quantile="0.95"}"#,
     );
     assert!(p95 > 0.0 && p95 < 5.0, "p95 {p95}");
     wait_series(
         port,
-        r#"prodcheck_http_response_seconds{env="good",item="health"}"#,
+        r#"prodcheck_http_response_seconds{env="production",item="health"}"#,
     );
-    let (_, good_code) = wait_series(port, r#"prodcheck_run_exit_code{env="good"} == 0"#);
-    let (_, bad_code) = wait_series(port, r#"prodcheck_run_exit_code{env="bad"} == 1"#);
+    let (_, good_code) = wait_series(port, r#"prodcheck_run_exit_code{env="production"} == 0"#);
+    let (_, bad_code) = wait_series(port, r#"prodcheck_run_exit_code{env="staging"} == 1"#);
     assert_eq!((good_code, bad_code), (0.0, 1.0));
-    wait_series(port, r#"up{job="prodcheck-good"} == 1"#);
+    wait_series(port, r#"up{job="prodcheck"} == 1"#);
+    // The example's blackbox-style job (targets are environment names) and its exporter job.
+    wait_series(
+        port,
+        r#"up{job="prodcheck-environments",instance="svc/staging"} == 1"#,
+    );
+    wait_series(
+        port,
+        r#"prodcheck_exporter_runs_total{job="prodcheck-exporter",checklist="svc",env="staging"} > 0"#,
+    );
+    // The shipped rules, evaluated by Prometheus on what the exporter answered: the bad
+    // service's certificate alert fires at once, its failing health check is pending (15m).
+    wait_series(
+        port,
+        r#"ALERTS{alertname="ProdcheckCertificateExpiring",env="staging",item="cert",alertstate="firing"}"#,
+    );
+    wait_series(
+        port,
+        r#"ALERTS{alertname="ProdcheckGatingItemFailing",env="staging",item="health",alertstate="pending"}"#,
+    );
+    let calm = prom_query(
+        port,
+        r#"ALERTS{env="production",alertname=~"ProdcheckGatingItemFailing|ProdcheckCertificateExpiring"}"#,
+    );
+    assert!(calm.is_empty(), "the good service alerted: {calm:?}");
     // Scrapes ran neither the disruptive probe nor the manual item: no series for them, and
     // the services never saw a request on /burst.
     for item in ["burst", "runbook"] {
