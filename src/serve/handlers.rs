@@ -211,17 +211,7 @@ async fn probe(State(state): State<Arc<AppState>>, req: Request) -> Response {
         return rejected(&state, Rejection::NotFound, StatusCode::NOT_FOUND, &line);
     }
     let Some(loaded) = snapshot.get(&q.checklist, q.env.as_deref()) else {
-        let known = snapshot.env_names();
-        let line = format!(
-            "no environment `{}` in {}; known: {}",
-            q.env.as_deref().unwrap_or_default(),
-            snapshot.config_file(),
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        );
+        let line = snapshot.unknown_env(q.env.as_deref().unwrap_or_default());
         return rejected(&state, Rejection::NotFound, StatusCode::NOT_FOUND, &line);
     };
     let selected = match scrape::select(&loaded, &q) {

@@ -118,17 +118,29 @@ impl Snapshot {
         names
     }
 
-    pub fn env_names(&self) -> Vec<String> {
-        self.config.environments.keys().cloned().collect()
-    }
-
-    /// Where the config came from, for messages.
-    pub fn config_file(&self) -> String {
-        self.config
-            .path
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| format!("no {} found", config::FILE_NAME))
+    /// The one-line reason for a 404 on environment `env`.
+    pub fn unknown_env(&self, env: &str) -> String {
+        let known: Vec<&str> = self
+            .config
+            .environments
+            .keys()
+            .map(String::as_str)
+            .collect();
+        match (&self.config.path, known.is_empty()) {
+            (None, _) => format!(
+                "no environment `{env}`: no {} was found (`prodcheck init` writes one; --config names one)",
+                config::FILE_NAME
+            ),
+            (Some(path), true) => format!(
+                "no environment `{env}`: {} defines none (add it under `environments:`)",
+                path.display()
+            ),
+            (Some(path), false) => format!(
+                "no environment `{env}` in {}; known: {}",
+                path.display(),
+                known.join(", ")
+            ),
+        }
     }
 
     /// One line per checklist and environment whose items need unset variables.
