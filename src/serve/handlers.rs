@@ -31,6 +31,8 @@ pub struct AppState {
     pub snapshot: RwLock<Arc<Snapshot>>,
     pub web: RwLock<Arc<WebConfig>>,
     pub metrics: Metrics,
+    /// Item status changes, logged with their messages.
+    pub journal: super::journal::Journal,
     pub runs: Semaphore,
     /// Password checks at once: bcrypt is slow on purpose, and a flood of wrong passwords
     /// must not take every CPU.
@@ -247,10 +249,13 @@ async fn probe(State(state): State<Arc<AppState>>, req: Request) -> Response {
                 started.elapsed(),
                 scraped.timed_out,
             );
+            for line in state.journal.changes(&scraped.report, env.as_deref()) {
+                super::log(&line);
+            }
             exposition_response(exposition::render(&scraped.report, env.as_deref()))
         }
         Err(refusal) => {
-            eprintln!("prodcheck serve: {}", refusal.reason);
+            super::log(&refusal.reason);
             refused(&state, refusal)
         }
     }

@@ -3,6 +3,7 @@
 
 mod exposition;
 mod handlers;
+mod journal;
 mod listen;
 mod metrics;
 pub mod query;
@@ -45,7 +46,7 @@ pub enum StartError {
     Io { what: String, cause: String },
 }
 
-fn log(line: &str) {
+pub(crate) fn log(line: &str) {
     eprintln!("prodcheck serve: {line}");
 }
 
@@ -104,6 +105,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         snapshot: RwLock::new(Arc::new(snapshot)),
         web: RwLock::new(Arc::new(web)),
         metrics: Metrics::new(),
+        journal: journal::Journal::default(),
         runs: Semaphore::new(opts.max_concurrent_runs.max(1)),
         auth_checks: Semaphore::new(2),
         max_runs: opts.max_concurrent_runs.max(1),

@@ -151,6 +151,15 @@ fn waivers_recorded_with_prodcheck_waive_apply_to_scrapes() {
         Some(0.0),
         "{body}"
     );
+    let log = std::fs::read_to_string(p.path().join("serve.log")).unwrap_or_default();
+    assert!(
+        log.contains("svc@bad health: fail (first scrape): "),
+        "{log}"
+    );
+    assert!(
+        log.contains("svc@bad health: waived (was fail): waived by ops"),
+        "{log}"
+    );
     assert!(
         !p.path().join(".prodcheck/history").exists(),
         "scrapes write no history"
@@ -215,6 +224,16 @@ fn the_answer_comes_before_the_scrape_timeout() {
     assert_eq!(
         sample(&metrics, "prodcheck_exporter_runs_in_flight", &[]),
         Some(0.0)
+    );
+    // The log says why, once: the status change with the item's message.
+    let log = std::fs::read_to_string(p.path().join("serve.log")).unwrap_or_default();
+    assert!(
+        log.contains("slow@good slow: error (first scrape): timed out: still running when the scrape's deadline came (scrape timeout 2s minus the 500ms --timeout-offset)"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("slow@good health"),
+        "a passing item is not news: {log}"
     );
     let (status, body) = get_http(
         serve.port,
