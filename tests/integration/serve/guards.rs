@@ -242,3 +242,43 @@ fn the_answer_comes_before_the_scrape_timeout() {
     );
     assert_eq!(status, 400, "{body}");
 }
+
+#[test]
+fn runs_beyond_max_concurrent_runs_wait_then_get_503() {
+    let ca = pki::Pki::new("serve test CA").expect("CA");
+    let good = service(&ca, 200, 90);
+    let p = project(&[("good", &good)], &ca);
+    let serve = exporter(&p, &["--max-concurrent-runs", "1"]);
+    let port = serve.port;
+    let first = std::thread::spawn(move || {
+        get_http(
+            port,
+            "/probe?checklist=slow&env=good",
+            &[("X-Prometheus-Scrape-Timeout-Seconds", "4")],
+        )
+    });
+    let running = wait_until(Duration::from_secs(10), || {
+        let (_, m) = get_http(port, "/metrics", &[]);
+        sample(&m, "prodcheck_exporter_runs_in_flight", &[]) == Some(1.0)
+    });
+    assert!(running, "the first run never started");
+    let (status, body) = get_http(
+        port,
+        "/probe?checklist=svc&env=good&item=health",
+        &[("X-Prometheus-Scrape-Timeout-Seconds", "1")],
+    );
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("--max-concurrent-runs"), "{body}");
+    let (status, _) = first.join().expect("first scrape");
+    assert_eq!(status, 200, "the run holding the slot still answers");
+    let (_, m) = get_http(port, "/metrics", &[]);
+    assert_eq!(
+        sample(
+            &m,
+            "prodcheck_exporter_requests_rejected_total",
+            &[r#"reason="busy""#]
+        ),
+        Some(1.0),
+        "{m}"
+    );
+}
