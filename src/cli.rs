@@ -51,6 +51,13 @@ pub enum Command {
     List,
     /// Show a checklist's sections and items.
     Show { checklist: String },
+    /// Render a checklist as a Markdown runbook (for a wiki or a pull request).
+    Docs {
+        checklist: String,
+        /// Resolve variables with this environment of prodcheck.yaml.
+        #[arg(long)]
+        env: Option<String>,
+    },
     /// Run one probe ad hoc: `prodcheck probe tls host=example.com warn_days=21`.
     Probe(ProbeArgs),
     /// Start a small HTTPS service on 127.0.0.1 and run `pre-deploy` against it.
@@ -196,6 +203,10 @@ pub struct OutputArgs {
     /// Lowest severity that gates the exit code.
     #[arg(long, value_enum, default_value_t = FailOn::Critical)]
     pub fail_on: FailOn,
+    /// More detail in the human report: `-v` one line per item and evidence of what did not
+    /// pass, `-vv` everything.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

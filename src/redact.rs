@@ -25,6 +25,11 @@ pub fn install_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
+        // `prodcheck show … | head`: the reader went away. Not a bug; end as a process killed
+        // by SIGPIPE would (128 + 13), quietly, as `cat` and `grep` do.
+        if payload.starts_with("failed printing to std") && payload.contains("Broken pipe") {
+            std::process::exit(141);
+        }
         let message = match ACTIVE.read() {
             Ok(guard) => guard
                 .as_ref()

@@ -61,8 +61,8 @@ impl RunOptions {
 /// What the runner tells whoever owns the terminal.
 #[derive(Debug, Clone)]
 pub enum Progress {
-    /// Probes are about to start.
-    Begin { probes: usize },
+    /// Probes are about to start: their ids, in the order they will be started.
+    Begin { ids: Vec<String> },
     /// One probe finished.
     Finished { id: String, status: Status },
     /// Every probe finished; manual items (if any) come next.
@@ -180,7 +180,11 @@ pub async fn run(
         }
     }
     progress(Progress::Begin {
-        probes: normal.len() + disruptive.len(),
+        ids: normal
+            .iter()
+            .chain(disruptive.iter())
+            .map(|(idx, ..)| items[*idx].1.id.clone())
+            .collect(),
     });
 
     // Concurrent probes, bounded by a semaphore. `run_probe` turns a panic into the item's
@@ -327,10 +331,14 @@ mod tests {
             timeout: Duration::from_secs(2),
             retries,
             line: 1,
+            fix: None,
+            docs: None,
+            every: None,
             body: ItemBody::Check(Check {
                 kind: kind.into(),
                 probe,
                 needs: Vec::new(),
+                params: serde_json::Value::Null,
             }),
         }
     }

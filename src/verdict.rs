@@ -397,6 +397,9 @@ mod tests {
             timeout: Duration::from_secs(1),
             retries: 0,
             line: 1,
+            fix: None,
+            docs: None,
+            every: None,
             body: ItemBody::Manual(Manual {
                 how: "look".into(),
                 every: None,

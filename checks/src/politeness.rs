@@ -1,30 +1,341 @@
-//! Politeness across a run: a per-host limit on concurrent requests shared by every probe, and
-//! the memory of what each host said about throttling (largest `Retry-After`, last request).
+//! Politeness across a run: a per-host limit on concurrent requests and a per-host pace shared
+//! by every probe, and the memory of what each host said about throttling (Retry-After, last
+//! request), so one probe's traffic cannot make another probe judge a rate limiter.
+//!
+//! Pacing is a token bucket per host (default 10 requests per second, bursts of 10): slower
+//! than the common `limit_req` set-ups (10 r/s, burst 20), so a whole run of the web probes
+//! stays under them; a host that still throttles pushes every later request past its
+//! `Retry-After` (see `web::throttle`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 /// Default number of concurrent requests prodcheck sends to one host.
 pub const DEFAULT_PER_HOST: usize = 4;
+/// Default sustained pace to one host (requests per second) for paced requests.
+pub const DEFAULT_RATE: f64 = 10.0;
+/// Default burst of paced requests to one host before the pace applies.
+pub const DEFAULT_BURST: f64 = 10.0;
+/// Throttled answers never slow a host's pace below this (requests per second).
+pub const MIN_RATE: f64 = 1.0;
+
+/// What the run knows about one host.
+#[derive(Debug)]
+struct Host {
+    gate: Arc<Semaphore>,
+    /// This host's pace: the run's, halved at each throttled answer (at least `MIN_RATE`).
+    rate: f64,
+    /// Token bucket: tokens available at `refilled`.
+    tokens: f64,
+    refilled: Instant,
+    /// No request to this host before this instant (a `Retry-After` it sent).
+    blocked_until: Option<Instant>,
+    /// The largest wait the host asked for in this run.
+    largest_retry_after: Option<Duration>,
+    /// The latest throttled answer, as messages name it (`429, Retry-After 1 s`).
+    last_throttle: Option<String>,
+    /// When the latest request to this host was sent.
+    last_request: Option<Instant>,
+}
 
 /// Shared by every probe of one run (see `ProbeContext::politeness`).
 #[derive(Debug)]
 pub struct Politeness {
     per_host: usize,
+    rate: f64,
+    burst: f64,
+    hosts: Mutex<HashMap<String, Host>>,
+}
+
+/// Why no slot could be had within the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoSlot {
+    /// Every per-host slot stayed busy (requests the host did not answer).
+    Busy,
+    /// The host asked to be left alone for this long, past the deadline.
+    Blocked(Duration),
+    /// The host's pace has no turn left before the deadline (slowed by throttling or not).
+    Paced { throttled_before: bool },
+}
+
+/// A permission to send one request to a host; dropping it frees the slot.
+#[derive(Debug)]
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Politeness {
     /// At most `per_host` requests in flight to any one host (at least 1).
     pub fn new(per_host: usize) -> Self {
+        Self::with_pace(per_host, DEFAULT_RATE, DEFAULT_BURST)
+    }
+
+    /// As `new`, with paced requests limited to `rate` per second after a burst of `burst`.
+    pub fn with_pace(per_host: usize, rate: f64, burst: f64) -> Self {
         Politeness {
             per_host: per_host.max(1),
+            rate: if rate.is_finite() && rate > 0.0 {
+                rate
+            } else {
+                DEFAULT_RATE
+            },
+            burst: if burst.is_finite() {
+                burst.max(1.0)
+            } else {
+                1.0
+            },
+            hosts: Mutex::new(HashMap::new()),
         }
     }
 
     pub fn per_host(&self) -> usize {
         self.per_host
     }
+
+    fn with_host<T>(&self, host: &str, f: impl FnOnce(&mut Host) -> T) -> T {
+        let mut map = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map
+            .entry(host.to_ascii_lowercase())
+            .or_insert_with(|| Host {
+                gate: Arc::new(Semaphore::new(self.per_host)),
+                rate: self.rate,
+                tokens: self.burst,
+                refilled: Instant::now(),
+                blocked_until: None,
+                largest_retry_after: None,
+                last_throttle: None,
+                last_request: None,
+            });
+        f(entry)
+    }
+
+    /// Waits for a slot to `host`: past any `Retry-After` it sent, within the per-host
+    /// concurrency limit and, when `paced`, within the host's pace. Refuses (saying why) when
+    /// that wait would pass `deadline`; records the request as sent.
+    pub async fn slot(&self, host: &str, paced: bool, deadline: Instant) -> Result<Slot, NoSlot> {
+        let gate = self.with_host(host, |h| h.gate.clone());
+        let permit = match tokio::time::timeout_at(deadline, gate.acquire_owned()).await {
+            Ok(Ok(p)) => p,
+            _ => return Err(NoSlot::Busy),
+        };
+        if Instant::now() >= deadline {
+            // The slot came free only as the budget ran out.
+            return Err(NoSlot::Busy);
+        }
+        // Bounded: each round either returns or sleeps until a later start.
+        for _ in 0..64 {
+            let now = Instant::now();
+            let (start, refusal) = self.with_host(host, |h| {
+                let blocked = h.blocked_until.filter(|b| *b > now);
+                let mut start = blocked.unwrap_or(now);
+                if paced {
+                    let rate = h.rate;
+                    start = start.max(take_token(h, rate, self.burst, start));
+                }
+                let refusal = match blocked {
+                    Some(b) if b > deadline => NoSlot::Blocked(b.duration_since(now)),
+                    _ => NoSlot::Paced {
+                        throttled_before: h.largest_retry_after.is_some(),
+                    },
+                };
+                (start, refusal)
+            });
+            if start > deadline {
+                return Err(refusal);
+            }
+            tokio::time::sleep_until(start).await;
+            // A throttled answer that came back meanwhile moves this request past its wait.
+            let now = Instant::now();
+            let clear = self.with_host(host, |h| {
+                let clear = h.blocked_until.is_none_or(|b| b <= now);
+                if clear {
+                    h.last_request = Some(now);
+                }
+                clear
+            });
+            if clear {
+                return Ok(Slot { _permit: permit });
+            }
+        }
+        Err(NoSlot::Busy)
+    }
+
+    /// Records that `host` throttled us (`what`: `429, Retry-After 1 s`) and asked for `wait`:
+    /// no request goes to it before then.
+    pub fn throttled(&self, host: &str, wait: Duration, what: &str) {
+        let now = Instant::now();
+        let until = now + wait;
+        self.with_host(host, |h| {
+            // One throttling episode slows the pace once, however many answers said so:
+            // half the pace it throttled (multiplicative decrease, as TCP and AIMD crawlers do).
+            if h.blocked_until.is_none_or(|b| b <= now) {
+                h.rate = (h.rate / 2.0).max(MIN_RATE.min(self.rate));
+            }
+            h.blocked_until = Some(h.blocked_until.map_or(until, |b| b.max(until)));
+            h.largest_retry_after = Some(h.largest_retry_after.map_or(wait, |w| w.max(wait)));
+            h.last_throttle = Some(what.to_string());
+            // No budget left: after the wait, one request, then the slower pace.
+            h.tokens = 1.0;
+            h.refilled = until;
+        });
+    }
+
+    /// Records a request sent outside `slot` (the `rate_limit` burst).
+    pub fn sent(&self, host: &str) {
+        let now = Instant::now();
+        self.with_host(host, |h| h.last_request = Some(now));
+    }
+
+    /// The latest throttled answer `host` sent in this run, as messages name it.
+    pub fn last_throttle(&self, host: &str) -> Option<String> {
+        self.with_host(host, |h| h.last_throttle.clone())
+    }
+
+    /// The largest `Retry-After` `host` sent in this run.
+    pub fn largest_retry_after(&self, host: &str) -> Option<Duration> {
+        self.with_host(host, |h| h.largest_retry_after)
+    }
+
+    /// How long ago the latest request to `host` was sent (`None`: none in this run).
+    pub fn idle_for(&self, host: &str) -> Option<Duration> {
+        let now = Instant::now();
+        self.with_host(host, |h| {
+            h.last_request.map(|t| now.saturating_duration_since(t))
+        })
+    }
+}
+
+/// Takes one token from `h`'s bucket, refilled at `rate` per second up to `burst`; returns
+/// when the request may start (not before `earliest`).
+fn take_token(h: &mut Host, rate: f64, burst: f64, earliest: Instant) -> Instant {
+    if earliest > h.refilled {
+        let gained = earliest.duration_since(h.refilled).as_secs_f64() * rate;
+        h.tokens = (h.tokens + gained).min(burst);
+        h.refilled = earliest;
+    }
+    h.tokens -= 1.0;
+    if h.tokens >= 0.0 {
+        earliest.max(h.refilled)
+    } else {
+        // In debt: this request starts when the bucket has refilled the missing token.
+        h.refilled + Duration::from_secs_f64(-h.tokens / rate)
+    }
 }
 
 impl Default for Politeness {
     fn default() -> Self {
         Politeness::new(DEFAULT_PER_HOST)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn paced_requests_keep_to_the_burst_then_the_rate() {
+        let p = Politeness::with_pace(64, 10.0, 10.0);
+        let t0 = Instant::now();
+        let far = t0 + Duration::from_secs(60);
+        let mut starts = Vec::new();
+        for _ in 0..30 {
+            let slot = p.slot("a.example", true, far).await;
+            assert!(slot.is_ok());
+            starts.push(Instant::now().duration_since(t0));
+        }
+        // Ten at once, then one every 100 ms: 30 requests take two seconds.
+        assert_eq!(starts[9], Duration::ZERO);
+        assert!(starts[10] >= Duration::from_millis(99), "{:?}", starts[10]);
+        assert!(
+            starts[29] >= Duration::from_millis(1990),
+            "{:?}",
+            starts[29]
+        );
+        assert!(
+            starts[29] <= Duration::from_millis(2010),
+            "{:?}",
+            starts[29]
+        );
+        // Any window of T seconds holds at most 10 + 10·T requests (nginx 10 r/s burst 20 allows 20 + 10·T).
+        for (i, a) in starts.iter().enumerate() {
+            let within_1s = starts[i..]
+                .iter()
+                .filter(|b| **b - *a < Duration::from_secs(1))
+                .count();
+            assert!(within_1s <= 20, "{within_1s} requests within 1 s of {a:?}");
+        }
+        // Another host has its own budget.
+        let before = Instant::now();
+        assert!(p.slot("b.example", true, far).await.is_ok());
+        assert_eq!(Instant::now(), before);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_holds_every_request_to_that_host() {
+        let p = Politeness::default();
+        let t0 = Instant::now();
+        p.throttled("a.example", Duration::from_secs(2), "429, Retry-After 2 s");
+        assert!(
+            p.slot("a.example", false, t0 + Duration::from_secs(10))
+                .await
+                .is_ok()
+        );
+        assert!(Instant::now().duration_since(t0) >= Duration::from_secs(2));
+        assert_eq!(
+            p.largest_retry_after("a.example"),
+            Some(Duration::from_secs(2))
+        );
+        // After the wait: one request at once, then half the pace (10 r/s → 5 r/s).
+        let far = Instant::now() + Duration::from_secs(60);
+        let t1 = Instant::now();
+        assert!(p.slot("a.example", true, far).await.is_ok());
+        assert!(p.slot("a.example", true, far).await.is_ok());
+        assert_eq!(
+            Instant::now().duration_since(t1),
+            Duration::from_millis(200)
+        );
+        p.throttled("a.example", Duration::from_secs(1), "429");
+        assert_eq!(
+            p.largest_retry_after("a.example"),
+            Some(Duration::from_secs(2))
+        );
+        // A wait past the deadline is refused up front, not slept through.
+        p.throttled("a.example", Duration::from_secs(30), "429");
+        assert_eq!(p.last_throttle("a.example").as_deref(), Some("429"));
+        let now = Instant::now();
+        assert!(
+            p.slot("a.example", false, now + Duration::from_secs(5))
+                .await
+                .is_err_and(|e| matches!(e, NoSlot::Blocked(_)))
+        );
+        assert_eq!(Instant::now(), now);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_per_host_is_bounded_and_idle_time_is_known() {
+        let p = Politeness::new(2);
+        let far = Instant::now() + Duration::from_secs(5);
+        assert_eq!(p.idle_for("a.example"), None);
+        let s1 = p.slot("a.example", false, far).await;
+        let s2 = p.slot("a.example", false, far).await;
+        assert!(s1.is_ok() && s2.is_ok());
+        // The third waits until one is dropped; with none dropped it gives up at the deadline.
+        let third = p.slot(
+            "a.example",
+            false,
+            Instant::now() + Duration::from_millis(50),
+        );
+        assert_eq!(third.await.err(), Some(NoSlot::Busy));
+        drop(s1);
+        assert!(p.slot("a.example", false, far).await.is_ok());
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(
+            p.idle_for("A.example")
+                .is_some_and(|d| d >= Duration::from_secs(3))
+        );
     }
 }

@@ -337,6 +337,22 @@ fn load_item(
     };
 
     let raw = raw?;
+    if raw.every.is_some() && raw.manual.as_ref().is_some_and(|m| m.every.is_some()) {
+        l.at(
+            pos_of_key(&item_node, "every", node.pos),
+            "`every` is given twice: on the item and under `manual:`",
+            Some("keep one of them".into()),
+        );
+    }
+    if let Some(docs) = &raw.docs
+        && !(docs.starts_with("https://") || docs.starts_with("http://"))
+    {
+        l.at(
+            pos_of_key(&item_node, "docs", node.pos),
+            format!("`docs` must be a URL, found `{docs}`"),
+            Some("write the full address, like `https://wiki.example/runbooks/tls`".into()),
+        );
+    }
     let timeout = raw
         .timeout
         .or(defaults.and_then(|d| d.timeout))
@@ -375,8 +391,16 @@ fn load_item(
         timeout,
         retries,
         line: node.pos.line,
+        fix: raw.fix.map(|f| f.trim().to_string()),
+        docs: raw.docs,
+        every: raw.every.map(|d| d.0),
         body: body?,
     })
+}
+
+/// Where `key` of an item is, or the item itself.
+fn pos_of_key(item: &Node, key: &str, fallback: Pos) -> Pos {
+    item.get(key).map(|n| n.pos).unwrap_or(fallback)
 }
 
 /// One diagnostic per unset variable, at its first use, listing the other lines that use it:

@@ -66,6 +66,12 @@ pub struct Item {
     pub retries: u32,
     /// Line of the item in its file (for SARIF, annotations and editors).
     pub line: u32,
+    /// What to change when it fails.
+    pub fix: Option<String>,
+    /// A URL with more.
+    pub docs: Option<String>,
+    /// Cadence of an automated item (manual items keep theirs in [`Manual::every`]).
+    pub every: Option<Duration>,
     pub body: ItemBody,
 }
 
@@ -81,8 +87,8 @@ impl Item {
     /// The item's cadence: how long a pass or sign-off keeps it from being due again.
     pub fn every(&self) -> Option<Duration> {
         match &self.body {
-            ItemBody::Manual(m) => m.every,
-            ItemBody::Check(_) => None,
+            ItemBody::Manual(m) => m.every.or(self.every),
+            ItemBody::Check(_) => self.every,
         }
     }
 }
@@ -100,6 +106,9 @@ pub struct Check {
     /// Unset variables this check needs, at their first use (a lenient load: `validate`,
     /// `show`, and `run`, which refuses to start a selected item that needs one).
     pub needs: Vec<(String, Pos)>,
+    /// The parameter block after substitution, as written (for `prodcheck docs`). May hold
+    /// secrets: redact before showing.
+    pub params: serde_json::Value,
 }
 
 #[derive(Debug, Clone)]

@@ -514,6 +514,14 @@ pub fn from_cli(text: &str) -> Node {
     }
 }
 
+/// A JSON value as short inline text: strings bare, everything else as compact JSON.
+pub fn compact_json(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

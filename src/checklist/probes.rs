@@ -73,6 +73,7 @@ pub fn build_check_node(check: &Node) -> Result<Check, Vec<Problem>> {
             kind,
             probe: Arc::from(probe),
             needs: Vec::new(),
+            params: params_node.to_json(),
         }),
         Some(Err(BuildError::Params(e))) => {
             let hint = hint_for(&e.message);
@@ -111,9 +112,16 @@ pub fn build_item_check(
             .unwrap_or_default(),
         _ => String::new(),
     };
+    let params = || match &check.value {
+        Value::Map(entries) => entries
+            .first()
+            .map(|(_, p)| p.to_json())
+            .unwrap_or(serde_json::Value::Null),
+        _ => serde_json::Value::Null,
+    };
     if lenient && !needed.is_empty() {
         let vars = needed.iter().map(|(v, p)| (v.clone(), *p)).collect();
-        return Ok(NeedsVars::check(kind(), vars));
+        return Ok(NeedsVars::check(kind(), vars, params()));
     }
     match build_check_node(check) {
         Ok(c) => Ok(c),
@@ -121,7 +129,10 @@ pub fn build_item_check(
             let unset_field = |message: &str| {
                 unset
                     .iter()
-                    .find(|u| message.contains(&format!("missing field `{}`", u.key)))
+                    // A dropped parameter cannot be badly valued: any problem that names it
+                    // ("missing field `url`", "neither `command` nor `shell` is set") is
+                    // about its absence.
+                    .find(|u| message.contains(&format!("`{}`", u.key)))
             };
             if lenient {
                 let vars: Vec<(String, Pos)> = problems
@@ -129,7 +140,7 @@ pub fn build_item_check(
                     .filter_map(|(_, m, _)| unset_field(m).map(|u| (u.var.clone(), u.pos)))
                     .collect();
                 if !vars.is_empty() {
-                    return Ok(NeedsVars::check(kind(), vars));
+                    return Ok(NeedsVars::check(kind(), vars, params()));
                 }
             }
             Err(problems
@@ -155,12 +166,13 @@ pub struct NeedsVars {
 }
 
 impl NeedsVars {
-    fn check(kind: String, needs: Vec<(String, Pos)>) -> Check {
+    fn check(kind: String, needs: Vec<(String, Pos)>, params: serde_json::Value) -> Check {
         let vars = needs.iter().map(|(v, _)| v.clone()).collect();
         Check {
             kind,
             probe: Arc::new(NeedsVars { vars }),
             needs,
+            params,
         }
     }
 }

@@ -103,6 +103,16 @@ pub struct RawItem {
     /// Extra attempts after a `fail` or `error`; a pass after a retry is reported as flaky.
     #[serde(default)]
     pub retries: Option<u32>,
+    /// What to change when the item fails, in one or two lines (shown with every failure).
+    #[serde(default)]
+    pub fix: Option<String>,
+    /// A URL with more about the check or the fix.
+    #[serde(default)]
+    pub docs: Option<String>,
+    /// Cadence of an automated item (`7d`): `run maintenance` runs it only when due. Manual
+    /// items give theirs under `manual:`.
+    #[serde(default)]
+    pub every: Option<DurationParam>,
     /// `{ KIND: { params } }`: one probe kind and its parameters.
     #[serde(default)]
     #[schemars(with = "Option<crate::schema::CheckSchema>")]

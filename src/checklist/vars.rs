@@ -238,7 +238,7 @@ impl<'a> Scope<'a> {
             let node = self.lookup(pos, base, errors, depth, stack)?;
             if node.value == Value::Null {
                 self.unset_error(pos, base, errors);
-                return Some(Node::new(pos, Value::Str(format!("<{base}>"))));
+                return Some(Node::new(pos, Value::Str(format!("<{name}>"))));
             }
             return match url_part(&node, filter) {
                 Ok(value) => Some(Node::new(pos, value)),

@@ -10,6 +10,7 @@ use crate::config::FILE_NAME;
 use crate::exit_code;
 
 use super::run::usage_error;
+use super::stack::{self, Stack};
 
 /// Every variable of the shipped checklists: name → (default, checklists using it).
 pub fn shipped_variables() -> BTreeMap<String, (Node, Vec<&'static str>)> {
@@ -65,8 +66,8 @@ fn required_variables() -> std::collections::BTreeSet<String> {
     out
 }
 
-/// The text `init` writes.
-pub fn template() -> String {
+/// The text `init` writes for a project of kind `stack` (`None`: not recognised).
+pub fn template(stack: Option<Stack>) -> String {
     let vars = shipped_variables();
     let required = required_variables();
     let width = vars.keys().map(String::len).max().unwrap_or(0);
@@ -85,14 +86,25 @@ pub fn template() -> String {
         out.push_str(&format!("  {env}:\n    vars:\n"));
         for (name, (default, used_by)) in &vars {
             let key = format!("{name}:");
-            let what = if required.contains(name) {
-                "REQUIRED: no default, set it"
-            } else {
-                "default"
+            let detected = stack.and_then(|s| s.command(name).map(|c| (s, c)));
+            let (value, what) = match detected {
+                Some((s, command)) => (
+                    yaml_scalar(&Node::new(default.pos, Value::Str(command.into()))),
+                    format!("the usual {} command ({} found)", s.name, s.marker),
+                ),
+                None if required.contains(name) && name.ends_with("_command") => (
+                    yaml_scalar(default),
+                    "REQUIRED: no command detected for this project; set it, or `--skip` its item"
+                        .to_string(),
+                ),
+                None if required.contains(name) => (
+                    yaml_scalar(default),
+                    "REQUIRED: no default, set it".to_string(),
+                ),
+                None => (yaml_scalar(default), "default".to_string()),
             };
             out.push_str(&format!(
-                "      {key:<width$} {:<40} # {what}; used by {}\n",
-                yaml_scalar(default),
+                "      {key:<width$} {value:<40} # {what}; used by {}\n",
                 used_by.join(", "),
                 width = width + 1
             ));
@@ -109,7 +121,8 @@ pub fn init(dir: &Path) -> u8 {
             Some("edit it, or move it away and run `prodcheck init` again"),
         );
     }
-    let text = template();
+    let stack = stack::detect(dir);
+    let text = template(stack);
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -117,8 +130,11 @@ pub fn init(dir: &Path) -> u8 {
         .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
     match written {
         Ok(()) => {
+            let found = stack
+                .map(|s| format!("{} project ({} found): its usual test, build and audit commands are filled in", s.name, s.marker))
+                .unwrap_or_else(|| "no Cargo.toml, package.json, go.mod, pyproject.toml, requirements.txt, pom.xml, build.gradle or Makefile here: the command variables are left unset".into());
             println!(
-                "wrote {} with `staging` and `production` environments; set their variables, then `prodcheck run pre-deploy --env staging`",
+                "wrote {} with `staging` and `production` environments; {found}. Set the REQUIRED variables, then `prodcheck run pre-deploy --env staging`",
                 path.display()
             );
             exit_code::OK
@@ -133,7 +149,7 @@ mod tests {
 
     #[test]
     fn template_is_a_valid_config_listing_every_shipped_variable() {
-        let text = template();
+        let text = template(None);
         let doc = node::parse(&text).expect("template parses");
         let staging = doc
             .get("environments")

@@ -1,5 +1,6 @@
 //! One module per command; [`dispatch`] routes the parsed command line to them.
 
+mod docs;
 mod history;
 mod init;
 mod probe;
@@ -8,6 +9,7 @@ mod serve;
 mod shell;
 mod show;
 mod signoff;
+mod stack;
 mod validate;
 
 pub use run::{build_report, emit_reports, execute as run_execute};
@@ -22,6 +24,9 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Command::Validate { paths } => validate::validate(cli.config.as_deref(), &paths),
         Command::List => show::list(cli.config.as_deref()),
         Command::Show { checklist } => show::show(cli.config.as_deref(), &checklist),
+        Command::Docs { checklist, env } => {
+            docs::docs(cli.config.as_deref(), env.as_deref(), &checklist)
+        }
         Command::Demo { strict } => crate::demo::demo(strict).await,
         Command::Init => init::init(std::path::Path::new(".")),
         Command::Schema => {

@@ -72,6 +72,9 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         timeout: args.timeout.max(Duration::from_millis(1)),
         retries: 0,
         line: 1,
+        fix: None,
+        docs: None,
+        every: None,
         body: ItemBody::Check(check),
     };
     let checklist = Checklist {
@@ -97,7 +100,7 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         now: Timestamp::now(),
     };
     let report = execute(&checklist, &opts, &policy, None).await;
-    finish(&report, &args.output.reports)
+    finish(&report, &args.output.reports, args.output.verbose.max(1))
 }
 
 #[cfg(test)]

@@ -130,7 +130,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
     };
     let report = execute(&checklist, &opts, &policy, args.env.clone()).await;
     record_state(&config.state_dir, &checklist, &report);
-    finish(&report, &args.output.reports)
+    finish(&report, &args.output.reports, args.output.verbose)
 }
 
 /// One diagnostic per unset variable that a selected item needs, at its first use: the run
@@ -195,26 +195,48 @@ pub async fn execute(
             let _ = tx.send(true);
         }
     });
+    // On a terminal: a spinner, counts and the items still running, shown only while there
+    // is something to wait for. Off a terminal: nothing but the report.
     let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(0);
+        let bar = ProgressBar::hidden();
         if let Ok(style) = ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}") {
             bar.set_style(style);
         }
-        bar.enable_steady_tick(Duration::from_millis(120));
         bar
     });
     let redactor = Redactor::new(&checklist.secrets);
     crate::redact::activate(&redactor);
+    let running = std::sync::Mutex::new(Vec::<String>::new());
     let progress = |p: Progress| {
         let Some(bar) = &bar else { return };
+        let mut running = running.lock().unwrap_or_else(|e| e.into_inner());
         match p {
-            Progress::Begin { probes } => bar.set_length(probes as u64),
-            Progress::Finished { id, status } => {
-                bar.inc(1);
-                bar.set_message(redactor.redact(&format!("{id}: {status}")));
+            Progress::Begin { ids } => {
+                if ids.is_empty() {
+                    return;
+                }
+                bar.set_length(ids.len() as u64);
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                *running = ids;
             }
-            Progress::ProbesDone => bar.finish_and_clear(),
+            Progress::Finished { id, .. } => {
+                bar.inc(1);
+                running.retain(|r| *r != id);
+            }
+            Progress::ProbesDone => {
+                bar.finish_and_clear();
+                return;
+            }
         }
+        let shown: Vec<&str> = running.iter().take(3).map(String::as_str).collect();
+        let more = running.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" (+{more})")
+        } else {
+            String::new()
+        };
+        bar.set_message(redactor.redact(&format!("running {}{more}", shown.join(", "))));
     };
     let started_at = SystemTime::now();
     let started = Instant::now();
@@ -272,6 +294,8 @@ pub fn build_report(
                 flaky: v.flaky,
                 line: item.line,
                 tags: item.tags.clone(),
+                fix: item.fix.as_deref().map(|f| redactor.redact(f)),
+                docs: item.docs.clone(),
                 note: v.note.map(|n| redactor.redact(&n)),
                 waiver: v.waiver.map(|mut w| {
                     w.reason = redactor.redact(&w.reason);
@@ -302,8 +326,8 @@ pub fn build_report(
 
 /// Writes every requested report and returns the run's exit code (`error::CliError::Report`
 /// when a report could not be written: the gate must not pass without its evidence).
-pub fn finish(report: &Report, targets: &[ReportTarget]) -> u8 {
-    match emit_reports(report, targets) {
+pub fn finish(report: &Report, targets: &[ReportTarget], verbosity: u8) -> u8 {
+    match emit_reports(report, targets, verbosity) {
         Ok(()) => report.exit_code,
         Err(cause) => CliError::Report {
             cause,
@@ -314,18 +338,22 @@ pub fn finish(report: &Report, targets: &[ReportTarget]) -> u8 {
 }
 
 /// Human to stdout unless another report claims stdout; then every `--report` target.
-pub fn emit_reports(report: &Report, targets: &[ReportTarget]) -> Result<(), String> {
+pub fn emit_reports(
+    report: &Report,
+    targets: &[ReportTarget],
+    verbosity: u8,
+) -> Result<(), String> {
     let stdout_claimed = targets.iter().any(|t| t.path.is_none());
     if !stdout_claimed {
-        print!("{}", Format::Human.reporter().render(report));
+        print!("{}", Format::Human.reporter_with(verbosity).render(report));
     }
     for target in targets {
         match &target.path {
-            None => print!("{}", target.format.reporter().render(report)),
+            None => print!("{}", target.format.reporter_with(verbosity).render(report)),
             Some(path) => {
                 let saved = colored::control::SHOULD_COLORIZE.should_colorize();
                 colored::control::set_override(false);
-                let text = target.format.reporter().render(report);
+                let text = target.format.reporter_with(verbosity).render(report);
                 colored::control::set_override(saved);
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)

@@ -5,7 +5,7 @@ use std::path::Path;
 use colored::Colorize;
 
 use crate::catalog;
-use crate::checklist::{ItemBody, VarSources, load};
+use crate::checklist::{VarSources, load};
 use crate::cli::ColorChoice;
 use crate::exit_code;
 
@@ -63,23 +63,31 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
     if let Some(d) = &checklist.description {
         println!("{}", d.trim());
     }
+    // Column widths from the longest value of the whole checklist, so columns line up
+    // across sections whatever the names (`redirect_https`, long ids).
+    let items: Vec<_> = checklist.items().map(|(_, i)| i).collect();
+    let width = |f: &dyn Fn(&crate::checklist::Item) -> usize| {
+        items.iter().map(|i| f(i)).max().unwrap_or(0)
+    };
+    let (id_w, kind_w, sev_w) = (
+        width(&|i| i.id.chars().count()),
+        width(&|i| i.kind().chars().count()),
+        width(&|i| i.severity.as_str().len()),
+    );
     for section in &checklist.sections {
         println!("\n{}", section.name.bold().underline());
         for item in &section.items {
-            let every = match &item.body {
-                ItemBody::Manual(m) => m
-                    .every
-                    .map(|e| format!(", every {}", humantime::format_duration(e)))
-                    .unwrap_or_default(),
-                ItemBody::Check(_) => String::new(),
-            };
+            let every = item
+                .every()
+                .map(|e| format!(", every {}", cadence(e)))
+                .unwrap_or_default();
             let tags = if item.tags.is_empty() {
                 String::new()
             } else {
                 format!(" #{}", item.tags.join(" #"))
             };
             println!(
-                "  {:<32} {:<10} {:<9} {}{}",
+                "  {:<id_w$}  {:<kind_w$}  {:<sev_w$}  {}{}",
                 item.id,
                 item.kind(),
                 item.severity.as_str(),
@@ -89,4 +97,30 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
         }
     }
     exit_code::OK
+}
+
+/// A cadence as people write it: `90d`, `12h`, `30m`, never `2months 29days 2h 52m 48s`.
+pub fn cadence(every: std::time::Duration) -> String {
+    let secs = every.as_secs();
+    match secs {
+        0 => "0s".into(),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cadence;
+    use std::time::Duration;
+
+    #[test]
+    fn cadences_read_as_written() {
+        assert_eq!(cadence(Duration::from_secs(90 * 86_400)), "90d");
+        assert_eq!(cadence(Duration::from_secs(86_400)), "1d");
+        assert_eq!(cadence(Duration::from_secs(6 * 3_600)), "6h");
+        assert_eq!(cadence(Duration::from_secs(90)), "90s");
+    }
 }

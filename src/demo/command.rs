@@ -115,9 +115,9 @@ async fn run_demo(strict: bool) -> anyhow::Result<u8> {
     };
     let report =
         crate::commands::run_execute(&checklist, &opts, &policy, Some("demo".into())).await;
-    emit_reports(&report, &[]).map_err(anyhow::Error::msg)?;
+    emit_reports(&report, &[], 0).map_err(anyhow::Error::msg)?;
     println!(
-        "\nThe demo service is flawed on purpose, so this run exits {} in real use.\nPoint prodcheck at your service: `prodcheck init`, set `base_url` and `host` for an environment, then `prodcheck run pre-deploy --env staging`.",
+        "\nThe demo service is flawed on purpose, so this run exits {} in real use.\nPoint prodcheck at your service: `prodcheck init`, set `base_url` (and the other REQUIRED variables) for an environment, then `prodcheck run pre-deploy --env staging`.",
         report.exit_code
     );
     drop((https, http, dns));

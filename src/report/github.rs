@@ -46,7 +46,7 @@ impl Reporter for GithubReporter {
                 item.severity.as_str()
             );
             let mut message = format!("{}\n{}", item.title, item.message);
-            for line in item.evidence_lines() {
+            for line in item.fix_lines().into_iter().chain(item.evidence_lines()) {
                 message.push('\n');
                 message.push_str(&line);
             }

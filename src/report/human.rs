@@ -1,16 +1,28 @@
-//! The default terminal report: grouped by section, a symbol and coloured status per item,
-//! evidence for anything that did not pass, and a summary line that explains the exit code.
+//! The default terminal report, for an engineer before a release, a CI log reader and the
+//! on-call at 9 am: what needs attention stands out, everything else takes one line.
+//!
+//! Verbosity 0: per section, each item that is not a plain pass on one line (with its message
+//! and `fix`), passing items folded into one line; pending manual items in one block; the
+//! failures repeated at the end above the summary. `-v`: one line per item, pending items
+//! inline, evidence of what did not pass. `-vv`: evidence of everything, values in full.
 
-use crate::verdict::Status;
 use colored::{ColoredString, Colorize};
 
 use super::{ItemReport, Report, Reporter};
 use crate::exit_code;
+use crate::verdict::Status;
 
-pub struct HumanReporter;
+/// Lines are wrapped (id lists) or cut (the attention list) to this width off a terminal.
+const WIDTH: usize = 100;
+/// Evidence values are cut to this many characters below `-vv`.
+const EVIDENCE_CHARS: usize = 120;
+
+pub struct HumanReporter {
+    pub verbosity: u8,
+}
 
 fn badge(status: Status) -> ColoredString {
-    let text = format!("{} {:<9}", symbol(status), status.as_str().to_uppercase());
+    let text = format!("{} {:<7}", symbol(status), status.as_str().to_uppercase());
     match status {
         Status::Pass | Status::Confirmed => text.green().bold(),
         Status::Warn | Status::Pending | Status::Waived => text.yellow().bold(),
@@ -32,12 +44,236 @@ fn symbol(status: Status) -> &'static str {
     }
 }
 
-fn millis(item: &ItemReport) -> String {
+fn duration(item: &ItemReport) -> String {
+    if item.kind == "manual" || item.status == Status::Skip {
+        return String::new();
+    }
     let ms = item.duration.as_millis();
     if ms >= 10_000 {
         format!("{:.1}s", ms as f64 / 1000.0)
     } else {
         format!("{ms}ms")
+    }
+}
+
+/// `text` cut to `max` characters with an ellipsis.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        text.chars()
+            .take(max.saturating_sub(1))
+            .chain(['…'])
+            .collect()
+    }
+}
+
+/// `words` joined by ", " and wrapped to `width`, each line indented by `indent`.
+fn wrap(words: &[&str], indent: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for (i, w) in words.iter().enumerate() {
+        let piece = if i + 1 < words.len() {
+            format!("{w},")
+        } else {
+            w.to_string()
+        };
+        if !line.is_empty() && indent.len() + line.len() + 1 + piece.len() > width {
+            lines.push(format!("{indent}{line}"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+    }
+    if !line.is_empty() {
+        lines.push(format!("{indent}{line}"));
+    }
+    lines
+}
+
+impl HumanReporter {
+    /// The item's line: badge, id, title, kind and duration, and `(non-gating)` when it
+    /// did not pass but cannot change the exit code.
+    fn item_line(&self, report: &Report, item: &ItemReport) -> String {
+        let gate = if !report.gates(item) && item.needs_attention() {
+            " (non-gating)"
+        } else {
+            ""
+        };
+        let flaky = if item.flaky {
+            format!(" {}", "flaky".yellow())
+        } else {
+            String::new()
+        };
+        let tail = [item.kind.clone(), duration(item)]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "  {} {}  {}{flaky} {}{}\n",
+            badge(item.status),
+            item.id.bold(),
+            item.title,
+            format!("[{tail}]").dimmed(),
+            gate.dimmed()
+        )
+    }
+
+    /// Message, fix and (by verbosity) evidence under an item.
+    fn details(&self, item: &ItemReport, out: &mut String) {
+        let indent = "            ";
+        let show_message = self.verbosity >= 1 || item.status != Status::Pass;
+        if show_message && !item.message.is_empty() {
+            out.push_str(&format!("{indent}{}\n", item.message));
+        }
+        for line in item.fix_lines() {
+            out.push_str(&format!("{indent}{}\n", line.cyan()));
+        }
+        let evidence = match self.verbosity {
+            0 => false,
+            1 => !matches!(item.status, Status::Pass | Status::Confirmed | Status::Skip),
+            _ => true,
+        };
+        if evidence {
+            for line in item.evidence_lines() {
+                let line = if self.verbosity >= 2 {
+                    line
+                } else {
+                    cut(&line, EVIDENCE_CHARS)
+                };
+                let line = line.trim_end().replace('\n', &format!("\n{indent}  "));
+                out.push_str(&format!("{indent}{}\n", line.dimmed()));
+            }
+        }
+    }
+
+    fn sections(&self, report: &Report, out: &mut String) {
+        let mut sections: Vec<&str> = Vec::new();
+        for item in &report.items {
+            if !sections.contains(&item.section.as_str()) {
+                sections.push(&item.section);
+            }
+        }
+        for section in sections {
+            let items: Vec<&ItemReport> = report
+                .items
+                .iter()
+                .filter(|i| i.section == section)
+                .collect();
+            let folded = |i: &&&ItemReport| {
+                self.verbosity == 0
+                    && matches!(
+                        i.status,
+                        Status::Pass | Status::Confirmed | Status::Skip | Status::Pending
+                    )
+            };
+            let shown: Vec<&&ItemReport> = items.iter().filter(|i| !folded(i)).collect();
+            let passed: Vec<&str> = items
+                .iter()
+                .filter(|i| {
+                    self.verbosity == 0 && matches!(i.status, Status::Pass | Status::Confirmed)
+                })
+                .map(|i| i.id.as_str())
+                .collect();
+            let skipped = items
+                .iter()
+                .filter(|i| self.verbosity == 0 && i.status == Status::Skip)
+                .count();
+            if shown.is_empty() && passed.is_empty() && skipped == 0 {
+                continue; // only pending manual items: they are listed in one block below
+            }
+            let folded_line = (!passed.is_empty() || skipped > 0).then(|| {
+                let mut head = String::new();
+                if !passed.is_empty() {
+                    head.push_str(&format!("{} passed", passed.len()));
+                }
+                if skipped > 0 {
+                    let sep = if head.is_empty() { "" } else { ", " };
+                    head.push_str(&format!("{sep}{skipped} skipped"));
+                }
+                format!("✔ {head}{}", id_list(&passed, WIDTH - head.len() - 20))
+            });
+            // A section with nothing to say takes one line: its name and what passed.
+            if shown.is_empty()
+                && let Some(line) = &folded_line
+            {
+                let room = WIDTH.saturating_sub(section.chars().count() + 2);
+                out.push_str(&format!(
+                    "{}  {}\n",
+                    section.bold(),
+                    cut(line, room).green()
+                ));
+                continue;
+            }
+            out.push_str(&format!("{}\n", section.bold()));
+            for item in shown {
+                out.push_str(&self.item_line(report, item));
+                self.details(item, out);
+            }
+            if let Some(line) = folded_line {
+                out.push_str(&format!("  {}\n", cut(&line, WIDTH - 2).green()));
+            }
+        }
+    }
+
+    /// Pending manual items in one block (default verbosity): their ids and how to confirm.
+    fn pending(&self, report: &Report, out: &mut String) {
+        if self.verbosity > 0 {
+            return;
+        }
+        let pending: Vec<&str> = report
+            .items
+            .iter()
+            .filter(|i| i.status == Status::Pending)
+            .map(|i| i.id.as_str())
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        out.push_str(&format!(
+            "\n{} {}\n",
+            format!("? {} manual item(s) pending", pending.len())
+                .yellow()
+                .bold(),
+            format!(
+                "(confirm with `--confirm ID` for this run, or record a sign-off: `prodcheck signoff {} ID`):",
+                report.checklist
+            )
+            .dimmed()
+        ));
+        for line in wrap(&pending, "  ", WIDTH) {
+            out.push_str(&format!("{line}\n"));
+        }
+    }
+
+    /// Failures and errors again, one line each, so the last screen of a CI log is enough.
+    fn attention(&self, report: &Report, out: &mut String) {
+        let blocking: Vec<&ItemReport> = report
+            .items
+            .iter()
+            .filter(|i| {
+                matches!(i.status, Status::Fail | Status::Error | Status::Declined)
+                    && report.gates(i)
+            })
+            .collect();
+        if blocking.is_empty() {
+            return;
+        }
+        out.push_str(&format!("\n{}\n", "Needs attention:".bold()));
+        for item in blocking {
+            let line = cut(
+                &format!("{} {}: {}", symbol(item.status), item.id, item.message),
+                WIDTH - 2,
+            );
+            let line = match item.status {
+                Status::Error => line.magenta(),
+                _ => line.red(),
+            };
+            out.push_str(&format!("  {line}\n"));
+        }
     }
 }
 
@@ -54,72 +290,22 @@ impl Reporter for HumanReporter {
             .as_deref()
             .map(|e| format!(" [env: {e}]"))
             .unwrap_or_default();
-        out.push_str(&format!("{}{title}{env}\n", report.checklist.bold()));
-        out.push_str(&format!("{}\n", report.file.dimmed()));
-        let mut section = None;
-        for item in &report.items {
-            if section != Some(&item.section) {
-                out.push_str(&format!("\n{}\n", item.section.bold().underline()));
-                section = Some(&item.section);
-            }
-            let gate = if report.gates(item) {
-                ""
-            } else {
-                " (non-gating)"
-            };
-            let flaky = if item.flaky {
-                format!(" {}", "flaky".yellow())
-            } else {
-                String::new()
-            };
-            let attempts = if item.attempts > 1 {
-                format!(", {} attempts", item.attempts)
-            } else {
-                String::new()
-            };
+        out.push_str(&format!(
+            "{}{title}{env} {}\n\n",
+            report.checklist.bold(),
+            format!("({})", report.file).dimmed()
+        ));
+        self.sections(report, &mut out);
+        self.pending(report, &mut out);
+        if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
             out.push_str(&format!(
-                "  {} {}  {}{flaky} {}\n",
-                badge(item.status),
-                item.id.bold(),
-                item.title,
-                format!(
-                    "[{}{}{attempts}]",
-                    item.kind,
-                    if item.kind == "manual" {
-                        String::new()
-                    } else {
-                        format!(", {}", millis(item))
-                    }
-                )
-                .dimmed(),
-            ));
-            if !item.message.is_empty() {
-                out.push_str(&format!(
-                    "              {}{}\n",
-                    item.message,
-                    gate.dimmed()
-                ));
-            }
-            let show_evidence =
-                !matches!(item.status, Status::Pass | Status::Confirmed | Status::Skip);
-            if show_evidence {
-                for line in item.evidence_lines() {
-                    let line = line.trim_end().replace('\n', "\n                ");
-                    out.push_str(&format!("              {}\n", line.dimmed()));
-                }
-            }
-        }
-        out.push('\n');
-        if let Some(changes) = &report.changes {
-            out.push_str(&format!(
-                "{} ({}):\n",
+                "\n{} ({}):\n",
                 "Since the previous run".bold(),
                 changes.previous_at
             ));
             for line in changes.lines() {
                 out.push_str(&format!("  {line}\n"));
             }
-            out.push('\n');
         }
         let expired = report.expired_waivers();
         if !expired.is_empty() {
@@ -131,36 +317,74 @@ impl Reporter for HumanReporter {
                 })
                 .collect();
             out.push_str(&format!(
-                "{} {} — renew with `prodcheck waive` or fix the item\n\n",
+                "\n{} {} — renew with `prodcheck waive` or fix the item\n",
                 format!("{} expired waiver(s):", expired.len())
                     .yellow()
                     .bold(),
                 list.join(", ")
             ));
         }
+        self.attention(report, &mut out);
         let summary: Vec<String> = report
             .summary()
             .into_iter()
             .filter(|(_, n)| *n > 0)
             .map(|(s, n)| format!("{n} {s}"))
             .collect();
-        let verdict = exit_code::TABLE
+        let meaning = exit_code::TABLE
             .iter()
             .find(|(c, _)| *c == report.exit_code)
             .map(|(_, t)| *t)
             .unwrap_or("");
-        let verdict = format!("exit {}: {verdict}", report.exit_code);
+        let verdict = format!("exit {}: {meaning}", report.exit_code);
         let verdict = if report.exit_code == exit_code::OK {
             verdict.green().bold()
         } else {
             verdict.red().bold()
         };
         out.push_str(&format!(
-            "{} {} in {:.1}s — {verdict}\n",
+            "\n{} {} in {:.1}s — {verdict}\n",
             "Summary:".bold(),
             summary.join(", "),
             report.duration.as_secs_f64()
         ));
         out
+    }
+}
+
+/// `: a, b, c (+2)`: as many whole ids as fit in `room` characters, then how many more.
+fn id_list(ids: &[&str], room: usize) -> String {
+    if ids.is_empty() {
+        return String::new();
+    }
+    let mut shown: Vec<&str> = Vec::new();
+    let mut used = 0;
+    for id in ids {
+        if !shown.is_empty() && used + id.len() + 2 > room {
+            break;
+        }
+        used += id.len() + 2;
+        shown.push(id);
+    }
+    let more = ids.len() - shown.len();
+    let more = if more > 0 {
+        format!(" (+{more})")
+    } else {
+        String::new()
+    };
+    format!(": {}{more}", shown.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_wrap_at_the_width_and_long_lines_are_cut() {
+        let ids = ["alpha", "beta", "gamma", "delta"];
+        assert_eq!(wrap(&ids, "  ", 16), ["  alpha, beta,", "  gamma, delta"]);
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abc", 4), "abc");
+        assert_eq!(id_list(&ids, 14), ": alpha, beta (+2)");
     }
 }

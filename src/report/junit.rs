@@ -11,6 +11,7 @@ pub struct JunitReporter;
 fn status(report: &Report, item: &ItemReport) -> TestCaseStatus {
     let detail = || {
         let mut lines = vec![item.message.clone()];
+        lines.extend(item.fix_lines());
         lines.extend(item.evidence_lines());
         lines.join("\n")
     };

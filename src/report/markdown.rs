@@ -109,7 +109,13 @@ impl Reporter for MarkdownReporter {
                 cell(&item.section),
                 item.severity.as_str(),
                 cell(&item.kind),
-                cell(&item.message),
+                cell(
+                    &[item.message.clone()]
+                        .into_iter()
+                        .chain(item.fix_lines())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
             ));
         }
         out

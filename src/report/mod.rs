@@ -78,6 +78,12 @@ pub struct ItemReport {
     pub line: u32,
     #[serde(skip)]
     pub tags: Vec<String>,
+    /// What to change when it fails (from the checklist).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// A URL with more (from the checklist).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docs: Option<String>,
     /// A human's note with a confirmation or refusal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -93,6 +99,29 @@ pub struct ItemReport {
 }
 
 impl ItemReport {
+    /// Whether the item needs someone's attention (reports show its `fix` then).
+    pub fn needs_attention(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Fail | Status::Error | Status::Declined | Status::Warn
+        )
+    }
+
+    /// `fix: …` (and `docs: …`) lines for an item that needs attention.
+    pub fn fix_lines(&self) -> Vec<String> {
+        if !self.needs_attention() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if let Some(fix) = &self.fix {
+            out.push(format!("fix: {fix}"));
+        }
+        if let Some(docs) = &self.docs {
+            out.push(format!("docs: {docs}"));
+        }
+        out
+    }
+
     /// Evidence as `key: value` lines, long values shortened (for text formats).
     pub fn evidence_lines(&self) -> Vec<String> {
         self.evidence
@@ -213,8 +242,13 @@ impl Format {
     }
 
     pub fn reporter(self) -> Box<dyn Reporter> {
+        self.reporter_with(0)
+    }
+
+    /// The reporter, with the human report's verbosity (`-v`, `-vv`).
+    pub fn reporter_with(self, verbosity: u8) -> Box<dyn Reporter> {
         match self {
-            Format::Human => Box::new(HumanReporter),
+            Format::Human => Box::new(HumanReporter { verbosity }),
             Format::Json => Box::new(JsonReporter),
             Format::Junit => Box::new(JunitReporter),
             Format::Markdown => Box::new(MarkdownReporter),

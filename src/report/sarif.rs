@@ -70,7 +70,7 @@ impl Reporter for SarifReporter {
                     "ruleIndex": kinds.iter().position(|k| *k == item.kind).unwrap_or(0),
                     "kind": kind,
                     "level": level,
-                    "message": { "text": format!("{}: {}", item.title, if item.message.is_empty() { item.status.as_str() } else { &item.message }) },
+                    "message": { "text": sarif_text(item) },
                     "locations": [{
                         "physicalLocation": {
                             "artifactLocation": { "uri": uri },
@@ -128,4 +128,18 @@ impl Reporter for SarifReporter {
         text.push('\n');
         text
     }
+}
+
+/// The result's text: title, message, and the fix when the item needs attention.
+fn sarif_text(item: &ItemReport) -> String {
+    let message = if item.message.is_empty() {
+        item.status.as_str()
+    } else {
+        &item.message
+    };
+    let mut text = format!("{}: {message}", item.title);
+    for line in item.fix_lines() {
+        text.push_str(&format!("\n{line}"));
+    }
+    text
 }

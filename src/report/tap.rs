@@ -19,6 +19,9 @@ fn escape(text: &str) -> String {
 fn diagnostics(item: &ItemReport) -> String {
     let mut map: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
     map.insert("message", item.message.clone().into());
+    if let Some(fix) = item.fix.as_ref().filter(|_| item.needs_attention()) {
+        map.insert("fix", fix.clone().into());
+    }
     map.insert("severity", item.severity.as_str().into());
     map.insert("status", item.status.as_str().into());
     map.insert("kind", item.kind.clone().into());

@@ -235,6 +235,8 @@ mod tests {
             waiver: None,
             exit_code: 1,
             prompted: false,
+            fix: None,
+            docs: None,
         };
         Report {
             checklist: "maintenance".into(),

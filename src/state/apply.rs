@@ -185,6 +185,8 @@ mod tests {
                 flaky: false,
                 line: 1,
                 tags: Vec::new(),
+                fix: None,
+                docs: None,
                 note: None,
                 waiver: None,
                 exit_code: 0,

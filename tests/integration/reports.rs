@@ -31,6 +31,8 @@ sections:
       - id: api-down
         title: 'API answers: "quickly", always'
         timeout: 2s
+        fix: Start the API, or point `api_url` at where it runs.
+        docs: https://wiki.example/runbooks/api
         check: {{ http: {{ url: "{refused}" }} }}
       - id: bad-ca
         title: Internal CA
@@ -113,6 +115,30 @@ fn every_format_matches_its_snapshot() {
             insta::assert_snapshot!(format!("report_{format}"), out.get(format));
         }
     });
+}
+
+/// The human report at `-v` and `-vv`, and in colour (what a terminal shows).
+#[test]
+fn human_report_at_each_verbosity_matches_its_snapshot() {
+    let server = AppServer::start(Router::new().route("/ok", get(|| async { "ok" })));
+    let refused = format!("http://127.0.0.1:{}/", closed_port());
+    let p = Project::new();
+    p.file("c.yaml", &checklist(&server.url("/ok"), &refused));
+    let settings = stable_snapshots();
+    for (name, flags) in [
+        ("report_human_v", &["-v"][..]),
+        ("report_human_vv", &["-vv"][..]),
+        ("report_human_color", &["--color", "always"][..]),
+    ] {
+        let ran = run(p
+            .cmd()
+            .env("PRODCHECK_TEST_TOKEN", CANARY)
+            .args(["run", "c.yaml", "--skip", "skipped"])
+            .args(flags));
+        assert_eq!(ran.code, 1, "{}", ran.stderr);
+        assert!(!ran.stdout.contains(CANARY), "secret leaked at {flags:?}");
+        settings.bind(|| insta::assert_snapshot!(name, ran.stdout));
+    }
 }
 
 #[test]

@@ -151,3 +151,89 @@ fn validate_and_init_say_which_variables_are_required() {
         .expect("ca_file listed");
     assert!(!line.contains("REQUIRED"), "{line}");
 }
+
+/// `init` writes the commands of the project it finds, and leaves them unset (and says so)
+/// where it finds none: no `npm` assumed for a Rust or Go project.
+#[test]
+fn init_writes_the_commands_of_the_project_it_finds() {
+    let cases: [(Option<&str>, &str, &str); 4] = [
+        (
+            Some("Cargo.toml"),
+            "cargo test --workspace --locked",
+            "cargo audit",
+        ),
+        (Some("go.mod"), "go test ./...", "govulncheck ./..."),
+        (
+            Some("package.json"),
+            "npm test",
+            "npm audit --audit-level=high",
+        ),
+        (None, "~", "~"),
+    ];
+    for (marker, test, audit) in cases {
+        let p = Project::new();
+        if let Some(m) = marker {
+            p.file(m, "{}\n");
+        }
+        let ran = run(p.cmd().args(["init"]));
+        assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+        let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("written");
+        let value = |var: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(&format!("{var}:")))
+                .unwrap_or_else(|| panic!("`{var}` missing:\n{text}"))
+                .to_string()
+        };
+        let line = value("test_command");
+        assert!(line.contains(test), "{marker:?}: {line}");
+        assert!(value("audit_command").contains(audit), "{marker:?}: {text}");
+        if marker.is_none() {
+            assert!(line.contains("REQUIRED: no command detected"), "{line}");
+            assert!(ran.stdout.contains("left unset"), "{}", ran.stdout);
+        } else {
+            assert!(
+                !text.contains("npm") || marker == Some("package.json"),
+                "{text}"
+            );
+        }
+        // What init wrote is a valid configuration.
+        let ran = run(p.cmd().args(["validate"]));
+        assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    }
+}
+
+/// A command that cannot be started is `error` (exit 3), never a failing test suite; a suite
+/// that fails with any non-zero code is `fail` (exit 1).
+#[test]
+fn a_missing_command_is_an_error_and_a_failing_suite_a_failure() {
+    let p = Project::new();
+    for (command, status, code) in [
+        ("no-such-test-runner --all", "error", 3),
+        ("sh -c 'echo 3 tests failed; exit 1'", "fail", 1),
+        ("true", "pass", 0),
+    ] {
+        let ran = run(p.cmd().args([
+            "run",
+            "pre-deploy",
+            "--non-interactive",
+            "--only",
+            "unit-tests",
+            "--var",
+            &format!("test_command={command}"),
+            "--report",
+            "json",
+        ]));
+        let it = item(&json(&ran), "unit-tests").clone();
+        assert_eq!(it["status"], status, "{command}: {it}");
+        assert_eq!(ran.code, code, "{command}: {it}");
+        if status == "error" {
+            assert!(
+                it["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("could not run"),
+                "{it}"
+            );
+        }
+    }
+}

@@ -203,21 +203,25 @@ fn traffic_latency_concurrent_sampling_sends_exactly_the_samples() {
 }
 
 #[test]
-fn traffic_latency_unreachable_target_fails_on_error_rate_or_errors_without_it() {
+fn traffic_latency_unreachable_target_fails_by_the_no_answer_rule() {
+    // A refused port is the target's answer (no_answer.rs: Refused × Content = fail), with or
+    // without `max_error_rate`; it is never a warning.
     let port = closed_port();
     let url = format!("http://127.0.0.1:{port}/");
-    let (code, it) = run_item(
-        "10s",
-        &format!("            url: {url}\n            samples: 5\n            max_error_rate: 5\n"),
-    );
-    assert_eq!(code, 1, "{it}");
-    assert!(msg(&it).contains("error rate 100.0% over 5%"), "{it}");
-    let (code, it) = run_item(
-        "10s",
-        &format!("            url: {url}\n            samples: 5\n            p95: 1s\n"),
-    );
-    assert_eq!(code, 3, "{it}");
-    assert!(msg(&it).contains("no sample answered"), "{it}");
+    for extra in ["max_error_rate: 5", "p95: 1s"] {
+        let (code, it) = run_item(
+            "10s",
+            &format!("            url: {url}\n            samples: 5\n            {extra}\n"),
+        );
+        assert_eq!(code, 1, "{it}");
+        assert_eq!(it["status"], "fail", "{it}");
+        assert!(msg(&it).contains("no sample answered"), "{it}");
+        assert!(
+            msg(&it).contains("error rate 100.0%") || msg(&it).contains("refused"),
+            "{it}"
+        );
+        assert_eq!(it["evidence"]["no_answer"], "refused", "{it}");
+    }
 }
 
 #[test]

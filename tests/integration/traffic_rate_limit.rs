@@ -352,14 +352,16 @@ fn traffic_the_item_timeout_bounds_the_burst_and_says_how_far_it_got() {
 }
 
 #[test]
-fn traffic_unreachable_target_is_an_error_after_one_round() {
+fn traffic_unreachable_target_fails_after_one_round() {
+    // Refused × Content = fail (no_answer.rs): the target answered, with a refusal.
     let port = closed_port();
     let (code, it) = run_item(
         "5s",
         &format!("            url: http://127.0.0.1:{port}/\n"),
     );
-    assert_eq!(code, 3, "{it}");
+    assert_eq!(code, 1, "{it}");
     assert!(msg(&it).contains("could not be reached"), "{it}");
+    assert_eq!(it["evidence"]["no_answer"], "refused", "{it}");
     assert!(num(&it, "sent") <= 8, "{it}");
 }
 

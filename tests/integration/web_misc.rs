@@ -268,9 +268,10 @@ fn redirect_detours_and_unreachable_http() {
         &p,
         &format!("redirect_https: {{ url: \"{}\" }}", s.url("/")),
     );
-    // The HTTPS target does not answer: the chain cannot be finished.
-    assert_eq!(code, 3, "{it}");
-    assert_eq!(it["status"], "error");
+    // The HTTPS target refuses: the redirect leads nowhere (Refused × Content = fail).
+    assert_eq!(code, 1, "{it}");
+    assert_eq!(it["status"], "fail");
+    assert_eq!(it["evidence"]["no_answer"], "refused", "{it}");
 
     let port = closed_port();
     let (code, it) = run_item(

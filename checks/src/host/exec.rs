@@ -49,6 +49,30 @@ pub struct ExecProbe {
     /// Working directory; prodcheck's own by default.
     #[serde(default)]
     pub cwd: Option<PathBuf>,
+    /// How the exit status is read: `nagios` (0 pass, 1 warn, 2 fail, other error) or `plain`
+    /// for test suites, builds and scanners (0 pass, any other code fail; 126/127 from `sh`
+    /// and a program that cannot start stay `error`).
+    #[serde(default)]
+    pub exit_codes: ExitCodes,
+}
+
+/// How a command's exit status becomes a verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExitCodes {
+    /// The Nagios plugin convention (the default).
+    #[default]
+    Nagios,
+    /// Zero passes, anything else fails: what `cargo test`, `npm run build` or `trivy` mean.
+    Plain,
+}
+
+/// The plain convention: 0 passes, anything else fails.
+fn plain(code: i32) -> (Status, &'static str) {
+    match code {
+        0 => (Status::Pass, "OK"),
+        _ => (Status::Fail, "FAILED"),
+    }
 }
 
 /// The Nagios plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 (or anything else) UNKNOWN.
@@ -180,7 +204,10 @@ impl ExecProbe {
             )
             .with("exit_code", code);
         }
-        let (status, word) = nagios(code);
+        let (status, word) = match self.exit_codes {
+            ExitCodes::Nagios => nagios(code),
+            ExitCodes::Plain => plain(code),
+        };
         let line = first_line(stdout);
         let message = match (status, line) {
             (Status::Pass, Some(line)) => line,
@@ -386,6 +413,9 @@ mod tests {
         assert_eq!(nagios(2).0, Status::Fail);
         assert_eq!(nagios(3).0, Status::Error);
         assert_eq!(nagios(127).0, Status::Error);
+        assert_eq!(plain(1).0, Status::Fail);
+        assert_eq!(plain(3).0, Status::Fail);
+        assert_eq!(plain(0).0, Status::Pass);
     }
 
     #[test]

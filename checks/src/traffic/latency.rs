@@ -3,23 +3,24 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Client, Method};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::params::DurationParam;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::traffic::percentile::Summary;
 use crate::web;
-use crate::web::http::check_request;
+use crate::web::page::{Fetcher, NoPage};
+use crate::web::request::{RequestSpec, check_request};
 
 /// Validation refuses more samples than this.
 pub const MAX_SAMPLES: u32 = 1000;
@@ -29,6 +30,8 @@ pub const MAX_CONCURRENCY: u32 = 64;
 pub const MAX_WARMUP: u32 = 100;
 /// Each body is read (and timed) up to this much.
 const BODY_CAP: u64 = 1024 * 1024;
+/// Fewer real (unthrottled) samples than this, after any was throttled, judge nothing.
+pub const MIN_REAL: u32 = 5;
 
 /// Parameters of `check: { latency: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -97,36 +100,34 @@ fn ms_value(d: Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
-/// One timed request: its status (if any answer came back) and latency, or what broke.
-type Sample = Result<(u16, Duration), String>;
+/// What one sample observed.
+enum Sample {
+    /// A real answer: its status and the time from sending to the end of the body.
+    Answer(u16, Duration),
+    /// A limiter's answer (429, or 503 with a retry hint), or no slot because of one.
+    Throttled(String),
+    /// No answer at all.
+    Failed(NoPage),
+}
 
-async fn timed(client: Client, method: Method, url: String, headers: HeaderMap) -> Sample {
-    let started = Instant::now();
-    let resp = client
-        .request(method, &url)
-        .headers(headers)
-        .send()
-        .await
-        .map_err(|e| web::describe(&e))?;
-    let status = resp.status().as_u16();
-    web::read_capped(resp, BODY_CAP).await?;
-    Ok((status, started.elapsed()))
+async fn sample(fetcher: Fetcher, spec: Arc<RequestSpec>) -> Sample {
+    match fetcher.once(&spec, BODY_CAP).await {
+        Ok(page) => match page.throttle() {
+            Some(t) => Sample::Throttled(t.describe()),
+            None => Sample::Answer(page.status, page.elapsed),
+        },
+        Err(e) if e.why == NoAnswer::Throttled => Sample::Throttled(e.message),
+        Err(e) => Sample::Failed(e),
+    }
+}
+
+/// Whether throttled samples leave too little to judge: more than half of those taken were
+/// throttled, or fewer than `MIN_REAL` (or all requested, if fewer) real answers remain.
+pub fn too_throttled(throttled: u32, real: u32, requested: u32) -> bool {
+    throttled > 0 && (throttled * 2 > throttled + real || real < MIN_REAL.min(requested))
 }
 
 impl LatencyProbe {
-    fn request_headers(&self) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in &self.headers {
-            if let (Ok(k), Ok(v)) = (
-                HeaderName::from_bytes(k.as_bytes()),
-                HeaderValue::from_str(v),
-            ) {
-                map.insert(k, v);
-            }
-        }
-        map
-    }
-
     fn thresholds(&self) -> [(&'static str, Option<DurationParam>); 4] {
         [
             ("p50", self.p50),
@@ -203,23 +204,24 @@ impl Probe for LatencyProbe {
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let deadline = Instant::now() + ctx.timeout;
+        let spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
+            Ok(s) => Arc::new(s),
+            Err(issues) => {
+                let text: Vec<_> = issues.iter().map(|i| i.message.as_str()).collect();
+                return Outcome::error(text.join("; "));
+            }
+        };
         let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
         opts.ca_file = self.ca_file.clone();
         let client = match web::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
-        let method = Method::from_bytes(self.method.as_bytes()).unwrap_or(Method::GET);
-        let target = format!("{method} {}", self.url);
-        let headers = self.request_headers();
-        let job = || {
-            timed(
-                client.clone(),
-                method.clone(),
-                self.url.clone(),
-                headers.clone(),
-            )
-        };
+        // Not paced: `samples` and `concurrency` are the item's own load; the per-host limit
+        // and any Retry-After the host sent still apply.
+        let fetcher = Fetcher::with_client(ctx, client);
+        let target = format!("{} {}", spec.method, self.url);
+        let job = || sample(fetcher.clone(), spec.clone());
 
         let mut timed_out = false;
         for _ in 0..self.warmup {
@@ -231,8 +233,10 @@ impl Probe for LatencyProbe {
 
         let mut latencies: Vec<Duration> = Vec::new();
         let mut statuses: BTreeMap<u16, u32> = BTreeMap::new();
-        let (mut sent, mut done, mut errors) = (0u32, 0u32, 0u32);
+        let (mut sent, mut done, mut errors, mut throttled) = (0u32, 0u32, 0u32, 0u32);
         let mut first_error: Option<String> = None;
+        let mut first_failure: Option<NoPage> = None;
+        let mut first_throttle: Option<String> = None;
         let mut set: JoinSet<Sample> = JoinSet::new();
         while !timed_out {
             while sent < self.samples && set.len() < self.concurrency.max(1) as usize {
@@ -249,7 +253,7 @@ impl Probe for LatencyProbe {
             };
             done += 1;
             match joined {
-                Ok(Ok((status, took))) => {
+                Ok(Sample::Answer(status, took)) => {
                     *statuses.entry(status).or_default() += 1;
                     latencies.push(took);
                     if status >= 500 {
@@ -257,9 +261,14 @@ impl Probe for LatencyProbe {
                         first_error.get_or_insert_with(|| format!("status {status}"));
                     }
                 }
-                Ok(Err(e)) => {
+                Ok(Sample::Throttled(why)) => {
+                    throttled += 1;
+                    first_throttle.get_or_insert(why);
+                }
+                Ok(Sample::Failed(e)) => {
                     errors += 1;
-                    first_error.get_or_insert(e);
+                    first_error.get_or_insert_with(|| e.message.clone());
+                    first_failure.get_or_insert(e);
                 }
                 Err(e) => {
                     errors += 1;
@@ -268,17 +277,25 @@ impl Probe for LatencyProbe {
             }
         }
         set.abort_all();
-
+        // Throttled samples timed the limiter, not the service: they are left out entirely.
+        let real = done - throttled;
         let summary = Summary::of(&latencies);
-        let error_rate = if done == 0 {
+        let error_rate = if real == 0 {
             0.0
         } else {
-            f64::from(errors) * 100.0 / f64::from(done)
+            f64::from(errors) * 100.0 / f64::from(real)
         };
         let mut ev = Map::new();
         ev.insert("url".into(), json!(self.url));
-        ev.insert("sample_count".into(), json!(done));
+        ev.insert("sample_count".into(), json!(real));
+        ev.insert("throttled".into(), json!(throttled));
         ev.insert("samples_requested".into(), json!(self.samples));
+        // The run's per-host limit caps requests in flight, whatever `concurrency` asks.
+        let in_flight = self
+            .concurrency
+            .max(1)
+            .min(ctx.politeness.per_host() as u32);
+        ev.insert("concurrency".into(), json!(in_flight));
         ev.insert("warmup".into(), json!(self.warmup));
         if let Some(s) = summary {
             ev.insert("p50_ms".into(), json!(ms_value(s.p50)));
@@ -299,15 +316,25 @@ impl Probe for LatencyProbe {
         if let Some(e) = &first_error {
             ev.insert("first_error".into(), json!(e));
         }
+        if let Some(t) = &first_throttle {
+            ev.insert("first_throttled".into(), json!(t));
+        }
+        let throttled_note = if throttled > 0 {
+            format!(", {throttled} throttled sample(s) left out")
+        } else {
+            String::new()
+        };
         let figures = match summary {
             Some(s) => format!(
-                "{done} samples, p50 {}, p95 {}, p99 {}, max {}, error rate {error_rate:.1}%",
+                "{real} samples, p50 {}, p95 {}, p99 {}, max {}, error rate {error_rate:.1}%{throttled_note}",
                 ms(s.p50),
                 ms(s.p95),
                 ms(s.p99),
                 ms(s.max)
             ),
-            None => format!("{done} samples, none answered, error rate {error_rate:.1}%"),
+            None => format!(
+                "{real} samples, none answered, error rate {error_rate:.1}%{throttled_note}"
+            ),
         };
 
         if timed_out {
@@ -318,6 +345,28 @@ impl Probe for LatencyProbe {
                 self.samples
             ))
             .with_evidence(ev);
+        }
+
+        if too_throttled(throttled, real, self.samples) {
+            ev.insert("no_answer".into(), json!(NoAnswer::Throttled.as_str()));
+            let why = first_throttle.unwrap_or_default();
+            return Outcome::new(
+                NoAnswer::Throttled.status(Property::Content),
+                format!(
+                    "{target}: throttled by the target: {throttled} of {done} samples were throttled ({why}), so the timings would measure the limiter; run it when the host is quiet or raise its limit for prodcheck ({figures})"
+                ),
+            )
+            .with_evidence(ev);
+        }
+        if real > 0
+            && errors == real
+            && latencies.is_empty()
+            && let Some(e) = first_failure
+        {
+            // No sample got any answer: the no-answer rule decides (refused fails, silence errs).
+            return e
+                .outcome(Property::Content, &format!("{target}: no sample answered"))
+                .with_evidence(ev);
         }
 
         let mut crossed: Vec<String> = Vec::new();
@@ -363,5 +412,23 @@ impl Probe for LatencyProbe {
             Outcome::new(Status::Pass, format!("{target}: {figures}"))
         };
         outcome.with_evidence(ev)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttled_samples_decide_only_when_they_dominate() {
+        assert!(!too_throttled(0, 0, 20));
+        assert!(!too_throttled(2, 18, 20));
+        assert!(!too_throttled(10, 10, 20));
+        assert!(too_throttled(11, 9, 20));
+        // Too few real samples left, however few were throttled.
+        assert!(too_throttled(1, 4, 20));
+        assert!(!too_throttled(1, 5, 6));
+        // With few samples requested, every one of them must be real.
+        assert!(too_throttled(1, 2, 3));
     }
 }

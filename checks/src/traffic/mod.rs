@@ -3,5 +3,6 @@
 
 pub mod latency;
 pub mod percentile;
+pub mod quiet;
 pub mod rate_limit;
 pub mod rate_limit_headers;

@@ -3,22 +3,28 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Client, Method};
+use reqwest::Client;
+use reqwest::header::HeaderMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
+use crate::params::DurationParam;
+use crate::politeness::Politeness;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
+use crate::traffic::quiet;
 use crate::traffic::rate_limit_headers::{self as rl, Parsed};
 use crate::web;
-use crate::web::http::check_request;
+use crate::web::page;
+use crate::web::request::{RequestSpec, check_request};
 
 /// Validation refuses bursts larger than this.
 pub const MAX_REQUESTS_CAP: u32 = 10_000;
@@ -64,6 +70,10 @@ pub struct RateLimitProbe {
     /// After the advertised `Retry-After` (capped at 60s), one request must succeed.
     #[serde(default)]
     pub recovery: bool,
+    /// Quiet time before the burst after other requests of the run to the host (default 2s;
+    /// longer when the host sent a longer `Retry-After`), so the limiter's budget is full.
+    #[serde(default)]
+    pub idle: Option<DurationParam>,
 }
 
 fn default_method() -> String {
@@ -125,17 +135,14 @@ fn histogram_text(h: &BTreeMap<u16, u32>) -> String {
 }
 
 /// One request of the burst: its 1-based index and what came back.
-type Reply = (u32, Result<(u16, HeaderMap), String>);
+type Reply = (u32, Result<(u16, HeaderMap), (NoAnswer, String)>);
 
-async fn send_one(
-    client: Client,
-    method: Method,
-    url: String,
-    headers: HeaderMap,
-    index: u32,
-) -> Reply {
-    let result = match client.request(method, &url).headers(headers).send().await {
-        Err(e) => Err(web::describe(&e)),
+async fn send_one(client: Client, spec: Arc<RequestSpec>, index: u32) -> Reply {
+    let req = client
+        .request(spec.method.clone(), spec.url.clone())
+        .headers(spec.headers.clone());
+    let result = match req.send().await {
+        Err(e) => Err((page::classify(&e), web::describe(&e))),
         Ok(resp) => {
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
@@ -155,6 +162,7 @@ struct Burst {
     statuses: BTreeMap<u16, u32>,
     transport_errors: u32,
     first_transport_error: Option<String>,
+    first_no_answer: Option<NoAnswer>,
     /// Lowest index throttled, its status and headers.
     throttled: Option<(u32, u16, HeaderMap)>,
     /// Headers of the latest non-throttled response that carried rate-limit headers.
@@ -170,22 +178,15 @@ impl RateLimitProbe {
         self.limited_status.contains(&status) || status == 503
     }
 
-    fn request_headers(&self) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in &self.headers {
-            if let (Ok(k), Ok(v)) = (
-                HeaderName::from_bytes(k.as_bytes()),
-                HeaderValue::from_str(v),
-            ) {
-                map.insert(k, v);
-            }
-        }
-        map
-    }
-
-    async fn burst(&self, client: &Client, method: &Method, deadline: Instant) -> Burst {
+    async fn burst(
+        &self,
+        client: &Client,
+        spec: &Arc<RequestSpec>,
+        politeness: &Politeness,
+        deadline: Instant,
+    ) -> Burst {
         let started = Instant::now();
-        let headers = self.request_headers();
+        let host = spec.host();
         let concurrency = self.concurrency.clamp(1, MAX_CONCURRENCY) as usize;
         let within = self.expect_limited_within.unwrap_or(0);
         let mut b = Burst::default();
@@ -200,14 +201,8 @@ impl RateLimitProbe {
                 && set.len() < concurrency
             {
                 b.sent += 1;
-                let job = send_one(
-                    client.clone(),
-                    method.clone(),
-                    self.url.clone(),
-                    headers.clone(),
-                    b.sent,
-                );
-                set.spawn(job);
+                politeness.sent(&host);
+                set.spawn(send_one(client.clone(), spec.clone(), b.sent));
             }
             let joined = match tokio::time::timeout_at(deadline, set.join_next()).await {
                 Err(_) => {
@@ -223,9 +218,10 @@ impl RateLimitProbe {
                     b.first_transport_error
                         .get_or_insert_with(|| format!("internal error: {e}"));
                 }
-                Ok((_, Err(e))) => {
+                Ok((_, Err((why, e)))) => {
                     b.transport_errors += 1;
                     b.first_transport_error.get_or_insert(e);
+                    b.first_no_answer.get_or_insert(why);
                 }
                 Ok((index, Ok((status, headers)))) => {
                     b.answered += 1;
@@ -254,7 +250,7 @@ impl RateLimitProbe {
     async fn recover(
         &self,
         client: &Client,
-        method: &Method,
+        spec: &Arc<RequestSpec>,
         wait: Duration,
         deadline: Instant,
     ) -> (Status, String, Value) {
@@ -272,13 +268,7 @@ impl RateLimitProbe {
         }
         tokio::time::sleep(wait).await;
         let left = deadline.saturating_duration_since(Instant::now());
-        let send = send_one(
-            client.clone(),
-            method.clone(),
-            self.url.clone(),
-            self.request_headers(),
-            0,
-        );
+        let send = send_one(client.clone(), spec.clone(), 0);
         let waited = format!("{}s", wait.as_secs_f64());
         let wait_ms = wait.as_millis() as u64;
         match tokio::time::timeout(left, send).await {
@@ -287,7 +277,7 @@ impl RateLimitProbe {
                 format!("recovery request after {waited}: the item timeout ran out"),
                 json!({ "wait_ms": wait_ms }),
             ),
-            Ok((_, Err(e))) => (
+            Ok((_, Err((_, e)))) => (
                 Status::Fail,
                 format!("recovery request after {waited} failed: {e}"),
                 json!({ "wait_ms": wait_ms }),
@@ -380,13 +370,35 @@ impl Probe for RateLimitProbe {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
-        let method = Method::from_bytes(self.method.as_bytes()).unwrap_or(Method::GET);
-        let b = self.burst(&client, &method, deadline).await;
-        let target = format!("{method} {}", self.url);
+        let spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
+            Ok(s) => Arc::new(s),
+            Err(issues) => {
+                let text: Vec<_> = issues.iter().map(|i| i.message.as_str()).collect();
+                return Outcome::error(text.join("; "));
+            }
+        };
+        let target = format!("{} {}", spec.method, self.url);
+        let host = spec.host();
+        let p = &ctx.politeness;
+        let idle = self.idle.map_or(quiet::DEFAULT_IDLE, |d| d.get());
+        let (wait, reason) = quiet::wait(idle, p.largest_retry_after(&host), p.idle_for(&host));
+        let quiet_ev = json!({ "wait_ms": wait.as_millis() as u64, "reason": reason.as_str(), "idle_ms": idle.as_millis() as u64 });
+        let left = deadline.saturating_duration_since(Instant::now());
+        if wait + Duration::from_secs(1) > left && !wait.is_zero() {
+            return Outcome::error(format!(
+                "{target}: the host needs {} s of quiet before the burst ({}), more than the item's timeout leaves; raise `timeout`",
+                wait.as_secs_f64().ceil(),
+                reason.as_str()
+            ))
+            .with("quiet_before_burst", quiet_ev);
+        }
+        tokio::time::sleep(wait).await;
+        let b = self.burst(&client, &spec, p, deadline).await;
 
         let mut ev = Map::new();
         ev.insert("url".into(), json!(self.url));
         ev.insert("max_requests".into(), json!(self.max_requests));
+        ev.insert("quiet_before_burst".into(), quiet_ev);
         ev.insert("sent".into(), json!(b.sent));
         ev.insert("answered".into(), json!(b.answered));
         ev.insert(
@@ -442,8 +454,10 @@ impl Probe for RateLimitProbe {
             let budget = humantime::format_duration(ctx.timeout);
             let within = self.expect_limited_within;
             let (status, message) = if b.answered == 0 && b.transport_errors > 0 {
+                let why = b.first_no_answer.clone().unwrap_or(NoAnswer::Other);
+                ev.insert("no_answer".into(), json!(why.as_str()));
                 (
-                    Status::Error,
+                    why.status(Property::Content),
                     format!(
                         "{target}: could not be reached: {}",
                         b.first_transport_error.as_deref().unwrap_or("unknown")
@@ -525,6 +539,12 @@ impl Probe for RateLimitProbe {
                 None => rl::retry_after(&p.value, SystemTime::now()).ok(),
             },
         };
+        // Later bursts in the run wait for this host's budget to refill (see `quiet`).
+        p.throttled(
+            &host,
+            retry_after.unwrap_or(RECOVERY_DEFAULT).min(RECOVERY_CAP),
+            &status.to_string(),
+        );
         let before = b.before.as_ref().map(limit_headers).unwrap_or_default();
         for (name, p) in parsed.iter().chain(before.iter()) {
             if *name != "retry-after"
@@ -538,7 +558,7 @@ impl Probe for RateLimitProbe {
         }
         if self.recovery {
             let wait = retry_after.unwrap_or(RECOVERY_DEFAULT).min(RECOVERY_CAP);
-            let (s, message, evidence) = self.recover(&client, &method, wait, deadline).await;
+            let (s, message, evidence) = self.recover(&client, &spec, wait, deadline).await;
             ev.insert("recovery".into(), evidence);
             if s != Status::Pass {
                 findings.push((s, message));

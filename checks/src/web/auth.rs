@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
@@ -84,35 +84,42 @@ impl Probe for AuthProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let client = match page::client(ctx.timeout, &ctx.user_agent, &self.ca_file, None) {
-            Ok(c) => c,
+        let fetcher = match page::Fetcher::new(ctx, &self.ca_file, None) {
+            Ok(f) => f.paced(),
             Err(e) => return Outcome::error(e),
         };
-        let deadline = tokio::time::Instant::now() + ctx.timeout;
         let mut worst = Status::Pass;
         let mut bad: Vec<String> = Vec::new();
         let mut results = Vec::new();
+        let mut first_no_answer: Option<&str> = None;
         for url in &self.urls {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let (status, message, code) =
-                match page::fetch(&client, Method::GET, url, &[], 4096, left).await {
-                    Ok(p) => {
-                        let (s, m) = judge(
-                            p.status,
-                            p.first("www-authenticate").is_some(),
-                            p.first("location"),
-                        );
-                        (s, m, Some(p.status))
-                    }
-                    Err(e) => (Status::Error, e, None),
-                };
+            let (status, message, code, no_answer) = match fetcher.get(url, &[], 4096).await {
+                Ok(p) => {
+                    let (s, m) = judge(
+                        p.status,
+                        p.first("www-authenticate").is_some(),
+                        p.first("location"),
+                    );
+                    (s, m, Some(p.status), None)
+                }
+                Err(e) => (
+                    e.status(Property::Content),
+                    e.message,
+                    None,
+                    Some(e.why.as_str()),
+                ),
+            };
             if status != Status::Pass {
                 bad.push(format!("{url} {message}"));
             }
             worst = worst.worst(status);
-            results.push(
-                json!({"url": url, "status": code, "verdict": status.as_str(), "message": message}),
-            );
+            let mut entry =
+                json!({"url": url, "status": code, "verdict": status.as_str(), "message": message});
+            if let (Some(why), Some(o)) = (no_answer, entry.as_object_mut()) {
+                o.insert("no_answer".into(), json!(why));
+                first_no_answer.get_or_insert(why);
+            }
+            results.push(entry);
         }
         let message = if bad.is_empty() {
             format!(
@@ -122,6 +129,10 @@ impl Probe for AuthProbe {
         } else {
             bad.join("; ")
         };
-        Outcome::new(worst, message).with("urls", json!(results))
+        let outcome = Outcome::new(worst, message).with("urls", json!(results));
+        match first_no_answer {
+            Some(why) => outcome.with("no_answer", why),
+            None => outcome,
+        }
     }
 }

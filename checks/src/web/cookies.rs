@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
@@ -33,18 +33,18 @@ impl Probe for CookiesProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let client = match page::client(ctx.timeout, &ctx.user_agent, &self.ca_file, None) {
-            Ok(c) => c,
+        let fetcher = match page::Fetcher::new(ctx, &self.ca_file, None) {
+            Ok(f) => f,
             Err(e) => return Outcome::error(e),
         };
-        let page =
-            match page::fetch(&client, Method::GET, &self.url, &[], 16 * 1024, ctx.timeout).await {
-                Ok(p) => p,
-                Err(e) => {
-                    return Outcome::error(format!("cannot judge cookies: {e}"))
-                        .with("url", self.url.as_str());
-                }
-            };
+        let page = match fetcher.get(&self.url, &[], 16 * 1024).await {
+            Ok(p) => p,
+            Err(e) => {
+                return e
+                    .outcome(Property::Content, "cannot judge cookies")
+                    .with("url", self.url.as_str());
+            }
+        };
         let https = page.https();
         // The Observatory softens the Secure rule when HSTS (at its own threshold) holds.
         let hsts_ok = headers::hsts(&page.headers, https, 15_552_000).modifier >= 0;

@@ -14,12 +14,13 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
 
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::cors_origins::{attack_origins, classify};
 use crate::web::http::check_http_url;
 use crate::web::observatory;
-use crate::web::page::{self, Page};
+use crate::web::page::{self, NoPage, Page};
 
 /// Who can read the response when `public` of `answers` attacker GETs got a bare `*`.
 fn public_access(public: usize, answers: usize) -> Option<String> {
@@ -98,8 +99,9 @@ impl Probe for CorsProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let client = match page::client(ctx.timeout, &ctx.user_agent, &self.ca_file, None) {
-            Ok(c) => c,
+        // Paced: up to 182 requests to one host must not trip its limiter (see `Politeness`).
+        let fetcher = match page::Fetcher::new(ctx, &self.ca_file, None) {
+            Ok(f) => f.paced(),
             Err(e) => return Outcome::error(e),
         };
         let Ok(target) = Url::parse(&self.url) else {
@@ -121,24 +123,18 @@ impl Probe for CorsProbe {
             jobs.push((o.clone(), None, Method::GET));
             jobs.push((o.clone(), None, Method::OPTIONS));
         }
-        let deadline = tokio::time::Instant::now() + ctx.timeout;
-        let mut pages: Vec<Option<Result<Page, String>>> = vec![None; jobs.len()];
+        let mut pages: Vec<Option<Result<Page, NoPage>>> = vec![None; jobs.len()];
         // One request first: an unreachable target costs one request, not all of them.
         let Some((first_origin, _, _)) = jobs.first() else {
             return Outcome::error("no origin to test");
         };
-        let first = page::fetch(
-            &client,
-            Method::GET,
-            &self.url,
-            &[("Origin", first_origin.as_str())],
-            4096,
-            ctx.timeout,
-        )
-        .await;
+        let first = fetcher
+            .get(&self.url, &[("origin", first_origin.as_str())], 4096)
+            .await;
         let observatory = match &first {
             Err(e) => {
-                return Outcome::error(format!("cannot check CORS: {e}"))
+                return e
+                    .outcome(Property::Content, "cannot check CORS")
                     .with("url", self.url.as_str());
             }
             Ok(p) => observatory::cors::evaluate(
@@ -153,8 +149,8 @@ impl Probe for CorsProbe {
         let gate = Arc::new(Semaphore::new(PARALLEL));
         let mut set = JoinSet::new();
         for (n, (origin, _, method)) in jobs.iter().enumerate().skip(1) {
-            let (client, gate, url, origin, method) = (
-                client.clone(),
+            let (fetcher, gate, url, origin, method) = (
+                fetcher.clone(),
                 gate.clone(),
                 self.url.clone(),
                 origin.clone(),
@@ -162,15 +158,11 @@ impl Probe for CorsProbe {
             );
             set.spawn(async move {
                 let _permit = gate.acquire_owned().await;
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                let mut headers = vec![("Origin", origin.as_str())];
+                let mut headers = vec![("origin", origin.as_str())];
                 if method == Method::OPTIONS {
-                    headers.push(("Access-Control-Request-Method", "GET"));
+                    headers.push(("access-control-request-method", "GET"));
                 }
-                (
-                    n,
-                    page::fetch(&client, method, &url, &headers, 4096, left).await,
-                )
+                (n, fetcher.method(method, &url, &headers, 4096).await)
             });
         }
         while let Some(joined) = set.join_next().await {
@@ -183,6 +175,7 @@ impl Probe for CorsProbe {
 
         let mut findings: Vec<(Status, String, Value)> = Vec::new();
         let mut errors: Vec<String> = Vec::new();
+        let (mut error_status, mut error_why) = (Status::Error, NoAnswer::Other);
         let mut allowed_report = Vec::new();
         let mut acao_values: BTreeSet<Option<String>> = BTreeSet::new();
         let mut reflected = false;
@@ -193,7 +186,11 @@ impl Probe for CorsProbe {
             let page = match page {
                 Some(Ok(p)) => p,
                 Some(Err(e)) => {
-                    errors.push(e.clone());
+                    if errors.is_empty() {
+                        error_status = e.status(Property::Content);
+                        error_why = e.why.clone();
+                    }
+                    errors.push(e.message.clone());
                     continue;
                 }
                 None => {
@@ -278,7 +275,7 @@ impl Probe for CorsProbe {
             (worst, format!("{}: {first}{more}", self.url))
         } else if !errors.is_empty() {
             (
-                Status::Error,
+                error_status,
                 format!(
                     "{}: {} of {requests} requests failed: {}",
                     self.url,
@@ -336,7 +333,8 @@ impl Probe for CorsProbe {
         if !errors.is_empty() {
             outcome = outcome
                 .with("errors", json!(errors.iter().take(5).collect::<Vec<_>>()))
-                .with("error_count", errors.len());
+                .with("error_count", errors.len())
+                .with("no_answer", error_why.as_str());
         }
         outcome
     }

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
@@ -137,13 +137,11 @@ impl Probe for ExposureProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let client = match page::client(ctx.timeout, &ctx.user_agent, &self.ca_file, None) {
-            Ok(c) => c,
+        let fetcher = match page::Fetcher::new(ctx, &self.ca_file, None) {
+            Ok(f) => f.paced(),
             Err(e) => return Outcome::error(e),
         };
-        let deadline = tokio::time::Instant::now() + ctx.timeout;
         let base = self.base_url.trim_end_matches('/');
-        let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
         // A path that cannot exist: what this server answers for it is the "not found" baseline.
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -153,19 +151,11 @@ impl Probe for ExposureProbe {
             "/prodcheck-{nanos:x}-{:x}-does-not-exist",
             std::process::id()
         );
-        let baseline = match page::fetch(
-            &client,
-            Method::GET,
-            &format!("{base}{nonce}"),
-            &[],
-            BODY_CAP,
-            left(),
-        )
-        .await
-        {
+        let baseline = match fetcher.get(&format!("{base}{nonce}"), &[], BODY_CAP).await {
             Ok(p) => p,
             Err(e) => {
-                return Outcome::error(format!("cannot check exposure: {e}"))
+                return e
+                    .outcome(Property::Content, "cannot check exposure")
                     .with("base_url", base);
             }
         };
@@ -173,14 +163,18 @@ impl Probe for ExposureProbe {
             (baseline.status == 200).then(|| normalised(&baseline.body.bytes, &nonce));
 
         let (mut exposed, mut suspicious, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut error_status, mut error_why) = (Status::Error, None);
         let mut results = Vec::new();
         for path in &self.paths {
             let url = format!("{base}{path}");
-            let verdict = match page::fetch(&client, Method::GET, &url, &[], BODY_CAP, left()).await
-            {
+            let verdict = match fetcher.get(&url, &[], BODY_CAP).await {
                 Err(e) => {
-                    errors.push(e.clone());
-                    json!({"path": path, "error": e})
+                    if errors.is_empty() {
+                        error_status = e.status(Property::Content);
+                        error_why = Some(e.why.as_str());
+                    }
+                    errors.push(e.message.clone());
+                    json!({"path": path, "error": e.message, "no_answer": e.why.as_str()})
                 }
                 Ok(p) => {
                     let same_as_missing =
@@ -216,7 +210,7 @@ impl Probe for ExposureProbe {
             )
         } else if !errors.is_empty() {
             (
-                Status::Error,
+                error_status,
                 format!(
                     "{base}: {} of {} paths could not be checked: {}",
                     errors.len(),
@@ -241,7 +235,11 @@ impl Probe for ExposureProbe {
                 ),
             )
         };
-        Outcome::new(status, message)
+        let mut outcome = Outcome::new(status, message);
+        if let Some(why) = error_why {
+            outcome = outcome.with("no_answer", why);
+        }
+        outcome
             .with("base_url", base)
             .with("exposed", json!(exposed))
             .with("spa_fallback", baseline_body.is_some())

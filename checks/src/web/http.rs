@@ -3,18 +3,19 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use async_trait::async_trait;
-use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::params::{DurationParam, SizeParam, StatusExpect};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web;
+use crate::web::page::Fetcher;
+use crate::web::request::RequestSpec;
 
 /// Parameters of `check: { http: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -84,51 +85,14 @@ fn default_max_body() -> SizeParam {
     SizeParam(1024 * 1024)
 }
 
-/// Checks that a URL parameter is absolute http(s); shared by every HTTP probe.
-pub fn check_http_url(field: &'static str, url: &str) -> Option<ParamIssue> {
-    match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => None,
-        Ok(u) => Some(
-            ParamIssue::new(
-                field,
-                format!("`{url}` is not an http(s) URL (scheme `{}`)", u.scheme()),
-            )
-            .hint("write a full URL such as `https://example.com/health`"),
-        ),
-        Err(e) => Some(
-            ParamIssue::new(field, format!("invalid URL `{url}`: {e}"))
-                .hint("write a full URL such as `https://example.com/health`"),
-        ),
-    }
-}
+pub use crate::web::request::{check_http_url, check_request};
 
-/// Validates the request part shared by every HTTP probe: an http(s) URL, a method, headers.
-pub fn check_request(
-    url: &str,
-    method: &str,
-    headers: &BTreeMap<String, String>,
-) -> Vec<ParamIssue> {
-    let mut issues: Vec<ParamIssue> = check_http_url("url", url).into_iter().collect();
-    if Method::from_bytes(method.as_bytes()).is_err() {
-        issues.push(ParamIssue::new(
-            "method",
-            format!("invalid HTTP method `{method}`"),
-        ));
-    }
-    for (name, value) in headers {
-        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            issues.push(ParamIssue::new(
-                "headers",
-                format!("invalid header name `{name}`"),
-            ));
-        } else if reqwest::header::HeaderValue::from_str(value).is_err() {
-            issues.push(ParamIssue::new(
-                "headers",
-                format!("invalid value for header `{name}`"),
-            ));
-        }
-    }
+fn issue_text(issues: &[ParamIssue]) -> String {
     issues
+        .iter()
+        .map(|i| i.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn json_equal(found: &Value, expected: &Value) -> bool {
@@ -154,6 +118,12 @@ impl Probe for HttpProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let mut spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
+            Ok(s) => s,
+            Err(issues) => return Outcome::error(issue_text(&issues)),
+        };
+        spec.body = self.body.clone();
+        let method = spec.method.clone();
         let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
         opts.ca_file = self.ca_file.clone();
         opts.insecure = self.insecure;
@@ -162,41 +132,30 @@ impl Probe for HttpProbe {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
-        let method = Method::from_bytes(self.method.as_bytes()).unwrap_or(Method::GET);
-        let mut req = client.request(method.clone(), &self.url);
-        for (k, v) in &self.headers {
-            req = req.header(k, v);
-        }
-        if let Some(body) = &self.body {
-            req = req.body(body.clone());
-        }
-        let started = Instant::now();
-        let resp = match req.send().await {
-            Ok(r) => r,
+        let fetcher = Fetcher::with_client(ctx, client);
+        // An item that expects a limiter's status judges it; any other waits a throttle out.
+        let exchange = if self.expect.status.matches(429) {
+            fetcher.once(&spec, self.max_body.0).await
+        } else {
+            fetcher.fetch(&spec, self.max_body.0).await
+        };
+        let page = match exchange {
+            Ok(p) => p,
             Err(e) => {
-                return Outcome::fail(format!("{method} {} {}", self.url, web::describe(&e)))
+                return Outcome::new(e.status(Property::Reachability), e.message.clone())
+                    .with_evidence(e.evidence)
                     .with("url", self.url.as_str());
             }
         };
-        let status = resp.status().as_u16();
-        let final_url = resp.url().to_string();
-        let asked_host = url::Url::parse(&self.url)
+        let status = page.status;
+        let final_url = page.url.clone();
+        let asked_host = spec.url.host_str().map(str::to_string);
+        let other_host = url::Url::parse(&final_url)
             .ok()
-            .and_then(|u| u.host_str().map(str::to_string));
-        let other_host = resp
-            .url()
-            .host_str()
-            .filter(|h| Some(*h) != asked_host.as_deref())
-            .map(str::to_string);
-        let headers = resp.headers().clone();
-        let body = match web::read_capped(resp, self.max_body.0).await {
-            Ok(b) => b,
-            Err(e) => {
-                return Outcome::fail(format!("{method} {}: status {status}, then {e}", self.url))
-                    .with("status", status);
-            }
-        };
-        let elapsed = started.elapsed();
+            .and_then(|u| u.host_str().map(str::to_string))
+            .filter(|h| Some(h.as_str()) != asked_host.as_deref());
+        let body = &page.body;
+        let elapsed = page.elapsed;
 
         let mut problems: Vec<String> = Vec::new();
         if !self.expect.status.matches(status) {
@@ -206,9 +165,8 @@ impl Probe for HttpProbe {
             ));
         }
         let text = body.text();
-        let encoding = headers
-            .get(reqwest::header::CONTENT_ENCODING)
-            .map(web::header_text)
+        let encoding = page
+            .first("content-encoding")
             .filter(|e| !e.eq_ignore_ascii_case("identity"));
         if let Some(needle) = &self.expect.body_contains
             && !text.contains(needle.as_str())
@@ -243,7 +201,7 @@ impl Probe for HttpProbe {
             }
         }
         for (name, want) in &self.expect.headers {
-            match headers.get(name.as_str()).map(web::header_text) {
+            match page.first(&name.to_ascii_lowercase()) {
                 None => problems.push(format!("header `{name}` missing")),
                 Some(v) if !v.contains(want.as_str()) => problems.push(format!(
                     "header `{name}` is `{v}`, expected it to contain `{want}`"
@@ -263,10 +221,13 @@ impl Probe for HttpProbe {
 
         let mut evidence = serde_json::Map::new();
         evidence.insert("url".into(), json!(self.url));
-        if final_url != self.url {
+        if final_url != self.url && final_url != spec.url.as_str() {
             evidence.insert("final_url".into(), json!(final_url));
         }
         evidence.insert("status".into(), json!(status));
+        if page.throttled_before > 0 {
+            evidence.insert("throttled_before".into(), json!(page.throttled_before));
+        }
         evidence.insert("latency_ms".into(), json!(elapsed.as_millis() as u64));
         evidence.insert("body_bytes".into(), json!(body.bytes.len()));
         if body.truncated {

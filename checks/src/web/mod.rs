@@ -14,4 +14,6 @@ pub mod cors_origins;
 pub mod exposure;
 pub mod http;
 pub mod redirect_https;
+pub mod request;
 pub mod security_headers;
+pub mod throttle;

@@ -1,12 +1,24 @@
-//! One request as the web security probes need it: headers kept in order with lowercased
-//! names (repeats included), body capped, the whole exchange bounded by one timeout.
+//! The one fetch path of the HTTP-based probes: politeness (per-host slots, pace, Retry-After),
+//! throttled answers waited out and retried, and "no answer" classified once, by `no_answer`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Client, Method};
+use serde_json::json;
+use tokio::time::Instant;
 
+use crate::no_answer::{NoAnswer, Property};
+use crate::outcome::{Evidence, Outcome, Status};
+use crate::politeness::{NoSlot, Politeness};
+use crate::probe::ProbeContext;
+use crate::web::request::RequestSpec;
+use crate::web::throttle::{self, Throttle};
 use crate::web::{self, CappedBody};
+
+/// Requests of one fetch at most (the first and the retries after throttled answers).
+pub const MAX_TRIES: u32 = 4;
 
 /// A response as observed.
 #[derive(Debug, Clone)]
@@ -16,6 +28,10 @@ pub struct Page {
     /// (lowercased name, value) in the order received.
     pub headers: Vec<(String, String)>,
     pub body: CappedBody,
+    /// Time from sending the request to the end of the body (waits excluded).
+    pub elapsed: Duration,
+    /// Throttled answers waited out before this one.
+    pub throttled_before: u32,
 }
 
 impl Page {
@@ -30,9 +46,292 @@ impl Page {
     pub fn all(&self, name: &str) -> Vec<&str> {
         crate::web::observatory::headers::all(&self.headers, name)
     }
+
+    /// The throttle this answer signals, if it is a limiter's answer.
+    pub fn throttle(&self) -> Option<Throttle> {
+        throttle::detect(self.status, &self.headers)
+    }
 }
 
-/// A client for the web probes: `ca_file` trusted, redirects followed only when asked.
+/// Why a fetch produced no page to judge, classified once for the fail/error rule.
+#[derive(Debug, Clone)]
+pub struct NoPage {
+    pub why: NoAnswer,
+    /// `GET https://x/: connection failed: Connection refused (os error 111)`.
+    pub message: String,
+    pub evidence: Evidence,
+}
+
+impl NoPage {
+    fn new(why: NoAnswer, message: String) -> Self {
+        let mut evidence = Evidence::new();
+        evidence.insert("no_answer".into(), json!(why.as_str()));
+        NoPage {
+            why,
+            message,
+            evidence,
+        }
+    }
+
+    /// The status under the rule in `no_answer.rs`.
+    pub fn status(&self, property: Property) -> Status {
+        self.why.status(property)
+    }
+
+    /// The item's outcome: `{context}: {message}` with the evidence (`no_answer`, throttle).
+    pub fn outcome(&self, property: Property, context: &str) -> Outcome {
+        Outcome::new(
+            self.status(property),
+            format!("{context}: {}", self.message),
+        )
+        .with_evidence(self.evidence.clone())
+    }
+}
+
+/// The class of a transport error. Only its causes are classified: the outer error's text
+/// names the URL, and a path such as `/timeout` must not decide the class.
+pub fn classify(err: &reqwest::Error) -> NoAnswer {
+    if err.is_timeout() {
+        return NoAnswer::Timeout;
+    }
+    match std::error::Error::source(err) {
+        Some(cause) => NoAnswer::classify(cause),
+        None => NoAnswer::Other,
+    }
+}
+
+/// Sends requests for one probe attempt under the run's politeness and the item's budget.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    pub client: Client,
+    politeness: Arc<Politeness>,
+    deadline: Instant,
+    paced: bool,
+}
+
+impl Fetcher {
+    /// A fetcher with the web probes' client: `ca_file` trusted, redirects only when asked.
+    pub fn new(
+        ctx: &ProbeContext,
+        ca_file: &Option<PathBuf>,
+        max_redirects: Option<usize>,
+    ) -> Result<Fetcher, String> {
+        let mut opts = web::ClientOptions::new(ctx.timeout, &ctx.user_agent);
+        opts.ca_file = ca_file.clone();
+        opts.max_redirects = max_redirects;
+        Ok(Self::with_client(ctx, web::client(&opts)?))
+    }
+
+    /// A fetcher around an existing client (an `http` item's own options).
+    pub fn with_client(ctx: &ProbeContext, client: Client) -> Fetcher {
+        Fetcher {
+            client,
+            politeness: ctx.politeness.clone(),
+            deadline: Instant::now() + ctx.timeout,
+            paced: false,
+        }
+    }
+
+    /// Multi-request probes keep to the host's pace (see `Politeness`).
+    pub fn paced(mut self) -> Self {
+        self.paced = true;
+        self
+    }
+
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    pub fn politeness(&self) -> &Politeness {
+        &self.politeness
+    }
+
+    /// A GET of `url` with `headers`, read up to `cap` (the web security probes).
+    pub async fn get(
+        &self,
+        url: &str,
+        headers: &[(&'static str, &str)],
+        cap: u64,
+    ) -> Result<Page, NoPage> {
+        self.method(Method::GET, url, headers, cap).await
+    }
+
+    /// As `get`, with another method.
+    pub async fn method(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&'static str, &str)],
+        cap: u64,
+    ) -> Result<Page, NoPage> {
+        let mut spec = match RequestSpec::get(url) {
+            Ok(s) => s.method(method),
+            Err(e) => return Err(NoPage::new(NoAnswer::Other, e)),
+        };
+        for (name, value) in headers {
+            spec = spec.header(name, value);
+        }
+        self.fetch(&spec, cap).await
+    }
+
+    /// Sends `spec`; a throttled answer is waited out (its advertised wait, within the budget)
+    /// and asked again, at most `MAX_TRIES` times; still throttled, it is a `Throttled` no-page.
+    pub async fn fetch(&self, spec: &RequestSpec, cap: u64) -> Result<Page, NoPage> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let mut page = self.once(spec, cap).await?;
+            page.throttled_before = tries - 1;
+            let Some(t) = page.throttle() else {
+                return Ok(page);
+            };
+            let wait = t.wait(throttle::DEFAULT_WAIT * 2u32.pow(tries - 1));
+            self.politeness.throttled(&spec.host(), wait, &t.describe());
+            if tries >= MAX_TRIES || Instant::now() + wait >= self.deadline {
+                return Err(throttled(spec, &t, tries, wait));
+            }
+        }
+    }
+
+    /// One exchange: a politeness slot, the request, the capped body, within the budget.
+    /// Throttled answers are recorded (the host is left alone for the wait) and returned.
+    pub async fn once(&self, spec: &RequestSpec, cap: u64) -> Result<Page, NoPage> {
+        let target = spec.target();
+        let host = spec.host();
+        let _slot = match self.politeness.slot(&host, self.paced, self.deadline).await {
+            Ok(s) => s,
+            Err(why) => return Err(no_slot(why, &self.politeness, &host, &target)),
+        };
+        let started = Instant::now();
+        let mut req = self
+            .client
+            .request(spec.method.clone(), spec.url.clone())
+            .headers(spec.headers.clone());
+        if let Some(body) = &spec.body {
+            req = req.body(body.clone());
+        }
+        // The deadline bounds both steps; each says what it was doing when it ran out.
+        let elapsed_ms = || started.elapsed().as_millis();
+        let resp = match tokio::time::timeout_at(self.deadline, req.send()).await {
+            Err(_) => {
+                let message = format!("{target}: timed out after {} ms", elapsed_ms());
+                return Err(NoPage::new(NoAnswer::Timeout, message));
+            }
+            Ok(Err(e)) => {
+                let message = format!("{target}: {}", web::describe(&e));
+                return Err(NoPage::new(classify(&e), message));
+            }
+            Ok(Ok(r)) => r,
+        };
+        let status = resp.status().as_u16();
+        let url = resp.url().to_string();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_ascii_lowercase(), web::header_text(v)))
+            .collect();
+        let body = match tokio::time::timeout_at(self.deadline, web::read_capped(resp, cap)).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(e)) => {
+                let why = match NoAnswer::from_message(&e) {
+                    NoAnswer::Timeout => NoAnswer::Timeout,
+                    _ => NoAnswer::Dropped,
+                };
+                let message = format!("{target}: status {status}, then {e}");
+                return Err(NoPage::new(why, message));
+            }
+            Err(_) => {
+                let message = format!(
+                    "{target}: status {status}, then the body timed out after {} ms",
+                    elapsed_ms()
+                );
+                return Err(NoPage::new(NoAnswer::Timeout, message));
+            }
+        };
+        let page = Page {
+            url,
+            status,
+            headers,
+            body,
+            elapsed: started.elapsed(),
+            throttled_before: 0,
+        };
+        if let Some(t) = page.throttle() {
+            self.politeness
+                .throttled(&host, t.wait(throttle::DEFAULT_WAIT), &t.describe());
+        }
+        Ok(page)
+    }
+}
+
+fn throttled(spec: &RequestSpec, t: &Throttle, tries: u32, wait: Duration) -> NoPage {
+    let mut np = NoPage::new(
+        NoAnswer::Throttled,
+        format!(
+            "{}: throttled by the target ({}) on {tries} attempt(s); the item's timeout does not leave room to wait again",
+            spec.target(),
+            t.describe()
+        ),
+    );
+    np.evidence
+        .insert("throttled_status".into(), json!(t.status));
+    np.evidence.insert("attempts".into(), json!(tries));
+    np.evidence
+        .insert("wait_ms".into(), json!(wait.as_millis() as u64));
+    if let Some((d, header)) = t.advertised {
+        np.evidence.insert(
+            "retry_hint".into(),
+            json!({ "header": header, "seconds": d.as_secs_f64() }),
+        );
+    }
+    np
+}
+
+fn no_slot(why: NoSlot, p: &Politeness, host: &str, target: &str) -> NoPage {
+    let (class, message) = match why {
+        NoSlot::Blocked(wait) => (
+            NoAnswer::Throttled,
+            format!(
+                "{target}: throttled by the target ({}); it asked to wait {} s more, longer than the item's timeout leaves",
+                p.last_throttle(host).unwrap_or_else(|| "429".into()),
+                wait.as_secs_f64().ceil()
+            ),
+        ),
+        NoSlot::Paced {
+            throttled_before: true,
+        } => (
+            NoAnswer::Throttled,
+            format!(
+                "{target}: throttled by the target earlier in the run ({}); the slowed pace to {host} leaves no turn within the item's timeout",
+                p.last_throttle(host).unwrap_or_else(|| "429".into())
+            ),
+        ),
+        NoSlot::Paced {
+            throttled_before: false,
+        } => (
+            NoAnswer::Other,
+            format!(
+                "{target}: the per-host pace to {host} leaves no turn within the item's timeout; raise `timeout`"
+            ),
+        ),
+        // Every per-host slot stayed busy with requests the host did not answer in time.
+        NoSlot::Busy => (
+            NoAnswer::Timeout,
+            format!(
+                "{target}: timed out waiting for one of the {} request slots to {host} (held by requests it has not answered)",
+                p.per_host()
+            ),
+        ),
+    };
+    let mut np = NoPage::new(class, message);
+    if let Some(wait) = p.largest_retry_after(host) {
+        np.evidence
+            .insert("largest_retry_after_s".into(), json!(wait.as_secs()));
+    }
+    np
+}
+
+/// The web probes' client (kept for callers that only need a client).
 pub fn client(
     timeout: Duration,
     user_agent: &str,
@@ -45,46 +344,6 @@ pub fn client(
     web::client(&opts)
 }
 
-/// Sends one request with `headers` and reads at most `cap` bytes, all within `timeout`.
-pub async fn fetch(
-    client: &Client,
-    method: Method,
-    url: &str,
-    headers: &[(&str, &str)],
-    cap: u64,
-    timeout: Duration,
-) -> Result<Page, String> {
-    let exchange = async {
-        let mut req = client.request(method.clone(), url);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| format!("{method} {url}: {}", web::describe(&e)))?;
-        let status = resp.status().as_u16();
-        let final_url = resp.url().to_string();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_ascii_lowercase(), web::header_text(v)))
-            .collect();
-        let body = web::read_capped(resp, cap)
-            .await
-            .map_err(|e| format!("{method} {url}: status {status}, then {e}"))?;
-        Ok(Page {
-            url: final_url,
-            status,
-            headers,
-            body,
-        })
-    };
-    match tokio::time::timeout(timeout, exchange).await {
-        Ok(result) => result,
-        Err(_) => Err(format!(
-            "{method} {url}: timed out after {} ms",
-            timeout.as_millis()
-        )),
-    }
-}
+#[cfg(test)]
+#[path = "page_tests.rs"]
+mod tests;

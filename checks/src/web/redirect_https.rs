@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
+use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
@@ -103,48 +103,37 @@ impl Probe for RedirectHttpsProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let client = match page::client(ctx.timeout, &ctx.user_agent, &self.ca_file, None) {
-            Ok(c) => c,
+        let fetcher = match page::Fetcher::new(ctx, &self.ca_file, None) {
+            Ok(f) => f,
             Err(e) => return Outcome::error(e),
         };
-        let deadline = tokio::time::Instant::now() + ctx.timeout;
         let Ok(mut current) = Url::parse(&self.url) else {
             return Outcome::error(format!("invalid URL `{}`", self.url));
         };
         let mut chain = vec![current.clone()];
         let last_status = loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let page = match page::fetch(
-                &client,
-                Method::GET,
-                current.as_str(),
-                &[],
-                16 * 1024,
-                left,
-            )
-            .await
-            {
+            let page = match fetcher.get(current.as_str(), &[], 16 * 1024).await {
                 Ok(p) => p,
-                Err(e) => {
-                    let lower = e.to_lowercase();
+                Err(no_page) => {
+                    let e = &no_page.message;
                     let hops = json!(chain.iter().map(Url::as_str).collect::<Vec<_>>());
-                    if chain.len() == 1 && lower.contains("refused") {
+                    if chain.len() == 1 && no_page.why == NoAnswer::Refused {
                         // Observatory: HTTP not reachable means there is no plain-HTTP page to protect.
                         return Outcome::pass(format!("{}: nothing answers on plain HTTP ({e}), so there is no HTTP page to redirect", self.url)).with("result", "redirection-not-needed-no-http");
                     }
-                    if current.scheme() == "https" && lower.contains("certificate") {
+                    if current.scheme() == "https" && no_page.why == NoAnswer::TlsRejected {
                         return Outcome::fail(format!(
                             "{}: invalid certificate during the redirects: {e}",
                             self.url
                         ))
                         .with("result", "redirection-invalid-cert")
+                        .with("no_answer", no_page.why.as_str())
                         .with("chain", hops);
                     }
-                    return Outcome::error(format!(
-                        "{}: cannot follow the redirects: {e}",
-                        self.url
-                    ))
-                    .with("chain", hops);
+                    let context = format!("{}: cannot follow the redirects", self.url);
+                    return no_page
+                        .outcome(Property::Content, &context)
+                        .with("chain", hops);
                 }
             };
             if !(300..400).contains(&page.status) {

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
@@ -109,18 +109,20 @@ impl Probe for SecurityHeadersProbe {
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let min_grade = self.min_grade.parse::<Grade>().unwrap_or(Grade::B);
         let redirects = self.follow_redirects.then_some(10);
-        let client = match page::client(ctx.timeout, &ctx.user_agent, &self.ca_file, redirects) {
-            Ok(c) => c,
+        let fetcher = match page::Fetcher::new(ctx, &self.ca_file, redirects) {
+            Ok(f) => f,
             Err(e) => return Outcome::error(e),
         };
-        let page =
-            match page::fetch(&client, Method::GET, &self.url, &[], 64 * 1024, ctx.timeout).await {
-                Ok(p) => p,
-                Err(e) => {
-                    return Outcome::error(format!("cannot grade headers: {e}{}", cert_note(&e)))
-                        .with("url", self.url.as_str());
-                }
-            };
+        let page = match fetcher.get(&self.url, &[], 64 * 1024).await {
+            Ok(p) => p,
+            Err(e) => {
+                let mut outcome = e
+                    .outcome(Property::Content, "cannot grade headers")
+                    .with("url", self.url.as_str());
+                outcome.message.push_str(cert_note(&e.message));
+                return outcome;
+            }
+        };
         let html = if page
             .first("content-type")
             .is_some_and(|t| t.contains("html"))

@@ -1,0 +1,119 @@
+//! Tests of the fetch path against real sockets on 127.0.0.1: real reqwest errors are
+//! classified as the rule expects, throttled answers are waited out or reported.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::*;
+
+async fn serve(answers: Vec<&'static str>) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        for answer in answers {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(answer.as_bytes()).await;
+            let _ = s.shutdown().await;
+        }
+    });
+    (format!("http://{addr}/"), task)
+}
+
+const TOO_MANY: &str = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+
+fn fetcher(timeout: Duration) -> Fetcher {
+    crate::install_crypto_provider();
+    let ctx = ProbeContext::new(timeout);
+    Fetcher::new(&ctx, &None, None).expect("client")
+}
+
+#[tokio::test]
+async fn a_refused_port_is_classified_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let url = format!("http://127.0.0.1:{port}/timeout-certificate-proxy");
+    let err = fetcher(Duration::from_secs(5)).get(&url, &[], 64).await;
+    let err = err.expect_err("nothing listens");
+    assert_eq!(err.why, NoAnswer::Refused, "{}", err.message);
+    assert_eq!(err.status(Property::Reachability), Status::Fail);
+    assert_eq!(err.status(Property::Content), Status::Fail);
+    assert_eq!(err.evidence.get("no_answer"), Some(&json!("refused")));
+}
+
+#[tokio::test]
+async fn silence_is_classified_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let hold = tokio::spawn(async move {
+        let kept = listener.accept().await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        drop(kept);
+    });
+    let url = format!("http://{addr}/");
+    // Through the client's own timeout (a reqwest error) …
+    crate::install_crypto_provider();
+    let client =
+        crate::web::page::client(Duration::from_millis(300), "t", &None, None).expect("client");
+    let e = client.get(&url).send().await.expect_err("silent");
+    assert_eq!(classify(&e), NoAnswer::Timeout);
+    // … and through the fetch path's deadline.
+    let err = fetcher(Duration::from_millis(300)).get(&url, &[], 64).await;
+    let err = err.expect_err("silent");
+    assert_eq!(err.why, NoAnswer::Timeout, "{}", err.message);
+    assert_eq!(err.status(Property::Content), Status::Error);
+    assert_eq!(err.status(Property::Reachability), Status::Fail);
+    hold.abort();
+}
+
+#[tokio::test]
+async fn a_throttled_answer_is_waited_out_and_asked_again() {
+    let (url, task) = serve(vec![TOO_MANY, OK]).await;
+    let started = Instant::now();
+    let page = fetcher(Duration::from_secs(5)).get(&url, &[], 64).await;
+    let page = page.expect("second answer");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.throttled_before, 1);
+    assert!(started.elapsed() >= Duration::from_millis(950));
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_target_that_stays_throttled_is_a_throttled_no_page() {
+    let (url, task) = serve(vec![TOO_MANY; 4]).await;
+    let err = fetcher(Duration::from_millis(2500))
+        .get(&url, &[], 64)
+        .await;
+    let err = err.expect_err("always 429");
+    assert_eq!(err.why, NoAnswer::Throttled);
+    assert!(
+        err.message
+            .contains("throttled by the target (429, Retry-After 1 s)"),
+        "{}",
+        err.message
+    );
+    assert_eq!(err.status(Property::Reachability), Status::Error);
+    assert_eq!(err.evidence.get("throttled_status"), Some(&json!(429)));
+    task.abort();
+}
+
+#[test]
+fn resolver_failures_are_told_apart_from_missing_names() {
+    // What getaddrinfo says through reqwest (no outside DNS needed to check the wording).
+    let gone = std::io::Error::other(
+        "dns error: failed to lookup address information: Name or service not known",
+    );
+    assert_eq!(NoAnswer::classify(&gone), NoAnswer::NameNotFound);
+    let down = std::io::Error::other(
+        "dns error: failed to lookup address information: Temporary failure in name resolution",
+    );
+    assert_eq!(NoAnswer::classify(&down), NoAnswer::ResolverUnavailable);
+}
