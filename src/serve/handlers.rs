@@ -224,7 +224,7 @@ async fn probe(State(state): State<Arc<AppState>>, req: Request) -> Response {
         Ok(Ok(p)) => p,
         _ => {
             let line = format!(
-                "busy: {} runs already in flight (--max-concurrent-runs) until the scrape deadline",
+                "busy: {} runs stayed in flight (--max-concurrent-runs) until this scrape's deadline; raise --max-concurrent-runs or spread the scrapes",
                 state.max_runs
             );
             return rejected(

@@ -114,7 +114,10 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| StartError::Io {
-            what: format!("cannot listen on {}", opts.listen),
+            what: format!(
+                "cannot listen on {} (is another exporter using it? choose another with --listen)",
+                opts.listen
+            ),
             cause: e.to_string(),
         })?;
     let addr = listener.local_addr().map_err(|e| StartError::Io {
