@@ -51,7 +51,7 @@ pub fn parse(raw: Option<&str>) -> Result<ProbeQuery, String> {
             other => {
                 return Err(format!(
                     "unknown query parameter `{}`: /probe takes checklist, env, item and tag",
-                    other.chars().take(64).collect::<String>()
+                    other.chars().take(64).collect::<String>().escape_debug()
                 ));
             }
         }
@@ -116,6 +116,8 @@ mod tests {
             "checklist=m&var=base_url%3Dhttp://evil",
             "checklist=m&module=http",
             "checklist=m&debug=true",
+            "checklist=m&a%0Ab=1",
+            "checklist=m&%22%3E%3Cscript%3E=1",
             "checklist=m&checklist=n",
             "checklist=../etc/passwd",
             "checklist=%2Fetc%2Fpasswd",
