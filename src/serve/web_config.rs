@@ -38,6 +38,9 @@ pub struct WebConfig {
     /// `Authorization` values that verified, so a scrape every few seconds does not pay for
     /// bcrypt each time (as exporter-toolkit does). Dropped with this config on reload.
     verified: Mutex<Vec<String>>,
+    /// A hash at the users' highest cost that no password matches, verified for unknown
+    /// users so that a wrong user name costs as long as a wrong password (no enumeration).
+    dummy: Option<String>,
 }
 
 /// Most remembered `Authorization` values.
@@ -51,10 +54,6 @@ impl std::fmt::Debug for WebConfig {
             .finish()
     }
 }
-
-/// A hash that no password matches, verified for unknown users so that a wrong user name
-/// costs as long as a wrong password (no user enumeration by timing).
-const DUMMY_HASH: &str = "$2b$10$abcdefghijklmnopqrstuu5zTzA0DpGdzyWLQtcPsm0Ff5gcg9Yy2";
 
 impl WebConfig {
     /// Reads `path`; every error names the file and says what to change.
@@ -76,17 +75,27 @@ impl WebConfig {
             None => None,
         };
         let users = raw.basic_auth_users.unwrap_or_default();
+        let mut cost = None;
         for (user, hash) in &users {
-            if hash.parse::<bcrypt::HashParts>().is_err() {
-                return Err(format!(
+            let parts = hash.parse::<bcrypt::HashParts>().map_err(|_| {
+                format!(
                     "web config `{file}`: basic_auth_users.{user} is not a bcrypt hash; generate one with `htpasswd -nBC 10 {user}` (the part after the colon)"
-                ));
-            }
+                )
+            })?;
+            cost = cost.max(Some(parts.get_cost()));
         }
+        let dummy = match cost {
+            Some(c) => Some(
+                bcrypt::hash(b"no password matches this", c)
+                    .map_err(|e| format!("web config `{file}`: bcrypt failed: {e}"))?,
+            ),
+            None => None,
+        };
         Ok(WebConfig {
             tls,
             users,
             verified: Mutex::new(Vec::new()),
+            dummy,
         })
     }
 
@@ -117,7 +126,9 @@ impl WebConfig {
         let ok = match self.users.get(&user) {
             Some(hash) => bcrypt::verify(password.as_bytes(), hash).unwrap_or(false),
             None => {
-                let _ = bcrypt::verify(password.as_bytes(), DUMMY_HASH);
+                if let Some(dummy) = &self.dummy {
+                    let _ = bcrypt::verify(password.as_bytes(), dummy);
+                }
                 false
             }
         };
@@ -198,6 +209,7 @@ mod tests {
             tls: None,
             users: BTreeMap::from([("prom".to_string(), hash)]),
             verified: Mutex::new(Vec::new()),
+            dummy: None,
         }
     }
 
@@ -222,8 +234,22 @@ mod tests {
     }
 
     #[test]
-    fn the_dummy_hash_is_a_valid_bcrypt_hash() {
-        assert!(DUMMY_HASH.parse::<bcrypt::HashParts>().is_ok());
+    fn unknown_users_cost_a_bcrypt_at_the_users_cost() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("web.yml");
+        let hash = bcrypt::hash("s3cret", 5).expect("hash");
+        std::fs::write(&path, format!("basic_auth_users:\n  prom: '{hash}'\n")).expect("write");
+        let c = WebConfig::load(&path).expect("loads");
+        let dummy = c.dummy.as_deref().expect("a dummy hash");
+        assert_eq!(
+            dummy
+                .parse::<bcrypt::HashParts>()
+                .map(|p| p.get_cost())
+                .ok(),
+            Some(5)
+        );
+        assert_eq!(bcrypt::verify("s3cret", dummy).ok(), Some(false));
+        assert!(WebConfig::default().dummy.is_none());
     }
 
     #[test]
