@@ -12,18 +12,37 @@ use prodcheck::demo::pki;
 
 use super::*;
 
-/// An instant query against Prometheus' HTTP API: the `result` array.
-fn prom_query(port: u16, expr: &str) -> Vec<serde_json::Value> {
+/// An instant query against Prometheus' HTTP API: its whole JSON answer.
+fn prom_answer(port: u16, expr: &str) -> serde_json::Value {
     let q: String = url::form_urlencoded::byte_serialize(expr.as_bytes()).collect();
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return Vec::new();
+        return serde_json::Value::Null;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     let (_, body) = exchange(&mut s, &format!("/api/v1/query?query={q}"), &[]);
-    serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v["data"]["result"].as_array().cloned())
+    serde_json::from_str(&body).unwrap_or_default()
+}
+
+/// An instant query: the `result` array.
+fn prom_query(port: u16, expr: &str) -> Vec<serde_json::Value> {
+    prom_answer(port, expr)["data"]["result"]
+        .as_array()
+        .cloned()
         .unwrap_or_default()
+}
+
+/// Every PromQL expression of the shipped Grafana dashboard.
+fn dashboard_queries() -> Vec<String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/prometheus/grafana-dashboard.json");
+    let text = std::fs::read_to_string(path).expect("dashboard");
+    let dashboard: serde_json::Value = serde_json::from_str(&text).expect("the dashboard is JSON");
+    let panels = dashboard["panels"].as_array().cloned().unwrap_or_default();
+    panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t["expr"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// A real Prometheus running the shipped `examples/prometheus/prometheus.yml` and its
@@ -170,6 +189,22 @@ fn prometheus_scrapes_the_good_and_the_bad_service() {
         port,
         r#"ALERTS{alertname="ProdcheckGatingItemFailing",env="staging",item="health",alertstate="pending"}"#,
     );
+    // The dashboard's queries are valid PromQL and find series (dashboard variables: all).
+    for expr in dashboard_queries() {
+        let expr = expr.replace("$checklist", ".*").replace("$env", ".*");
+        let answer = prom_answer(port, &expr);
+        assert_eq!(
+            answer["status"], "success",
+            "dashboard query `{expr}`: {answer}"
+        );
+        if !expr.contains("security_headers") {
+            // rate() needs two scrapes of the exporter job.
+            let found = wait_until(Duration::from_secs(30), || {
+                !prom_query(port, &expr).is_empty()
+            });
+            assert!(found, "dashboard query `{expr}` finds nothing");
+        }
+    }
     let calm = prom_query(
         port,
         r#"ALERTS{env="production",alertname=~"ProdcheckGatingItemFailing|ProdcheckCertificateExpiring"}"#,
