@@ -124,6 +124,8 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         what: "cannot read the listening address".into(),
         cause: e.to_string(),
     })?;
+    // Installed before "listening" is logged: a SIGHUP's default action would end the process.
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
     let scheme = if state.web().tls.is_some() {
         "https"
     } else {
@@ -132,7 +134,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     log(&format!(
         "listening on {scheme}://{addr} (/probe?checklist=NAME&env=ENV, /metrics); SIGHUP reloads the config"
     ));
-    let reloader = tokio::spawn(reload_on_sighup(opts.clone(), state.clone()));
+    let reloader = tokio::spawn(reload_on_sighup(hup, opts.clone(), state.clone()));
     let app = handlers::router(state.clone());
     tokio::select! {
         () = listen::accept_loop(listener, app, state.clone()) => {}
@@ -158,8 +160,12 @@ async fn shutdown_signal() {
 }
 
 /// On SIGHUP, loads everything again; a bad new config keeps the old one and says why.
-async fn reload_on_sighup(opts: ServeOptions, state: Arc<AppState>) {
-    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+async fn reload_on_sighup(
+    hup: std::io::Result<tokio::signal::unix::Signal>,
+    opts: ServeOptions,
+    state: Arc<AppState>,
+) {
+    let Ok(mut hup) = hup else {
         log("warning: cannot listen for SIGHUP; restart to reload the config");
         return;
     };
