@@ -97,6 +97,31 @@ pub enum Command {
     },
     /// Print the man page (roff): `prodcheck man > prodcheck.1`.
     Man,
+    /// Answer Prometheus scrapes: `GET /probe?checklist=maintenance&env=production` runs the
+    /// checklist's automated items and answers with their metrics (like blackbox_exporter).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; a non-loopback one needs basic auth (--web.config.file).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9187")]
+    pub listen: std::net::SocketAddr,
+    /// TLS and basic auth, in the Prometheus exporter-toolkit web config format.
+    #[arg(long = "web.config.file", value_name = "PATH")]
+    pub web_config_file: Option<PathBuf>,
+    /// Checklist runs at once; a scrape waits for a slot until its deadline, then gets 503.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_concurrent_runs: u16,
+    /// Subtracted from X-Prometheus-Scrape-Timeout-Seconds so the answer arrives in time.
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_duration)]
+    pub timeout_offset: std::time::Duration,
+    /// Serve only this checklist (repeatable; default: every shipped and local checklist).
+    #[arg(long = "checklist", value_name = "NAME")]
+    pub checklists: Vec<String>,
+    /// Listen on a non-loopback address without basic auth (a firewall restricts access).
+    #[arg(long)]
+    pub allow_unauthenticated: bool,
 }
 
 #[derive(Debug, Args)]

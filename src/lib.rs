@@ -14,5 +14,6 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod serve;
 pub mod state;
 pub mod verdict;

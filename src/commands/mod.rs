@@ -5,6 +5,7 @@ mod history;
 mod init;
 mod probe;
 mod run;
+mod serve;
 mod shell;
 mod show;
 mod signoff;
@@ -42,5 +43,6 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Command::Due { checklist } => history::due(cli.config.as_deref(), cli.color, &checklist),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man => shell::man(),
+        Command::Serve(args) => serve::serve(cli.config.as_deref(), cli.color, args).await,
     }
 }

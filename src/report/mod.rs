@@ -2,6 +2,7 @@
 //! Reports are built once, already redacted, so no format can leak a secret.
 
 mod changes;
+pub mod exposition;
 mod github;
 mod human;
 mod json;

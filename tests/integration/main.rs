@@ -19,6 +19,7 @@ mod loader_props;
 mod reports;
 mod run_behaviour;
 mod secrets;
+mod serve;
 mod shipped_checklists;
 mod shipped_internal_ca;
 mod shipped_rollback;

@@ -1,0 +1,117 @@
+//! The Prometheus text exposition format, shared by the textfile report (`--report prometheus`)
+//! and `prodcheck serve`, so both speak the same metric names and label escaping.
+
+use std::fmt::Write as _;
+use std::time::UNIX_EPOCH;
+
+use super::Report;
+
+/// A page of metric families being written in exposition order.
+#[derive(Debug, Default)]
+pub struct Exposition {
+    out: String,
+}
+
+impl Exposition {
+    pub fn new() -> Self {
+        Exposition::default()
+    }
+
+    /// Starts a family: its `# HELP` and `# TYPE` lines.
+    pub fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.out, "# HELP {name} {help}");
+        let _ = writeln!(self.out, "# TYPE {name} {kind}");
+    }
+
+    /// One sample; label values are escaped here, `value` is written as given.
+    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl std::fmt::Display) {
+        self.out.push_str(name);
+        if !labels.is_empty() {
+            self.out.push('{');
+            for (i, (key, text)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                let _ = write!(self.out, "{key}=\"{}\"", label(text));
+            }
+            self.out.push('}');
+        }
+        let _ = writeln!(self.out, " {value}");
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// Escapes a label value: backslash, double quote and line feed.
+pub fn label(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The families every Prometheus output of a run carries (the README's contract):
+/// `prodcheck_item_status`, `prodcheck_run_duration_seconds`,
+/// `prodcheck_last_run_timestamp_seconds` and `prodcheck_run_exit_code`. `run_labels` (at
+/// least `checklist`) start every sample's label set.
+pub fn run_families(page: &mut Exposition, report: &Report, run_labels: &[(&str, &str)]) {
+    page.family(
+        "prodcheck_item_status",
+        "gauge",
+        "Status of each checklist item in the last run: 1 for its current status.",
+    );
+    for item in &report.items {
+        let mut labels = run_labels.to_vec();
+        labels.extend([
+            ("item", item.id.as_str()),
+            ("severity", item.severity.as_str()),
+            ("status", item.status.as_str()),
+        ]);
+        page.sample("prodcheck_item_status", &labels, 1);
+    }
+    page.family(
+        "prodcheck_run_duration_seconds",
+        "gauge",
+        "Wall-clock duration of the last run.",
+    );
+    page.sample(
+        "prodcheck_run_duration_seconds",
+        run_labels,
+        format!("{:.3}", report.duration.as_secs_f64()),
+    );
+    page.family(
+        "prodcheck_last_run_timestamp_seconds",
+        "gauge",
+        "Unix time the last run started.",
+    );
+    let started = report
+        .started_at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    page.sample("prodcheck_last_run_timestamp_seconds", run_labels, started);
+    page.family(
+        "prodcheck_run_exit_code",
+        "gauge",
+        "Exit code of the last run (0 passed).",
+    );
+    page.sample("prodcheck_run_exit_code", run_labels, report.exit_code);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped_and_labels_kept_in_order() {
+        let mut page = Exposition::new();
+        page.family("m", "gauge", "Help.");
+        page.sample("m", &[("a", "x\"y"), ("b", "back\\slash\nline")], 1.5);
+        page.sample("m", &[], 2);
+        assert_eq!(
+            page.finish(),
+            "# HELP m Help.\n# TYPE m gauge\nm{a=\"x\\\"y\",b=\"back\\\\slash\\nline\"} 1.5\nm 2\n"
+        );
+    }
+}

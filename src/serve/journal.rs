@@ -1,0 +1,47 @@
+//! The log line an operator needs when an alert fires: each item's status *change* between
+//! scrapes, with its message (already redacted), so the log says why without a line per scrape.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::report::Report;
+use crate::verdict::Status;
+
+/// The last status seen per (checklist, env, item); bounded by the served items.
+#[derive(Debug, Default)]
+pub struct Journal {
+    last: Mutex<BTreeMap<(String, String, String), Status>>,
+}
+
+impl Journal {
+    /// The lines for `report`'s items whose status differs from the previous scrape (the first
+    /// scrape reports what is not passing).
+    pub fn changes(&self, report: &Report, env: Option<&str>) -> Vec<String> {
+        let Ok(mut last) = self.last.lock() else {
+            return Vec::new();
+        };
+        let env = env.unwrap_or_default();
+        let mut lines = Vec::new();
+        for item in &report.items {
+            let key = (report.checklist.clone(), env.to_string(), item.id.clone());
+            let before = last.insert(key, item.status);
+            let changed = match before {
+                Some(b) => b != item.status,
+                None => item.status != Status::Pass,
+            };
+            if changed {
+                let was = before.map_or("first scrape".to_string(), |b| format!("was {b}"));
+                let place = if env.is_empty() {
+                    report.checklist.clone()
+                } else {
+                    format!("{}@{env}", report.checklist)
+                };
+                lines.push(format!(
+                    "{place} {}: {} ({was}): {}",
+                    item.id, item.status, item.message
+                ));
+            }
+        }
+        lines
+    }
+}

@@ -1,0 +1,179 @@
+//! What a scrape may name, loaded once at start and again on SIGHUP: the config, and every
+//! served checklist validated for every environment. Scrapes only look names up in it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::checklist::{Checklist, Diagnostic, ItemBody, VarSources, load};
+use crate::{catalog, config};
+
+/// A checklist loaded for one environment, with the unset variables its items need.
+#[derive(Debug)]
+pub struct Loaded {
+    pub checklist: Checklist,
+    /// Item id → unset variables: scrapes report such items as `error` instead of probing.
+    pub unset: BTreeMap<String, Vec<String>>,
+}
+
+/// Everything a scrape can name. `None` as environment: the checklist's own defaults.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub config: config::Config,
+    pub checklists: BTreeMap<(String, Option<String>), Arc<Loaded>>,
+}
+
+/// Why a snapshot could not be loaded; nothing of it is used.
+#[derive(Debug)]
+pub enum LoadError {
+    Invalid(Vec<Diagnostic>),
+    Usage { message: String, hint: String },
+}
+
+impl LoadError {
+    /// The whole explanation as text (for the log on a failed reload).
+    pub fn render(&self) -> String {
+        match self {
+            LoadError::Invalid(diags) => diags.iter().map(Diagnostic::render).collect(),
+            LoadError::Usage { message, hint } => format!("error: {message}\n  help: {hint}\n"),
+        }
+    }
+}
+
+impl Snapshot {
+    /// Loads the config and the checklists named in `only` (empty: every known checklist).
+    pub fn load(config_path: Option<&Path>, only: &[String]) -> Result<Snapshot, LoadError> {
+        let config = config::load(config_path).map_err(LoadError::Invalid)?;
+        let known: Vec<String> = catalog::list(&config.checklists_dir)
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        for name in only {
+            if !known.contains(name) {
+                return Err(LoadError::Usage {
+                    message: format!("--checklist `{name}`: no such checklist"),
+                    hint: format!(
+                        "known checklists: {} (local ones live in `{}`)",
+                        known.join(", "),
+                        config.checklists_dir.display()
+                    ),
+                });
+            }
+        }
+        let served: Vec<&String> = known
+            .iter()
+            .filter(|n| only.is_empty() || only.contains(n))
+            .collect();
+        let mut envs: Vec<Option<String>> = vec![None];
+        envs.extend(config.environments.keys().cloned().map(Some));
+        let mut checklists = BTreeMap::new();
+        let mut diags = Vec::new();
+        for name in served {
+            // A name from the catalog resolves to the local file or the embedded checklist,
+            // never to an arbitrary path.
+            let source =
+                catalog::resolve(name, &config.checklists_dir).map_err(|e| LoadError::Usage {
+                    message: e,
+                    hint: "fix or remove the file, then reload (SIGHUP)".into(),
+                })?;
+            for env in &envs {
+                let mut sources = VarSources {
+                    lenient_unset: true,
+                    ..VarSources::default()
+                };
+                if let Some(vars) = env.as_ref().and_then(|e| config.environments.get(e)) {
+                    sources.environment = vars.clone();
+                }
+                match load(&source, &sources, &|n| std::env::var(n).ok()) {
+                    Ok(checklist) => {
+                        let unset = unset_by_item(&checklist);
+                        let loaded = Arc::new(Loaded { checklist, unset });
+                        checklists.insert((name.clone(), env.clone()), loaded);
+                    }
+                    Err(d) => diags.extend(d),
+                }
+            }
+        }
+        if !diags.is_empty() {
+            diags.dedup();
+            return Err(LoadError::Invalid(diags));
+        }
+        Ok(Snapshot { config, checklists })
+    }
+
+    pub fn get(&self, checklist: &str, env: Option<&str>) -> Option<Arc<Loaded>> {
+        self.checklists
+            .get(&(checklist.to_string(), env.map(str::to_string)))
+            .cloned()
+    }
+
+    pub fn has_checklist(&self, name: &str) -> bool {
+        self.checklists.keys().any(|(n, _)| n == name)
+    }
+
+    /// Served checklist names, for error messages.
+    pub fn checklist_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.checklists.keys().map(|(n, _)| n.clone()).collect();
+        names.dedup();
+        names
+    }
+
+    /// The one-line reason for a 404 on environment `env`.
+    pub fn unknown_env(&self, env: &str) -> String {
+        let known: Vec<&str> = self
+            .config
+            .environments
+            .keys()
+            .map(String::as_str)
+            .collect();
+        match (&self.config.path, known.is_empty()) {
+            (None, _) => format!(
+                "no environment `{env}`: no {} was found (`prodcheck init` writes one; --config names one)",
+                config::FILE_NAME
+            ),
+            (Some(path), true) => format!(
+                "no environment `{env}`: {} defines none (add it under `environments:`)",
+                path.display()
+            ),
+            (Some(path), false) => format!(
+                "no environment `{env}` in {}; known: {}",
+                path.display(),
+                known.join(", ")
+            ),
+        }
+    }
+
+    /// One line per checklist and environment whose items need unset variables.
+    pub fn unset_summary(&self) -> Vec<String> {
+        self.checklists
+            .iter()
+            .filter(|(_, l)| !l.unset.is_empty())
+            // With environments defined, scrapes name one: the bare checklist is not news.
+            .filter(|((_, env), _)| env.is_some() || self.config.environments.is_empty())
+            .map(|((name, env), l)| {
+                let mut vars: Vec<&str> = l.unset.values().flatten().map(String::as_str).collect();
+                vars.sort();
+                vars.dedup();
+                format!(
+                    "{name} (env {}): {} item(s) need unset variables {}; scrapes report them as error",
+                    env.as_deref().unwrap_or("none"),
+                    l.unset.len(),
+                    vars.join(", ")
+                )
+            })
+            .collect()
+    }
+}
+
+fn unset_by_item(checklist: &Checklist) -> BTreeMap<String, Vec<String>> {
+    checklist
+        .items()
+        .filter_map(|(_, item)| match &item.body {
+            ItemBody::Check(c) if !c.needs.is_empty() => Some((
+                item.id.clone(),
+                c.needs.iter().map(|(v, _)| v.clone()).collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
