@@ -28,6 +28,7 @@ mod svc_postgres;
 mod svc_prometheus;
 mod svc_redis;
 mod svc_websocket;
+mod tls_handshakes;
 mod tls_probe;
 mod traffic_latency;
 mod traffic_rate_limit;

@@ -101,10 +101,16 @@ pub fn judge_chain(
             return;
         }
     };
-    let Some(leaf) = facts.first() else {
+    if facts.is_empty() {
         report.add(Status::Fail, "server presented no certificate");
         return;
+    }
+    // A chain served in reverse starts with a CA: judge the server's own certificate anyway.
+    let leaf_idx = match facts.iter().position(|f| !f.is_ca) {
+        Some(i) if facts[0].is_ca => i,
+        _ => 0,
     };
+    let leaf = &facts[leaf_idx];
     if let Value::Object(leaf_ev) = leaf.evidence(now) {
         ev.extend(leaf_ev);
     }
@@ -134,7 +140,16 @@ pub fn judge_chain(
         }
         Err(e) => {
             ev.insert("chain_verified".into(), json!(false));
+            let oversized = chain.iter().zip(&facts).find(|(c, _)| c.len() > 0xffff);
             let why = match &e {
+                _ if oversized.is_some() => {
+                    let (der, f) = oversized.unwrap_or((&chain[0], leaf));
+                    format!(
+                        "`{}` is {} KB, and WebPKI verifiers (rustls and others) refuse certificates over 64 KB",
+                        f.label(),
+                        der.len().div_ceil(1024)
+                    )
+                }
                 _ if chain::is_unknown_issuer(&e) => chain::chain_break(&facts, roots),
                 rustls::Error::InvalidCertificate(ce) => {
                     signature_reported = matches!(
@@ -151,15 +166,20 @@ pub fn judge_chain(
     }
 
     // Name, checked on its own so that an expired certificate for the wrong host says both.
-    let name_ok = rustls::server::ParsedCertificate::try_from(&chain[0])
-        .and_then(|p| rustls::client::verify_server_name(&p, rules.name))
-        .is_ok();
+    // A certificate WebPKI cannot parse (e.g. oversized) is matched on its parsed SANs.
+    let name_ok = match rustls::server::ParsedCertificate::try_from(&chain[leaf_idx]) {
+        Ok(p) => rustls::client::verify_server_name(&p, rules.name).is_ok(),
+        Err(_) => leaf
+            .sans
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(rules.name.to_str().as_ref())),
+    };
     ev.insert("hostname_match".into(), json!(name_ok));
     if !name_ok {
-        let sans = if leaf.sans.is_empty() {
-            "none".to_string()
-        } else {
-            leaf.sans.join(", ")
+        let sans = match leaf.sans.len() {
+            0 => "none".to_string(),
+            1..=5 => leaf.sans.join(", "),
+            n => format!("{} … {n} in all", leaf.sans[..5].join(", ")),
         };
         report.add(
             Status::Fail,

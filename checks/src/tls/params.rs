@@ -185,24 +185,46 @@ impl JsonSchema for KeyBits {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Percent(pub f64);
 
+impl Percent {
+    fn parse(text: &str) -> Result<Self, String> {
+        let Some(number) = text.trim().strip_suffix('%') else {
+            return Err(format!(
+                "`{text}` is not a percentage: write it with a percent sign, e.g. `33%`"
+            ));
+        };
+        match number.trim().parse::<f64>() {
+            Ok(v) if v > 0.0 && v < 100.0 => Ok(Percent(v)),
+            _ => Err(format!(
+                "`{text}` is not a percentage between 0% and 100% of the certificate's lifetime"
+            )),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Percent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let number = text
-            .trim()
-            .strip_suffix('%')
-            .ok_or_else(|| {
-                de::Error::custom(format!(
-                    "`{text}` is not a percentage: write it with a percent sign, e.g. `33%`"
-                ))
-            })?
-            .trim();
-        match number.parse::<f64>() {
-            Ok(v) if v > 0.0 && v < 100.0 => Ok(Percent(v)),
-            _ => Err(de::Error::custom(format!(
-                "`{text}` is not a percentage between 0% and 100% of the certificate's lifetime"
-            ))),
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Percent;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a share of the certificate's lifetime, e.g. `33%`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Percent, E> {
+                Percent::parse(v).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percent, E> {
+                Err(E::custom(format!(
+                    "`{v}` is not a percentage: write it with a percent sign, e.g. `33%`"
+                )))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
+                self.visit_f64(v as f64)
+            }
         }
+        d.deserialize_any(V)
     }
 }
 
