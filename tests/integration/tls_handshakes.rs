@@ -381,6 +381,175 @@ fn sha1_signature_reads_as_a_sentence() {
     assert!(msg.len() < 400, "message too long: {msg}");
 }
 
+/// Runs `openssl ARGS` in `p`'s directory.
+fn openssl_step(openssl: &Path, p: &Project, args: &[&str]) {
+    let ok = Command::new(openssl)
+        .current_dir(p.path())
+        .args(args)
+        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(ok.success(), "openssl {args:?}");
+}
+
+/// `ca.pem`/`ca.key` (a CA named `ca_name`) and `leaf.pem`/`leaf.key` for 127.0.0.1 signed by
+/// it, made by openssl in `p` (for servers that need the CA's key or an OCSP responder).
+fn openssl_ca_and_leaf(openssl: &Path, p: &Project, ca_name: &str) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let subj = format!("/CN={ca_name}");
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-days", "60", "-subj", &subj, "-keyout", "ca.key", "-out", "ca.pem",
+    ]);
+    ca.extend(["-addext", "basicConstraints=critical,CA:TRUE"]);
+    openssl_step(openssl, p, &ca);
+    let mut csr = vec!["req"];
+    csr.extend(ec);
+    csr.extend([
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+    ]);
+    openssl_step(openssl, p, &csr);
+    p.file(
+        "ext.cnf",
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    );
+    openssl_step(
+        openssl,
+        p,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "4660",
+            "-days",
+            "60",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "leaf.pem",
+        ],
+    );
+}
+
+#[test]
+fn stapled_ocsp_good_is_evidence_and_revoked_fails() {
+    let Some(openssl) = require_binary("openssl", "openssl") else {
+        return;
+    };
+    let p = Project::new();
+    let path = |n: &str| p.path().join(n);
+    openssl_ca_and_leaf(&openssl, &p, "OCSP CA");
+    openssl_step(
+        &openssl,
+        &p,
+        &[
+            "ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-reqout", "req.der",
+        ],
+    );
+    let expires = "301231235959Z";
+    let revoked = (OffsetDateTime::now_utc() - DAY)
+        .format(time::macros::format_description!(
+            "[year repr:last_two][month][day][hour][minute][second]Z"
+        ))
+        .expect("time");
+    let respond = |index: String, out: &str| {
+        p.file("index.txt", &index);
+        openssl_step(
+            &openssl,
+            &p,
+            &[
+                "ocsp",
+                "-index",
+                "index.txt",
+                "-rsigner",
+                "ca.pem",
+                "-rkey",
+                "ca.key",
+                "-CA",
+                "ca.pem",
+                "-reqin",
+                "req.der",
+                "-respout",
+                out,
+                "-ndays",
+                "1",
+            ],
+        );
+    };
+    respond(
+        format!("V\t{expires}\t\t1234\tunknown\t/CN=127.0.0.1\n"),
+        "good.der",
+    );
+    respond(
+        format!("R\t{expires}\t{revoked},keyCompromise\t1234\tunknown\t/CN=127.0.0.1\n"),
+        "revoked.der",
+    );
+    let files = Files {
+        ca_pem: std::fs::read_to_string(path("ca.pem")).expect("ca"),
+        cert: path("leaf.pem"),
+        key: path("leaf.key"),
+        p: Project::new(),
+    };
+    for (staple, status) in [("good.der", "good"), ("revoked.der", "revoked")] {
+        let status_file = path(staple).display().to_string();
+        let Some(s) = openssl_server(
+            &path("leaf.pem"),
+            &path("leaf.key"),
+            &[
+                "-status_file",
+                &status_file,
+                "-cipher",
+                "ECDHE-ECDSA-AES128-GCM-SHA256",
+            ],
+        ) else {
+            return;
+        };
+        let (code, it) = probe(&files, s.port, &[]);
+        assert_eq!(it["evidence"]["ocsp_staple"]["status"], status, "{it}");
+        if status == "good" {
+            assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+        } else {
+            assert_fails_saying(code, &it, "certificate for 127.0.0.1 is revoked since ");
+            assert!(
+                message(&it)
+                    .contains("reason keyCompromise, says the OCSP response the server staples"),
+                "{it}"
+            );
+        }
+    }
+
+    // No staple is no fault.
+    let Some(s) = openssl_server(
+        &path("leaf.pem"),
+        &path("leaf.key"),
+        &["-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"],
+    ) else {
+        return;
+    };
+    let (code, it) = probe(&files, s.port, &[]);
+    assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+    assert_eq!(it["evidence"]["ocsp_staple"]["status"], "none", "{it}");
+}
+
 #[test]
 fn reversed_chain_says_the_order_is_wrong() {
     let Some(openssl) = require_binary("openssl", "openssl") else {
@@ -388,79 +557,7 @@ fn reversed_chain_says_the_order_is_wrong() {
     };
     let p = Project::new();
     let path = |n: &str| p.path().join(n);
-    let step = |args: &[&str]| {
-        let ok = Command::new(&openssl)
-            .current_dir(p.path())
-            .args(args)
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl");
-        assert!(ok.success(), "openssl {args:?}");
-    };
-    step(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ]
-        .into_iter()
-        .chain([
-            "-days",
-            "60",
-            "-subj",
-            "/CN=Reversed CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ])
-        .chain(["-addext", "basicConstraints=critical,CA:TRUE"])
-        .collect::<Vec<_>>(),
-    );
-    step(
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ]
-        .into_iter()
-        .chain([
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            "leaf.key",
-            "-out",
-            "leaf.csr",
-        ])
-        .collect::<Vec<_>>(),
-    );
-    p.file(
-        "ext.cnf",
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    );
-    step(
-        &[
-            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        ]
-        .into_iter()
-        .chain([
-            "-CAcreateserial",
-            "-days",
-            "60",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "leaf.pem",
-        ])
-        .collect::<Vec<_>>(),
-    );
+    openssl_ca_and_leaf(&openssl, &p, "Reversed CA");
     // The CA's certificate (and key) first, the leaf after it: a bundle in reverse order.
     let chain_arg = path("leaf.pem").display().to_string();
     let Some(s) = openssl_server(

@@ -9,6 +9,7 @@ use crate::outcome::{Outcome, Status};
 use crate::tls::chain::{self, RecordingVerifier};
 use crate::tls::explain;
 use crate::tls::facts::{CertFacts, date, rfc3339};
+use crate::tls::ocsp;
 use crate::tls::params::Threshold;
 
 /// Findings collected while judging, folded into one outcome at the end.
@@ -344,6 +345,46 @@ fn judge_extras(
         );
     }
     ev.insert("extra_certificates".into(), Value::Array(extras));
+}
+
+/// The stapled OCSP status of the leaf: `revoked` fails, anything else is evidence. No staple
+/// is no fault (Let's Encrypt ended OCSP in 2025; most servers never stapled).
+pub fn judge_staple(
+    staple: Option<&[u8]>,
+    chain: &[CertificateDer<'static>],
+    report: &mut Report,
+    ev: &mut Map<String, Value>,
+) {
+    let Some(bytes) = staple else {
+        ev.insert("ocsp_staple".into(), json!({"status": "none"}));
+        return;
+    };
+    let Some(leaf) = chain.first().and_then(|c| CertFacts::parse(c).ok()) else {
+        return;
+    };
+    match ocsp::parse(bytes, &leaf.serial) {
+        Some(staple) => {
+            ev.insert("ocsp_staple".into(), staple.evidence());
+            if let ocsp::Staple::Revoked { at, reason } = staple {
+                let why = reason
+                    .map(|r| format!(", reason {}", ocsp::reason_name(r)))
+                    .unwrap_or_default();
+                report.add(
+                    Status::Fail,
+                    format!(
+                        "certificate for {} is revoked since {at}{why}, says the OCSP response the server staples: replace the certificate",
+                        leaf.label()
+                    ),
+                );
+            }
+        }
+        None => {
+            ev.insert(
+                "ocsp_staple".into(),
+                json!({"status": "unreadable", "bytes": bytes.len()}),
+            );
+        }
+    }
 }
 
 pub fn unix_now() -> i64 {

@@ -8,6 +8,7 @@ pub mod facts;
 pub mod hello;
 pub mod judge;
 pub mod legacy;
+pub mod ocsp;
 pub mod params;
 mod probe;
 pub mod profile;

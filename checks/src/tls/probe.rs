@@ -23,7 +23,7 @@ use crate::service::dial::{dial, within};
 use crate::tls::chain::RecordingVerifier;
 use crate::tls::diagnose;
 use crate::tls::explain;
-use crate::tls::judge::{ChainRules, Report, judge_chain};
+use crate::tls::judge::{ChainRules, Report, judge_chain, judge_staple};
 use crate::tls::legacy::{self, LegacyAnswer, LegacyVersion};
 use crate::tls::params::{KeyBits, Percent, Threshold, TlsVersion};
 use crate::tls::profile::{self, Profile};
@@ -98,6 +98,8 @@ pub(crate) struct Handshake {
     pub negotiated: Option<(String, String)>,
     /// The key exchange group of the completed handshake (`x25519`, `secp256r1`).
     pub group: Option<String>,
+    /// The stapled OCSP response, if the server sent one.
+    pub staple: Option<Vec<u8>>,
     pub error: Option<rustls::Error>,
     pub other_error: Option<String>,
     /// Why the handshake did not complete (none when it did).
@@ -238,7 +240,10 @@ impl Probe for TlsProbe {
             .clone()
             .or_else(|| diagnosis.as_ref().and_then(|d| d.chain()));
         match &chain {
-            Some(chain) => judge_chain(&rules, chain, &verifier, &roots, &mut report, &mut ev),
+            Some(chain) => {
+                judge_chain(&rules, chain, &verifier, &roots, &mut report, &mut ev);
+                judge_staple(hs.staple.as_deref(), chain, &mut report, &mut ev);
+            }
             None if diagnosis.is_none() => {
                 let why = hs
                     .other_error
@@ -352,6 +357,7 @@ impl TlsProbe {
             chain: None,
             negotiated: None,
             group: None,
+            staple: None,
             error: None,
             other_error: None,
             why: None,
@@ -414,6 +420,7 @@ impl TlsProbe {
             }
         }
         hs.chain = verifier.seen.lock().ok().and_then(|mut s| s.take());
+        hs.staple = verifier.staple.lock().ok().and_then(|mut s| s.take());
         hs
     }
 
