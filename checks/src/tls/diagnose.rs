@@ -31,12 +31,13 @@ pub async fn diagnose(
     sni: Option<&str>,
     scanned: &mut Option<Scan>,
     budget: Duration,
+    parallel: usize,
 ) -> Diagnosis {
     let hello = hello::client_hello(0x0303, &suites::all_ids(), sni);
     let need_scan = scanned.is_none();
     let enumeration = async {
         match need_scan {
-            true => Some(scan::enumerate(addr, sni, 0x0303, budget).await),
+            true => Some(scan::enumerate(addr, sni, 0x0303, budget, parallel).await),
             false => None,
         }
     };

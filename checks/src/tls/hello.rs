@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(&r[9..11], &[3, 3]);
         assert!(r.windows(9).any(|w| w == b"localhost"));
         // suites follow the random and the empty session id
-        assert_eq!(&r[43..49], &[0, 4, 0xc0, 0x2f, 0x00, 0x2f]);
+        assert_eq!(&r[44..50], &[0, 4, 0xc0, 0x2f, 0x00, 0x2f]);
     }
 
     fn flight_bytes() -> Vec<u8> {

@@ -194,9 +194,10 @@ impl Probe for TlsProbe {
         // its own connection, all within what is left of the item's budget.
         let sni = Some(name_text.as_str());
         let budget = left();
+        let parallel = ctx.politeness.per_host();
         let enumeration = async {
             match self.enumerate {
-                true => Some(scan::enumerate(addr, sni, 0x0303, budget).await),
+                true => Some(scan::enumerate(addr, sni, 0x0303, budget, parallel).await),
                 false => None,
             }
         };
@@ -212,7 +213,7 @@ impl Probe for TlsProbe {
             && hs.chain.is_none()
             && hs.why == Some(NoAnswer::TlsRejected)
         {
-            Some(diagnose::diagnose(addr, sni, &mut scanned, left()).await)
+            Some(diagnose::diagnose(addr, sni, &mut scanned, left(), parallel).await)
         } else {
             None
         };

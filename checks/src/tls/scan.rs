@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
 use serde_json::{Value, json};
 
 use crate::tls::hello::{self, Answer, Flight, KeyExchange, Want};
@@ -50,19 +50,25 @@ impl Scan {
     }
 }
 
-/// Walks every suite family of [`suites::buckets`] at `version` concurrently.
+/// Walks every suite family of [`suites::buckets`] at `version`, at most `parallel` at once
+/// (the run's per-host politeness limit).
 pub async fn enumerate(
     addr: SocketAddr,
     sni: Option<&str>,
     version: u16,
     budget: Duration,
+    parallel: usize,
 ) -> Scan {
     let started = Instant::now();
     let walks = suites::buckets()
         .into_iter()
         .map(|bucket| walk(addr, sni, version, bucket, started, budget));
+    let done: Vec<_> = stream::iter(walks)
+        .buffer_unordered(parallel.max(1))
+        .collect()
+        .await;
     let mut scan = Scan::default();
-    for (accepted, incomplete, connections) in join_all(walks).await {
+    for (accepted, incomplete, connections) in done {
         scan.accepted.extend(accepted);
         scan.incomplete.extend(incomplete);
         scan.connections += connections;
