@@ -751,3 +751,62 @@ fn an_expired_extra_certificate_warns_instead_of_failing_the_chain() {
     assert!(!msg.contains("expired 30 days ago"), "{msg}");
     assert_eq!(ev["extra_certificates"][0]["position"], 3, "{ev}");
 }
+
+#[test]
+fn a_plain_text_port_is_named_as_such() {
+    use std::io::{Read, Write};
+    let server = RawServer::start(|mut s| {
+        let mut buf = [0u8; 512];
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    let f = Files {
+        p: Project::new(),
+        ca_pem: Pki::new("Unused CA").expect("ca").ca_pem,
+        cert: PathBuf::new(),
+        key: PathBuf::new(),
+    };
+    let (code, it) = probe(&f, server.addr.port(), &[]);
+    assert_fails_saying(
+        code,
+        &it,
+        "the port answers in plain text, not TLS (`HTTP/…`)",
+    );
+    assert!(
+        message(&it).starts_with(&format!(
+            "127.0.0.1:{}: TLS handshake failed",
+            server.addr.port()
+        )),
+        "{it}"
+    );
+}
+
+#[test]
+fn tolerated_legacy_versions_are_enumerated_too() {
+    let f = ec_files();
+    let Some(s) = gnutls_server(&f.cert, &f.key, "NORMAL:+VERS-TLS1.0:+ARCFOUR-128") else {
+        return;
+    };
+    let (code, it) = probe(&f, s.port, &["profile=old", "allow_legacy=true"]);
+    assert_fails_saying(
+        code,
+        &it,
+        "server accepts RC4 on TLSv1.0 (TLS_ECDHE_ECDSA_WITH_RC4_128_SHA), outside the Mozilla old profile",
+    );
+    assert!(!message(&it).contains("allow_legacy is false"), "{it}");
+    let tls10 = it["evidence"]["tls10_suites"]["accepted"].to_string();
+    assert!(
+        tls10.contains("TLS_ECDHE_ECDSA_WITH_RC4_128_SHA"),
+        "{tls10}"
+    );
+
+    // Not tolerated: the version itself is the failure, its suites are not walked.
+    let (code, it) = probe(&f, s.port, &["profile=old"]);
+    assert_fails_saying(
+        code,
+        &it,
+        "server still accepts TLSv1.0 (allow_legacy is false)",
+    );
+    assert!(it["evidence"]["tls10_suites"].is_null(), "{it}");
+}

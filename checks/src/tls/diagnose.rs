@@ -164,6 +164,9 @@ impl Diagnosis {
                 "the server refuses every TLS 1.2 cipher suite prodcheck knows (alert {})",
                 hello::alert_name(*a)
             )),
+            Answer::Unknown(why) => Some(format!(
+                "a hand-written TLS 1.2 hello got no TLS answer either: {why}"
+            )),
             _ => None,
         }
     }

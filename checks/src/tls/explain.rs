@@ -123,20 +123,20 @@ pub fn certificate_error(e: &CertificateError, chain: &[CertFacts]) -> String {
 /// The server sent a CA certificate first: usually the chain file lists the issuer before the
 /// server's own certificate.
 fn reversed(chain: &[CertFacts]) -> String {
-    let first = chain.first().map_or_else(
-        || "the first certificate".into(),
-        |f| format!("`{}`", f.subject),
-    );
-    let leaf_at = chain.iter().position(|f| !f.is_ca);
-    match leaf_at {
+    let Some(first) = chain.first() else {
+        return "the server presents a CA certificate as its own; configure the server's certificate first, then its issuers".into();
+    };
+    match chain.iter().position(|f| !f.is_ca) {
         Some(i) if i > 0 => format!(
-            "the certificates are in the wrong order: the server sends the CA certificate {first} first and its own certificate `{}` as #{} of {}; list the server's certificate first, then its issuers",
+            "the certificates are in the wrong order: the server sends the CA certificate `{}` first and its own certificate `{}` as #{} of {}; list the server's certificate first, then its issuers",
+            first.subject,
             chain[i].label(),
             i + 1,
             chain.len()
         ),
         _ => format!(
-            "the server presents the CA certificate {first} as its own certificate; configure the server's certificate first, then its issuers"
+            "the server presents the CA certificate `{}` as its own; configure the server's certificate first, then its issuers",
+            first.subject
         ),
     }
 }
@@ -164,5 +164,24 @@ mod tests {
         );
         assert!(big.contains("larger than 64 KB"), "{big}");
         assert!(!big.contains("corrupt"), "{big}");
+    }
+
+    #[test]
+    fn webpki_errors_inside_other_read_as_sentences() {
+        let err = CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
+            webpki::Error::CaUsedAsEndEntity,
+        )));
+        let msg = certificate_error(&err, &[]);
+        assert!(
+            msg.starts_with("the server presents a CA certificate as its own"),
+            "{msg}"
+        );
+        assert!(!msg.contains("OtherError"), "{msg}");
+        let unsupported = CertificateError::UnsupportedSignatureAlgorithmContext {
+            signature_algorithm_id: vec![6, 9, 42],
+            supported_algorithms: vec![],
+        };
+        let msg = certificate_error(&unsupported, &[]);
+        assert!(!msg.contains("[6, 9"), "{msg}");
     }
 }

@@ -304,7 +304,13 @@ async fn exchange_inner(addr: SocketAddr, hello: &[u8], want: Want) -> Answer {
         if len > 18_432 || !(20..=24).contains(&header[0]) {
             return match parser.flight.take() {
                 Some(f) => Answer::Accepted(f),
-                None => Answer::Unknown(format!("the answer is not TLS (starts {:02x?})", &header)),
+                None if header.iter().all(|b| b.is_ascii_graphic() || *b == b' ') => {
+                    Answer::Unknown(format!(
+                        "the port answers in plain text, not TLS (`{}…`)",
+                        String::from_utf8_lossy(&header)
+                    ))
+                }
+                None => Answer::Unknown(format!("the answer is not TLS (starts {header:02x?})")),
             };
         }
         total += len + 5;

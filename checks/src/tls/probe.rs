@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures_util::future::join_all;
 use rustls::ClientConfig;
 use rustls::pki_types::{CertificateDer, ServerName};
 use schemars::JsonSchema;
@@ -23,6 +24,7 @@ use crate::service::dial::{dial, within};
 use crate::tls::chain::RecordingVerifier;
 use crate::tls::diagnose;
 use crate::tls::explain;
+use crate::tls::hello;
 use crate::tls::judge::{ChainRules, Report, judge_chain, judge_staple};
 use crate::tls::legacy::{self, LegacyAnswer, LegacyVersion};
 use crate::tls::params::{KeyBits, Percent, Threshold, TlsVersion};
@@ -195,23 +197,42 @@ impl Probe for TlsProbe {
         let sni = Some(name_text.as_str());
         let budget = left();
         let parallel = ctx.politeness.per_host();
+        // A quarter of the budget stays for the diagnosis when the handshake fails.
+        let scan_budget = budget.mul_f64(0.75);
         let enumeration = async {
             match self.enumerate {
-                true => Some(scan::enumerate(addr, sni, 0x0303, budget, parallel).await),
+                true => Some(scan::enumerate(addr, sni, 0x0303, scan_budget, parallel).await),
                 false => None,
             }
         };
         let (hs, v10, v11, mut scanned) = tokio::join!(
-            self.handshake(stream, addr, &name, verifier.clone(), budget),
+            self.handshake(stream, addr, &name, verifier.clone(), budget, ctx.timeout),
             legacy::probe(addr, sni, LegacyVersion::Tls10, budget),
             legacy::probe(addr, sni, LegacyVersion::Tls11, budget),
             enumeration,
         );
 
+        // Tolerated legacy versions (`allow_legacy`) get their own enumeration: the old
+        // profile allows TLS 1.0, not RC4 or export suites on it. Otherwise the version fails.
+        let legacy_versions: Vec<u16> = [(0x0301, &v10), (0x0302, &v11)]
+            .into_iter()
+            .filter(|(_, answer)| {
+                self.enumerate && self.allow_legacy && **answer == LegacyAnswer::Accepted
+            })
+            .map(|(version, _)| version)
+            .collect();
+        let legacy_budget = left().mul_f64(0.75);
+        let legacy_scans = join_all(
+            legacy_versions
+                .iter()
+                .map(|v| scan::enumerate(addr, sni, *v, legacy_budget, parallel)),
+        )
+        .await;
+
         // rustls refused to talk: ask the server by hand what it does speak, and for its chain.
         let diagnosis = if hs.negotiated.is_none()
             && hs.chain.is_none()
-            && hs.why == Some(NoAnswer::TlsRejected)
+            && (hs.error.is_some() || hs.why == Some(NoAnswer::TlsRejected))
         {
             Some(diagnose::diagnose(addr, sni, &mut scanned, left(), parallel).await)
         } else {
@@ -293,13 +314,25 @@ impl Probe for TlsProbe {
                 ),
             );
         }
+        let mut accepted = Vec::new();
         if let Some(scan) = &scanned {
             ev.insert("tls12_suites".into(), scan.evidence());
-            // A failed handshake is explained by the diagnosis; the profile adds nothing.
-            if diagnosis.is_none() {
-                for problem in profile::judge(self.profile, &scan.accepted) {
-                    report.add(Status::Fail, problem);
-                }
+            accepted.extend(scan.accepted.iter().copied());
+        }
+        for (version, scan) in legacy_versions.iter().zip(&legacy_scans) {
+            let key = format!(
+                "{}_suites",
+                hello::version_name(*version)
+                    .to_lowercase()
+                    .replace(['v', '.'], "")
+            );
+            ev.insert(key, scan.evidence());
+            accepted.extend(scan.accepted.iter().copied());
+        }
+        // A failed handshake is explained by the diagnosis; the profile adds nothing.
+        if diagnosis.is_none() {
+            for problem in profile::judge(self.profile, &accepted) {
+                report.add(Status::Fail, problem);
             }
         }
         self.judge_legacy(
@@ -344,7 +377,8 @@ impl TlsProbe {
         }
     }
 
-    /// Shakes hands over `stream` with the recording verifier, within `budget`.
+    /// Shakes hands over `stream` with the recording verifier, within `budget` (what is left
+    /// of `item_timeout`, which the message names).
     async fn handshake(
         &self,
         stream: TcpStream,
@@ -352,6 +386,7 @@ impl TlsProbe {
         name: &ServerName<'static>,
         verifier: Arc<RecordingVerifier>,
         budget: Duration,
+        item_timeout: Duration,
     ) -> Handshake {
         let mut hs = Handshake {
             addr,
@@ -382,7 +417,7 @@ impl TlsProbe {
             Err(_) => {
                 hs.other_error = Some(format!(
                     "the server accepted the connection but did not finish the handshake within {}",
-                    within(budget)
+                    within(item_timeout)
                 ));
                 hs.why = Some(NoAnswer::Timeout);
             }
