@@ -78,7 +78,7 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 /// The contents of the element with `tag` at the front of `input`, and what follows it.
-fn expect(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+fn take(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     let (t, body, rest) = tlv(input)?;
     (t == tag).then_some((body, rest))
 }
@@ -104,42 +104,42 @@ fn time_text(body: &[u8]) -> String {
 /// Reads a stapled response for the certificate with serial `serial` (big-endian, as in the
 /// certificate). `None` when the bytes are not an OCSP response.
 pub fn parse(der: &[u8], serial: &[u8]) -> Option<Staple> {
-    let (resp, _) = expect(der, 0x30)?;
-    let (status, rest) = expect(resp, 0x0a)?;
+    let (resp, _) = take(der, 0x30)?;
+    let (status, rest) = take(resp, 0x0a)?;
     let status = *status.first()?;
     if status != 0 {
         return Some(Staple::ResponderError(status));
     }
-    let (bytes, _) = expect(rest, 0xa0)?;
-    let (bytes, _) = expect(bytes, 0x30)?;
-    let (_oid, after_oid) = expect(bytes, 0x06)?;
-    let (basic, _) = expect(after_oid, 0x04)?;
-    let (basic, _) = expect(basic, 0x30)?;
-    let (data, _) = expect(basic, 0x30)?;
+    let (bytes, _) = take(rest, 0xa0)?;
+    let (bytes, _) = take(bytes, 0x30)?;
+    let (_oid, after_oid) = take(bytes, 0x06)?;
+    let (basic, _) = take(after_oid, 0x04)?;
+    let (basic, _) = take(basic, 0x30)?;
+    let (data, _) = take(basic, 0x30)?;
     let mut data = data;
     if let Some((0xa0, _, rest)) = tlv(data) {
         data = rest; // version
     }
     let (_, _, data) = tlv(data)?; // responderID
-    let (_, data) = expect(data, 0x18)?; // producedAt
-    let (mut responses, _) = expect(data, 0x30)?;
+    let (_, data) = take(data, 0x18)?; // producedAt
+    let (mut responses, _) = take(data, 0x30)?;
     // Bounded: each step consumes one element of a finite buffer.
     while !responses.is_empty() {
-        let (single, rest) = expect(responses, 0x30)?;
+        let (single, rest) = take(responses, 0x30)?;
         responses = rest;
-        let (cert_id, after) = expect(single, 0x30)?;
-        let (_, id) = expect(cert_id, 0x30)?; // hashAlgorithm
-        let (_, id) = expect(id, 0x04)?; // issuerNameHash
-        let (_, id) = expect(id, 0x04)?; // issuerKeyHash
-        let (this_serial, _) = expect(id, 0x02)?;
+        let (cert_id, after) = take(single, 0x30)?;
+        let (_, id) = take(cert_id, 0x30)?; // hashAlgorithm
+        let (_, id) = take(id, 0x04)?; // issuerNameHash
+        let (_, id) = take(id, 0x04)?; // issuerKeyHash
+        let (this_serial, _) = take(id, 0x02)?;
         let strip = |s: &[u8]| -> Vec<u8> { s.iter().skip_while(|b| **b == 0).copied().collect() };
         if strip(this_serial) != strip(serial) {
             continue;
         }
         let (tag, status_body, after_status) = tlv(after)?;
-        let (this_update, after_this) = expect(after_status, 0x18)?;
-        let next_update = expect(after_this, 0xa0)
-            .and_then(|(b, _)| expect(b, 0x18))
+        let (this_update, after_this) = take(after_status, 0x18)?;
+        let next_update = take(after_this, 0xa0)
+            .and_then(|(b, _)| take(b, 0x18))
             .map(|(t, _)| time_text(t));
         return Some(match tag {
             0x80 => Staple::Good {
@@ -147,9 +147,9 @@ pub fn parse(der: &[u8], serial: &[u8]) -> Option<Staple> {
                 next_update,
             },
             0xa1 => {
-                let (at, rest) = expect(status_body, 0x18)?;
-                let reason = expect(rest, 0xa0)
-                    .and_then(|(b, _)| expect(b, 0x0a))
+                let (at, rest) = take(status_body, 0x18)?;
+                let reason = take(rest, 0xa0)
+                    .and_then(|(b, _)| take(b, 0x0a))
                     .and_then(|(r, _)| r.first().copied());
                 Staple::Revoked {
                     at: time_text(at),
