@@ -222,10 +222,12 @@ impl Probe for TlsProbe {
             .map(|(version, _)| version)
             .collect();
         let legacy_budget = left().mul_f64(0.75);
+        // Both versions at once share the per-host limit.
+        let per_version = parallel.div_ceil(legacy_versions.len().max(1));
         let legacy_scans = join_all(
             legacy_versions
                 .iter()
-                .map(|v| scan::enumerate(addr, sni, *v, legacy_budget, parallel)),
+                .map(|v| scan::enumerate(addr, sni, *v, legacy_budget, per_version)),
         )
         .await;
 
