@@ -43,7 +43,7 @@ async fn run_demo(strict: bool) -> anyhow::Result<u8> {
     let dir = tempfile::tempdir()?;
     let pki = pki::Pki::new("prodcheck demo CA")?;
     // Close to expiry on purpose: the TLS item should warn.
-    let leaf = pki.leaf_for_days(&["localhost", "127.0.0.1"], 20)?;
+    let leaf = pki.leaf_expiring_in(&["localhost", "127.0.0.1"], 20, 90)?;
     let ca_file = dir.path().join("demo-ca.pem");
     std::fs::write(&ca_file, &pki.ca_pem)?;
     let tls = pki::server_config(vec![leaf.cert_der.clone(), pki.ca_der.clone()], leaf.key())?;

@@ -101,6 +101,21 @@ impl Pki {
         let now = OffsetDateTime::now_utc();
         self.leaf(names, now - Duration::days(1), now + Duration::days(days))
     }
+
+    /// A leaf as a CA would have issued it: `lifetime_days` long, `days_left` of it to go (a
+    /// 90-day certificate 20 days from expiry), so lifetime-relative thresholds see it right.
+    pub fn leaf_expiring_in(
+        &self,
+        names: &[&str],
+        days_left: i64,
+        lifetime_days: i64,
+    ) -> Result<Leaf, rcgen::Error> {
+        let now = OffsetDateTime::now_utc();
+        let not_after = now + Duration::days(days_left);
+        // Never valid only from the future: the lifetime covers at least since yesterday.
+        let lifetime = lifetime_days.max(days_left + 1);
+        self.leaf(names, not_after - Duration::days(lifetime), not_after)
+    }
 }
 
 /// A self-signed leaf for `names`, valid from yesterday for `days` days (no CA involved).

@@ -154,7 +154,7 @@ impl Site {
         // Good: a year left. Bad: 5 days, under the checklists' 14-day failure threshold.
         let days = if good { 365 } else { 5 };
         let leaf = pki
-            .leaf_for_days(&["localhost", "127.0.0.1"], days)
+            .leaf_expiring_in(&["localhost", "127.0.0.1"], days, 90)
             .expect("leaf");
         std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).expect("ca file");
         let tls = pki::server_config(vec![leaf.cert_der.clone(), pki.ca_der.clone()], leaf.key())
@@ -429,7 +429,10 @@ fn good_bad_pre_deploy_bad_service_fails_exactly_the_broken_items() {
         &report,
         PRE_DEPLOY_AUTOMATED,
         &[
-            ("tls-certificate", "fail threshold 14"),
+            (
+                "tls-certificate",
+                "fail threshold 10% of its 90-day lifetime",
+            ),
             ("https-redirect", "stays on plain HTTP"),
             ("security-headers", "required header(s) missing"),
             ("cors-policy", "with credentials allowed"),
@@ -533,7 +536,10 @@ fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
             ("database-query-time", "found 0.8"),
             ("database-performance", "connection refused by"),
             ("realtime-websocket", "404"),
-            ("tls-certificate", "fail threshold 14"),
+            (
+                "tls-certificate",
+                "fail threshold 10% of its 90-day lifetime",
+            ),
             ("security-headers", "required header(s) missing"),
             ("auth-enforced", "answered 200 without credentials"),
             ("rate-limit-active", "not throttled"),
@@ -653,7 +659,10 @@ fn good_bad_maintenance_bad_service_fails_exactly_the_broken_items() {
         &[
             ("system-health", "got 503"),
             ("backups-completed", "3days old"),
-            ("certificate-expiry", "fail threshold 14"),
+            (
+                "certificate-expiry",
+                "fail threshold 10% of its 90-day lifetime",
+            ),
             ("disk-space", "found 0.04"),
             ("performance-metrics", "found 0.9"),
             ("dependency-updates", "12 packages"),

@@ -32,6 +32,7 @@ mod svc_prometheus;
 mod svc_redis;
 mod svc_websocket;
 mod terminal_report;
+mod tls_handshakes;
 mod tls_probe;
 mod traffic_latency;
 mod traffic_rate_limit;

@@ -18,6 +18,8 @@ pub type Recorded = Arc<Mutex<Option<Vec<CertificateDer<'static>>>>>;
 pub struct RecordingVerifier {
     inner: Arc<WebPkiServerVerifier>,
     pub seen: Recorded,
+    /// The stapled OCSP response, when the server sent one (rustls always asks).
+    pub staple: Arc<Mutex<Option<Vec<u8>>>>,
 }
 
 impl RecordingVerifier {
@@ -29,6 +31,7 @@ impl RecordingVerifier {
         Ok(RecordingVerifier {
             inner,
             seen: Arc::new(Mutex::new(None)),
+            staple: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -59,6 +62,11 @@ impl ServerCertVerifier for RecordingVerifier {
         chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
         if let Ok(mut slot) = self.seen.lock() {
             *slot = Some(chain);
+        }
+        if !ocsp_response.is_empty()
+            && let Ok(mut slot) = self.staple.lock()
+        {
+            *slot = Some(ocsp_response.to_vec());
         }
         self.inner
             .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)

@@ -21,6 +21,8 @@ pub struct CertFacts {
     pub key_bits: usize,
     pub signature_algorithm: String,
     pub is_ca: bool,
+    /// The serial number as encoded (big-endian), to match an OCSP response.
+    pub serial: Vec<u8>,
 }
 
 impl CertFacts {
@@ -68,6 +70,7 @@ impl CertFacts {
             key_bits,
             signature_algorithm: signature_name(&cert.signature_algorithm.algorithm.to_id_string()),
             is_ca: cert.is_ca(),
+            serial: cert.raw_serial().to_vec(),
         })
     }
 
@@ -206,6 +209,7 @@ mod tests {
             key_bits: 256,
             signature_algorithm: "sha1WithRSAEncryption".into(),
             is_ca: false,
+            serial: vec![1],
         };
         assert_eq!(f.days_left(86_400 / 2), 9);
         assert_eq!(f.days_left(11 * 86_400), -1);

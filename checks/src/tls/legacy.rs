@@ -7,6 +7,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+use crate::tls::hello;
+
 /// A protocol version below TLS 1.2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LegacyVersion {
@@ -52,52 +54,8 @@ const SUITES: [u16; 12] = [
 
 /// The ClientHello record offering only `version`, with SNI `server_name` when it is a name.
 pub fn client_hello(version: LegacyVersion, server_name: Option<&str>) -> Vec<u8> {
-    let v = version.wire();
-    let mut ext = Vec::new();
-    if let Some(name) =
-        server_name.filter(|n| n.len() < 256 && n.parse::<std::net::IpAddr>().is_err())
-    {
-        let name = name.as_bytes();
-        let list_len = name.len() + 3;
-        push_u16(&mut ext, 0x0000);
-        push_u16(&mut ext, (list_len + 2) as u16);
-        push_u16(&mut ext, list_len as u16);
-        ext.push(0); // host_name
-        push_u16(&mut ext, name.len() as u16);
-        ext.extend_from_slice(name);
-    }
-    // supported_groups: x25519, secp256r1, secp384r1
-    ext.extend_from_slice(&[
-        0x00, 0x0a, 0x00, 0x08, 0x00, 0x06, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18,
-    ]);
-    // ec_point_formats: uncompressed
-    ext.extend_from_slice(&[0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]);
-
-    let mut body = Vec::new();
-    body.extend_from_slice(&v);
-    // client random: fixed bytes are fine, the handshake is abandoned after ServerHello
-    body.extend((0u8..32).map(|i| i.wrapping_mul(37).wrapping_add(11)));
-    body.push(0); // empty session id
-    push_u16(&mut body, (SUITES.len() * 2) as u16);
-    for s in SUITES {
-        push_u16(&mut body, s);
-    }
-    body.extend_from_slice(&[1, 0]); // compression: null only
-    push_u16(&mut body, ext.len() as u16);
-    body.extend_from_slice(&ext);
-
-    let mut hs = vec![1u8]; // client_hello
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&body);
-
-    let mut record = vec![22u8, 3, 1]; // handshake, record version TLS 1.0 for compatibility
-    push_u16(&mut record, hs.len() as u16);
-    record.extend_from_slice(&hs);
-    record
-}
-
-fn push_u16(out: &mut Vec<u8>, v: u16) {
-    out.extend_from_slice(&v.to_be_bytes());
+    let wire = version.wire();
+    hello::client_hello(u16::from_be_bytes(wire), &SUITES, server_name)
 }
 
 /// Reads the first record header plus the first 6 bytes of its payload (enough for the
@@ -112,25 +70,13 @@ pub fn judge(version: LegacyVersion, first: &[u8]) -> LegacyAnswer {
             }
         }
         [21, _, _, _, _, _level, desc, ..] => {
-            LegacyAnswer::Refused(format!("alert {}", alert_name(*desc)))
+            LegacyAnswer::Refused(format!("alert {}", hello::alert_name(*desc)))
         }
         [] => LegacyAnswer::Refused("connection closed".into()),
         other => LegacyAnswer::Unknown(format!(
             "unexpected answer starting {:02x?}",
             &other[..other.len().min(8)]
         )),
-    }
-}
-
-fn alert_name(desc: u8) -> String {
-    match desc {
-        40 => "handshake_failure".into(),
-        47 => "illegal_parameter".into(),
-        70 => "protocol_version".into(),
-        71 => "insufficient_security".into(),
-        80 => "internal_error".into(),
-        112 => "unrecognized_name".into(),
-        other => format!("#{other}"),
     }
 }
 

@@ -1,11 +1,19 @@
 //! The `tls` probe family: the probe itself plus what it needs that rustls does not give
-//! (recorded chains, certificate facts, legacy-version hellos, the shared trust store).
+//! (recorded chains, certificate facts, hand-written hellos, suite enumeration, profiles).
 
 pub mod chain;
+mod diagnose;
+pub mod explain;
 pub mod facts;
+pub mod hello;
+pub mod judge;
 pub mod legacy;
+pub mod ocsp;
 pub mod params;
 mod probe;
+pub mod profile;
 pub mod roots;
+pub mod scan;
+pub mod suites;
 
 pub use probe::TlsProbe;

@@ -181,6 +181,105 @@ impl JsonSchema for KeyBits {
     }
 }
 
+/// `warn_before` / `fail_before`: a share of the certificate's lifetime, written `33%`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Percent(pub f64);
+
+impl Percent {
+    fn parse(text: &str) -> Result<Self, String> {
+        let Some(number) = text.trim().strip_suffix('%') else {
+            return Err(format!(
+                "`{text}` is not a percentage: write it with a percent sign, e.g. `33%`"
+            ));
+        };
+        match number.trim().parse::<f64>() {
+            Ok(v) if v > 0.0 && v < 100.0 => Ok(Percent(v)),
+            _ => Err(format!(
+                "`{text}` is not a percentage between 0% and 100% of the certificate's lifetime"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Percent;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a share of the certificate's lifetime, e.g. `33%`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Percent, E> {
+                Percent::parse(v).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percent, E> {
+                Err(E::custom(format!(
+                    "`{v}` is not a percentage: write it with a percent sign, e.g. `33%`"
+                )))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
+                self.visit_f64(v as f64)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Percent {
+    fn schema_name() -> Cow<'static, str> {
+        "Percent".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A share of the certificate's total lifetime, e.g. `33%`.",
+            "type": "string",
+            "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*%$"
+        })
+    }
+}
+
+/// When before expiry a level (warn, fail) fires: days, a share of the lifetime, or both —
+/// then the one leaving fewer days wins, so a 47-day certificate is not flagged for most of
+/// its life by a 30-day rule, nor a 398-day one 131 days early by a 33% rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Threshold {
+    pub days: Option<i64>,
+    pub percent: Option<f64>,
+}
+
+impl Threshold {
+    /// Seconds before expiry at which this fires for a certificate living `lifetime`
+    /// seconds, and how to say it ("14", "33% of its 47-day lifetime (15 days)").
+    pub fn resolve(&self, lifetime: i64) -> (i64, String) {
+        let by_days = self.days.map(|d| (d * 86_400, d.to_string()));
+        let by_share = self.percent.map(|p| {
+            let secs = (lifetime.max(0) as f64 * p / 100.0) as i64;
+            (
+                secs,
+                format!(
+                    "{p}% of its {}-day lifetime ({} days)",
+                    lifetime.div_euclid(86_400),
+                    secs.div_euclid(86_400)
+                ),
+            )
+        });
+        match (by_days, by_share) {
+            (Some(a), Some(b)) => {
+                if a.0 <= b.0 {
+                    a
+                } else {
+                    b
+                }
+            }
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => (0, "none".into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +293,25 @@ mod tests {
         assert!(serde_json::from_str::<TlsVersion>("1.1").is_err());
         assert!(TlsVersion::V13.allows("TLSv1.3"));
         assert!(!TlsVersion::V13.allows("TLSv1.2"));
+    }
+
+    #[test]
+    fn percentages_need_a_percent_sign_and_resolve_against_the_lifetime() {
+        let p: Option<Percent> = serde_json::from_str("\"33%\"").ok();
+        assert_eq!(p, Some(Percent(33.0)));
+        assert!(serde_json::from_str::<Percent>("\"33\"").is_err());
+        assert!(serde_json::from_str::<Percent>("\"150%\"").is_err());
+        let day = 86_400;
+        let both = Threshold {
+            days: Some(30),
+            percent: Some(33.0),
+        };
+        // 47-day certificate: a third of it (15 days) is later than 30 days: it wins.
+        let (secs, text) = both.resolve(47 * day);
+        assert_eq!(secs / day, 15);
+        assert_eq!(text, "33% of its 47-day lifetime (15 days)");
+        // 398-day certificate: 30 days is later than 131 days.
+        assert_eq!(both.resolve(398 * day), (30 * day, "30".to_string()));
     }
 
     #[test]

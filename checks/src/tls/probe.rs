@@ -1,17 +1,19 @@
-//! `tls`: what testssl.sh would say about one endpoint — chain, host name, expiry of the
-//! earliest-expiring certificate, protocol, cipher, legacy versions, key and signature strength.
+//! `tls`: what testssl.sh would say about one endpoint — chain, host name, expiry over the
+//! verified path, protocol, cipher and key exchange, legacy versions, Mozilla profile, key sizes.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures_util::future::join_all;
 use rustls::ClientConfig;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
@@ -19,11 +21,16 @@ use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::service::dial::{dial, within};
-use crate::tls::chain::{self, RecordingVerifier};
-use crate::tls::facts::{CertFacts, date};
+use crate::tls::chain::RecordingVerifier;
+use crate::tls::diagnose;
+use crate::tls::explain;
+use crate::tls::hello;
+use crate::tls::judge::{ChainRules, Report, judge_chain, judge_staple};
 use crate::tls::legacy::{self, LegacyAnswer, LegacyVersion};
-use crate::tls::params::{KeyBits, TlsVersion};
+use crate::tls::params::{KeyBits, Percent, Threshold, TlsVersion};
+use crate::tls::profile::{self, Profile};
 use crate::tls::roots;
+use crate::tls::scan;
 
 /// Parameters of `check: { tls: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -40,12 +47,21 @@ pub struct TlsProbe {
     /// PEM bundle added to the system roots (internal CAs).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Warn when the earliest-expiring certificate has fewer days left (default 30).
-    #[serde(default = "default_warn_days")]
-    pub warn_days: i64,
-    /// Fail when the earliest-expiring certificate has fewer days left (default 14).
-    #[serde(default = "default_fail_days")]
-    pub fail_days: i64,
+    /// Warn when the earliest-expiring certificate of the verified path has fewer days left
+    /// (default 30 unless `warn_before` is given).
+    #[serde(default)]
+    pub warn_days: Option<i64>,
+    /// Fail when it has fewer days left (default 14 unless `fail_before` is given).
+    #[serde(default)]
+    pub fail_days: Option<i64>,
+    /// Warn when less than this share of the certificate's lifetime is left (`33%`). With
+    /// `warn_days` too, the threshold leaving fewer days wins.
+    #[serde(default)]
+    pub warn_before: Option<Percent>,
+    /// Fail when less than this share of the lifetime is left (`10%`). With `fail_days` too,
+    /// the threshold leaving fewer days wins.
+    #[serde(default)]
+    pub fail_before: Option<Percent>,
     /// Lowest acceptable negotiated version: `1.2` (default) or `1.3`.
     #[serde(default)]
     pub min_version: TlsVersion,
@@ -59,28 +75,37 @@ pub struct TlsProbe {
     /// Fail when the leaf's total lifetime exceeds this many days (Mozilla intermediate: 366).
     #[serde(default)]
     pub max_lifetime_days: Option<i64>,
+    /// Mozilla server-side TLS profile the accepted suites must stay within: `modern`,
+    /// `intermediate` (default) or `old`. Judged on what `enumerate` finds.
+    #[serde(default)]
+    pub profile: Profile,
+    /// Enumerate every TLS 1.2 suite the server accepts (one extra handshake per accepted
+    /// suite, concurrently per suite family) and judge them against `profile`.
+    #[serde(default = "default_enumerate")]
+    pub enumerate: bool,
 }
 
 fn default_port() -> u16 {
     443
 }
-fn default_warn_days() -> i64 {
-    30
-}
-fn default_fail_days() -> i64 {
-    14
+fn default_enumerate() -> bool {
+    true
 }
 
 /// What one handshake attempt produced.
-struct Handshake {
-    addr: SocketAddr,
-    chain: Option<Vec<CertificateDer<'static>>>,
+pub(crate) struct Handshake {
+    pub addr: SocketAddr,
+    pub chain: Option<Vec<CertificateDer<'static>>>,
     /// `(version, cipher)` when the handshake completed.
-    negotiated: Option<(String, String)>,
-    error: Option<rustls::Error>,
-    other_error: Option<String>,
+    pub negotiated: Option<(String, String)>,
+    /// The key exchange group of the completed handshake (`x25519`, `secp256r1`).
+    pub group: Option<String>,
+    /// The stapled OCSP response, if the server sent one.
+    pub staple: Option<Vec<u8>>,
+    pub error: Option<rustls::Error>,
+    pub other_error: Option<String>,
     /// Why the handshake did not complete (none when it did).
-    why: Option<NoAnswer>,
+    pub why: Option<NoAnswer>,
 }
 
 #[async_trait]
@@ -93,22 +118,35 @@ impl Probe for TlsProbe {
         if self.port == 0 {
             issues.push(ParamIssue::new("port", "port 0 cannot be connected to"));
         }
-        if self.fail_days < 0 || self.warn_days < 0 {
+        let (warn, fail) = (self.warn_threshold(), self.fail_threshold());
+        if warn.days.unwrap_or(0) < 0 || fail.days.unwrap_or(0) < 0 {
             issues.push(ParamIssue::new(
                 "warn_days",
                 "day thresholds cannot be negative",
             ));
         }
-        if self.fail_days > self.warn_days {
+        if let (Some(f), Some(w)) = (fail.days, warn.days)
+            && f > w
+        {
             issues.push(
                 ParamIssue::new(
                     "fail_days",
                     format!(
-                        "`fail_days` ({}) is above `warn_days` ({}): the warning would never show",
-                        self.fail_days, self.warn_days
+                        "`fail_days` ({f}) is above `warn_days` ({w}): the warning would never show"
                     ),
                 )
                 .hint("warn before failing, e.g. `warn_days: 30, fail_days: 14`"),
+            );
+        }
+        if let (Some(f), Some(w)) = (fail.percent, warn.percent)
+            && f > w
+        {
+            issues.push(
+                ParamIssue::new(
+                    "fail_before",
+                    format!("`fail_before` ({f}%) is above `warn_before` ({w}%): the warning would never show"),
+                )
+                .hint("warn before failing, e.g. `warn_before: 33%, fail_before: 10%`"),
             );
         }
         if let Some(name) = &self.server_name
@@ -149,17 +187,59 @@ impl Probe for TlsProbe {
             Ok(v) => Arc::new(v),
             Err(e) => return Outcome::error(e),
         };
-        let hs = match self.handshake(&target, &name, verifier.clone(), ctx).await {
-            Ok(hs) => hs,
-            Err(outcome) => return outcome,
+        let (stream, addr) = match dial(&self.host, self.port, ctx.timeout).await {
+            Ok(c) => c,
+            Err(no) => return no.outcome(Property::Reachability).with("target", target),
         };
 
-        // Legacy versions are asked on fresh connections, both at once, within what is left.
+        // The rustls handshake, the legacy versions and the enumeration all at once, each on
+        // its own connection, all within what is left of the item's budget.
         let sni = Some(name_text.as_str());
-        let (v10, v11) = tokio::join!(
-            legacy::probe(hs.addr, sni, LegacyVersion::Tls10, left()),
-            legacy::probe(hs.addr, sni, LegacyVersion::Tls11, left()),
+        let budget = left();
+        let parallel = ctx.politeness.per_host();
+        // A quarter of the budget stays for the diagnosis when the handshake fails.
+        let scan_budget = budget.mul_f64(0.75);
+        let enumeration = async {
+            match self.enumerate {
+                true => Some(scan::enumerate(addr, sni, 0x0303, scan_budget, parallel).await),
+                false => None,
+            }
+        };
+        let (hs, v10, v11, mut scanned) = tokio::join!(
+            self.handshake(stream, addr, &name, verifier.clone(), budget, ctx.timeout),
+            legacy::probe(addr, sni, LegacyVersion::Tls10, budget),
+            legacy::probe(addr, sni, LegacyVersion::Tls11, budget),
+            enumeration,
         );
+
+        // Tolerated legacy versions (`allow_legacy`) get their own enumeration: the old
+        // profile allows TLS 1.0, not RC4 or export suites on it. Otherwise the version fails.
+        let legacy_versions: Vec<u16> = [(0x0301, &v10), (0x0302, &v11)]
+            .into_iter()
+            .filter(|(_, answer)| {
+                self.enumerate && self.allow_legacy && **answer == LegacyAnswer::Accepted
+            })
+            .map(|(version, _)| version)
+            .collect();
+        let legacy_budget = left().mul_f64(0.75);
+        // Both versions at once share the per-host limit.
+        let per_version = parallel.div_ceil(legacy_versions.len().max(1));
+        let legacy_scans = join_all(
+            legacy_versions
+                .iter()
+                .map(|v| scan::enumerate(addr, sni, *v, legacy_budget, per_version)),
+        )
+        .await;
+
+        // rustls refused to talk: ask the server by hand what it does speak, and for its chain.
+        let diagnosis = if hs.negotiated.is_none()
+            && hs.chain.is_none()
+            && (hs.error.is_some() || hs.why == Some(NoAnswer::TlsRejected))
+        {
+            Some(diagnose::diagnose(addr, sni, &mut scanned, left(), parallel).await)
+        } else {
+            None
+        };
 
         let mut report = Report::default();
         let mut ev = Map::new();
@@ -167,14 +247,32 @@ impl Probe for TlsProbe {
         ev.insert("port".into(), json!(self.port));
         ev.insert("address".into(), json!(hs.addr.to_string()));
         ev.insert("server_name".into(), json!(name_text));
+        ev.insert("profile".into(), json!(self.profile.name()));
 
-        match &hs.chain {
-            Some(chain) => self.judge_chain(chain, &name, &verifier, &roots, &mut report, &mut ev),
-            None => {
+        let rules = ChainRules {
+            warn: self.warn_threshold(),
+            fail: self.fail_threshold(),
+            min_key_bits: self.min_key_bits,
+            max_lifetime_days: self.max_lifetime_days,
+            name: &name,
+        };
+        if let Some(d) = &diagnosis {
+            d.report(&hs, &mut report, &mut ev);
+        }
+        let chain = hs
+            .chain
+            .clone()
+            .or_else(|| diagnosis.as_ref().and_then(|d| d.chain()));
+        match &chain {
+            Some(chain) => {
+                judge_chain(&rules, chain, &verifier, &roots, &mut report, &mut ev);
+                judge_staple(hs.staple.as_deref(), chain, &mut report, &mut ev);
+            }
+            None if diagnosis.is_none() => {
                 let why = hs
                     .other_error
                     .clone()
-                    .or_else(|| hs.error.as_ref().map(|e| e.to_string()))
+                    .or_else(|| hs.error.as_ref().map(|e| explain::handshake_error(e, None)))
                     .unwrap_or_else(|| "no certificate received".into());
                 let no = hs.why.clone().unwrap_or(NoAnswer::TlsRejected);
                 report.add(
@@ -182,10 +280,12 @@ impl Probe for TlsProbe {
                     format!("TLS handshake failed: {why}"),
                 );
             }
+            None => {}
         }
         if let Some((version, cipher)) = &hs.negotiated {
             ev.insert("version".into(), json!(version));
             ev.insert("cipher".into(), json!(cipher));
+            ev.insert("key_exchange".into(), json!(hs.group));
             if !self.min_version.allows(version) {
                 report.add(
                     Status::Fail,
@@ -194,15 +294,48 @@ impl Probe for TlsProbe {
                         self.min_version.name()
                     ),
                 );
+            } else if self.profile == Profile::Modern && version != "TLSv1.3" {
+                report.add(
+                    Status::Fail,
+                    format!("negotiated {version}; the Mozilla modern profile is TLS 1.3 only"),
+                );
             }
-        } else {
+        } else if !ev.contains_key("version") {
             ev.insert("version".into(), Value::Null);
             ev.insert("cipher".into(), Value::Null);
         }
         if let Some(err) = &hs.error
+            && hs.chain.is_some()
             && !report.failed()
         {
-            report.add(Status::Fail, format!("TLS handshake failed: {err}"));
+            report.add(
+                Status::Fail,
+                format!(
+                    "TLS handshake failed: {}",
+                    explain::handshake_error(err, None)
+                ),
+            );
+        }
+        let mut accepted = Vec::new();
+        if let Some(scan) = &scanned {
+            ev.insert("tls12_suites".into(), scan.evidence());
+            accepted.extend(scan.accepted.iter().copied());
+        }
+        for (version, scan) in legacy_versions.iter().zip(&legacy_scans) {
+            let key = format!(
+                "{}_suites",
+                hello::version_name(*version)
+                    .to_lowercase()
+                    .replace(['v', '.'], "")
+            );
+            ev.insert(key, scan.evidence());
+            accepted.extend(scan.accepted.iter().copied());
+        }
+        // A failed handshake is explained by the diagnosis; the profile adds nothing.
+        if diagnosis.is_none() {
+            for problem in profile::judge(self.profile, &accepted) {
+                report.add(Status::Fail, problem);
+            }
         }
         self.judge_legacy(
             &[(LegacyVersion::Tls10, v10), (LegacyVersion::Tls11, v11)],
@@ -212,52 +345,81 @@ impl Probe for TlsProbe {
 
         // A presented chain is an answer (judged above, e.g. expired); `no_answer` is for
         // handshakes that yielded nothing to judge.
-        if let (Some(why), None) = (&hs.why, &hs.chain) {
+        if let (Some(why), None) = (&hs.why, &chain) {
             ev.insert("no_answer".into(), json!(why.as_str()));
         }
         let elapsed = started.elapsed().as_millis() as u64;
         ev.insert("duration_ms".into(), json!(elapsed));
-        report.finish(&target, &hs, ev)
+        let negotiated = hs
+            .negotiated
+            .as_ref()
+            .map(|(v, c)| match &hs.group {
+                Some(g) => format!(", {v} {c} ({g})"),
+                None => format!(", {v} {c}"),
+            })
+            .unwrap_or_default();
+        report.finish(&target, &negotiated, ev)
     }
 }
 
 impl TlsProbe {
-    /// Resolves, connects and shakes hands with the recording verifier. `Err` is a finished
-    /// outcome (the target could not be reached at all).
+    fn warn_threshold(&self) -> Threshold {
+        let percent = self.warn_before.map(|p| p.0);
+        Threshold {
+            days: self.warn_days.or(percent.is_none().then_some(30)),
+            percent,
+        }
+    }
+
+    fn fail_threshold(&self) -> Threshold {
+        let percent = self.fail_before.map(|p| p.0);
+        Threshold {
+            days: self.fail_days.or(percent.is_none().then_some(14)),
+            percent,
+        }
+    }
+
+    /// Shakes hands over `stream` with the recording verifier, within `budget` (what is left
+    /// of `item_timeout`, which the message names).
     async fn handshake(
         &self,
-        target: &str,
+        stream: TcpStream,
+        addr: SocketAddr,
         name: &ServerName<'static>,
         verifier: Arc<RecordingVerifier>,
-        ctx: &ProbeContext,
-    ) -> Result<Handshake, Outcome> {
-        let started = Instant::now();
-        let left = || ctx.timeout.saturating_sub(started.elapsed());
-        let (stream, addr) = match dial(&self.host, self.port, ctx.timeout).await {
-            Ok(c) => c,
-            Err(no) => return Err(no.outcome(Property::Reachability).with("target", target)),
-        };
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(rustls::ALL_VERSIONS)
-            .map_err(|e| Outcome::error(format!("cannot configure TLS: {e}")))?
-            .dangerous()
-            .with_custom_certificate_verifier(verifier.clone())
-            .with_no_client_auth();
-        let connector = TlsConnector::from(Arc::new(config));
+        budget: Duration,
+        item_timeout: Duration,
+    ) -> Handshake {
         let mut hs = Handshake {
             addr,
             chain: None,
             negotiated: None,
+            group: None,
+            staple: None,
             error: None,
             other_error: None,
             why: None,
         };
-        match timeout(left(), connector.connect(name.clone(), stream)).await {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = match ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(rustls::ALL_VERSIONS)
+        {
+            Ok(c) => c
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone())
+                .with_no_client_auth(),
+            Err(e) => {
+                hs.other_error = Some(format!("cannot configure TLS: {e}"));
+                hs.why = Some(NoAnswer::Other);
+                return hs;
+            }
+        };
+        let connector = TlsConnector::from(Arc::new(config));
+        match timeout(budget, connector.connect(name.clone(), stream)).await {
             Err(_) => {
                 hs.other_error = Some(format!(
                     "the server accepted the connection but did not finish the handshake within {}",
-                    within(ctx.timeout)
+                    within(item_timeout)
                 ));
                 hs.why = Some(NoAnswer::Timeout);
             }
@@ -273,6 +435,9 @@ impl TlsProbe {
                     .and_then(|c| c.suite().as_str())
                     .unwrap_or("unknown")
                     .to_string();
+                hs.group = conn
+                    .negotiated_key_exchange_group()
+                    .map(|g| crate::tls::hello::group_name(u16::from(g.name())));
                 hs.negotiated = Some((version, cipher));
             }
             Ok(Err(e)) => {
@@ -293,177 +458,8 @@ impl TlsProbe {
             }
         }
         hs.chain = verifier.seen.lock().ok().and_then(|mut s| s.take());
-        Ok(hs)
-    }
-
-    /// Judges the presented chain: trust, name, validity dates, key, signature, lifetime.
-    fn judge_chain(
-        &self,
-        chain: &[CertificateDer<'static>],
-        name: &ServerName<'static>,
-        verifier: &RecordingVerifier,
-        roots: &rustls::RootCertStore,
-        report: &mut Report,
-        ev: &mut Map<String, Value>,
-    ) {
-        let now = unix_now();
-        let facts: Vec<CertFacts> = match chain.iter().map(|c| CertFacts::parse(c)).collect() {
-            Ok(f) => f,
-            Err(e) => {
-                report.add(Status::Fail, format!("server presented an {e}"));
-                return;
-            }
-        };
-        let Some(leaf) = facts.first() else {
-            report.add(Status::Fail, "server presented no certificate");
-            return;
-        };
-        if let Value::Object(leaf_ev) = leaf.evidence(now) {
-            ev.extend(leaf_ev);
-        }
-        ev.insert("chain_length".into(), json!(facts.len()));
-        ev.insert(
-            "chain".into(),
-            Value::Array(facts.iter().map(|f| f.evidence(now)).collect()),
-        );
-
-        // Trust, judged at a moment every certificate is valid so expiry is not mistaken for
-        // a broken chain (expiry is judged on its own below).
-        let latest_start = facts.iter().map(|f| f.not_before).max().unwrap_or(now);
-        let earliest_end = facts.iter().map(|f| f.not_after).min().unwrap_or(now);
-        let at = if latest_start < earliest_end {
-            latest_start + 1
-        } else {
-            now
-        };
-        let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(at.max(0) as u64));
-        match verifier.verify_at(chain, name, at) {
-            Ok(()) => {
-                ev.insert("chain_verified".into(), json!(true));
-            }
-            Err(e) if chain::is_time_or_name(&e) => {
-                ev.insert("chain_verified".into(), json!(true));
-            }
-            Err(e) => {
-                ev.insert("chain_verified".into(), json!(false));
-                let why = if chain::is_unknown_issuer(&e) {
-                    chain::chain_break(&facts, roots)
-                } else {
-                    e.to_string()
-                };
-                ev.insert("chain_error".into(), json!(why));
-                report.add(Status::Fail, format!("chain does not verify: {why}"));
-            }
-        }
-
-        // Name, checked on its own so that an expired certificate for the wrong host says both.
-        let name_ok = rustls::server::ParsedCertificate::try_from(&chain[0])
-            .and_then(|p| rustls::client::verify_server_name(&p, name))
-            .is_ok();
-        ev.insert("hostname_match".into(), json!(name_ok));
-        if !name_ok {
-            let sans = if leaf.sans.is_empty() {
-                "none".to_string()
-            } else {
-                leaf.sans.join(", ")
-            };
-            report.add(
-                Status::Fail,
-                format!(
-                    "certificate does not match `{}` (SANs: {sans})",
-                    name.to_str()
-                ),
-            );
-        }
-
-        for f in &facts {
-            if f.not_before > now {
-                report.add(
-                    Status::Fail,
-                    format!(
-                        "certificate `{}` is not valid until {}",
-                        f.label(),
-                        date(f.not_before)
-                    ),
-                );
-            }
-        }
-        if let Some((idx, soonest)) = facts.iter().enumerate().min_by_key(|(_, f)| f.not_after) {
-            let which = if idx == 0 {
-                format!("certificate for {}", soonest.label())
-            } else {
-                format!("chain certificate #{} `{}`", idx + 1, soonest.subject)
-            };
-            let days = soonest.days_left(now);
-            let when = date(soonest.not_after);
-            ev.insert(
-                "earliest_expiring".into(),
-                json!({"position": idx + 1, "subject": soonest.subject, "not_after": crate::tls::facts::rfc3339(soonest.not_after), "days_left": days}),
-            );
-            if soonest.not_after <= now {
-                report.add(
-                    Status::Fail,
-                    format!(
-                        "{which} expired {} days ago ({when})",
-                        (now - soonest.not_after).div_euclid(86_400)
-                    ),
-                );
-            } else if days < self.fail_days {
-                report.add(
-                    Status::Fail,
-                    format!(
-                        "{which} expires in {days} days ({when}), fail threshold {}",
-                        self.fail_days
-                    ),
-                );
-            } else if days < self.warn_days {
-                report.add(
-                    Status::Warn,
-                    format!(
-                        "{which} expires in {days} days ({when}), warn threshold {}",
-                        self.warn_days
-                    ),
-                );
-            } else {
-                report.summary = Some(format!("{which} valid for {days} more days ({when})"));
-            }
-        }
-
-        if let Some(floor) = self.min_key_bits.floor(&leaf.key_type)
-            && leaf.key_bits < floor
-        {
-            report.add(
-                Status::Fail,
-                format!(
-                    "{}-bit {} key, below min_key_bits {floor}",
-                    leaf.key_bits, leaf.key_type
-                ),
-            );
-        }
-        for (i, f) in facts.iter().enumerate() {
-            if f.weak_signature() && !(f.self_signed() && i > 0) {
-                report.add(
-                    Status::Fail,
-                    format!(
-                        "`{}` is signed with {} (SHA-1/MD5 are forgeable)",
-                        f.label(),
-                        f.signature_algorithm
-                    ),
-                );
-            }
-        }
-        ev.insert("lifetime_days".into(), json!(leaf.lifetime_days()));
-        if let Some(max) = self.max_lifetime_days
-            && leaf.lifetime_days() > max
-        {
-            report.add(
-                Status::Fail,
-                format!(
-                    "certificate lifetime {} days exceeds max_lifetime_days {max}",
-                    leaf.lifetime_days()
-                ),
-            );
-        }
+        hs.staple = verifier.staple.lock().ok().and_then(|mut s| s.take());
+        hs
     }
 
     fn judge_legacy(
@@ -493,47 +489,5 @@ impl TlsProbe {
             legacy.insert(version.name().into(), json!(text));
         }
         ev.insert("legacy".into(), Value::Object(legacy));
-    }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// Findings collected while judging, folded into one outcome at the end.
-#[derive(Default)]
-struct Report {
-    status: Option<Status>,
-    problems: Vec<String>,
-    summary: Option<String>,
-}
-
-impl Report {
-    fn add(&mut self, status: Status, message: impl Into<String>) {
-        self.status = Some(self.status.map_or(status, |s| s.worst(status)));
-        self.problems.push(message.into());
-    }
-
-    fn failed(&self) -> bool {
-        self.status == Some(Status::Fail)
-    }
-
-    fn finish(self, target: &str, hs: &Handshake, ev: Map<String, Value>) -> Outcome {
-        let message = match self.status {
-            Some(_) => format!("{target}: {}", self.problems.join("; ")),
-            None => {
-                let negotiated = hs
-                    .negotiated
-                    .as_ref()
-                    .map(|(v, c)| format!(", {v} {c}"))
-                    .unwrap_or_default();
-                let summary = self.summary.unwrap_or_else(|| "certificate valid".into());
-                format!("{target}: {summary}, chain verified{negotiated}")
-            }
-        };
-        Outcome::new(self.status.unwrap_or(Status::Pass), message).with_evidence(ev)
     }
 }
