@@ -54,3 +54,62 @@ fn shipped_postgres_items_trust_the_environments_ca_file() {
         }
     }
 }
+
+/// PostgreSQL URLs as users write them for libpq: `sslrootcert` names the internal CA and
+/// `sslmode` decides what is verified (`verify-ca`: the chain, not the host name).
+#[test]
+fn libpq_sslmode_and_sslrootcert_are_honoured() {
+    let Some((pg, ca)) = start_postgres(true) else {
+        return;
+    };
+    let ca = ca.expect("ca written");
+    let url = |host: &str, query: &str| {
+        format!(
+            "postgres://postgres:{PASSWORD}@{host}:{}/postgres?{query}",
+            pg.port
+        )
+    };
+    let root = format!("sslrootcert={}", ca.display());
+    let cases = [
+        (
+            "full-ip",
+            url("127.0.0.1", &format!("sslmode=verify-full&{root}")),
+            "pass",
+            true,
+        ),
+        (
+            "full-name",
+            url("localhost", &format!("sslmode=verify-full&{root}")),
+            "fail",
+            true,
+        ),
+        (
+            "ca-name",
+            url("localhost", &format!("sslmode=verify-ca&{root}")),
+            "pass",
+            true,
+        ),
+        ("plain", url("127.0.0.1", "sslmode=disable"), "pass", false),
+    ];
+    let items: Vec<(String, String)> = cases
+        .iter()
+        .map(|(id, u, _, _)| (id.to_string(), format!("postgres: {{ url: '{u}' }}")))
+        .collect();
+    let refs: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let ran = run_checklist(&checklist_of("10s", &refs));
+    let report = json(&ran);
+    for (id, _, status, tls) in cases {
+        let it = item(&report, id);
+        assert_eq!(it["status"], status, "{id}: {it}");
+        assert_eq!(it["evidence"]["tls"], tls, "{id}: {it}");
+    }
+    assert!(
+        message(&report, "full-name").contains("localhost"),
+        "the name mismatch is named: {}",
+        message(&report, "full-name")
+    );
+    assert!(!ran.stdout.contains(PASSWORD), "password leaked");
+}

@@ -2,6 +2,7 @@
 //! `prometheus` queries and `websocket` round trips.
 
 pub(crate) mod dial;
+mod pg_url;
 pub mod postgres;
 pub mod prometheus;
 pub mod redis;

@@ -6,11 +6,10 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use rustls::ClientConfig;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::task::JoinHandle;
-use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::config::Host;
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -20,14 +19,35 @@ use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::service::dial::{in_words, unanswered, within};
+use crate::service::pg_url::{self, TlsMode};
 use crate::tls::roots;
+
+/// The system roots plus `ca_file` and the URL's `sslrootcert`.
+fn trust(
+    ca_file: Option<&std::path::Path>,
+    root_cert: Option<&std::path::Path>,
+) -> Result<std::sync::Arc<rustls::RootCertStore>, String> {
+    let base = roots::root_store(ca_file)?;
+    let Some(path) = root_cert else {
+        return Ok(base);
+    };
+    let mut store = (*base).clone();
+    for cert in roots::read_pem_bundle(path).map_err(|e| format!("sslrootcert: {e}"))? {
+        store
+            .add(cert)
+            .map_err(|e| format!("sslrootcert `{}`: {e}", path.display()))?;
+    }
+    Ok(std::sync::Arc::new(store))
+}
 
 /// Parameters of `check: { postgres: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresProbe {
-    /// `postgres://user:${env:PGPASSWORD}@host:5432/db`; add `?sslmode=require` for TLS
-    /// (verified against the system roots and `ca_file`).
+    /// `postgres://user:${env:PGPASSWORD}@host:5432/db`; libpq's `sslmode` (`disable`,
+    /// `prefer`, `require` = `verify-full`: chain and name verified, `verify-ca`: chain only)
+    /// and `sslrootcert=PATH` are honoured; the roots are the system's, `ca_file` and
+    /// `sslrootcert`.
     pub url: String,
     /// PEM bundle added to the trusted roots for `sslmode=require`.
     #[serde(default)]
@@ -211,7 +231,16 @@ impl PostgresProbe {
 impl Probe for PostgresProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues = Vec::new();
-        if let Err(e) = Config::from_str(&self.url) {
+        let parsed = pg_url::parse(&self.url);
+        if let Err(e) = &parsed {
+            issues.push(ParamIssue::new(
+                "url",
+                format!("invalid PostgreSQL URL: {e}"),
+            ));
+        }
+        if let Ok(u) = &parsed
+            && let Err(e) = Config::from_str(&u.url)
+        {
             issues.push(
                 ParamIssue::new("url", format!("invalid PostgreSQL URL: {e}"))
                     .hint("write `postgres://user:${env:PGPASSWORD}@host:5432/db?sslmode=require`"),
@@ -258,20 +287,22 @@ impl Probe for PostgresProbe {
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
-        let mut config = match Config::from_str(&self.url) {
+        let parsed = match pg_url::parse(&self.url) {
+            Ok(u) => u,
+            Err(e) => return Outcome::error(format!("invalid PostgreSQL URL: {e}")),
+        };
+        let mut config = match Config::from_str(&parsed.url) {
             Ok(c) => c,
             Err(e) => return Outcome::error(format!("invalid PostgreSQL URL: {e}")),
         };
         let shown = self.target(&config);
         config.connect_timeout(ctx.timeout);
-        let tls = config.get_ssl_mode() == SslMode::Require;
+        let tls = matches!(parsed.mode, TlsMode::VerifyFull | TlsMode::VerifyCa);
         let rustls = if tls {
-            match roots::root_store(self.ca_file.as_deref()) {
-                Ok(roots) => Some(
-                    ClientConfig::builder()
-                        .with_root_certificates(roots)
-                        .with_no_client_auth(),
-                ),
+            match trust(self.ca_file.as_deref(), parsed.root_cert.as_deref())
+                .and_then(|roots| pg_url::client_config(parsed.mode, roots))
+            {
+                Ok(config) => Some(config),
                 Err(e) => return Outcome::error(e),
             }
         } else {

@@ -1,0 +1,199 @@
+//! PostgreSQL URLs as users write them for libpq: `sslmode` from `disable` to `verify-full` and
+//! `sslrootcert=PATH`, which tokio-postgres does not parse, taken out and honoured here.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+
+/// libpq's `sslmode`, as prodcheck applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// `disable`: plain TCP.
+    Disable,
+    /// `allow` / `prefer`: TLS when the server offers it (verified), else plain.
+    Prefer,
+    /// `require`, `verify-full`: TLS, chain and host name verified. prodcheck is stricter than
+    /// libpq's `require` (which verifies nothing without `sslrootcert`): a gate that accepts
+    /// any certificate proves nothing about the database it reached.
+    VerifyFull,
+    /// `verify-ca`: TLS, chain verified, host name not (an IP address or alias the
+    /// certificate does not name).
+    VerifyCa,
+}
+
+/// The URL for tokio-postgres and the TLS settings taken out of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgUrl {
+    /// The URL without the parameters tokio-postgres does not know, `sslmode` mapped.
+    pub url: String,
+    pub mode: TlsMode,
+    /// `sslrootcert=PATH` (`system`: the system roots only).
+    pub root_cert: Option<PathBuf>,
+}
+
+/// Splits libpq's TLS parameters out of a `postgres://` URL.
+pub fn parse(url: &str) -> Result<PgUrl, String> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, q),
+        None => (url, ""),
+    };
+    let mut kept: Vec<String> = Vec::new();
+    let mut mode = TlsMode::Prefer;
+    let mut root_cert = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "sslmode" => {
+                mode = match value {
+                    "disable" => TlsMode::Disable,
+                    "allow" | "prefer" => TlsMode::Prefer,
+                    "require" | "verify-full" => TlsMode::VerifyFull,
+                    "verify-ca" => TlsMode::VerifyCa,
+                    other => {
+                        return Err(format!(
+                            "sslmode `{other}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
+                        ));
+                    }
+                };
+            }
+            "sslrootcert" => {
+                let path = percent_decode(value);
+                root_cert = (path != "system").then(|| PathBuf::from(path));
+            }
+            "sslcert" | "sslkey" | "sslpassword" => {
+                return Err(format!(
+                    "`{key}` (a client certificate) is not supported by the postgres probe yet; connect with a password"
+                ));
+            }
+            _ => kept.push(pair.to_string()),
+        }
+    }
+    // tokio-postgres knows disable / prefer / require; verification is ours.
+    let pg_mode = match mode {
+        TlsMode::Disable => "disable",
+        TlsMode::Prefer => "prefer",
+        TlsMode::VerifyFull | TlsMode::VerifyCa => "require",
+    };
+    kept.push(format!("sslmode={pg_mode}"));
+    Ok(PgUrl {
+        url: format!("{base}?{}", kept.join("&")),
+        mode,
+        root_cert,
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The rustls configuration for `mode` over `roots`.
+pub fn client_config(mode: TlsMode, roots: Arc<RootCertStore>) -> Result<ClientConfig, String> {
+    let builder = ClientConfig::builder();
+    if mode != TlsMode::VerifyCa {
+        return Ok(builder.with_root_certificates(roots).with_no_client_auth());
+    }
+    let inner = WebPkiServerVerifier::builder(roots)
+        .build()
+        .map_err(|e| format!("cannot build the certificate verifier: {e}"))?;
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(ChainOnly(inner)))
+        .with_no_client_auth())
+}
+
+/// `verify-ca`: the chain must verify to a trusted root; the host name is not compared.
+#[derive(Debug)]
+struct ChainOnly(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libpq_tls_parameters_are_taken_out_and_mapped() {
+        let u = parse("postgres://app@db:5432/app?sslmode=verify-full&sslrootcert=/etc/ca%20bundle.pem&application_name=x")
+            .expect("parses");
+        assert_eq!(u.mode, TlsMode::VerifyFull);
+        assert_eq!(u.root_cert, Some(PathBuf::from("/etc/ca bundle.pem")));
+        assert_eq!(
+            u.url,
+            "postgres://app@db:5432/app?application_name=x&sslmode=require"
+        );
+        let u = parse("postgres://app@db/app?sslmode=verify-ca&sslrootcert=system").expect("ok");
+        assert_eq!((u.mode, u.root_cert), (TlsMode::VerifyCa, None));
+        assert_eq!(
+            parse("postgres://db/app").expect("ok").mode,
+            TlsMode::Prefer
+        );
+        assert_eq!(
+            parse("postgres://db/app?sslmode=disable").expect("ok").url,
+            "postgres://db/app?sslmode=disable"
+        );
+        assert!(parse("postgres://db/app?sslmode=bogus").is_err());
+        assert!(parse("postgres://db/app?sslcert=/c.pem").is_err());
+    }
+}
