@@ -2,7 +2,6 @@
 //! counters the test controls: a healthy release with no 5xx series and a release with no
 //! traffic at all must pass (no rollback); a release answering 5xx must fail.
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -68,25 +67,7 @@ fn prometheus_scraping_jobs(jobs: &[(&str, &[u16])]) -> Option<ServerProcess> {
         ));
     }
     std::fs::write(&config, text).expect("config");
-    let log = dir.path().join("prometheus.log");
-    let child = Command::new(binary)
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("start prometheus");
-    let mut server = ServerProcess {
-        child,
-        port,
-        dir,
-        stop_signal: "-TERM",
-    };
-    server.wait_listening(Duration::from_secs(30), &log);
+    let server = launch_prometheus(&binary, dir, port, &config);
     Some(server)
 }
 

@@ -298,10 +298,7 @@ pub fn item<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Valu
 
 /// A real server binary; a missing one fails the test (see [`missing`]).
 pub fn require_binary(name: &str, package: &str) -> Option<PathBuf> {
-    // For measuring what a machine without the servers runs: `PRODCHECK_TEST_HIDE=nginx,psql`
-    // (or `all`) makes those binaries look missing.
-    let hidden = std::env::var("PRODCHECK_TEST_HIDE").unwrap_or_default();
-    if hidden.split(',').any(|h| h == name || h == "all") {
+    if hidden(name) {
         missing(&format!("`{name}`"), &format!("apt-get install {package}"));
         return None;
     }
@@ -326,6 +323,15 @@ pub fn require_binary(name: &str, package: &str) -> Option<PathBuf> {
     }
     missing(&format!("`{name}`"), &format!("apt-get install {package}"));
     None
+}
+
+/// Whether `PRODCHECK_TEST_HIDE` (`nginx,psql` or `all`) makes `name` look missing: for
+/// measuring what a machine without the servers runs.
+pub fn hidden(name: &str) -> bool {
+    std::env::var("PRODCHECK_TEST_HIDE")
+        .unwrap_or_default()
+        .split(',')
+        .any(|h| h == name || h == "all")
 }
 
 /// A test cannot run because something real is missing. It fails, naming what to install,
@@ -527,4 +533,34 @@ pub fn key_pem(leaf: &prodcheck::demo::pki::Leaf) -> String {
         }
     }
     format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n")
+}
+
+/// Starts a real Prometheus on 127.0.0.1:`port` with the configuration written at `config`
+/// (data and log go into `dir`), and waits until it listens. Stopped by PID on drop.
+pub fn launch_prometheus(
+    binary: &Path,
+    dir: tempfile::TempDir,
+    port: u16,
+    config: &Path,
+) -> ServerProcess {
+    let log = dir.path().join("prometheus.log");
+    let child = std::process::Command::new(binary)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("start prometheus");
+    let mut server = ServerProcess {
+        child,
+        port,
+        dir,
+        stop_signal: "-TERM",
+    };
+    server.wait_listening(Duration::from_secs(30), &log);
+    server
 }

@@ -12,6 +12,9 @@ pub(crate) const PASSWORD: &str = "pg-s3cret-pw";
 
 /// Debian's newest `/usr/lib/postgresql/N/bin`, else wherever `initdb` is on the PATH.
 fn bin_dir() -> Option<PathBuf> {
+    if hidden("initdb") {
+        return require_binary("initdb", "postgresql").and(None);
+    }
     let mut debian: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .map(|d| {
             d.filter_map(|e| e.ok())

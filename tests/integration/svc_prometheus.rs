@@ -3,7 +3,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::support::*;
@@ -37,24 +36,7 @@ pub(crate) fn start_prometheus() -> Option<ServerProcess> {
     )
     .expect("config");
     let log = dir.path().join("prometheus.log");
-    let child = Command::new(binary)
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("start prometheus");
-    let mut server = ServerProcess {
-        child,
-        port,
-        dir,
-        stop_signal: "-TERM",
-    };
-    server.wait_listening(Duration::from_secs(30), &log);
+    let server = launch_prometheus(&binary, dir, port, &config);
     let recorded = wait_until(Duration::from_secs(30), || scraped(port));
     assert!(
         recorded,

@@ -4,7 +4,7 @@
 
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -70,25 +70,7 @@ fn prometheus(exporter_port: u16) -> Option<ServerProcess> {
     let config = dir.path().join("prometheus.yml");
     std::fs::write(&config, text).expect("config");
     std::fs::copy(examples.join("rules.yml"), dir.path().join("rules.yml")).expect("rules");
-    let log = dir.path().join("prometheus.log");
-    let child = Command::new(binary)
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("start prometheus");
-    let mut server = ServerProcess {
-        child,
-        port,
-        dir,
-        stop_signal: "-TERM",
-    };
-    server.wait_listening(Duration::from_secs(30), &log);
+    let server = launch_prometheus(&binary, dir, port, &config);
     Some(server)
 }
 
