@@ -1,5 +1,6 @@
 //! `--report markdown`: GitHub-flavoured Markdown for a PR comment or `$GITHUB_STEP_SUMMARY`:
-//! the verdict, a summary table, what changed, then the items with problems first.
+//! the verdict and counts, what needs attention first, then pending items, changes and every
+//! item folded into `<details>` blocks.
 
 use crate::verdict::Status;
 
@@ -41,6 +42,33 @@ fn rank(report: &Report, item: &ItemReport) -> u8 {
     }
 }
 
+/// One table row for `item`.
+fn row(report: &Report, item: &ItemReport) -> String {
+    let gate = if report.gates(item) {
+        ""
+    } else {
+        " (non-gating)"
+    };
+    let text: Vec<String> = [item.message.clone()]
+        .into_iter()
+        .chain(item.fix_lines())
+        .collect();
+    format!(
+        "| {} {} | **{}** {} | {} | {}{gate} | {} | {} |\n",
+        icon(item.status),
+        item.status.as_str(),
+        cell(&item.id),
+        cell(&item.title),
+        cell(&item.section),
+        item.severity.as_str(),
+        cell(&item.kind),
+        cell(&text.join("\n")),
+    )
+}
+
+const HEADER: &str =
+    "| | Item | Section | Severity | Kind | Message |\n| --- | --- | --- | --- | --- | --- |\n";
+
 impl Reporter for MarkdownReporter {
     fn render(&self, report: &Report) -> String {
         let mut out = String::new();
@@ -72,52 +100,69 @@ impl Reporter for MarkdownReporter {
             report.duration.as_secs_f64(),
             report.source_path(),
         ));
-        out.push_str("| Status | Items |\n| --- | ---: |\n");
-        for (status, n) in report.summary().into_iter().filter(|(_, n)| *n > 0) {
-            let s = Status::ALL
-                .into_iter()
-                .find(|s| s.as_str() == status)
-                .map(icon)
-                .unwrap_or("");
-            out.push_str(&format!("| {s} {status} | {n} |\n"));
+        let counts: Vec<String> = report
+            .summary()
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(status, n)| {
+                let s = Status::ALL
+                    .into_iter()
+                    .find(|s| s.as_str() == status)
+                    .map(icon)
+                    .unwrap_or("");
+                format!("{s} {n} {status}")
+            })
+            .collect();
+        out.push_str(&format!("{}\n", counts.join(" · ")));
+
+        // What needs attention first: anything that blocks the gate, then other problems.
+        let mut attention: Vec<&ItemReport> = report
+            .items
+            .iter()
+            .filter(|i| rank(report, i) <= 2 && i.status != Status::Pending)
+            .collect();
+        attention.sort_by_key(|i| rank(report, i));
+        if !attention.is_empty() {
+            out.push_str("\n### Needs attention\n\n");
+            out.push_str(HEADER);
+            for item in attention {
+                out.push_str(&row(report, item));
+            }
         }
-        if let Some(changes) = &report.changes {
+        let pending: Vec<&ItemReport> = report
+            .items
+            .iter()
+            .filter(|i| i.status == Status::Pending)
+            .collect();
+        if !pending.is_empty() {
+            let ids: Vec<String> = pending.iter().map(|i| format!("`{}`", i.id)).collect();
             out.push_str(&format!(
-                "\n**Since the previous run** ({}):\n\n",
+                "\n<details><summary>⏳ {} manual item(s) pending</summary>\n\n{}\n\nConfirm with `--confirm ID` for a run, or record a sign-off: `prodcheck signoff {} ID`.\n\n</details>\n",
+                pending.len(),
+                ids.join(", "),
+                report.checklist
+            ));
+        }
+        if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
+            out.push_str(&format!(
+                "\n<details><summary>Since the previous run ({})</summary>\n\n",
                 changes.previous_at
             ));
             for line in changes.lines() {
                 out.push_str(&format!("- {}\n", cell(&line)));
             }
+            out.push_str("\n</details>\n");
         }
         let mut items: Vec<&ItemReport> = report.items.iter().collect();
         items.sort_by_key(|i| rank(report, i));
-        out.push_str("\n| | Item | Section | Severity | Kind | Message |\n");
-        out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+        out.push_str(&format!(
+            "\n<details><summary>All {} items</summary>\n\n{HEADER}",
+            items.len()
+        ));
         for item in items {
-            let gate = if report.gates(item) {
-                ""
-            } else {
-                " (non-gating)"
-            };
-            out.push_str(&format!(
-                "| {} {} | **{}** {} | {} | {}{gate} | {} | {} |\n",
-                icon(item.status),
-                item.status.as_str(),
-                cell(&item.id),
-                cell(&item.title),
-                cell(&item.section),
-                item.severity.as_str(),
-                cell(&item.kind),
-                cell(
-                    &[item.message.clone()]
-                        .into_iter()
-                        .chain(item.fix_lines())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
-            ));
+            out.push_str(&row(report, item));
         }
+        out.push_str("\n</details>\n");
         out
     }
 }
