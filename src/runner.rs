@@ -86,11 +86,20 @@ pub async fn run_probe(
     kind: &str,
     probe: Arc<dyn Probe>,
     timeout: Duration,
-    retries: u32,
+    retries: Retries,
     network: Network,
 ) -> ProbeRun {
     let run = attempts(kind, probe, timeout, retries, &network).await;
     with_proxy_evidence(run, &network.proxy)
+}
+
+/// How often an item is tried again after a `fail` or `error`, and how long to wait between.
+#[derive(Debug, Clone, Copy)]
+pub struct Retries {
+    pub count: u32,
+    /// `None`: 200 ms, 400 ms, … A throttled target's `Retry-After` is honoured on top of
+    /// this, by the run's politeness (no request goes to a host before the wait it asked for).
+    pub delay: Option<Duration>,
 }
 
 /// What every probe of a run shares about the network.
@@ -120,7 +129,7 @@ async fn attempts(
     kind: &str,
     probe: Arc<dyn Probe>,
     timeout: Duration,
-    retries: u32,
+    retries: Retries,
     network: &Network,
 ) -> ProbeRun {
     let started = Instant::now();
@@ -160,7 +169,7 @@ async fn attempts(
             }
         };
         let done = matches!(outcome.status, Status::Pass | Status::Warn | Status::Skip);
-        if done || attempts > retries {
+        if done || attempts > retries.count {
             return ProbeRun {
                 flaky: done && attempts > 1,
                 outcome,
@@ -168,7 +177,10 @@ async fn attempts(
                 attempts,
             };
         }
-        tokio::time::sleep(Duration::from_millis(200 * u64::from(attempts))).await;
+        let pause = retries
+            .delay
+            .unwrap_or(Duration::from_millis(200 * u64::from(attempts)));
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -213,7 +225,11 @@ pub async fn run(
             continue;
         }
         if let ItemBody::Check(check) = &item.body {
-            let job = (idx, check.probe.clone(), item.timeout, item.retries);
+            let retries = Retries {
+                count: item.retries,
+                delay: item.retry_delay,
+            };
+            let job = (idx, check.probe.clone(), item.timeout, retries);
             if check.probe.disruptive() {
                 disruptive.push(job)
             } else {
@@ -372,6 +388,7 @@ mod tests {
             tags: Vec::new(),
             timeout: Duration::from_secs(2),
             retries,
+            retry_delay: None,
             line: 1,
             fix: None,
             docs: None,

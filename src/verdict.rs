@@ -396,6 +396,7 @@ mod tests {
             tags: Vec::new(),
             timeout: Duration::from_secs(1),
             retries: 0,
+            retry_delay: None,
             line: 1,
             fix: None,
             docs: None,

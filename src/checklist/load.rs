@@ -390,6 +390,7 @@ fn load_item(
         tags: raw.tags,
         timeout,
         retries,
+        retry_delay: raw.retry_delay.map(|d| d.0),
         line: node.pos.line,
         fix: raw.fix.map(|f| f.trim().to_string()),
         docs: raw.docs,

@@ -64,6 +64,8 @@ pub struct Item {
     pub tags: Vec<String>,
     pub timeout: Duration,
     pub retries: u32,
+    /// The pause between attempts (`None`: 200 ms, 400 ms, …).
+    pub retry_delay: Option<Duration>,
     /// Line of the item in its file (for SARIF, annotations and editors).
     pub line: u32,
     /// What to change when it fails.

@@ -103,6 +103,9 @@ pub struct RawItem {
     /// Extra attempts after a `fail` or `error`; a pass after a retry is reported as flaky.
     #[serde(default)]
     pub retries: Option<u32>,
+    /// The pause between attempts (default 200 ms, then 400 ms, …).
+    #[serde(default)]
+    pub retry_delay: Option<DurationParam>,
     /// What to change when the item fails, in one or two lines (shown with every failure).
     #[serde(default)]
     pub fix: Option<String>,

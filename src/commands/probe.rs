@@ -81,6 +81,7 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         tags: Vec::new(),
         timeout: args.timeout.max(Duration::from_millis(1)),
         retries: 0,
+        retry_delay: None,
         line: 1,
         fix: None,
         docs: None,

@@ -380,7 +380,7 @@ fn retries_mark_a_late_pass_as_flaky() {
         &checklist(&http_item(
             "f",
             &server.url("/flaky"),
-            "        retries: 2\n",
+            "        retries: 2\n        retry_delay: 700ms\n",
         )),
     );
     let ran = run(p
@@ -391,6 +391,8 @@ fn retries_mark_a_late_pass_as_flaky() {
     assert_eq!(it["attempts"], 2);
     assert_eq!(it["flaky"], true);
     assert_eq!(hits.load(Ordering::SeqCst), 2);
+    // The second attempt came after the item's `retry_delay`, not at once.
+    assert!(it["duration_ms"].as_u64().unwrap_or(0) >= 700, "{it}");
 }
 
 #[test]
