@@ -129,7 +129,11 @@ impl HumanReporter {
         if show_message && !item.message.is_empty() {
             out.push_str(&format!("{indent}{}\n", item.message));
         }
+        // The fix always; its docs link from `-v` on (the budget of a CI log's last screen).
         for line in item.fix_lines() {
+            if self.verbosity == 0 && line.starts_with("docs: ") {
+                continue;
+            }
             out.push_str(&format!("{indent}{}\n", line.cyan()));
         }
         let evidence = match self.verbosity {
