@@ -179,6 +179,10 @@ pub struct RunArgs {
     /// Skip items with this id or tag (repeatable).
     #[arg(long, value_name = "ID|TAG")]
     pub skip: Vec<String>,
+    /// Run only automated items: manual ones are left out (`skip`), so a pipeline step gets 0,
+    /// 1 or 3, never a 4 (pending) it did not ask for.
+    #[arg(long)]
+    pub automated: bool,
     /// How many probes run at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,

@@ -31,6 +31,8 @@ pub struct RunOptions {
     pub only: Vec<String>,
     /// Skip items whose id or a tag is listed.
     pub skip: Vec<String>,
+    /// Leave manual items out (`--automated`).
+    pub automated: bool,
     /// Concurrent requests to one host, shared by every probe of the run (`--per-host`).
     pub per_host: usize,
     /// The proxy HTTP-based probes go through (`--proxy`, the environment's `proxy`).
@@ -47,6 +49,7 @@ impl Default for RunOptions {
             confirm: Vec::new(),
             only: Vec::new(),
             skip: Vec::new(),
+            automated: false,
             per_host: checks::politeness::DEFAULT_PER_HOST,
             proxy: ProxySetting::Env,
             preset: BTreeMap::new(),
@@ -58,7 +61,8 @@ impl RunOptions {
     /// Whether `item` is selected by `--only` / `--skip`.
     pub fn selects(&self, item: &Item) -> bool {
         let named = |list: &[String]| list.iter().any(|n| *n == item.id || item.tags.contains(n));
-        (self.only.is_empty() || named(&self.only)) && !named(&self.skip)
+        let kind_ok = !self.automated || matches!(item.body, ItemBody::Check(_));
+        kind_ok && (self.only.is_empty() || named(&self.only)) && !named(&self.skip)
     }
 }
 
@@ -217,7 +221,12 @@ pub async fn run(
     let mut disruptive = Vec::new();
     for (idx, (_, item)) in items.iter().enumerate() {
         if !opts.selects(item) {
-            seen[idx] = Some(Observation::NotRun(NotRun::NotSelected));
+            let why = if opts.automated && matches!(item.body, ItemBody::Manual(_)) {
+                NotRun::ManualLeftOut
+            } else {
+                NotRun::NotSelected
+            };
+            seen[idx] = Some(Observation::NotRun(why));
             continue;
         }
         if let Some(planned) = opts.preset.get(&item.id) {

@@ -149,6 +149,8 @@ pub enum Unanswered {
 pub enum NotRun {
     /// Left out by `--only` / `--skip`.
     NotSelected,
+    /// A manual item left out by `--automated`.
+    ManualLeftOut,
     /// Its cadence has not elapsed (`run maintenance`); the text says since when.
     NotDue(String),
     /// Ctrl-C came first.
@@ -320,6 +322,10 @@ fn observe(item: &Item, observation: Observation, policy: &Policy) -> Verdict {
         Observation::NotRun(NotRun::NotSelected) => {
             (Status::Skip, "not selected (--only / --skip)".to_string())
         }
+        Observation::NotRun(NotRun::ManualLeftOut) => (
+            Status::Skip,
+            "manual item left out (--automated)".to_string(),
+        ),
         Observation::NotRun(NotRun::NotDue(why)) => (Status::Skip, why),
         Observation::NotRun(NotRun::Interrupted) => (Status::Skip, "interrupted".to_string()),
     };

@@ -116,6 +116,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
     let selection = RunOptions {
         only: args.only.clone(),
         skip: args.skip.clone(),
+        automated: args.automated,
         ..RunOptions::default()
     };
     let unset = unset_targets(&checklist, &source, &selection);
@@ -147,6 +148,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         confirm: args.confirm.clone(),
         only: args.only.clone(),
         skip: args.skip.clone(),
+        automated: args.automated,
         per_host: usize::from(args.per_host),
         proxy,
         preset: verdict::plan(&checklist, &state, now, due_only),

@@ -503,3 +503,25 @@ fn var_values_are_text_unless_the_variable_is_a_list() {
         "{auth}"
     );
 }
+
+/// `--automated` leaves manual items out, so a pipeline step gets 0 or 1, never a 4 (pending)
+/// it did not ask for; the same run without it is pending.
+#[test]
+fn automated_runs_leave_manual_items_out() {
+    let server = AppServer::start(app());
+    let ok = server.url("/ok");
+    let p = Project::new();
+    let file = p.file(
+        "c.yaml",
+        &checklist(&(http_item("a", &ok, "") + &manual_item("m", ""))),
+    );
+    let path = file.to_str().unwrap_or_default();
+    assert_eq!(run(p.cmd().args(["run", path])).code, 4);
+    let ran = run(p
+        .cmd()
+        .args(["run", path, "--automated", "--report", "json"]));
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    let m = item(&json(&ran), "m").clone();
+    assert_eq!(m["status"], "skip", "{m}");
+    assert_eq!(m["message"], "manual item left out (--automated)", "{m}");
+}
