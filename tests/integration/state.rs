@@ -330,7 +330,7 @@ fn history_records_each_run_and_reports_show_what_changed() {
     assert!(third.stdout.contains("fixed: a"), "{}", third.stdout);
     let md = std::fs::read_to_string(md).expect("markdown");
     assert!(
-        md.contains("**Since the previous run**") && md.contains("- fixed: a"),
+        md.contains("<summary>Since the previous run") && md.contains("- fixed: a"),
         "{md}"
     );
 
