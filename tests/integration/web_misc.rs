@@ -547,3 +547,63 @@ fn web_probes_send_the_items_headers() {
         "credential leaked"
     );
 }
+
+/// With `headers`, `auth` also proves each endpoint accepts the credentials, so a 401 is an
+/// auth gate and not an endpoint that refuses everyone.
+#[test]
+fn auth_with_credentials_tells_a_gate_from_a_broken_endpoint() {
+    let app = Router::new()
+        .route(
+            "/admin",
+            get(|headers: axum::http::HeaderMap| async move {
+                match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+                    Some("Bearer auth-canary-token") => {
+                        (StatusCode::OK, [("www-authenticate", "Bearer")], "admin")
+                    }
+                    _ => (
+                        StatusCode::UNAUTHORIZED,
+                        [("www-authenticate", "Bearer")],
+                        "log in",
+                    ),
+                }
+            }),
+        )
+        .route("/broken", get(|| async { (StatusCode::FORBIDDEN, "no") }));
+    let server = AppServer::start(app);
+    let (admin, broken) = (server.url("/admin"), server.url("/broken"));
+    let text = checklist_of(
+        "5s",
+        &[
+            (
+                "gate",
+                &format!(
+                    r#"auth: {{ urls: ["{admin}"], headers: {{ Authorization: "Bearer ${{env:API_TOKEN}}" }} }}"#
+                ),
+            ),
+            (
+                "broken",
+                &format!(
+                    r#"auth: {{ urls: ["{broken}"], headers: {{ Authorization: "Bearer ${{env:API_TOKEN}}" }} }}"#
+                ),
+            ),
+            ("plain", &format!(r#"auth: {{ urls: ["{broken}"] }}"#)),
+        ],
+    );
+    let ran = run_checklist_with_env(&text, &[("API_TOKEN", "auth-canary-token")]);
+    let report = json(&ran);
+    assert_eq!(item(&report, "gate")["status"], "pass", "{report}");
+    assert_eq!(item(&report, "broken")["status"], "fail", "{report}");
+    assert!(
+        item(&report, "broken")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("refuses the authenticated request too (403)"),
+        "{report}"
+    );
+    // Without credentials a 403 is all `auth` can see: it passes, as before.
+    assert_eq!(item(&report, "plain")["status"], "pass", "{report}");
+    assert!(
+        !ran.stdout.contains("auth-canary-token"),
+        "credential leaked"
+    );
+}

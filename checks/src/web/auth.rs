@@ -26,6 +26,11 @@ pub struct AuthProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Credentials for an authenticated request to each URL (e.g. `Authorization: "Bearer
+    /// ${env:API_TOKEN}"`): when given, each URL must also *accept* them, so a 401 proves an
+    /// auth gate rather than an endpoint that refuses everyone.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// The verdict for one unauthenticated response.
@@ -80,6 +85,7 @@ impl Probe for AuthProbe {
                 format!("{} URLs, more than the cap of {MAX_URLS}", self.urls.len()),
             ));
         }
+        issues.extend(crate::web::request::check_headers(&self.headers));
         issues
     }
 
@@ -88,6 +94,7 @@ impl Probe for AuthProbe {
             Ok(f) => f.paced(),
             Err(e) => return Outcome::error(e),
         };
+        let authenticated = fetcher.clone().with_headers(&self.headers);
         let mut worst = Status::Pass;
         let mut bad: Vec<String> = Vec::new();
         let mut results = Vec::new();
@@ -109,12 +116,43 @@ impl Probe for AuthProbe {
                     Some(e.why.as_str()),
                 ),
             };
+            let (status, message, with_credentials) = if matches!(
+                status,
+                Status::Pass | Status::Warn
+            ) && !self.headers.is_empty()
+            {
+                match authenticated.get(url, &[], 4096).await {
+                    Ok(p) if matches!(p.status, 401 | 403) => (
+                        Status::Fail,
+                        format!(
+                            "refuses the authenticated request too ({}): the credentials in `headers` are rejected, or the endpoint refuses everyone",
+                            p.status
+                        ),
+                        Some(p.status),
+                    ),
+                    Ok(p) => (
+                        status,
+                        format!("{message}; accepts the credentials ({})", p.status),
+                        Some(p.status),
+                    ),
+                    Err(e) => (
+                        e.status(Property::Content),
+                        format!("authenticated request: {}", e.message),
+                        None,
+                    ),
+                }
+            } else {
+                (status, message, None)
+            };
             if status != Status::Pass {
                 bad.push(format!("{url} {message}"));
             }
             worst = worst.worst(status);
             let mut entry =
                 json!({"url": url, "status": code, "verdict": status.as_str(), "message": message});
+            if let (Some(code), Some(o)) = (with_credentials, entry.as_object_mut()) {
+                o.insert("status_with_credentials".into(), json!(code));
+            }
             if let (Some(why), Some(o)) = (no_answer, entry.as_object_mut()) {
                 o.insert("no_answer".into(), json!(why));
                 first_no_answer.get_or_insert(why);
