@@ -166,3 +166,54 @@ fn wss_is_verified_against_ca_file() {
     assert_eq!(item(&report, "untrusted")["status"], "fail", "{untrusted}");
     assert!(untrusted.contains("certificate"), "{untrusted}");
 }
+
+/// `headers` go on the upgrade request: a socket behind a token answers 101 with it and 401
+/// without, and the token from `${env:…}` never shows.
+#[test]
+fn upgrade_requests_carry_the_items_headers() {
+    use axum::extract::ws::{Message as AxMessage, WebSocketUpgrade};
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().route(
+        "/ws",
+        axum::routing::get(
+            |headers: axum::http::HeaderMap, upgrade: WebSocketUpgrade| async move {
+                let token = headers.get("authorization").and_then(|v| v.to_str().ok());
+                if token != Some("Bearer ws-canary-token") {
+                    return axum::http::StatusCode::UNAUTHORIZED.into_response();
+                }
+                upgrade.on_upgrade(|mut socket| async move {
+                    while let Some(Ok(AxMessage::Text(t))) = socket.recv().await {
+                        let reply = format!("echo: {}", t.as_str());
+                        if socket.send(AxMessage::Text(reply.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                })
+            },
+        ),
+    );
+    let server = AppServer::start(app);
+    let url = server.url("/ws").replacen("http://", "ws://", 1);
+    let text = checklist_of(
+        "5s",
+        &[
+            (
+                "with-token",
+                &format!(
+                    r#"websocket: {{ url: "{url}", send: ping, expect: "echo: ping", headers: {{ Authorization: "Bearer ${{env:WS_TOKEN}}" }} }}"#
+                ),
+            ),
+            ("without", &format!(r#"websocket: {{ url: "{url}" }}"#)),
+        ],
+    );
+    let ran = run_checklist_with_env(&text, &[("WS_TOKEN", "ws-canary-token")]);
+    let report = json(&ran);
+    assert_eq!(item(&report, "with-token")["status"], "pass", "{report}");
+    assert_eq!(item(&report, "without")["status"], "fail", "{report}");
+    assert!(
+        message(&report, "without").contains("401"),
+        "{}",
+        message(&report, "without")
+    );
+    assert!(!ran.stdout.contains("ws-canary-token"), "token leaked");
+}

@@ -10,6 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use rustls::ClientConfig;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{Connector, connect_async_tls_with_config};
@@ -36,6 +37,9 @@ pub struct WebSocketProbe {
     /// PEM bundle added to the trusted roots (for `wss://`).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Extra headers on the upgrade request (e.g. `Authorization: "Bearer ${env:WS_TOKEN}"`).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
     /// A text message sent once connected.
     #[serde(default)]
     pub send: Option<String>,
@@ -119,7 +123,7 @@ fn ms(d: Duration) -> u64 {
 #[async_trait]
 impl Probe for WebSocketProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
+        let mut issues = crate::web::request::check_headers(&self.headers);
         match url::Url::parse(&self.url) {
             Ok(u) if matches!(u.scheme(), "ws" | "wss") && u.host().is_some() => {}
             _ => issues.push(
@@ -157,8 +161,20 @@ impl Probe for WebSocketProbe {
         let limits = WebSocketConfig::default()
             .max_message_size(Some(MAX_MESSAGE))
             .max_frame_size(Some(MAX_MESSAGE));
-        let handshake =
-            connect_async_tls_with_config(self.url.as_str(), Some(limits), true, Some(connector));
+        let mut request = match self.url.as_str().into_client_request() {
+            Ok(r) => r,
+            Err(e) => return Outcome::error(format!("{shown}: {}", describe(&e))),
+        };
+        for (name, value) in &self.headers {
+            // Validated by `check_params`; a value that no longer parses is left out.
+            if let (Ok(n), Ok(v)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(value),
+            ) {
+                request.headers_mut().insert(n, v);
+            }
+        }
+        let handshake = connect_async_tls_with_config(request, Some(limits), true, Some(connector));
         let mut ws = match tokio::time::timeout(left(), handshake).await {
             Err(_) => {
                 return self
@@ -290,6 +306,7 @@ mod tests {
         let probe = |url: &str| WebSocketProbe {
             url: url.into(),
             ca_file: None,
+            headers: Default::default(),
             send: None,
             expect: None,
             max_latency: None,
