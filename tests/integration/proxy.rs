@@ -139,16 +139,28 @@ fn a_proxy_that_refuses_is_an_error_not_a_failure() {
         "c.yaml",
         &checklist_of(
             "3s",
-            &[(
-                "health",
-                &format!(r#"http: {{ url: "{}" }}"#, app.url("/health")),
-            )],
+            &[
+                (
+                    "health",
+                    &format!(r#"http: {{ url: "{}" }}"#, app.url("/health")),
+                ),
+                (
+                    "burst",
+                    &format!(
+                        r#"rate_limit: {{ url: "{}", max_requests: 5 }}"#,
+                        app.url("/health")
+                    ),
+                ),
+            ],
         ),
     );
     let dead_proxy = format!("http://127.0.0.1:{}", closed_port());
     let ran = run(p
         .cmd()
         .args(["run", "c.yaml", "--proxy", &dead_proxy, "--report", "json"]));
+    // The burst has its own client: the same rule holds there.
+    let burst = item(&json(&ran), "burst").clone();
+    assert_eq!(burst["status"], "error", "{burst}");
     let it = item(&json(&ran), "health").clone();
     assert_eq!(it["status"], "error", "{it}");
     assert_eq!(ran.code, 3, "{it}");

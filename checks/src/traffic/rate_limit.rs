@@ -137,12 +137,12 @@ fn histogram_text(h: &BTreeMap<u16, u32>) -> String {
 /// One request of the burst: its 1-based index and what came back.
 type Reply = (u32, Result<(u16, HeaderMap), (NoAnswer, String)>);
 
-async fn send_one(client: Client, spec: Arc<RequestSpec>, index: u32) -> Reply {
+async fn send_one(client: Client, spec: Arc<RequestSpec>, index: u32, via_proxy: bool) -> Reply {
     let req = client
         .request(spec.method.clone(), spec.url.clone())
         .headers(spec.headers.clone());
     let result = match req.send().await {
-        Err(e) => Err((page::classify(&e), web::describe(&e))),
+        Err(e) => Err((page::classify(&e, via_proxy), web::describe(&e))),
         Ok(resp) => {
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
@@ -184,6 +184,7 @@ impl RateLimitProbe {
         spec: &Arc<RequestSpec>,
         politeness: &Politeness,
         deadline: Instant,
+        via_proxy: bool,
     ) -> Burst {
         let started = Instant::now();
         let host = spec.host();
@@ -202,7 +203,7 @@ impl RateLimitProbe {
             {
                 b.sent += 1;
                 politeness.sent(&host);
-                set.spawn(send_one(client.clone(), spec.clone(), b.sent));
+                set.spawn(send_one(client.clone(), spec.clone(), b.sent, via_proxy));
             }
             let joined = match tokio::time::timeout_at(deadline, set.join_next()).await {
                 Err(_) => {
@@ -253,6 +254,7 @@ impl RateLimitProbe {
         spec: &Arc<RequestSpec>,
         wait: Duration,
         deadline: Instant,
+        via_proxy: bool,
     ) -> (Status, String, Value) {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if wait + Duration::from_millis(100) > remaining {
@@ -268,7 +270,7 @@ impl RateLimitProbe {
         }
         tokio::time::sleep(wait).await;
         let left = deadline.saturating_duration_since(Instant::now());
-        let send = send_one(client.clone(), spec.clone(), 0);
+        let send = send_one(client.clone(), spec.clone(), 0, via_proxy);
         let waited = format!("{}s", wait.as_secs_f64());
         let wait_ms = wait.as_millis() as u64;
         match tokio::time::timeout(left, send).await {
@@ -393,7 +395,9 @@ impl Probe for RateLimitProbe {
             .with("quiet_before_burst", quiet_ev);
         }
         tokio::time::sleep(wait).await;
-        let b = self.burst(&client, &spec, p, deadline).await;
+        // Through a proxy, a failure to connect is the proxy's, not the target's.
+        let via_proxy = ctx.proxy.used_for(spec.url.as_str()).is_some();
+        let b = self.burst(&client, &spec, p, deadline, via_proxy).await;
 
         let mut ev = Map::new();
         ev.insert("url".into(), json!(self.url));
@@ -558,7 +562,9 @@ impl Probe for RateLimitProbe {
         }
         if self.recovery {
             let wait = retry_after.unwrap_or(RECOVERY_DEFAULT).min(RECOVERY_CAP);
-            let (s, message, evidence) = self.recover(&client, &spec, wait, deadline).await;
+            let (s, message, evidence) = self
+                .recover(&client, &spec, wait, deadline, via_proxy)
+                .await;
             ev.insert("recovery".into(), evidence);
             if s != Status::Pass {
                 findings.push((s, message));

@@ -90,7 +90,13 @@ impl NoPage {
 
 /// The class of a transport error. Only its causes are classified: the outer error's text
 /// names the URL, and a path such as `/timeout` must not decide the class.
-pub fn classify(err: &reqwest::Error) -> NoAnswer {
+///
+/// `via_proxy`: the request went through a proxy, so a failure to connect is the proxy's
+/// (`NoAnswer::Proxy`, always `error`), never the target's refusal or silence.
+pub fn classify(err: &reqwest::Error, via_proxy: bool) -> NoAnswer {
+    if via_proxy && err.is_connect() {
+        return NoAnswer::Proxy;
+    }
     if err.is_timeout() {
         return NoAnswer::Timeout;
     }
@@ -238,19 +244,16 @@ impl Fetcher {
                 return Err(NoPage::new(NoAnswer::Timeout, message));
             }
             Ok(Err(e)) => {
-                // Connecting went to the proxy, not the target: its refusal or silence says
-                // nothing about the target (`error`, never `fail`).
-                if e.is_connect()
-                    && let Some(proxy) = self.proxy.used_for(spec.url.as_str())
-                {
-                    let message = format!(
+                let proxy = self.proxy.used_for(spec.url.as_str());
+                let why = classify(&e, proxy.is_some());
+                let message = match (&why, proxy) {
+                    (NoAnswer::Proxy, Some(proxy)) => format!(
                         "{target}: the proxy {proxy} could not be used: {}",
                         web::describe(&e)
-                    );
-                    return Err(NoPage::new(NoAnswer::Proxy, message));
-                }
-                let message = format!("{target}: {}", web::describe(&e));
-                return Err(NoPage::new(classify(&e), message));
+                    ),
+                    _ => format!("{target}: {}", web::describe(&e)),
+                };
+                return Err(NoPage::new(why, message));
             }
             Ok(Ok(r)) => r,
         };

@@ -64,7 +64,7 @@ async fn silence_is_classified_timeout() {
     let client =
         crate::web::page::client(Duration::from_millis(300), "t", &None, None).expect("client");
     let e = client.get(&url).send().await.expect_err("silent");
-    assert_eq!(classify(&e), NoAnswer::Timeout);
+    assert_eq!(classify(&e, false), NoAnswer::Timeout);
     // … and through the fetch path's deadline.
     let err = fetcher(Duration::from_millis(300)).get(&url, &[], 64).await;
     let err = err.expect_err("silent");
