@@ -81,6 +81,9 @@ pub enum Command {
         /// Only runs with this environment (`default` for runs without --env).
         #[arg(long, value_name = "NAME")]
         env: Option<String>,
+        /// The runs against this target of prodcheck.yaml (each target has its own history).
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
         /// How many runs to show, newest first.
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -89,6 +92,9 @@ pub enum Command {
     Due {
         /// Shipped checklist name or path to a YAML file.
         checklist: String,
+        /// What is due for this target of prodcheck.yaml.
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
     },
     /// Print a shell completion script: `prodcheck completions bash > /etc/bash_completion.d/prodcheck`.
     Completions {
@@ -130,6 +136,9 @@ pub struct SignoffArgs {
     pub checklist: String,
     /// Id of the manual item.
     pub item: String,
+    /// The target of prodcheck.yaml the sign-off is for (each target is signed off on its own).
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
     /// What was looked at, or anything a reviewer should know.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
@@ -144,6 +153,9 @@ pub struct WaiveArgs {
     pub checklist: String,
     /// Id of the item to waive.
     pub item: String,
+    /// The target of prodcheck.yaml the waiver covers (each target is waived on its own).
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
     /// Why the failure is accepted (shown in every report).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
@@ -159,9 +171,17 @@ pub struct WaiveArgs {
 pub struct RunArgs {
     /// Shipped checklist name or path to a YAML file.
     pub checklist: String,
-    /// Environment from prodcheck.yaml whose variables apply.
+    /// Environment from prodcheck.yaml whose variables apply (with --target: for targets that
+    /// name no `env` of their own).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// Run against the targets of prodcheck.yaml whose names match (`api-*`; repeatable): one
+    /// process, one report with a part per target, the exit code of the worst target.
+    #[arg(long = "target", value_name = "GLOB")]
+    pub targets: Vec<String>,
+    /// Run against every target of prodcheck.yaml.
+    #[arg(long, conflicts_with = "targets")]
+    pub all_targets: bool,
     /// Set a variable (overrides checklist and environment values).
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
@@ -183,7 +203,7 @@ pub struct RunArgs {
     /// 1 or 3, never a 4 (pending) it did not ask for.
     #[arg(long)]
     pub automated: bool,
-    /// How many probes run at once.
+    /// How many probes run at once (across all targets of a fleet run).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
     /// How many requests go to one host at once, shared by every probe of the run (politeness:

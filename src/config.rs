@@ -1,5 +1,5 @@
-//! `prodcheck.yaml`: environments and their variables, where local checklists live, where
-//! state is kept. Optional; parsed with the same node tree so errors point at the file.
+//! `prodcheck.yaml`: environments and their variables, fleet targets, where local checklists
+//! live, where state is kept. Optional; parsed with the same node tree so errors point at the file.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use serde::de::IgnoredAny;
 
 use crate::checklist::Diagnostic;
 use crate::checklist::node::{self, Node, Value, from_node};
+use crate::fleet::Target;
 
 pub const FILE_NAME: &str = "prodcheck.yaml";
 
@@ -22,6 +23,15 @@ pub struct Config {
     /// Directory for sign-offs and history.
     pub state_dir: PathBuf,
     pub environments: BTreeMap<String, BTreeMap<String, Node>>,
+    /// Named services (`targets:`), in file order.
+    pub targets: Vec<Target>,
+}
+
+impl Config {
+    /// The target called `name`.
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.name == name)
+    }
 }
 
 impl Default for Config {
@@ -31,6 +41,7 @@ impl Default for Config {
             checklists_dir: PathBuf::from("checklists"),
             state_dir: PathBuf::from(".prodcheck"),
             environments: BTreeMap::new(),
+            targets: Vec::new(),
         }
     }
 }
@@ -48,6 +59,12 @@ struct RawConfig {
         reason = "read from the node tree; declared so unknown keys are rejected"
     )]
     environments: Option<IgnoredAny>,
+    #[serde(default)]
+    #[expect(
+        dead_code,
+        reason = "read from the node tree; declared so unknown keys are rejected"
+    )]
+    targets: Option<IgnoredAny>,
 }
 
 /// Loads `path` if given, else `./prodcheck.yaml` if present, else defaults.
@@ -100,6 +117,7 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         checklists_dir: base.join(raw.checklists.as_deref().unwrap_or("checklists")),
         state_dir: base.join(raw.state.as_deref().unwrap_or(".prodcheck")),
         environments: BTreeMap::new(),
+        targets: Vec::new(),
     };
     let mut errors = Vec::new();
     if let Some(Node {
@@ -147,6 +165,14 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             "`environments` must be a mapping of names to `{ vars: … }`".into(),
         ));
     }
+    if let Some(targets) = doc.get("targets") {
+        config.targets = crate::fleet::target::parse(
+            targets,
+            &config.environments,
+            &|pos, msg| diag(pos, msg),
+            &mut errors,
+        );
+    }
     if errors.is_empty() {
         Ok(config)
     } else {
@@ -175,5 +201,27 @@ mod tests {
         )
         .expect_err("bad");
         assert_eq!(errs[0].pos.line, 3);
+    }
+
+    #[test]
+    fn targets_keep_file_order_and_unknown_environments_point_at_the_line() {
+        let c = parse(
+            Path::new("p.yaml"),
+            "environments:\n  prod: { vars: { a: 1 } }\ntargets:\n  web: { env: prod }\n  api: { vars: { b: 2 } }\n",
+        )
+        .expect("valid");
+        let names: Vec<&str> = c.targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["web", "api"]);
+        assert_eq!(c.target("web").and_then(|t| t.env.as_deref()), Some("prod"));
+        let errs = parse(
+            Path::new("p.yaml"),
+            "environments:\n  prod: {}\ntargets:\n  web:\n    env: staging\n",
+        )
+        .expect_err("unknown env");
+        assert_eq!((errs[0].pos.line, errs[0].pos.col), (5, 10));
+        assert_eq!(
+            errs[0].message,
+            "target `web`: unknown environment `staging`"
+        );
     }
 }

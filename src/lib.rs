@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod exit_code;
+pub mod fleet;
 pub mod manual;
 pub mod redact;
 pub mod report;

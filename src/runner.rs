@@ -1,6 +1,7 @@
-//! Runs a validated checklist: automated items concurrently (bounded, each under its own
-//! timeout, with retries), then disruptive probes one at a time, then manual items.
-//! Results come back in checklist order whatever finished first; Ctrl-C stops cleanly.
+//! Runs a validated checklist, or one per fleet target in the same process: automated items
+//! concurrently (one bound, one per-host limit, each item under its own timeout, with retries),
+//! then disruptive probes one at a time, then manual items. Results come back in checklist
+//! order whatever finished first; Ctrl-C stops cleanly.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,12 +10,14 @@ use std::time::{Duration, Instant};
 use checks::politeness::Politeness;
 use checks::web::proxy::ProxySetting;
 use checks::{Outcome, Probe, ProbeContext, Status};
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 
 use crate::checklist::{Checklist, Item, ItemBody};
-use crate::manual::{Answer, Prompter};
-use crate::verdict::{Confirmation, ManualAnswer, NotRun, Observation, ProbeRun, Unanswered};
+use crate::manual::Prompter;
+use crate::verdict::{Observation, ProbeRun};
+
+mod fleet;
+pub use fleet::{Shared, Unit, run_fleet};
 
 /// Grace after an item's timeout before the runner gives up on the probe.
 const BACKSTOP_GRACE: Duration = Duration::from_millis(500);
@@ -204,148 +207,22 @@ pub async fn run(
     opts: &RunOptions,
     prompter: Arc<dyn Prompter>,
     progress: &(dyn Fn(Progress) + Sync),
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> RunResult {
-    let items: Vec<(&str, &Item)> = checklist
-        .items()
-        .map(|(s, i)| (s.name.as_str(), i))
-        .collect();
-    let mut seen: Vec<Option<Observation>> = vec![None; items.len()];
-    let mut interrupted = *shutdown.borrow();
-    let network = Network {
-        politeness: Arc::new(Politeness::new(opts.per_host)),
-        proxy: opts.proxy.clone(),
+    let unit = Unit {
+        checklist,
+        opts,
+        target: None,
     };
-
-    let mut normal = Vec::new();
-    let mut disruptive = Vec::new();
-    for (idx, (_, item)) in items.iter().enumerate() {
-        if !opts.selects(item) {
-            let why = if opts.automated && matches!(item.body, ItemBody::Manual(_)) {
-                NotRun::ManualLeftOut
-            } else {
-                NotRun::NotSelected
-            };
-            seen[idx] = Some(Observation::NotRun(why));
-            continue;
-        }
-        if let Some(planned) = opts.preset.get(&item.id) {
-            seen[idx] = Some(planned.clone());
-            continue;
-        }
-        if let ItemBody::Check(check) = &item.body {
-            let retries = Retries {
-                count: item.retries,
-                delay: item.retry_delay,
-            };
-            let job = (idx, check.probe.clone(), item.timeout, retries);
-            if check.probe.disruptive() {
-                disruptive.push(job)
-            } else {
-                normal.push(job)
-            }
-        }
-    }
-    progress(Progress::Begin {
-        ids: normal
-            .iter()
-            .chain(disruptive.iter())
-            .map(|(idx, ..)| items[*idx].1.id.clone())
-            .collect(),
-    });
-
-    // Concurrent probes, bounded by a semaphore. `run_probe` turns a panic into the item's
-    // `error`, so every task comes back with its index.
-    let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let mut set = JoinSet::new();
-    for (idx, probe, timeout, retries) in normal {
-        let limit = limit.clone();
-        let network = network.clone();
-        let kind = items[idx].1.kind().to_string();
-        set.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            (
-                idx,
-                run_probe(&kind, probe, timeout, retries, network).await,
-            )
-        });
-    }
-    while !interrupted {
-        tokio::select! {
-            joined = set.join_next() => match joined {
-                None => break,
-                Some(Ok((idx, run))) => {
-                    progress(Progress::Finished { id: items[idx].1.id.clone(), status: run.outcome.status });
-                    seen[idx] = Some(Observation::Probe(run));
-                }
-                // Only an abort (never issued while joining) ends a task without its index.
-                Some(Err(_)) => {}
-            },
-            _ = shutdown.changed() => interrupted = true,
-        }
-    }
-    set.abort_all();
-
-    // Disruptive probes: one at a time, after everything else, under the same panic guard.
-    for (idx, probe, timeout, retries) in disruptive {
-        if interrupted {
-            break;
-        }
-        let kind = items[idx].1.kind();
-        tokio::select! {
-            run = run_probe(kind, probe, timeout, retries, network.clone()) => {
-                progress(Progress::Finished { id: items[idx].1.id.clone(), status: run.outcome.status });
-                seen[idx] = Some(Observation::Probe(run));
-            }
-            _ = shutdown.changed() => interrupted = true,
-        }
-    }
-    progress(Progress::ProbesDone);
-
-    // Manual items, in order.
-    for (idx, (section, item)) in items.iter().enumerate() {
-        let ItemBody::Manual(manual) = &item.body else {
-            continue;
-        };
-        if seen[idx].is_some() || interrupted {
-            continue;
-        }
-        let answer = if opts.confirm.contains(&item.id) {
-            ManualAnswer::Confirmed {
-                via: Confirmation::Flag,
-                note: None,
-            }
-        } else if opts.interactive {
-            let prompter = prompter.clone();
-            let (section, item_owned, how) =
-                (section.to_string(), (*item).clone(), manual.how.clone());
-            let ask =
-                tokio::task::spawn_blocking(move || prompter.ask(&section, &item_owned, &how));
-            tokio::select! {
-                answer = ask => match answer {
-                    Ok(Answer::Confirmed { note }) => ManualAnswer::Confirmed { via: Confirmation::Prompt, note },
-                    Ok(Answer::Declined { note }) => ManualAnswer::Declined { note },
-                    Ok(Answer::Skipped) | Err(_) => ManualAnswer::Unanswered(Unanswered::SkippedAtPrompt),
-                },
-                _ = shutdown.changed() => {
-                    interrupted = true;
-                    continue;
-                }
-            }
-        } else {
-            ManualAnswer::Unanswered(Unanswered::NonInteractive)
-        };
-        seen[idx] = Some(Observation::Manual(answer));
-    }
-
-    let observations = seen
-        .into_iter()
-        .map(|o| o.unwrap_or(Observation::NotRun(NotRun::Interrupted)))
-        .collect();
-    RunResult {
-        observations,
-        interrupted,
-    }
+    let shared = Shared {
+        concurrency: opts.concurrency,
+        per_host: opts.per_host,
+    };
+    let mut results = run_fleet(&[unit], shared, prompter, progress, shutdown).await;
+    results.pop().unwrap_or(RunResult {
+        observations: Vec::new(),
+        interrupted: true,
+    })
 }
 
 #[cfg(test)]

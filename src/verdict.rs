@@ -428,6 +428,7 @@ mod tests {
             waivers: vec![Waiver {
                 checklist: "c".into(),
                 item: item.into(),
+                target: None,
                 by: "Cy".into(),
                 at: Timestamp::parse("2026-01-01T00:00:00Z").expect("ts"),
                 until: Day::parse(until).expect("day"),

@@ -10,25 +10,37 @@ use crate::exit_code;
 use crate::state::due::due_state;
 use crate::state::{State, Timestamp, history};
 
-use super::signoff::{load_checklist, state_error};
+use super::signoff::{known_target, load_checklist, state_error};
+
+/// Which runs `prodcheck history` shows.
+pub struct Filter {
+    /// Only runs with this environment (`default`: runs without one).
+    pub env: Option<String>,
+    /// The runs against this target (`None`: runs without a target).
+    pub target: Option<String>,
+}
 
 pub fn history(
     config_path: Option<&Path>,
     color: ColorChoice,
     arg: &str,
-    env: Option<String>,
+    filter: Filter,
     limit: usize,
 ) -> u8 {
     let (config, checklist) = match load_checklist(config_path, color, arg) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let runs = match history::load(&config.state_dir, &checklist.name) {
+    let target = filter.target.as_deref();
+    if let Err(code) = known_target(&config, target) {
+        return code;
+    }
+    let runs = match history::load_target(&config.state_dir, &checklist.name, target) {
         Ok(r) => r,
         Err(e) => return state_error(&e),
     };
-    let path = history::path(&config.state_dir, &checklist.name);
-    let wanted = env.as_deref().map(|e| (e != "default").then_some(e));
+    let path = history::target_path(&config.state_dir, &checklist.name, target);
+    let wanted = filter.env.as_deref().map(|e| (e != "default").then_some(e));
     let runs: Vec<_> = runs
         .iter()
         .filter(|r| wanted.is_none_or(|w| r.environment.as_deref() == w))
@@ -67,12 +79,15 @@ pub fn history(
     exit_code::OK
 }
 
-pub fn due(config_path: Option<&Path>, color: ColorChoice, arg: &str) -> u8 {
+pub fn due(config_path: Option<&Path>, color: ColorChoice, arg: &str, target: Option<&str>) -> u8 {
     let (config, checklist) = match load_checklist(config_path, color, arg) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let state = match State::load(&config.state_dir, &checklist.name) {
+    if let Err(code) = known_target(&config, target) {
+        return code;
+    }
+    let state = match State::load_for(&config.state_dir, &checklist.name, target) {
         Ok(s) => s,
         Err(e) => return state_error(&e),
     };

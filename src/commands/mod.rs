@@ -1,6 +1,7 @@
 //! One module per command; [`dispatch`] routes the parsed command line to them.
 
 mod docs;
+mod fleet;
 mod history;
 mod init;
 mod probe;
@@ -38,9 +39,21 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Command::History {
             checklist,
             env,
+            target,
             limit,
-        } => history::history(cli.config.as_deref(), cli.color, &checklist, env, limit),
-        Command::Due { checklist } => history::due(cli.config.as_deref(), cli.color, &checklist),
+        } => history::history(
+            cli.config.as_deref(),
+            cli.color,
+            &checklist,
+            history::Filter { env, target },
+            limit,
+        ),
+        Command::Due { checklist, target } => history::due(
+            cli.config.as_deref(),
+            cli.color,
+            &checklist,
+            target.as_deref(),
+        ),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man => shell::man(),
         Command::Serve(args) => serve::serve(cli.config.as_deref(), cli.color, args).await,

@@ -35,83 +35,27 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         Ok(s) => s,
         Err(e) => return usage_error(&e, Some("`prodcheck list` shows the checklists it knows")),
     };
-    let mut sources = VarSources::default();
-    if let Some(env) = &args.env {
-        match config.environments.get(env) {
-            Some(vars) => sources.environment = vars.clone(),
-            None => {
-                let known: Vec<_> = config.environments.keys().cloned().collect();
-                let where_ = config
-                    .path
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "no prodcheck.yaml found".into());
-                return usage_error(
-                    &format!("unknown environment `{env}` ({where_})"),
-                    Some(&if known.is_empty() {
-                        "define it under `environments:` in prodcheck.yaml (`prodcheck init` writes one)".to_string()
-                    } else {
-                        format!("known environments: {}", known.join(", "))
-                    }),
-                );
-            }
-        }
+    if let Some(env) = &args.env
+        && !config.environments.contains_key(env)
+    {
+        return unknown_environment(&config, env);
     }
-    // `--var` values are text, so `host=[::1]` stays an address; only a variable the checklist
-    // declares as a list or mapping takes YAML flow syntax (`allowed_origins=[https://a]`).
-    let declared = node::parse(&source.text).ok();
-    let structured = |name: &str| {
-        declared
-            .as_ref()
-            .and_then(|doc| doc.get("vars"))
-            .and_then(|vars| vars.get(name))
-            .is_some_and(|v| matches!(v.value, node::Value::Seq(_) | node::Value::Map(_)))
-    };
-    sources.cli = args
-        .vars
-        .iter()
-        .map(|(k, v)| {
-            let value = if structured(k) {
-                node::from_cli(v)
-            } else {
-                node::Node::new(node::Pos::default(), node::Value::Str(v.clone()))
-            };
-            (k.clone(), value)
-        })
-        .collect();
+    if args.all_targets || !args.targets.is_empty() {
+        return super::fleet::run(&config, &source, color, &args).await;
+    }
+    let mut sources = VarSources::default();
+    if let Some(vars) = args.env.as_ref().and_then(|e| config.environments.get(e)) {
+        sources.environment = vars.clone();
+    }
+    sources.cli = cli_vars(&source.text, &args.vars);
     // Unset targets are judged per selected item below, so `--only` needs only its own.
     sources.lenient_unset = true;
     let checklist = match load(&source, &sources, &|name| std::env::var(name).ok()) {
         Ok(c) => c,
         Err(diags) => return crate::error::invalid(diags, color),
     };
-    for (flag, names) in [
-        ("--confirm", &args.confirm),
-        ("--only", &args.only),
-        ("--skip", &args.skip),
-    ] {
-        for name in names.iter() {
-            let known = checklist
-                .items()
-                .any(|(_, i)| i.id == *name || (flag != "--confirm" && i.tags.contains(name)));
-            if !known {
-                let what = if flag == "--confirm" {
-                    "item id"
-                } else {
-                    "item id or tag"
-                };
-                return usage_error(
-                    &format!(
-                        "{flag} `{name}`: no {what} `{name}` in checklist `{}`",
-                        checklist.name
-                    ),
-                    Some(&format!(
-                        "`prodcheck show {}` lists the items",
-                        args.checklist
-                    )),
-                );
-            }
-        }
+    if let Err(code) = check_selectors(&checklist, &args) {
+        return code;
     }
     let selection = RunOptions {
         only: args.only.clone(),
@@ -132,10 +76,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
             );
         }
     };
-    let interactive = !args.non_interactive
-        && std::env::var_os("CI").is_none()
-        && std::io::stdin().is_terminal()
-        && std::io::stderr().is_terminal();
+    let interactive = interactive(&args);
     let state = match State::load(&config.state_dir, &checklist.name) {
         Ok(s) => s,
         Err(e) => return usage_error(&e.to_string(), Some(e.hint())),
@@ -164,9 +105,99 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
     finish(&report, &args.output.reports, args.output.verbose)
 }
 
+/// `--env NAME` names no environment of prodcheck.yaml.
+fn unknown_environment(config: &config::Config, env: &str) -> u8 {
+    let known: Vec<_> = config.environments.keys().cloned().collect();
+    let where_ = config
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "no prodcheck.yaml found".into());
+    usage_error(
+        &format!("unknown environment `{env}` ({where_})"),
+        Some(&if known.is_empty() {
+            "define it under `environments:` in prodcheck.yaml (`prodcheck init` writes one)"
+                .to_string()
+        } else {
+            format!("known environments: {}", known.join(", "))
+        }),
+    )
+}
+
+/// `--var` values are text, so `host=[::1]` stays an address; only a variable the checklist
+/// declares as a list or mapping takes YAML flow syntax (`allowed_origins=[https://a]`).
+pub(super) fn cli_vars(
+    checklist_text: &str,
+    vars: &[(String, String)],
+) -> std::collections::BTreeMap<String, node::Node> {
+    let declared = node::parse(checklist_text).ok();
+    let structured = |name: &str| {
+        declared
+            .as_ref()
+            .and_then(|doc| doc.get("vars"))
+            .and_then(|vars| vars.get(name))
+            .is_some_and(|v| matches!(v.value, node::Value::Seq(_) | node::Value::Map(_)))
+    };
+    vars.iter()
+        .map(|(k, v)| {
+            let value = if structured(k) {
+                node::from_cli(v)
+            } else {
+                node::Node::new(node::Pos::default(), node::Value::Str(v.clone()))
+            };
+            (k.clone(), value)
+        })
+        .collect()
+}
+
+/// Every `--confirm`, `--only` and `--skip` name must exist in the checklist: a typo must not
+/// silently run everything or nothing. `Err` is the exit code, the message already printed.
+pub(super) fn check_selectors(checklist: &Checklist, args: &RunArgs) -> Result<(), u8> {
+    for (flag, names) in [
+        ("--confirm", &args.confirm),
+        ("--only", &args.only),
+        ("--skip", &args.skip),
+    ] {
+        for name in names.iter() {
+            let known = checklist
+                .items()
+                .any(|(_, i)| i.id == *name || (flag != "--confirm" && i.tags.contains(name)));
+            if !known {
+                let what = if flag == "--confirm" {
+                    "item id"
+                } else {
+                    "item id or tag"
+                };
+                return Err(usage_error(
+                    &format!(
+                        "{flag} `{name}`: no {what} `{name}` in checklist `{}`",
+                        checklist.name
+                    ),
+                    Some(&format!(
+                        "`prodcheck show {}` lists the items",
+                        args.checklist
+                    )),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether manual items are asked on this terminal.
+pub(super) fn interactive(args: &RunArgs) -> bool {
+    !args.non_interactive
+        && std::env::var_os("CI").is_none()
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal()
+}
+
 /// The proxy for the run: `--proxy`, else the `proxy` variable of the environment or
 /// `--var` (with `${env:…}` expanded), else the process environment's `*_PROXY`.
-fn proxy_setting(flag: Option<&str>, sources: &VarSources) -> Result<ProxySetting, String> {
+pub(super) fn proxy_setting(
+    flag: Option<&str>,
+    sources: &VarSources,
+) -> Result<ProxySetting, String> {
     if let Some(flag) = flag {
         return ProxySetting::parse(flag);
     }
@@ -192,7 +223,7 @@ fn proxy_setting(flag: Option<&str>, sources: &VarSources) -> Result<ProxySettin
 
 /// One diagnostic per unset variable that a selected item needs, at its first use: the run
 /// stops before anything is sent.
-fn unset_targets(
+pub(super) fn unset_targets(
     checklist: &Checklist,
     source: &crate::checklist::Source,
     selection: &RunOptions,
@@ -222,7 +253,7 @@ fn unset_targets(
 
 /// Records the run in history and interactive confirmations as sign-offs. A failure here is
 /// reported but does not change the exit code: the run itself and its reports are still valid.
-fn record_state(state_dir: &Path, checklist: &Checklist, report: &Report) {
+pub(super) fn record_state(state_dir: &Path, checklist: &Checklist, report: &Report) {
     let prompted = apply::prompted_signoffs(
         report,
         checklist,
@@ -246,27 +277,69 @@ pub async fn execute(
     policy: &Policy<'_>,
     env: Option<String>,
 ) -> Report {
+    let redactor = Redactor::new(&checklist.secrets);
+    crate::redact::activate(&redactor);
+    let spinner = Spinner::new(redactor);
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let update = |p: Progress| spinner.update(p);
+    let result =
+        with_ctrl_c(|rx| runner::run(checklist, opts, Arc::new(TerminalPrompter), &update, rx))
+            .await;
+    build_report(
+        checklist,
+        result,
+        policy,
+        env,
+        started_at,
+        started.elapsed(),
+    )
+}
+
+/// Runs `work` with a receiver that turns true on Ctrl-C.
+pub(super) async fn with_ctrl_c<F, Fut>(work: F) -> Fut::Output
+where
+    F: FnOnce(watch::Receiver<bool>) -> Fut,
+    Fut: std::future::Future,
+{
     let (tx, rx) = watch::channel(false);
     let ctrl_c = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             let _ = tx.send(true);
         }
     });
-    // On a terminal: a spinner, counts and the items still running, shown only while there
-    // is something to wait for. Off a terminal: nothing but the report.
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::hidden();
-        if let Ok(style) = ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}") {
-            bar.set_style(style);
+    let out = work(rx).await;
+    ctrl_c.abort();
+    out
+}
+
+/// On a terminal: a spinner, counts and the items still running, shown only while there is
+/// something to wait for. Off a terminal: nothing but the report.
+pub(super) struct Spinner {
+    bar: Option<ProgressBar>,
+    running: std::sync::Mutex<Vec<String>>,
+    redactor: Redactor,
+}
+
+impl Spinner {
+    pub(super) fn new(redactor: Redactor) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::hidden();
+            if let Ok(style) = ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Spinner {
+            bar,
+            running: std::sync::Mutex::new(Vec::new()),
+            redactor,
         }
-        bar
-    });
-    let redactor = Redactor::new(&checklist.secrets);
-    crate::redact::activate(&redactor);
-    let running = std::sync::Mutex::new(Vec::<String>::new());
-    let progress = |p: Progress| {
-        let Some(bar) = &bar else { return };
-        let mut running = running.lock().unwrap_or_else(|e| e.into_inner());
+    }
+
+    pub(super) fn update(&self, p: Progress) {
+        let Some(bar) = &self.bar else { return };
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         match p {
             Progress::Begin { ids } => {
                 if ids.is_empty() {
@@ -279,7 +352,9 @@ pub async fn execute(
             }
             Progress::Finished { id, .. } => {
                 bar.inc(1);
-                running.retain(|r| *r != id);
+                if let Some(at) = running.iter().position(|r| *r == id) {
+                    running.remove(at);
+                }
             }
             Progress::ProbesDone => {
                 bar.finish_and_clear();
@@ -293,20 +368,11 @@ pub async fn execute(
         } else {
             String::new()
         };
-        bar.set_message(redactor.redact(&format!("running {}{more}", shown.join(", "))));
-    };
-    let started_at = SystemTime::now();
-    let started = Instant::now();
-    let result = runner::run(checklist, opts, Arc::new(TerminalPrompter), &progress, rx).await;
-    ctrl_c.abort();
-    build_report(
-        checklist,
-        result,
-        policy,
-        env,
-        started_at,
-        started.elapsed(),
-    )
+        bar.set_message(
+            self.redactor
+                .redact(&format!("running {}{more}", shown.join(", "))),
+        );
+    }
 }
 
 /// Turns the run's observations into the report: each verdict decided once by the verdict
@@ -333,6 +399,7 @@ pub fn build_report(
             }
             redactor.redact_json(&mut evidence);
             ItemReport {
+                target: None,
                 id: item.id.clone(),
                 title: redactor.redact(&item.title),
                 section: section.name.clone(),
@@ -376,6 +443,7 @@ pub fn build_report(
         fail_on_warning: policy.fail_on_warning,
         items,
         changes: None,
+        targets: Vec::new(),
     };
     report.changes = apply::changes(&policy.state.history, &report);
     report

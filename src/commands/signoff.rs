@@ -31,6 +31,30 @@ pub(super) fn load_checklist(
     Ok((config, checklist))
 }
 
+/// `--target NAME` must name a target of prodcheck.yaml (`None` passes). `Err` is the exit
+/// code, the message already printed.
+pub(super) fn known_target(config: &Config, target: Option<&str>) -> Result<(), u8> {
+    let Some(name) = target else {
+        return Ok(());
+    };
+    if config.target(name).is_some() {
+        return Ok(());
+    }
+    let known: Vec<String> = config.targets.iter().map(|t| t.name.clone()).collect();
+    let hint = if known.is_empty() {
+        "prodcheck.yaml defines no `targets:`".to_string()
+    } else {
+        format!(
+            "known targets: {}",
+            crate::fleet::select::shorten(&known, 20)
+        )
+    };
+    Err(usage_error(
+        &format!("--target `{name}`: no such target in prodcheck.yaml"),
+        Some(&hint),
+    ))
+}
+
 /// A state file could not be read or written.
 pub(super) fn state_error(e: &StateError) -> u8 {
     usage_error(&e.to_string(), Some(e.hint()))
@@ -53,6 +77,13 @@ pub(super) fn who(by: Option<&str>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// ` for target `api`` in a confirmation line.
+fn for_target(target: Option<&str>) -> String {
+    target
+        .map(|t| format!(" for target `{t}`"))
+        .unwrap_or_default()
+}
+
 fn unknown_item(checklist: &Checklist, arg: &str, item: &str) -> u8 {
     usage_error(
         &format!("no item `{item}` in checklist `{}`", checklist.name),
@@ -68,6 +99,9 @@ pub fn signoff(config_path: Option<&Path>, color: ColorChoice, args: SignoffArgs
     let Some(item) = checklist.item(&args.item) else {
         return unknown_item(&checklist, &args.checklist, &args.item);
     };
+    if let Err(code) = known_target(&config, args.target.as_deref()) {
+        return code;
+    }
     if !matches!(item.body, ItemBody::Manual(_)) {
         return usage_error(
             &format!(
@@ -82,6 +116,7 @@ pub fn signoff(config_path: Option<&Path>, color: ColorChoice, args: SignoffArgs
     let record = SignOff {
         checklist: checklist.name.clone(),
         item: item.id.clone(),
+        target: args.target.clone(),
         by: who(args.by.as_deref()),
         at: now,
         until: item.every().map(|e| now.plus(e)),
@@ -96,9 +131,10 @@ pub fn signoff(config_path: Option<&Path>, color: ColorChoice, args: SignoffArgs
         return state_error(&e);
     }
     println!(
-        "signed off `{}` in `{}` by {by}, {validity}\nrecorded in {} (commit it so CI runs count it)",
+        "signed off `{}` in `{}`{} by {by}, {validity}\nrecorded in {} (commit it so CI runs count it)",
         item.id,
         checklist.name,
+        for_target(args.target.as_deref()),
         signoffs::path(&config.state_dir).display()
     );
     exit_code::OK
@@ -137,9 +173,13 @@ pub fn waive(config_path: Option<&Path>, color: ColorChoice, args: WaiveArgs) ->
     let Some(item) = checklist.item(&args.item) else {
         return unknown_item(&checklist, &args.checklist, &args.item);
     };
+    if let Err(code) = known_target(&config, args.target.as_deref()) {
+        return code;
+    }
     let waiver = Waiver {
         checklist: checklist.name.clone(),
         item: item.id.clone(),
+        target: args.target.clone(),
         by: who(args.by.as_deref()),
         at: now,
         until,
@@ -150,9 +190,10 @@ pub fn waive(config_path: Option<&Path>, color: ColorChoice, args: WaiveArgs) ->
         return state_error(&e);
     }
     println!(
-        "waived `{}` in `{}` by {by} until {until} (end of day, UTC); after that it fails again\nrecorded in {} (commit it)",
+        "waived `{}` in `{}`{} by {by} until {until} (end of day, UTC); after that it fails again\nrecorded in {} (commit it)",
         item.id,
         checklist.name,
+        for_target(args.target.as_deref()),
         waivers::path(&config.state_dir).display()
     );
     exit_code::OK

@@ -56,47 +56,61 @@ pub fn label(text: &str) -> String {
 /// `prodcheck_last_run_timestamp_seconds` and `prodcheck_run_exit_code`. `run_labels` (at
 /// least `checklist`) start every sample's label set.
 pub fn run_families(page: &mut Exposition, report: &Report, run_labels: &[(&str, &str)]) {
+    run_families_of(page, &[(report, run_labels.to_vec())]);
+}
+
+/// [`run_families`] for several runs on one page (a fleet's targets): each family's header
+/// once, then every run's samples with that run's labels.
+pub fn run_families_of(page: &mut Exposition, runs: &[(&Report, Vec<(&str, &str)>)]) {
     page.family(
         "prodcheck_item_status",
         "gauge",
         "Status of each checklist item in the last run: 1 for its current status.",
     );
-    for item in &report.items {
-        let mut labels = run_labels.to_vec();
-        labels.extend([
-            ("item", item.id.as_str()),
-            ("severity", item.severity.as_str()),
-            ("status", item.status.as_str()),
-        ]);
-        page.sample("prodcheck_item_status", &labels, 1);
+    for (report, run_labels) in runs {
+        for item in &report.items {
+            let mut labels = run_labels.clone();
+            labels.extend([
+                ("item", item.id.as_str()),
+                ("severity", item.severity.as_str()),
+                ("status", item.status.as_str()),
+            ]);
+            page.sample("prodcheck_item_status", &labels, 1);
+        }
     }
     page.family(
         "prodcheck_run_duration_seconds",
         "gauge",
         "Wall-clock duration of the last run.",
     );
-    page.sample(
-        "prodcheck_run_duration_seconds",
-        run_labels,
-        format!("{:.3}", report.duration.as_secs_f64()),
-    );
+    for (report, run_labels) in runs {
+        page.sample(
+            "prodcheck_run_duration_seconds",
+            run_labels,
+            format!("{:.3}", report.duration.as_secs_f64()),
+        );
+    }
     page.family(
         "prodcheck_last_run_timestamp_seconds",
         "gauge",
         "Unix time the last run started.",
     );
-    let started = report
-        .started_at
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    page.sample("prodcheck_last_run_timestamp_seconds", run_labels, started);
+    for (report, run_labels) in runs {
+        let started = report
+            .started_at
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        page.sample("prodcheck_last_run_timestamp_seconds", run_labels, started);
+    }
     page.family(
         "prodcheck_run_exit_code",
         "gauge",
         "Exit code of the last run (0 passed).",
     );
-    page.sample("prodcheck_run_exit_code", run_labels, report.exit_code);
+    for (report, run_labels) in runs {
+        page.sample("prodcheck_run_exit_code", run_labels, report.exit_code);
+    }
 }
 
 #[cfg(test)]

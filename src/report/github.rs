@@ -1,5 +1,6 @@
 //! `--report github`: GitHub Actions workflow commands, so problems appear as annotations on
-//! the checklist file: `::error` for what blocks the gate, `::warning` for the rest.
+//! the checklist file: `::error` for what blocks the gate, `::warning` for the rest. A fleet
+//! target is named in the title (`prodcheck maintenance [api-eu]: …`).
 
 use crate::verdict::Status;
 
@@ -38,8 +39,13 @@ impl Reporter for GithubReporter {
             let Some(level) = level(report, item) else {
                 continue;
             };
+            let target = item
+                .target
+                .as_deref()
+                .map(|t| format!(" [{t}]"))
+                .unwrap_or_default();
             let title = format!(
-                "prodcheck {}: {} {} ({})",
+                "prodcheck {}{target}: {} {} ({})",
                 report.checklist,
                 item.id,
                 item.status.as_str(),

@@ -13,7 +13,7 @@ use crate::exit_code;
 use crate::verdict::Status;
 
 /// Lines are wrapped (id lists) or cut (the attention list) to this width off a terminal.
-const WIDTH: usize = 100;
+pub(super) const WIDTH: usize = 100;
 /// Evidence values are cut to this many characters below `-vv`.
 const EVIDENCE_CHARS: usize = 120;
 
@@ -32,7 +32,7 @@ fn badge(status: Status) -> ColoredString {
     }
 }
 
-fn symbol(status: Status) -> &'static str {
+pub(super) fn symbol(status: Status) -> &'static str {
     match status {
         Status::Pass | Status::Confirmed => "✔",
         Status::Warn => "▲",
@@ -57,7 +57,7 @@ fn duration(item: &ItemReport) -> String {
 }
 
 /// `text` cut to `max` characters with an ellipsis.
-fn cut(text: &str, max: usize) -> String {
+pub(super) fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_string()
     } else {
@@ -69,7 +69,7 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 /// `words` joined by ", " and wrapped to `width`, each line indented by `indent`.
-fn wrap(words: &[&str], indent: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap(words: &[&str], indent: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for (i, w) in words.iter().enumerate() {
@@ -224,7 +224,7 @@ impl HumanReporter {
     }
 
     /// Pending manual items in one block (default verbosity): their ids and how to confirm.
-    fn pending(&self, report: &Report, out: &mut String) {
+    fn pending(&self, report: &Report, target: Option<&str>, out: &mut String) {
         if self.verbosity > 0 {
             return;
         }
@@ -243,8 +243,9 @@ impl HumanReporter {
                 .yellow()
                 .bold(),
             format!(
-                "(confirm with `--confirm ID` for this run, or record a sign-off: `prodcheck signoff {} ID`):",
-                report.checklist
+                "(confirm with `--confirm ID` for this run, or record a sign-off: `prodcheck signoff {} ID{}`):",
+                report.checklist,
+                target.map(|t| format!(" --target {t}")).unwrap_or_default()
             )
             .dimmed()
         ));
@@ -283,7 +284,19 @@ impl HumanReporter {
 
 impl Reporter for HumanReporter {
     fn render(&self, report: &Report) -> String {
-        let mut out = String::new();
+        if report.is_fleet() {
+            return self.render_fleet(report);
+        }
+        let mut out = self.heading(report, "");
+        self.body(report, None, &mut out);
+        out.push_str(&self.summary_line(report, "Summary:"));
+        out
+    }
+}
+
+impl HumanReporter {
+    /// `checklist — title [env: e] (file)` and a blank line; `extra` goes before the file.
+    pub(super) fn heading(&self, report: &Report, extra: &str) -> String {
         let title = report
             .title
             .as_deref()
@@ -294,13 +307,18 @@ impl Reporter for HumanReporter {
             .as_deref()
             .map(|e| format!(" [env: {e}]"))
             .unwrap_or_default();
-        out.push_str(&format!(
-            "{}{title}{env} {}\n\n",
+        format!(
+            "{}{title}{env}{extra} {}\n\n",
             report.checklist.bold(),
             format!("({})", report.file).dimmed()
-        ));
-        self.sections(report, &mut out);
-        self.pending(report, &mut out);
+        )
+    }
+
+    /// Sections, pending items, changes, expired waivers and what needs attention; `target`
+    /// names the fleet target in the advice it gives.
+    pub(super) fn body(&self, report: &Report, target: Option<&str>, out: &mut String) {
+        self.sections(report, out);
+        self.pending(report, target, out);
         if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
             out.push_str(&format!(
                 "\n{} ({}):\n",
@@ -328,32 +346,39 @@ impl Reporter for HumanReporter {
                 list.join(", ")
             ));
         }
-        self.attention(report, &mut out);
+        self.attention(report, out);
+    }
+
+    /// `Summary: 3 pass, 1 fail in 0.4s — exit 1: a gating item failed`.
+    pub(super) fn summary_line(&self, report: &Report, label: &str) -> String {
         let summary: Vec<String> = report
             .summary()
             .into_iter()
             .filter(|(_, n)| *n > 0)
             .map(|(s, n)| format!("{n} {s}"))
             .collect();
-        let meaning = exit_code::TABLE
-            .iter()
-            .find(|(c, _)| *c == report.exit_code)
-            .map(|(_, t)| *t)
-            .unwrap_or("");
-        let verdict = format!("exit {}: {meaning}", report.exit_code);
+        let verdict = format!("exit {}: {}", report.exit_code, meaning(report.exit_code));
         let verdict = if report.exit_code == exit_code::OK {
             verdict.green().bold()
         } else {
             verdict.red().bold()
         };
-        out.push_str(&format!(
+        format!(
             "\n{} {} in {:.1}s — {verdict}\n",
-            "Summary:".bold(),
+            label.bold(),
             summary.join(", "),
             report.duration.as_secs_f64()
-        ));
-        out
+        )
     }
+}
+
+/// The exit code's line of the table (`a gating item failed`).
+pub(super) fn meaning(code: u8) -> &'static str {
+    exit_code::TABLE
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, t)| *t)
+        .unwrap_or("")
 }
 
 /// `: a, b, c (+2)`: as many whole ids as fit in `room` characters, then how many more.

@@ -1,4 +1,5 @@
-//! `--report json`: the versioned machine-readable report (fields fixed by DESIGN.md).
+//! `--report json`: the versioned machine-readable report (fields fixed by DESIGN.md); a fleet
+//! run adds a `targets` array and a `target` on each item.
 
 use serde_json::json;
 
@@ -8,7 +9,7 @@ pub struct JsonReporter;
 
 impl Reporter for JsonReporter {
     fn render(&self, report: &Report) -> String {
-        let doc = json!({
+        let mut doc = json!({
             "schema_version": SCHEMA_VERSION,
             "checklist": report.checklist,
             "title": report.title,
@@ -21,6 +22,24 @@ impl Reporter for JsonReporter {
             "summary": report.summary(),
             "items": report.items,
         });
+        // A fleet run adds `targets` (and a `target` on every item); nothing else changes, so
+        // a consumer of schema 1 keeps working.
+        if report.is_fleet() {
+            doc["targets"] = report
+                .target_views()
+                .iter()
+                .map(|(t, view)| {
+                    json!({
+                        "name": t.name,
+                        "environment": t.environment,
+                        "labels": t.labels,
+                        "exit_code": t.exit_code,
+                        "duration_ms": t.duration.as_millis() as u64,
+                        "summary": view.summary(),
+                    })
+                })
+                .collect();
+        }
         let mut text = serde_json::to_string_pretty(&doc)
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
         text.push('\n');

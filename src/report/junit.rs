@@ -1,5 +1,5 @@
-//! `--report junit`: JUnit XML for CI test dashboards — one testsuite per section, one
-//! testcase per item; failures carry the message and the evidence. Built with quick-junit.
+//! `--report junit`: JUnit XML for CI test dashboards — one testsuite per section (per target
+//! in a fleet run), one testcase per item; failures carry the message and the evidence.
 
 use crate::verdict::Status;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
@@ -41,38 +41,28 @@ impl Reporter for JunitReporter {
     fn render(&self, report: &Report) -> String {
         let mut junit = quick_junit::Report::new(format!("prodcheck {}", report.checklist));
         junit.set_time(report.duration);
-        let mut suite: Option<TestSuite> = None;
-        for item in &report.items {
-            if suite
-                .as_ref()
-                .is_none_or(|s| s.name.as_str() != item.section)
-            {
-                if let Some(done) = suite.take() {
-                    junit.add_test_suite(done);
+        if report.is_fleet() {
+            // One testsuite per target: dashboards show which service is red at a glance.
+            for (target, view) in report.target_views() {
+                let mut suite = TestSuite::new(target.name.clone());
+                suite.add_property(Property::new("checklist", report.checklist.clone()));
+                suite.add_property(Property::new("target", target.name.clone()));
+                if let Some(env) = &target.environment {
+                    suite.add_property(Property::new("environment", env.clone()));
                 }
-                let mut s = TestSuite::new(item.section.clone());
-                s.add_property(Property::new("checklist", report.checklist.clone()));
-                if let Some(env) = &report.environment {
-                    s.add_property(Property::new("environment", env.clone()));
+                for (k, v) in &target.labels {
+                    suite.add_property(Property::new(format!("label.{k}"), v.clone()));
                 }
-                suite = Some(s);
+                for item in &view.items {
+                    let class = format!("{}.{}.{}", report.checklist, target.name, item.section);
+                    suite.add_test_case(case(&view, item, class));
+                }
+                junit.add_test_suite(suite);
             }
-            let mut case = TestCase::new(item.id.clone(), status(report, item));
-            case.set_classname(format!("{}.{}", report.checklist, item.section))
-                .set_time(item.duration)
-                .add_property(Property::new("title", item.title.clone()))
-                .add_property(Property::new("kind", item.kind.clone()))
-                .add_property(Property::new("severity", item.severity.as_str()))
-                .add_property(Property::new("status", item.status.as_str()));
-            if item.status == Status::Warn || item.flaky {
-                case.set_system_out(format!("{}: {}", item.status.as_str(), item.message));
+        } else {
+            for suite in sections(report) {
+                junit.add_test_suite(suite);
             }
-            if let Some(s) = suite.as_mut() {
-                s.add_test_case(case);
-            }
-        }
-        if let Some(done) = suite {
-            junit.add_test_suite(done);
         }
         match junit.to_string() {
             Ok(mut xml) => {
@@ -84,4 +74,46 @@ impl Reporter for JunitReporter {
             Err(e) => format!("<!-- prodcheck: cannot render JUnit XML: {e} -->\n"),
         }
     }
+}
+
+/// One testsuite per section, in checklist order.
+fn sections(report: &Report) -> Vec<TestSuite> {
+    let mut suites = Vec::new();
+    let mut suite: Option<TestSuite> = None;
+    for item in &report.items {
+        if suite
+            .as_ref()
+            .is_none_or(|s| s.name.as_str() != item.section)
+        {
+            if let Some(done) = suite.take() {
+                suites.push(done);
+            }
+            let mut s = TestSuite::new(item.section.clone());
+            s.add_property(Property::new("checklist", report.checklist.clone()));
+            if let Some(env) = &report.environment {
+                s.add_property(Property::new("environment", env.clone()));
+            }
+            suite = Some(s);
+        }
+        let class = format!("{}.{}", report.checklist, item.section);
+        if let Some(s) = suite.as_mut() {
+            s.add_test_case(case(report, item, class));
+        }
+    }
+    suites.extend(suite);
+    suites
+}
+
+fn case(report: &Report, item: &ItemReport, classname: String) -> TestCase {
+    let mut case = TestCase::new(item.id.clone(), status(report, item));
+    case.set_classname(classname)
+        .set_time(item.duration)
+        .add_property(Property::new("title", item.title.clone()))
+        .add_property(Property::new("kind", item.kind.clone()))
+        .add_property(Property::new("severity", item.severity.as_str()))
+        .add_property(Property::new("status", item.status.as_str()));
+    if item.status == Status::Warn || item.flaky {
+        case.set_system_out(format!("{}: {}", item.status.as_str(), item.message));
+    }
+    case
 }

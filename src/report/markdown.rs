@@ -4,13 +4,14 @@
 
 use crate::verdict::Status;
 
+use super::markdown_fleet::fleet;
 use super::{ItemReport, Report, Reporter};
 use crate::exit_code;
 
 pub struct MarkdownReporter;
 
 /// Makes text safe inside a table cell: no pipes, no raw HTML, no line breaks.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -19,7 +20,7 @@ fn cell(text: &str) -> String {
         .replace('\n', "<br>")
 }
 
-fn icon(status: Status) -> &'static str {
+pub(super) fn icon(status: Status) -> &'static str {
     match status {
         Status::Pass | Status::Confirmed => "✅",
         Status::Warn => "⚠️",
@@ -32,7 +33,7 @@ fn icon(status: Status) -> &'static str {
 }
 
 /// Items needing attention first (gate-blocking, then other problems), checklist order within.
-fn rank(report: &Report, item: &ItemReport) -> u8 {
+pub(super) fn rank(report: &Report, item: &ItemReport) -> u8 {
     match item.status {
         _ if report.blocks(item) => 0,
         Status::Fail | Status::Error | Status::Declined | Status::Pending => 1,
@@ -43,7 +44,7 @@ fn rank(report: &Report, item: &ItemReport) -> u8 {
 }
 
 /// One table row for `item`.
-fn row(report: &Report, item: &ItemReport) -> String {
+pub(super) fn row(report: &Report, item: &ItemReport) -> String {
     let gate = if report.gates(item) {
         ""
     } else {
@@ -66,11 +67,14 @@ fn row(report: &Report, item: &ItemReport) -> String {
     )
 }
 
-const HEADER: &str =
+pub(super) const HEADER: &str =
     "| | Item | Section | Severity | Kind | Message |\n| --- | --- | --- | --- | --- | --- |\n";
 
 impl Reporter for MarkdownReporter {
     fn render(&self, report: &Report) -> String {
+        if report.is_fleet() {
+            return fleet(report);
+        }
         let mut out = String::new();
         let title = report
             .title

@@ -5,12 +5,15 @@ mod changes;
 pub mod exposition;
 mod github;
 mod human;
+mod human_fleet;
 mod json;
 mod junit;
 mod markdown;
+mod markdown_fleet;
 mod prometheus;
 mod sarif;
 mod tap;
+mod targets;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -31,6 +34,7 @@ pub use markdown::MarkdownReporter;
 pub use prometheus::PrometheusReporter;
 pub use sarif::SarifReporter;
 pub use tap::TapReporter;
+pub use targets::TargetReport;
 
 /// Bumped when a field of the JSON report changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -50,11 +54,17 @@ pub struct Report {
     pub items: Vec<ItemReport>,
     /// What changed since the previous run of this checklist and environment (from history).
     pub changes: Option<Changes>,
+    /// A fleet run (`--target`, `--all-targets`): one entry per target, in run order; each
+    /// item names its target. Empty for a run without targets.
+    pub targets: Vec<TargetReport>,
 }
 
 /// One item's verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemReport {
+    /// The fleet target this item ran against (`None` outside a fleet run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub id: String,
     pub title: String,
     pub section: String,

@@ -1,5 +1,6 @@
 //! `--report tap`: TAP version 14. A test point is `not ok` exactly when the item blocks the
 //! gate; non-gating problems and waivers are `# TODO`, skips `# SKIP`; details go in YAML blocks.
+//! A fleet run is one subtest per target.
 
 use std::collections::BTreeMap;
 
@@ -42,29 +43,54 @@ fn diagnostics(item: &ItemReport) -> String {
 
 impl Reporter for TapReporter {
     fn render(&self, report: &Report) -> String {
-        let mut out = format!("TAP version 14\n1..{}\n", report.items.len());
-        for (n, item) in report.items.iter().enumerate() {
-            let blocks = report.blocks(item);
-            let ok = if blocks { "not ok" } else { "ok" };
-            let (ok, directive) = match item.status {
-                Status::Skip => (ok, format!(" # SKIP {}", escape(&item.message))),
-                Status::Waived => ("not ok", format!(" # TODO {}", escape(&item.message))),
-                Status::Fail | Status::Error | Status::Declined | Status::Pending if !blocks => (
-                    "not ok",
-                    format!(" # TODO non-gating {} item", item.severity.as_str()),
-                ),
-                _ => (ok, String::new()),
+        let mut out = String::from("TAP version 14\n");
+        if !report.is_fleet() {
+            out.push_str(&points(report, ""));
+            return out;
+        }
+        // A fleet run: one subtest per target; its test point is `not ok` exactly when the
+        // target's exit code is not 0.
+        out.push_str(&format!("1..{}\n", report.targets.len()));
+        for (n, (target, view)) in report.target_views().iter().enumerate() {
+            out.push_str(&format!("# Subtest: {}\n", escape(&target.name)));
+            out.push_str(&points(view, "    "));
+            let ok = if target.exit_code == crate::exit_code::OK {
+                "ok"
+            } else {
+                "not ok"
             };
-            out.push_str(&format!(
-                "{ok} {} - {}: {}{directive}\n",
-                n + 1,
-                escape(&item.id),
-                escape(&item.title)
-            ));
-            if !matches!(item.status, Status::Pass | Status::Confirmed | Status::Skip) {
-                out.push_str(&diagnostics(item));
-            }
+            out.push_str(&format!("{ok} {} - {}\n", n + 1, escape(&target.name)));
         }
         out
     }
+}
+
+/// The plan and one test point per item, each line indented by `indent`.
+fn points(report: &Report, indent: &str) -> String {
+    let mut out = format!("{indent}1..{}\n", report.items.len());
+    for (n, item) in report.items.iter().enumerate() {
+        let blocks = report.blocks(item);
+        let ok = if blocks { "not ok" } else { "ok" };
+        let (ok, directive) = match item.status {
+            Status::Skip => (ok, format!(" # SKIP {}", escape(&item.message))),
+            Status::Waived => ("not ok", format!(" # TODO {}", escape(&item.message))),
+            Status::Fail | Status::Error | Status::Declined | Status::Pending if !blocks => (
+                "not ok",
+                format!(" # TODO non-gating {} item", item.severity.as_str()),
+            ),
+            _ => (ok, String::new()),
+        };
+        out.push_str(&format!(
+            "{indent}{ok} {} - {}: {}{directive}\n",
+            n + 1,
+            escape(&item.id),
+            escape(&item.title)
+        ));
+        if !matches!(item.status, Status::Pass | Status::Confirmed | Status::Skip) {
+            for line in diagnostics(item).lines() {
+                out.push_str(&format!("{indent}{line}\n"));
+            }
+        }
+    }
+    out
 }

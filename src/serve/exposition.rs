@@ -216,6 +216,7 @@ mod tests {
             serde_json::json!("2030-01-01T00:00:00Z"),
         );
         let item = ItemReport {
+            target: None,
             id: "cert".into(),
             title: "Certificate".into(),
             section: "S".into(),
@@ -250,6 +251,7 @@ mod tests {
             fail_on_warning: false,
             items: vec![item],
             changes: None,
+            targets: Vec::new(),
         }
     }
 

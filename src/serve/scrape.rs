@@ -120,6 +120,7 @@ pub async fn run(
         signoffs: signoffs::load(state_dir).map_err(|e| state_refusal(&e))?,
         waivers: waivers::load(state_dir).map_err(|e| state_refusal(&e))?,
         history: Vec::new(),
+        target: None,
     };
     // Capped just past the deadline: the runner stops first (so the item says why), and the
     // probe's own timeout ends its work a moment later instead of outliving the scrape.

@@ -8,13 +8,16 @@ use crate::checklist::Checklist;
 use crate::report::{Changes, Report};
 use crate::verdict::Status;
 
-/// Everything on record for one checklist.
+/// Everything on record for one checklist and one target (or none): sign-offs, waivers and
+/// history never cross from one target to another.
 #[derive(Debug, Clone, Default)]
 pub struct State {
     pub signoffs: Vec<SignOff>,
     pub waivers: Vec<Waiver>,
-    /// This checklist's runs, oldest first.
+    /// This checklist's runs (against this target), oldest first.
     pub history: Vec<RunRecord>,
+    /// The fleet target this state belongs to (`None`: runs without a target).
+    pub target: Option<String>,
 }
 
 /// A sign-off, judged at a moment.
@@ -26,12 +29,52 @@ pub enum SignOffState {
 }
 
 impl State {
+    /// What is on record for runs of `checklist` without a target.
     pub fn load(state_dir: &Path, checklist: &str) -> Result<State, StateError> {
-        Ok(State {
+        Self::load_for(state_dir, checklist, None)
+    }
+
+    /// What is on record for runs of `checklist` against `target`.
+    pub fn load_for(
+        state_dir: &Path,
+        checklist: &str,
+        target: Option<&str>,
+    ) -> Result<State, StateError> {
+        let all = State {
             signoffs: signoffs::load(state_dir)?,
             waivers: waivers::load(state_dir)?,
-            history: history::load(state_dir, checklist)?,
-        })
+            ..State::default()
+        };
+        let mut state = all.scoped(target);
+        state.history = history::load_target(state_dir, checklist, target)?;
+        Ok(state)
+    }
+
+    /// The sign-offs and waivers given for `target` (`None`: those given without one), and the
+    /// history records of that target: a sign-off for one service never confirms another.
+    pub fn scoped(&self, target: Option<&str>) -> State {
+        let mine = |t: &Option<String>| t.as_deref() == target;
+        State {
+            signoffs: self
+                .signoffs
+                .iter()
+                .filter(|s| mine(&s.target))
+                .cloned()
+                .collect(),
+            waivers: self
+                .waivers
+                .iter()
+                .filter(|w| mine(&w.target))
+                .cloned()
+                .collect(),
+            history: self
+                .history
+                .iter()
+                .filter(|r| mine(&r.target))
+                .cloned()
+                .collect(),
+            target: target.map(str::to_string),
+        }
     }
 
     /// Judges the sign-off of `item` at `now`: valid until its `until`, or, without one, for the
@@ -50,7 +93,12 @@ impl State {
             .as_deref()
             .map(|n| format!(": {n}"))
             .unwrap_or_default();
-        let again = format!("sign off again with `prodcheck signoff {checklist} {item}`");
+        let target = self
+            .target
+            .as_deref()
+            .map(|t| format!(" --target {t}"))
+            .unwrap_or_default();
+        let again = format!("sign off again with `prodcheck signoff {checklist} {item}{target}`");
         match s.until {
             Some(until) if now < until => {
                 SignOffState::Valid(format!("confirmed by {} until {until}{note}", s.by))
@@ -134,6 +182,7 @@ pub fn prompted_signoffs(
         .map(|i| SignOff {
             checklist: report.checklist.clone(),
             item: i.id.clone(),
+            target: i.target.clone(),
             by: by.to_string(),
             at: now,
             // Without a cadence the confirmation covered this run only: it expires right away.
@@ -170,6 +219,7 @@ mod tests {
         let items = statuses
             .iter()
             .map(|(id, status)| ItemReport {
+                target: None,
                 id: id.to_string(),
                 title: id.to_string(),
                 section: "S".into(),
@@ -205,6 +255,7 @@ mod tests {
             fail_on_warning: false,
             items,
             changes: None,
+            targets: Vec::new(),
         }
     }
 
@@ -212,6 +263,7 @@ mod tests {
         RunRecord {
             schema_version: 1,
             checklist: "t".into(),
+            target: None,
             environment: None,
             started_at: Timestamp::parse(at).expect("ts"),
             duration_ms: 0,

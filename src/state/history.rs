@@ -16,6 +16,9 @@ pub const MAX_RUNS: usize = 1000;
 pub struct RunRecord {
     pub schema_version: u32,
     pub checklist: String,
+    /// The fleet target of this run (its history is kept in a file of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub environment: Option<String>,
     pub started_at: Timestamp,
     pub duration_ms: u64,
@@ -40,6 +43,7 @@ impl RunRecord {
         RunRecord {
             schema_version: 1,
             checklist: report.checklist.clone(),
+            target: None,
             environment: report.environment.clone(),
             started_at: Timestamp::from_system(report.started_at),
             duration_ms: report.duration.as_millis() as u64,
@@ -65,8 +69,22 @@ impl RunRecord {
 
 /// The history file of `checklist` (its name made safe as a file name).
 pub fn path(state_dir: &Path, checklist: &str) -> PathBuf {
-    let safe: String = checklist
-        .chars()
+    target_path(state_dir, checklist, None)
+}
+
+/// The history file of `checklist` run against `target` (`CHECKLIST@TARGET.jsonl`; `@` never
+/// appears in a checklist's safe name, so the files of targets and checklists cannot collide).
+pub fn target_path(state_dir: &Path, checklist: &str, target: Option<&str>) -> PathBuf {
+    let mut name = safe_name(checklist);
+    if let Some(target) = target {
+        name.push('@');
+        name.push_str(&safe_name(target));
+    }
+    state_dir.join("history").join(format!("{name}.jsonl"))
+}
+
+fn safe_name(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {
                 c
@@ -74,8 +92,7 @@ pub fn path(state_dir: &Path, checklist: &str) -> PathBuf {
                 '_'
             }
         })
-        .collect();
-    state_dir.join("history").join(format!("{safe}.jsonl"))
+        .collect()
 }
 
 fn parse(path: &Path, text: &str) -> Result<Vec<RunRecord>, StateError> {
@@ -93,7 +110,16 @@ fn parse(path: &Path, text: &str) -> Result<Vec<RunRecord>, StateError> {
 
 /// Every recorded run of `checklist`, oldest first.
 pub fn load(state_dir: &Path, checklist: &str) -> Result<Vec<RunRecord>, StateError> {
-    let path = path(state_dir, checklist);
+    load_target(state_dir, checklist, None)
+}
+
+/// Every recorded run of `checklist` against `target` (`None`: runs without one), oldest first.
+pub fn load_target(
+    state_dir: &Path,
+    checklist: &str,
+    target: Option<&str>,
+) -> Result<Vec<RunRecord>, StateError> {
+    let path = target_path(state_dir, checklist, target);
     match atomic::read(&path)? {
         Some(text) => parse(&path, &text),
         None => Ok(Vec::new()),
@@ -103,7 +129,7 @@ pub fn load(state_dir: &Path, checklist: &str) -> Result<Vec<RunRecord>, StateEr
 /// Appends `record` (under the lock, so concurrent runs keep both lines).
 pub fn append(state_dir: &Path, record: &RunRecord) -> Result<(), StateError> {
     super::atomic::ignore_scratch_files(state_dir);
-    let path = path(state_dir, &record.checklist);
+    let path = target_path(state_dir, &record.checklist, record.target.as_deref());
     let line = serde_json::to_string(record).map_err(|e| StateError::Serialize {
         path: path.clone(),
         message: e.to_string(),

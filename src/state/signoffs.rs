@@ -17,6 +17,9 @@ const HEADER: &str = "# prodcheck sign-offs: written by `prodcheck signoff` and 
 pub struct SignOff {
     pub checklist: String,
     pub item: String,
+    /// The fleet target it was given for (`None`: runs without a target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub by: String,
     pub at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,7 +44,7 @@ pub fn load(state_dir: &Path) -> Result<Vec<SignOff>, StateError> {
     yaml_store::read::<SignOffFile>(&path(state_dir)).map(|f| f.signoffs)
 }
 
-/// Records `new`, replacing an earlier sign-off of the same checklist item.
+/// Records `new`, replacing an earlier sign-off of the same checklist item and target.
 pub fn record(state_dir: &Path, new: Vec<SignOff>) -> Result<(), StateError> {
     if new.is_empty() {
         return Ok(());
@@ -49,12 +52,14 @@ pub fn record(state_dir: &Path, new: Vec<SignOff>) -> Result<(), StateError> {
     super::atomic::ignore_scratch_files(state_dir);
     yaml_store::update::<SignOffFile>(&path(state_dir), HEADER, |file| {
         for s in new {
-            file.signoffs
-                .retain(|old| !(old.checklist == s.checklist && old.item == s.item));
+            file.signoffs.retain(|old| {
+                !(old.checklist == s.checklist && old.item == s.item && old.target == s.target)
+            });
             file.signoffs.push(s);
         }
-        file.signoffs
-            .sort_by(|a, b| (&a.checklist, &a.item).cmp(&(&b.checklist, &b.item)));
+        file.signoffs.sort_by(|a, b| {
+            (&a.checklist, &a.item, &a.target).cmp(&(&b.checklist, &b.item, &b.target))
+        });
     })
 }
 
@@ -69,6 +74,7 @@ mod tests {
         let s = SignOff {
             checklist: "pre-deploy".into(),
             item: "docs: \"reviewed\"".into(),
+            target: None,
             by: "Ada Lovelace".into(),
             at,
             until: Some(at.plus(std::time::Duration::from_secs(86_400))),
@@ -76,6 +82,13 @@ mod tests {
         };
         record(dir.path(), vec![s.clone()]).expect("write");
         record(dir.path(), vec![s.clone()]).expect("replace");
-        assert_eq!(load(dir.path()).expect("read"), vec![s]);
+        assert_eq!(load(dir.path()).expect("read"), vec![s.clone()]);
+        // The same item for a target is another sign-off, kept next to the first.
+        let for_api = SignOff {
+            target: Some("api".into()),
+            ..s.clone()
+        };
+        record(dir.path(), vec![for_api.clone()]).expect("target");
+        assert_eq!(load(dir.path()).expect("read"), vec![s, for_api]);
     }
 }

@@ -16,6 +16,9 @@ const HEADER: &str = "# prodcheck waivers: written by `prodcheck waive`; commit 
 pub struct Waiver {
     pub checklist: String,
     pub item: String,
+    /// The fleet target it covers (`None`: runs without a target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub by: String,
     pub at: Timestamp,
     pub until: Day,
@@ -44,15 +47,17 @@ pub fn load(state_dir: &Path) -> Result<Vec<Waiver>, StateError> {
     yaml_store::read::<WaiverFile>(&path(state_dir)).map(|f| f.waivers)
 }
 
-/// Records `new`, replacing an earlier waiver of the same checklist item.
+/// Records `new`, replacing an earlier waiver of the same checklist item and target.
 pub fn record(state_dir: &Path, new: Waiver) -> Result<(), StateError> {
     super::atomic::ignore_scratch_files(state_dir);
     yaml_store::update::<WaiverFile>(&path(state_dir), HEADER, |file| {
-        file.waivers
-            .retain(|old| !(old.checklist == new.checklist && old.item == new.item));
+        file.waivers.retain(|old| {
+            !(old.checklist == new.checklist && old.item == new.item && old.target == new.target)
+        });
         file.waivers.push(new);
-        file.waivers
-            .sort_by(|a, b| (&a.checklist, &a.item).cmp(&(&b.checklist, &b.item)));
+        file.waivers.sort_by(|a, b| {
+            (&a.checklist, &a.item, &a.target).cmp(&(&b.checklist, &b.item, &b.target))
+        });
     })
 }
 
@@ -65,6 +70,7 @@ mod tests {
         let w = Waiver {
             checklist: "c".into(),
             item: "i".into(),
+            target: None,
             by: "me".into(),
             at: Timestamp::parse("2026-01-01T00:00:00Z").expect("ts"),
             until: Day::parse("2026-12-31").expect("day"),

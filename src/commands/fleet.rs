@@ -1,0 +1,306 @@
+//! `prodcheck run CHECKLIST --target GLOB | --all-targets`: the checklist loaded once per
+//! target (its environment's variables, then its own), every target run in one process under
+//! one concurrency bound and one per-host limit, one report with a part per target, state
+//! (history, sign-offs, waivers) kept per target, and the exit code of the worst target.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use colored::Colorize;
+
+use crate::checklist::{Checklist, Diagnostic, Source, VarSources, load};
+use crate::cli::{ColorChoice, RunArgs};
+use crate::config::Config;
+use crate::fleet::{self, Target};
+use crate::manual::TerminalPrompter;
+use crate::redact::Redactor;
+use crate::report::{Report, TargetReport};
+use crate::runner::{self, RunOptions, Shared, Unit};
+use crate::state::{RunRecord, State, Timestamp, apply, history, signoffs, waivers};
+use crate::verdict::{self, Policy};
+
+use super::run::{
+    Spinner, check_selectors, cli_vars, finish, interactive, proxy_setting, unset_targets,
+    usage_error, with_ctrl_c,
+};
+
+/// One selected target with its checklist and what is on record for it.
+struct Prepared<'a> {
+    target: &'a Target,
+    checklist: Checklist,
+    state: State,
+    opts: RunOptions,
+}
+
+pub async fn run(config: &Config, source: &Source, color: ColorChoice, args: &RunArgs) -> u8 {
+    let targets = match fleet::select(&config.targets, &args.targets, args.all_targets) {
+        Ok(t) => t,
+        Err(e) => return usage_error(&e.message(), Some(&e.hint())),
+    };
+    let cli = cli_vars(&source.text, &args.vars);
+    let secrets = |name: &str| std::env::var(name).ok();
+    let mut loaded = Vec::new();
+    let mut diags: Vec<(String, Vec<Diagnostic>)> = Vec::new();
+    for target in &targets {
+        let sources = VarSources {
+            environment: target.variables(&config.environments, args.env.as_deref()),
+            cli: cli.clone(),
+            lenient_unset: true,
+            ..VarSources::default()
+        };
+        match load(source, &sources, &secrets) {
+            Ok(checklist) => loaded.push((*target, sources, checklist)),
+            Err(d) => diags.push((target.name.clone(), d)),
+        }
+    }
+    if !diags.is_empty() {
+        return crate::error::invalid(by_target(diags), color);
+    }
+    let Some((_, _, first)) = loaded.first() else {
+        return usage_error("no target selected", None);
+    };
+    if let Err(code) = check_selectors(first, args) {
+        return code;
+    }
+    let selection = RunOptions {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+        automated: args.automated,
+        ..RunOptions::default()
+    };
+    let unset: Vec<(String, Vec<Diagnostic>)> = loaded
+        .iter()
+        .map(|(t, _, c)| (t.name.clone(), unset_targets(c, source, &selection)))
+        .filter(|(_, d)| !d.is_empty())
+        .collect();
+    if !unset.is_empty() {
+        return crate::error::invalid(by_target(unset), color);
+    }
+    let on_record = match (
+        signoffs::load(&config.state_dir),
+        waivers::load(&config.state_dir),
+    ) {
+        (Ok(signoffs), Ok(waivers)) => State {
+            signoffs,
+            waivers,
+            ..State::default()
+        },
+        (Err(e), _) | (_, Err(e)) => return usage_error(&e.to_string(), Some(e.hint())),
+    };
+    let interactive = interactive(args);
+    let now = Timestamp::now();
+    let mut prepared = Vec::new();
+    for (target, sources, checklist) in loaded {
+        let proxy = match proxy_setting(args.proxy.as_deref(), &sources) {
+            Ok(p) => p,
+            Err(e) => {
+                return usage_error(
+                    &format!("target `{}`: {e}", target.name),
+                    Some("write `--proxy env`, `--proxy none` or `--proxy http://host:port`"),
+                );
+            }
+        };
+        let mut state = on_record.scoped(Some(&target.name));
+        state.history =
+            match history::load_target(&config.state_dir, &checklist.name, Some(&target.name)) {
+                Ok(h) => h,
+                Err(e) => return usage_error(&e.to_string(), Some(e.hint())),
+            };
+        let due_only = !args.all && (args.due || checklist.name == "maintenance");
+        let opts = RunOptions {
+            concurrency: usize::from(args.concurrency),
+            interactive,
+            confirm: args.confirm.clone(),
+            only: args.only.clone(),
+            skip: args.skip.clone(),
+            automated: args.automated,
+            per_host: usize::from(args.per_host),
+            proxy,
+            preset: verdict::plan(&checklist, &state, now, due_only),
+        };
+        prepared.push(Prepared {
+            target,
+            checklist,
+            state,
+            opts,
+        });
+    }
+    let fail_on_warning = args.output.fail_on == crate::cli::FailOn::Warning;
+    let report = execute(&prepared, args, fail_on_warning, now).await;
+    record_state(&config.state_dir, &prepared, &report);
+    finish(&report, &args.output.reports, args.output.verbose)
+}
+
+/// Runs every prepared target at once and builds the fleet report.
+async fn execute(
+    prepared: &[Prepared<'_>],
+    args: &RunArgs,
+    fail_on_warning: bool,
+    now: Timestamp,
+) -> Report {
+    let redactor = Redactor::new(prepared.iter().flat_map(|p| p.checklist.secrets.iter()));
+    crate::redact::activate(&redactor);
+    let spinner = Spinner::new(redactor);
+    let units: Vec<Unit> = prepared
+        .iter()
+        .map(|p| Unit {
+            checklist: &p.checklist,
+            opts: &p.opts,
+            target: Some(&p.target.name),
+        })
+        .collect();
+    let shared = Shared {
+        concurrency: usize::from(args.concurrency),
+        per_host: usize::from(args.per_host),
+    };
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let update = |p: runner::Progress| spinner.update(p);
+    let results = with_ctrl_c(|rx| {
+        runner::run_fleet(&units, shared, Arc::new(TerminalPrompter), &update, rx)
+    })
+    .await;
+    let duration = started.elapsed();
+    let interrupted = results.iter().any(|r| r.interrupted);
+    let parts = prepared.iter().zip(results).map(|(p, result)| {
+        let policy = Policy {
+            checklist: &p.checklist.name,
+            fail_on_warning,
+            state: &p.state,
+            now,
+        };
+        let env = p
+            .target
+            .environment(args.env.as_deref())
+            .map(str::to_string);
+        let report = super::build_report(&p.checklist, result, &policy, env, started_at, duration);
+        (p.target, report)
+    });
+    combine(parts, args.env.clone(), duration, interrupted)
+}
+
+/// One report out of the targets' reports: their items in target order, each naming its
+/// target; the exit code is the worst target's.
+fn combine<'a>(
+    parts: impl Iterator<Item = (&'a Target, Report)>,
+    environment: Option<String>,
+    duration: Duration,
+    interrupted: bool,
+) -> Report {
+    let mut fleet: Option<Report> = None;
+    let mut items = Vec::new();
+    let mut targets = Vec::new();
+    for (target, report) in parts {
+        let slowest = report
+            .items
+            .iter()
+            .map(|i| i.duration)
+            .max()
+            .unwrap_or_default();
+        targets.push(TargetReport {
+            name: target.name.clone(),
+            environment: report.environment.clone(),
+            labels: target.labels.clone(),
+            exit_code: report.exit_code,
+            duration: slowest,
+            changes: report.changes.clone(),
+        });
+        items.extend(report.items.iter().cloned().map(|mut i| {
+            i.target = Some(target.name.clone());
+            i
+        }));
+        if fleet.is_none() {
+            fleet = Some(report);
+        }
+    }
+    let mut fleet = fleet.unwrap_or_else(|| Report {
+        checklist: String::new(),
+        title: None,
+        file: String::new(),
+        environment: None,
+        started_at: SystemTime::now(),
+        duration,
+        exit_code: crate::exit_code::OK,
+        interrupted,
+        fail_on_warning: false,
+        items: Vec::new(),
+        changes: None,
+        targets: Vec::new(),
+    });
+    fleet.exit_code = verdict::exit_code(items.iter().map(|i| &i.exit_code), interrupted);
+    fleet.items = items;
+    fleet.targets = targets;
+    fleet.environment = environment;
+    fleet.duration = duration;
+    fleet.interrupted = interrupted;
+    fleet.changes = None;
+    fleet
+}
+
+/// The same diagnostic for many targets is printed once, naming them.
+fn by_target(diags: Vec<(String, Vec<Diagnostic>)>) -> Vec<Diagnostic> {
+    let mut merged: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+    for (target, list) in diags {
+        for d in list {
+            match merged.iter_mut().find(|(m, _)| *m == d) {
+                Some((_, names)) => names.push(target.clone()),
+                None => merged.push((d, vec![target.clone()])),
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut d, names)| {
+            let word = if names.len() == 1 {
+                "target"
+            } else {
+                "targets"
+            };
+            d.message = format!(
+                "{} ({word} {})",
+                d.message,
+                fleet::select::shorten(&names, 5)
+            );
+            d
+        })
+        .collect()
+}
+
+/// History per target (a file each), and the sign-offs given at this run's prompts (each for
+/// its target). A failure is reported but does not change the exit code.
+fn record_state(state_dir: &std::path::Path, prepared: &[Prepared<'_>], report: &Report) {
+    let mut errors = Vec::new();
+    let by_target: BTreeMap<&str, &Prepared> = prepared
+        .iter()
+        .map(|p| (p.target.name.as_str(), p))
+        .collect();
+    let mut prompted = Vec::new();
+    for (target, view) in report.target_views() {
+        let Some(p) = by_target.get(target.name.as_str()) else {
+            continue;
+        };
+        let mut signed = apply::prompted_signoffs(
+            &view,
+            &p.checklist,
+            &super::signoff::who(None),
+            Timestamp::now(),
+        );
+        for s in &mut signed {
+            s.target = Some(target.name.clone());
+        }
+        prompted.extend(signed);
+        let mut record = RunRecord::from_report(&view);
+        record.target = Some(target.name.clone());
+        if let Err(e) = history::append(state_dir, &record) {
+            errors.push(e);
+        }
+    }
+    if let Err(e) = signoffs::record(state_dir, prompted) {
+        errors.push(e);
+    }
+    for e in errors {
+        eprintln!("{}: {e}", "warning".yellow().bold());
+        eprintln!("  {}: {}", "help".bold(), e.hint());
+    }
+}

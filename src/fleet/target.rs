@@ -1,0 +1,307 @@
+//! One target of `prodcheck.yaml`: a name, its variables, an optional environment whose
+//! variables it inherits, and labels carried into reports. Parsed from the node tree.
+
+use std::collections::BTreeMap;
+
+use crate::checklist::Diagnostic;
+use crate::checklist::node::{Node, Pos, Value};
+
+/// A named service the same checklist runs against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub name: String,
+    /// The environment whose variables apply first (the target's own override them).
+    pub env: Option<String>,
+    pub vars: BTreeMap<String, Node>,
+    /// Extra labels for reports and metrics (`team: payments`).
+    pub labels: BTreeMap<String, String>,
+    /// Where the target is defined (for messages).
+    pub pos: Pos,
+}
+
+impl Target {
+    /// The variables a checklist sees for this target: its environment's, then its own.
+    pub fn variables(
+        &self,
+        environments: &BTreeMap<String, BTreeMap<String, Node>>,
+        fallback_env: Option<&str>,
+    ) -> BTreeMap<String, Node> {
+        let mut vars = self
+            .environment(fallback_env)
+            .and_then(|e| environments.get(e))
+            .cloned()
+            .unwrap_or_default();
+        vars.extend(self.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        vars
+    }
+
+    /// The target's environment: its own `env:`, else `fallback` (`--env`).
+    pub fn environment<'a>(&'a self, fallback: Option<&'a str>) -> Option<&'a str> {
+        self.env.as_deref().or(fallback)
+    }
+}
+
+/// A target name: used in file names, query strings and metric labels, so letters, digits,
+/// `-`, `_` and `.` (not first), at most 128 bytes.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Labels a target may not set: prodcheck's own and Prometheus' reserved ones.
+const RESERVED_LABELS: &[&str] = &[
+    "checklist",
+    "env",
+    "target",
+    "item",
+    "severity",
+    "status",
+    "quantile",
+    "job",
+    "instance",
+    "le",
+];
+
+fn valid_label(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("__")
+}
+
+/// Parses `targets:` (a mapping of names to `{ vars, env, labels }`), collecting every problem.
+pub fn parse(
+    node: &Node,
+    environments: &BTreeMap<String, BTreeMap<String, Node>>,
+    diag: &dyn Fn(Pos, String) -> Diagnostic,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Target> {
+    let entries = match &node.value {
+        Value::Map(entries) => entries,
+        Value::Null => return Vec::new(),
+        _ => {
+            errors.push(
+                diag(
+                    node.pos,
+                    format!("`targets` must be a mapping of names to `{{ vars: …, env: … }}`, not {}", node.type_name()),
+                )
+                .hint("targets:\n    api-eu: { env: production, vars: { base_url: https://eu.api.example } }"),
+            );
+            return Vec::new();
+        }
+    };
+    let mut targets = Vec::new();
+    for (key, body) in entries {
+        let name = key.scalar_text().unwrap_or_default();
+        if !valid_name(&name) {
+            errors.push(
+                diag(key.pos, format!("target name `{name}` is not a plain name"))
+                    .hint("use letters, digits, `-`, `_` and `.` (it names files, query parameters and metric labels)"),
+            );
+            continue;
+        }
+        let mut target = Target {
+            name: name.clone(),
+            env: None,
+            vars: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            pos: key.pos,
+        };
+        let fields = match &body.value {
+            Value::Map(fields) => fields.as_slice(),
+            Value::Null => &[],
+            _ => {
+                errors.push(diag(
+                    body.pos,
+                    format!(
+                        "target `{name}` must be a mapping with `vars`, `env` or `labels`, not {}",
+                        body.type_name()
+                    ),
+                ));
+                continue;
+            }
+        };
+        for (k, v) in fields {
+            match k.as_str() {
+                Some("vars") => match &v.value {
+                    Value::Map(vars) => {
+                        for (var, value) in vars {
+                            target
+                                .vars
+                                .insert(var.scalar_text().unwrap_or_default(), value.clone());
+                        }
+                    }
+                    Value::Null => {}
+                    _ => errors.push(diag(
+                        v.pos,
+                        format!("target `{name}`: `vars` must be a mapping"),
+                    )),
+                },
+                Some("env") => match v.as_str() {
+                    Some(env) if environments.contains_key(env) => {
+                        target.env = Some(env.to_string());
+                    }
+                    Some(env) => {
+                        let known: Vec<&str> = environments.keys().map(String::as_str).collect();
+                        let hint = if known.is_empty() {
+                            "define it under `environments:` in this file".to_string()
+                        } else {
+                            format!("known environments: {}", known.join(", "))
+                        };
+                        errors.push(
+                            diag(
+                                v.pos,
+                                format!("target `{name}`: unknown environment `{env}`"),
+                            )
+                            .hint(hint),
+                        );
+                    }
+                    None => errors.push(diag(
+                        v.pos,
+                        format!(
+                            "target `{name}`: `env` must name an environment, not {}",
+                            v.type_name()
+                        ),
+                    )),
+                },
+                Some("labels") => parse_labels(&name, v, &mut target.labels, diag, errors),
+                _ => errors.push(
+                    diag(
+                        k.pos,
+                        format!(
+                            "unknown field `{}` in target `{name}`",
+                            k.scalar_text().unwrap_or_default()
+                        ),
+                    )
+                    .hint("a target has `vars`, `env` and `labels`"),
+                ),
+            }
+        }
+        targets.push(target);
+    }
+    targets
+}
+
+fn parse_labels(
+    name: &str,
+    node: &Node,
+    labels: &mut BTreeMap<String, String>,
+    diag: &dyn Fn(Pos, String) -> Diagnostic,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let entries = match &node.value {
+        Value::Map(entries) => entries,
+        Value::Null => return,
+        _ => {
+            errors.push(diag(
+                node.pos,
+                format!("target `{name}`: `labels` must be a mapping of label names to values"),
+            ));
+            return;
+        }
+    };
+    for (k, v) in entries {
+        let label = k.scalar_text().unwrap_or_default();
+        if !valid_label(&label) || RESERVED_LABELS.contains(&label.as_str()) {
+            errors.push(
+                diag(k.pos, format!("target `{name}`: `{label}` cannot be a label name"))
+                    .hint(format!(
+                        "use a Prometheus label name (letters, digits, `_`; not starting with `__`) other than {}",
+                        RESERVED_LABELS.join(", ")
+                    )),
+            );
+            continue;
+        }
+        match v.scalar_text() {
+            Some(value) => {
+                labels.insert(label, value);
+            }
+            None => errors.push(diag(
+                v.pos,
+                format!(
+                    "target `{name}`: label `{label}` must be a text value, not {}",
+                    v.type_name()
+                ),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checklist::node;
+
+    fn parse_text(text: &str) -> (Vec<Target>, Vec<Diagnostic>) {
+        let doc = node::parse(text).expect("yaml");
+        let mut envs = BTreeMap::new();
+        envs.insert(
+            "production".to_string(),
+            BTreeMap::from([(
+                "base_url".to_string(),
+                node::Node::new(Pos::default(), Value::Str("https://prod".into())),
+            )]),
+        );
+        let diag = |pos, msg: String| Diagnostic::new("p.yaml", text, pos, msg);
+        let mut errors = Vec::new();
+        let targets = parse(&doc, &envs, &diag, &mut errors);
+        (targets, errors)
+    }
+
+    #[test]
+    fn a_targets_vars_override_its_environments() {
+        let (targets, errors) = parse_text(
+            "api:\n  env: production\n  vars: { region: eu }\n  labels: { team: payments }\nweb:\n  vars: { base_url: https://web }\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut envs = BTreeMap::new();
+        envs.insert(
+            "production".to_string(),
+            BTreeMap::from([(
+                "base_url".to_string(),
+                node::Node::new(Pos::default(), Value::Str("https://prod".into())),
+            )]),
+        );
+        let api = targets[0].variables(&envs, None);
+        assert_eq!(api["base_url"].as_str(), Some("https://prod"));
+        assert_eq!(api["region"].as_str(), Some("eu"));
+        assert_eq!(targets[0].labels["team"], "payments");
+        let web = targets[1].variables(&envs, Some("production"));
+        assert_eq!(
+            web["base_url"].as_str(),
+            Some("https://web"),
+            "own vars win"
+        );
+        assert_eq!(
+            targets[1].environment(Some("production")),
+            Some("production")
+        );
+    }
+
+    #[test]
+    fn bad_targets_are_diagnosed_where_they_are() {
+        let (_, errors) = parse_text(
+            "api:\n  env: prod\nweb/1: {}\ndb:\n  varz: {}\nq:\n  labels: { status: x, ok_label: [1] }\n",
+        );
+        let found: Vec<(u32, &str)> = errors
+            .iter()
+            .map(|e| (e.pos.line, e.message.as_str()))
+            .collect();
+        assert_eq!(found.len(), 5, "{found:?}");
+        assert_eq!(found[0], (2, "target `api`: unknown environment `prod`"));
+        assert_eq!(
+            errors[0].hint.as_deref(),
+            Some("known environments: production")
+        );
+        assert_eq!(found[1].0, 3);
+        assert_eq!(found[2], (5, "unknown field `varz` in target `db`"));
+        assert!(found[3].1.contains("`status` cannot be a label name"));
+        assert!(found[4].1.contains("label `ok_label` must be a text value"));
+    }
+}

@@ -1,0 +1,135 @@
+//! The Markdown report of a fleet run: the overall verdict, a table of the targets that need a
+//! look (worst first, clean ones folded), each of them with what needs attention, and every
+//! item with its target folded at the end.
+
+use super::markdown::{HEADER, cell, icon, rank, row};
+use super::{ItemReport, Report, targets::severity_rank};
+use crate::exit_code;
+use crate::verdict::Status;
+
+/// `✅ 3 pass · ❌ 1 fail` for `report`.
+fn counts(report: &Report) -> String {
+    report
+        .summary()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(status, n)| {
+            let s = Status::ALL
+                .into_iter()
+                .find(|s| s.as_str() == status)
+                .map(icon)
+                .unwrap_or("");
+            format!("{s} {n} {status}")
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn verdict(code: u8) -> String {
+    let text = exit_code::TABLE
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, t)| *t)
+        .unwrap_or("");
+    let mark = if code == exit_code::OK { "✅" } else { "❌" };
+    format!("{mark} exit {code}: {text}")
+}
+
+pub(super) fn fleet(report: &Report) -> String {
+    let mut out = String::new();
+    let title = report
+        .title
+        .as_deref()
+        .map(|t| format!(" — {}", cell(t)))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "## prodcheck: `{}`{title} · {} targets\n\n",
+        report.checklist,
+        report.targets.len()
+    ));
+    out.push_str(&format!(
+        "**{}** · {} items in {:.1}s · `{}`\n\n{}\n",
+        verdict(report.exit_code),
+        report.items.len(),
+        report.duration.as_secs_f64(),
+        report.source_path(),
+        counts(report)
+    ));
+    let mut views = report.target_views();
+    views.sort_by_key(|(t, _)| std::cmp::Reverse(severity_rank(t.exit_code)));
+    let (clean, attention): (Vec<_>, Vec<_>) = views.iter().partition(|(t, view)| {
+        t.exit_code == exit_code::OK && view.items.iter().all(|i| !i.needs_attention())
+    });
+    if !attention.is_empty() {
+        out.push_str("\n| Target | Environment | Verdict | Items |\n| --- | --- | --- | --- |\n");
+        for (t, view) in &attention {
+            out.push_str(&format!(
+                "| **{}** | {} | {} | {} |\n",
+                cell(&t.name),
+                cell(t.environment.as_deref().unwrap_or("")),
+                verdict(t.exit_code),
+                counts(view)
+            ));
+        }
+    }
+    if !clean.is_empty() {
+        let names: Vec<String> = clean.iter().map(|(t, _)| format!("`{}`", t.name)).collect();
+        out.push_str(&format!(
+            "\n<details><summary>✅ {} target(s) passed</summary>\n\n{}\n\n</details>\n",
+            clean.len(),
+            names.join(", ")
+        ));
+    }
+    for (t, view) in &attention {
+        let mut items: Vec<&ItemReport> = view
+            .items
+            .iter()
+            .filter(|i| rank(view, i) <= 2 && i.status != Status::Pending)
+            .collect();
+        let pending = view
+            .items
+            .iter()
+            .filter(|i| i.status == Status::Pending)
+            .count();
+        out.push_str(&format!(
+            "\n### `{}` — {}\n\n",
+            cell(&t.name),
+            verdict(t.exit_code)
+        ));
+        if items.is_empty() {
+            out.pop(); // the blank line comes with what follows
+        } else {
+            items.sort_by_key(|i| rank(view, i));
+            out.push_str(HEADER);
+            for item in items {
+                out.push_str(&row(view, item));
+            }
+        }
+        if pending > 0 {
+            out.push_str(&format!(
+                "\n⏳ {pending} manual item(s) pending: `prodcheck signoff {} ID --target {}`\n",
+                report.checklist, t.name
+            ));
+        }
+        if let Some(changes) = t.changes.as_ref().filter(|c| !c.is_empty()) {
+            for line in changes.lines() {
+                out.push_str(&format!("\n- {}", cell(&line)));
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!(
+        "\n<details><summary>All {} items</summary>\n\n| Target {}",
+        report.items.len(),
+        HEADER.replacen("| --- ", "| --- | --- ", 1)
+    ));
+    for (t, view) in &views {
+        let mut items: Vec<&ItemReport> = view.items.iter().collect();
+        items.sort_by_key(|i| rank(view, i));
+        for item in items {
+            out.push_str(&format!("| `{}` {}", cell(&t.name), row(view, item)));
+        }
+    }
+    out.push_str("\n</details>\n");
+    out
+}

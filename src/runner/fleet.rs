@@ -1,0 +1,217 @@
+//! A fleet run: the checklist loaded once per target, all run in one process under one
+//! concurrency bound and one per-host limit; `runner::run` is the one-target case.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use checks::Probe;
+use checks::politeness::Politeness;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::{Network, Progress, Retries, RunOptions, RunResult, run_probe};
+use crate::checklist::{Checklist, Item, ItemBody};
+use crate::manual::{Answer, Prompter};
+use crate::verdict::{Confirmation, ManualAnswer, NotRun, Observation, Unanswered};
+
+/// One checklist of a fleet run, loaded with one target's variables, with its own options
+/// (sign-offs and due items differ per target; so may the proxy).
+pub struct Unit<'a> {
+    pub checklist: &'a Checklist,
+    pub opts: &'a RunOptions,
+    /// The target's name: progress and prompts name it.
+    pub target: Option<&'a str>,
+}
+
+impl Unit<'_> {
+    fn label(&self, id: &str) -> String {
+        match self.target {
+            Some(t) => format!("{t}/{id}"),
+            None => id.to_string(),
+        }
+    }
+}
+
+/// What every unit of a fleet run shares: one concurrency bound and one per-host limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Shared {
+    pub concurrency: usize,
+    pub per_host: usize,
+}
+
+/// A probe waiting to run: (unit, item index), the probe, its timeout and retries.
+type Job = (usize, usize, Arc<dyn Probe>, Duration, Retries);
+
+/// Runs every unit in one process: automated items of all units concurrently under one bound
+/// and one per-host limit, then every disruptive probe alone, then manual items unit by unit.
+/// Results come back per unit, in unit order.
+pub async fn run_fleet(
+    units: &[Unit<'_>],
+    shared: Shared,
+    prompter: Arc<dyn Prompter>,
+    progress: &(dyn Fn(Progress) + Sync),
+    mut shutdown: watch::Receiver<bool>,
+) -> Vec<RunResult> {
+    let items: Vec<Vec<(&str, &Item)>> = units
+        .iter()
+        .map(|u| {
+            u.checklist
+                .items()
+                .map(|(s, i)| (s.name.as_str(), i))
+                .collect()
+        })
+        .collect();
+    let mut seen: Vec<Vec<Option<Observation>>> =
+        items.iter().map(|list| vec![None; list.len()]).collect();
+    let mut interrupted = *shutdown.borrow();
+    let politeness = Arc::new(Politeness::new(shared.per_host));
+    let networks: Vec<Network> = units
+        .iter()
+        .map(|u| Network {
+            politeness: politeness.clone(),
+            proxy: u.opts.proxy.clone(),
+        })
+        .collect();
+
+    let mut normal: Vec<Job> = Vec::new();
+    let mut disruptive: Vec<Job> = Vec::new();
+    for (u, unit) in units.iter().enumerate() {
+        let opts = unit.opts;
+        for (idx, (_, item)) in items[u].iter().enumerate() {
+            if !opts.selects(item) {
+                let why = if opts.automated && matches!(item.body, ItemBody::Manual(_)) {
+                    NotRun::ManualLeftOut
+                } else {
+                    NotRun::NotSelected
+                };
+                seen[u][idx] = Some(Observation::NotRun(why));
+                continue;
+            }
+            if let Some(planned) = opts.preset.get(&item.id) {
+                seen[u][idx] = Some(planned.clone());
+                continue;
+            }
+            if let ItemBody::Check(check) = &item.body {
+                let retries = Retries {
+                    count: item.retries,
+                    delay: item.retry_delay,
+                };
+                let job = (u, idx, check.probe.clone(), item.timeout, retries);
+                if check.probe.disruptive() {
+                    disruptive.push(job)
+                } else {
+                    normal.push(job)
+                }
+            }
+        }
+    }
+    let label = |u: usize, idx: usize| units[u].label(&items[u][idx].1.id);
+    progress(Progress::Begin {
+        ids: normal
+            .iter()
+            .chain(disruptive.iter())
+            .map(|(u, idx, ..)| label(*u, *idx))
+            .collect(),
+    });
+
+    // Concurrent probes, bounded by one semaphore for the whole run. `run_probe` turns a panic
+    // into the item's `error`, so every task comes back with its indices.
+    let limit = Arc::new(Semaphore::new(shared.concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for (u, idx, probe, timeout, retries) in normal {
+        let limit = limit.clone();
+        let network = networks[u].clone();
+        let kind = items[u][idx].1.kind().to_string();
+        set.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            (
+                u,
+                idx,
+                run_probe(&kind, probe, timeout, retries, network).await,
+            )
+        });
+    }
+    while !interrupted {
+        tokio::select! {
+            joined = set.join_next() => match joined {
+                None => break,
+                Some(Ok((u, idx, run))) => {
+                    progress(Progress::Finished { id: label(u, idx), status: run.outcome.status });
+                    seen[u][idx] = Some(Observation::Probe(run));
+                }
+                // Only an abort (never issued while joining) ends a task without its indices.
+                Some(Err(_)) => {}
+            },
+            _ = shutdown.changed() => interrupted = true,
+        }
+    }
+    set.abort_all();
+
+    // Disruptive probes: one at a time, after everything else (of every target), under the
+    // same panic guard.
+    for (u, idx, probe, timeout, retries) in disruptive {
+        if interrupted {
+            break;
+        }
+        let kind = items[u][idx].1.kind();
+        tokio::select! {
+            run = run_probe(kind, probe, timeout, retries, networks[u].clone()) => {
+                progress(Progress::Finished { id: label(u, idx), status: run.outcome.status });
+                seen[u][idx] = Some(Observation::Probe(run));
+            }
+            _ = shutdown.changed() => interrupted = true,
+        }
+    }
+    progress(Progress::ProbesDone);
+
+    // Manual items, unit by unit, in order.
+    for (u, unit) in units.iter().enumerate() {
+        for (idx, (section, item)) in items[u].iter().enumerate() {
+            let ItemBody::Manual(manual) = &item.body else {
+                continue;
+            };
+            if seen[u][idx].is_some() || interrupted {
+                continue;
+            }
+            let answer = if unit.opts.confirm.contains(&item.id) {
+                ManualAnswer::Confirmed {
+                    via: Confirmation::Flag,
+                    note: None,
+                }
+            } else if unit.opts.interactive {
+                let prompter = prompter.clone();
+                let section = match unit.target {
+                    Some(t) => format!("{t} · {section}"),
+                    None => section.to_string(),
+                };
+                let (item_owned, how) = ((*item).clone(), manual.how.clone());
+                let ask =
+                    tokio::task::spawn_blocking(move || prompter.ask(&section, &item_owned, &how));
+                tokio::select! {
+                    answer = ask => match answer {
+                        Ok(Answer::Confirmed { note }) => ManualAnswer::Confirmed { via: Confirmation::Prompt, note },
+                        Ok(Answer::Declined { note }) => ManualAnswer::Declined { note },
+                        Ok(Answer::Skipped) | Err(_) => ManualAnswer::Unanswered(Unanswered::SkippedAtPrompt),
+                    },
+                    _ = shutdown.changed() => {
+                        interrupted = true;
+                        continue;
+                    }
+                }
+            } else {
+                ManualAnswer::Unanswered(Unanswered::NonInteractive)
+            };
+            seen[u][idx] = Some(Observation::Manual(answer));
+        }
+    }
+
+    seen.into_iter()
+        .map(|unit| RunResult {
+            observations: unit
+                .into_iter()
+                .map(|o| o.unwrap_or(Observation::NotRun(NotRun::Interrupted)))
+                .collect(),
+            interrupted,
+        })
+        .collect()
+}
