@@ -55,7 +55,7 @@ pub async fn run(config: &Config, source: &Source, color: ColorChoice, args: &Ru
         }
     }
     if !diags.is_empty() {
-        return crate::error::invalid(by_target(diags), color);
+        return crate::error::invalid(fleet::by_target(diags), color);
     }
     let Some((_, _, first)) = loaded.first() else {
         return usage_error("no target selected", None);
@@ -75,7 +75,7 @@ pub async fn run(config: &Config, source: &Source, color: ColorChoice, args: &Ru
         .filter(|(_, d)| !d.is_empty())
         .collect();
     if !unset.is_empty() {
-        return crate::error::invalid(by_target(unset), color);
+        return crate::error::invalid(fleet::by_target(unset), color);
     }
     let on_record = match (
         signoffs::load(&config.state_dir),
@@ -236,35 +236,6 @@ fn combine<'a>(
     fleet.interrupted = interrupted;
     fleet.changes = None;
     fleet
-}
-
-/// The same diagnostic for many targets is printed once, naming them.
-fn by_target(diags: Vec<(String, Vec<Diagnostic>)>) -> Vec<Diagnostic> {
-    let mut merged: Vec<(Diagnostic, Vec<String>)> = Vec::new();
-    for (target, list) in diags {
-        for d in list {
-            match merged.iter_mut().find(|(m, _)| *m == d) {
-                Some((_, names)) => names.push(target.clone()),
-                None => merged.push((d, vec![target.clone()])),
-            }
-        }
-    }
-    merged
-        .into_iter()
-        .map(|(mut d, names)| {
-            let word = if names.len() == 1 {
-                "target"
-            } else {
-                "targets"
-            };
-            d.message = format!(
-                "{} ({word} {})",
-                d.message,
-                fleet::select::shorten(&names, 5)
-            );
-            d
-        })
-        .collect()
 }
 
 /// History per target (a file each), and the sign-offs given at this run's prompts (each for

@@ -5,4 +5,4 @@ pub mod select;
 pub mod target;
 
 pub use select::{SelectError, glob_match, select};
-pub use target::{Target, valid_name};
+pub use target::{Target, by_target, valid_name};

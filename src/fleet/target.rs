@@ -233,6 +233,35 @@ fn parse_labels(
     }
 }
 
+/// The same diagnostic for many targets is printed once, naming them.
+pub fn by_target(diags: Vec<(String, Vec<Diagnostic>)>) -> Vec<Diagnostic> {
+    let mut merged: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+    for (target, list) in diags {
+        for d in list {
+            match merged.iter_mut().find(|(m, _)| *m == d) {
+                Some((_, names)) => names.push(target.clone()),
+                None => merged.push((d, vec![target.clone()])),
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut d, names)| {
+            let word = if names.len() == 1 {
+                "target"
+            } else {
+                "targets"
+            };
+            d.message = format!(
+                "{} ({word} {})",
+                d.message,
+                super::select::shorten(&names, 5)
+            );
+            d
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,11 +102,17 @@ const FIGURES: &[Figure] = &[
 ];
 
 /// Renders the scrape's report; `env` joins `checklist` on every sample.
+#[cfg(test)]
 pub fn render(report: &Report, env: Option<&str>) -> String {
+    let labels: Vec<(&str, &str)> = env.map(|e| ("env", e)).into_iter().collect();
+    render_with(report, &labels)
+}
+
+/// Renders the scrape's report; `labels` (`env`, `target` and the target's own) follow
+/// `checklist` on every sample.
+pub fn render_with(report: &Report, labels: &[(&str, &str)]) -> String {
     let mut run_labels = vec![("checklist", report.checklist.as_str())];
-    if let Some(env) = env {
-        run_labels.push(("env", env));
-    }
+    run_labels.extend_from_slice(labels);
     let mut page = Exposition::new();
     run_families(&mut page, report, &run_labels);
 

@@ -118,7 +118,7 @@ async fn authenticate(State(state): State<Arc<AppState>>, req: Request, next: Ne
 async fn index() -> Response {
     text(
         StatusCode::OK,
-        "prodcheck serve: GET /probe?checklist=NAME&env=ENV[&item=ID][&tag=T] runs the checklist's automated items as metrics; GET /metrics describes this exporter",
+        "prodcheck serve: GET /probe?checklist=NAME&env=ENV (or &target=NAME)[&item=ID][&tag=T] runs the checklist's automated items as metrics; GET /metrics describes this exporter",
     )
 }
 
@@ -212,8 +212,45 @@ async fn probe(State(state): State<Arc<AppState>>, req: Request) -> Response {
         );
         return rejected(&state, Rejection::NotFound, StatusCode::NOT_FOUND, &line);
     }
-    let Some(loaded) = snapshot.get(&q.checklist, q.env.as_deref()) else {
-        let line = snapshot.unknown_env(q.env.as_deref().unwrap_or_default());
+    let target = match &q.target {
+        None => None,
+        Some(name) => match snapshot.config.target(name) {
+            Some(t) => Some(t),
+            None => {
+                let line = snapshot.unknown_target(name);
+                return rejected(&state, Rejection::NotFound, StatusCode::NOT_FOUND, &line);
+            }
+        },
+    };
+    // A target brings its environment from prodcheck.yaml; `env=` may repeat it, not change it.
+    let env = match (target, &q.env) {
+        (Some(t), Some(env)) if t.env.as_ref() != Some(env) => {
+            let line = format!(
+                "target `{}` takes its environment from prodcheck.yaml ({}), not from env=`{env}`: drop env= or make it match",
+                t.name,
+                t.env
+                    .as_deref()
+                    .map_or("none".to_string(), |e| format!("`{e}`"))
+            );
+            return rejected(
+                &state,
+                Rejection::BadRequest,
+                StatusCode::BAD_REQUEST,
+                &line,
+            );
+        }
+        (Some(t), _) => t.env.clone(),
+        (None, env) => env.clone(),
+    };
+    let loaded = match target {
+        Some(t) => snapshot.get_target(&q.checklist, &t.name),
+        None => snapshot.get(&q.checklist, q.env.as_deref()),
+    };
+    let Some(loaded) = loaded else {
+        let line = match target {
+            Some(t) => snapshot.unknown_target(&t.name),
+            None => snapshot.unknown_env(q.env.as_deref().unwrap_or_default()),
+        };
         return rejected(&state, Rejection::NotFound, StatusCode::NOT_FOUND, &line);
     };
     let selected = match scrape::select(&loaded, &q) {
@@ -236,9 +273,20 @@ async fn probe(State(state): State<Arc<AppState>>, req: Request) -> Response {
         }
     };
     let in_flight = state.metrics.start_run();
-    let env = q.env.clone();
     let state_dir = snapshot.config.state_dir.clone();
-    let ran = scrape::run(selected, &loaded, env.clone(), &state_dir, deadline, &why).await;
+    let target_name = target.map(|t| t.name.as_str());
+    let ran = scrape::run(
+        selected,
+        &loaded,
+        scrape::Scope {
+            env: env.clone(),
+            target: target_name,
+        },
+        &state_dir,
+        deadline,
+        &why,
+    )
+    .await;
     drop(in_flight);
     drop(permit);
     match ran {
@@ -249,10 +297,21 @@ async fn probe(State(state): State<Arc<AppState>>, req: Request) -> Response {
                 started.elapsed(),
                 scraped.timed_out,
             );
-            for line in state.journal.changes(&scraped.report, env.as_deref()) {
+            for line in state
+                .journal
+                .changes(&scraped.report, env.as_deref(), target_name)
+            {
                 super::log(&line);
             }
-            exposition_response(exposition::render(&scraped.report, env.as_deref()))
+            let mut labels: Vec<(&str, &str)> = Vec::new();
+            if let Some(env) = env.as_deref() {
+                labels.push(("env", env));
+            }
+            if let Some(t) = target {
+                labels.push(("target", t.name.as_str()));
+                labels.extend(t.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            }
+            exposition_response(exposition::render_with(&scraped.report, &labels))
         }
         Err(refusal) => {
             super::log(&refusal.reason);

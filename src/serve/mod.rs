@@ -1,5 +1,6 @@
 //! `prodcheck serve`: a Prometheus exporter in the blackbox_exporter mould. A scrape names a
-//! checklist and an environment from the config (never a target); the answer is its metrics.
+//! checklist and an environment or target from the config (never an address); the answer is
+//! its metrics.
 
 mod exposition;
 mod handlers;
@@ -132,7 +133,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         "http"
     };
     log(&format!(
-        "listening on {scheme}://{addr} (/probe?checklist=NAME&env=ENV, /metrics); SIGHUP reloads the config"
+        "listening on {scheme}://{addr} (/probe?checklist=NAME&env=ENV or &target=NAME, /metrics); SIGHUP reloads the config"
     ));
     let reloader = tokio::spawn(reload_on_sighup(hup, opts.clone(), state.clone()));
     let app = handlers::router(state.clone());

@@ -1,11 +1,14 @@
-//! The `/probe` query string, parsed strictly: a scrape names a checklist, an environment and
-//! optionally items or tags that the config defines — never a URL, host or variable value.
+//! The `/probe` query string, parsed strictly: a scrape names a checklist, an environment or a
+//! target, and optionally items or tags that the config defines — never a URL, host or
+//! variable value.
 
 /// What a scrape asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeQuery {
     pub checklist: String,
     pub env: Option<String>,
+    /// `target=NAME`: a target of prodcheck.yaml (only a configured name; never an address).
+    pub target: Option<String>,
     /// `item=ID` (repeatable): only these items.
     pub items: Vec<String>,
     /// `tag=T` (repeatable): only items with one of these tags.
@@ -28,6 +31,7 @@ pub fn parse(raw: Option<&str>) -> Result<ProbeQuery, String> {
     }
     let mut checklist = None;
     let mut env = None;
+    let mut target = None;
     let mut items = Vec::new();
     let mut tags = Vec::new();
     for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
@@ -41,16 +45,18 @@ pub fn parse(raw: Option<&str>) -> Result<ProbeQuery, String> {
         match key.as_ref() {
             "checklist" => once(&mut checklist)?,
             "env" => once(&mut env)?,
+            // A name-shaped value only; whether it is configured is the handler's 404.
+            "target" => once(&mut target)?,
             "item" => items.push(name(&key, &value)?),
             "tag" => tags.push(name(&key, &value)?),
-            "target" | "url" | "host" | "var" | "vars" | "module" | "address" | "port" => {
+            "url" | "host" | "var" | "vars" | "module" | "address" | "port" => {
                 return Err(format!(
-                    "`{key}=` is not accepted: a scrape cannot choose what is probed; targets and variables come from the environments in prodcheck.yaml (add one there and scrape with env=NAME)"
+                    "`{key}=` is not accepted: a scrape cannot choose what is probed; addresses and variables come from the environments and targets in prodcheck.yaml (add one there and scrape with env=NAME or target=NAME)"
                 ));
             }
             other => {
                 return Err(format!(
-                    "unknown query parameter `{}`: /probe takes checklist, env, item and tag",
+                    "unknown query parameter `{}`: /probe takes checklist, env, target, item and tag",
                     other.chars().take(64).collect::<String>().escape_debug()
                 ));
             }
@@ -68,6 +74,7 @@ pub fn parse(raw: Option<&str>) -> Result<ProbeQuery, String> {
     Ok(ProbeQuery {
         checklist,
         env,
+        target,
         items,
         tags,
     })
@@ -106,12 +113,18 @@ mod tests {
         assert_eq!(q.items, ["a", "b"]);
         assert_eq!(q.tags, ["tls"]);
         assert_eq!(parse(Some("checklist=m")).expect("valid").env, None);
+        let q = parse(Some("checklist=m&target=api-eu.1")).expect("a target name");
+        assert_eq!(q.target.as_deref(), Some("api-eu.1"));
     }
 
     #[test]
     fn nothing_but_names_is_accepted() {
         for bad in [
             "checklist=m&target=http://169.254.169.254/",
+            "checklist=m&target=169.254.169.254:80",
+            "checklist=m&target=a&target=b",
+            "checklist=m&target=",
+            "checklist=m&target=..",
             "checklist=m&url=x",
             "checklist=m&var=base_url%3Dhttp://evil",
             "checklist=m&module=http",
@@ -129,7 +142,9 @@ mod tests {
             let err = parse(Some(bad)).expect_err(bad);
             assert!(!err.contains('\n'), "{bad}: one line, got {err}");
         }
-        let err = parse(Some("checklist=m&target=x")).expect_err("target");
+        let err = parse(Some("checklist=m&url=http://x/")).expect_err("url");
         assert!(err.contains("cannot choose what is probed"), "{err}");
+        let err = parse(Some("checklist=m&target=http://x/")).expect_err("target");
+        assert!(err.contains("must be a name from prodcheck.yaml"), "{err}");
     }
 }

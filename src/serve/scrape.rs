@@ -106,22 +106,31 @@ impl Prompter for NoPrompt {
     }
 }
 
+/// Whom a scrape is for: the environment whose variables apply, and the target (if any) whose
+/// waivers apply.
+pub struct Scope<'a> {
+    pub env: Option<String>,
+    pub target: Option<&'a str>,
+}
+
 /// Runs `checklist` (already [`select`]ed) so that the answer is ready at `deadline`: every
 /// item's timeout is capped to the time left, and items still running then are `error`.
 pub async fn run(
     mut checklist: Checklist,
     loaded: &Loaded,
-    env: Option<String>,
+    scope: Scope<'_>,
     state_dir: &std::path::Path,
     deadline: tokio::time::Instant,
     why_deadline: &str,
 ) -> Result<Scraped, Refusal> {
-    let state = State {
+    let env = scope.env;
+    let on_record = State {
         signoffs: signoffs::load(state_dir).map_err(|e| state_refusal(&e))?,
         waivers: waivers::load(state_dir).map_err(|e| state_refusal(&e))?,
-        history: Vec::new(),
-        target: None,
+        ..State::default()
     };
+    // Only this target's waivers (or, without a target, those given without one).
+    let state = on_record.scoped(scope.target);
     // Capped just past the deadline: the runner stops first (so the item says why), and the
     // probe's own timeout ends its work a moment later instead of outliving the scrape.
     let left = deadline.saturating_duration_since(tokio::time::Instant::now()) + PROBE_SLACK;
@@ -134,7 +143,10 @@ pub async fn run(
     let mut preset = verdict::plan(&checklist, &state, now, false);
     for (_, item) in checklist.items() {
         if let Some(vars) = loaded.unset.get(&item.id) {
-            preset.insert(item.id.clone(), unset_observation(vars, env.as_deref()));
+            preset.insert(
+                item.id.clone(),
+                unset_observation(vars, env.as_deref(), scope.target),
+            );
         }
     }
     let opts = RunOptions {
@@ -182,11 +194,14 @@ pub async fn run(
     Ok(Scraped { report, timed_out })
 }
 
-fn unset_observation(vars: &[String], env: Option<&str>) -> Observation {
+fn unset_observation(vars: &[String], env: Option<&str>, target: Option<&str>) -> Observation {
     let names: Vec<String> = vars.iter().map(|v| format!("`{v}`")).collect();
-    let fix = match env {
-        Some(e) => format!("set it under `environments: {e}: vars:` in prodcheck.yaml"),
-        None => "scrape with env=NAME of an environment that sets it in prodcheck.yaml".into(),
+    let fix = match (target, env) {
+        (Some(t), _) => format!("set it under `targets: {t}: vars:` in prodcheck.yaml"),
+        (None, Some(e)) => format!("set it under `environments: {e}: vars:` in prodcheck.yaml"),
+        (None, None) => {
+            "scrape with env=NAME of an environment that sets it in prodcheck.yaml".into()
+        }
     };
     Observation::Probe(ProbeRun {
         outcome: Outcome::error(format!(

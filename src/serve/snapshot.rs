@@ -1,5 +1,6 @@
 //! What a scrape may name, loaded once at start and again on SIGHUP: the config, and every
-//! served checklist validated for every environment. Scrapes only look names up in it.
+//! served checklist validated for every environment and every target. Scrapes only look names
+//! up in it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +22,8 @@ pub struct Loaded {
 pub struct Snapshot {
     pub config: config::Config,
     pub checklists: BTreeMap<(String, Option<String>), Arc<Loaded>>,
+    /// (checklist, target) → the checklist loaded with the target's variables.
+    pub targets: BTreeMap<(String, String), Arc<Loaded>>,
 }
 
 /// Why a snapshot could not be loaded; nothing of it is used.
@@ -67,7 +70,9 @@ impl Snapshot {
         let mut envs: Vec<Option<String>> = vec![None];
         envs.extend(config.environments.keys().cloned().map(Some));
         let mut checklists = BTreeMap::new();
+        let mut targets = BTreeMap::new();
         let mut diags = Vec::new();
+        let mut target_diags = Vec::new();
         for name in served {
             // A name from the catalog resolves to the local file or the embedded checklist,
             // never to an arbitrary path.
@@ -93,12 +98,59 @@ impl Snapshot {
                     Err(d) => diags.extend(d),
                 }
             }
+            for target in &config.targets {
+                let sources = VarSources {
+                    lenient_unset: true,
+                    environment: target.variables(&config.environments, None),
+                    ..VarSources::default()
+                };
+                match load(&source, &sources, &|n| std::env::var(n).ok()) {
+                    Ok(checklist) => {
+                        let unset = unset_by_item(&checklist);
+                        let loaded = Arc::new(Loaded { checklist, unset });
+                        targets.insert((name.clone(), target.name.clone()), loaded);
+                    }
+                    Err(d) => target_diags.push((target.name.clone(), d)),
+                }
+            }
         }
+        diags.extend(crate::fleet::by_target(target_diags));
         if !diags.is_empty() {
             diags.dedup();
             return Err(LoadError::Invalid(diags));
         }
-        Ok(Snapshot { config, checklists })
+        Ok(Snapshot {
+            config,
+            checklists,
+            targets,
+        })
+    }
+
+    /// `checklist` loaded for the target `name`.
+    pub fn get_target(&self, checklist: &str, name: &str) -> Option<Arc<Loaded>> {
+        self.targets
+            .get(&(checklist.to_string(), name.to_string()))
+            .cloned()
+    }
+
+    /// The one-line reason for a 404 on target `name`.
+    pub fn unknown_target(&self, name: &str) -> String {
+        let known: Vec<String> = self.config.targets.iter().map(|t| t.name.clone()).collect();
+        match (&self.config.path, known.is_empty()) {
+            (None, _) => format!(
+                "no target `{name}`: no {} was found (--config names one)",
+                config::FILE_NAME
+            ),
+            (Some(path), true) => format!(
+                "no target `{name}`: {} defines none (add it under `targets:`)",
+                path.display()
+            ),
+            (Some(path), false) => format!(
+                "no target `{name}` in {}; known: {}",
+                path.display(),
+                crate::fleet::select::shorten(&known, 20)
+            ),
+        }
     }
 
     pub fn get(&self, checklist: &str, env: Option<&str>) -> Option<Arc<Loaded>> {
@@ -143,8 +195,30 @@ impl Snapshot {
         }
     }
 
-    /// One line per checklist and environment whose items need unset variables.
+    /// One line per checklist and environment whose items need unset variables, and one per
+    /// checklist for all its targets that do.
     pub fn unset_summary(&self) -> Vec<String> {
+        let mut lines = self.env_unset_summary();
+        let mut by_checklist: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for ((checklist, target), l) in &self.targets {
+            if !l.unset.is_empty() {
+                by_checklist
+                    .entry(checklist)
+                    .or_default()
+                    .push(target.clone());
+            }
+        }
+        for (checklist, names) in by_checklist {
+            lines.push(format!(
+                "{checklist}: {} target(s) have items that need unset variables ({}); scrapes report them as error",
+                names.len(),
+                crate::fleet::select::shorten(&names, 10)
+            ));
+        }
+        lines
+    }
+
+    fn env_unset_summary(&self) -> Vec<String> {
         self.checklists
             .iter()
             .filter(|(_, l)| !l.unset.is_empty())

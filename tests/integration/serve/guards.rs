@@ -56,9 +56,16 @@ fn a_scrape_can_name_only_what_the_config_defines() {
         0,
         "a scrape reached the canary"
     );
-    let (status, body) = get_http(serve.port, "/probe?checklist=svc&env=good&target=x", &[]);
+    let (status, body) = get_http(serve.port, "/probe?checklist=svc&env=good&url=x", &[]);
     assert_eq!(status, 400);
     assert!(body.contains("cannot choose what is probed"), "{body}");
+    // `target=` names a target of prodcheck.yaml, and this one defines none.
+    let (status, body) = get_http(serve.port, "/probe?checklist=svc&target=x", &[]);
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.contains("defines none (add it under `targets:`)"),
+        "{body}"
+    );
     let (_, body) = get_http(serve.port, "/probe?checklist=svc&env=production", &[]);
     assert!(body.contains("known: good"), "{body}");
     let (_, metrics) = get_http(serve.port, "/metrics", &[]);
