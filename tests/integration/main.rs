@@ -12,6 +12,7 @@ mod dns_probe;
 mod docs_command;
 mod editor_shell;
 mod fail_or_error;
+mod fleet;
 mod good_bad_service;
 mod hostile;
 mod http_probe;

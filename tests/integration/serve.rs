@@ -2,6 +2,7 @@
 //! it directly (`guards`: what a scrape may name, the deadline; `web`: auth, TLS, reloads), and
 //! the shipped examples through promtool. Shared here: local services, the project, the process.
 
+mod fleet;
 mod guards;
 mod prometheus;
 mod web;

@@ -13,7 +13,7 @@ use prodcheck::demo::pki;
 use super::*;
 
 /// An instant query against Prometheus' HTTP API: its whole JSON answer.
-fn prom_answer(port: u16, expr: &str) -> serde_json::Value {
+pub(super) fn prom_answer(port: u16, expr: &str) -> serde_json::Value {
     let q: String = url::form_urlencoded::byte_serialize(expr.as_bytes()).collect();
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return serde_json::Value::Null;
@@ -24,7 +24,7 @@ fn prom_answer(port: u16, expr: &str) -> serde_json::Value {
 }
 
 /// An instant query: the `result` array.
-fn prom_query(port: u16, expr: &str) -> Vec<serde_json::Value> {
+pub(super) fn prom_query(port: u16, expr: &str) -> Vec<serde_json::Value> {
     prom_answer(port, expr)["data"]["result"]
         .as_array()
         .cloned()
@@ -49,6 +49,12 @@ fn dashboard_queries() -> Vec<String> {
 /// `rules.yml`, changed only where a test must: the exporter's address, the checklist (`svc`),
 /// and 1 s intervals.
 fn prometheus(exporter_port: u16) -> Option<ServerProcess> {
+    prometheus_with(exporter_port, &[])
+}
+
+/// As [`prometheus`], with more `(from, to)` replacements in the example config (each `from`
+/// must be in it).
+pub(super) fn prometheus_with(exporter_port: u16, more: &[(&str, &str)]) -> Option<ServerProcess> {
     let binary = require_binary("prometheus", "prometheus")?;
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/prometheus");
     let dir = tempfile::tempdir().expect("prometheus dir");
@@ -63,7 +69,10 @@ fn prometheus(exporter_port: u16) -> Option<ServerProcess> {
             "evaluation_interval: 1s".to_string(),
         ),
         ("scrape_timeout: 30s", "scrape_timeout: 1s".to_string()),
-    ] {
+    ]
+    .into_iter()
+    .chain(more.iter().map(|(f, t)| (*f, t.to_string())))
+    {
         assert!(text.contains(from), "the example no longer has `{from}`");
         text = text.replace(from, &to);
     }
@@ -75,7 +84,7 @@ fn prometheus(exporter_port: u16) -> Option<ServerProcess> {
 }
 
 /// The one series `expr` returns, once it has one, as (labels, value).
-fn wait_series(prom: u16, expr: &str) -> (serde_json::Value, f64) {
+pub(super) fn wait_series(prom: u16, expr: &str) -> (serde_json::Value, f64) {
     let mut last = Vec::new();
     let found = wait_until(Duration::from_secs(60), || {
         last = prom_query(prom, expr);
