@@ -110,6 +110,16 @@ pub fn template(stack: Option<Stack>) -> String {
             ));
         }
     }
+    out.push_str(
+        "\n# A fleet: services that share a checklist, each with its own variables over its\n\
+         # environment's. `prodcheck run maintenance --target 'shop-*'` or `--all-targets` runs them\n\
+         # in one process; `prodcheck serve` answers `/probe?checklist=maintenance&target=shop-eu`.\n\
+         # targets:\n\
+         #   shop-eu:\n\
+         #     env: production\n\
+         #     vars: { base_url: https://eu.shop.example }\n\
+         #     labels: { team: shop }\n",
+    );
     out
 }
 

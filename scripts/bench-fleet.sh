@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Fleet benchmark (issue 17, BENCHMARKS.md): 1,000 loopback TLS targets x (tls + http +
+# security_headers) as one `prodcheck run --all-targets`, as scrapes of `prodcheck serve`,
+# and as blackbox_exporter scrapes of the same 3,000 probes; wall, CPU and peak RSS of each.
+#
+# Usage: scripts/bench-fleet.sh            (TARGETS=1000 RUNS=3 SCRAPERS=8 by default)
+# Env:   PRODCHECK_BIN  use this binary instead of `cargo build --release`
+#        see scripts/bench-fleet.py for TARGETS, RUNS, SCRAPERS, FLEET_CONCURRENCY, PORT_BASE,
+#        TLS_ENUMERATE
+# Needs: nginx, prometheus-blackbox-exporter, openssl, time (apt-get install), python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ -z "${PRODCHECK_BIN:-}" ]]; then
+  cargo build --release --locked --quiet --bin prodcheck
+  PRODCHECK_BIN="$PWD/${CARGO_TARGET_DIR:-target}/release/prodcheck"
+fi
+export PRODCHECK_BIN
+exec python3 scripts/bench-fleet.py
