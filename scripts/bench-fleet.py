@@ -5,7 +5,8 @@ One nginx listens on N ports of 127.0.0.1 (one TLS server, a generated CA, secur
 The same 3N probes are made three ways, in the same run, and each process is measured with
 GNU time (-v): wall time, user+sys CPU, peak RSS.
 
-  fleet   `prodcheck run bench --all-targets` (one process, N targets, history written)
+  fleet   `prodcheck run bench --all-targets` (one process, N targets, history written; one
+          unmeasured run first creates the history files, as a fleet's first run does once)
   serve   `prodcheck serve` answering N scrapes `/probe?checklist=bench&target=tK`
   blackbox  blackbox_exporter answering 3N scrapes `/probe?module=M&target=...`
 
@@ -15,7 +16,8 @@ the whole-process figure from GNU time is printed too). Everything stays on 127.
 every wait is bounded. Servers are stopped by their PID.
 
 Env: PRODCHECK_BIN (required), TARGETS (1000), RUNS (3), SCRAPERS (8), FLEET_CONCURRENCY (24),
-     PORT_BASE (21000), TLS_ENUMERATE (0: the tls item does not enumerate suites; 1: default).
+     PORT_BASE (21000), TLS_ENUMERATE (0: the tls item does not enumerate suites; 1: default),
+     KEEP_WORK (1: keep the generated nginx, prodcheck and blackbox configs).
 """
 
 import concurrent.futures
@@ -61,6 +63,8 @@ def free_port():
 def ports_free(base, n):
     for port in range(base, base + n):
         s = socket.socket()
+        # As nginx binds: a port whose old connections are in TIME_WAIT is free.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -294,7 +298,6 @@ def exporter(argv, port, paths, check, cwd, log):
 def fleet_run(work):
     timing = os.path.join(work, "time.txt")
     report = os.path.join(work, "fleet.json")
-    subprocess.run(["rm", "-rf", os.path.join(work, ".prodcheck")], check=True)
     argv = [TIME, "-v", "-o", timing, BIN, "run", "bench", "--all-targets",
             "--concurrency", str(FLEET_CONCURRENCY), "--per-host", str(FLEET_CONCURRENCY),
             "--report", f"json={report}"]
@@ -350,6 +353,9 @@ def main():
     try:
         wait_listening(PORT_BASE)
         wait_listening(PORT_BASE + TARGETS - 1)
+        # One unmeasured fleet run first: it creates the history files (two per target, with
+        # their lock files), which a fleet run does once in its life, not on every run.
+        fleet_run(work)
         results = {"fleet": [], "serve": [], "blackbox": []}
         for run in range(RUNS):
             # Alternate the order so neither side always runs on a warmer machine.
@@ -377,7 +383,10 @@ def main():
               f"{m['cpu'] / b['cpu']:6.2f} {m['rss_mib'] / b['rss_mib']:6.2f}")
     print(f"(exporters: wall and CPU of the scrapes only; whole process CPU: serve "
           f"{med['serve']['cpu_process']:.2f}s, blackbox {b['cpu_process']:.2f}s)")
-    subprocess.run(["rm", "-rf", work], check=False)
+    if os.environ.get("KEEP_WORK") == "1":
+        print(f"kept {work}")
+    else:
+        subprocess.run(["rm", "-rf", work], check=False)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 //! `--report json`: the versioned machine-readable report (fields fixed by DESIGN.md); a fleet
-//! run adds a `targets` array and a `target` on each item.
+//! run adds a `targets` array and a `target` on each item. Items are written one at a time, so
+//! a fleet's thousands of items are not copied into one JSON tree before being printed.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Report, Reporter, SCHEMA_VERSION, rfc3339};
 
 pub struct JsonReporter;
+
+/// Where the items go in the pretty-printed document (keys are sorted, so this is unique).
+const ITEMS_SLOT: &str = "\n  \"items\": [],\n";
 
 impl Reporter for JsonReporter {
     fn render(&self, report: &Report) -> String {
@@ -20,29 +24,133 @@ impl Reporter for JsonReporter {
             "exit_code": report.exit_code,
             "interrupted": report.interrupted,
             "summary": report.summary(),
-            "items": report.items,
+            "items": [],
         });
         // A fleet run adds `targets` (and a `target` on every item); nothing else changes, so
         // a consumer of schema 1 keeps working.
         if report.is_fleet() {
             doc["targets"] = report
-                .target_views()
+                .targets
                 .iter()
-                .map(|(t, view)| {
+                .map(|t| {
                     json!({
                         "name": t.name,
                         "environment": t.environment,
                         "labels": t.labels,
                         "exit_code": t.exit_code,
                         "duration_ms": t.duration.as_millis() as u64,
-                        "summary": view.summary(),
+                        "summary": report.target_summary(&t.name),
                     })
                 })
                 .collect();
         }
-        let mut text = serde_json::to_string_pretty(&doc)
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        text.push('\n');
-        text
+        let text = match serde_json::to_string_pretty(&doc) {
+            Ok(t) => t,
+            Err(e) => return format!("{{\"error\": \"{e}\"}}\n"),
+        };
+        let mut out = String::with_capacity(text.len() + report.items.len() * 1024);
+        match text.split_once(ITEMS_SLOT) {
+            Some((head, tail)) if !report.items.is_empty() => {
+                out.push_str(head);
+                out.push_str("\n  \"items\": [\n");
+                for (n, item) in report.items.iter().enumerate() {
+                    // Through a `Value`, as before: its keys come out sorted.
+                    let value = serde_json::to_value(item).unwrap_or(Value::Null);
+                    let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+                    for (i, line) in pretty.lines().enumerate() {
+                        if i > 0 {
+                            out.push('\n');
+                        }
+                        out.push_str("    ");
+                        out.push_str(line);
+                    }
+                    out.push_str(if n + 1 < report.items.len() {
+                        ",\n"
+                    } else {
+                        "\n"
+                    });
+                }
+                out.push_str("  ],\n");
+                out.push_str(tail);
+            }
+            _ => out.push_str(&text),
+        }
+        out.push('\n');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_written_one_by_one_read_exactly_as_one_pretty_document() {
+        let mut evidence = checks::Evidence::new();
+        evidence.insert(
+            "chain".into(),
+            json!([{ "subject": "CN=a", "sans": ["x", "y"] }]),
+        );
+        evidence.insert("empty".into(), json!({}));
+        let item = |id: &str| super::super::ItemReport {
+            target: Some("t".into()),
+            id: id.into(),
+            title: "T \"quoted\"\nline".into(),
+            section: "S".into(),
+            severity: crate::checklist::Severity::Critical,
+            kind: "tls".into(),
+            status: crate::verdict::Status::Pass,
+            observed: crate::verdict::Status::Pass,
+            gating: true,
+            message: "ok".into(),
+            evidence: evidence.clone(),
+            duration: std::time::Duration::from_millis(3),
+            attempts: 1,
+            flaky: false,
+            line: 1,
+            tags: Vec::new(),
+            fix: None,
+            docs: None,
+            note: None,
+            waiver: None,
+            exit_code: 0,
+            prompted: false,
+        };
+        let mut report = Report {
+            checklist: "c".into(),
+            title: None,
+            file: "c.yaml".into(),
+            environment: None,
+            started_at: std::time::UNIX_EPOCH,
+            duration: std::time::Duration::ZERO,
+            exit_code: 0,
+            interrupted: false,
+            fail_on_warning: false,
+            items: vec![item("a"), item("b")],
+            changes: None,
+            targets: Vec::new(),
+        };
+        for _ in 0..2 {
+            let text = JsonReporter.render(&report);
+            let whole = json!({
+                "schema_version": SCHEMA_VERSION,
+                "checklist": report.checklist,
+                "title": report.title,
+                "file": report.file,
+                "environment": report.environment,
+                "started_at": rfc3339(report.started_at),
+                "duration_ms": 0,
+                "exit_code": 0,
+                "interrupted": false,
+                "summary": report.summary(),
+                "items": report.items,
+            });
+            let expected = format!(
+                "{}\n",
+                serde_json::to_string_pretty(&whole).expect("pretty")
+            );
+            assert_eq!(text, expected);
+            report.items.clear();
+        }
     }
 }

@@ -55,7 +55,7 @@ pub(super) fn fleet(report: &Report) -> String {
         report.source_path(),
         counts(report)
     ));
-    let mut views = report.target_views();
+    let mut views: Vec<_> = report.target_views().collect();
     views.sort_by_key(|(t, _)| std::cmp::Reverse(severity_rank(t.exit_code)));
     let (clean, attention): (Vec<_>, Vec<_>) = views.iter().partition(|(t, view)| {
         t.exit_code == exit_code::OK && view.items.iter().all(|i| !i.needs_attention())

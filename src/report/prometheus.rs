@@ -12,7 +12,7 @@ impl Reporter for PrometheusReporter {
         let mut page = Exposition::new();
         if report.is_fleet() {
             // Per target: `target` and the target's own labels after `checklist`.
-            let views = report.target_views();
+            let views: Vec<_> = report.target_views().collect();
             let runs: Vec<(&Report, Vec<(&str, &str)>)> = views
                 .iter()
                 .map(|(t, view)| {

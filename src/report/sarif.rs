@@ -63,8 +63,7 @@ impl Reporter for SarifReporter {
         let runs: Vec<Value> = if report.is_fleet() {
             report
                 .target_views()
-                .iter()
-                .map(|(t, view)| sarif_run(view, Some(t)))
+                .map(|(t, view)| sarif_run(&view, Some(t)))
                 .collect()
         } else {
             vec![sarif_run(report, None)]

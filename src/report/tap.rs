@@ -51,9 +51,9 @@ impl Reporter for TapReporter {
         // A fleet run: one subtest per target; its test point is `not ok` exactly when the
         // target's exit code is not 0.
         out.push_str(&format!("1..{}\n", report.targets.len()));
-        for (n, (target, view)) in report.target_views().iter().enumerate() {
+        for (n, (target, view)) in report.target_views().enumerate() {
             out.push_str(&format!("# Subtest: {}\n", escape(&target.name)));
-            out.push_str(&points(view, "    "));
+            out.push_str(&points(&view, "    "));
             let ok = if target.exit_code == crate::exit_code::OK {
                 "ok"
             } else {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{Changes, Report};
+use super::{Changes, ItemReport, Report};
 
 /// One target of a fleet run: its own exit code, environment, labels and changes.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,18 @@ impl Report {
 
     /// `target`'s part of a fleet report, shaped like a run of that target alone.
     pub fn target_view(&self, target: &TargetReport) -> Report {
+        let items = self
+            .items
+            .iter()
+            .filter(|i| i.target.as_deref() == Some(target.name.as_str()));
+        self.view_of(target, items)
+    }
+
+    fn view_of<'a>(
+        &self,
+        target: &TargetReport,
+        items: impl Iterator<Item = &'a ItemReport>,
+    ) -> Report {
         Report {
             checklist: self.checklist.clone(),
             title: self.title.clone(),
@@ -37,23 +49,41 @@ impl Report {
             exit_code: target.exit_code,
             interrupted: self.interrupted,
             fail_on_warning: self.fail_on_warning,
-            items: self
-                .items
-                .iter()
-                .filter(|i| i.target.as_deref() == Some(target.name.as_str()))
-                .cloned()
-                .collect(),
+            items: items.cloned().collect(),
             changes: target.changes.clone(),
             targets: Vec::new(),
         }
     }
 
-    /// Every target's view, in run order.
-    pub fn target_views(&self) -> Vec<(&TargetReport, Report)> {
-        self.targets
+    /// Every target's view, in run order, built one at a time as the iterator advances (a
+    /// thousand targets' items are not copied at once).
+    pub fn target_views(&self) -> impl Iterator<Item = (&TargetReport, Report)> + '_ {
+        let mut by_target: BTreeMap<&str, Vec<&ItemReport>> = BTreeMap::new();
+        for item in &self.items {
+            if let Some(t) = item.target.as_deref() {
+                by_target.entry(t).or_default().push(item);
+            }
+        }
+        self.targets.iter().map(move |t| {
+            let items = by_target.remove(t.name.as_str()).unwrap_or_default();
+            (t, self.view_of(t, items.into_iter()))
+        })
+    }
+
+    /// Count per status of `target`'s items (every status present, as [`Report::summary`]).
+    pub fn target_summary(&self, target: &str) -> BTreeMap<&'static str, usize> {
+        let mut counts: BTreeMap<&'static str, usize> = crate::verdict::Status::ALL
             .iter()
-            .map(|t| (t, self.target_view(t)))
-            .collect()
+            .map(|s| (s.as_str(), 0))
+            .collect();
+        for item in self
+            .items
+            .iter()
+            .filter(|i| i.target.as_deref() == Some(target))
+        {
+            *counts.entry(item.status.as_str()).or_default() += 1;
+        }
+        counts
     }
 
     /// Number of targets per exit code, worst first (`1: 2, 3: 1, 0: 997`).

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use checks::Probe;
 use checks::politeness::Politeness;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::{Network, Progress, Retries, RunOptions, RunResult, run_probe};
@@ -114,24 +114,28 @@ pub async fn run_fleet(
             .collect(),
     });
 
-    // Concurrent probes, bounded by one semaphore for the whole run. `run_probe` turns a panic
-    // into the item's `error`, so every task comes back with its indices.
-    let limit = Arc::new(Semaphore::new(shared.concurrency.max(1)));
+    // Concurrent probes, at most `concurrency` at once for the whole run. A task is spawned
+    // only when a slot is free (not all up front: a thousand targets' waiting tasks would
+    // hold megabytes for nothing). `run_probe` turns a panic into the item's `error`, so every
+    // task comes back with its indices.
+    let limit = shared.concurrency.max(1);
+    let mut waiting = normal.into_iter();
     let mut set = JoinSet::new();
-    for (u, idx, probe, timeout, retries) in normal {
-        let limit = limit.clone();
-        let network = networks[u].clone();
-        let kind = items[u][idx].1.kind().to_string();
-        set.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            (
-                u,
-                idx,
-                run_probe(&kind, probe, timeout, retries, network).await,
-            )
-        });
-    }
     while !interrupted {
+        while set.len() < limit {
+            let Some((u, idx, probe, timeout, retries)) = waiting.next() else {
+                break;
+            };
+            let network = networks[u].clone();
+            let kind = items[u][idx].1.kind().to_string();
+            set.spawn(async move {
+                (
+                    u,
+                    idx,
+                    run_probe(&kind, probe, timeout, retries, network).await,
+                )
+            });
+        }
         tokio::select! {
             joined = set.join_next() => match joined {
                 None => break,

@@ -243,7 +243,18 @@ async fn probe(State(state): State<Arc<AppState>>, req: Request) -> Response {
         (None, env) => env.clone(),
     };
     let loaded = match target {
-        Some(t) => snapshot.get_target(&q.checklist, &t.name),
+        Some(t) => match snapshot.get_target(&q.checklist, &t.name) {
+            Ok(loaded) => loaded.map(Arc::new),
+            Err(reason) => {
+                super::log(&reason);
+                return rejected(
+                    &state,
+                    Rejection::Error,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &reason,
+                );
+            }
+        },
         None => snapshot.get(&q.checklist, q.env.as_deref()),
     };
     let Some(loaded) = loaded else {

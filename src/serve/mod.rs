@@ -62,13 +62,8 @@ fn load_all(opts: &ServeOptions) -> Result<(Snapshot, WebConfig), StartError> {
         })?,
         None => WebConfig::default(),
     };
-    // A panic message is redacted with the secrets of every served checklist.
-    let secrets: Vec<&String> = snapshot
-        .checklists
-        .values()
-        .flat_map(|l| l.checklist.secrets.iter())
-        .collect();
-    crate::redact::activate(&crate::redact::Redactor::new(secrets));
+    // A panic message is redacted with the secrets of every served checklist and target.
+    crate::redact::activate(&crate::redact::Redactor::new(&snapshot.secrets));
     Ok((snapshot, web))
 }
 

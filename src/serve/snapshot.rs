@@ -1,12 +1,13 @@
 //! What a scrape may name, loaded once at start and again on SIGHUP: the config, and every
 //! served checklist validated for every environment and every target. Scrapes only look names
-//! up in it.
+//! up in it. A target's checklist is loaded again for each scrape of it (a fraction of a
+//! millisecond) rather than kept: a fleet of thousands stays a few megabytes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::checklist::{Checklist, Diagnostic, ItemBody, VarSources, load};
+use crate::checklist::{Checklist, Diagnostic, ItemBody, Source, VarSources, load};
 use crate::{catalog, config};
 
 /// A checklist loaded for one environment, with the unset variables its items need.
@@ -22,8 +23,12 @@ pub struct Loaded {
 pub struct Snapshot {
     pub config: config::Config,
     pub checklists: BTreeMap<(String, Option<String>), Arc<Loaded>>,
-    /// (checklist, target) → the checklist loaded with the target's variables.
-    pub targets: BTreeMap<(String, String), Arc<Loaded>>,
+    /// Served checklist → its text (targets' checklists are loaded from it per scrape).
+    sources: BTreeMap<String, Source>,
+    /// Served checklist → the targets whose items need unset variables (for the log).
+    targets_unset: BTreeMap<String, Vec<String>>,
+    /// Every `${env:…}` value of every served checklist, environment and target.
+    pub secrets: Vec<String>,
 }
 
 /// Why a snapshot could not be loaded; nothing of it is used.
@@ -70,7 +75,9 @@ impl Snapshot {
         let mut envs: Vec<Option<String>> = vec![None];
         envs.extend(config.environments.keys().cloned().map(Some));
         let mut checklists = BTreeMap::new();
-        let mut targets = BTreeMap::new();
+        let mut sources = BTreeMap::new();
+        let mut targets_unset: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut secrets = Vec::new();
         let mut diags = Vec::new();
         let mut target_diags = Vec::new();
         for name in served {
@@ -91,6 +98,7 @@ impl Snapshot {
                 }
                 match load(&source, &sources, &|n| std::env::var(n).ok()) {
                     Ok(checklist) => {
+                        secrets.extend(checklist.secrets.iter().cloned());
                         let unset = unset_by_item(&checklist);
                         let loaded = Arc::new(Loaded { checklist, unset });
                         checklists.insert((name.clone(), env.clone()), loaded);
@@ -98,22 +106,25 @@ impl Snapshot {
                     Err(d) => diags.extend(d),
                 }
             }
+            // Validated now (all or nothing), loaded again when scraped.
             for target in &config.targets {
-                let sources = VarSources {
-                    lenient_unset: true,
-                    environment: target.variables(&config.environments, None),
-                    ..VarSources::default()
-                };
-                match load(&source, &sources, &|n| std::env::var(n).ok()) {
-                    Ok(checklist) => {
-                        let unset = unset_by_item(&checklist);
-                        let loaded = Arc::new(Loaded { checklist, unset });
-                        targets.insert((name.clone(), target.name.clone()), loaded);
+                match load_target(&source, &config, target) {
+                    Ok(loaded) => {
+                        secrets.extend(loaded.checklist.secrets.iter().cloned());
+                        if !loaded.unset.is_empty() {
+                            targets_unset
+                                .entry(name.clone())
+                                .or_default()
+                                .push(target.name.clone());
+                        }
                     }
                     Err(d) => target_diags.push((target.name.clone(), d)),
                 }
             }
+            sources.insert(name.clone(), source);
         }
+        secrets.sort();
+        secrets.dedup();
         diags.extend(crate::fleet::by_target(target_diags));
         if !diags.is_empty() {
             diags.dedup();
@@ -122,15 +133,27 @@ impl Snapshot {
         Ok(Snapshot {
             config,
             checklists,
-            targets,
+            sources,
+            targets_unset,
+            secrets,
         })
     }
 
-    /// `checklist` loaded for the target `name`.
-    pub fn get_target(&self, checklist: &str, name: &str) -> Option<Arc<Loaded>> {
-        self.targets
-            .get(&(checklist.to_string(), name.to_string()))
-            .cloned()
+    /// `checklist` loaded for the target `name` (`Ok(None)`: no such checklist or target;
+    /// `Err`: it no longer loads, e.g. an `${env:…}` it reads went away since the start).
+    pub fn get_target(&self, checklist: &str, name: &str) -> Result<Option<Loaded>, String> {
+        let (Some(source), Some(target)) = (self.sources.get(checklist), self.config.target(name))
+        else {
+            return Ok(None);
+        };
+        load_target(source, &self.config, target)
+            .map(Some)
+            .map_err(|diags| {
+                let first = diags.first().map_or(String::new(), |d| {
+                    format!("{}: {}", d.location(), d.message)
+                });
+                format!("checklist `{checklist}` no longer loads for target `{name}`: {first}")
+            })
     }
 
     /// The one-line reason for a 404 on target `name`.
@@ -199,20 +222,11 @@ impl Snapshot {
     /// checklist for all its targets that do.
     pub fn unset_summary(&self) -> Vec<String> {
         let mut lines = self.env_unset_summary();
-        let mut by_checklist: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for ((checklist, target), l) in &self.targets {
-            if !l.unset.is_empty() {
-                by_checklist
-                    .entry(checklist)
-                    .or_default()
-                    .push(target.clone());
-            }
-        }
-        for (checklist, names) in by_checklist {
+        for (checklist, names) in &self.targets_unset {
             lines.push(format!(
                 "{checklist}: {} target(s) have items that need unset variables ({}); scrapes report them as error",
                 names.len(),
-                crate::fleet::select::shorten(&names, 10)
+                crate::fleet::select::shorten(names, 10)
             ));
         }
         lines
@@ -237,6 +251,22 @@ impl Snapshot {
             })
             .collect()
     }
+}
+
+/// `source` loaded with `target`'s variables over its environment's.
+fn load_target(
+    source: &Source,
+    config: &config::Config,
+    target: &crate::fleet::Target,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let sources = VarSources {
+        lenient_unset: true,
+        environment: target.variables(&config.environments, None),
+        ..VarSources::default()
+    };
+    let checklist = load(source, &sources, &|n| std::env::var(n).ok())?;
+    let unset = unset_by_item(&checklist);
+    Ok(Loaded { checklist, unset })
 }
 
 fn unset_by_item(checklist: &Checklist) -> BTreeMap<String, Vec<String>> {

@@ -218,7 +218,7 @@ impl Probe for PrometheusProbe {
             Err(e) => return Outcome::error(format!("{base}: invalid URL: {e}")),
         };
         endpoint.query_pairs_mut().append_pair("query", q);
-        let resp = match client.get(endpoint).send().await {
+        let resp = match client.get(endpoint).timeout(ctx.timeout).send().await {
             Ok(r) => r,
             Err(e) => {
                 let why = if e.is_timeout() {

@@ -41,19 +41,34 @@ impl ClientOptions {
     }
 }
 
+/// Distinct clients kept at most; past it the cache starts over (a safety net: the key's
+/// fields come from a bounded config).
+const MAX_CLIENTS: usize = 64;
+
 /// A client for `opts`, shared by every probe that asks for the same options: building one
 /// loads the trust store, which would otherwise dominate a run of many small HTTP items.
+///
+/// The client's own timeout is `opts.timeout` rounded up to a whole second, and that is what
+/// the cache is keyed by: `prodcheck serve` caps each item's timeout to what is left of its
+/// scrape, a different value every scrape, and a client per value was a client and a trust
+/// store per scrape, kept forever. Probes bound their exchanges by their exact deadline.
 pub fn client(opts: &ClientOptions) -> Result<Client, String> {
     static CLIENTS: OnceLock<Mutex<HashMap<ClientOptions, Client>>> = OnceLock::new();
     let cache = CLIENTS.get_or_init(Default::default);
+    let mut key = opts.clone();
+    key.timeout =
+        Duration::from_secs(opts.timeout.as_secs() + u64::from(opts.timeout.subsec_nanos() > 0));
     // Built under the lock: two hundred items starting at once must not build two hundred
     // clients. Building takes milliseconds, once per distinct set of options.
     let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(c) = map.get(opts) {
+    if let Some(c) = map.get(&key) {
         return Ok(c.clone());
     }
-    let built = build_client(opts)?;
-    map.insert(opts.clone(), built.clone());
+    if map.len() >= MAX_CLIENTS {
+        map.clear();
+    }
+    let built = build_client(&key)?;
+    map.insert(key, built.clone());
     Ok(built)
 }
 
@@ -70,6 +85,10 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
         .connect_timeout(opts.timeout)
         .http1_max_headers(256)
         .pool_max_idle_per_host(64)
+        // Back-to-back requests (latency samples, a burst, a probe's paths) reuse their
+        // connection; an item's connections do not outlive it by more than a moment. With the
+        // default 90 s, a fleet of a thousand hosts kept a thousand idle TLS connections.
+        .pool_idle_timeout(Duration::from_millis(100))
         .tls_danger_accept_invalid_certs(opts.insecure);
     builder = opts.proxy.apply(builder)?;
     if let Some(path) = &opts.ca_file {
