@@ -1,8 +1,10 @@
 //! The trust store TLS-speaking probes share: the system roots, loaded once, plus the
 //! PEM bundle a probe's `ca_file` names (for internal CAs).
 
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 use rustls::RootCertStore;
 use rustls_pki_types::CertificateDer;
@@ -33,8 +35,31 @@ pub fn read_pem_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, Stri
     Ok(certs)
 }
 
-/// System roots plus the certificates of `ca_file`, if any.
+/// System roots plus the certificates of `ca_file`, if any. Built once per `ca_file` (as it
+/// is on disk: a file replaced since is read again) and shared: parsing every system root for
+/// each probe was most of a loopback `tls` probe's work in a fleet of a thousand targets.
 pub fn root_store(ca_file: Option<&Path>) -> Result<Arc<RootCertStore>, String> {
+    type Key = (Option<PathBuf>, Option<(SystemTime, u64)>);
+    static STORES: OnceLock<Mutex<HashMap<Key, Arc<RootCertStore>>>> = OnceLock::new();
+    let stamp = ca_file.and_then(|p| {
+        let meta = std::fs::metadata(p).ok()?;
+        Some((meta.modified().ok()?, meta.len()))
+    });
+    let key = (ca_file.map(Path::to_path_buf), stamp);
+    let cache = STORES.get_or_init(Default::default);
+    if let Some(store) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(store.clone());
+    }
+    let store = build_root_store(ca_file)?;
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= 64 {
+        map.clear();
+    }
+    map.insert(key, store.clone());
+    Ok(store)
+}
+
+fn build_root_store(ca_file: Option<&Path>) -> Result<Arc<RootCertStore>, String> {
     let mut store = RootCertStore::empty();
     store.add_parsable_certificates(system_roots().iter().cloned());
     if let Some(path) = ca_file {
