@@ -93,8 +93,13 @@ pub async fn run_probe(
     retries: Retries,
     network: Network,
 ) -> ProbeRun {
-    let run = attempts(kind, probe, timeout, retries, &network).await;
-    with_proxy_evidence(run, &network.proxy)
+    // The item's own `proxy` replaces the run's, for this item only.
+    let proxy = probe
+        .proxy()
+        .cloned()
+        .unwrap_or_else(|| network.proxy.clone());
+    let run = attempts(kind, probe, timeout, retries, &network, &proxy).await;
+    with_proxy_evidence(run, &proxy)
 }
 
 /// How often an item is tried again after a `fail` or `error`, and how long to wait between.
@@ -114,9 +119,13 @@ pub struct Network {
 }
 
 /// Names the proxy a web item's request went through (credentials redacted), so a verdict
-/// reached through a proxy says so.
+/// reached through a proxy says so. Probes that tunnel (`tcp`, `tls`, `websocket`) name it
+/// themselves.
 fn with_proxy_evidence(mut run: ProbeRun, proxy: &ProxySetting) -> ProbeRun {
     let evidence = &mut run.outcome.evidence;
+    if evidence.contains_key("proxy") {
+        return run;
+    }
     let target = ["url", "base_url"].iter().find_map(|k| {
         evidence
             .get(*k)
@@ -135,13 +144,14 @@ async fn attempts(
     timeout: Duration,
     retries: Retries,
     network: &Network,
+    proxy: &ProxySetting,
 ) -> ProbeRun {
     let started = Instant::now();
     let mut attempts = 0;
     loop {
         attempts += 1;
         let mut ctx = ProbeContext::with_politeness(timeout, network.politeness.clone());
-        ctx.proxy = network.proxy.clone();
+        ctx.proxy = proxy.clone();
         let attempt = tokio::spawn({
             let probe = probe.clone();
             async move { probe.run(&ctx).await }

@@ -16,6 +16,7 @@ mod good_bad_service;
 mod hostile;
 mod http_probe;
 mod loader_props;
+mod net_family;
 mod reports;
 mod run_behaviour;
 mod secrets;

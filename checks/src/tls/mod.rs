@@ -3,6 +3,7 @@
 
 pub mod chain;
 mod diagnose;
+mod dual;
 pub mod explain;
 pub mod facts;
 pub mod hello;

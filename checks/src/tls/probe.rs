@@ -1,7 +1,6 @@
 //! `tls`: what testssl.sh would say about one endpoint — chain, host name, expiry over the
 //! verified path, protocol, cipher and key exchange, legacy versions, Mozilla profile, key sizes.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,14 +12,15 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use crate::net::identity::{self, ClientAuthRequest, ClientIdentity, RecordingClientAuth};
+use crate::net::{self, NetOptions, NetStream, Route};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{dial, within};
+use crate::service::dial::within;
 use crate::tls::chain::RecordingVerifier;
 use crate::tls::diagnose;
 use crate::tls::explain;
@@ -47,6 +47,22 @@ pub struct TlsProbe {
     /// PEM bundle added to the system roots (internal CAs).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
+    /// A client certificate (PEM path or text) to present when the server asks for one.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`; never shown).
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
+    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
+    #[serde(default)]
+    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Warn when the earliest-expiring certificate of the verified path has fewer days left
     /// (default 30 unless `warn_before` is given).
     #[serde(default)]
@@ -83,6 +99,10 @@ pub struct TlsProbe {
     /// suite, concurrently per suite family) and judge them against `profile`.
     #[serde(default = "default_enumerate")]
     pub enumerate: bool,
+    /// Shake hands over every address family the host resolves to (IPv4 and IPv6) and fail
+    /// when they differ (certificate, version, or one failing).
+    #[serde(default)]
+    pub dual_stack: bool,
 }
 
 fn default_port() -> u16 {
@@ -94,7 +114,7 @@ fn default_enumerate() -> bool {
 
 /// What one handshake attempt produced.
 pub(crate) struct Handshake {
-    pub addr: SocketAddr,
+    pub route: Route,
     pub chain: Option<Vec<CertificateDer<'static>>>,
     /// `(version, cipher)` when the handshake completed.
     pub negotiated: Option<(String, String)>,
@@ -106,6 +126,8 @@ pub(crate) struct Handshake {
     pub other_error: Option<String>,
     /// Why the handshake did not complete (none when it did).
     pub why: Option<NoAnswer>,
+    /// What the server asked for in a CertificateRequest, if it asked.
+    pub client_auth: Option<ClientAuthRequest>,
 }
 
 #[async_trait]
@@ -164,10 +186,35 @@ impl Probe for TlsProbe {
             ));
         }
         issues.extend(self.min_key_bits.check());
+        issues.extend(net::family::check(
+            Some(&self.host),
+            self.ip_family,
+            &self.resolve,
+        ));
+        issues.extend(identity::check(&self.client_cert, &self.client_key));
+        issues.extend(net::dual_stack::check(
+            self.dual_stack,
+            Some(&self.host),
+            self.ip_family,
+        ));
         issues
     }
 
+    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+        self.proxy.as_ref()
+    }
+
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        if self.dual_stack {
+            return crate::tls::dual::run(self, ctx).await;
+        }
+        self.full(ctx).await
+    }
+}
+
+impl TlsProbe {
+    /// The whole judgement over one connection route (the first address that accepts).
+    pub(crate) async fn full(&self, ctx: &ProbeContext) -> Outcome {
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
         let target = format!("{}:{}", self.host, self.port);
@@ -187,10 +234,16 @@ impl Probe for TlsProbe {
             Ok(v) => Arc::new(v),
             Err(e) => return Outcome::error(e),
         };
-        let (stream, addr) = match dial(&self.host, self.port, ctx.timeout).await {
+        let client = match identity::load(&self.client_cert, &self.client_key) {
             Ok(c) => c,
-            Err(no) => return no.outcome(Property::Reachability).with("target", target),
+            Err(e) => return Outcome::error(e),
         };
+        let opts = NetOptions::new(ctx, self.ip_family, &self.resolve);
+        let (stream, route) =
+            match net::dial(&self.host, self.port, "https", &opts, ctx.timeout).await {
+                Ok(c) => c,
+                Err(no) => return no.outcome(Property::Reachability).with("target", target),
+            };
 
         // The rustls handshake, the legacy versions and the enumeration all at once, each on
         // its own connection, all within what is left of the item's budget.
@@ -201,14 +254,21 @@ impl Probe for TlsProbe {
         let scan_budget = budget.mul_f64(0.75);
         let enumeration = async {
             match self.enumerate {
-                true => Some(scan::enumerate(addr, sni, 0x0303, scan_budget, parallel).await),
+                true => Some(scan::enumerate(&route, sni, 0x0303, scan_budget, parallel).await),
                 false => None,
             }
         };
         let (hs, v10, v11, mut scanned) = tokio::join!(
-            self.handshake(stream, addr, &name, verifier.clone(), budget, ctx.timeout),
-            legacy::probe(addr, sni, LegacyVersion::Tls10, budget),
-            legacy::probe(addr, sni, LegacyVersion::Tls11, budget),
+            self.handshake(
+                (stream, route.clone()),
+                &name,
+                verifier.clone(),
+                client.as_ref(),
+                budget,
+                ctx.timeout
+            ),
+            legacy::probe(&route, sni, LegacyVersion::Tls10, budget),
+            legacy::probe(&route, sni, LegacyVersion::Tls11, budget),
             enumeration,
         );
 
@@ -227,7 +287,7 @@ impl Probe for TlsProbe {
         let legacy_scans = join_all(
             legacy_versions
                 .iter()
-                .map(|v| scan::enumerate(addr, sni, *v, legacy_budget, per_version)),
+                .map(|v| scan::enumerate(&route, sni, *v, legacy_budget, per_version)),
         )
         .await;
 
@@ -236,7 +296,7 @@ impl Probe for TlsProbe {
             && hs.chain.is_none()
             && (hs.error.is_some() || hs.why == Some(NoAnswer::TlsRejected))
         {
-            Some(diagnose::diagnose(addr, sni, &mut scanned, left(), parallel).await)
+            Some(diagnose::diagnose(&route, sni, &mut scanned, left(), parallel).await)
         } else {
             None
         };
@@ -245,7 +305,11 @@ impl Probe for TlsProbe {
         let mut ev = Map::new();
         ev.insert("host".into(), json!(self.host));
         ev.insert("port".into(), json!(self.port));
-        ev.insert("address".into(), json!(hs.addr.to_string()));
+        match &hs.route {
+            Route::Direct(addr) => ev.insert("address".into(), json!(addr.to_string())),
+            Route::Tunnel(t) => ev.insert("proxy".into(), json!(t.shown)),
+        };
+        ev.insert("ip_family".into(), json!(self.ip_family.as_str()));
         ev.insert("server_name".into(), json!(name_text));
         ev.insert("profile".into(), json!(self.profile.name()));
 
@@ -304,18 +368,53 @@ impl Probe for TlsProbe {
             ev.insert("version".into(), Value::Null);
             ev.insert("cipher".into(), Value::Null);
         }
-        if let Some(err) = &hs.error
-            && hs.chain.is_some()
-            && !report.failed()
-        {
-            report.add(
+        match (&hs.error, &hs.client_auth, &client) {
+            // The server wanted a certificate it was not given (or did not like the one given).
+            (Some(err), Some(req), None) if !report.failed() => report.add(
+                Status::Fail,
+                format!(
+                    "the server demands a client certificate ({}) and none was given: set `client_cert` and `client_key` ({})",
+                    req.accepted(),
+                    explain::handshake_error(err, None)
+                ),
+            ),
+            (Some(err), Some(req), Some(id)) if !report.failed() => report.add(
+                Status::Fail,
+                format!(
+                    "the server refused the client certificate `{}` issued by `{}` ({}; {})",
+                    id.subject,
+                    id.issuer,
+                    req.accepted(),
+                    explain::handshake_error(err, None)
+                ),
+            ),
+            (Some(err), _, _) if hs.chain.is_some() && !report.failed() => report.add(
                 Status::Fail,
                 format!(
                     "TLS handshake failed: {}",
                     explain::handshake_error(err, None)
                 ),
-            );
+            ),
+            _ => {}
         }
+        let client_note = match (&hs.client_auth, &client) {
+            (Some(req), None) => {
+                ev.insert("client_auth".into(), req.evidence(None));
+                format!(
+                    "; the server asks for a client certificate ({}), none given",
+                    req.accepted()
+                )
+            }
+            (Some(req), Some(id)) => {
+                ev.insert("client_auth".into(), req.evidence(Some(id)));
+                format!("; client certificate `{}` presented", id.subject)
+            }
+            (None, _) if hs.negotiated.is_some() => {
+                ev.insert("client_auth".into(), json!({ "requested": false }));
+                String::new()
+            }
+            (None, _) => String::new(),
+        };
         let mut accepted = Vec::new();
         if let Some(scan) = &scanned {
             ev.insert("tls12_suites".into(), scan.evidence());
@@ -358,7 +457,7 @@ impl Probe for TlsProbe {
                 None => format!(", {v} {c}"),
             })
             .unwrap_or_default();
-        report.finish(&target, &negotiated, ev)
+        report.finish(&target, &format!("{negotiated}{client_note}"), ev)
     }
 }
 
@@ -381,17 +480,18 @@ impl TlsProbe {
 
     /// Shakes hands over `stream` with the recording verifier, within `budget` (what is left
     /// of `item_timeout`, which the message names).
-    async fn handshake(
+    pub(crate) async fn handshake(
         &self,
-        stream: TcpStream,
-        addr: SocketAddr,
+        (stream, route): (NetStream, Route),
         name: &ServerName<'static>,
         verifier: Arc<RecordingVerifier>,
+        client: Option<&ClientIdentity>,
         budget: Duration,
         item_timeout: Duration,
     ) -> Handshake {
+        let addr = route.describe();
         let mut hs = Handshake {
-            addr,
+            route,
             chain: None,
             negotiated: None,
             group: None,
@@ -399,6 +499,15 @@ impl TlsProbe {
             error: None,
             other_error: None,
             why: None,
+            client_auth: None,
+        };
+        let auth = match RecordingClientAuth::new(client) {
+            Ok(a) => a,
+            Err(e) => {
+                hs.other_error = Some(e);
+                hs.why = Some(NoAnswer::Other);
+                return hs;
+            }
         };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = match ClientConfig::builder_with_provider(provider)
@@ -407,7 +516,7 @@ impl TlsProbe {
             Ok(c) => c
                 .dangerous()
                 .with_custom_certificate_verifier(verifier.clone())
-                .with_no_client_auth(),
+                .with_client_cert_resolver(auth.clone()),
             Err(e) => {
                 hs.other_error = Some(format!("cannot configure TLS: {e}"));
                 hs.why = Some(NoAnswer::Other);
@@ -457,6 +566,7 @@ impl TlsProbe {
                 hs.why = Some(why);
             }
         }
+        hs.client_auth = auth.asked();
         hs.chain = verifier.seen.lock().ok().and_then(|mut s| s.take());
         hs.staple = verifier.staple.lock().ok().and_then(|mut s| s.take());
         hs
