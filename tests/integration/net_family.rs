@@ -31,7 +31,12 @@ pub(crate) fn ipv6_loopback() -> bool {
 
 fn statuses(report: &serde_json::Value, ids: &[&str]) -> Vec<String> {
     ids.iter()
-        .map(|id| format!("{id}={}", item(report, id)["status"].as_str().unwrap_or("?")))
+        .map(|id| {
+            format!(
+                "{id}={}",
+                item(report, id)["status"].as_str().unwrap_or("?")
+            )
+        })
         .collect()
 }
 
@@ -74,11 +79,15 @@ fn ip_family_picks_the_address_and_the_evidence_names_it() {
             ),
             (
                 "tcp-v6",
-                &format!(r#"tcp: {{ host: shop.test, port: {port}, resolve: {BOTH}, ip_family: v6 }}"#),
+                &format!(
+                    r#"tcp: {{ host: shop.test, port: {port}, resolve: {BOTH}, ip_family: v6 }}"#
+                ),
             ),
             (
                 "tcp-v4",
-                &format!(r#"tcp: {{ host: shop.test, port: {port}, resolve: {BOTH}, ip_family: v4 }}"#),
+                &format!(
+                    r#"tcp: {{ host: shop.test, port: {port}, resolve: {BOTH}, ip_family: v4 }}"#
+                ),
             ),
         ],
     ));
@@ -162,7 +171,9 @@ fn a_family_the_target_lacks_fails_and_contradictions_stop_the_load() {
             ),
             (
                 "pinned",
-                &format!(r#"tcp: {{ host: shop.test, port: {port}, resolve: ["::1"], ip_family: v4 }}"#),
+                &format!(
+                    r#"tcp: {{ host: shop.test, port: {port}, resolve: ["::1"], ip_family: v4 }}"#
+                ),
             ),
         ],
     ));
@@ -199,7 +210,9 @@ fn dual_stack_fails_when_ipv6_answers_differently_and_names_both_addresses() {
     };
     let [same, differ, v4_only] = [nginx.ports[0], nginx.ports[1], nginx.ports[2]];
     let dual = |port: u16, resolve: &str| {
-        format!(r#"http: {{ url: "http://shop.test:{port}/", resolve: {resolve}, dual_stack: true }}"#)
+        format!(
+            r#"http: {{ url: "http://shop.test:{port}/", resolve: {resolve}, dual_stack: true }}"#
+        )
     };
     let ran = run_checklist(&checklist_of(
         "5s",
@@ -214,7 +227,12 @@ fn dual_stack_fails_when_ipv6_answers_differently_and_names_both_addresses() {
     assert_eq!(ran.code, 1, "{}", ran.stdout);
     assert_eq!(
         statuses(&report, &["same", "differ", "v6-refused", "one-family"]),
-        ["same=pass", "differ=fail", "v6-refused=fail", "one-family=fail"]
+        [
+            "same=pass",
+            "differ=fail",
+            "v6-refused=fail",
+            "one-family=fail"
+        ]
     );
     assert!(
         message(&report, "same").ends_with(&format!("(IPv6 [::1]:{same} answered the same)")),
@@ -222,8 +240,14 @@ fn dual_stack_fails_when_ipv6_answers_differently_and_names_both_addresses() {
         message(&report, "same")
     );
     let it = item(&report, "same");
-    assert_eq!(it["evidence"]["dual_stack"]["ipv4"]["address"], format!("127.0.0.1:{same}"));
-    assert_eq!(it["evidence"]["dual_stack"]["ipv6"]["address"], format!("[::1]:{same}"));
+    assert_eq!(
+        it["evidence"]["dual_stack"]["ipv4"]["address"],
+        format!("127.0.0.1:{same}")
+    );
+    assert_eq!(
+        it["evidence"]["dual_stack"]["ipv6"]["address"],
+        format!("[::1]:{same}")
+    );
     assert_eq!(
         message(&report, "differ"),
         format!(
@@ -297,15 +321,25 @@ fn dual_stack_compares_the_certificate_each_family_serves() {
     let report = json(&ran);
     assert_eq!(ran.code, 1, "{}", ran.stdout);
     assert_eq!(
-        statuses(&report, &["tls-same", "tls-differ", "https-same", "https-differ"]),
-        ["tls-same=pass", "tls-differ=fail", "https-same=pass", "https-differ=fail"]
+        statuses(
+            &report,
+            &["tls-same", "tls-differ", "https-same", "https-differ"]
+        ),
+        [
+            "tls-same=pass",
+            "tls-differ=fail",
+            "https-same=pass",
+            "https-differ=fail"
+        ]
     );
     for id in ["tls-differ", "https-differ"] {
         let m = message(&report, id);
         assert!(
             m.contains(&format!(
                 "the certificate differs: IPv4 127.0.0.1:{differ} serves `CN=shop.test` (SHA-256 "
-            )) && m.contains(&format!("IPv6 [::1]:{differ} serves `CN=shop.test` (SHA-256 ")),
+            )) && m.contains(&format!(
+                "IPv6 [::1]:{differ} serves `CN=shop.test` (SHA-256 "
+            )),
             "{id}: {m}"
         );
     }
