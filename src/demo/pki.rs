@@ -1,7 +1,10 @@
 //! Certificates generated at run time (rcgen): a CA and leaves with chosen names and
 //! validity. Used by the demo and by the tests, so no certificate is ever committed.
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
@@ -93,6 +96,24 @@ impl Pki {
             ca_pem: cert.pem(),
             ca_der: cert.der().clone(),
             issuer: Issuer::new(params, key),
+        })
+    }
+
+    /// A client certificate for `name` (its CommonName), for mutual TLS: valid from yesterday
+    /// for `days` days, extended key usage `clientAuth`.
+    pub fn client_leaf(&self, name: &str, days: i64) -> Result<Leaf, rcgen::Error> {
+        let mut params = CertificateParams::new(vec![name.to_string()])?;
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(days);
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Leaf {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
         })
     }
 

@@ -17,6 +17,7 @@ mod hostile;
 mod http_probe;
 mod loader_props;
 mod net_family;
+mod net_mtls;
 mod reports;
 mod run_behaviour;
 mod secrets;

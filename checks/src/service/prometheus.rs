@@ -225,6 +225,7 @@ impl Probe for PrometheusProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let started = std::time::Instant::now();
         let base = redact_url(&self.url);
         let endpoint = format!("{}/api/v1/query", self.url.trim_end_matches('/'));
         let opts = match web::reach!(self, &self.url).options(ctx) {
@@ -250,9 +251,12 @@ impl Probe for PrometheusProbe {
                     NoAnswer::classify(&e)
                 };
                 let detail = web::describe(&e.without_url());
-                return instrument_down(&base, &why, ctx.timeout, &detail)
+                let down = instrument_down(&base, &why, ctx.timeout, &detail)
                     .with("url", base.as_str())
                     .with("query", q.as_str());
+                let left = ctx.timeout.saturating_sub(started.elapsed());
+                let reach = web::reach!(self, &self.url);
+                return web::client_auth::explain(ctx, &reach, down, None, left).await;
             }
         };
         let status = resp.status().as_u16();

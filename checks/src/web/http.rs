@@ -157,57 +157,12 @@ impl Probe for HttpProbe {
         let started = std::time::Instant::now();
         let (outcome, page) = self.exchange(ctx, self.ip_family, false).await;
         let left = ctx.timeout.saturating_sub(started.elapsed());
-        self.explain_client_auth(ctx, outcome, page.as_ref(), left)
-            .await
+        let status = page.as_ref().map(|p| p.status);
+        web::client_auth::explain(ctx, &web::reach!(self, &self.url), outcome, status, left).await
     }
 }
 
-/// Answers an https server gives a client without the certificate it wants (nginx: 400
-/// "No required SSL certificate was sent"; 495/496 are its internal codes).
-const CLIENT_CERT_STATUSES: [u16; 4] = [400, 403, 495, 496];
-
 impl HttpProbe {
-    /// When a failing https answer may be about the client certificate, asks the server (one
-    /// more handshake) whether it wants one and from which CAs, and says so.
-    async fn explain_client_auth(
-        &self,
-        ctx: &ProbeContext,
-        mut outcome: Outcome,
-        page: Option<&crate::web::page::Page>,
-        left: std::time::Duration,
-    ) -> Outcome {
-        let suspicious = match page {
-            Some(p) => CLIENT_CERT_STATUSES.contains(&p.status),
-            None => matches!(
-                outcome.evidence.get("no_answer").and_then(|v| v.as_str()),
-                Some("tls_rejected" | "dropped")
-            ),
-        };
-        let Ok(url) = url::Url::parse(&self.url) else {
-            return outcome;
-        };
-        if !matches!(outcome.status, Status::Fail | Status::Error)
-            || !suspicious
-            || url.scheme() != "https"
-            || left.is_zero()
-        {
-            return outcome;
-        }
-        let host = url.host_str().unwrap_or_default().to_string();
-        let port = url.port_or_known_default().unwrap_or(443);
-        let opts = crate::net::NetOptions::new(ctx, self.ip_family, &self.resolve);
-        let budget = left.min(std::time::Duration::from_secs(3));
-        let Some(req) = crate::net::tls_client::ask_client_auth(&host, port, &opts, budget).await
-        else {
-            return outcome;
-        };
-        let identity = crate::net::identity::load(&self.client_cert, &self.client_key)
-            .ok()
-            .flatten();
-        outcome.message.push_str(&req.explain(identity.as_ref()));
-        outcome.with("client_auth", req.evidence(identity.as_ref()))
-    }
-
     /// One request over `family` (`keep_cert`: keep the server's certificate on the page);
     /// the outcome, and the page when an answer came back.
     pub(crate) async fn exchange(

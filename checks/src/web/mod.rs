@@ -10,6 +10,7 @@ pub mod proxy;
 pub mod resolver;
 
 pub mod auth;
+pub mod client_auth;
 pub mod cookies;
 pub mod cors;
 pub mod cors_origins;
