@@ -18,6 +18,7 @@ mod http_probe;
 mod loader_props;
 mod net_family;
 mod net_mtls;
+mod net_proxy;
 mod reports;
 mod run_behaviour;
 mod secrets;

@@ -133,8 +133,12 @@ impl Tunnel {
             .and_then(|c| c.parse::<u16>().ok());
         match code {
             Some(c) if (200..300).contains(&c) => Ok(stream),
-            Some(407) => Err(format!(
-                "the proxy {} wants credentials for CONNECT {authority} (407); put them in the proxy URL: `http://user:${{env:PROXY_PASSWORD}}@host:port`",
+            Some(c @ (401 | 407)) if self.proxy.basic_auth().is_some() => Err(format!(
+                "the proxy {} rejected the credentials for CONNECT {authority} ({c})",
+                self.shown
+            )),
+            Some(c @ (401 | 407)) => Err(format!(
+                "the proxy {} wants credentials for CONNECT {authority} ({c}); put them in the proxy URL: `http://user:${{env:PROXY_PASSWORD}}@host:port`",
                 self.shown
             )),
             Some(_) => Err(format!(
