@@ -37,6 +37,7 @@ mod svc_websocket;
 mod terminal_report;
 mod tls_handshakes;
 mod tls_probe;
+mod tls_revocation;
 mod traffic_latency;
 mod traffic_rate_limit;
 mod web_cors;

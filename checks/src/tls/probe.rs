@@ -22,6 +22,7 @@ use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::service::dial::within;
 use crate::tls::chain::RecordingVerifier;
+use crate::tls::crl;
 use crate::tls::diagnose;
 use crate::tls::explain;
 use crate::tls::hello;
@@ -99,6 +100,11 @@ pub struct TlsProbe {
     /// suite, concurrently per suite family) and judge them against `profile`.
     #[serde(default = "default_enumerate")]
     pub enumerate: bool,
+    /// Fetch each presented certificate's CRL from its distribution point (at most 8 MiB,
+    /// within the item's timeout), check its signature against the issuer, and fail when the
+    /// certificate is on it; a CRL that cannot be had or trusted is `error`.
+    #[serde(default)]
+    pub check_revocation: bool,
     /// Shake hands over every address family the host resolves to (IPv4 and IPv6) and fail
     /// when they differ (certificate, version, or one failing).
     #[serde(default)]
@@ -330,7 +336,7 @@ impl TlsProbe {
         match &chain {
             Some(chain) => {
                 judge_chain(&rules, chain, &verifier, &roots, &mut report, &mut ev);
-                judge_staple(hs.staple.as_deref(), chain, &mut report, &mut ev);
+                judge_staple(hs.staple.as_deref(), chain, &roots, &mut report, &mut ev);
             }
             None if diagnosis.is_none() => {
                 let why = hs
@@ -345,6 +351,14 @@ impl TlsProbe {
                 );
             }
             None => {}
+        }
+        if self.check_revocation
+            && let Some(chain) = &chain
+        {
+            // The CRL fetches get what is left of the item's budget.
+            let mut sub = ctx.clone();
+            sub.timeout = left();
+            crl::check(&sub, chain, &roots, &mut report, &mut ev).await;
         }
         if let Some((version, cipher)) = &hs.negotiated {
             ev.insert("version".into(), json!(version));
