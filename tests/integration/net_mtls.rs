@@ -27,7 +27,7 @@ impl Mtls {
     fn new() -> Mtls {
         let server_ca = Pki::new("prodcheck server CA").expect("server CA");
         let server = server_ca
-            .leaf_for_days(&["localhost", "127.0.0.1"], 30)
+            .leaf_for_days(&["localhost", "127.0.0.1"], 90)
             .expect("server leaf");
         let client_ca = Pki::new("prodcheck client CA").expect("client CA");
         let client = client_ca
@@ -244,6 +244,13 @@ fn websocket_presents_the_client_certificate_a_rustls_server_requires() {
                     m.p("client.crt")
                 ),
             ),
+            (
+                "tls-none",
+                &format!(
+                    r#"tls: {{ host: localhost, port: {}, ca_file: "{ca}", enumerate: false }}"#,
+                    server.addr.port()
+                ),
+            ),
         ],
     );
     assert_eq!(ran.code, 1, "{}", ran.stdout);
@@ -257,7 +264,65 @@ fn websocket_presents_the_client_certificate_a_rustls_server_requires() {
     assert_eq!(
         item(&report, "cert")["evidence"]["client_auth"]["presented"],
         "CN=deploy-bot"
+    ); // Over TLS 1.3 a rustls server refuses the missing certificate after the client's side of
+    // the handshake is done: the tls probe (which sends nothing) sees the request only.
+    assert_status(&report, "tls-none", "pass");
+    assert_eq!(
+        item(&report, "tls-none")["evidence"]["client_auth"]["ca_names"],
+        serde_json::json!(["CN=prodcheck client CA"])
     );
+}
+
+#[test]
+fn a_tls_handshake_the_server_ends_for_want_of_a_client_certificate_fails_saying_so() {
+    let m = Mtls::new();
+    let Some(openssl) = require_binary("openssl", "openssl") else {
+        return;
+    };
+    let port = closed_port();
+    // TLS 1.2 with -Verify: the server ends the handshake itself when no certificate comes.
+    let mut child = std::process::Command::new(openssl)
+        .args([
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-www",
+            "-no_tls1_3",
+        ])
+        .args(["-cert", &m.p("server.crt"), "-key", &m.p("server.key")])
+        .args(["-Verify", "1", "-CAfile", &m.p("client-ca.pem")])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let up = wait_until(std::time::Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let ca = m.p("server-ca.pem");
+    let tls = |extra: &str| {
+        format!(
+            r#"tls: {{ host: localhost, port: {port}, ca_file: "{ca}", enumerate: false{extra} }}"#
+        )
+    };
+    let with_cert = format!(
+        r#", client_cert: "{}", client_key: "${{env:CLIENT_KEY}}""#,
+        m.p("client.crt")
+    );
+    let ran = up.then(|| run_with_key(&m, &[("none", &tls("")), ("cert", &tls(&with_cert))]));
+    let _ = child.kill();
+    let _ = child.wait();
+    let (ran, report) = ran.expect("openssl s_server did not listen");
+    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_status(&report, "none", "fail");
+    assert!(
+        message(&report, "none").contains(
+            "the server demands a client certificate (it accepts certificates issued by `CN=prodcheck client CA`) and none was given: set `client_cert` and `client_key`"
+        ),
+        "{}",
+        message(&report, "none")
+    );
+    assert_status(&report, "cert", "pass");
 }
 
 #[test]

@@ -68,7 +68,7 @@ fn tcp_tls_and_websocket_tunnel_through_the_items_proxy_which_overrides_the_runs
     };
     let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
     let pki = Pki::new("prodcheck proxy CA").expect("CA");
-    let leaf = pki.leaf_for_days(&["127.0.0.1"], 30).expect("leaf");
+    let leaf = pki.leaf_for_days(&["127.0.0.1"], 90).expect("leaf");
     let tls_app = AppServer::start_tls(
         Router::new().route("/", get(|| async { "ok" })),
         server_config(vec![leaf.cert_der.clone()], leaf.key()).expect("tls config"),
@@ -340,11 +340,29 @@ fn start_microsocks(user: &str, password: &str) -> Option<ServerProcess> {
 }
 
 #[test]
-fn socks5_proxies_carry_tunnels_with_their_login() {
+fn socks5_proxies_carry_tunnels_and_http_with_their_login() {
     let Some(socks) = start_microsocks("ops", "s0cks-pw") else {
         return;
     };
     let target = PeerLog::start();
+    // An HTTP server that answers with the address the request came from.
+    let web = RawServer::start(|mut s| {
+        let peer = s
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default();
+        let mut buf = [0u8; 2048];
+        let _ = std::io::Read::read(&mut s, &mut buf);
+        let body = format!("peer={peer}");
+        let _ = std::io::Write::write_all(
+            &mut s,
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+    });
     let url = |password: &str| format!("socks5://ops:{password}@127.0.0.1:{}", socks.port);
     let ran = run_checklist_with_env(
         &checklist_of(
@@ -366,6 +384,15 @@ fn socks5_proxies_carry_tunnels_with_their_login() {
                         url("nope")
                     ),
                 ),
+                // reqwest's own SOCKS5 for the HTTP-based probes: the server sees the proxy.
+                (
+                    "http",
+                    &format!(
+                        r#"http: {{ url: "{}", proxy: "{}", expect: {{ body_contains: "peer=127.0.0.2" }} }}"#,
+                        web.url("/"),
+                        url("${env:SOCKS_PW}")
+                    ),
+                ),
             ],
         ),
         &[("SOCKS_PW", "s0cks-pw")],
@@ -374,7 +401,7 @@ fn socks5_proxies_carry_tunnels_with_their_login() {
     assert!(!ran.stdout.contains("s0cks-pw"));
     assert_eq!(
         statuses(&report),
-        ["tcp=pass", "wrong=error"],
+        ["tcp=pass", "wrong=error", "http=pass"],
         "{}",
         ran.stdout
     );

@@ -72,10 +72,10 @@ fn a_certificate_on_the_crl_fails_naming_the_reason_and_the_url() {
     let pki = Pki::new("prodcheck CRL CA").expect("CA");
     let crls = CrlServer::start();
     let revoked = pki
-        .leaf_with_crl(&["127.0.0.1"], 30, 0x1001, &crls.url())
+        .leaf_with_crl(&["127.0.0.1"], 90, 0x1001, &crls.url())
         .expect("revoked leaf");
     let good = pki
-        .leaf_with_crl(&["127.0.0.1"], 30, 0x1002, &crls.url())
+        .leaf_with_crl(&["127.0.0.1"], 90, 0x1002, &crls.url())
         .expect("good leaf");
     crls.serve(
         pki.crl(&[(0x1001, RevocationReason::KeyCompromise)], 7)
@@ -120,7 +120,7 @@ fn a_crl_that_cannot_be_had_or_trusted_is_an_error_and_a_stale_one_warns() {
     stale.serve(pki.crl(&[], -1).expect("stale crl"));
     let dead = format!("http://127.0.0.1:{}/ca.crl", closed_port());
     let leaf = |serial: u64, url: &str| {
-        pki.leaf_with_crl(&["127.0.0.1"], 30, serial, url)
+        pki.leaf_with_crl(&["127.0.0.1"], 90, serial, url)
             .expect("leaf")
     };
     let servers = [
@@ -130,7 +130,7 @@ fn a_crl_that_cannot_be_had_or_trusted_is_an_error_and_a_stale_one_warns() {
         ("stale", tls_server(&leaf(4, &stale.url()))),
         (
             "no-crl",
-            tls_server(&pki.leaf_for_days(&["127.0.0.1"], 30).expect("leaf")),
+            tls_server(&pki.leaf_for_days(&["127.0.0.1"], 90).expect("leaf")),
         ),
     ];
     let p = Project::new();

@@ -7,6 +7,7 @@ mod diagnose;
 mod dual;
 pub mod explain;
 pub mod facts;
+mod handshake;
 pub mod hello;
 pub mod issuer;
 pub mod judge;
