@@ -343,6 +343,18 @@ fn dual_stack_compares_the_certificate_each_family_serves() {
             "{id}: {m}"
         );
     }
+    assert!(
+        message(&report, "tls-same")
+            .ends_with(&format!("(IPv6 [::1]:{same} shook hands the same)")),
+        "{}",
+        message(&report, "tls-same")
+    );
+    assert!(
+        message(&report, "tls-differ")
+            .starts_with(&format!("shop.test:{differ}: `shop.test` answers differently over IPv4 and IPv6: the certificate differs")),
+        "{}",
+        message(&report, "tls-differ")
+    );
     let it = item(&report, "tls-same");
     assert_eq!(
         it["evidence"]["dual_stack"]["ipv4"]["certificate"],

@@ -132,12 +132,10 @@ pub fn through_proxy(proxy: &str) -> Outcome {
     .with("proxy", proxy)
 }
 
-/// The verdict over the families' answers: the same everywhere, the first family's outcome
-/// (whatever it is) with both recorded; different, `fail` naming both addresses and the
-/// difference.
-pub fn judge(host: &str, sides: Vec<Side>) -> Outcome {
+/// How the families' answers differ, in words (empty: they agree).
+pub fn differences(sides: &[Side]) -> Vec<String> {
     let mut differences = Vec::new();
-    if let [a, b] = sides.as_slice() {
+    if let [a, b] = sides {
         if a.outcome.status != b.outcome.status || a.answer != b.answer {
             differences.push(format!(
                 "{}: {} ({}); {}: {} ({})",
@@ -161,14 +159,27 @@ pub fn judge(host: &str, sides: Vec<Side>) -> Outcome {
             ));
         }
     }
+    differences
+}
+
+/// The families' answers as evidence (`ipv4`, `ipv6`).
+pub fn evidence(sides: &[Side]) -> Value {
     let mut ev = Map::new();
-    for s in &sides {
+    for s in sides {
         ev.insert(
             IpFamily::of(&s.addr.ip()).as_str().replace('v', "ipv"),
             s.evidence(),
         );
     }
-    let evidence = Value::Object(ev);
+    Value::Object(ev)
+}
+
+/// The verdict over the families' answers: the same everywhere, the first family's outcome
+/// (whatever it is) with both recorded; different, `fail` naming both addresses and the
+/// difference.
+pub fn judge(host: &str, sides: Vec<Side>) -> Outcome {
+    let differences = differences(&sides);
+    let evidence = evidence(&sides);
     if !differences.is_empty() {
         return Outcome::fail(format!(
             "`{host}` answers differently over IPv4 and IPv6: {}",

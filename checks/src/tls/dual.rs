@@ -36,16 +36,38 @@ pub(crate) async fn run(probe: &TlsProbe, ctx: &ProbeContext) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::error(e),
     };
-    let dual = dual_stack::judge(&probe.host, sides);
-    let compared = dual.evidence.get("dual_stack").cloned().unwrap_or_default();
-    let mut outcome = full.with("dual_stack", compared);
-    if dual.status == Status::Fail {
-        // The families disagree: that is the failure, whatever the first route showed.
-        outcome.status = outcome.status.worst(Status::Fail);
-        outcome.message = format!("{target}: {}", dual.message);
-    } else if let Some((_, same)) = dual.message.rsplit_once(" (") {
-        outcome.message.push_str(&format!(" ({same}"));
+    let differences = dual_stack::differences(&sides);
+    let mut outcome = full.with("dual_stack", dual_stack::evidence(&sides));
+    if differences.is_empty() {
+        let others: Vec<String> = sides
+            .iter()
+            .skip(1)
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    crate::net::IpFamily::of(&s.addr.ip()).name(),
+                    s.addr
+                )
+            })
+            .collect();
+        outcome
+            .message
+            .push_str(&format!(" ({} shook hands the same)", others.join(", ")));
+        return outcome;
     }
+    // The families disagree: that is the failure, beside whatever the first route showed.
+    let before = outcome.message.clone();
+    outcome.message = format!(
+        "{target}: `{}` answers differently over IPv4 and IPv6: {}",
+        probe.host,
+        differences.join("; ")
+    );
+    if outcome.status != Status::Pass
+        && let Some(rest) = before.strip_prefix(&format!("{target}: "))
+    {
+        outcome.message.push_str(&format!("; {rest}"));
+    }
+    outcome.status = outcome.status.worst(Status::Fail);
     outcome
 }
 
