@@ -14,7 +14,8 @@ const CLIENT_CERT_STATUSES: [u16; 4] = [400, 403, 495, 496];
 
 /// Appends to a failing `outcome` for `reach.url` what the server asks of clients, when it
 /// asks for a certificate: `status` is the HTTP status that came back (`None`: no answer, then
-/// only a TLS failure or a dropped connection is a reason to ask). At most 3 s of `left`.
+/// a TLS failure, a dropped or closed connection is a reason to ask; a refused port or a
+/// timeout is not). At most 3 s of `left`.
 pub async fn explain(
     ctx: &ProbeContext,
     reach: &Reach<'_>,
@@ -26,7 +27,9 @@ pub async fn explain(
         Some(s) => CLIENT_CERT_STATUSES.contains(&s),
         None => matches!(
             outcome.evidence.get("no_answer").and_then(|v| v.as_str()),
-            Some("tls_rejected" | "dropped")
+            // A server that refuses a client without a certificate may alert, reset, or just
+            // close (Go's TLS server after a TLS 1.3 handshake): all are worth one question.
+            Some("tls_rejected" | "dropped" | "other")
         ),
     };
     let Ok(url) = url::Url::parse(reach.url) else {
