@@ -191,6 +191,7 @@ mod tests {
                 waiver: None,
                 exit_code: 0,
                 prompted: true,
+                series: None,
             })
             .collect();
         Report {
@@ -205,6 +206,7 @@ mod tests {
             fail_on_warning: false,
             items,
             changes: None,
+            watch: None,
         }
     }
 
