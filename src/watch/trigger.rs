@@ -182,6 +182,11 @@ impl TriggerState {
             }
         };
         outcome.evidence = last.evidence.clone();
+        if let Some(Fired::Breach { since, at } | Fired::Blind { since, at }) = self.fired {
+            let ms = |d: Duration| d.as_millis() as u64;
+            outcome.evidence.insert("since_ms".into(), ms(since).into());
+            outcome.evidence.insert("fired_at_ms".into(), ms(at).into());
+        }
         outcome.evidence.insert("evaluations".into(), n.into());
         for status in [Status::Pass, Status::Fail, Status::Error] {
             let key = format!("evaluations_{}", status.as_str());
