@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub stage: Option<String>,
     /// Concurrent requests to one host, shared by every probe of the run (`--per-host`).
     pub per_host: usize,
+    /// Paced requests per second to one host (`--pace`).
+    pub pace: u32,
     /// The proxy HTTP-based probes go through (`--proxy`, the environment's `proxy`).
     pub proxy: ProxySetting,
     /// Items observed before the run (a valid sign-off, not due): `verdict::plan`.
@@ -54,6 +56,7 @@ impl Default for RunOptions {
             automated: false,
             stage: None,
             per_host: checks::politeness::DEFAULT_PER_HOST,
+            pace: checks::politeness::DEFAULT_RATE as u32,
             proxy: ProxySetting::Env,
             preset: BTreeMap::new(),
         }
@@ -61,6 +64,16 @@ impl Default for RunOptions {
 }
 
 impl RunOptions {
+    /// The run's politeness: `--per-host` concurrent requests, `--pace` per second.
+    pub fn politeness(&self) -> Politeness {
+        let pace = f64::from(self.pace.max(1));
+        Politeness::with_pace(
+            self.per_host,
+            pace,
+            pace.max(checks::politeness::DEFAULT_BURST),
+        )
+    }
+
     /// Whether `item` is selected by `--only` / `--skip`.
     pub fn selects(&self, item: &Item) -> bool {
         let named = |list: &[String]| list.iter().any(|n| *n == item.id || item.tags.contains(n));
@@ -305,7 +318,7 @@ pub async fn run(
     let mut seen: Vec<Option<Observation>> = vec![None; items.len()];
     let mut interrupted = *shutdown.borrow();
     let network = Network {
-        politeness: Arc::new(Politeness::new(opts.per_host)),
+        politeness: Arc::new(opts.politeness()),
         proxy: opts.proxy.clone(),
     };
 

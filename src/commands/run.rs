@@ -217,6 +217,7 @@ pub fn prepare(
         confirm: args.confirm.clone(),
         preset: verdict::plan(&checklist, &state, now, due_only),
         per_host: usize::from(args.per_host),
+        pace: args.pace,
         proxy,
         ..selection
     };

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use checks::politeness::Politeness;
 use colored::Colorize;
 use tokio::sync::watch as channel;
 
@@ -121,7 +120,7 @@ pub async fn watch(config_path: Option<&Path>, color: ColorChoice, args: WatchAr
         verdict::decide(items[indexes[i]], Observation::Probe(run), &policy).exit_code != 0
     };
     let network = Network {
-        politeness: Arc::new(Politeness::new(opts.per_host)),
+        politeness: Arc::new(opts.politeness()),
         proxy: opts.proxy.clone(),
     };
     let started_at = SystemTime::now();

@@ -133,10 +133,7 @@ impl ItemReport {
             parts.push("none".into());
         }
         let mut line = format!("{} evaluations: {}", series.evaluations(), parts.join(", "));
-        let show = |v: f64| {
-            let t = format!("{v:.4}");
-            t.trim_end_matches('0').trim_end_matches('.').to_string()
-        };
+        let show = |v: f64| series.show(v);
         if let Some(last) = series.samples().last().and_then(|s| s.value) {
             line.push_str(&format!(" · last {}", show(last)));
         }

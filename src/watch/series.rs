@@ -57,6 +57,8 @@ pub struct Series {
     /// The sample being filled while `stride > 1`, and how many evaluations it holds.
     pending: Option<(Sample, u32)>,
     evaluations: u32,
+    /// The values' unit (`ms` for latencies, empty for a query result).
+    unit: &'static str,
 }
 
 impl Default for Series {
@@ -66,11 +68,36 @@ impl Default for Series {
             samples: Vec::new(),
             pending: None,
             evaluations: 0,
+            unit: "",
         }
     }
 }
 
 impl Series {
+    /// Records the unit of the values (the first one seen sticks).
+    pub fn set_unit(&mut self, unit: &'static str) {
+        if self.unit.is_empty() {
+            self.unit = unit;
+        }
+    }
+
+    pub fn unit(&self) -> &'static str {
+        self.unit
+    }
+
+    /// `0.0123`, `430ms`: a value as the views and reports print it.
+    pub fn show(&self, v: f64) -> String {
+        let text = if v.abs() >= 1000.0 || v.fract() == 0.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.4}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
+        };
+        format!("{text}{}", self.unit)
+    }
+
     pub fn push(&mut self, sample: Sample) {
         self.evaluations += 1;
         let (merged, count) = match self.pending.take() {
@@ -124,8 +151,11 @@ impl Series {
 impl Serialize for Series {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let samples: Vec<&Sample> = self.samples().collect();
-        let mut st = s.serialize_struct("Series", 3)?;
+        let mut st = s.serialize_struct("Series", 4)?;
         st.serialize_field("evaluations", &self.evaluations)?;
+        if !self.unit.is_empty() {
+            st.serialize_field("unit", self.unit)?;
+        }
         st.serialize_field("evaluations_per_sample", &self.stride)?;
         st.serialize_field("samples", &samples)?;
         st.end()
@@ -134,7 +164,7 @@ impl Serialize for Series {
 
 /// The number a trigger judged, read from its probe's evidence: a Prometheus query's first
 /// value, a latency probe's p99, an HTTP probe's latency.
-pub fn value_of(evidence: &Evidence) -> Option<f64> {
+pub fn value_of(evidence: &Evidence) -> Option<(f64, &'static str)> {
     let number = |v: &serde_json::Value| match v {
         serde_json::Value::Number(n) => n.as_f64(),
         serde_json::Value::String(s) => s.parse().ok(),
@@ -145,11 +175,12 @@ pub fn value_of(evidence: &Evidence) -> Option<f64> {
         .and_then(|v| v.as_array())
         .and_then(|a| a.first())
     {
-        return first.get("value").and_then(number);
+        return first.get("value").and_then(number).map(|v| (v, ""));
     }
     ["p99_ms", "p95_ms", "latency_ms"]
         .iter()
         .find_map(|k| evidence.get(*k).and_then(number))
+        .map(|v| (v, "ms"))
 }
 
 /// `1m 30s` for a duration rounded to the second (milliseconds under one).
@@ -213,15 +244,15 @@ mod tests {
             value_of(&ev(
                 serde_json::json!({"values": [{"series": {}, "value": 0.25}]})
             )),
-            Some(0.25)
+            Some((0.25, ""))
         );
         assert_eq!(
             value_of(&ev(serde_json::json!({"p50_ms": 1, "p99_ms": 430.5}))),
-            Some(430.5)
+            Some((430.5, "ms"))
         );
         assert_eq!(
             value_of(&ev(serde_json::json!({"latency_ms": 12}))),
-            Some(12.0)
+            Some((12.0, "ms"))
         );
         assert_eq!(value_of(&ev(serde_json::json!({"status": 200}))), None);
     }

@@ -61,10 +61,14 @@ impl TriggerState {
     pub fn observe(&mut self, at: Duration, outcome: Outcome) -> Option<Fired> {
         let status = outcome.status;
         self.counts[Status::ALL.iter().position(|s| *s == status).unwrap_or(0)] += 1;
+        let value = value_of(&outcome.evidence);
+        if let Some((_, unit)) = value {
+            self.series.set_unit(unit);
+        }
         self.series.push(Sample {
             at_ms: at.as_millis() as u64,
             status,
-            value: value_of(&outcome.evidence),
+            value: value.map(|(v, _)| v),
         });
         self.last = Some(outcome);
         if self.fired.is_some() {
@@ -151,14 +155,14 @@ impl TriggerState {
             None => {
                 if let Some(since) = self.breach_since {
                     Outcome::warn(format!(
-                        "still failing when the window ended ({} of its for: {}); watch longer before promoting: {}",
+                        "still failing when the watch ended ({} of its for: {}); watch longer before promoting: {}",
                         short(elapsed.saturating_sub(since)),
                         short(self.sustain),
                         last.message
                     ))
                 } else if let Some(since) = self.blind_since {
                     Outcome::warn(format!(
-                        "not answering when the window ended (for {}): {}",
+                        "not answering when the watch ended (for {}): {}",
                         short(elapsed.saturating_sub(since)),
                         last.message
                     ))
@@ -279,7 +283,7 @@ mod tests {
         assert_eq!(o.evidence["evaluations_fail"], 2);
         let o = run(3, "ppff").outcome(S * 4).expect("evaluated");
         assert_eq!(o.status, Status::Warn, "{}", o.message);
-        assert!(o.message.contains("still failing when the window ended"));
+        assert!(o.message.contains("still failing when the watch ended"));
         let o = run(1, "pff").outcome(S * 3).expect("evaluated");
         assert_eq!(o.status, Status::Fail);
         assert!(

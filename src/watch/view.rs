@@ -11,14 +11,10 @@ use super::series::short;
 use super::{TriggerState, View, Window};
 use crate::redact::Redactor;
 
-/// A trigger's last value, short: `0.0123`, `430 ms` …
+/// A trigger's last value with its unit: `0.0123`, `430ms` …
 fn value(t: &TriggerState) -> String {
     match t.series.samples().last().and_then(|s| s.value) {
-        Some(v) if v.abs() >= 1000.0 || v.fract() == 0.0 => format!("{v:.0}"),
-        Some(v) => format!("{v:.4}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string(),
+        Some(v) => t.series.show(v),
         None => String::new(),
     }
 }
