@@ -65,6 +65,10 @@ pub enum Command {
         /// Exit with the run's exit code instead of 0.
         #[arg(long)]
         strict: bool,
+        /// Also write a report of the demo run: FORMAT or FORMAT=PATH (repeatable), e.g.
+        /// `--report html=demo.html` to see the HTML report.
+        #[arg(long = "report", value_name = "FORMAT[=PATH]")]
+        reports: Vec<ReportTarget>,
     },
     /// Print the JSON Schema of the checklist format.
     Schema,

@@ -7,6 +7,7 @@ use crate::checklist::node::{Node, Pos, Value};
 use crate::checklist::{Source, VarSources, load};
 use crate::commands::emit_reports;
 use crate::exit_code;
+use crate::report::ReportTarget;
 use crate::runner::RunOptions;
 
 use super::{pki, service};
@@ -28,8 +29,8 @@ fn text(v: String) -> Node {
     Node::new(Pos::default(), Value::Str(v))
 }
 
-pub async fn demo(strict: bool) -> u8 {
-    match run_demo(strict).await {
+pub async fn demo(strict: bool, reports: &[ReportTarget]) -> u8 {
+    match run_demo(strict, reports).await {
         Ok(code) => code,
         Err(e) => crate::error::CliError::Setup {
             what: "the demo could not run".into(),
@@ -39,7 +40,7 @@ pub async fn demo(strict: bool) -> u8 {
     }
 }
 
-async fn run_demo(strict: bool) -> anyhow::Result<u8> {
+async fn run_demo(strict: bool, reports: &[ReportTarget]) -> anyhow::Result<u8> {
     let dir = tempfile::tempdir()?;
     let pki = pki::Pki::new("prodcheck demo CA")?;
     // Close to expiry on purpose: the TLS item should warn.
@@ -125,11 +126,17 @@ async fn run_demo(strict: bool) -> anyhow::Result<u8> {
     };
     let report =
         crate::commands::run_execute(&checklist, &opts, &policy, Some("demo".into())).await;
-    emit_reports(&report, &[], 0).map_err(anyhow::Error::msg)?;
-    println!(
+    emit_reports(&report, reports, 0).map_err(anyhow::Error::msg)?;
+    let next = format!(
         "\nThe demo service is flawed on purpose, so this run exits {} in real use.\nPoint prodcheck at your service: `prodcheck init`, set `base_url` (and the other REQUIRED variables) for an environment, then `prodcheck run pre-deploy --env staging`.",
         report.exit_code
     );
+    // A report written to stdout (`--report json`) must stay parseable.
+    if reports.iter().any(|r| r.path.is_none()) {
+        eprintln!("{next}");
+    } else {
+        println!("{next}");
+    }
     drop((https, http, dns));
     Ok(if strict {
         report.exit_code
