@@ -68,10 +68,7 @@ impl Card {
             "A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F",
         ];
         let rank = |g: &str| ORDER.iter().position(|o| *o == g);
-        match (
-            rank(&self.grade),
-            self.min_grade.as_deref().and_then(rank),
-        ) {
+        match (rank(&self.grade), self.min_grade.as_deref().and_then(rank)) {
             (Some(g), Some(min)) if g > min => "fail",
             (Some(g), None) if g >= ORDER.len() - 1 => "fail",
             (None, _) => "warn",
