@@ -69,6 +69,10 @@ pub enum Command {
         /// `--report html=demo.html` to see the HTML report.
         #[arg(long = "report", value_name = "FORMAT[=PATH]")]
         reports: Vec<ReportTarget>,
+        /// Read sign-offs from and record the run in this state directory (like a project's
+        /// `.prodcheck`), so repeated demo runs show what changed and a history strip.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
     },
     /// Print the JSON Schema of the checklist format.
     Schema,

@@ -267,3 +267,39 @@ sections:
     assert!(strip.contains("1 item(s) kept one passing"), "{strip}");
     assert_eq!(count(strip, "(this run)</title>"), 2, "{strip}");
 }
+
+#[test]
+fn the_demo_draws_every_picture_and_keeps_history_in_its_state_dir() {
+    let p = Project::new();
+    for _ in 0..2 {
+        let ran = run(p
+            .cmd()
+            .args(["demo", "--state", "st", "--report", "html=demo.html"]));
+        assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    }
+    let history = std::fs::read_to_string(p.path().join("st/history/pre-deploy.jsonl"))
+        .expect("the demo recorded its runs");
+    assert_eq!(history.lines().count(), 2);
+    let html = std::fs::read_to_string(p.path().join("demo.html")).expect("html report");
+    for figure in [
+        "<figure id=\"figure-expiry\">",
+        "<figure id=\"figure-grade-security-headers\">",
+        "<figure id=\"figure-latency-response-times\">",
+        "<figure id=\"figure-history\">",
+    ] {
+        assert!(html.contains(figure), "no {figure}");
+    }
+    // The demo's certificate has 20 days left against the 33% (29-day) warn threshold.
+    assert!(
+        html.contains("class=\"bar fill-warn\""),
+        "the leaf is in the warn zone"
+    );
+    assert!(html.contains("Run history: 2 run(s)"));
+    // Latency bounds from the checklist (p95 500 ms) are drawn against the figures.
+    assert!(html.contains("within 500 ms"), "p95 bound drawn");
+    assert_balanced(&html);
+    // Without --state nothing is written to the project.
+    let ran = run(p.cmd().arg("demo"));
+    assert_eq!(ran.code, 0);
+    assert!(!p.path().join(".prodcheck").exists());
+}

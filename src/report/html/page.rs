@@ -189,6 +189,11 @@ fn pictures(report: &Report) -> Markup {
                     }
                 }
                 (strip::picture_of(&history))
+                p class="legend" {
+                    "Cells: "
+                    @for s in Status::ALL { (badge(s)) " " }
+                    "· not in that run; the exit-code row shows each run's code."
+                }
             }
         }
     }

@@ -150,8 +150,9 @@ pub fn picture_of(strip: &Strip) -> Markup {
             }
         }
         @let base = y(strip.rows.len() + 1) + 14.0;
-        @if last > 0 { text class="tick" x=(num(x(0))) y=(num(base)) { "oldest" } }
-        text class="tick" x=(num(x(last) + CELL)) y=(num(base)) text-anchor="end" { "this run" }
+        text class="tick" x=(num(x(0))) y=(num(base)) {
+            @if last > 0 { "oldest → this run (right)" } @else { "this run" }
+        }
     };
     picture(
         "history",
