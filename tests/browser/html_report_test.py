@@ -71,7 +71,15 @@ def missing(what, install, allow):
     sys.exit(0)
 
 
+def hidden(name):
+    """PRODCHECK_TEST_HIDE (`name,…` or `all`) makes a tool look missing, as in the Rust tests."""
+    hide = os.environ.get("PRODCHECK_TEST_HIDE", "").split(",")
+    return name in hide or "all" in hide
+
+
 def find_chromium():
+    if hidden("chromium-headless-shell"):
+        return None
     for name in [os.environ.get("PRODCHECK_CHROMIUM", ""), "chromium-headless-shell", "chromium"]:
         if name and shutil.which(name):
             return shutil.which(name)
