@@ -42,6 +42,9 @@ pub enum ColorChoice {
 pub enum Command {
     /// Run a checklist (a shipped name such as `pre-deploy`, or a path).
     Run(RunArgs),
+    /// Watch a stage's rollback triggers (items with `for:`) over a window: exit 1 as soon as
+    /// one has failed for its `for:`, 0 when the window ends clean.
+    Watch(WatchArgs),
     /// Validate checklist files or directories without running anything.
     Validate {
         /// Files or directories (default: the shipped checklists and the local directory).
@@ -191,6 +194,9 @@ pub struct RunArgs {
     /// 1 or 3, never a 4 (pending) it did not ask for.
     #[arg(long)]
     pub automated: bool,
+    /// Run only the items of this rollout stage (the checklist's `stages:`).
+    #[arg(long, value_name = "NAME")]
+    pub stage: Option<String>,
     /// How many probes run at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
@@ -209,6 +215,18 @@ pub struct RunArgs {
     /// Run every item, even those not due yet.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// How long to watch (default: the stage's `watch:`, else 10m).
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+    pub window: Option<std::time::Duration>,
+    /// How often to evaluate the triggers (default: the stage's `every:`, else 30s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub every: Option<std::time::Duration>,
 }
 
 /// Report and gating flags shared by `run` and `probe`.

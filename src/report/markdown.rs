@@ -51,6 +51,7 @@ fn row(report: &Report, item: &ItemReport) -> String {
     };
     let text: Vec<String> = [item.message.clone()]
         .into_iter()
+        .chain(item.series_line())
         .chain(item.fix_lines())
         .collect();
     format!(

@@ -56,6 +56,23 @@ pub struct Report {
     /// The last runs of this checklist and environment before this one, oldest first, at most
     /// [`RECENT_RUNS`] (from history, already redacted): the HTML report's run strip.
     pub recent_runs: Vec<RunRecord>,
+    /// Set when the report comes from `prodcheck watch`.
+    pub watch: Option<WatchInfo>,
+}
+
+/// How a `prodcheck watch` ran: its stage, window, interval and how it ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    #[serde(serialize_with = "as_millis", rename = "window_ms")]
+    pub window: Duration,
+    #[serde(serialize_with = "as_millis", rename = "every_ms")]
+    pub every: Duration,
+    pub evaluations: u32,
+    /// The trigger whose firing ended the watch early.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
 }
 
 /// How many earlier runs a report carries in [`Report::recent_runs`].
@@ -105,9 +122,39 @@ pub struct ItemReport {
     /// Confirmed by a human at the prompt in this run (recorded as a sign-off).
     #[serde(skip)]
     pub prompted: bool,
+    /// A watched trigger's values over the window (`prodcheck watch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<crate::watch::Series>,
 }
 
 impl ItemReport {
+    /// For a watched trigger: `21 evaluations: 20 pass, 1 fail · last 0.012 · max 0.31`.
+    pub fn series_line(&self) -> Option<String> {
+        let series = self.series.as_ref()?;
+        let count = |k: &str| self.evidence.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        let mut parts: Vec<String> = ["pass", "fail", "error"]
+            .iter()
+            .map(|s| (s, count(&format!("evaluations_{s}"))))
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        if parts.is_empty() {
+            parts.push("none".into());
+        }
+        let mut line = format!("{} evaluations: {}", series.evaluations(), parts.join(", "));
+        let show = |v: f64| {
+            let t = format!("{v:.4}");
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        };
+        if let Some(last) = series.samples().last().and_then(|s| s.value) {
+            line.push_str(&format!(" · last {}", show(last)));
+        }
+        if let Some(max) = series.max_value() {
+            line.push_str(&format!(" · max {}", show(max)));
+        }
+        Some(line)
+    }
+
     /// Whether the item needs someone's attention (reports show its `fix` then).
     pub fn needs_attention(&self) -> bool {
         matches!(

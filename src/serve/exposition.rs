@@ -235,6 +235,7 @@ mod tests {
             waiver: None,
             exit_code: 1,
             prompted: false,
+            series: None,
             fix: None,
             docs: None,
         };
@@ -251,6 +252,7 @@ mod tests {
             items: vec![item],
             changes: None,
             recent_runs: Vec::new(),
+            watch: None,
         }
     }
 

@@ -201,6 +201,7 @@ mod tests {
                 waiver: None,
                 exit_code: 0,
                 prompted: true,
+                series: None,
             })
             .collect();
         Report {
@@ -216,6 +217,7 @@ mod tests {
             items,
             changes: None,
             recent_runs: Vec::new(),
+            watch: None,
         }
     }
 

@@ -7,6 +7,7 @@ mod support;
 
 mod cli_basics;
 mod crash_safety;
+mod deploy_watch;
 mod diagnostics;
 mod dns_probe;
 mod docs_command;

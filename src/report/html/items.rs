@@ -62,6 +62,7 @@ fn more(item: &ItemReport) -> Markup {
                 p class="message" { (item.message) }
             }
             @if let Some(fix) = &item.fix { p class="fix" { strong { "Fix: " } (fix) } }
+            @if let Some(line) = item.series_line() { p { strong { "Watched: " } (line) } }
             @if let Some(docs) = &item.docs { p { strong { "Docs: " } (docs_link(docs)) } }
             @if let Some(note) = &item.note { p { strong { "Note: " } (note) } }
             @if let Some(w) = &item.waiver {
@@ -94,6 +95,7 @@ fn has_more(item: &ItemReport) -> bool {
         || item.note.is_some()
         || item.waiver.is_some()
         || !item.evidence.is_empty()
+        || item.series.is_some()
 }
 
 fn row(report: &Report, item: &ItemReport) -> Markup {

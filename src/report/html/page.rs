@@ -78,6 +78,14 @@ fn header(report: &Report) -> Markup {
                 div { dt { "Started" } dd { time datetime=(started) { (started) } } }
                 div { dt { "Duration" } dd { (format!("{:.1} s", report.duration.as_secs_f64())) } }
                 div { dt { "Checklist" } dd { code { (report.source_path()) } } }
+                @if let Some(w) = &report.watch {
+                    div { dt { "Watch" } dd {
+                        @if let Some(stage) = &w.stage { "stage " (stage) ", " }
+                        (crate::watch::series::short(w.window)) " window every "
+                        (crate::watch::series::short(w.every)) ", " (w.evaluations) " evaluations"
+                        @if let Some(id) = &w.stopped_by { ", stopped early: " (id) " fired" }
+                    } }
+                }
                 div { dt { "Gate" } dd {
                     @if report.fail_on_warning { "critical and warning items (--fail-on warning)" }
                     @else { "critical items" }
@@ -271,6 +279,7 @@ pub mod tests {
                 waiver: None,
                 exit_code: if status.is_failing() { 1 } else { 0 },
                 prompted: false,
+                series: None,
             })
             .collect();
         let exit_code = if items.iter().any(|i| i.exit_code == 1) {
@@ -291,6 +300,7 @@ pub mod tests {
             items,
             changes: None,
             recent_runs: Vec::new(),
+            watch: None,
         }
     }
 
@@ -310,5 +320,23 @@ pub mod tests {
         assert!(page.contains("1 pass") && page.contains("1 fail"));
         assert!(page.contains(CSP));
         assert!(!page.contains("<script"), "no script of its own");
+    }
+
+    #[test]
+    fn a_watch_names_its_window_and_what_stopped_it() {
+        let mut r = report(&[("error-rate", Status::Fail)]);
+        r.watch = Some(crate::report::WatchInfo {
+            stage: Some("canary".into()),
+            window: Duration::from_secs(600),
+            every: Duration::from_secs(30),
+            evaluations: 7,
+            stopped_by: Some("error-rate".into()),
+        });
+        let page = HtmlReporter.render(&r);
+        assert!(page.contains("<dt>Watch</dt><dd>stage canary, "), "{page}");
+        assert!(
+            page.contains("7 evaluations, stopped early: error-rate fired"),
+            "{page}"
+        );
     }
 }
