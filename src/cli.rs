@@ -68,6 +68,14 @@ pub enum Command {
         /// Exit with the run's exit code instead of 0.
         #[arg(long)]
         strict: bool,
+        /// Also write a report of the demo run: FORMAT or FORMAT=PATH (repeatable), e.g.
+        /// `--report html=demo.html` to see the HTML report.
+        #[arg(long = "report", value_name = "FORMAT[=PATH]")]
+        reports: Vec<ReportTarget>,
+        /// Read sign-offs from and record the run in this state directory (like a project's
+        /// `.prodcheck`), so repeated demo runs show what changed and a history strip.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
     },
     /// Print the JSON Schema of the checklist format.
     Schema,

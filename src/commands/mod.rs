@@ -29,7 +29,11 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Command::Docs { checklist, env } => {
             docs::docs(cli.config.as_deref(), env.as_deref(), &checklist)
         }
-        Command::Demo { strict } => crate::demo::demo(strict).await,
+        Command::Demo {
+            strict,
+            reports,
+            state,
+        } => crate::demo::demo(strict, &reports, state.as_deref()).await,
         Command::Init => init::init(std::path::Path::new(".")),
         Command::Schema => {
             print!("{}", crate::schema::checklist_schema());

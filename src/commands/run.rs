@@ -18,7 +18,7 @@ use crate::cli::{ColorChoice, RunArgs};
 use crate::error::CliError;
 use crate::manual::TerminalPrompter;
 use crate::redact::Redactor;
-use crate::report::{Format, ItemReport, Report, ReportTarget};
+use crate::report::{Format, ItemReport, RECENT_RUNS, Report, ReportTarget};
 use crate::runner::{self, Progress, RunOptions, RunResult};
 use crate::state::{RunRecord, State, Timestamp, apply, history, signoffs};
 use crate::verdict::{self, Policy};
@@ -443,9 +443,11 @@ pub fn build_report(
         fail_on_warning: policy.fail_on_warning,
         items,
         changes: None,
+        recent_runs: Vec::new(),
         watch: None,
     };
     report.changes = apply::changes(&policy.state.history, &report);
+    report.recent_runs = apply::recent_runs(&policy.state.history, &report, RECENT_RUNS);
     report
 }
 

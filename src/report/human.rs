@@ -32,7 +32,7 @@ fn badge(status: Status) -> ColoredString {
     }
 }
 
-fn symbol(status: Status) -> &'static str {
+pub(super) fn symbol(status: Status) -> &'static str {
     match status {
         Status::Pass | Status::Confirmed => "✔",
         Status::Warn => "▲",

@@ -4,6 +4,7 @@
 mod changes;
 pub mod exposition;
 mod github;
+mod html;
 mod human;
 mod json;
 mod junit;
@@ -20,10 +21,12 @@ use checks::Evidence;
 use serde::Serialize;
 
 use crate::checklist::Severity;
+use crate::state::RunRecord;
 use crate::verdict::{Status, WaiverUse};
 
 pub use changes::Changes;
 pub use github::GithubReporter;
+pub use html::HtmlReporter;
 pub use human::HumanReporter;
 pub use json::JsonReporter;
 pub use junit::JunitReporter;
@@ -50,6 +53,9 @@ pub struct Report {
     pub items: Vec<ItemReport>,
     /// What changed since the previous run of this checklist and environment (from history).
     pub changes: Option<Changes>,
+    /// The last runs of this checklist and environment before this one, oldest first, at most
+    /// [`RECENT_RUNS`] (from history, already redacted): the HTML report's run strip.
+    pub recent_runs: Vec<RunRecord>,
     /// Set when the report comes from `prodcheck watch`.
     pub watch: Option<WatchInfo>,
 }
@@ -68,6 +74,9 @@ pub struct WatchInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_by: Option<String>,
 }
+
+/// How many earlier runs a report carries in [`Report::recent_runs`].
+pub const RECENT_RUNS: usize = 20;
 
 /// One item's verdict.
 #[derive(Debug, Clone, Serialize)]
@@ -254,10 +263,11 @@ pub enum Format {
     Tap,
     Github,
     Prometheus,
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::Human,
         Format::Json,
         Format::Junit,
@@ -266,6 +276,7 @@ impl Format {
         Format::Tap,
         Format::Github,
         Format::Prometheus,
+        Format::Html,
     ];
     pub const NAMES: &[&str] = &[
         "human",
@@ -276,6 +287,7 @@ impl Format {
         "tap",
         "github",
         "prometheus",
+        "html",
     ];
 
     pub fn parse(name: &str) -> Option<Format> {
@@ -300,6 +312,7 @@ impl Format {
             Format::Tap => Box::new(TapReporter),
             Format::Github => Box::new(GithubReporter),
             Format::Prometheus => Box::new(PrometheusReporter),
+            Format::Html => Box::new(HtmlReporter),
         }
     }
 }

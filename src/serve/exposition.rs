@@ -251,6 +251,7 @@ mod tests {
             fail_on_warning: false,
             items: vec![item],
             changes: None,
+            recent_runs: Vec::new(),
             watch: None,
         }
     }

@@ -15,6 +15,7 @@ mod editor_shell;
 mod fail_or_error;
 mod good_bad_service;
 mod hostile;
+mod html_report;
 mod http_probe;
 mod loader_props;
 mod reports;
