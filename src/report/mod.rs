@@ -175,7 +175,24 @@ impl ItemReport {
         out
     }
 
-    /// Evidence as `key: value` lines, long values shortened (for text formats).
+    /// A watched trigger's samples as text: `+0s pass 0.012, +30s fail 0.31, …`.
+    pub fn series_text(&self) -> Option<String> {
+        let series = self.series.as_ref()?;
+        let samples: Vec<String> = series
+            .samples()
+            .map(|s| {
+                let at = crate::watch::series::short(std::time::Duration::from_millis(s.at_ms));
+                match s.value {
+                    Some(v) => format!("+{at} {} {}", s.status.as_str(), series.show(v)),
+                    None => format!("+{at} {}", s.status.as_str()),
+                }
+            })
+            .collect();
+        Some(samples.join(", "))
+    }
+
+    /// Evidence as `key: value` lines, long values shortened (for text formats); a watched
+    /// trigger's series last.
     pub fn evidence_lines(&self) -> Vec<String> {
         self.evidence
             .iter()
@@ -191,7 +208,28 @@ impl ItemReport {
                 };
                 format!("{k}: {text}")
             })
+            .chain(self.series_tail(300))
             .collect()
+    }
+
+    /// `series: … +4m30s fail 0.31, +5m fail 0.33`: the latest samples that fit `room`.
+    fn series_tail(&self, room: usize) -> Option<String> {
+        let text = self.series_text()?;
+        let parts: Vec<&str> = text.split(", ").collect();
+        let mut used = 0;
+        let mut kept = 0;
+        for part in parts.iter().rev() {
+            if kept > 0 && used + part.len() + 2 > room {
+                break;
+            }
+            used += part.len() + 2;
+            kept += 1;
+        }
+        let head = if kept < parts.len() { "… " } else { "" };
+        Some(format!(
+            "series: {head}{}",
+            parts[parts.len() - kept..].join(", ")
+        ))
     }
 }
 
