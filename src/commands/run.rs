@@ -18,7 +18,7 @@ use crate::cli::{ColorChoice, RunArgs};
 use crate::error::CliError;
 use crate::manual::TerminalPrompter;
 use crate::redact::Redactor;
-use crate::report::{Format, ItemReport, Report, ReportTarget};
+use crate::report::{Format, ItemReport, RECENT_RUNS, Report, ReportTarget};
 use crate::runner::{self, Progress, RunOptions, RunResult};
 use crate::state::{RunRecord, State, Timestamp, apply, history, signoffs};
 use crate::verdict::{self, Policy};
@@ -27,13 +27,61 @@ use crate::{catalog, config};
 pub use crate::error::{print_diagnostics, usage_error};
 
 pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) -> u8 {
+    let prepared = match prepare(config_path, color, &args) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let policy = prepared.policy(&args);
+    let report = execute(
+        &prepared.checklist,
+        &prepared.opts,
+        &policy,
+        args.env.clone(),
+    )
+    .await;
+    record_state(&prepared.config.state_dir, &prepared.checklist, &report);
+    finish(&report, &args.output.reports, args.output.verbose)
+}
+
+/// Everything `run` and `watch` know before the first probe starts.
+pub struct Prepared {
+    pub config: config::Config,
+    pub checklist: Checklist,
+    pub state: State,
+    pub opts: RunOptions,
+    pub now: Timestamp,
+}
+
+impl Prepared {
+    pub fn policy<'a>(&'a self, args: &RunArgs) -> Policy<'a> {
+        Policy {
+            checklist: &self.checklist.name,
+            fail_on_warning: args.output.fail_on == crate::cli::FailOn::Warning,
+            state: &self.state,
+            now: self.now,
+        }
+    }
+}
+
+/// Loads config and checklist, checks the selection and the variables it needs: the exit code
+/// when something is wrong before anything is sent.
+pub fn prepare(
+    config_path: Option<&Path>,
+    color: ColorChoice,
+    args: &RunArgs,
+) -> Result<Prepared, u8> {
     let config = match config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, color),
+        Err(diags) => return Err(crate::error::invalid(diags, color)),
     };
     let source = match catalog::resolve(&args.checklist, &config.checklists_dir) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e, Some("`prodcheck list` shows the checklists it knows")),
+        Err(e) => {
+            return Err(usage_error(
+                &e,
+                Some("`prodcheck list` shows the checklists it knows"),
+            ));
+        }
     };
     let mut sources = VarSources::default();
     if let Some(env) = &args.env {
@@ -46,14 +94,14 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|| "no prodcheck.yaml found".into());
-                return usage_error(
+                return Err(usage_error(
                     &format!("unknown environment `{env}` ({where_})"),
                     Some(&if known.is_empty() {
                         "define it under `environments:` in prodcheck.yaml (`prodcheck init` writes one)".to_string()
                     } else {
                         format!("known environments: {}", known.join(", "))
                     }),
-                );
+                ));
             }
         }
     }
@@ -83,7 +131,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
     sources.lenient_unset = true;
     let checklist = match load(&source, &sources, &|name| std::env::var(name).ok()) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, color),
+        Err(diags) => return Err(crate::error::invalid(diags, color)),
     };
     for (flag, names) in [
         ("--confirm", &args.confirm),
@@ -100,7 +148,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
                 } else {
                     "item id or tag"
                 };
-                return usage_error(
+                return Err(usage_error(
                     &format!(
                         "{flag} `{name}`: no {what} `{name}` in checklist `{}`",
                         checklist.name
@@ -109,27 +157,48 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
                         "`prodcheck show {}` lists the items",
                         args.checklist
                     )),
-                );
+                ));
             }
         }
+    }
+    if let Some(stage) = &args.stage
+        && !checklist.stages.iter().any(|s| s.name == *stage)
+    {
+        let hint = if checklist.stages.is_empty() {
+            format!(
+                "checklist `{}` declares no `stages:`; run it without --stage, or add stages to it",
+                checklist.name
+            )
+        } else {
+            let names: Vec<&str> = checklist.stages.iter().map(|s| s.name.as_str()).collect();
+            format!("its stages: {}", names.join(", "))
+        };
+        return Err(usage_error(
+            &format!(
+                "--stage `{stage}`: no such stage in checklist `{}`",
+                checklist.name
+            ),
+            Some(&hint),
+        ));
     }
     let selection = RunOptions {
         only: args.only.clone(),
         skip: args.skip.clone(),
         automated: args.automated,
+        stage: args.stage.clone(),
         ..RunOptions::default()
     };
     let unset = unset_targets(&checklist, &source, &selection);
     if !unset.is_empty() {
-        return crate::error::invalid(unset, color);
+        return Err(crate::error::invalid(unset, color));
     }
     let proxy = match proxy_setting(args.proxy.as_deref(), &sources) {
         Ok(p) => p,
         Err(e) => {
-            return usage_error(
+            return Err(usage_error(
                 &e,
                 Some("write `--proxy env`, `--proxy none` or `--proxy http://host:port`"),
-            );
+            ));
         }
     };
     let interactive = !args.non_interactive
@@ -138,7 +207,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         && std::io::stderr().is_terminal();
     let state = match State::load(&config.state_dir, &checklist.name) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e.to_string(), Some(e.hint())),
+        Err(e) => return Err(usage_error(&e.to_string(), Some(e.hint()))),
     };
     let now = Timestamp::now();
     let due_only = !args.all && (args.due || checklist.name == "maintenance");
@@ -146,22 +215,19 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         concurrency: usize::from(args.concurrency),
         interactive,
         confirm: args.confirm.clone(),
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-        automated: args.automated,
-        per_host: usize::from(args.per_host),
-        proxy,
         preset: verdict::plan(&checklist, &state, now, due_only),
+        per_host: usize::from(args.per_host),
+        pace: args.pace,
+        proxy,
+        ..selection
     };
-    let policy = Policy {
-        checklist: &checklist.name,
-        fail_on_warning: args.output.fail_on == crate::cli::FailOn::Warning,
-        state: &state,
+    Ok(Prepared {
+        config,
+        checklist,
+        state,
+        opts,
         now,
-    };
-    let report = execute(&checklist, &opts, &policy, args.env.clone()).await;
-    record_state(&config.state_dir, &checklist, &report);
-    finish(&report, &args.output.reports, args.output.verbose)
+    })
 }
 
 /// The proxy for the run: `--proxy`, else the `proxy` variable of the environment or
@@ -222,7 +288,7 @@ fn unset_targets(
 
 /// Records the run in history and interactive confirmations as sign-offs. A failure here is
 /// reported but does not change the exit code: the run itself and its reports are still valid.
-fn record_state(state_dir: &Path, checklist: &Checklist, report: &Report) {
+pub fn record_state(state_dir: &Path, checklist: &Checklist, report: &Report) {
     let prompted = apply::prompted_signoffs(
         report,
         checklist,
@@ -360,6 +426,7 @@ pub fn build_report(
                 }),
                 exit_code: v.exit_code,
                 prompted: v.prompted,
+                series: None,
             }
         })
         .collect();
@@ -376,8 +443,11 @@ pub fn build_report(
         fail_on_warning: policy.fail_on_warning,
         items,
         changes: None,
+        recent_runs: Vec::new(),
+        watch: None,
     };
     report.changes = apply::changes(&policy.state.history, &report);
+    report.recent_runs = apply::recent_runs(&policy.state.history, &report, RECENT_RUNS);
     report
 }
 

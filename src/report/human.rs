@@ -32,7 +32,7 @@ fn badge(status: Status) -> ColoredString {
     }
 }
 
-fn symbol(status: Status) -> &'static str {
+pub(super) fn symbol(status: Status) -> &'static str {
     match status {
         Status::Pass | Status::Confirmed => "✔",
         Status::Warn => "▲",
@@ -223,6 +223,39 @@ impl HumanReporter {
         }
     }
 
+    /// A watch: the window, then each trigger with its verdict and a summary of its series.
+    fn watched(&self, report: &Report, out: &mut String) {
+        let Some(w) = &report.watch else { return };
+        let stage = w
+            .stage
+            .as_deref()
+            .map(|s| format!(" stage {s}"))
+            .unwrap_or_default();
+        let ended = match &w.stopped_by {
+            Some(id) => format!(", stopped early: {id} fired"),
+            None if report.interrupted => ", interrupted".to_string(),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "{}\n",
+            format!(
+                "Watched{stage} for {} of {}, every {} ({} evaluations{ended})",
+                crate::watch::series::short(report.duration),
+                crate::watch::series::short(w.window),
+                crate::watch::series::short(w.every),
+                w.evaluations
+            )
+            .bold()
+        ));
+        for item in report.items.iter().filter(|i| i.series.is_some()) {
+            out.push_str(&self.item_line(report, item));
+            if let Some(line) = item.series_line() {
+                out.push_str(&format!("            {}\n", line.dimmed()));
+            }
+            self.details(item, out);
+        }
+    }
+
     /// Pending manual items in one block (default verbosity): their ids and how to confirm.
     fn pending(&self, report: &Report, out: &mut String) {
         if self.verbosity > 0 {
@@ -299,7 +332,10 @@ impl Reporter for HumanReporter {
             report.checklist.bold(),
             format!("({})", report.file).dimmed()
         ));
-        self.sections(report, &mut out);
+        if report.watch.is_none() {
+            self.sections(report, &mut out);
+        }
+        self.watched(report, &mut out);
         self.pending(report, &mut out);
         if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
             out.push_str(&format!(

@@ -21,6 +21,10 @@ impl Reporter for JsonReporter {
             "summary": report.summary(),
             "items": report.items,
         });
+        let mut doc = doc;
+        if let (Some(watch), Some(map)) = (&report.watch, doc.as_object_mut()) {
+            map.insert("watch".into(), json!(watch));
+        }
         let mut text = serde_json::to_string_pretty(&doc)
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
         text.push('\n');

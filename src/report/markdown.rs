@@ -32,7 +32,7 @@ fn icon(status: Status) -> &'static str {
 }
 
 /// Items needing attention first (gate-blocking, then other problems), checklist order within.
-fn rank(report: &Report, item: &ItemReport) -> u8 {
+pub(super) fn rank(report: &Report, item: &ItemReport) -> u8 {
     match item.status {
         _ if report.blocks(item) => 0,
         Status::Fail | Status::Error | Status::Declined | Status::Pending => 1,
@@ -51,6 +51,7 @@ fn row(report: &Report, item: &ItemReport) -> String {
     };
     let text: Vec<String> = [item.message.clone()]
         .into_iter()
+        .chain(item.series_line())
         .chain(item.fix_lines())
         .collect();
     format!(

@@ -92,6 +92,9 @@ impl Reporter for SarifReporter {
                         "evidence": item.evidence,
                     }
                 });
+                if let Some(series) = &item.series {
+                    result["properties"]["series"] = json!(series);
+                }
                 if item.status == Status::Waived {
                     result["suppressions"] =
                         json!([{ "kind": "external", "justification": item.message }]);

@@ -235,6 +235,7 @@ mod tests {
             waiver: None,
             exit_code: 1,
             prompted: false,
+            series: None,
             fix: None,
             docs: None,
         };
@@ -250,6 +251,8 @@ mod tests {
             fail_on_warning: false,
             items: vec![item],
             changes: None,
+            recent_runs: Vec::new(),
+            watch: None,
         }
     }
 

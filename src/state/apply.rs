@@ -120,6 +120,16 @@ pub fn changes(history: &[RunRecord], report: &Report) -> Option<Changes> {
     Some(changes)
 }
 
+/// The last `limit` runs of the same checklist and environment as `report`, oldest first.
+pub fn recent_runs(history: &[RunRecord], report: &Report, limit: usize) -> Vec<RunRecord> {
+    let same: Vec<&RunRecord> = history
+        .iter()
+        .filter(|r| r.environment == report.environment && r.checklist == report.checklist)
+        .collect();
+    let skip = same.len().saturating_sub(limit);
+    same.into_iter().skip(skip).cloned().collect()
+}
+
 /// Sign-offs for the manual items a human confirmed at the prompt during this run.
 pub fn prompted_signoffs(
     report: &Report,
@@ -191,6 +201,7 @@ mod tests {
                 waiver: None,
                 exit_code: 0,
                 prompted: true,
+                series: None,
             })
             .collect();
         Report {
@@ -205,6 +216,8 @@ mod tests {
             fail_on_warning: false,
             items,
             changes: None,
+            recent_runs: Vec::new(),
+            watch: None,
         }
     }
 

@@ -7,6 +7,7 @@ mod support;
 
 mod cli_basics;
 mod crash_safety;
+mod deploy_watch;
 mod diagnostics;
 mod dns_probe;
 mod docs_command;
@@ -14,6 +15,7 @@ mod editor_shell;
 mod fail_or_error;
 mod good_bad_service;
 mod hostile;
+mod html_report;
 mod http_probe;
 mod loader_props;
 mod net_family;

@@ -118,7 +118,12 @@ pub fn judge_chain(
     ev.insert("chain_length".into(), json!(facts.len()));
     ev.insert(
         "chain".into(),
-        Value::Array(facts.iter().map(|f| f.evidence(now)).collect()),
+        Value::Array(
+            facts
+                .iter()
+                .map(|f| with_thresholds(f.evidence(now), rules, f))
+                .collect(),
+        ),
     );
 
     // Trust, judged at a moment every certificate is valid so expiry is not mistaken for
@@ -254,6 +259,19 @@ pub fn judge_chain(
             ),
         );
     }
+}
+
+/// Adds the warn and fail thresholds resolved for this certificate's lifetime, in whole days
+/// (`warn_days`, `fail_days`): what a picture of days left is drawn against.
+fn with_thresholds(mut evidence: Value, rules: &ChainRules<'_>, f: &CertFacts) -> Value {
+    let lifetime = f.not_after - f.not_before;
+    if let Value::Object(map) = &mut evidence {
+        for (key, threshold) in [("warn_days", &rules.warn), ("fail_days", &rules.fail)] {
+            let (seconds, _) = threshold.resolve(lifetime);
+            map.insert(key.into(), json!(seconds.div_euclid(86_400)));
+        }
+    }
+    evidence
 }
 
 fn which(idx: usize, f: &CertFacts) -> String {

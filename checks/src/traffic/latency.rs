@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -325,6 +325,18 @@ impl Probe for LatencyProbe {
             ev.insert("p95_ms".into(), json!(ms_value(s.p95)));
             ev.insert("p99_ms".into(), json!(ms_value(s.p99)));
             ev.insert("max_ms".into(), json!(ms_value(s.max)));
+        }
+        // The item's bounds beside the figures, so a report can draw one against the other.
+        let limits: Map<_, _> = self
+            .thresholds()
+            .into_iter()
+            .filter_map(|(name, limit)| Some((format!("{name}_ms"), json!(ms_value(limit?.get())))))
+            .collect();
+        if !limits.is_empty() {
+            ev.insert("limits".into(), Value::Object(limits));
+        }
+        if let Some(rate) = self.max_error_rate {
+            ev.insert("max_error_rate".into(), json!(rate));
         }
         ev.insert("errors".into(), json!(errors));
         ev.insert(
