@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. As root with apt-get, first installs the real servers and consumers the
 # integration tests use (nginx, redis, PostgreSQL, Prometheus with promtool, openssl, tap.py,
-# junitparser). A test whose server is missing FAILS, naming the package to install.
+# junitparser, headless Chromium with Playwright). A test whose server is missing FAILS, naming
+# the package to install. After cargo test, the HTML report is checked in the browser.
 #
 #   scripts/test.sh                          # what CI runs: nothing may be skipped
 #   scripts/test.sh --allow-missing-servers  # a developer's laptop: tests without their server
@@ -15,7 +16,7 @@ if [ "${1:-}" = "--allow-missing-servers" ]; then
   shift
 fi
 
-packages=(ca-certificates openssl gnutls-bin nginx-light redis-server postgresql prometheus tinyproxy bsdutils)
+packages=(ca-certificates openssl gnutls-bin nginx-light redis-server postgresql prometheus tinyproxy microsocks bsdutils chromium-headless-shell)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${packages[@]}"; do
@@ -26,7 +27,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  python3 -m pip install --quiet --disable-pip-version-check "tap.py[yaml]" junitparser
+  python3 -m pip install --quiet --disable-pip-version-check "tap.py[yaml]" junitparser "playwright==1.65.3"
 elif [ "$allow_missing" = 0 ]; then
   echo "note: not root with apt-get: tests whose server is missing will fail and name the package" >&2
   echo "      (scripts/test.sh --allow-missing-servers skips them explicitly and lists them)" >&2
@@ -40,6 +41,13 @@ if [ "$allow_missing" = 1 ]; then
 else
   cargo test --workspace --locked "$@" || status=$?
 fi
+# The HTML report in a real browser (Debian's headless Chromium driven by Playwright), with the
+# binary cargo test built; missing Chromium or Playwright fails unless --allow-missing-servers.
+browser_args=(--binary "${CARGO_TARGET_DIR:-target}/debug/prodcheck")
+if [ "$allow_missing" = 1 ]; then
+  browser_args+=(--allow-missing)
+fi
+python3 tests/browser/html_report_test.py "${browser_args[@]}" || status=$?
 if [ -s "$skipped" ]; then
   echo
   echo "Skipped because a real server or tool is missing (opted out with --allow-missing-servers):"

@@ -42,6 +42,9 @@ pub enum ColorChoice {
 pub enum Command {
     /// Run a checklist (a shipped name such as `pre-deploy`, or a path).
     Run(RunArgs),
+    /// Watch a stage's rollback triggers (items with `for:`) over a window: exit 1 as soon as
+    /// one has failed for its `for:`, 0 when the window ends clean.
+    Watch(WatchArgs),
     /// Validate checklist files or directories without running anything.
     Validate {
         /// Files or directories (default: the shipped checklists and the local directory).
@@ -65,6 +68,14 @@ pub enum Command {
         /// Exit with the run's exit code instead of 0.
         #[arg(long)]
         strict: bool,
+        /// Also write a report of the demo run: FORMAT or FORMAT=PATH (repeatable), e.g.
+        /// `--report html=demo.html` to see the HTML report.
+        #[arg(long = "report", value_name = "FORMAT[=PATH]")]
+        reports: Vec<ReportTarget>,
+        /// Read sign-offs from and record the run in this state directory (like a project's
+        /// `.prodcheck`), so repeated demo runs show what changed and a history strip.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
     },
     /// Print the JSON Schema of the checklist format.
     Schema,
@@ -203,6 +214,9 @@ pub struct RunArgs {
     /// 1 or 3, never a 4 (pending) it did not ask for.
     #[arg(long)]
     pub automated: bool,
+    /// Run only the items of this rollout stage (the checklist's `stages:`).
+    #[arg(long, value_name = "NAME")]
+    pub stage: Option<String>,
     /// How many probes run at once (across all targets of a fleet run).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
@@ -210,6 +224,10 @@ pub struct RunArgs {
     /// a production rate limiter must only ever be tripped by the `rate_limit` item).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub per_host: u16,
+    /// Paced requests to one host per second, shared by every probe of the run (after a burst
+    /// of as many); keep it under the target's rate limiter.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub pace: u32,
     /// Proxy for HTTP-based probes: `env` (HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY, the
     /// default), `none`, or a URL (`http://`, `https://`, `socks5://`). Overrides the
     /// environment's `proxy` variable in prodcheck.yaml.
@@ -221,6 +239,18 @@ pub struct RunArgs {
     /// Run every item, even those not due yet.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// How long to watch (default: the stage's `watch:`, else 10m).
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+    pub window: Option<std::time::Duration>,
+    /// How often to evaluate the triggers (default: the stage's `every:`, else 30s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub every: Option<std::time::Duration>,
 }
 
 /// Report and gating flags shared by `run` and `probe`.

@@ -18,3 +18,4 @@ pub mod schema;
 pub mod serve;
 pub mod state;
 pub mod verdict;
+pub mod watch;

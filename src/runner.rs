@@ -12,7 +12,7 @@ use checks::web::proxy::ProxySetting;
 use checks::{Outcome, Probe, ProbeContext, Status};
 use tokio::sync::watch;
 
-use crate::checklist::{Checklist, Item, ItemBody};
+use crate::checklist::{Checklist, Item, ItemBody, Wait};
 use crate::manual::Prompter;
 use crate::verdict::{Observation, ProbeRun};
 
@@ -36,8 +36,12 @@ pub struct RunOptions {
     pub skip: Vec<String>,
     /// Leave manual items out (`--automated`).
     pub automated: bool,
+    /// Run only the items of this rollout stage (`--stage`).
+    pub stage: Option<String>,
     /// Concurrent requests to one host, shared by every probe of the run (`--per-host`).
     pub per_host: usize,
+    /// Paced requests per second to one host (`--pace`).
+    pub pace: u32,
     /// The proxy HTTP-based probes go through (`--proxy`, the environment's `proxy`).
     pub proxy: ProxySetting,
     /// Items observed before the run (a valid sign-off, not due): `verdict::plan`.
@@ -53,7 +57,9 @@ impl Default for RunOptions {
             only: Vec::new(),
             skip: Vec::new(),
             automated: false,
+            stage: None,
             per_host: checks::politeness::DEFAULT_PER_HOST,
+            pace: checks::politeness::DEFAULT_RATE as u32,
             proxy: ProxySetting::Env,
             preset: BTreeMap::new(),
         }
@@ -61,11 +67,25 @@ impl Default for RunOptions {
 }
 
 impl RunOptions {
+    /// The run's politeness: `--per-host` concurrent requests, `--pace` per second.
+    pub fn politeness(&self) -> Politeness {
+        let pace = f64::from(self.pace.max(1));
+        Politeness::with_pace(
+            self.per_host,
+            pace,
+            pace.max(checks::politeness::DEFAULT_BURST),
+        )
+    }
+
     /// Whether `item` is selected by `--only` / `--skip`.
     pub fn selects(&self, item: &Item) -> bool {
         let named = |list: &[String]| list.iter().any(|n| *n == item.id || item.tags.contains(n));
         let kind_ok = !self.automated || matches!(item.body, ItemBody::Check(_));
-        kind_ok && (self.only.is_empty() || named(&self.only)) && !named(&self.skip)
+        let stage_ok = self
+            .stage
+            .as_ref()
+            .is_none_or(|stage| item.stages.contains(stage));
+        kind_ok && stage_ok && (self.only.is_empty() || named(&self.only)) && !named(&self.skip)
     }
 }
 
@@ -87,17 +107,107 @@ pub struct RunResult {
     pub interrupted: bool,
 }
 
-/// Runs one item's probe with its retries and the runner's timeout backstop. Each attempt runs
-/// on its own task, so a probe that panics becomes this item's `error` and the run goes on.
+/// How one item's probe is tried: the budget of an attempt, retries, and an optional wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub timeout: Duration,
+    pub retries: Retries,
+    pub wait: Option<Wait>,
+}
+
+impl Schedule {
+    pub fn of(item: &Item) -> Schedule {
+        Schedule {
+            timeout: item.timeout,
+            retries: Retries {
+                count: item.retries,
+                delay: item.retry_delay,
+            },
+            wait: item.wait,
+        }
+    }
+}
+
+/// Runs one item's probe with its retries (or its wait) and the runner's timeout backstop.
+/// Each attempt runs on its own task, so a probe that panics becomes this item's `error` and
+/// the run goes on.
 pub async fn run_probe(
     kind: &str,
     probe: Arc<dyn Probe>,
-    timeout: Duration,
-    retries: Retries,
+    schedule: Schedule,
     network: Network,
 ) -> ProbeRun {
-    let run = attempts(kind, probe, timeout, retries, &network).await;
+    // The item's own `proxy` replaces the run's, for this item only.
+    let mut network = network;
+    if let Some(own) = probe.proxy() {
+        network.proxy = own.clone();
+    }
+    let run = match schedule.wait {
+        None => attempts(kind, probe, schedule.timeout, schedule.retries, &network).await,
+        Some(wait) => wait_for_pass(kind, probe, schedule.timeout, wait, &network).await,
+    };
     with_proxy_evidence(run, &network.proxy)
+}
+
+/// `wait:` — tries every `wait.every` until the probe passes or `wait.within` is up. A pass
+/// says how long it took; otherwise the last answer stands (a `fail` stays a fail, an `error`
+/// an error), with how long it waited.
+async fn wait_for_pass(
+    kind: &str,
+    probe: Arc<dyn Probe>,
+    timeout: Duration,
+    wait: Wait,
+    network: &Network,
+) -> ProbeRun {
+    let started = Instant::now();
+    let deadline = started + wait.within;
+    let once = Retries {
+        count: 0,
+        delay: None,
+    };
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let tried_at = Instant::now();
+        let run = attempts(kind, probe.clone(), timeout, once, network).await;
+        let passed = matches!(
+            run.outcome.status,
+            Status::Pass | Status::Warn | Status::Skip
+        );
+        let internal = run.outcome.evidence.contains_key("internal_error");
+        if passed || internal || tried_at >= deadline {
+            let waited = started.elapsed();
+            let mut outcome = run.outcome;
+            let took = crate::watch::series::short(waited);
+            let plural = if tries == 1 { "try" } else { "tries" };
+            outcome.message = if passed {
+                format!("after {took} ({tries} {plural}): {}", outcome.message)
+            } else if internal {
+                outcome.message
+            } else {
+                format!(
+                    "still not passing after waiting {took} ({tries} {plural}); last answer: {}",
+                    outcome.message
+                )
+            };
+            outcome.evidence.insert(
+                "waited_ms".into(),
+                serde_json::json!(waited.as_millis() as u64),
+            );
+            outcome
+                .evidence
+                .insert("tries".into(), serde_json::json!(tries));
+            return ProbeRun {
+                outcome,
+                duration: waited,
+                attempts: tries,
+                flaky: false,
+            };
+        }
+        // The last try starts at the deadline, so a short wait still gets a second look.
+        let next = (tried_at + wait.every).min(deadline);
+        tokio::time::sleep_until(next.into()).await;
+    }
 }
 
 /// How often an item is tried again after a `fail` or `error`, and how long to wait between.
@@ -117,9 +227,13 @@ pub struct Network {
 }
 
 /// Names the proxy a web item's request went through (credentials redacted), so a verdict
-/// reached through a proxy says so.
+/// reached through a proxy says so. Probes that tunnel (`tcp`, `tls`, `websocket`) name it
+/// themselves.
 fn with_proxy_evidence(mut run: ProbeRun, proxy: &ProxySetting) -> ProbeRun {
     let evidence = &mut run.outcome.evidence;
+    if evidence.contains_key("proxy") {
+        return run;
+    }
     let target = ["url", "base_url"].iter().find_map(|k| {
         evidence
             .get(*k)
@@ -216,7 +330,7 @@ pub async fn run(
     };
     let shared = Shared {
         concurrency: opts.concurrency,
-        per_host: opts.per_host,
+        politeness: opts.politeness(),
     };
     let mut results = run_fleet(&[unit], shared, prompter, progress, shutdown).await;
     results.pop().unwrap_or(RunResult {
@@ -279,6 +393,9 @@ mod tests {
             fix: None,
             docs: None,
             every: None,
+            stages: Vec::new(),
+            sustain: None,
+            wait: None,
             body: ItemBody::Check(Check {
                 kind: kind.into(),
                 probe,
@@ -309,6 +426,7 @@ mod tests {
                     item("after", "http", Arc::new(Passing), 0),
                 ],
             }],
+            stages: Vec::new(),
             secrets: Vec::new(),
         };
         let (_tx, rx) = watch::channel(false);

@@ -407,6 +407,9 @@ mod tests {
             fix: None,
             docs: None,
             every: None,
+            stages: Vec::new(),
+            sustain: None,
+            wait: None,
             body: ItemBody::Manual(Manual {
                 how: "look".into(),
                 every: None,

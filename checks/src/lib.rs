@@ -20,6 +20,9 @@ pub mod tls;
 pub mod traffic;
 pub mod web;
 
+// How probes reach their targets (family, addresses, proxy tunnels, client certificates).
+pub mod net;
+
 pub use no_answer::{NoAnswer, Property};
 pub use outcome::{Evidence, Outcome, Status};
 pub use probe::{ParamIssue, Probe, ProbeContext};

@@ -23,7 +23,9 @@ pub struct ProbeContext {
     pub user_agent: String,
     /// The run's shared per-host request limits and throttle memory (one per run).
     pub politeness: Arc<Politeness>,
-    /// Which proxy HTTP-based probes use (the environment's by default).
+    /// The proxy setting in force for this item: its own `proxy`, else the run's (the
+    /// environment's by default). HTTP-based probes send requests through it; `tcp`, `tls`
+    /// and `websocket` tunnel through it.
     pub proxy: crate::web::proxy::ProxySetting,
 }
 
@@ -74,6 +76,11 @@ pub trait Probe: Send + Sync + std::fmt::Debug {
     /// Semantic validation after deserialization, before anything runs.
     fn check_params(&self) -> Vec<ParamIssue> {
         Vec::new()
+    }
+
+    /// The item's own `proxy`, which replaces the run's for this item (`None`: the run's).
+    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+        None
     }
 
     /// Disruptive probes (traffic bursts) run after all others, one at a time.

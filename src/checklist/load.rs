@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::diagnostic::Diagnostic;
 use super::hints::{hint_for, tidy};
-use super::model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity};
+use super::model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity, Stage, Wait};
 use super::node::{self, DeError, Node, Pos, Value, from_node};
 use super::probes::build_item_check;
 use super::raw::{RawChecklist, RawDefaults, RawItem, RawSection};
@@ -86,6 +86,8 @@ pub fn load(
         }
     };
     let defaults = raw.as_ref().and_then(|r| r.defaults.as_ref());
+    let stages = load_stages(&mut l, &doc, raw.as_ref());
+    let stage_names: Vec<String> = stages.iter().map(|s| s.name.clone()).collect();
     let vars = mapping_entries(&mut l, doc.get("vars"), "vars");
     let mut scope = Scope::new(vars, sources, env);
 
@@ -104,8 +106,11 @@ pub fn load(
                 );
             }
             for section_node in list {
-                if let Some(s) = load_section(&mut l, section_node, defaults, &mut scope, &mut seen)
-                {
+                let ctx = SectionCtx {
+                    defaults,
+                    stages: &stage_names,
+                };
+                if let Some(s) = load_section(&mut l, section_node, &ctx, &mut scope, &mut seen) {
                     sections.push(s);
                 }
             }
@@ -137,6 +142,7 @@ pub fn load(
         description: raw.description,
         file: source.file.clone(),
         sections,
+        stages,
         secrets: scope.secrets.into_iter().collect(),
     })
 }
@@ -177,10 +183,85 @@ fn mapping_entries(l: &mut Loader, node: Option<&Node>, what: &str) -> BTreeMap<
     }
 }
 
+/// What a section's items inherit.
+struct SectionCtx<'a> {
+    defaults: Option<&'a RawDefaults>,
+    /// Every stage the checklist declares.
+    stages: &'a [String],
+}
+
+/// The checklist's `stages:`, each name kebab-case and declared once.
+fn load_stages(l: &mut Loader, doc: &Node, raw: Option<&RawChecklist>) -> Vec<Stage> {
+    let Some(raw) = raw else {
+        return Vec::new();
+    };
+    let nodes: Vec<&Node> = match doc.get("stages").map(|n| &n.value) {
+        Some(Value::Seq(list)) => list.iter().collect(),
+        _ => Vec::new(),
+    };
+    let mut out: Vec<Stage> = Vec::new();
+    for (i, stage) in raw.stages.iter().enumerate() {
+        let pos = nodes
+            .get(i)
+            .and_then(|n| n.get("name"))
+            .map(|n| n.pos)
+            .unwrap_or(doc.pos);
+        if !is_kebab(&stage.name) {
+            l.at(
+                pos,
+                format!("stage name `{}` is not kebab-case", stage.name),
+                Some(
+                    "use lowercase letters, digits and dashes, like `canary` or `rollout-10`"
+                        .into(),
+                ),
+            );
+        }
+        if out.iter().any(|s| s.name == stage.name) {
+            l.at(
+                pos,
+                format!("stage `{}` is declared twice", stage.name),
+                Some("stage names are unique; rename or remove one".into()),
+            );
+            continue;
+        }
+        out.push(Stage {
+            name: stage.name.clone(),
+            title: stage.title.clone(),
+            watch: stage.watch.map(|d| d.0),
+            every: stage.every.map(|d| d.0),
+        });
+    }
+    out
+}
+
+/// Checks each name of a `stages:` list against the declared stages.
+fn check_stage_names(l: &mut Loader, node: Option<&Node>, names: &[String], declared: &[String]) {
+    let Some(node) = node else { return };
+    let positions: Vec<Pos> = match &node.value {
+        Value::Seq(list) => list.iter().map(|n| n.pos).collect(),
+        _ => Vec::new(),
+    };
+    for (i, name) in names.iter().enumerate() {
+        if declared.contains(name) {
+            continue;
+        }
+        let hint = if declared.is_empty() {
+            "declare the rollout's stages at the top of the checklist: `stages: [{ name: canary }, …]`".to_string()
+        } else {
+            format!("declared stages: {}", declared.join(", "))
+        };
+        l.at(
+            positions.get(i).copied().unwrap_or(node.pos),
+            format!("unknown stage `{name}`"),
+            Some(hint),
+        );
+    }
+}
+
 fn load_section(
     l: &mut Loader,
     node: &Node,
-    defaults: Option<&RawDefaults>,
+    ctx: &SectionCtx,
     scope: &mut Scope,
     seen: &mut HashMap<String, u32>,
 ) -> Option<Section> {
@@ -204,8 +285,15 @@ fn load_section(
                     Some("add items or remove the section".into()),
                 );
             }
+            let section_stages = raw
+                .as_ref()
+                .and_then(|r| r.stages.clone())
+                .unwrap_or_default();
             for item_node in list {
-                if let Some(item) = load_item(l, item_node, defaults, scope, seen) {
+                if let Some(mut item) = load_item(l, item_node, ctx, scope, seen) {
+                    if item_node.get("stages").is_none() {
+                        item.stages = section_stages.clone();
+                    }
                     items.push(item);
                 }
             }
@@ -216,6 +304,11 @@ fn load_section(
             None,
         ),
         None => {}
+    }
+    if let Some(r) = &raw
+        && let Some(names) = &r.stages
+    {
+        check_stage_names(l, node.get("stages"), names, ctx.stages);
     }
     Some(Section {
         name: raw?.name,
@@ -235,10 +328,11 @@ fn is_kebab(id: &str) -> bool {
 fn load_item(
     l: &mut Loader,
     node: &Node,
-    defaults: Option<&RawDefaults>,
+    ctx: &SectionCtx,
     scope: &mut Scope,
     seen: &mut HashMap<String, u32>,
 ) -> Option<Item> {
+    let defaults = ctx.defaults;
     if !matches!(node.value, Value::Map(_)) {
         l.at(
             node.pos,
@@ -358,10 +452,13 @@ fn load_item(
         .or(defaults.and_then(|d| d.timeout))
         .map(|d| d.0)
         .unwrap_or(DEFAULT_TIMEOUT);
-    let retries = raw
-        .retries
-        .or(defaults.and_then(|d| d.retries))
-        .unwrap_or(0);
+    let retries = if raw.wait.is_some() {
+        0
+    } else {
+        raw.retries
+            .or(defaults.and_then(|d| d.retries))
+            .unwrap_or(0)
+    };
     let pos_of = |key: &str| item_node.get(key).map(|n| n.pos).unwrap_or(node.pos);
     if timeout.is_zero() || timeout > MAX_TIMEOUT {
         l.at(
@@ -372,6 +469,44 @@ fn load_item(
             ),
             Some("use a timeout between 1ms and 1h".into()),
         );
+    }
+    if let Some(names) = &raw.stages {
+        check_stage_names(l, item_node.get("stages"), names, ctx.stages);
+    }
+    let is_manual = raw.manual.is_some();
+    if raw.sustain.is_some() && is_manual {
+        l.at(
+            pos_of("for"),
+            "`for` makes an automated item a trigger of `prodcheck watch`; a manual item cannot be one",
+            Some("remove `for`, or give the item a `check`".into()),
+        );
+    }
+    if let Some(w) = raw.wait {
+        if is_manual {
+            l.at(
+                pos_of("wait"),
+                "`wait` retries a check until it passes; a manual item has none",
+                Some("remove `wait`".into()),
+            );
+        }
+        if raw.retries.is_some_and(|r| r > 0) {
+            l.at(
+                pos_of("wait"),
+                "an item either waits (`wait`) or retries (`retries`), not both",
+                Some("`wait` tries until the check passes; `retries` mark a pass after a failure as flaky: keep one".into()),
+            );
+        }
+        if w.within().is_zero() || w.within() > MAX_TIMEOUT || w.every().is_zero() {
+            l.at(
+                pos_of("wait"),
+                format!(
+                    "`wait` of {} every {} is out of range",
+                    humantime::format_duration(w.within()),
+                    humantime::format_duration(w.every())
+                ),
+                Some("wait between 1s and 1h, trying at least every few seconds".into()),
+            );
+        }
     }
     if retries > MAX_RETRIES {
         l.at(
@@ -395,6 +530,12 @@ fn load_item(
         fix: raw.fix.map(|f| f.trim().to_string()),
         docs: raw.docs,
         every: raw.every.map(|d| d.0),
+        stages: raw.stages.unwrap_or_default(),
+        sustain: raw.sustain.map(|d| d.0),
+        wait: raw.wait.map(|w| Wait {
+            within: w.within(),
+            every: w.every(),
+        }),
         body: body?,
     })
 }

@@ -12,5 +12,5 @@ pub mod vars;
 
 pub use diagnostic::Diagnostic;
 pub use load::{Source, load};
-pub use model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity};
+pub use model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity, Stage, Wait};
 pub use vars::VarSources;

@@ -20,6 +20,8 @@ pub struct Checklist {
     /// Where it came from: a path, or `builtin:NAME` for an embedded checklist.
     pub file: String,
     pub sections: Vec<Section>,
+    /// Rollout stages, in order (empty: the checklist has none).
+    pub stages: Vec<Stage>,
     /// Values that came from `${env:…}`; every output redacts them.
     pub secrets: Vec<String>,
 }
@@ -50,6 +52,22 @@ impl Checklist {
     }
 }
 
+/// One step of a rollout (`canary`, `rollout-10`, …) and how `watch` watches it by default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    pub name: String,
+    pub title: Option<String>,
+    pub watch: Option<Duration>,
+    pub every: Option<Duration>,
+}
+
+/// How long an item waits for its check to pass, and how often it tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait {
+    pub within: Duration,
+    pub every: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct Section {
     pub name: String,
@@ -74,6 +92,12 @@ pub struct Item {
     pub docs: Option<String>,
     /// Cadence of an automated item (manual items keep theirs in [`Manual::every`]).
     pub every: Option<Duration>,
+    /// Rollout stages the item belongs to (its own, else its section's).
+    pub stages: Vec<String>,
+    /// `for:` — how long the item must fail at every evaluation before `watch` fires it.
+    pub sustain: Option<Duration>,
+    /// `wait:` — try until it passes, up to this long.
+    pub wait: Option<Wait>,
     pub body: ItemBody,
 }
 
@@ -84,6 +108,11 @@ impl Item {
             ItemBody::Check(c) => &c.kind,
             ItemBody::Manual(_) => "manual",
         }
+    }
+
+    /// Whether `watch` re-evaluates it: an automated item with a `for:`.
+    pub fn is_trigger(&self) -> bool {
+        self.sustain.is_some() && matches!(self.body, ItemBody::Check(_))
     }
 
     /// The item's cadence: how long a pass or sign-off keeps it from being due again.

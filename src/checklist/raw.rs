@@ -59,8 +59,29 @@ pub struct RawChecklist {
     /// Defaults for every item.
     #[serde(default)]
     pub defaults: Option<RawDefaults>,
+    /// The steps of a rollout, in order (`canary`, `rollout-10`, …): `run --stage NAME` runs
+    /// the items of one stage, `watch --stage NAME` watches its triggers.
+    #[serde(default)]
+    pub stages: Vec<RawStage>,
     #[schemars(with = "Vec<RawSection>")]
     pub sections: IgnoredAny,
+}
+
+/// One step of a rollout.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    /// kebab-case name used with `--stage`.
+    pub name: String,
+    /// What happens in this stage, in one line.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// How long `prodcheck watch --stage NAME` watches by default (`10m`).
+    #[serde(default)]
+    pub watch: Option<DurationParam>,
+    /// How often `watch` re-evaluates the triggers by default (`30s`).
+    #[serde(default)]
+    pub every: Option<DurationParam>,
 }
 
 /// `defaults:` — applied to every item that does not set the field itself.
@@ -82,6 +103,9 @@ pub struct RawSection {
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// Stages every item of the section belongs to (an item's own `stages` replaces these).
+    #[serde(default)]
+    pub stages: Option<Vec<String>>,
     #[schemars(with = "Vec<RawItem>")]
     pub items: IgnoredAny,
 }
@@ -116,6 +140,19 @@ pub struct RawItem {
     /// items give theirs under `manual:`.
     #[serde(default)]
     pub every: Option<DurationParam>,
+    /// Rollout stages the item belongs to (see `stages:` at the top of the checklist).
+    #[serde(default)]
+    pub stages: Option<Vec<String>>,
+    /// Makes the item a trigger of `prodcheck watch`: it fires only when it has failed at
+    /// every evaluation for this long (`5m`, as in "5xx over 5 % for 5 minutes"; `0s` fires on
+    /// the first failure). A single `run` evaluates it once.
+    #[serde(default, rename = "for")]
+    pub sustain: Option<DurationParam>,
+    /// Wait for the check to pass instead of failing at once: `5m`, or
+    /// `{ within: 5m, every: 10s }` (default every 5s). Reports how long it took, or the last
+    /// answer when the time is up.
+    #[serde(default)]
+    pub wait: Option<WaitParam>,
     /// `{ KIND: { params } }`: one probe kind and its parameters.
     #[serde(default)]
     #[schemars(with = "Option<crate::schema::CheckSchema>")]
@@ -133,4 +170,77 @@ pub struct RawManual {
     /// How long a sign-off stays valid (`30d`).
     #[serde(default)]
     pub every: Option<DurationParam>,
+}
+
+/// `wait: 5m` or `wait: { within: 5m, every: 10s }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+pub enum WaitParam {
+    /// How long to wait, trying every 5 seconds.
+    Within(DurationParam),
+    /// How long to wait and how often to try.
+    Every {
+        within: DurationParam,
+        #[serde(default)]
+        every: Option<DurationParam>,
+    },
+}
+
+impl WaitParam {
+    /// The pause between tries when none is given.
+    pub const DEFAULT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+    pub fn within(self) -> std::time::Duration {
+        match self {
+            WaitParam::Within(d) | WaitParam::Every { within: d, .. } => d.0,
+        }
+    }
+
+    pub fn every(self) -> std::time::Duration {
+        match self {
+            WaitParam::Every { every: Some(e), .. } => e.0,
+            _ => Self::DEFAULT_EVERY,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WaitParam {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, MapAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WaitParam;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a duration such as `5m`, or `{ within: 5m, every: 10s }`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WaitParam, E> {
+                checks::params::parse_duration(v)
+                    .map(|d| WaitParam::Within(DurationParam(d)))
+                    .map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<WaitParam, E> {
+                Err(E::custom(
+                    "a duration needs a unit: write `wait: 5m`, not a bare number",
+                ))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WaitParam, E> {
+                self.visit_u64(v.unsigned_abs())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WaitParam, A::Error> {
+                let (mut within, mut every) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "within" => within = Some(map.next_value::<DurationParam>()?),
+                        "every" => every = Some(map.next_value::<DurationParam>()?),
+                        other => {
+                            return Err(de::Error::unknown_field(other, &["within", "every"]));
+                        }
+                    }
+                }
+                let within = within.ok_or_else(|| de::Error::missing_field("within"))?;
+                Ok(WaitParam::Every { within, every })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }

@@ -145,6 +145,32 @@ pub fn render(checklist: &Checklist, env: Option<&str>) -> String {
         "{} items: {auto} automated, {manual} confirmed by a person.\n",
         auto + manual
     ));
+    if !checklist.stages.is_empty() {
+        out.push_str(
+            "\n## Stages\n\n| stage | what happens | run | watch |\n| --- | --- | --- | --- |\n",
+        );
+        for stage in &checklist.stages {
+            let triggers = checklist
+                .items()
+                .filter(|(_, i)| i.stages.contains(&stage.name) && i.is_trigger())
+                .count();
+            let watch = if triggers == 0 {
+                "—".to_string()
+            } else {
+                format!(
+                    "`prodcheck watch {} --stage {}` ({triggers} triggers)",
+                    checklist.name, stage.name
+                )
+            };
+            out.push_str(&format!(
+                "| `{}` | {} | `prodcheck run {} --stage {}` | {watch} |\n",
+                stage.name,
+                stage.title.as_deref().unwrap_or(""),
+                checklist.name,
+                stage.name
+            ));
+        }
+    }
     for section in &checklist.sections {
         out.push_str(&format!("\n## {}\n", section.name));
         for item in &section.items {
@@ -163,6 +189,22 @@ fn item_text(item: &Item, redactor: &Redactor) -> String {
     }
     if let Some(every) = item.every() {
         facts.push(format!("every {}", cadence(every)));
+    }
+    if !item.stages.is_empty() {
+        facts.push(format!("stages: {}", item.stages.join(", ")));
+    }
+    if let Some(sustain) = item.sustain {
+        facts.push(format!(
+            "rollback trigger: fires after failing for {}",
+            cadence(sustain)
+        ));
+    }
+    if let Some(wait) = item.wait {
+        facts.push(format!(
+            "waits up to {} (every {}) to pass",
+            cadence(wait.within),
+            cadence(wait.every)
+        ));
     }
     if !item.tags.is_empty() {
         facts.push(format!("tags: {}", item.tags.join(", ")));

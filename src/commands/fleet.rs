@@ -4,14 +4,14 @@
 //! (history, sign-offs, waivers) kept per target, and the exit code of the worst target.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use colored::Colorize;
 
-use crate::checklist::{Checklist, Diagnostic, Source, VarSources, load};
+use crate::checklist::{Checklist, Diagnostic, VarSources, load};
 use crate::cli::{ColorChoice, RunArgs};
-use crate::config::Config;
 use crate::fleet::{self, Target};
 use crate::manual::TerminalPrompter;
 use crate::redact::Redactor;
@@ -21,8 +21,8 @@ use crate::state::{RunRecord, State, StateError, Timestamp, apply, history, sign
 use crate::verdict::{self, Policy};
 
 use super::run::{
-    Spinner, check_selectors, cli_vars, finish, interactive, proxy_setting, unset_targets,
-    usage_error, with_ctrl_c,
+    Spinner, check_environment, check_selectors, cli_vars, finish, interactive, proxy_setting,
+    unset_targets, usage_error, with_ctrl_c,
 };
 
 /// One selected target with its checklist and what is on record for it.
@@ -33,7 +33,20 @@ struct Prepared<'a> {
     opts: RunOptions,
 }
 
-pub async fn run(config: &Config, source: &Source, color: ColorChoice, args: &RunArgs) -> u8 {
+pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: &RunArgs) -> u8 {
+    let config = match crate::config::load(config_path) {
+        Ok(c) => c,
+        Err(diags) => return crate::error::invalid(diags, color),
+    };
+    let source = match crate::catalog::resolve(&args.checklist, &config.checklists_dir) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e, Some("`prodcheck list` shows the checklists it knows")),
+    };
+    if let Err(code) = check_environment(&config, args.env.as_deref()) {
+        return code;
+    }
+    let config = &config;
+    let source = &source;
     let targets = match fleet::select(&config.targets, &args.targets, args.all_targets) {
         Ok(t) => t,
         Err(e) => return usage_error(&e.message(), Some(&e.hint())),
@@ -67,6 +80,9 @@ pub async fn run(config: &Config, source: &Source, color: ColorChoice, args: &Ru
         only: args.only.clone(),
         skip: args.skip.clone(),
         automated: args.automated,
+        stage: args.stage.clone(),
+        per_host: usize::from(args.per_host),
+        pace: args.pace,
         ..RunOptions::default()
     };
     let unset: Vec<(String, Vec<Diagnostic>)> = loaded
@@ -114,10 +130,9 @@ pub async fn run(config: &Config, source: &Source, color: ColorChoice, args: &Ru
             confirm: args.confirm.clone(),
             only: args.only.clone(),
             skip: args.skip.clone(),
-            automated: args.automated,
-            per_host: usize::from(args.per_host),
-            proxy,
             preset: verdict::plan(&checklist, &state, now, due_only),
+            proxy,
+            ..selection.clone()
         };
         prepared.push(Prepared {
             target,
@@ -127,7 +142,11 @@ pub async fn run(config: &Config, source: &Source, color: ColorChoice, args: &Ru
         });
     }
     let fail_on_warning = args.output.fail_on == crate::cli::FailOn::Warning;
-    let report = execute(&prepared, args, fail_on_warning, now).await;
+    let shared = Shared {
+        concurrency: usize::from(args.concurrency),
+        politeness: selection.politeness(),
+    };
+    let report = execute(&prepared, shared, args, fail_on_warning, now).await;
     record_state(&config.state_dir, &prepared, &report);
     // The targets' checklists are done with: their memory goes to the reports' text.
     drop(prepared);
@@ -137,6 +156,7 @@ pub async fn run(config: &Config, source: &Source, color: ColorChoice, args: &Ru
 /// Runs every prepared target at once and builds the fleet report.
 async fn execute(
     prepared: &[Prepared<'_>],
+    shared: Shared,
     args: &RunArgs,
     fail_on_warning: bool,
     now: Timestamp,
@@ -152,10 +172,6 @@ async fn execute(
             target: Some(&p.target.name),
         })
         .collect();
-    let shared = Shared {
-        concurrency: usize::from(args.concurrency),
-        per_host: usize::from(args.per_host),
-    };
     let started_at = SystemTime::now();
     let started = Instant::now();
     let update = |p: runner::Progress| spinner.update(p);
@@ -207,6 +223,7 @@ fn combine<'a>(
             exit_code: report.exit_code,
             duration: slowest,
             changes: report.changes.clone(),
+            recent_runs: std::mem::take(&mut report.recent_runs),
         });
         items.extend(std::mem::take(&mut report.items).into_iter().map(|mut i| {
             i.target = Some(target.name.clone());
@@ -228,6 +245,8 @@ fn combine<'a>(
         fail_on_warning: false,
         items: Vec::new(),
         changes: None,
+        recent_runs: Vec::new(),
+        watch: None,
         targets: Vec::new(),
     });
     fleet.exit_code = verdict::exit_code(items.iter().map(|i| &i.exit_code), interrupted);
@@ -237,6 +256,7 @@ fn combine<'a>(
     fleet.duration = duration;
     fleet.interrupted = interrupted;
     fleet.changes = None;
+    fleet.recent_runs = Vec::new();
     fleet
 }
 

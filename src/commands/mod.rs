@@ -12,6 +12,7 @@ mod show;
 mod signoff;
 mod stack;
 mod validate;
+mod watch;
 
 pub use run::{build_report, emit_reports, execute as run_execute};
 
@@ -21,6 +22,7 @@ use crate::cli::{Cli, Command};
 pub async fn dispatch(cli: Cli) -> u8 {
     match cli.command {
         Command::Run(args) => run::run(cli.config.as_deref(), cli.color, args).await,
+        Command::Watch(args) => watch::watch(cli.config.as_deref(), cli.color, args).await,
         Command::Probe(args) => probe::probe(args).await,
         Command::Validate { paths } => validate::validate(cli.config.as_deref(), &paths),
         Command::List => show::list(cli.config.as_deref()),
@@ -28,7 +30,11 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Command::Docs { checklist, env } => {
             docs::docs(cli.config.as_deref(), env.as_deref(), &checklist)
         }
-        Command::Demo { strict } => crate::demo::demo(strict).await,
+        Command::Demo {
+            strict,
+            reports,
+            state,
+        } => crate::demo::demo(strict, &reports, state.as_deref()).await,
         Command::Init => init::init(std::path::Path::new(".")),
         Command::Schema => {
             print!("{}", crate::schema::checklist_schema());

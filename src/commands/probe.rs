@@ -86,6 +86,9 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         fix: None,
         docs: None,
         every: None,
+        stages: Vec::new(),
+        sustain: None,
+        wait: None,
         body: ItemBody::Check(check),
     };
     let checklist = Checklist {
@@ -97,6 +100,7 @@ pub async fn probe(args: ProbeArgs) -> u8 {
             name: args.kind.clone(),
             items: vec![item],
         }],
+        stages: Vec::new(),
         secrets,
     };
     let opts = RunOptions {

@@ -18,7 +18,7 @@ use crate::cli::{ColorChoice, RunArgs};
 use crate::error::CliError;
 use crate::manual::TerminalPrompter;
 use crate::redact::Redactor;
-use crate::report::{Format, ItemReport, Report, ReportTarget};
+use crate::report::{Format, ItemReport, RECENT_RUNS, Report, ReportTarget};
 use crate::runner::{self, Progress, RunOptions, RunResult};
 use crate::state::{RunRecord, State, Timestamp, apply, history, signoffs};
 use crate::verdict::{self, Policy};
@@ -27,59 +27,116 @@ use crate::{catalog, config};
 pub use crate::error::{print_diagnostics, usage_error};
 
 pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) -> u8 {
+    if args.all_targets || !args.targets.is_empty() {
+        return super::fleet::run(config_path, color, &args).await;
+    }
+    let prepared = match prepare(config_path, color, &args) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let policy = prepared.policy(&args);
+    let report = execute(
+        &prepared.checklist,
+        &prepared.opts,
+        &policy,
+        args.env.clone(),
+    )
+    .await;
+    record_state(&prepared.config.state_dir, &prepared.checklist, &report);
+    finish(&report, &args.output.reports, args.output.verbose)
+}
+
+/// Everything `run` and `watch` know before the first probe starts.
+pub struct Prepared {
+    pub config: config::Config,
+    pub checklist: Checklist,
+    pub state: State,
+    pub opts: RunOptions,
+    pub now: Timestamp,
+    /// The environment that applies (`--env`, or the one target's with `watch --target`).
+    pub environment: Option<String>,
+}
+
+impl Prepared {
+    pub fn policy<'a>(&'a self, args: &RunArgs) -> Policy<'a> {
+        Policy {
+            checklist: &self.checklist.name,
+            fail_on_warning: args.output.fail_on == crate::cli::FailOn::Warning,
+            state: &self.state,
+            now: self.now,
+        }
+    }
+}
+
+/// Loads config and checklist, checks the selection and the variables it needs: the exit code
+/// when something is wrong before anything is sent.
+pub fn prepare(
+    config_path: Option<&Path>,
+    color: ColorChoice,
+    args: &RunArgs,
+) -> Result<Prepared, u8> {
     let config = match config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, color),
+        Err(diags) => return Err(crate::error::invalid(diags, color)),
     };
     let source = match catalog::resolve(&args.checklist, &config.checklists_dir) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e, Some("`prodcheck list` shows the checklists it knows")),
+        Err(e) => {
+            return Err(usage_error(
+                &e,
+                Some("`prodcheck list` shows the checklists it knows"),
+            ));
+        }
     };
-    if let Some(env) = &args.env
-        && !config.environments.contains_key(env)
-    {
-        return unknown_environment(&config, env);
-    }
-    if args.all_targets || !args.targets.is_empty() {
-        return super::fleet::run(&config, &source, color, &args).await;
-    }
+    check_environment(&config, args.env.as_deref())?;
+    // `run` takes fleets elsewhere (`fleet::run`); `watch` follows one target at a time.
+    let target = one_target(&config, args)?;
+    let environment = match target {
+        Some(t) => t.environment(args.env.as_deref()).map(str::to_string),
+        None => args.env.clone(),
+    };
     let mut sources = VarSources::default();
-    if let Some(vars) = args.env.as_ref().and_then(|e| config.environments.get(e)) {
-        sources.environment = vars.clone();
+    match target {
+        Some(t) => sources.environment = t.variables(&config.environments, args.env.as_deref()),
+        None => {
+            if let Some(vars) = args.env.as_ref().and_then(|e| config.environments.get(e)) {
+                sources.environment = vars.clone();
+            }
+        }
     }
     sources.cli = cli_vars(&source.text, &args.vars);
     // Unset targets are judged per selected item below, so `--only` needs only its own.
     sources.lenient_unset = true;
     let checklist = match load(&source, &sources, &|name| std::env::var(name).ok()) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, color),
+        Err(diags) => return Err(crate::error::invalid(diags, color)),
     };
-    if let Err(code) = check_selectors(&checklist, &args) {
-        return code;
-    }
+    check_selectors(&checklist, args)?;
     let selection = RunOptions {
         only: args.only.clone(),
         skip: args.skip.clone(),
         automated: args.automated,
+        stage: args.stage.clone(),
         ..RunOptions::default()
     };
     let unset = unset_targets(&checklist, &source, &selection);
     if !unset.is_empty() {
-        return crate::error::invalid(unset, color);
+        return Err(crate::error::invalid(unset, color));
     }
     let proxy = match proxy_setting(args.proxy.as_deref(), &sources) {
         Ok(p) => p,
         Err(e) => {
-            return usage_error(
+            return Err(usage_error(
                 &e,
                 Some("write `--proxy env`, `--proxy none` or `--proxy http://host:port`"),
-            );
+            ));
         }
     };
-    let interactive = interactive(&args);
-    let state = match State::load(&config.state_dir, &checklist.name) {
+    let interactive = interactive(args);
+    let target = target.map(|t| t.name.clone());
+    let state = match State::load_for(&config.state_dir, &checklist.name, target.as_deref()) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e.to_string(), Some(e.hint())),
+        Err(e) => return Err(usage_error(&e.to_string(), Some(e.hint()))),
     };
     let now = Timestamp::now();
     let due_only = !args.all && (args.due || checklist.name == "maintenance");
@@ -87,33 +144,65 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         concurrency: usize::from(args.concurrency),
         interactive,
         confirm: args.confirm.clone(),
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-        automated: args.automated,
-        per_host: usize::from(args.per_host),
-        proxy,
         preset: verdict::plan(&checklist, &state, now, due_only),
+        per_host: usize::from(args.per_host),
+        pace: args.pace,
+        proxy,
+        ..selection
     };
-    let policy = Policy {
-        checklist: &checklist.name,
-        fail_on_warning: args.output.fail_on == crate::cli::FailOn::Warning,
-        state: &state,
+    Ok(Prepared {
+        config,
+        checklist,
+        state,
+        opts,
         now,
-    };
-    let report = execute(&checklist, &opts, &policy, args.env.clone()).await;
-    record_state(&config.state_dir, &checklist, &report);
-    finish(&report, &args.output.reports, args.output.verbose)
+        environment,
+    })
 }
 
-/// `--env NAME` names no environment of prodcheck.yaml.
-fn unknown_environment(config: &config::Config, env: &str) -> u8 {
+/// The single target `--target` names for `watch` (`None` without one); several, or
+/// `--all-targets`, are a usage error: a watch follows one service's rollout.
+fn one_target<'a>(
+    config: &'a config::Config,
+    args: &RunArgs,
+) -> Result<Option<&'a crate::fleet::Target>, u8> {
+    if args.targets.is_empty() && !args.all_targets {
+        return Ok(None);
+    }
+    let picked = crate::fleet::select(&config.targets, &args.targets, args.all_targets)
+        .map_err(|e| usage_error(&e.message(), Some(&e.hint())))?;
+    match picked.as_slice() {
+        [one] => Ok(Some(*one)),
+        many => {
+            let names: Vec<String> = many.iter().map(|t| t.name.clone()).collect();
+            Err(usage_error(
+                &format!(
+                    "watch follows one target at a time; the selection names {}: {}",
+                    names.len(),
+                    crate::fleet::select::shorten(&names, 10)
+                ),
+                Some("name one with --target NAME, and start one watch per target"),
+            ))
+        }
+    }
+}
+
+/// `--env NAME` must name an environment of prodcheck.yaml (`None` passes). `Err` is the exit
+/// code, the message already printed.
+pub(super) fn check_environment(config: &config::Config, env: Option<&str>) -> Result<(), u8> {
+    let Some(env) = env else {
+        return Ok(());
+    };
+    if config.environments.contains_key(env) {
+        return Ok(());
+    }
     let known: Vec<_> = config.environments.keys().cloned().collect();
     let where_ = config
         .path
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "no prodcheck.yaml found".into());
-    usage_error(
+    Err(usage_error(
         &format!("unknown environment `{env}` ({where_})"),
         Some(&if known.is_empty() {
             "define it under `environments:` in prodcheck.yaml (`prodcheck init` writes one)"
@@ -121,7 +210,7 @@ fn unknown_environment(config: &config::Config, env: &str) -> u8 {
         } else {
             format!("known environments: {}", known.join(", "))
         }),
-    )
+    ))
 }
 
 /// `--var` values are text, so `host=[::1]` stays an address; only a variable the checklist
@@ -150,7 +239,7 @@ pub(super) fn cli_vars(
         .collect()
 }
 
-/// Every `--confirm`, `--only` and `--skip` name must exist in the checklist: a typo must not
+/// Every `--confirm`, `--only` and `--skip` name, and `--stage`, must exist in the checklist: a typo must not
 /// silently run everything or nothing. `Err` is the exit code, the message already printed.
 pub(super) fn check_selectors(checklist: &Checklist, args: &RunArgs) -> Result<(), u8> {
     for (flag, names) in [
@@ -180,6 +269,26 @@ pub(super) fn check_selectors(checklist: &Checklist, args: &RunArgs) -> Result<(
                 ));
             }
         }
+    }
+    if let Some(stage) = &args.stage
+        && !checklist.stages.iter().any(|s| s.name == *stage)
+    {
+        let hint = if checklist.stages.is_empty() {
+            format!(
+                "checklist `{}` declares no `stages:`; run it without --stage, or add stages to it",
+                checklist.name
+            )
+        } else {
+            let names: Vec<&str> = checklist.stages.iter().map(|s| s.name.as_str()).collect();
+            format!("its stages: {}", names.join(", "))
+        };
+        return Err(usage_error(
+            &format!(
+                "--stage `{stage}`: no such stage in checklist `{}`",
+                checklist.name
+            ),
+            Some(&hint),
+        ));
     }
     Ok(())
 }
@@ -253,7 +362,7 @@ pub(super) fn unset_targets(
 
 /// Records the run in history and interactive confirmations as sign-offs. A failure here is
 /// reported but does not change the exit code: the run itself and its reports are still valid.
-pub(super) fn record_state(state_dir: &Path, checklist: &Checklist, report: &Report) {
+pub fn record_state(state_dir: &Path, checklist: &Checklist, report: &Report) {
     let prompted = apply::prompted_signoffs(
         report,
         checklist,
@@ -427,6 +536,7 @@ pub fn build_report(
                 }),
                 exit_code: v.exit_code,
                 prompted: v.prompted,
+                series: None,
             }
         })
         .collect();
@@ -443,9 +553,12 @@ pub fn build_report(
         fail_on_warning: policy.fail_on_warning,
         items,
         changes: None,
+        recent_runs: Vec::new(),
+        watch: None,
         targets: Vec::new(),
     };
     report.changes = apply::changes(&policy.state.history, &report);
+    report.recent_runs = apply::recent_runs(&policy.state.history, &report, RECENT_RUNS);
     report
 }
 

@@ -63,6 +63,35 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
     if let Some(d) = &checklist.description {
         println!("{}", d.trim());
     }
+    if !checklist.stages.is_empty() {
+        println!("\n{}", "Stages".bold().underline());
+        let name_w = checklist
+            .stages
+            .iter()
+            .map(|s| s.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        for stage in &checklist.stages {
+            let watch = match (stage.watch, stage.every) {
+                (None, None) => String::new(),
+                (w, e) => format!(
+                    " (watch {}, every {})",
+                    w.map(cadence).unwrap_or_else(|| "10m".into()),
+                    e.map(cadence).unwrap_or_else(|| "30s".into())
+                ),
+            };
+            let items = checklist
+                .items()
+                .filter(|(_, i)| i.stages.contains(&stage.name))
+                .count();
+            println!(
+                "  {:<name_w$}  {}{}",
+                stage.name,
+                stage.title.as_deref().unwrap_or(""),
+                format!(" — {items} items{watch}").dimmed()
+            );
+        }
+    }
     // Column widths from the longest value of the whole checklist, so columns line up
     // across sections whatever the names (`redirect_https`, long ids).
     let items: Vec<_> = checklist.items().map(|(_, i)| i).collect();
@@ -77,10 +106,19 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
     for section in &checklist.sections {
         println!("\n{}", section.name.bold().underline());
         for item in &section.items {
-            let every = item
+            let mut every = item
                 .every()
                 .map(|e| format!(", every {}", cadence(e)))
                 .unwrap_or_default();
+            if let Some(s) = item.sustain {
+                every.push_str(&format!(", trigger for {}", cadence(s)));
+            }
+            if let Some(w) = item.wait {
+                every.push_str(&format!(", waits {}", cadence(w.within)));
+            }
+            if !item.stages.is_empty() {
+                every.push_str(&format!(", stages {}", item.stages.join(" ")));
+            }
             let tags = if item.tags.is_empty() {
                 String::new()
             } else {

@@ -1,5 +1,7 @@
 //! The `demo` command: start the service, run `pre-deploy` against it, explain what to do next.
 
+use std::path::Path;
+
 use colored::Colorize;
 
 use crate::catalog;
@@ -7,7 +9,9 @@ use crate::checklist::node::{Node, Pos, Value};
 use crate::checklist::{Source, VarSources, load};
 use crate::commands::emit_reports;
 use crate::exit_code;
+use crate::report::ReportTarget;
 use crate::runner::RunOptions;
+use crate::state::{RunRecord, State, Timestamp, history};
 
 use super::{pki, service};
 
@@ -28,8 +32,8 @@ fn text(v: String) -> Node {
     Node::new(Pos::default(), Value::Str(v))
 }
 
-pub async fn demo(strict: bool) -> u8 {
-    match run_demo(strict).await {
+pub async fn demo(strict: bool, reports: &[ReportTarget], state_dir: Option<&Path>) -> u8 {
+    match run_demo(strict, reports, state_dir).await {
         Ok(code) => code,
         Err(e) => crate::error::CliError::Setup {
             what: "the demo could not run".into(),
@@ -39,7 +43,11 @@ pub async fn demo(strict: bool) -> u8 {
     }
 }
 
-async fn run_demo(strict: bool) -> anyhow::Result<u8> {
+async fn run_demo(
+    strict: bool,
+    reports: &[ReportTarget],
+    state_dir: Option<&Path>,
+) -> anyhow::Result<u8> {
     let dir = tempfile::tempdir()?;
     let pki = pki::Pki::new("prodcheck demo CA")?;
     // Close to expiry on purpose: the TLS item should warn.
@@ -112,24 +120,42 @@ async fn run_demo(strict: bool) -> anyhow::Result<u8> {
         "prodcheck".bold(),
         http.addr.port()
     );
+    // Nothing on disk unless asked: the demo must not touch the current project's state.
+    let state = match state_dir {
+        Some(dir) => {
+            State::load(dir, &checklist.name).map_err(|e| anyhow::anyhow!("{e} ({})", e.hint()))?
+        }
+        None => State::default(),
+    };
+    let now = Timestamp::now();
     let opts = RunOptions {
         concurrency: 16,
+        preset: crate::verdict::plan(&checklist, &state, now, false),
         ..RunOptions::default()
     };
-    let state = crate::state::State::default();
     let policy = crate::verdict::Policy {
         checklist: &checklist.name,
         fail_on_warning: false,
         state: &state,
-        now: crate::state::Timestamp::now(),
+        now,
     };
     let report =
         crate::commands::run_execute(&checklist, &opts, &policy, Some("demo".into())).await;
-    emit_reports(&report, &[], 0).map_err(anyhow::Error::msg)?;
-    println!(
+    if let Some(dir) = state_dir {
+        history::append(dir, &RunRecord::from_report(&report))
+            .map_err(|e| anyhow::anyhow!("{e} ({})", e.hint()))?;
+    }
+    emit_reports(&report, reports, 0).map_err(anyhow::Error::msg)?;
+    let next = format!(
         "\nThe demo service is flawed on purpose, so this run exits {} in real use.\nPoint prodcheck at your service: `prodcheck init`, set `base_url` (and the other REQUIRED variables) for an environment, then `prodcheck run pre-deploy --env staging`.",
         report.exit_code
     );
+    // A report written to stdout (`--report json`) must stay parseable.
+    if reports.iter().any(|r| r.path.is_none()) {
+        eprintln!("{next}");
+    } else {
+        println!("{next}");
+    }
     drop((https, http, dns));
     Ok(if strict {
         report.exit_code

@@ -1,7 +1,10 @@
 //! Certificates generated at run time (rcgen): a CA and leaves with chosen names and
 //! validity. Used by the demo and by the tests, so no certificate is ever committed.
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
@@ -94,6 +97,81 @@ impl Pki {
             ca_der: cert.der().clone(),
             issuer: Issuer::new(params, key),
         })
+    }
+
+    /// A client certificate for `name` (its CommonName), for mutual TLS: valid from yesterday
+    /// for `days` days, extended key usage `clientAuth`.
+    pub fn client_leaf(&self, name: &str, days: i64) -> Result<Leaf, rcgen::Error> {
+        let mut params = CertificateParams::new(vec![name.to_string()])?;
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(days);
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Leaf {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        })
+    }
+
+    /// A leaf like [`Pki::leaf_for_days`] with serial number `serial` and a CRL distribution
+    /// point at `crl_url` (for revocation checks).
+    pub fn leaf_with_crl(
+        &self,
+        names: &[&str],
+        days: i64,
+        serial: u64,
+        crl_url: &str,
+    ) -> Result<Leaf, rcgen::Error> {
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+        if let Some(first) = names.first() {
+            params.distinguished_name.push(DnType::CommonName, *first);
+        }
+        params.serial_number = Some(rcgen::SerialNumber::from(serial));
+        params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![crl_url.to_string()],
+        }];
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(days);
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Leaf {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        })
+    }
+
+    /// A CRL (DER) signed by this CA listing `revoked` (serial, reason), revoked yesterday;
+    /// issued two days ago, next update in `next_update_days` (negative: already stale).
+    pub fn crl(
+        &self,
+        revoked: &[(u64, rcgen::RevocationReason)],
+        next_update_days: i64,
+    ) -> Result<Vec<u8>, rcgen::Error> {
+        let now = OffsetDateTime::now_utc();
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: now - Duration::days(2),
+            next_update: now + Duration::days(next_update_days),
+            crl_number: rcgen::SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|(serial, reason)| rcgen::RevokedCertParams {
+                    serial_number: rcgen::SerialNumber::from(*serial),
+                    revocation_time: now - Duration::days(1),
+                    reason_code: Some(*reason),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        Ok(params.signed_by(&self.issuer)?.der().to_vec())
     }
 
     /// A leaf valid from yesterday for `days` days.

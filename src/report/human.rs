@@ -223,6 +223,39 @@ impl HumanReporter {
         }
     }
 
+    /// A watch: the window, then each trigger with its verdict and a summary of its series.
+    fn watched(&self, report: &Report, out: &mut String) {
+        let Some(w) = &report.watch else { return };
+        let stage = w
+            .stage
+            .as_deref()
+            .map(|s| format!(" stage {s}"))
+            .unwrap_or_default();
+        let ended = match &w.stopped_by {
+            Some(id) => format!(", stopped early: {id} fired"),
+            None if report.interrupted => ", interrupted".to_string(),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "{}\n",
+            format!(
+                "Watched{stage} for {} of {}, every {} ({} evaluations{ended})",
+                crate::watch::series::short(report.duration),
+                crate::watch::series::short(w.window),
+                crate::watch::series::short(w.every),
+                w.evaluations
+            )
+            .bold()
+        ));
+        for item in report.items.iter().filter(|i| i.series.is_some()) {
+            out.push_str(&self.item_line(report, item));
+            if let Some(line) = item.series_line() {
+                out.push_str(&format!("            {}\n", line.dimmed()));
+            }
+            self.details(item, out);
+        }
+    }
+
     /// Pending manual items in one block (default verbosity): their ids and how to confirm.
     fn pending(&self, report: &Report, target: Option<&str>, out: &mut String) {
         if self.verbosity > 0 {
@@ -314,10 +347,13 @@ impl HumanReporter {
         )
     }
 
-    /// Sections, pending items, changes, expired waivers and what needs attention; `target`
-    /// names the fleet target in the advice it gives.
+    /// Sections (or a watch's triggers), pending items, changes, expired waivers and what
+    /// needs attention; `target` names the fleet target in the advice it gives.
     pub(super) fn body(&self, report: &Report, target: Option<&str>, out: &mut String) {
-        self.sections(report, out);
+        if report.watch.is_none() {
+            self.sections(report, out);
+        }
+        self.watched(report, out);
         self.pending(report, target, out);
         if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
             out.push_str(&format!(

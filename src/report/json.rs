@@ -44,6 +44,9 @@ impl Reporter for JsonReporter {
                 })
                 .collect();
         }
+        if let (Some(watch), Some(map)) = (&report.watch, doc.as_object_mut()) {
+            map.insert("watch".into(), json!(watch));
+        }
         let text = match serde_json::to_string_pretty(&doc) {
             Ok(t) => t,
             Err(e) => return format!("{{\"error\": \"{e}\"}}\n"),
@@ -115,6 +118,7 @@ mod tests {
             waiver: None,
             exit_code: 0,
             prompted: false,
+            series: None,
         };
         let mut report = Report {
             checklist: "c".into(),
@@ -128,6 +132,8 @@ mod tests {
             fail_on_warning: false,
             items: vec![item("a"), item("b")],
             changes: None,
+            recent_runs: Vec::new(),
+            watch: None,
             targets: Vec::new(),
         };
         for _ in 0..2 {

@@ -112,8 +112,13 @@ fn case(report: &Report, item: &ItemReport, classname: String) -> TestCase {
         .add_property(Property::new("kind", item.kind.clone()))
         .add_property(Property::new("severity", item.severity.as_str()))
         .add_property(Property::new("status", item.status.as_str()));
-    if item.status == Status::Warn || item.flaky {
-        case.set_system_out(format!("{}: {}", item.status.as_str(), item.message));
+    if item.status == Status::Warn || item.flaky || item.series.is_some() {
+        let mut out = format!("{}: {}", item.status.as_str(), item.message);
+        // A watched trigger's values over the window, whatever its verdict.
+        if let Some(series) = item.series_text() {
+            out.push_str(&format!("\nseries: {series}"));
+        }
+        case.set_system_out(out);
     }
     case
 }

@@ -52,6 +52,7 @@ pub(super) fn row(report: &Report, item: &ItemReport) -> String {
     };
     let text: Vec<String> = [item.message.clone()]
         .into_iter()
+        .chain(item.series_line())
         .chain(item.fix_lines())
         .collect();
     format!(

@@ -4,6 +4,7 @@
 mod changes;
 pub mod exposition;
 mod github;
+mod html;
 mod human;
 mod human_fleet;
 mod json;
@@ -23,10 +24,12 @@ use checks::Evidence;
 use serde::Serialize;
 
 use crate::checklist::Severity;
+use crate::state::RunRecord;
 use crate::verdict::{Status, WaiverUse};
 
 pub use changes::Changes;
 pub use github::GithubReporter;
+pub use html::HtmlReporter;
 pub use human::HumanReporter;
 pub use json::JsonReporter;
 pub use junit::JunitReporter;
@@ -57,7 +60,30 @@ pub struct Report {
     /// A fleet run (`--target`, `--all-targets`): one entry per target, in run order; each
     /// item names its target. Empty for a run without targets.
     pub targets: Vec<TargetReport>,
+    /// The last runs of this checklist and environment before this one, oldest first, at most
+    /// [`RECENT_RUNS`] (from history, already redacted): the HTML report's run strip.
+    pub recent_runs: Vec<RunRecord>,
+    /// Set when the report comes from `prodcheck watch`.
+    pub watch: Option<WatchInfo>,
 }
+
+/// How a `prodcheck watch` ran: its stage, window, interval and how it ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    #[serde(serialize_with = "as_millis", rename = "window_ms")]
+    pub window: Duration,
+    #[serde(serialize_with = "as_millis", rename = "every_ms")]
+    pub every: Duration,
+    pub evaluations: u32,
+    /// The trigger whose firing ended the watch early.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
+}
+
+/// How many earlier runs a report carries in [`Report::recent_runs`].
+pub const RECENT_RUNS: usize = 20;
 
 /// One item's verdict.
 #[derive(Debug, Clone, Serialize)]
@@ -106,9 +132,36 @@ pub struct ItemReport {
     /// Confirmed by a human at the prompt in this run (recorded as a sign-off).
     #[serde(skip)]
     pub prompted: bool,
+    /// A watched trigger's values over the window (`prodcheck watch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<crate::watch::Series>,
 }
 
 impl ItemReport {
+    /// For a watched trigger: `21 evaluations: 20 pass, 1 fail · last 0.012 · max 0.31`.
+    pub fn series_line(&self) -> Option<String> {
+        let series = self.series.as_ref()?;
+        let count = |k: &str| self.evidence.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        let mut parts: Vec<String> = ["pass", "fail", "error"]
+            .iter()
+            .map(|s| (s, count(&format!("evaluations_{s}"))))
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        if parts.is_empty() {
+            parts.push("none".into());
+        }
+        let mut line = format!("{} evaluations: {}", series.evaluations(), parts.join(", "));
+        let show = |v: f64| series.show(v);
+        if let Some(last) = series.samples().last().and_then(|s| s.value) {
+            line.push_str(&format!(" · last {}", show(last)));
+        }
+        if let Some(max) = series.max_value() {
+            line.push_str(&format!(" · max {}", show(max)));
+        }
+        Some(line)
+    }
+
     /// Whether the item needs someone's attention (reports show its `fix` then).
     pub fn needs_attention(&self) -> bool {
         matches!(
@@ -132,7 +185,24 @@ impl ItemReport {
         out
     }
 
-    /// Evidence as `key: value` lines, long values shortened (for text formats).
+    /// A watched trigger's samples as text: `+0s pass 0.012, +30s fail 0.31, …`.
+    pub fn series_text(&self) -> Option<String> {
+        let series = self.series.as_ref()?;
+        let samples: Vec<String> = series
+            .samples()
+            .map(|s| {
+                let at = crate::watch::series::short(std::time::Duration::from_millis(s.at_ms));
+                match s.value {
+                    Some(v) => format!("+{at} {} {}", s.status.as_str(), series.show(v)),
+                    None => format!("+{at} {}", s.status.as_str()),
+                }
+            })
+            .collect();
+        Some(samples.join(", "))
+    }
+
+    /// Evidence as `key: value` lines, long values shortened (for text formats); a watched
+    /// trigger's series last.
     pub fn evidence_lines(&self) -> Vec<String> {
         self.evidence
             .iter()
@@ -148,7 +218,28 @@ impl ItemReport {
                 };
                 format!("{k}: {text}")
             })
+            .chain(self.series_tail(300))
             .collect()
+    }
+
+    /// `series: … +4m30s fail 0.31, +5m fail 0.33`: the latest samples that fit `room`.
+    fn series_tail(&self, room: usize) -> Option<String> {
+        let text = self.series_text()?;
+        let parts: Vec<&str> = text.split(", ").collect();
+        let mut used = 0;
+        let mut kept = 0;
+        for part in parts.iter().rev() {
+            if kept > 0 && used + part.len() + 2 > room {
+                break;
+            }
+            used += part.len() + 2;
+            kept += 1;
+        }
+        let head = if kept < parts.len() { "… " } else { "" };
+        Some(format!(
+            "series: {head}{}",
+            parts[parts.len() - kept..].join(", ")
+        ))
     }
 }
 
@@ -220,10 +311,11 @@ pub enum Format {
     Tap,
     Github,
     Prometheus,
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::Human,
         Format::Json,
         Format::Junit,
@@ -232,6 +324,7 @@ impl Format {
         Format::Tap,
         Format::Github,
         Format::Prometheus,
+        Format::Html,
     ];
     pub const NAMES: &[&str] = &[
         "human",
@@ -242,6 +335,7 @@ impl Format {
         "tap",
         "github",
         "prometheus",
+        "html",
     ];
 
     pub fn parse(name: &str) -> Option<Format> {
@@ -266,6 +360,7 @@ impl Format {
             Format::Tap => Box::new(TapReporter),
             Format::Github => Box::new(GithubReporter),
             Format::Prometheus => Box::new(PrometheusReporter),
+            Format::Html => Box::new(HtmlReporter),
         }
     }
 }

@@ -124,6 +124,9 @@ fn sarif_run(report: &Report, target: Option<&TargetReport>) -> Value {
             if let Some(t) = target {
                 result["properties"]["target"] = json!(t.name);
             }
+            if let Some(series) = &item.series {
+                result["properties"]["series"] = json!(series);
+            }
             if item.status == Status::Waived {
                 result["suppressions"] =
                     json!([{ "kind": "external", "justification": item.message }]);

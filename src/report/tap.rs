@@ -30,6 +30,9 @@ fn diagnostics(item: &ItemReport) -> String {
     if !item.evidence.is_empty() {
         map.insert("evidence", serde_json::Value::Object(item.evidence.clone()));
     }
+    if let Some(series) = &item.series {
+        map.insert("series", serde_json::json!(series));
+    }
     let yaml = serde_saphyr::to_string(&map).unwrap_or_else(|e| format!("error: \"{e}\"\n"));
     let mut out = String::from("  ---\n");
     for line in yaml.lines() {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{Changes, ItemReport, Report};
+use crate::state::RunRecord;
 
 /// One target of a fleet run: its own exit code, environment, labels and changes.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +18,8 @@ pub struct TargetReport {
     pub duration: Duration,
     /// What changed since this target's previous run (its own history).
     pub changes: Option<Changes>,
+    /// This target's last runs before this one, oldest first (its own history).
+    pub recent_runs: Vec<RunRecord>,
 }
 
 impl Report {
@@ -51,6 +54,8 @@ impl Report {
             fail_on_warning: self.fail_on_warning,
             items: items.cloned().collect(),
             changes: target.changes.clone(),
+            recent_runs: target.recent_runs.clone(),
+            watch: None,
             targets: Vec::new(),
         }
     }

@@ -2,14 +2,13 @@
 //! concurrency bound and one per-host limit; `runner::run` is the one-target case.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use checks::Probe;
 use checks::politeness::Politeness;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::{Network, Progress, Retries, RunOptions, RunResult, run_probe};
+use super::{Network, Progress, RunOptions, RunResult, Schedule, run_probe};
 use crate::checklist::{Checklist, Item, ItemBody};
 use crate::manual::{Answer, Prompter};
 use crate::verdict::{Confirmation, ManualAnswer, NotRun, Observation, Unanswered};
@@ -32,15 +31,16 @@ impl Unit<'_> {
     }
 }
 
-/// What every unit of a fleet run shares: one concurrency bound and one per-host limit.
-#[derive(Debug, Clone, Copy)]
+/// What every unit of a fleet run shares: one concurrency bound and one politeness (per-host
+/// limit and pace).
+#[derive(Debug)]
 pub struct Shared {
     pub concurrency: usize,
-    pub per_host: usize,
+    pub politeness: Politeness,
 }
 
-/// A probe waiting to run: (unit, item index), the probe, its timeout and retries.
-type Job = (usize, usize, Arc<dyn Probe>, Duration, Retries);
+/// A probe waiting to run: (unit, item index), the probe and how it is tried.
+type Job = (usize, usize, Arc<dyn Probe>, Schedule);
 
 /// Runs every unit in one process: automated items of all units concurrently under one bound
 /// and one per-host limit, then every disruptive probe alone, then manual items unit by unit.
@@ -64,7 +64,7 @@ pub async fn run_fleet(
     let mut seen: Vec<Vec<Option<Observation>>> =
         items.iter().map(|list| vec![None; list.len()]).collect();
     let mut interrupted = *shutdown.borrow();
-    let politeness = Arc::new(Politeness::new(shared.per_host));
+    let politeness = Arc::new(shared.politeness);
     let networks: Vec<Network> = units
         .iter()
         .map(|u| Network {
@@ -92,11 +92,7 @@ pub async fn run_fleet(
                 continue;
             }
             if let ItemBody::Check(check) = &item.body {
-                let retries = Retries {
-                    count: item.retries,
-                    delay: item.retry_delay,
-                };
-                let job = (u, idx, check.probe.clone(), item.timeout, retries);
+                let job = (u, idx, check.probe.clone(), Schedule::of(item));
                 if check.probe.disruptive() {
                     disruptive.push(job)
                 } else {
@@ -123,18 +119,12 @@ pub async fn run_fleet(
     let mut set = JoinSet::new();
     while !interrupted {
         while set.len() < limit {
-            let Some((u, idx, probe, timeout, retries)) = waiting.next() else {
+            let Some((u, idx, probe, schedule)) = waiting.next() else {
                 break;
             };
             let network = networks[u].clone();
             let kind = items[u][idx].1.kind().to_string();
-            set.spawn(async move {
-                (
-                    u,
-                    idx,
-                    run_probe(&kind, probe, timeout, retries, network).await,
-                )
-            });
+            set.spawn(async move { (u, idx, run_probe(&kind, probe, schedule, network).await) });
         }
         tokio::select! {
             joined = set.join_next() => match joined {
@@ -153,13 +143,13 @@ pub async fn run_fleet(
 
     // Disruptive probes: one at a time, after everything else (of every target), under the
     // same panic guard.
-    for (u, idx, probe, timeout, retries) in disruptive {
+    for (u, idx, probe, schedule) in disruptive {
         if interrupted {
             break;
         }
         let kind = items[u][idx].1.kind();
         tokio::select! {
-            run = run_probe(kind, probe, timeout, retries, networks[u].clone()) => {
+            run = run_probe(kind, probe, schedule, networks[u].clone()) => {
                 progress(Progress::Finished { id: label(u, idx), status: run.outcome.status });
                 seen[u][idx] = Some(Observation::Probe(run));
             }

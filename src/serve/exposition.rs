@@ -242,6 +242,7 @@ mod tests {
             waiver: None,
             exit_code: 1,
             prompted: false,
+            series: None,
             fix: None,
             docs: None,
         };
@@ -258,6 +259,8 @@ mod tests {
             items: vec![item],
             changes: None,
             targets: Vec::new(),
+            recent_runs: Vec::new(),
+            watch: None,
         }
     }
 

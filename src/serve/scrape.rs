@@ -137,6 +137,8 @@ pub async fn run(
     for section in &mut checklist.sections {
         for item in &mut section.items {
             item.timeout = item.timeout.min(left);
+            // A scrape is a snapshot: an item that would wait to converge is judged once.
+            item.wait = None;
         }
     }
     let now = Timestamp::now();

@@ -168,6 +168,16 @@ pub fn changes(history: &[RunRecord], report: &Report) -> Option<Changes> {
     Some(changes)
 }
 
+/// The last `limit` runs of the same checklist and environment as `report`, oldest first.
+pub fn recent_runs(history: &[RunRecord], report: &Report, limit: usize) -> Vec<RunRecord> {
+    let same: Vec<&RunRecord> = history
+        .iter()
+        .filter(|r| r.environment == report.environment && r.checklist == report.checklist)
+        .collect();
+    let skip = same.len().saturating_sub(limit);
+    same.into_iter().skip(skip).cloned().collect()
+}
+
 /// Sign-offs for the manual items a human confirmed at the prompt during this run.
 pub fn prompted_signoffs(
     report: &Report,
@@ -241,6 +251,7 @@ mod tests {
                 waiver: None,
                 exit_code: 0,
                 prompted: true,
+                series: None,
             })
             .collect();
         Report {
@@ -256,6 +267,8 @@ mod tests {
             items,
             changes: None,
             targets: Vec::new(),
+            recent_runs: Vec::new(),
+            watch: None,
         }
     }
 

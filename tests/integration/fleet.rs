@@ -307,6 +307,26 @@ fn every_report_format_has_a_part_per_target() {
         "{textfile}"
     );
 
+    // HTML: every target in one table, a section for the one that needs a look.
+    let ran = run(p.cmd().args([
+        "run",
+        "c.yaml",
+        "--all-targets",
+        "--report",
+        "html=report.html",
+    ]));
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    let html = std::fs::read_to_string(p.path().join("report.html")).expect("html written");
+    assert!(html.contains(r#"<section id="targets""#), "{html}");
+    assert!(html.contains("2 targets"), "{html}");
+    assert!(
+        html.contains(r##"<a href="#target-bad"><code>bad</code></a>"##),
+        "{html}"
+    );
+    assert!(html.contains(r#"<section id="target-bad""#), "{html}");
+    assert!(!html.contains(r#"<section id="target-good""#), "{html}");
+    assert!(html.contains("`exit 2` exited 2"), "{html}");
+
     // Human: the failing target gets a heading and the summary, the clean one a folded line.
     let human = report("human");
     assert!(
@@ -431,4 +451,36 @@ fn history_signoffs_and_waivers_stay_with_their_target() {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(ran.stdout.contains("2 run(s)"), "{}", ran.stdout);
     assert!(ran.stdout.contains("fleet@api-bad.jsonl"), "{}", ran.stdout);
+}
+
+#[test]
+fn a_watch_follows_one_target() {
+    let p = Project::new();
+    p.file(
+        "c.yaml",
+        "name: w\nvars:\n  code: ~\nsections:\n  - name: S\n    items:\n      - id: check\n        title: Check\n        for: 500ms\n        check: { exec: { shell: \"exit ${code}\" } }\n",
+    );
+    p.file(
+        "prodcheck.yaml",
+        "targets:\n  good: { vars: { code: \"0\" } }\n  bad: { vars: { code: \"2\" } }\n",
+    );
+    let watch = |target: &str| {
+        run(p.cmd().args([
+            "watch", "c.yaml", "--target", target, "--for", "1500ms", "--every", "250ms",
+            "--report", "json",
+        ]))
+    };
+    let good = watch("good");
+    assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
+    let bad = watch("bad");
+    assert_eq!(bad.code, 1, "{}{}", bad.stdout, bad.stderr);
+    assert_eq!(item(&json(&bad), "check")["status"], "fail");
+    let both = watch("*");
+    assert_eq!(both.code, 2);
+    assert!(
+        both.stderr
+            .contains("watch follows one target at a time; the selection names 2: good, bad"),
+        "{}",
+        both.stderr
+    );
 }

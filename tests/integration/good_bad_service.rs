@@ -45,6 +45,8 @@ const METRICS: &[(&str, f64, Option<f64>)] = &[
     ("http_request_duration_seconds_count", 12.5, Some(12.5)),
     ("http_requests_total", 12.5, Some(12.5)),
     ("min(up{", 1.0, Some(0.0)),
+    // Instances reporting the new version: all of them (good), none (bad).
+    ("app_build_info", 1.0, Some(0.0)),
     ("ALERTS{alertname=\"Watchdog\"", 1.0, None),
     ("alertmanager_notifications_failed_total", 0.0, Some(4.0)),
     ("node_cpu_seconds_total", 0.35, Some(0.97)),
@@ -678,18 +680,28 @@ const DEPLOY_AUTOMATED: &[&str] = &[
     "database-replicas",
     "monitoring-ready",
     "database-migrations",
+    "canary-version-live",
+    "rollout-10-percent",
+    "rollout-50-percent",
+    "rollout-complete",
     "new-version-live",
     "smoke-tests",
     "services-running",
     "health-checks",
     "rollback-5xx-rate",
+    "rollback-error-rate",
     "rollback-latency-p99",
+    "rollback-latency-p95",
 ];
 
 /// The deploy checklist against the site and a real PostgreSQL with an application role:
 /// good, a role with DML grants only; bad, a role that owns a table, with a replica expected.
 /// `redis-healthy` is left out (`svc_redis` runs the `redis` probe against a real server).
 fn run_deploy(good: bool) -> Option<(i32, serde_json::Value)> {
+    run_deploy_with(good, &[])
+}
+
+fn run_deploy_with(good: bool, extra: &[&str]) -> Option<(i32, serde_json::Value)> {
     let (pg, _) = start_postgres(false)?;
     crate::shipped_checklists::psql(
         pg.port,
@@ -717,6 +729,8 @@ fn run_deploy(good: bool) -> Option<(i32, serde_json::Value)> {
         ),
         ("redis_url", "redis://127.0.0.1:1".to_string()),
         ("version", "1.4.2".to_string()),
+        // The rollout items wait for instances to converge; the bad site never does.
+        ("rollout_wait", "1s".to_string()),
     ]);
     if good {
         vars.push((
@@ -748,7 +762,8 @@ fn run_deploy(good: bool) -> Option<(i32, serde_json::Value)> {
             "--non-interactive",
             "--skip",
             "redis-healthy",
-        ]);
+        ])
+        .args(extra);
     for (k, v) in &vars {
         cmd.arg("--var").arg(format!("{k}={v}"));
     }
@@ -790,12 +805,56 @@ fn good_bad_deploy_bad_service_fails_exactly_the_broken_items() {
             ("database-replicas", "returned 0, expected >= 1"),
             ("monitoring-ready", "got 503"),
             ("database-migrations", "not yet been applied"),
+            ("canary-version-live", "expected >= 1, found 0"),
+            (
+                "rollout-10-percent",
+                "still not passing after waiting 1s (2 tries)",
+            ),
+            ("rollout-50-percent", "expected >= 0.5, found 0"),
+            ("rollout-complete", "expected == 1, found 0"),
             ("new-version-live", "got 503"),
             ("smoke-tests", "checkout journey failed"),
             ("services-running", "found 0"),
             ("health-checks", "got 503"),
             ("rollback-5xx-rate", "found 0.05"),
+            ("rollback-error-rate", "found 0.05"),
+            ("rollback-latency-p95", "found 0.9"),
         ],
     );
     assert_eq!(code, 1);
+}
+
+/// A pipeline step: the canary stage's automated items on the good service exit 0 with no
+/// pending item (the manual canary check is left out, the prepare items are not in the stage).
+#[test]
+fn good_bad_deploy_canary_stage_automated_exits_0_with_nothing_pending() {
+    let Some((code, report)) = run_deploy_with(true, &["--stage", "canary", "--automated"]) else {
+        return;
+    };
+    let ran: Vec<(&str, &str)> = report["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|it| it["status"] != "skip")
+        .map(|it| {
+            (
+                it["id"].as_str().unwrap_or_default(),
+                it["status"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ran,
+        [
+            ("canary-version-live", "pass"),
+            ("health-checks", "pass"),
+            ("rollback-5xx-rate", "pass"),
+            ("rollback-error-rate", "pass"),
+            ("rollback-latency-p99", "pass"),
+            ("rollback-latency-p95", "pass"),
+        ],
+        "{report}"
+    );
+    assert_eq!(report["summary"]["pending"], 0);
+    assert_eq!(code, 0);
 }

@@ -12,7 +12,12 @@ use axum::routing::get;
 use crate::support::*;
 
 /// A tinyproxy listening on 127.0.0.1, logging every connection it opens.
-fn start_tinyproxy() -> Option<ServerProcess> {
+pub(crate) fn start_tinyproxy() -> Option<ServerProcess> {
+    start_tinyproxy_with("")
+}
+
+/// As `start_tinyproxy`, with `extra` configuration lines (`BasicAuth user password`).
+pub(crate) fn start_tinyproxy_with(extra: &str) -> Option<ServerProcess> {
     let binary = require_binary("tinyproxy", "tinyproxy")?;
     let dir = tempfile::tempdir().expect("proxy dir");
     // tinyproxy drops to `nobody`, which must be able to write its log.
@@ -27,7 +32,7 @@ fn start_tinyproxy() -> Option<ServerProcess> {
     std::fs::write(
         &conf,
         format!(
-            "User nobody\nGroup nogroup\nPort {port}\nListen 127.0.0.1\nTimeout 10\nLogFile \"{}\"\nLogLevel Info\nMaxClients 20\nAllow 127.0.0.1\n",
+            "User nobody\nGroup nogroup\nPort {port}\nListen 127.0.0.1\nTimeout 10\nLogFile \"{}\"\nLogLevel Info\nMaxClients 20\nAllow 127.0.0.1\n{extra}",
             log.display()
         ),
     )
@@ -50,7 +55,7 @@ fn start_tinyproxy() -> Option<ServerProcess> {
 }
 
 /// How many connections tinyproxy opened to `port`.
-fn proxied_to(proxy: &ServerProcess, port: u16) -> usize {
+pub(crate) fn proxied_to(proxy: &ServerProcess, port: u16) -> usize {
     std::fs::read_to_string(proxy.dir.path().join("tinyproxy.log"))
         .unwrap_or_default()
         .matches(&format!("opening connection to 127.0.0.1:{port}"))

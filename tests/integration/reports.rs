@@ -117,6 +117,24 @@ fn every_format_matches_its_snapshot() {
     });
 }
 
+/// The formats a CI system shows next to a failure carry the item's fix (and docs link).
+#[test]
+fn junit_sarif_and_github_carry_each_fix() {
+    let out = run_all_formats();
+    let fix = "Start the API, or point `api_url` at where it runs.";
+    for format in ["junit", "sarif", "github"] {
+        let text = out.get(format);
+        assert!(
+            text.contains(&format!("fix: {fix}")),
+            "{format} report lost the fix `{fix}`:\n{text}"
+        );
+        assert!(
+            text.contains("https://wiki.example/runbooks/api"),
+            "{format} report lost the docs link:\n{text}"
+        );
+    }
+}
+
 /// The human report at `-v` and `-vv`, and in colour (what a terminal shows).
 #[test]
 fn human_report_at_each_verbosity_matches_its_snapshot() {

@@ -16,6 +16,7 @@ const FORMATS: &[&str] = &[
     "github",
     "prometheus",
     "human",
+    "html",
 ];
 
 fn echo_app() -> Router {

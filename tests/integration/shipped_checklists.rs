@@ -489,7 +489,12 @@ fn new_version_live_matches_the_whole_version() {
         let mut cmd = p.cmd();
         cmd.args(["run", "deploy", "--non-interactive", "--report", "json"])
             .args(["--only", "new-version-live"])
-            .args(["--var", "base_url=https://shop.invalid"])
+            .args([
+                "--var",
+                "base_url=https://shop.invalid",
+                "--var",
+                "rollout_wait=1s",
+            ])
             .args(["--var", &format!("version_url={}", server.url("/version"))]);
         if let Some(v) = version {
             cmd.args(["--var", &format!("version={v}")]);

@@ -52,7 +52,7 @@ fn prometheus_scraping(target: u16) -> Option<ServerProcess> {
 }
 
 /// A real Prometheus scraping each job's targets every second.
-fn prometheus_scraping_jobs(jobs: &[(&str, &[u16])]) -> Option<ServerProcess> {
+pub fn prometheus_scraping_jobs(jobs: &[(&str, &[u16])]) -> Option<ServerProcess> {
     let binary = require_binary("prometheus", "prometheus")?;
     let dir = tempfile::tempdir().expect("prometheus dir");
     let port = closed_port();
@@ -104,7 +104,7 @@ fn rate_answered(url: &str) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(r#""result":[{"#))
 }
 
-fn port_of(app: &AppServer) -> u16 {
+pub fn port_of(app: &AppServer) -> u16 {
     app.url("/")
         .rsplit(':')
         .next()

@@ -543,6 +543,17 @@ pub fn launch_prometheus(
     port: u16,
     config: &Path,
 ) -> ServerProcess {
+    launch_prometheus_with(binary, dir, port, config, &[])
+}
+
+/// As `launch_prometheus`, with `extra` arguments (`--web.config.file=…` for TLS).
+pub fn launch_prometheus_with(
+    binary: &Path,
+    dir: tempfile::TempDir,
+    port: u16,
+    config: &Path,
+    extra: &[String],
+) -> ServerProcess {
     let log = dir.path().join("prometheus.log");
     let child = std::process::Command::new(binary)
         .arg(format!("--config.file={}", config.display()))
@@ -551,6 +562,7 @@ pub fn launch_prometheus(
             dir.path().join("data").display()
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .args(extra)
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()

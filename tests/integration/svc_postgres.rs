@@ -76,6 +76,15 @@ fn command_as(program: &Path, owner: Option<(u32, u32)>) -> Command {
 /// Starts PostgreSQL; with `tls`, serves a certificate for 127.0.0.1 signed by the returned
 /// CA (PEM path).
 pub(crate) fn start_postgres(tls: bool) -> Option<(ServerProcess, Option<PathBuf>)> {
+    start_postgres_with(tls, None)
+}
+
+/// As `start_postgres`; with `client_ca` (PEM), TCP connections must also present a client
+/// certificate issued by it (`hostssl … clientcert=verify-ca`, `ssl_ca_file`).
+pub(crate) fn start_postgres_with(
+    tls: bool,
+    client_ca: Option<&str>,
+) -> Option<(ServerProcess, Option<PathBuf>)> {
     let bin = bin_dir()?;
     let owner = unprivileged();
     let dir = tempfile::tempdir().expect("pg dir");
@@ -118,6 +127,19 @@ pub(crate) fn start_postgres(tls: bool) -> Option<(ServerProcess, Option<PathBuf
         give(&key, owner, 0o600);
         tls_args = vec!["-c".into(), "ssl=on".into()];
         ca_path = Some(ca);
+        if let Some(client_ca) = client_ca {
+            let file = data.join("client-ca.pem");
+            std::fs::write(&file, client_ca).expect("client ca");
+            give(&file, owner, 0o644);
+            let hba = data.join("pg_hba.conf");
+            std::fs::write(
+                &hba,
+                "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256 clientcert=verify-ca\n",
+            )
+            .expect("pg_hba.conf");
+            give(&hba, owner, 0o600);
+            tls_args.extend(["-c".into(), "ssl_ca_file=client-ca.pem".into()]);
+        }
     }
 
     let port = closed_port();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::support::*;
 
-const PASSWORD: &str = "s3cr3t-redis-pw";
+pub(crate) const PASSWORD: &str = "s3cr3t-redis-pw";
 
 pub(crate) fn start_redis() -> Option<ServerProcess> {
     start_redis_with(|_| Vec::new())
@@ -14,7 +14,9 @@ pub(crate) fn start_redis() -> Option<ServerProcess> {
 
 /// Starts redis-server with what `more` returns for its temp dir. With such (TLS)
 /// arguments, `port` is the TLS port and the plain port is off.
-fn start_redis_with(more: impl FnOnce(&std::path::Path) -> Vec<String>) -> Option<ServerProcess> {
+pub(crate) fn start_redis_with(
+    more: impl FnOnce(&std::path::Path) -> Vec<String>,
+) -> Option<ServerProcess> {
     let binary = require_binary("redis-server", "redis-server")?;
     let dir = tempfile::tempdir().expect("redis dir");
     let port = closed_port();

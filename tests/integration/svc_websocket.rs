@@ -31,7 +31,7 @@ async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
 }
 
 /// An echo server on 127.0.0.1 (TLS when `tls` is given); stops on drop.
-fn echo_server(tls: Option<rustls::ServerConfig>) -> Background {
+pub(crate) fn echo_server(tls: Option<rustls::ServerConfig>) -> Background {
     Background::spawn(move || async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -551,6 +551,155 @@ fn stapled_ocsp_good_is_evidence_and_revoked_fails() {
 }
 
 #[test]
+fn stapled_ocsp_signatures_are_checked_against_the_issuer_or_its_delegated_responder() {
+    let Some(openssl) = require_binary("openssl", "openssl") else {
+        return;
+    };
+    let p = Project::new();
+    let path = |n: &str| p.path().join(n);
+    openssl_ca_and_leaf(&openssl, &p, "OCSP CA");
+    openssl_step(
+        &openssl,
+        &p,
+        &[
+            "ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-reqout", "req.der",
+        ],
+    );
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    // A forger: a self-signed certificate of the same name as the CA, another key.
+    let mut forger = vec!["req", "-x509"];
+    forger.extend(ec);
+    forger.extend([
+        "-days",
+        "60",
+        "-subj",
+        "/CN=OCSP CA",
+        "-keyout",
+        "forger.key",
+        "-out",
+        "forger.pem",
+    ]);
+    openssl_step(&openssl, &p, &forger);
+    // A responder the CA delegated OCSP signing to.
+    let mut csr = vec!["req"];
+    csr.extend(ec);
+    csr.extend([
+        "-subj",
+        "/CN=OCSP responder",
+        "-keyout",
+        "responder.key",
+        "-out",
+        "responder.csr",
+    ]);
+    openssl_step(&openssl, &p, &csr);
+    p.file(
+        "responder.cnf",
+        "extendedKeyUsage=OCSPSigning\nbasicConstraints=CA:FALSE\n",
+    );
+    openssl_step(
+        &openssl,
+        &p,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "responder.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "77",
+            "-days",
+            "60",
+            "-extfile",
+            "responder.cnf",
+            "-out",
+            "responder.pem",
+        ],
+    );
+    p.file(
+        "index.txt",
+        "V\t301231235959Z\t\t1234\tunknown\t/CN=127.0.0.1\n",
+    );
+    let respond = |signer: &str, out: &str| {
+        openssl_step(
+            &openssl,
+            &p,
+            &[
+                "ocsp",
+                "-index",
+                "index.txt",
+                "-rsigner",
+                &format!("{signer}.pem"),
+                "-rkey",
+                &format!("{signer}.key"),
+                "-CA",
+                "ca.pem",
+                "-reqin",
+                "req.der",
+                "-respout",
+                out,
+                "-ndays",
+                "1",
+            ],
+        );
+    };
+    respond("ca", "by-ca.der");
+    respond("responder", "by-responder.der");
+    respond("forger", "forged.der");
+    let files = Files {
+        ca_pem: std::fs::read_to_string(path("ca.pem")).expect("ca"),
+        cert: path("leaf.pem"),
+        key: path("leaf.key"),
+        p: Project::new(),
+    };
+    for (staple, signed_by) in [
+        ("by-ca.der", Some("CN=OCSP CA")),
+        ("by-responder.der", Some("CN=OCSP responder")),
+        ("forged.der", None),
+    ] {
+        let status_file = path(staple).display().to_string();
+        let Some(s) = openssl_server(
+            &path("leaf.pem"),
+            &path("leaf.key"),
+            &[
+                "-status_file",
+                &status_file,
+                "-cipher",
+                "ECDHE-ECDSA-AES128-GCM-SHA256",
+            ],
+        ) else {
+            return;
+        };
+        let (code, it) = probe(&files, s.port, &["enumerate=false"]);
+        let evidence = &it["evidence"]["ocsp_staple"];
+        assert_eq!(evidence["status"], "good", "{it}");
+        match signed_by {
+            Some(by) => {
+                assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+                assert_eq!(evidence["signature_checked"], true, "{it}");
+                assert_eq!(evidence["signed_by"], by, "{it}");
+            }
+            None => {
+                assert_eq!(evidence["signature_checked"], "invalid", "{it}");
+                assert_fails_saying(
+                    code,
+                    &it,
+                    "the OCSP response the server staples for 127.0.0.1 is not signed by its issuer `CN=OCSP CA` or a responder the issuer delegated to",
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn reversed_chain_says_the_order_is_wrong() {
     let Some(openssl) = require_binary("openssl", "openssl") else {
         return;

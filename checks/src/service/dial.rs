@@ -3,10 +3,7 @@
 //! `no_answer.rs` (status from `NoAnswer × Property`, `no_answer` in the evidence).
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
-
-use tokio::net::TcpStream;
-use tokio::time::timeout;
+use std::time::Duration;
 
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
@@ -83,10 +80,20 @@ pub(crate) fn in_words(
 
 /// Why no connection could be opened, and a message saying so in words.
 #[derive(Debug)]
-pub(crate) struct NotConnected {
+pub struct NotConnected {
     pub why: NoAnswer,
     pub message: String,
 }
+
+impl std::fmt::Display for NotConnected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// An error in its own right, so that it keeps its class through libraries' error chains (the
+/// HTTP client's resolver hands it back inside reqwest's error).
+impl std::error::Error for NotConnected {}
 
 impl NotConnected {
     /// The finished outcome for a probe whose property is `property`.
@@ -124,51 +131,6 @@ pub(crate) fn connect_failed(addr: SocketAddr, err: &std::io::Error) -> NotConne
         _ => format!("connecting to {addr} failed: {err}"),
     };
     NotConnected { why, message }
-}
-
-/// Resolves `host:port` and connects to the first address that accepts, all within `budget`.
-/// The error keeps the reason of the last address tried.
-pub(crate) async fn dial(
-    host: &str,
-    port: u16,
-    budget: Duration,
-) -> Result<(TcpStream, SocketAddr), NotConnected> {
-    let started = Instant::now();
-    let left = || budget.saturating_sub(started.elapsed());
-    let addrs: Vec<SocketAddr> = match timeout(left(), tokio::net::lookup_host((host, port))).await
-    {
-        Err(_) => {
-            return Err(NotConnected {
-                why: NoAnswer::ResolverUnavailable,
-                message: format!(
-                    "could not resolve `{host}`: the resolver did not answer within {}",
-                    within(budget)
-                ),
-            });
-        }
-        Ok(Err(e)) => return Err(lookup_failed(host, &e)),
-        Ok(Ok(a)) => a.collect(),
-    };
-    let mut last = NotConnected {
-        why: NoAnswer::NameNotFound,
-        message: format!("`{host}` resolved to no address"),
-    };
-    for addr in addrs {
-        match timeout(left(), TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => return Ok((s, addr)),
-            Ok(Err(e)) => last = connect_failed(addr, &e),
-            Err(_) => {
-                last = NotConnected {
-                    why: NoAnswer::Timeout,
-                    message: format!(
-                        "{addr} did not accept a connection within {}",
-                        within(budget)
-                    ),
-                }
-            }
-        }
-    }
-    Err(last)
 }
 
 #[cfg(test)]
@@ -209,7 +171,8 @@ mod tests {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
-        let err = dial("127.0.0.1", port, Duration::from_secs(2))
+        let opts = crate::net::NetOptions::default();
+        let err = crate::net::dial("127.0.0.1", port, "https", &opts, Duration::from_secs(2))
             .await
             .expect_err("nothing listens");
         assert_eq!(err.why, NoAnswer::Refused);

@@ -2,9 +2,11 @@
 //! `prometheus` queries and `websocket` round trips.
 
 pub(crate) mod dial;
+mod pg_connect;
 mod pg_url;
 pub mod postgres;
 pub mod prometheus;
 pub mod redis;
+mod redis_connect;
 pub mod tcp;
 pub mod websocket;

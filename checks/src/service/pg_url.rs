@@ -1,15 +1,7 @@
-//! PostgreSQL URLs as users write them for libpq: `sslmode` from `disable` to `verify-full` and
-//! `sslrootcert=PATH`, which tokio-postgres does not parse, taken out and honoured here.
+//! PostgreSQL URLs as users write them for libpq: `sslmode` from `disable` to `verify-full`,
+//! `sslrootcert`, `sslcert` and `sslkey`, which tokio-postgres does not parse, taken out here.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-
-use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
 
 /// libpq's `sslmode`, as prodcheck applies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +27,9 @@ pub struct PgUrl {
     pub mode: TlsMode,
     /// `sslrootcert=PATH` (`system`: the system roots only).
     pub root_cert: Option<PathBuf>,
+    /// `sslcert=PATH` / `sslkey=PATH`: the client certificate and its key.
+    pub cert: Option<String>,
+    pub key: Option<String>,
 }
 
 /// Splits libpq's TLS parameters out of a `postgres://` URL.
@@ -46,6 +41,7 @@ pub fn parse(url: &str) -> Result<PgUrl, String> {
     let mut kept: Vec<String> = Vec::new();
     let mut mode = TlsMode::Prefer;
     let mut root_cert = None;
+    let (mut cert, mut key_file) = (None, None);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
@@ -66,10 +62,13 @@ pub fn parse(url: &str) -> Result<PgUrl, String> {
                 let path = percent_decode(value);
                 root_cert = (path != "system").then(|| PathBuf::from(path));
             }
-            "sslcert" | "sslkey" | "sslpassword" => {
-                return Err(format!(
-                    "`{key}` (a client certificate) is not supported by the postgres probe yet; connect with a password"
-                ));
+            "sslcert" => cert = Some(percent_decode(value)),
+            "sslkey" => key_file = Some(percent_decode(value)),
+            "sslpassword" => {
+                return Err(
+                    "`sslpassword` (an encrypted client key) is not supported; give `sslkey` an unencrypted key, kept secret"
+                        .to_string(),
+                );
             }
             _ => kept.push(pair.to_string()),
         }
@@ -85,6 +84,8 @@ pub fn parse(url: &str) -> Result<PgUrl, String> {
         url: format!("{base}?{}", kept.join("&")),
         mode,
         root_cert,
+        cert,
+        key: key_file,
     })
 }
 
@@ -105,68 +106,6 @@ fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The rustls configuration for `mode` over `roots`.
-pub fn client_config(mode: TlsMode, roots: Arc<RootCertStore>) -> Result<ClientConfig, String> {
-    let builder = ClientConfig::builder();
-    if mode != TlsMode::VerifyCa {
-        return Ok(builder.with_root_certificates(roots).with_no_client_auth());
-    }
-    let inner = WebPkiServerVerifier::builder(roots)
-        .build()
-        .map_err(|e| format!("cannot build the certificate verifier: {e}"))?;
-    Ok(builder
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(ChainOnly(inner)))
-        .with_no_client_auth())
-}
-
-/// `verify-ca`: the chain must verify to a trusted root; the host name is not compared.
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            other => other,
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
 }
 
 #[cfg(test)]
@@ -194,6 +133,13 @@ mod tests {
             "postgres://db/app?sslmode=disable"
         );
         assert!(parse("postgres://db/app?sslmode=bogus").is_err());
-        assert!(parse("postgres://db/app?sslcert=/c.pem").is_err());
+        let u = parse("postgres://db/app?sslmode=verify-ca&sslcert=/c%20d.pem&sslkey=/k.pem")
+            .expect("ok");
+        assert_eq!(
+            (u.cert.as_deref(), u.key.as_deref()),
+            (Some("/c d.pem"), Some("/k.pem"))
+        );
+        assert_eq!(u.url, "postgres://db/app?sslmode=require");
+        assert!(parse("postgres://db/app?sslpassword=x").is_err());
     }
 }

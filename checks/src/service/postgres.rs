@@ -8,37 +8,16 @@ use std::time::Instant;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use tokio::task::JoinHandle;
 use tokio_postgres::config::Host;
-use tokio_postgres::tls::MakeTlsConnect;
-use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage, Socket};
-use tokio_postgres_rustls::MakeRustlsConnect;
+use tokio_postgres::{Client, Config, SimpleQueryMessage};
 
 use crate::compare::{CompareParam, redact_url};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{in_words, unanswered, within};
-use crate::service::pg_url::{self, TlsMode};
-use crate::tls::roots;
-
-/// The system roots plus `ca_file` and the URL's `sslrootcert`.
-fn trust(
-    ca_file: Option<&std::path::Path>,
-    root_cert: Option<&std::path::Path>,
-) -> Result<std::sync::Arc<rustls::RootCertStore>, String> {
-    let base = roots::root_store(ca_file)?;
-    let Some(path) = root_cert else {
-        return Ok(base);
-    };
-    let mut store = (*base).clone();
-    for cert in roots::read_pem_bundle(path).map_err(|e| format!("sslrootcert: {e}"))? {
-        store
-            .add(cert)
-            .map_err(|e| format!("sslrootcert `{}`: {e}", path.display()))?;
-    }
-    Ok(std::sync::Arc::new(store))
-}
+use crate::service::dial::{unanswered, within};
+use crate::service::pg_connect::{self, Settings, describe};
+use crate::service::pg_url;
 
 /// Parameters of `check: { postgres: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -49,9 +28,22 @@ pub struct PostgresProbe {
     /// and `sslrootcert=PATH` are honoured; the roots are the system's, `ca_file` and
     /// `sslrootcert`.
     pub url: String,
+    /// The client certificate (PEM path or text) for servers that require one; the URL's
+    /// `sslcert` works too.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`); the URL's `sslkey` works too.
+    #[serde(default)]
+    pub client_key: Option<String>,
     /// PEM bundle added to the trusted roots for `sslmode=require`.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
     /// Lowest acceptable server version, `"14"` or `"15.4"`.
     #[serde(default)]
     pub min_version: Option<VersionParam>,
@@ -129,73 +121,6 @@ impl VersionParam {
     }
 }
 
-/// Ends the connection task when the probe ends, however it ends.
-struct AbortOnDrop(JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-async fn connect<T>(config: &Config, tls: T) -> Result<(Client, AbortOnDrop), tokio_postgres::Error>
-where
-    T: MakeTlsConnect<Socket>,
-    T::Stream: Send + 'static,
-{
-    let (client, connection) = config.connect(tls).await?;
-    let task = tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok((client, AbortOnDrop(task)))
-}
-
-/// The server's own words when there are some, else the transport error and its cause.
-fn describe(err: &tokio_postgres::Error) -> String {
-    if let Some(db) = err.as_db_error() {
-        return format!("{} ({})", db.message(), db.code().code());
-    }
-    match std::error::Error::source(err) {
-        Some(cause) => format!("{err}: {cause}"),
-        None => err.to_string(),
-    }
-}
-
-/// Host and port the client connects to first (`localhost:5432` when the URL names none).
-fn host_port(config: &Config) -> (String, u16) {
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(h)) => h.clone(),
-        Some(Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".to_string(),
-    };
-    (host, config.get_ports().first().copied().unwrap_or(5432))
-}
-
-/// `Ok`: the server itself answered with a refusal (bad credentials, no such database, too
-/// many connections), a `fail`. `Err`: no answer came back, and why.
-fn refusal(shown: &str, err: &tokio_postgres::Error) -> Result<Outcome, NoAnswer> {
-    if let Some(db) = err.as_db_error() {
-        let code = db.code().code();
-        let what = if code.starts_with("28") {
-            "PostgreSQL rejected the credentials"
-        } else {
-            "PostgreSQL refused the connection"
-        };
-        return Ok(
-            Outcome::fail(format!("{shown}: {what}: {} ({code})", db.message()))
-                .with("sqlstate", code),
-        );
-    }
-    match NoAnswer::classify(err) {
-        // Something answered, but not in PostgreSQL's protocol: the target's answer is wrong.
-        NoAnswer::Other => Ok(Outcome::fail(format!(
-            "{shown}: the server answered, but not as PostgreSQL: {}",
-            describe(err)
-        ))),
-        why => Err(why),
-    }
-}
-
 /// The first column of the first row as text (`None` for NULL), or `Err` for no rows.
 async fn scalar(client: &Client, sql: &str) -> Result<Result<Option<String>, String>, String> {
     let messages = client.simple_query(sql).await.map_err(|e| describe(&e))?;
@@ -246,6 +171,34 @@ impl Probe for PostgresProbe {
                     .hint("write `postgres://user:${env:PGPASSWORD}@host:5432/db?sslmode=require`"),
             );
         }
+        issues.extend(crate::net::identity::check(
+            &self.client_cert,
+            &self.client_key,
+        ));
+        if let Ok(u) = &parsed {
+            issues.extend(
+                crate::net::identity::check(&u.cert, &u.key)
+                    .into_iter()
+                    .map(|mut i| {
+                        i.field = "url";
+                        i.message = i
+                            .message
+                            .replace("`client_cert`", "`sslcert`")
+                            .replace("`client_key`", "`sslkey`");
+                        i.hint = None;
+                        i
+                    }),
+            );
+            if let Ok(config) = Config::from_str(&u.url)
+                && let Some(Host::Tcp(host)) = config.get_hosts().first()
+            {
+                issues.extend(crate::net::family::check(
+                    Some(host),
+                    self.ip_family,
+                    &self.resolve,
+                ));
+            }
+        }
         if let Some(v) = &self.min_version
             && let Err(e) = v.as_num()
         {
@@ -291,47 +244,36 @@ impl Probe for PostgresProbe {
             Ok(u) => u,
             Err(e) => return Outcome::error(format!("invalid PostgreSQL URL: {e}")),
         };
-        let mut config = match Config::from_str(&parsed.url) {
+        let config = match Config::from_str(&parsed.url) {
             Ok(c) => c,
             Err(e) => return Outcome::error(format!("invalid PostgreSQL URL: {e}")),
         };
         let shown = self.target(&config);
-        config.connect_timeout(ctx.timeout);
-        let tls = matches!(parsed.mode, TlsMode::VerifyFull | TlsMode::VerifyCa);
-        let rustls = if tls {
-            match trust(self.ca_file.as_deref(), parsed.root_cert.as_deref())
-                .and_then(|roots| pg_url::client_config(parsed.mode, roots))
-            {
-                Ok(config) => Some(config),
-                Err(e) => return Outcome::error(e),
-            }
-        } else {
-            None
+        let settings = Settings {
+            ca_file: self.ca_file.as_deref(),
+            family: self.ip_family,
+            resolve: &self.resolve,
+            client_cert: &self.client_cert,
+            client_key: &self.client_key,
         };
-        let connecting = async {
-            match rustls {
-                Some(rustls) => connect(&config, MakeRustlsConnect::new(rustls)).await,
-                None => connect(&config, NoTls).await,
-            }
+        let conn = match pg_connect::open(&settings, &parsed, &config, &shown, ctx.timeout).await {
+            Ok(c) => c,
+            Err(outcome) => return outcome,
         };
-        let (host, port) = host_port(&config);
-        let no_answer = |why: NoAnswer, detail: &str| {
-            let words = in_words(&why, &host, port, ctx.timeout, detail);
-            unanswered(&why, Property::Reachability, format!("{shown}: {words}"))
+        let (client, tls) = (&conn.client, conn.tls);
+        match tokio::time::timeout(left(), scalar(client, "SELECT 1")).await {
+            Err(_) => {
+                return unanswered(
+                    &NoAnswer::Timeout,
+                    Property::Reachability,
+                    format!(
+                        "{shown}: connected, but `SELECT 1` got no answer within {}",
+                        within(ctx.timeout)
+                    ),
+                )
                 .with("url", shown.as_str())
-                .with("tls", tls)
-        };
-        let (client, _connection) = match tokio::time::timeout(left(), connecting).await {
-            Err(_) => return no_answer(NoAnswer::Timeout, ""),
-            Ok(Err(e)) => {
-                return refusal(&shown, &e)
-                    .map(|o| o.with("url", shown.as_str()).with("tls", tls))
-                    .unwrap_or_else(|why| no_answer(why, &describe(&e)));
+                .with("tls", tls);
             }
-            Ok(Ok(c)) => c,
-        };
-        match tokio::time::timeout(left(), scalar(&client, "SELECT 1")).await {
-            Err(_) => return no_answer(NoAnswer::Timeout, "`SELECT 1` got no answer"),
             Ok(Err(e)) => return Outcome::fail(format!("{shown}: `SELECT 1` failed: {e}")),
             Ok(Ok(_)) => {}
         }
@@ -340,6 +282,12 @@ impl Probe for PostgresProbe {
             .with("url", shown.as_str())
             .with("tls", tls)
             .with("connect_and_select_ms", select_ms);
+        if let Some(route) = &conn.route {
+            outcome = route.evidence(outcome);
+        }
+        if let Some(id) = &conn.identity {
+            outcome = outcome.with("client_cert", id.evidence());
+        }
 
         let needs_figures = self.min_version.is_some()
             || self.max_connections_used.is_some()
@@ -424,7 +372,7 @@ impl Probe for PostgresProbe {
                 Ok(c) => c,
                 Err(e) => return Outcome::error(e),
             };
-            let value = match tokio::time::timeout(left(), scalar(&client, sql)).await {
+            let value = match tokio::time::timeout(left(), scalar(client, sql)).await {
                 Err(_) => {
                     return unanswered(
                         &NoAnswer::Timeout,

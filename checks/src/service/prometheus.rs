@@ -40,6 +40,22 @@ pub struct PrometheusProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
+    /// A client certificate (PEM path or text) to present when the server asks for one.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`; never shown).
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
+    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
+    #[serde(default)]
+    pub proxy: Option<crate::web::proxy::ProxySetting>,
 }
 
 /// The status an empty answer gets.
@@ -200,14 +216,22 @@ impl Probe for PrometheusProbe {
             ),
             _ => {}
         }
+        issues.extend(web::reach!(self, &self.url).check());
         issues
     }
 
+    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+        self.proxy.as_ref()
+    }
+
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        let started = std::time::Instant::now();
         let base = redact_url(&self.url);
         let endpoint = format!("{}/api/v1/query", self.url.trim_end_matches('/'));
-        let mut opts = web::ClientOptions::for_probe(ctx);
-        opts.ca_file = self.ca_file.clone();
+        let opts = match web::reach!(self, &self.url).options(ctx) {
+            Ok(o) => o,
+            Err(e) => return Outcome::error(e),
+        };
         let client = match web::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
@@ -227,17 +251,26 @@ impl Probe for PrometheusProbe {
                     NoAnswer::classify(&e)
                 };
                 let detail = web::describe(&e.without_url());
-                return instrument_down(&base, &why, ctx.timeout, &detail)
+                let down = instrument_down(&base, &why, ctx.timeout, &detail)
                     .with("url", base.as_str())
                     .with("query", q.as_str());
+                let left = ctx.timeout.saturating_sub(started.elapsed());
+                let reach = web::reach!(self, &self.url);
+                return web::client_auth::explain(ctx, &reach, down, None, left).await;
             }
         };
         let status = resp.status().as_u16();
         let retry_after = resp.headers().contains_key("retry-after");
+        let remote = resp.remote_addr();
         let evidence = |o: Outcome| {
-            o.with("url", base.as_str())
+            let o = o
+                .with("url", base.as_str())
                 .with("query", q.as_str())
-                .with("http_status", status)
+                .with("http_status", status);
+            match remote {
+                Some(addr) => o.with("address", addr.to_string()),
+                None => o,
+            }
         };
         if status == 429 || (status == 503 && retry_after) {
             return evidence(instrument_down(

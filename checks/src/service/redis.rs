@@ -2,21 +2,20 @@
 //! figures from INFO are held against the item: role, memory ratio, last RDB save.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use base64::Engine;
-use redis::{AsyncConnectionConfig, TlsCertificates};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::compare::redact_url;
+use crate::net::tls_client::client_auth_hint;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::service::dial::{in_words, unanswered, within};
-use crate::tls::roots;
+use crate::service::redis_connect::{self, Failure, Settings};
 
 /// Parameters of `check: { redis: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -34,27 +33,21 @@ pub struct RedisProbe {
     /// Require `rdb_last_bgsave_status:ok` (the last snapshot to disk succeeded).
     #[serde(default)]
     pub persistence: bool,
+    /// The client certificate (PEM path or text) for servers with `tls-auth-clients yes`.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`).
+    #[serde(default)]
+    pub client_key: Option<String>,
     /// PEM bundle added to the trusted roots (for `rediss://`).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-}
-
-/// The system roots plus `ca_file` as one PEM bundle: the redis client takes its trust
-/// store only as PEM, and replaces the system roots with it.
-fn trust_bundle(ca_file: &Path) -> Result<Vec<u8>, String> {
-    let extra = roots::read_pem_bundle(ca_file)?;
-    let system = rustls_native_certs::load_native_certs().certs;
-    let mut pem = String::new();
-    for der in system.iter().chain(extra.iter()) {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-        pem.push_str("-----BEGIN CERTIFICATE-----\n");
-        for line in b64.as_bytes().chunks(64) {
-            pem.push_str(&String::from_utf8_lossy(line));
-            pem.push('\n');
-        }
-        pem.push_str("-----END CERTIFICATE-----\n");
-    }
-    Ok(pem.into_bytes())
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
 }
 
 /// `role:` of a Redis server.
@@ -197,6 +190,25 @@ impl Probe for RedisProbe {
                     .hint("use `rediss://` for TLS, or drop `ca_file`"),
             );
         }
+        if self.client_cert.is_some() && !self.url.starts_with("rediss:") {
+            issues.push(
+                ParamIssue::new(
+                    "client_cert",
+                    "`client_cert` only applies to `rediss://` URLs",
+                )
+                .hint("use `rediss://` for TLS, or drop `client_cert`"),
+            );
+        }
+        issues.extend(crate::net::identity::check(
+            &self.client_cert,
+            &self.client_key,
+        ));
+        let (host, _) = self.host_port();
+        issues.extend(crate::net::family::check(
+            Some(&host),
+            self.ip_family,
+            &self.resolve,
+        ));
         if let Some(r) = self.max_memory_ratio
             && !(r > 0.0 && r <= 1.0)
         {
@@ -212,50 +224,48 @@ impl Probe for RedisProbe {
         let shown = redact_url(&self.url);
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
-        let opened = match &self.ca_file {
-            None => redis::Client::open(self.url.as_str()),
-            Some(path) => match trust_bundle(path) {
-                Ok(pem) => redis::Client::build_with_tls(
-                    self.url.as_str(),
-                    TlsCertificates {
-                        client_tls: None,
-                        root_cert: Some(pem),
-                    },
-                ),
-                Err(e) => return Outcome::error(e),
-            },
+        let settings = Settings {
+            url: &self.url,
+            ca_file: self.ca_file.as_deref(),
+            family: self.ip_family,
+            resolve: &self.resolve,
+            client_cert: &self.client_cert,
+            client_key: &self.client_key,
         };
-        let client = match opened {
-            Ok(c) => c,
-            Err(e) => return Outcome::error(format!("{shown}: invalid Redis URL: {e}")),
-        };
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(left()))
-            .set_response_timeout(Some(left()));
-        let connect = client.get_multiplexed_async_connection_with_config(&config);
         let (host, port) = self.host_port();
         let no_answer = |why: NoAnswer, detail: &str| {
             let words = in_words(&why, &host, port, ctx.timeout, detail);
             unanswered(&why, Property::Reachability, format!("{shown}: {words}"))
                 .with("url", shown.as_str())
         };
-        let mut con = match tokio::time::timeout(left(), connect).await {
-            Err(_) => return no_answer(NoAnswer::Timeout, ""),
-            Ok(Err(e)) => {
-                return self
-                    .refusal(&shown, &e)
-                    .unwrap_or_else(|why| no_answer(why, &e.to_string()));
-            }
-            Ok(Ok(c)) => c,
-        };
+        let opened =
+            match tokio::time::timeout(left(), redis_connect::open(&settings, &shown, ctx.timeout))
+                .await
+            {
+                Err(_) => return no_answer(NoAnswer::Timeout, ""),
+                Ok(Err(Failure::Outcome(o))) => return o,
+                Ok(Err(Failure::Redis(e, tls, id))) => {
+                    let hint = client_auth_hint(tls.as_ref(), id.as_ref());
+                    let mut o = self
+                        .refusal(&shown, &e)
+                        .unwrap_or_else(|why| no_answer(why, &e.to_string()));
+                    o.message.push_str(&hint);
+                    return o;
+                }
+                Ok(Ok(o)) => o,
+            };
+        let hint = || client_auth_hint(opened.tls.as_ref(), opened.identity.as_ref());
+        let mut con = opened.con.clone();
         let ping_cmd = redis::cmd("PING");
         let ping = ping_cmd.query_async::<String>(&mut con);
         match tokio::time::timeout(left(), ping).await {
             Err(_) => return no_answer(NoAnswer::Timeout, "PING got no answer"),
             Ok(Err(e)) => {
-                return self
+                let mut o = self
                     .refusal(&shown, &e)
                     .unwrap_or_else(|why| no_answer(why, &format!("PING failed: {e}")));
+                o.message.push_str(&hint());
+                return opened.route.evidence(o);
             }
             Ok(Ok(pong)) if pong != "PONG" => {
                 return Outcome::fail(format!("{shown}: PING answered `{pong}`, expected PONG"));
@@ -300,6 +310,10 @@ impl Probe for RedisProbe {
             Outcome::fail(format!("{shown}: {}", problems.join("; ")))
         };
         outcome = outcome.with("url", shown.as_str()).with("ping_ms", ping_ms);
+        outcome = opened.route.evidence(outcome);
+        if let Some(id) = &opened.identity {
+            outcome = outcome.with("client_cert", id.evidence());
+        }
         for key in [
             "redis_version",
             "role",
@@ -327,6 +341,10 @@ mod tests {
             max_memory_ratio: Some(0.5),
             persistence: true,
             ca_file: None,
+            ip_family: Default::default(),
+            resolve: Default::default(),
+            client_cert: None,
+            client_key: None,
         }
     }
 

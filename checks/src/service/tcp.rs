@@ -2,21 +2,23 @@
 //! TLS handshake. Serves "database / cache / load balancer reachable" items.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use crate::net::identity;
+use crate::net::tls_client;
+use crate::net::tls_client::client_auth_hint;
+use crate::net::{self, NetOptions};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{dial, unanswered, within};
+use crate::service::dial::{unanswered, within};
 use crate::tls::roots;
 
 /// Parameters of `check: { tcp: {...} }`.
@@ -35,6 +37,22 @@ pub struct TcpProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
+    /// A client certificate (PEM path or text) to present when the server asks for one.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`; never shown).
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
+    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
+    #[serde(default)]
+    pub proxy: Option<crate::web::proxy::ProxySetting>,
 }
 
 #[async_trait]
@@ -47,30 +65,59 @@ impl Probe for TcpProbe {
         if self.port == 0 {
             issues.push(ParamIssue::new("port", "port 0 cannot be connected to"));
         }
+        issues.extend(net::family::check(
+            Some(&self.host),
+            self.ip_family,
+            &self.resolve,
+        ));
+        issues.extend(identity::check(&self.client_cert, &self.client_key));
+        if !self.tls && self.client_cert.is_some() {
+            issues.push(
+                ParamIssue::new("client_cert", "`client_cert` needs `tls: true`")
+                    .hint("set `tls: true` for a TLS handshake, or drop them"),
+            );
+        }
         issues
+    }
+
+    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+        self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let target = format!("{}:{}", self.host, self.port);
         let started = Instant::now();
-        let (stream, addr) = match dial(&self.host, self.port, ctx.timeout).await {
-            Ok(c) => c,
-            Err(no) => return no.outcome(Property::Reachability).with("target", target),
-        };
+        let opts = NetOptions::new(ctx, self.ip_family, &self.resolve);
+        let (stream, route) =
+            match net::dial(&self.host, self.port, "https", &opts, ctx.timeout).await {
+                Ok(c) => c,
+                Err(no) => return no.outcome(Property::Reachability).with("target", target),
+            };
         let connect_ms = started.elapsed().as_millis() as u64;
+        let addr = route.describe();
         if !self.tls {
-            return Outcome::pass(format!("{target} accepted a connection in {connect_ms} ms"))
-                .with("address", addr.to_string())
-                .with("connect_ms", connect_ms);
+            let via = route
+                .proxy()
+                .map(|p| format!(" through {p}"))
+                .unwrap_or_default();
+            return route.evidence(
+                Outcome::pass(format!(
+                    "{target} accepted a connection{via} in {connect_ms} ms"
+                ))
+                .with("connect_ms", connect_ms),
+            );
         }
 
-        let roots = match roots::root_store(self.ca_file.as_deref()) {
-            Ok(r) => r,
+        let identity = match identity::load(&self.client_cert, &self.client_key) {
+            Ok(i) => i,
             Err(e) => return Outcome::error(e),
         };
-        let config = ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let client = match roots::root_store(self.ca_file.as_deref())
+            .and_then(|roots| tls_client::client_config(roots, true, identity.as_ref(), &[]))
+        {
+            Ok(c) => c,
+            Err(e) => return Outcome::error(e),
+        };
         let name_text = self
             .server_name
             .clone()
@@ -80,9 +127,9 @@ impl Probe for TcpProbe {
             Err(e) => return Outcome::error(format!("invalid server name `{name_text}`: {e}")),
         };
         let left = ctx.timeout.saturating_sub(started.elapsed());
-        match timeout(
+        let outcome = match timeout(
             left,
-            TlsConnector::from(Arc::new(config)).connect(name, stream),
+            TlsConnector::from(client.config.clone()).connect(name, stream),
         )
         .await
         {
@@ -93,8 +140,7 @@ impl Probe for TcpProbe {
                     "{addr} accepted the connection but did not finish the TLS handshake within {}",
                     within(ctx.timeout)
                 ),
-            )
-            .with("address", addr.to_string()),
+            ),
             Ok(Err(e)) => {
                 let why = NoAnswer::from_io(&e);
                 let what = match why {
@@ -102,8 +148,12 @@ impl Probe for TcpProbe {
                     NoAnswer::Refused => "reset the connection during the TLS handshake",
                     _ => "rejected the TLS handshake",
                 };
-                unanswered(&why, Property::Reachability, format!("{addr} {what}: {e}"))
-                    .with("address", addr.to_string())
+                let hint = client_auth_hint(Some(&client), identity.as_ref());
+                unanswered(
+                    &why,
+                    Property::Reachability,
+                    format!("{addr} {what}: {e}{hint}"),
+                )
             }
             Ok(Ok(tls)) => {
                 let (_, conn) = tls.get_ref();
@@ -119,11 +169,15 @@ impl Probe for TcpProbe {
                     "{target} accepted a verified TLS connection ({version}) in {} ms",
                     started.elapsed().as_millis()
                 ))
-                .with("address", addr.to_string())
                 .with("connect_ms", connect_ms)
                 .with("tls_version", version)
                 .with("cipher", cipher)
             }
-        }
+        };
+        let outcome = match (client.auth.asked(), &identity) {
+            (Some(req), id) => outcome.with("client_auth", req.evidence(id.as_ref())),
+            (None, _) => outcome,
+        };
+        route.evidence(outcome)
     }
 }

@@ -2,20 +2,21 @@
 //! then optionally one message goes out and a reply containing `expect` comes back in time.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures_util::{SinkExt, StreamExt};
-use rustls::ClientConfig;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{Connector, connect_async_tls_with_config};
+use tokio_tungstenite::{Connector, client_async_tls_with_config};
 
 use crate::compare::redact_url;
+use crate::net::identity;
+use crate::net::tls_client;
+use crate::net::{self, NetOptions};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::params::DurationParam;
@@ -37,6 +38,22 @@ pub struct WebSocketProbe {
     /// PEM bundle added to the trusted roots (for `wss://`).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
+    /// A client certificate (PEM path or text) to present when the server asks for one.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`; never shown).
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
+    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
+    #[serde(default)]
+    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Extra headers on the upgrade request (e.g. `Authorization: "Bearer ${env:WS_TOKEN}"`).
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
@@ -137,7 +154,26 @@ impl Probe for WebSocketProbe {
         if self.send.as_ref().is_some_and(|s| s.len() > MAX_MESSAGE) {
             issues.push(ParamIssue::new("send", "`send` is over 1 MiB"));
         }
+        let host = url::Url::parse(&self.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        issues.extend(net::family::check(
+            host.as_deref(),
+            self.ip_family,
+            &self.resolve,
+        ));
+        issues.extend(identity::check(&self.client_cert, &self.client_key));
+        if self.client_cert.is_some() && self.url.starts_with("ws:") {
+            issues.push(
+                ParamIssue::new("client_cert", "`client_cert` only applies to `wss://` URLs")
+                    .hint("use `wss://` for TLS, or drop `client_cert`"),
+            );
+        }
         issues
+    }
+
+    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+        self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
@@ -145,18 +181,23 @@ impl Probe for WebSocketProbe {
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
         let tls = url::Url::parse(&self.url).is_ok_and(|u| u.scheme() == "wss");
-        let connector = if tls {
-            let roots = match roots::root_store(self.ca_file.as_deref()) {
-                Ok(r) => r,
+        let identity = match identity::load(&self.client_cert, &self.client_key) {
+            Ok(i) => i,
+            Err(e) => return Outcome::error(e),
+        };
+        let client = if tls {
+            match roots::root_store(self.ca_file.as_deref()).and_then(|roots| {
+                tls_client::client_config(roots, true, identity.as_ref(), &[b"http/1.1"])
+            }) {
+                Ok(c) => Some(c),
                 Err(e) => return Outcome::error(e),
-            };
-            let mut config = ClientConfig::builder()
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            config.alpn_protocols = vec![b"http/1.1".to_vec()];
-            Connector::Rustls(Arc::new(config))
+            }
         } else {
-            Connector::Plain
+            None
+        };
+        let connector = match &client {
+            Some(c) => Connector::Rustls(c.config.clone()),
+            None => Connector::Plain,
         };
         let limits = WebSocketConfig::default()
             .max_message_size(Some(MAX_MESSAGE))
@@ -174,7 +215,26 @@ impl Probe for WebSocketProbe {
                 request.headers_mut().insert(n, v);
             }
         }
-        let handshake = connect_async_tls_with_config(request, Some(limits), true, Some(connector));
+        let (host, port) = match url::Url::parse(&self.url) {
+            Ok(u) => (
+                u.host_str().unwrap_or_default().to_string(),
+                u.port_or_known_default().unwrap_or(80),
+            ),
+            Err(e) => return Outcome::error(format!("{shown}: invalid URL: {e}")),
+        };
+        // wss:// goes through the HTTPS proxy, ws:// through the HTTP one (curl's rule).
+        let scheme = if tls { "https" } else { "http" };
+        let opts = NetOptions::new(ctx, self.ip_family, &self.resolve);
+        let (stream, route) = match net::dial(&host, port, scheme, &opts, left()).await {
+            Ok(c) => c,
+            Err(no) => {
+                return no
+                    .outcome(Property::Reachability)
+                    .with("url", shown.as_str());
+            }
+        };
+        let handshake =
+            client_async_tls_with_config(request, stream, Some(limits), Some(connector));
         let mut ws = match tokio::time::timeout(left(), handshake).await {
             Err(_) => {
                 return self
@@ -182,16 +242,24 @@ impl Probe for WebSocketProbe {
                     .with("url", shown.as_str());
             }
             Ok(Err(e)) => {
-                return self
-                    .handshake_failed(&shown, &e, ctx)
-                    .with("url", shown.as_str());
+                let mut failed = self.handshake_failed(&shown, &e, ctx);
+                failed.message.push_str(&tls_client::client_auth_hint(
+                    client.as_ref(),
+                    identity.as_ref(),
+                ));
+                return route.evidence(failed.with("url", shown.as_str()));
             }
             Ok(Ok((ws, _response))) => ws,
         };
         let handshake_time = started.elapsed();
-        let mut outcome = Outcome::pass("")
-            .with("url", shown.as_str())
-            .with("handshake_ms", ms(handshake_time));
+        let mut outcome = route.evidence(
+            Outcome::pass("")
+                .with("url", shown.as_str())
+                .with("handshake_ms", ms(handshake_time)),
+        );
+        if let Some(req) = client.as_ref().and_then(|c| c.auth.asked()) {
+            outcome = outcome.with("client_auth", req.evidence(identity.as_ref()));
+        }
 
         let mut latency = handshake_time;
         let mut what = "handshake";
@@ -306,6 +374,11 @@ mod tests {
         let probe = |url: &str| WebSocketProbe {
             url: url.into(),
             ca_file: None,
+            ip_family: Default::default(),
+            resolve: Default::default(),
+            client_cert: None,
+            client_key: None,
+            proxy: None,
             headers: Default::default(),
             send: None,
             expect: None,

@@ -1,18 +1,18 @@
 //! When the rustls handshake fails, ask the server by hand (a broad TLS 1.2 hello and the
 //! suite enumeration) what it does speak and for its certificate, and say what is wrong.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 use serde_json::{Map, Value, json};
 
+use crate::net::Route;
 use crate::outcome::Status;
 use crate::tls::explain;
 use crate::tls::facts::CertFacts;
+use crate::tls::handshake::Handshake;
 use crate::tls::hello::{self, Answer, CLIENT_MESSAGE_LIMIT, Flight, Want};
 use crate::tls::judge::Report;
-use crate::tls::probe::Handshake;
 use crate::tls::profile;
 use crate::tls::scan::{self, Scan};
 use crate::tls::suites::{self, Bulk, Kx};
@@ -27,7 +27,7 @@ pub struct Diagnosis {
 
 /// Sends the broad hello and, unless `scanned` already holds one, the enumeration, at once.
 pub async fn diagnose(
-    addr: SocketAddr,
+    route: &Route,
     sni: Option<&str>,
     scanned: &mut Option<Scan>,
     budget: Duration,
@@ -37,12 +37,12 @@ pub async fn diagnose(
     let need_scan = scanned.is_none();
     let enumeration = async {
         match need_scan {
-            true => Some(scan::enumerate(addr, sni, 0x0303, budget, parallel).await),
+            true => Some(scan::enumerate(route, sni, 0x0303, budget, parallel).await),
             false => None,
         }
     };
     let (broad, fresh) = tokio::join!(
-        hello::exchange(addr, &hello, Want::Flight, budget),
+        hello::exchange(route, &hello, Want::Flight, budget),
         enumeration
     );
     if fresh.is_some() {

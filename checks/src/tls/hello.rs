@@ -1,11 +1,10 @@
 //! Hand-written ClientHellos and a bounded reader of the server's first flight (ServerHello,
 //! Certificate, ServerKeyExchange): what rustls will not tell when it refuses to negotiate.
 
-use std::net::SocketAddr;
+use crate::net::Route;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// The most of a server's first flight read (a 10,000-SAN certificate message is ~290 KB).
@@ -273,19 +272,19 @@ fn key_exchange(body: &[u8]) -> Option<KeyExchange> {
     })
 }
 
-/// Sends `hello` to `addr` and reads the answer up to `want`, within `budget`, reading at
+/// Sends `hello` over a new connection of `route` and reads the answer up to `want`, within `budget`, reading at
 /// most [`FLIGHT_CAP`] bytes.
-pub async fn exchange(addr: SocketAddr, hello: &[u8], want: Want, budget: Duration) -> Answer {
-    match timeout(budget, exchange_inner(addr, hello, want)).await {
+pub async fn exchange(route: &Route, hello: &[u8], want: Want, budget: Duration) -> Answer {
+    match timeout(budget, exchange_inner(route, hello, want)).await {
         Ok(a) => a,
         Err(_) => Answer::Unknown(format!("no answer within {} ms", budget.as_millis())),
     }
 }
 
-async fn exchange_inner(addr: SocketAddr, hello: &[u8], want: Want) -> Answer {
-    let mut stream = match TcpStream::connect(addr).await {
+async fn exchange_inner(route: &Route, hello: &[u8], want: Want) -> Answer {
+    let mut stream = match route.open().await {
         Ok(s) => s,
-        Err(e) => return Answer::Unknown(format!("connect failed: {e}")),
+        Err(e) => return Answer::Unknown(format!("connect failed: {}", e.message)),
     };
     if stream.write_all(hello).await.is_err() {
         return Answer::Closed;

@@ -118,7 +118,12 @@ pub fn judge_chain(
     ev.insert("chain_length".into(), json!(facts.len()));
     ev.insert(
         "chain".into(),
-        Value::Array(facts.iter().map(|f| f.evidence(now)).collect()),
+        Value::Array(
+            facts
+                .iter()
+                .map(|f| with_thresholds(f.evidence(now), rules, f))
+                .collect(),
+        ),
     );
 
     // Trust, judged at a moment every certificate is valid so expiry is not mistaken for
@@ -256,6 +261,19 @@ pub fn judge_chain(
     }
 }
 
+/// Adds the warn and fail thresholds resolved for this certificate's lifetime, in whole days
+/// (`warn_days`, `fail_days`): what a picture of days left is drawn against.
+fn with_thresholds(mut evidence: Value, rules: &ChainRules<'_>, f: &CertFacts) -> Value {
+    let lifetime = f.not_after - f.not_before;
+    if let Value::Object(map) = &mut evidence {
+        for (key, threshold) in [("warn_days", &rules.warn), ("fail_days", &rules.fail)] {
+            let (seconds, _) = threshold.resolve(lifetime);
+            map.insert(key.into(), json!(seconds.div_euclid(86_400)));
+        }
+    }
+    evidence
+}
+
 fn which(idx: usize, f: &CertFacts) -> String {
     if idx == 0 {
         format!("certificate for {}", f.label())
@@ -348,10 +366,13 @@ fn judge_extras(
 }
 
 /// The stapled OCSP status of the leaf: `revoked` fails, anything else is evidence. No staple
-/// is no fault (Let's Encrypt ended OCSP in 2025; most servers never stapled).
+/// is no fault (Let's Encrypt ended OCSP in 2025; most servers never stapled). A staple whose
+/// signature is not the issuer's (or a responder it delegated to) fails: clients that check
+/// staples reject the connection, and what it says cannot be believed.
 pub fn judge_staple(
     staple: Option<&[u8]>,
     chain: &[CertificateDer<'static>],
+    roots: &RootCertStore,
     report: &mut Report,
     ev: &mut Map<String, Value>,
 ) {
@@ -362,28 +383,58 @@ pub fn judge_staple(
     let Some(leaf) = chain.first().and_then(|c| CertFacts::parse(c).ok()) else {
         return;
     };
-    match ocsp::parse(bytes, &leaf.serial) {
-        Some(staple) => {
-            ev.insert("ocsp_staple".into(), staple.evidence());
-            if let ocsp::Staple::Revoked { at, reason } = staple {
-                let why = reason
-                    .map(|r| format!(", reason {}", ocsp::reason_name(r)))
-                    .unwrap_or_default();
-                report.add(
-                    Status::Fail,
-                    format!(
-                        "certificate for {} is revoked since {at}{why}, says the OCSP response the server staples: replace the certificate",
-                        leaf.label()
-                    ),
-                );
-            }
-        }
-        None => {
-            ev.insert(
-                "ocsp_staple".into(),
-                json!({"status": "unreadable", "bytes": bytes.len()}),
-            );
-        }
+    let Some(staple) = ocsp::parse(bytes, &leaf.serial) else {
+        ev.insert(
+            "ocsp_staple".into(),
+            json!({"status": "unreadable", "bytes": bytes.len()}),
+        );
+        return;
+    };
+    let mut evidence = staple.evidence();
+    let answered = matches!(
+        staple,
+        ocsp::Staple::Good { .. } | ocsp::Staple::Revoked { .. } | ocsp::Staple::Unknown
+    );
+    let signature = if answered {
+        ocsp::signature(bytes, chain, roots)
+    } else {
+        ocsp::Signature::Unreadable
+    };
+    if let Value::Object(map) = &mut evidence
+        && answered
+    {
+        let (checked, by) = match &signature {
+            ocsp::Signature::Valid { by } => (json!(true), json!(by)),
+            ocsp::Signature::Invalid => (json!("invalid"), Value::Null),
+            ocsp::Signature::IssuerUnknown => (json!("issuer unknown"), Value::Null),
+            ocsp::Signature::Unreadable => (json!("unreadable"), Value::Null),
+        };
+        map.insert("signature_checked".into(), checked);
+        map.insert("signed_by".into(), by);
+    }
+    ev.insert("ocsp_staple".into(), evidence);
+    if signature == ocsp::Signature::Invalid {
+        report.add(
+            Status::Fail,
+            format!(
+                "the OCSP response the server staples for {} is not signed by its issuer `{}` or a responder the issuer delegated to: clients that check staples reject it; fix the server's OCSP stapling (it may be fetching from the wrong responder)",
+                leaf.label(),
+                leaf.issuer
+            ),
+        );
+        return;
+    }
+    if let ocsp::Staple::Revoked { at, reason } = staple {
+        let why = reason
+            .map(|r| format!(", reason {}", ocsp::reason_name(r)))
+            .unwrap_or_default();
+        report.add(
+            Status::Fail,
+            format!(
+                "certificate for {} is revoked since {at}{why}, says the OCSP response the server staples: replace the certificate",
+                leaf.label()
+            ),
+        );
     }
 }
 

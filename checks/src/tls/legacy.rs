@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use crate::tls::hello;
@@ -80,17 +79,17 @@ pub fn judge(version: LegacyVersion, first: &[u8]) -> LegacyAnswer {
     }
 }
 
-/// Connects to `addr`, offers only `version`, and reports what came back within `budget`.
+/// Connects over `route`, offers only `version`, and reports what came back within `budget`.
 pub async fn probe(
-    addr: std::net::SocketAddr,
+    route: &crate::net::Route,
     server_name: Option<&str>,
     version: LegacyVersion,
     budget: Duration,
 ) -> LegacyAnswer {
     let attempt = async {
-        let mut stream = match TcpStream::connect(addr).await {
+        let mut stream = match route.open().await {
             Ok(s) => s,
-            Err(e) => return LegacyAnswer::Unknown(format!("connect failed: {e}")),
+            Err(e) => return LegacyAnswer::Unknown(format!("connect failed: {}", e.message)),
         };
         if let Err(e) = stream.write_all(&client_hello(version, server_name)).await {
             return LegacyAnswer::Refused(format!("connection closed while sending: {e}"));

@@ -2,10 +2,14 @@
 //! (recorded chains, certificate facts, hand-written hellos, suite enumeration, profiles).
 
 pub mod chain;
+pub mod crl;
 mod diagnose;
+mod dual;
 pub mod explain;
 pub mod facts;
+mod handshake;
 pub mod hello;
+pub mod issuer;
 pub mod judge;
 pub mod legacy;
 pub mod ocsp;

@@ -1,27 +1,24 @@
 //! `tls`: what testssl.sh would say about one endpoint — chain, host name, expiry over the
 //! verified path, protocol, cipher and key exchange, legacy versions, Mozilla profile, key sizes.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use futures_util::future::join_all;
-use rustls::ClientConfig;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tokio::net::TcpStream;
-use tokio::time::timeout;
-use tokio_rustls::TlsConnector;
 
+use crate::net::identity;
+use crate::net::{self, NetOptions, Route};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{dial, within};
 use crate::tls::chain::RecordingVerifier;
+use crate::tls::crl;
 use crate::tls::diagnose;
 use crate::tls::explain;
 use crate::tls::hello;
@@ -47,6 +44,22 @@ pub struct TlsProbe {
     /// PEM bundle added to the system roots (internal CAs).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
+    /// A client certificate (PEM path or text) to present when the server asks for one.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`; never shown).
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
+    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
+    #[serde(default)]
+    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Warn when the earliest-expiring certificate of the verified path has fewer days left
     /// (default 30 unless `warn_before` is given).
     #[serde(default)]
@@ -83,6 +96,15 @@ pub struct TlsProbe {
     /// suite, concurrently per suite family) and judge them against `profile`.
     #[serde(default = "default_enumerate")]
     pub enumerate: bool,
+    /// Fetch each presented certificate's CRL from its distribution point (at most 8 MiB,
+    /// within the item's timeout), check its signature against the issuer, and fail when the
+    /// certificate is on it; a CRL that cannot be had or trusted is `error`.
+    #[serde(default)]
+    pub check_revocation: bool,
+    /// Shake hands over every address family the host resolves to (IPv4 and IPv6) and fail
+    /// when they differ (certificate, version, or one failing).
+    #[serde(default)]
+    pub dual_stack: bool,
 }
 
 fn default_port() -> u16 {
@@ -90,22 +112,6 @@ fn default_port() -> u16 {
 }
 fn default_enumerate() -> bool {
     true
-}
-
-/// What one handshake attempt produced.
-pub(crate) struct Handshake {
-    pub addr: SocketAddr,
-    pub chain: Option<Vec<CertificateDer<'static>>>,
-    /// `(version, cipher)` when the handshake completed.
-    pub negotiated: Option<(String, String)>,
-    /// The key exchange group of the completed handshake (`x25519`, `secp256r1`).
-    pub group: Option<String>,
-    /// The stapled OCSP response, if the server sent one.
-    pub staple: Option<Vec<u8>>,
-    pub error: Option<rustls::Error>,
-    pub other_error: Option<String>,
-    /// Why the handshake did not complete (none when it did).
-    pub why: Option<NoAnswer>,
 }
 
 #[async_trait]
@@ -164,10 +170,35 @@ impl Probe for TlsProbe {
             ));
         }
         issues.extend(self.min_key_bits.check());
+        issues.extend(net::family::check(
+            Some(&self.host),
+            self.ip_family,
+            &self.resolve,
+        ));
+        issues.extend(identity::check(&self.client_cert, &self.client_key));
+        issues.extend(net::dual_stack::check(
+            self.dual_stack,
+            Some(&self.host),
+            self.ip_family,
+        ));
         issues
     }
 
+    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+        self.proxy.as_ref()
+    }
+
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        if self.dual_stack {
+            return crate::tls::dual::run(self, ctx).await;
+        }
+        self.full(ctx).await
+    }
+}
+
+impl TlsProbe {
+    /// The whole judgement over one connection route (the first address that accepts).
+    pub(crate) async fn full(&self, ctx: &ProbeContext) -> Outcome {
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
         let target = format!("{}:{}", self.host, self.port);
@@ -187,10 +218,16 @@ impl Probe for TlsProbe {
             Ok(v) => Arc::new(v),
             Err(e) => return Outcome::error(e),
         };
-        let (stream, addr) = match dial(&self.host, self.port, ctx.timeout).await {
+        let client = match identity::load(&self.client_cert, &self.client_key) {
             Ok(c) => c,
-            Err(no) => return no.outcome(Property::Reachability).with("target", target),
+            Err(e) => return Outcome::error(e),
         };
+        let opts = NetOptions::new(ctx, self.ip_family, &self.resolve);
+        let (stream, route) =
+            match net::dial(&self.host, self.port, "https", &opts, ctx.timeout).await {
+                Ok(c) => c,
+                Err(no) => return no.outcome(Property::Reachability).with("target", target),
+            };
 
         // The rustls handshake, the legacy versions and the enumeration all at once, each on
         // its own connection, all within what is left of the item's budget.
@@ -201,14 +238,21 @@ impl Probe for TlsProbe {
         let scan_budget = budget.mul_f64(0.75);
         let enumeration = async {
             match self.enumerate {
-                true => Some(scan::enumerate(addr, sni, 0x0303, scan_budget, parallel).await),
+                true => Some(scan::enumerate(&route, sni, 0x0303, scan_budget, parallel).await),
                 false => None,
             }
         };
         let (hs, v10, v11, mut scanned) = tokio::join!(
-            self.handshake(stream, addr, &name, verifier.clone(), budget, ctx.timeout),
-            legacy::probe(addr, sni, LegacyVersion::Tls10, budget),
-            legacy::probe(addr, sni, LegacyVersion::Tls11, budget),
+            self.handshake(
+                (stream, route.clone()),
+                &name,
+                verifier.clone(),
+                client.as_ref(),
+                budget,
+                ctx.timeout
+            ),
+            legacy::probe(&route, sni, LegacyVersion::Tls10, budget),
+            legacy::probe(&route, sni, LegacyVersion::Tls11, budget),
             enumeration,
         );
 
@@ -227,7 +271,7 @@ impl Probe for TlsProbe {
         let legacy_scans = join_all(
             legacy_versions
                 .iter()
-                .map(|v| scan::enumerate(addr, sni, *v, legacy_budget, per_version)),
+                .map(|v| scan::enumerate(&route, sni, *v, legacy_budget, per_version)),
         )
         .await;
 
@@ -236,7 +280,7 @@ impl Probe for TlsProbe {
             && hs.chain.is_none()
             && (hs.error.is_some() || hs.why == Some(NoAnswer::TlsRejected))
         {
-            Some(diagnose::diagnose(addr, sni, &mut scanned, left(), parallel).await)
+            Some(diagnose::diagnose(&route, sni, &mut scanned, left(), parallel).await)
         } else {
             None
         };
@@ -245,7 +289,11 @@ impl Probe for TlsProbe {
         let mut ev = Map::new();
         ev.insert("host".into(), json!(self.host));
         ev.insert("port".into(), json!(self.port));
-        ev.insert("address".into(), json!(hs.addr.to_string()));
+        match &hs.route {
+            Route::Direct(addr) => ev.insert("address".into(), json!(addr.to_string())),
+            Route::Tunnel(t) => ev.insert("proxy".into(), json!(t.shown)),
+        };
+        ev.insert("ip_family".into(), json!(self.ip_family.as_str()));
         ev.insert("server_name".into(), json!(name_text));
         ev.insert("profile".into(), json!(self.profile.name()));
 
@@ -266,7 +314,7 @@ impl Probe for TlsProbe {
         match &chain {
             Some(chain) => {
                 judge_chain(&rules, chain, &verifier, &roots, &mut report, &mut ev);
-                judge_staple(hs.staple.as_deref(), chain, &mut report, &mut ev);
+                judge_staple(hs.staple.as_deref(), chain, &roots, &mut report, &mut ev);
             }
             None if diagnosis.is_none() => {
                 let why = hs
@@ -281,6 +329,14 @@ impl Probe for TlsProbe {
                 );
             }
             None => {}
+        }
+        if self.check_revocation
+            && let Some(chain) = &chain
+        {
+            // The CRL fetches get what is left of the item's budget.
+            let mut sub = ctx.clone();
+            sub.timeout = left();
+            crl::check(&sub, chain, &roots, &mut report, &mut ev).await;
         }
         if let Some((version, cipher)) = &hs.negotiated {
             ev.insert("version".into(), json!(version));
@@ -304,18 +360,8 @@ impl Probe for TlsProbe {
             ev.insert("version".into(), Value::Null);
             ev.insert("cipher".into(), Value::Null);
         }
-        if let Some(err) = &hs.error
-            && hs.chain.is_some()
-            && !report.failed()
-        {
-            report.add(
-                Status::Fail,
-                format!(
-                    "TLS handshake failed: {}",
-                    explain::handshake_error(err, None)
-                ),
-            );
-        }
+        let client_note =
+            crate::tls::handshake::judge_client_auth(&hs, client.as_ref(), &mut report, &mut ev);
         let mut accepted = Vec::new();
         if let Some(scan) = &scanned {
             ev.insert("tls12_suites".into(), scan.evidence());
@@ -358,7 +404,7 @@ impl Probe for TlsProbe {
                 None => format!(", {v} {c}"),
             })
             .unwrap_or_default();
-        report.finish(&target, &negotiated, ev)
+        report.finish(&target, &format!("{negotiated}{client_note}"), ev)
     }
 }
 
@@ -377,89 +423,6 @@ impl TlsProbe {
             days: self.fail_days.or(percent.is_none().then_some(14)),
             percent,
         }
-    }
-
-    /// Shakes hands over `stream` with the recording verifier, within `budget` (what is left
-    /// of `item_timeout`, which the message names).
-    async fn handshake(
-        &self,
-        stream: TcpStream,
-        addr: SocketAddr,
-        name: &ServerName<'static>,
-        verifier: Arc<RecordingVerifier>,
-        budget: Duration,
-        item_timeout: Duration,
-    ) -> Handshake {
-        let mut hs = Handshake {
-            addr,
-            chain: None,
-            negotiated: None,
-            group: None,
-            staple: None,
-            error: None,
-            other_error: None,
-            why: None,
-        };
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = match ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(rustls::ALL_VERSIONS)
-        {
-            Ok(c) => c
-                .dangerous()
-                .with_custom_certificate_verifier(verifier.clone())
-                .with_no_client_auth(),
-            Err(e) => {
-                hs.other_error = Some(format!("cannot configure TLS: {e}"));
-                hs.why = Some(NoAnswer::Other);
-                return hs;
-            }
-        };
-        let connector = TlsConnector::from(Arc::new(config));
-        match timeout(budget, connector.connect(name.clone(), stream)).await {
-            Err(_) => {
-                hs.other_error = Some(format!(
-                    "the server accepted the connection but did not finish the handshake within {}",
-                    within(item_timeout)
-                ));
-                hs.why = Some(NoAnswer::Timeout);
-            }
-            Ok(Ok(tls)) => {
-                let (_, conn) = tls.get_ref();
-                let version = conn
-                    .protocol_version()
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("unknown")
-                    .replace("TLSv1_", "TLSv1.");
-                let cipher = conn
-                    .negotiated_cipher_suite()
-                    .and_then(|c| c.suite().as_str())
-                    .unwrap_or("unknown")
-                    .to_string();
-                hs.group = conn
-                    .negotiated_key_exchange_group()
-                    .map(|g| crate::tls::hello::group_name(u16::from(g.name())));
-                hs.negotiated = Some((version, cipher));
-            }
-            Ok(Err(e)) => {
-                let why = NoAnswer::from_io(&e);
-                let kind = e.kind();
-                match e
-                    .into_inner()
-                    .and_then(|i| i.downcast::<rustls::Error>().ok())
-                {
-                    Some(tls_err) => hs.error = Some(*tls_err),
-                    None => {
-                        hs.other_error = Some(format!(
-                            "{addr} closed the connection during the handshake ({kind})"
-                        ))
-                    }
-                }
-                hs.why = Some(why);
-            }
-        }
-        hs.chain = verifier.seen.lock().ok().and_then(|mut s| s.take());
-        hs.staple = verifier.staple.lock().ok().and_then(|mut s| s.take());
-        hs
     }
 
     fn judge_legacy(

@@ -1,12 +1,12 @@
 //! Which TLS 1.2 suites a server accepts, found with hand-written hellos walked concurrently
 //! per suite family (offer all, strike the one chosen, repeat), each step under the budget.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Value, json};
 
+use crate::net::Route;
 use crate::tls::hello::{self, Answer, Flight, KeyExchange, Want};
 use crate::tls::suites;
 
@@ -53,7 +53,7 @@ impl Scan {
 /// Walks every suite family of [`suites::buckets`] at `version`, at most `parallel` at once
 /// (the run's per-host politeness limit).
 pub async fn enumerate(
-    addr: SocketAddr,
+    route: &Route,
     sni: Option<&str>,
     version: u16,
     budget: Duration,
@@ -62,7 +62,7 @@ pub async fn enumerate(
     let started = Instant::now();
     let walks = suites::buckets()
         .into_iter()
-        .map(|bucket| walk(addr, sni, version, bucket, started, budget));
+        .map(|bucket| walk(route, sni, version, bucket, started, budget));
     let done: Vec<_> = stream::iter(walks)
         .buffer_unordered(parallel.max(1))
         .collect()
@@ -80,7 +80,7 @@ pub async fn enumerate(
 }
 
 async fn walk(
-    addr: SocketAddr,
+    route: &Route,
     sni: Option<&str>,
     version: u16,
     mut offer: Vec<u16>,
@@ -102,7 +102,7 @@ async fn walk(
         ids.push(0x00ff);
         connections += 1;
         match hello::exchange(
-            addr,
+            route,
             &hello::client_hello(version, &ids, sni),
             Want::Flight,
             left,

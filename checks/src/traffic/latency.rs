@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -48,6 +48,22 @@ pub struct LatencyProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
+    /// A client certificate (PEM path or text) to present when the server asks for one.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`; never shown).
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
+    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
+    #[serde(default)]
+    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Timed requests (default 20, at most 1000).
     #[serde(default = "default_samples")]
     pub samples: u32,
@@ -199,7 +215,12 @@ impl Probe for LatencyProbe {
                 ));
             }
         }
+        issues.extend(crate::web::reach!(self, &self.url).check());
         issues
+    }
+
+    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+        self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
@@ -211,8 +232,10 @@ impl Probe for LatencyProbe {
                 return Outcome::error(text.join("; "));
             }
         };
-        let mut opts = web::ClientOptions::for_probe(ctx);
-        opts.ca_file = self.ca_file.clone();
+        let opts = match web::reach!(self, &self.url).options(ctx) {
+            Ok(o) => o,
+            Err(e) => return Outcome::error(e),
+        };
         let client = match web::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
@@ -302,6 +325,18 @@ impl Probe for LatencyProbe {
             ev.insert("p95_ms".into(), json!(ms_value(s.p95)));
             ev.insert("p99_ms".into(), json!(ms_value(s.p99)));
             ev.insert("max_ms".into(), json!(ms_value(s.max)));
+        }
+        // The item's bounds beside the figures, so a report can draw one against the other.
+        let limits: Map<_, _> = self
+            .thresholds()
+            .into_iter()
+            .filter_map(|(name, limit)| Some((format!("{name}_ms"), json!(ms_value(limit?.get())))))
+            .collect();
+        if !limits.is_empty() {
+            ev.insert("limits".into(), Value::Object(limits));
+        }
+        if let Some(rate) = self.max_error_rate {
+            ev.insert("max_error_rate".into(), json!(rate));
         }
         ev.insert("errors".into(), json!(errors));
         ev.insert(

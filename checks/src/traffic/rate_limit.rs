@@ -52,6 +52,22 @@ pub struct RateLimitProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
+    /// A client certificate (PEM path or text) to present when the server asks for one.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`; never shown).
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
+    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
+    #[serde(default)]
+    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Hard cap on requests sent, in-flight ones included (default 100, at most 10000).
     #[serde(default = "default_max_requests")]
     pub max_requests: u32,
@@ -357,6 +373,7 @@ impl Probe for RateLimitProbe {
                 ),
             ));
         }
+        issues.extend(crate::web::reach!(self, &self.url).check());
         issues
     }
 
@@ -364,10 +381,16 @@ impl Probe for RateLimitProbe {
         true
     }
 
+    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+        self.proxy.as_ref()
+    }
+
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let deadline = Instant::now() + ctx.timeout;
-        let mut opts = web::ClientOptions::for_probe(ctx);
-        opts.ca_file = self.ca_file.clone();
+        let opts = match web::reach!(self, &self.url).options(ctx) {
+            Ok(o) => o,
+            Err(e) => return Outcome::error(e),
+        };
         let client = match web::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),

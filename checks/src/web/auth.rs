@@ -26,6 +26,22 @@ pub struct AuthProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
+    /// A client certificate (PEM path or text) to present when the server asks for one.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`; never shown).
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
+    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
+    #[serde(default)]
+    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Credentials for an authenticated request to each URL (e.g. `Authorization: "Bearer
     /// ${env:API_TOKEN}"`): when given, each URL must also *accept* them, so a 401 proves an
     /// auth gate rather than an endpoint that refuses everyone.
@@ -86,11 +102,24 @@ impl Probe for AuthProbe {
             ));
         }
         issues.extend(crate::web::request::check_headers(&self.headers));
+        let first = self.urls.first().map(String::as_str).unwrap_or_default();
+        issues.extend(crate::web::reach!(self, first).check());
         issues
     }
 
+    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+        self.proxy.as_ref()
+    }
+
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher = match page::Fetcher::new(ctx, &self.ca_file, None) {
+        let fetcher = match page::Fetcher::new(
+            ctx,
+            &crate::web::reach!(
+                self,
+                self.urls.first().map(String::as_str).unwrap_or_default()
+            ),
+            None,
+        ) {
             Ok(f) => f.paced(),
             Err(e) => return Outcome::error(e),
         };

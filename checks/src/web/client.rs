@@ -19,6 +19,14 @@ pub struct ClientOptions {
     pub user_agent: String,
     /// Environment proxies (default), none, or one URL.
     pub proxy: crate::web::proxy::ProxySetting,
+    /// `ip_family`: only addresses of this family are connected to.
+    pub family: crate::net::IpFamily,
+    /// `resolve`: `(host, addresses)` used for the URL's host instead of DNS.
+    pub pinned: Option<(String, crate::net::Resolve)>,
+    /// Keep the server's certificate on each response (`reqwest::tls::TlsInfo`).
+    pub tls_info: bool,
+    /// `(client_cert, client_key)` as the item wrote them (paths or PEM text).
+    pub identity: Option<(String, String)>,
 }
 
 impl ClientOptions {
@@ -30,6 +38,10 @@ impl ClientOptions {
             timeout,
             user_agent: user_agent.to_string(),
             proxy: Default::default(),
+            family: Default::default(),
+            pinned: None,
+            tls_info: false,
+            identity: None,
         }
     }
 
@@ -38,6 +50,91 @@ impl ClientOptions {
         let mut opts = Self::new(ctx.timeout, &ctx.user_agent);
         opts.proxy = ctx.proxy.clone();
         opts
+    }
+
+    /// Keeps to `family` and uses `resolve` for `url`'s host (an item's `ip_family`/`resolve`).
+    pub fn reach(
+        mut self,
+        url: &str,
+        family: crate::net::IpFamily,
+        resolve: &crate::net::Resolve,
+    ) -> Self {
+        self.family = family;
+        self.pinned = if resolve.is_empty() {
+            None
+        } else {
+            url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                .map(|host| (host, resolve.clone()))
+        };
+        self
+    }
+}
+
+/// An item's own network parameters, as every HTTP-based probe hands them to the client.
+#[derive(Debug, Clone, Copy)]
+pub struct Reach<'a> {
+    /// The URL whose host `resolve` pins (the item's `url`, `base_url` or first of `urls`).
+    pub url: &'a str,
+    pub ca_file: &'a Option<PathBuf>,
+    pub family: crate::net::IpFamily,
+    pub resolve: &'a crate::net::Resolve,
+    pub client_cert: &'a Option<String>,
+    pub client_key: &'a Option<String>,
+}
+
+/// `reach!(self, url)`: the [`Reach`] of a probe struct with the usual field names
+/// (`ca_file`, `ip_family`, `resolve`, `client_cert`, `client_key`), for `url` (a `&str`).
+macro_rules! reach {
+    ($probe:expr, $url:expr) => {
+        $crate::web::Reach {
+            url: $url,
+            ca_file: &$probe.ca_file,
+            family: $probe.ip_family,
+            resolve: &$probe.resolve,
+            client_cert: &$probe.client_cert,
+            client_key: &$probe.client_key,
+        }
+    };
+}
+pub(crate) use reach;
+
+impl Reach<'_> {
+    /// Client options for this item under `ctx`. Pinned addresses cannot go through a proxy
+    /// (the proxy picks the address): that is refused here, in words.
+    pub fn options(&self, ctx: &crate::probe::ProbeContext) -> Result<ClientOptions, String> {
+        let mut opts = ClientOptions::for_probe(ctx).reach(self.url, self.family, self.resolve);
+        opts.ca_file = self.ca_file.clone();
+        opts.identity = match (self.client_cert, self.client_key) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            _ => None,
+        };
+        let pins = self.family != crate::net::IpFamily::Any || !self.resolve.is_empty();
+        if pins && let Some(proxy) = ctx.proxy.used_for(self.url) {
+            let what = if self.resolve.is_empty() {
+                format!("`ip_family: {}`", self.family.as_str())
+            } else {
+                "`resolve`".to_string()
+            };
+            return Err(format!(
+                "{what} cannot be honoured through the proxy {proxy}: the proxy chooses the address of the host itself; set `proxy: none` on the item (or list the host in NO_PROXY) to connect directly"
+            ));
+        }
+        Ok(opts)
+    }
+
+    /// `check_params` for these: a literal address of the wrong family, useless `resolve`.
+    pub fn check(&self) -> Vec<crate::probe::ParamIssue> {
+        let host = url::Url::parse(self.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        let mut issues = crate::net::family::check(host.as_deref(), self.family, self.resolve);
+        issues.extend(crate::net::identity::check(
+            self.client_cert,
+            self.client_key,
+        ));
+        issues
     }
 }
 
@@ -89,8 +186,25 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
         // connection; an item's connections do not outlive it by more than a moment. With the
         // default 90 s, a fleet of a thousand hosts kept a thousand idle TLS connections.
         .pool_idle_timeout(Duration::from_millis(100))
-        .tls_danger_accept_invalid_certs(opts.insecure);
+        .tls_danger_accept_invalid_certs(opts.insecure)
+        .tls_info(opts.tls_info);
     builder = opts.proxy.apply(builder)?;
+    if let Some(resolver) =
+        crate::web::resolver::FamilyResolver::for_options(opts.family, &opts.pinned, opts.timeout)
+    {
+        builder = builder.dns_resolver(resolver);
+    }
+    if let Some((cert, key)) = &opts.identity {
+        let loaded = crate::net::identity::ClientIdentity::load(cert, key)?;
+        let identity = reqwest::Identity::from_pem(&loaded.pem()).map_err(|e| {
+            format!(
+                "cannot use the client certificate `{}`: {}",
+                loaded.subject,
+                describe(&e)
+            )
+        })?;
+        builder = builder.identity(identity);
+    }
     if let Some(path) = &opts.ca_file {
         let certs = crate::tls::roots::read_pem_bundle(path)?
             .into_iter()

@@ -43,9 +43,29 @@ pub struct HttpProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Connect over this address family only: `v4`, `v6` or `any` (default).
+    #[serde(default)]
+    pub ip_family: crate::net::IpFamily,
+    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
+    #[serde(default)]
+    pub resolve: crate::net::Resolve,
+    /// A client certificate (PEM path or text) to present when the server asks for one.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// Its private key (PEM path, or text from `${env:…}`; never shown).
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
+    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
+    #[serde(default)]
+    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Skip certificate verification (never in a production gate).
     #[serde(default)]
     pub insecure: bool,
+    /// Ask every address family the host resolves to (IPv4 and IPv6) and fail when their
+    /// answers differ (status, outcome, certificate).
+    #[serde(default)]
+    pub dual_stack: bool,
     /// Read at most this much of the body (default 1MiB).
     #[serde(default = "default_max_body")]
     pub max_body: SizeParam,
@@ -114,23 +134,61 @@ impl Probe for HttpProbe {
                 );
             }
         }
+        issues.extend(web::reach!(self, &self.url).check());
+        issues.extend(crate::net::dual_stack::check(
+            self.dual_stack,
+            url::Url::parse(&self.url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .as_deref(),
+            self.ip_family,
+        ));
         issues
     }
 
+    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+        self.proxy.as_ref()
+    }
+
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
+        if self.dual_stack {
+            return crate::web::http_dual::run(self, ctx).await;
+        }
+        let started = std::time::Instant::now();
+        let (outcome, page) = self.exchange(ctx, self.ip_family, false).await;
+        let left = ctx.timeout.saturating_sub(started.elapsed());
+        let status = page.as_ref().map(|p| p.status);
+        web::client_auth::explain(ctx, &web::reach!(self, &self.url), outcome, status, left).await
+    }
+}
+
+impl HttpProbe {
+    /// One request over `family` (`keep_cert`: keep the server's certificate on the page);
+    /// the outcome, and the page when an answer came back.
+    pub(crate) async fn exchange(
+        &self,
+        ctx: &ProbeContext,
+        family: crate::net::IpFamily,
+        keep_cert: bool,
+    ) -> (Outcome, Option<crate::web::page::Page>) {
         let mut spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
             Ok(s) => s,
-            Err(issues) => return Outcome::error(issue_text(&issues)),
+            Err(issues) => return (Outcome::error(issue_text(&issues)), None),
         };
         spec.body = self.body.clone();
         let method = spec.method.clone();
-        let mut opts = web::ClientOptions::for_probe(ctx);
-        opts.ca_file = self.ca_file.clone();
+        let mut reach = web::reach!(self, &self.url);
+        reach.family = family;
+        let mut opts = match reach.options(ctx) {
+            Ok(o) => o,
+            Err(e) => return (Outcome::error(e), None),
+        };
         opts.insecure = self.insecure;
         opts.max_redirects = self.follow_redirects.then_some(self.max_redirects);
+        opts.tls_info = keep_cert;
         let client = match web::client(&opts) {
             Ok(c) => c,
-            Err(e) => return Outcome::error(e),
+            Err(e) => return (Outcome::error(e), None),
         };
         let fetcher = Fetcher::with_client(ctx, client);
         // An item that expects a limiter's status judges it; any other waits a throttle out.
@@ -142,9 +200,10 @@ impl Probe for HttpProbe {
         let page = match exchange {
             Ok(p) => p,
             Err(e) => {
-                return Outcome::new(e.status(Property::Reachability), e.message.clone())
+                let outcome = Outcome::new(e.status(Property::Reachability), e.message.clone())
                     .with_evidence(e.evidence)
                     .with("url", self.url.as_str());
+                return (outcome, None);
             }
         };
         let status = page.status;
@@ -225,6 +284,9 @@ impl Probe for HttpProbe {
             evidence.insert("final_url".into(), json!(final_url));
         }
         evidence.insert("status".into(), json!(status));
+        if let Some(addr) = page.remote {
+            evidence.insert("address".into(), json!(addr.to_string()));
+        }
         if page.throttled_before > 0 {
             evidence.insert("throttled_before".into(), json!(page.throttled_before));
         }
@@ -240,18 +302,22 @@ impl Probe for HttpProbe {
             let snippet: String = text.chars().take(200).collect();
             evidence.insert("body_start".into(), json!(snippet));
             let message = format!("{method} {}: {}", self.url, problems.join("; "));
-            return Outcome::new(Status::Fail, message).with_evidence(evidence);
+            return (
+                Outcome::new(Status::Fail, message).with_evidence(evidence),
+                Some(page),
+            );
         }
         let truncated = if body.truncated {
             " (body read up to max_body only)"
         } else {
             ""
         };
-        Outcome::pass(format!(
+        let outcome = Outcome::pass(format!(
             "{method} {} answered {status} in {} ms{truncated}",
             self.url,
             elapsed.as_millis()
         ))
-        .with_evidence(evidence)
+        .with_evidence(evidence);
+        (outcome, Some(page))
     }
 }

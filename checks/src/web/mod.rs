@@ -7,13 +7,16 @@ pub use client::*;
 pub mod observatory;
 pub mod page;
 pub mod proxy;
+pub mod resolver;
 
 pub mod auth;
+pub mod client_auth;
 pub mod cookies;
 pub mod cors;
 pub mod cors_origins;
 pub mod exposure;
 pub mod http;
+pub mod http_dual;
 pub mod redirect_https;
 pub mod request;
 pub mod security_headers;

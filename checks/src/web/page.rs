@@ -32,6 +32,10 @@ pub struct Page {
     pub elapsed: Duration,
     /// Throttled answers waited out before this one.
     pub throttled_before: u32,
+    /// The address that answered (`None` through a proxy, which picked it).
+    pub remote: Option<std::net::SocketAddr>,
+    /// The server's certificate (DER), when the client keeps it (`ClientOptions::tls_info`).
+    pub peer_certificate: Option<Vec<u8>>,
 }
 
 impl Page {
@@ -120,14 +124,14 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    /// A fetcher with the web probes' client: `ca_file` trusted, redirects only when asked.
+    /// A fetcher with the web probes' client: the item's `reach` (`ca_file` trusted, its
+    /// family and addresses), redirects only when asked.
     pub fn new(
         ctx: &ProbeContext,
-        ca_file: &Option<PathBuf>,
+        reach: &web::Reach<'_>,
         max_redirects: Option<usize>,
     ) -> Result<Fetcher, String> {
-        let mut opts = web::ClientOptions::for_probe(ctx);
-        opts.ca_file = ca_file.clone();
+        let mut opts = reach.options(ctx)?;
         opts.max_redirects = max_redirects;
         Ok(Self::with_client(ctx, web::client(&opts)?))
     }
@@ -259,6 +263,12 @@ impl Fetcher {
         };
         let status = resp.status().as_u16();
         let url = resp.url().to_string();
+        let remote = resp.remote_addr();
+        let peer_certificate = resp
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|i| i.peer_certificate())
+            .map(<[u8]>::to_vec);
         let headers = resp
             .headers()
             .iter()
@@ -289,6 +299,8 @@ impl Fetcher {
             body,
             elapsed: started.elapsed(),
             throttled_before: 0,
+            remote,
+            peer_certificate,
         };
         if let Some(t) = page.throttle() {
             self.politeness

@@ -31,7 +31,15 @@ const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\
 fn fetcher(timeout: Duration) -> Fetcher {
     crate::install_crypto_provider();
     let ctx = ProbeContext::new(timeout);
-    Fetcher::new(&ctx, &None, None).expect("client")
+    let reach = crate::web::Reach {
+        url: "http://127.0.0.1/",
+        ca_file: &None,
+        family: Default::default(),
+        resolve: &Default::default(),
+        client_cert: &None,
+        client_key: &None,
+    };
+    Fetcher::new(&ctx, &reach, None).expect("client")
 }
 
 #[tokio::test]

@@ -55,6 +55,16 @@ impl ProxySetting {
     /// The proxy a request to `target` goes through, without credentials; `None`: direct.
     pub fn used_for(&self, target: &str) -> Option<String> {
         let uri: http::Uri = target.parse().ok()?;
+        let intercepted = self.intercept(&uri)?;
+        Some(redact_url(&intercepted.uri().to_string()))
+    }
+
+    /// The proxy (with its credentials, for the handshake) a connection to `uri` goes
+    /// through under this setting; `None`: direct. `NO_PROXY` is honoured.
+    pub fn intercept(
+        &self,
+        uri: &http::Uri,
+    ) -> Option<hyper_util::client::proxy::matcher::Intercept> {
         let matcher = match self {
             ProxySetting::Direct => return None,
             ProxySetting::Env => hyper_util::client::proxy::matcher::Matcher::from_env(),
@@ -65,8 +75,27 @@ impl ProxySetting {
                     .unwrap_or_default())
                 .build(),
         };
-        let intercepted = matcher.intercept(&uri)?;
-        Some(redact_url(&intercepted.uri().to_string()))
+        matcher.intercept(uri)
+    }
+}
+
+/// `proxy:` in an item: the same words as `--proxy` (`env`, `none`, a URL), checked on load.
+impl<'de> serde::Deserialize<'de> for ProxySetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        ProxySetting::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for ProxySetting {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Proxy".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`env` (the environment's HTTP(S)_PROXY / NO_PROXY), `none`, or a proxy URL: http://, https:// or socks5://.",
+            "type": "string"
+        })
     }
 }
 

@@ -1,0 +1,188 @@
+//! The rustls client configuration every TLS-speaking probe builds the same way: trust (system
+//! roots plus `ca_file`), host-name check on or off, and the client certificate, recorded.
+
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+
+use crate::net::identity::{ClientIdentity, RecordingClientAuth};
+
+/// A client configuration, and the recorder that says whether the server asked for a
+/// client certificate during a handshake made with it.
+#[derive(Debug, Clone)]
+pub struct TlsClient {
+    pub config: Arc<ClientConfig>,
+    pub auth: Arc<RecordingClientAuth>,
+}
+
+/// `; the server asks for a client certificate …` when that explains a failure.
+pub fn client_auth_hint(tls: Option<&TlsClient>, identity: Option<&ClientIdentity>) -> String {
+    tls.and_then(|t| t.auth.asked())
+        .map(|req| req.explain(identity))
+        .unwrap_or_default()
+}
+
+/// Builds the configuration: `roots` trusted, the host name verified unless `verify_name` is
+/// false (libpq's `verify-ca`), `identity` presented when the server asks, `alpn` offered.
+pub fn client_config(
+    roots: Arc<RootCertStore>,
+    verify_name: bool,
+    identity: Option<&ClientIdentity>,
+    alpn: &[&[u8]],
+) -> Result<TlsClient, String> {
+    let auth = RecordingClientAuth::new(identity)?;
+    let builder = ClientConfig::builder();
+    let mut config = if verify_name {
+        builder
+            .with_root_certificates(roots)
+            .with_client_cert_resolver(auth.clone())
+    } else {
+        let inner = WebPkiServerVerifier::builder(roots)
+            .build()
+            .map_err(|e| format!("cannot build the certificate verifier: {e}"))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(ChainOnly(inner)))
+            .with_client_cert_resolver(auth.clone())
+    };
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(TlsClient {
+        config: Arc::new(config),
+        auth,
+    })
+}
+
+/// The chain must verify to a trusted root; the host name is not compared (`verify-ca`, an IP
+/// address or alias the certificate does not name).
+#[derive(Debug)]
+struct ChainOnly(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// Accepts any server certificate, signatures still checked: only for asking a server what it
+/// wants from clients, never for a verdict about the server.
+#[derive(Debug)]
+struct AskOnly(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AskOnly {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Whether the server at `host:port` asks clients for a certificate, and for which CAs: one
+/// handshake (through the item's route) that presents none. `None`: it does not ask, or could
+/// not be asked within `budget`.
+pub async fn ask_client_auth(
+    host: &str,
+    port: u16,
+    opts: &crate::net::NetOptions,
+    budget: std::time::Duration,
+) -> Option<crate::net::identity::ClientAuthRequest> {
+    let started = std::time::Instant::now();
+    let (stream, _) = crate::net::dial(host, port, "https", opts, budget)
+        .await
+        .ok()?;
+    let auth = RecordingClientAuth::new(None).ok()?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AskOnly(provider)))
+        .with_client_cert_resolver(auth.clone());
+    let name = ServerName::try_from(host.trim_matches(['[', ']']).to_string()).ok()?;
+    let left = budget.saturating_sub(started.elapsed());
+    // The handshake may fail once the server sees no certificate: what it asked is recorded.
+    let _ = tokio::time::timeout(
+        left,
+        tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, stream),
+    )
+    .await;
+    auth.asked()
+}
