@@ -190,7 +190,7 @@ impl HttpProbe {
             Ok(c) => c,
             Err(e) => return (Outcome::error(e), None),
         };
-        let fetcher = Fetcher::with_client(ctx, client);
+        let fetcher = Fetcher::with_client(ctx, client).one_shot();
         // An item that expects a limiter's status judges it; any other waits a throttle out.
         let exchange = if self.expect.status.matches(429) {
             fetcher.once(&spec, self.max_body.0).await

@@ -121,6 +121,9 @@ pub struct Fetcher {
     extra: reqwest::header::HeaderMap,
     deadline: Instant,
     paced: bool,
+    /// One request and done: ask the server to close the connection after it (no idle
+    /// connection held per host), as blackbox_exporter does.
+    one_shot: bool,
 }
 
 impl Fetcher {
@@ -145,6 +148,7 @@ impl Fetcher {
             extra: reqwest::header::HeaderMap::new(),
             deadline: Instant::now() + ctx.timeout,
             paced: false,
+            one_shot: false,
         }
     }
 
@@ -153,6 +157,14 @@ impl Fetcher {
         if let Ok(spec) = RequestSpec::parse("http://headers.check/", "GET", headers) {
             self.extra = spec.headers;
         }
+        self
+    }
+
+    /// Probes that send one request (`http`, `security_headers`) close its connection after
+    /// the answer (`Connection: close`, unless the item sets `Connection` itself): in a fleet
+    /// of thousands of hosts, each kept connection is memory held for nothing.
+    pub fn one_shot(mut self) -> Self {
+        self.one_shot = true;
         self
     }
 
@@ -232,6 +244,12 @@ impl Fetcher {
             if !headers.contains_key(name) {
                 headers.insert(name.clone(), value.clone());
             }
+        }
+        if self.one_shot && !headers.contains_key(reqwest::header::CONNECTION) {
+            headers.insert(
+                reqwest::header::CONNECTION,
+                reqwest::header::HeaderValue::from_static("close"),
+            );
         }
         let mut req = self
             .client

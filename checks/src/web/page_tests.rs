@@ -125,3 +125,54 @@ fn resolver_failures_are_told_apart_from_missing_names() {
     );
     assert_eq!(NoAnswer::classify(&down), NoAnswer::ResolverUnavailable);
 }
+
+/// Serves one answer and hands back the request it read.
+async fn capture() -> (String, tokio::task::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let Ok((mut s, _)) = listener.accept().await else {
+            return String::new();
+        };
+        let mut buf = [0u8; 4096];
+        let n = s.read(&mut buf).await.unwrap_or(0);
+        let _ = s.write_all(OK.as_bytes()).await;
+        let _ = s.shutdown().await;
+        String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase()
+    });
+    (format!("http://{addr}/"), task)
+}
+
+#[tokio::test]
+async fn a_one_shot_fetch_asks_to_close_the_connection_unless_the_item_says_otherwise() {
+    let (url, seen) = capture().await;
+    let page = fetcher(Duration::from_secs(5))
+        .one_shot()
+        .get(&url, &[], 64)
+        .await;
+    assert_eq!(page.expect("answered").status, 200);
+    assert!(
+        seen.await
+            .expect("request")
+            .contains("connection: close\r\n")
+    );
+
+    let (url, seen) = capture().await;
+    let page = fetcher(Duration::from_secs(5)).get(&url, &[], 64).await;
+    assert_eq!(page.expect("answered").status, 200);
+    assert!(!seen.await.expect("request").contains("connection: close"));
+
+    let (url, seen) = capture().await;
+    let own =
+        std::collections::BTreeMap::from([("Connection".to_string(), "keep-alive".to_string())]);
+    let fetch = fetcher(Duration::from_secs(5))
+        .with_headers(&own)
+        .one_shot();
+    assert_eq!(
+        fetch.get(&url, &[], 64).await.expect("answered").status,
+        200
+    );
+    let request = seen.await.expect("request");
+    assert!(request.contains("connection: keep-alive\r\n"), "{request}");
+    assert!(!request.contains("connection: close"), "{request}");
+}

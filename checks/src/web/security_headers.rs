@@ -137,7 +137,7 @@ impl Probe for SecurityHeadersProbe {
         let redirects = self.follow_redirects.then_some(10);
         let fetcher = match page::Fetcher::new(ctx, &crate::web::reach!(self, &self.url), redirects)
         {
-            Ok(f) => f.with_headers(&self.headers),
+            Ok(f) => f.with_headers(&self.headers).one_shot(),
             Err(e) => return Outcome::error(e),
         };
         let page = match fetcher.get(&self.url, &[], 64 * 1024).await {
