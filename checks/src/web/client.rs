@@ -152,9 +152,7 @@ const MAX_CLIENTS: usize = 64;
 pub fn client(opts: &ClientOptions) -> Result<Client, String> {
     static CLIENTS: OnceLock<Mutex<HashMap<ClientOptions, Client>>> = OnceLock::new();
     let cache = CLIENTS.get_or_init(Default::default);
-    let mut key = opts.clone();
-    key.timeout =
-        Duration::from_secs(opts.timeout.as_secs() + u64::from(opts.timeout.subsec_nanos() > 0));
+    let key = cache_key(opts);
     // Built under the lock: two hundred items starting at once must not build two hundred
     // clients. Building takes milliseconds, once per distinct set of options.
     let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -167,6 +165,15 @@ pub fn client(opts: &ClientOptions) -> Result<Client, String> {
     let built = build_client(&key)?;
     map.insert(key, built.clone());
     Ok(built)
+}
+
+/// `opts` with its timeout rounded up to a whole second: what the cache is keyed by and the
+/// client is built with.
+fn cache_key(opts: &ClientOptions) -> ClientOptions {
+    let mut key = opts.clone();
+    key.timeout =
+        Duration::from_secs(opts.timeout.as_secs() + u64::from(opts.timeout.subsec_nanos() > 0));
+    key
 }
 
 /// Builds a new client; the error is a message meant for the outcome.
@@ -298,4 +305,22 @@ pub fn describe(err: &reqwest::Error) -> String {
 /// Lowercases a header name and keeps header values readable even when they are not UTF-8.
 pub fn header_text(value: &reqwest::header::HeaderValue) -> String {
     String::from_utf8_lossy(value.as_bytes()).into_owned()
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn scrapes_capped_to_what_is_left_of_their_deadline_share_one_client() {
+        let opts = |ms| ClientOptions::new(Duration::from_millis(ms), "t");
+        // A scrape's items get 9.5 s, 9.49 s, 9.2 s … as its deadline nears: one key, 10 s.
+        let keys: std::collections::HashSet<ClientOptions> =
+            (9_001..=10_000).map(|ms| cache_key(&opts(ms))).collect();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(cache_key(&opts(9_200)).timeout, Duration::from_secs(10));
+        assert_eq!(cache_key(&opts(10_000)).timeout, Duration::from_secs(10));
+        assert_eq!(cache_key(&opts(10_001)).timeout, Duration::from_secs(11));
+        assert_eq!(cache_key(&opts(300)).timeout, Duration::from_secs(1));
+    }
 }
