@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::diagnostic::Diagnostic;
 use super::hints::{hint_for, tidy};
-use super::model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity, Stage, Wait};
+use super::model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity, Wait};
 use super::node::{self, DeError, Node, Pos, Value, from_node};
 use super::probes::build_item_check;
 use super::raw::{RawChecklist, RawDefaults, RawItem, RawSection};
@@ -23,8 +23,10 @@ pub struct Source {
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+pub(super) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 const MAX_RETRIES: u32 = 10;
+
+mod stages;
 
 struct Loader<'a> {
     source: &'a Source,
@@ -86,7 +88,7 @@ pub fn load(
         }
     };
     let defaults = raw.as_ref().and_then(|r| r.defaults.as_ref());
-    let stages = load_stages(&mut l, &doc, raw.as_ref());
+    let stages = stages::load(&mut l, &doc, raw.as_ref());
     let stage_names: Vec<String> = stages.iter().map(|s| s.name.clone()).collect();
     let vars = mapping_entries(&mut l, doc.get("vars"), "vars");
     let mut scope = Scope::new(vars, sources, env);
@@ -190,74 +192,6 @@ struct SectionCtx<'a> {
     stages: &'a [String],
 }
 
-/// The checklist's `stages:`, each name kebab-case and declared once.
-fn load_stages(l: &mut Loader, doc: &Node, raw: Option<&RawChecklist>) -> Vec<Stage> {
-    let Some(raw) = raw else {
-        return Vec::new();
-    };
-    let nodes: Vec<&Node> = match doc.get("stages").map(|n| &n.value) {
-        Some(Value::Seq(list)) => list.iter().collect(),
-        _ => Vec::new(),
-    };
-    let mut out: Vec<Stage> = Vec::new();
-    for (i, stage) in raw.stages.iter().enumerate() {
-        let pos = nodes
-            .get(i)
-            .and_then(|n| n.get("name"))
-            .map(|n| n.pos)
-            .unwrap_or(doc.pos);
-        if !is_kebab(&stage.name) {
-            l.at(
-                pos,
-                format!("stage name `{}` is not kebab-case", stage.name),
-                Some(
-                    "use lowercase letters, digits and dashes, like `canary` or `rollout-10`"
-                        .into(),
-                ),
-            );
-        }
-        if out.iter().any(|s| s.name == stage.name) {
-            l.at(
-                pos,
-                format!("stage `{}` is declared twice", stage.name),
-                Some("stage names are unique; rename or remove one".into()),
-            );
-            continue;
-        }
-        out.push(Stage {
-            name: stage.name.clone(),
-            title: stage.title.clone(),
-            watch: stage.watch.map(|d| d.0),
-            every: stage.every.map(|d| d.0),
-        });
-    }
-    out
-}
-
-/// Checks each name of a `stages:` list against the declared stages.
-fn check_stage_names(l: &mut Loader, node: Option<&Node>, names: &[String], declared: &[String]) {
-    let Some(node) = node else { return };
-    let positions: Vec<Pos> = match &node.value {
-        Value::Seq(list) => list.iter().map(|n| n.pos).collect(),
-        _ => Vec::new(),
-    };
-    for (i, name) in names.iter().enumerate() {
-        if declared.contains(name) {
-            continue;
-        }
-        let hint = if declared.is_empty() {
-            "declare the rollout's stages at the top of the checklist: `stages: [{ name: canary }, …]`".to_string()
-        } else {
-            format!("declared stages: {}", declared.join(", "))
-        };
-        l.at(
-            positions.get(i).copied().unwrap_or(node.pos),
-            format!("unknown stage `{name}`"),
-            Some(hint),
-        );
-    }
-}
-
 fn load_section(
     l: &mut Loader,
     node: &Node,
@@ -308,7 +242,7 @@ fn load_section(
     if let Some(r) = &raw
         && let Some(names) = &r.stages
     {
-        check_stage_names(l, node.get("stages"), names, ctx.stages);
+        stages::check_names(l, node.get("stages"), names, ctx.stages);
     }
     Some(Section {
         name: raw?.name,
@@ -316,7 +250,7 @@ fn load_section(
     })
 }
 
-fn is_kebab(id: &str) -> bool {
+pub(super) fn is_kebab(id: &str) -> bool {
     !id.is_empty()
         && id.split('-').all(|p| {
             !p.is_empty()
@@ -470,44 +404,7 @@ fn load_item(
             Some("use a timeout between 1ms and 1h".into()),
         );
     }
-    if let Some(names) = &raw.stages {
-        check_stage_names(l, item_node.get("stages"), names, ctx.stages);
-    }
-    let is_manual = raw.manual.is_some();
-    if raw.sustain.is_some() && is_manual {
-        l.at(
-            pos_of("for"),
-            "`for` makes an automated item a trigger of `prodcheck watch`; a manual item cannot be one",
-            Some("remove `for`, or give the item a `check`".into()),
-        );
-    }
-    if let Some(w) = raw.wait {
-        if is_manual {
-            l.at(
-                pos_of("wait"),
-                "`wait` retries a check until it passes; a manual item has none",
-                Some("remove `wait`".into()),
-            );
-        }
-        if raw.retries.is_some_and(|r| r > 0) {
-            l.at(
-                pos_of("wait"),
-                "an item either waits (`wait`) or retries (`retries`), not both",
-                Some("`wait` tries until the check passes; `retries` mark a pass after a failure as flaky: keep one".into()),
-            );
-        }
-        if w.within().is_zero() || w.within() > MAX_TIMEOUT || w.every().is_zero() {
-            l.at(
-                pos_of("wait"),
-                format!(
-                    "`wait` of {} every {} is out of range",
-                    humantime::format_duration(w.within()),
-                    humantime::format_duration(w.every())
-                ),
-                Some("wait between 1s and 1h, trying at least every few seconds".into()),
-            );
-        }
-    }
+    stages::check_item(l, &item_node, node.pos, &raw, ctx.stages);
     if retries > MAX_RETRIES {
         l.at(
             pos_of("retries"),

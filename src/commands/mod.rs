@@ -5,6 +5,7 @@ mod fleet;
 mod history;
 mod init;
 mod probe;
+mod reporting;
 mod run;
 mod serve;
 mod shell;
