@@ -227,3 +227,114 @@ fn rollback_triggers_fire_on_a_release_answering_5xx() {
         );
     }
 }
+
+/// A service exporting `app_build_info{version=…}` as the test sets it (`None`: no such metric).
+fn build_info_app(version: Arc<std::sync::Mutex<Option<&'static str>>>) -> AppServer {
+    AppServer::start(Router::new().route(
+        "/metrics",
+        get(move || {
+            let v = *version.lock().unwrap_or_else(|e| e.into_inner());
+            async move {
+                match v {
+                    Some(v) => format!("app_build_info{{version=\"{v}\"}} 1\nup_marker 1\n"),
+                    None => "up_marker 1\n".to_string(),
+                }
+            }
+        }),
+    ))
+}
+
+/// Waits until Prometheus holds `query`'s expected answer (a substring of the API's JSON).
+fn prometheus_answers(url: &str, query: &str, expected: &str) -> bool {
+    let query = format!("{url}/api/v1/query?query={query}");
+    wait_until(Duration::from_secs(30), || {
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1],timeout=2).read().decode())",
+                &query,
+            ])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(expected))
+    })
+}
+
+/// The rollout items against a real Prometheus: no instance on the new version yet is 0 % and
+/// says so (not "no series"), every instance on it passes, and a service that exports no build
+/// info at all is "no series", not 0 %.
+#[test]
+fn rollout_items_read_no_new_instance_as_zero_and_a_missing_metric_as_no_data() {
+    let version = Arc::new(std::sync::Mutex::new(Some("1.4.1")));
+    let app = build_info_app(version.clone());
+    let Some(prom) = prometheus_scraping(port_of(&app)) else {
+        return;
+    };
+    let url = format!("http://127.0.0.1:{}", prom.port);
+    let rollout = |ids: &[&str]| {
+        let p = Project::new();
+        let mut cmd = p.cmd();
+        cmd.args(["run", "deploy", "--non-interactive", "--report", "json"])
+            .args(["--var", &format!("prometheus_url={url}")])
+            .args(["--var", "api_job=api", "--var", "version=1.4.2"])
+            .args(["--var", "rollout_wait=1s"]);
+        for id in ids {
+            cmd.args(["--only", id]);
+        }
+        json(&run(&mut cmd))
+    };
+    let ids = [
+        "canary-version-live",
+        "rollout-10-percent",
+        "rollout-complete",
+    ];
+    let message = |report: &serde_json::Value, id: &str| {
+        item(report, id)["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    assert!(
+        prometheus_answers(&url, "app_build_info", "1.4.1"),
+        "Prometheus did not scrape the old version within 30 s"
+    );
+    let report = rollout(&ids);
+    for id in ids {
+        assert_eq!(item(&report, id)["status"], "fail", "{}", item(&report, id));
+        assert!(
+            message(&report, id).contains("found 0"),
+            "{id}: {}",
+            message(&report, id)
+        );
+    }
+
+    *version.lock().unwrap_or_else(|e| e.into_inner()) = Some("1.4.2");
+    assert!(
+        prometheus_answers(&url, "app_build_info", "1.4.2"),
+        "Prometheus did not scrape the new version within 30 s"
+    );
+    // The old series goes stale at once (the target no longer exports it).
+    let report = rollout(&ids);
+    for id in ids {
+        assert_eq!(item(&report, id)["status"], "pass", "{}", item(&report, id));
+    }
+
+    *version.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    assert!(
+        prometheus_answers(
+            &url,
+            "up_marker%20unless%20on()%20app_build_info",
+            "up_marker"
+        ),
+        "the build info did not go stale within 30 s"
+    );
+    let report = rollout(&ids);
+    for id in ids {
+        assert_eq!(item(&report, id)["status"], "fail", "{}", item(&report, id));
+        assert!(
+            message(&report, id).contains("no series"),
+            "{id}: {}",
+            message(&report, id)
+        );
+    }
+}
