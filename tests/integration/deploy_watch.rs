@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::get;
 
-use crate::shipped_rollback::{port_of, prometheus_scraping_jobs};
+use crate::shipped_rollback::{port_of, prometheus_says, prometheus_scraping_jobs};
 use crate::support::*;
 
 /// Scrape interval of the test Prometheus and evaluation interval of the watches.
@@ -65,15 +65,8 @@ sections:
 
 /// Prometheus has scraped the service at least once (`app_error_ratio` has a sample).
 fn scraped(prometheus: u16) -> bool {
-    let url = format!("http://127.0.0.1:{prometheus}/api/v1/query?query=app_error_ratio");
-    std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1],timeout=2).read().decode())",
-            &url,
-        ])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(r#""result":[{"#))
+    let url = format!("http://127.0.0.1:{prometheus}");
+    prometheus_says(&url, "app_error_ratio", r#""result":[{"#)
 }
 
 /// A running `prodcheck watch`, its JSON report written to a file, its stderr collected.

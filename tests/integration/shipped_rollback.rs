@@ -91,9 +91,10 @@ fn trigger(checklist: &str, id: &str, prom: &ServerProcess) -> serde_json::Value
     item(&json(&ran), id).clone()
 }
 
-/// Whether `rate(http_requests_total[5m])` already has a sample (two scrapes stored).
-fn rate_answered(url: &str) -> bool {
-    let query = format!("{url}/api/v1/query?query=rate(http_requests_total%5B5m%5D)");
+/// Whether Prometheus at `url` answers the (URL-encoded) instant `query` with JSON holding
+/// `expected`: one try, through an independent client (Python's urllib).
+pub fn prometheus_says(url: &str, query: &str, expected: &str) -> bool {
+    let query = format!("{url}/api/v1/query?query={query}");
     std::process::Command::new("python3")
         .args([
             "-c",
@@ -101,7 +102,12 @@ fn rate_answered(url: &str) -> bool {
             &query,
         ])
         .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(r#""result":[{"#))
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(expected))
+}
+
+/// Whether `rate(http_requests_total[5m])` already has a sample (two scrapes stored).
+fn rate_answered(url: &str) -> bool {
+    prometheus_says(url, "rate(http_requests_total%5B5m%5D)", r#""result":[{"#)
 }
 
 pub fn port_of(app: &AppServer) -> u16 {
@@ -145,16 +151,12 @@ fn host_usage_items_see_the_one_saturated_host() {
         return;
     };
     let url = format!("http://127.0.0.1:{}", prom.port);
-    let query = format!("{url}/api/v1/query?query=count(rate(node_cpu_seconds_total%5B5m%5D))");
     let four = wait_until(Duration::from_secs(30), || {
-        std::process::Command::new("python3")
-            .args([
-                "-c",
-                "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1],timeout=2).read().decode())",
-                &query,
-            ])
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(r#""4"]"#))
+        prometheus_says(
+            &url,
+            "count(rate(node_cpu_seconds_total%5B5m%5D))",
+            r#""4"]"#,
+        )
     });
     assert!(
         four,
@@ -244,18 +246,10 @@ fn build_info_app(version: Arc<std::sync::Mutex<Option<&'static str>>>) -> AppSe
     ))
 }
 
-/// Waits until Prometheus holds `query`'s expected answer (a substring of the API's JSON).
+/// Waits (at most 30 s) until Prometheus holds `query`'s expected answer.
 fn prometheus_answers(url: &str, query: &str, expected: &str) -> bool {
-    let query = format!("{url}/api/v1/query?query={query}");
     wait_until(Duration::from_secs(30), || {
-        std::process::Command::new("python3")
-            .args([
-                "-c",
-                "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1],timeout=2).read().decode())",
-                &query,
-            ])
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(expected))
+        prometheus_says(url, query, expected)
     })
 }
 
