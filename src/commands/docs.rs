@@ -8,8 +8,8 @@ use crate::checklist::{Checklist, Item, ItemBody, VarSources, load, node};
 use crate::cli::ColorChoice;
 use crate::redact::Redactor;
 
-use super::run::usage_error;
 use super::show::cadence;
+use crate::error::CliError;
 
 /// What each probe kind proves, in one line (the README's probe table, shortened).
 const PROVES: &[(&str, &str)] = &[
@@ -82,14 +82,19 @@ const PROVES: &[(&str, &str)] = &[
     ("disk", "free space on a filesystem is above a floor"),
 ];
 
-pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> u8 {
+pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> Result<u8, CliError> {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
+        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
     };
     let source = match catalog::resolve(name, &config.checklists_dir) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e, Some("`prodcheck list` shows the checklists it knows")),
+        Err(e) => {
+            return Err(CliError::usage(
+                &e,
+                Some("`prodcheck list` shows the checklists it knows"),
+            ));
+        }
     };
     let mut vars = VarSources {
         lenient_env: true,
@@ -100,19 +105,19 @@ pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> u8 {
         match config.environments.get(env) {
             Some(v) => vars.environment = v.clone(),
             None => {
-                return usage_error(
-                    &format!("unknown environment `{env}`"),
+                return Err(CliError::usage(
+                    format!("unknown environment `{env}`"),
                     Some("`prodcheck init` writes a prodcheck.yaml with environments"),
-                );
+                ));
             }
         }
     }
     let checklist = match load(&source, &vars, &|n| std::env::var(n).ok()) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
+        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
     };
     print!("{}", render(&checklist, env));
-    crate::exit_code::OK
+    Ok(crate::exit_code::OK)
 }
 
 /// The runbook text. Secrets from `${env:…}` are redacted.

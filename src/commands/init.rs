@@ -9,8 +9,8 @@ use crate::checklist::node::{self, Node, Value};
 use crate::config::FILE_NAME;
 use crate::exit_code;
 
-use super::run::usage_error;
 use super::stack::{self, Stack};
+use crate::error::CliError;
 
 /// Every variable of the shipped checklists: name → (default, checklists using it).
 pub fn shipped_variables() -> BTreeMap<String, (Node, Vec<&'static str>)> {
@@ -123,13 +123,13 @@ pub fn template(stack: Option<Stack>) -> String {
     out
 }
 
-pub fn init(dir: &Path) -> u8 {
+pub fn init(dir: &Path) -> Result<u8, CliError> {
     let path = dir.join(FILE_NAME);
     if path.exists() {
-        return usage_error(
-            &format!("`{}` already exists; not overwriting it", path.display()),
+        return Err(CliError::usage(
+            format!("`{}` already exists; not overwriting it", path.display()),
             Some("edit it, or move it away and run `prodcheck init` again"),
-        );
+        ));
     }
     let stack = stack::detect(dir);
     let text = template(stack);
@@ -147,9 +147,12 @@ pub fn init(dir: &Path) -> u8 {
                 "wrote {} with `staging` and `production` environments; {found}. Set the REQUIRED variables, then `prodcheck run pre-deploy --env staging`",
                 path.display()
             );
-            exit_code::OK
+            Ok(exit_code::OK)
         }
-        Err(e) => usage_error(&format!("cannot write `{}`: {e}", path.display()), None),
+        Err(e) => Err(CliError::usage(
+            format!("cannot write `{}`: {e}", path.display()),
+            None,
+        )),
     }
 }
 

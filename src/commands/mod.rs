@@ -1,11 +1,9 @@
 //! One module per command; [`dispatch`] routes the parsed command line to them.
 
 mod docs;
-mod fleet;
 mod history;
 mod init;
 mod probe;
-mod reporting;
 mod run;
 mod serve;
 mod shell;
@@ -15,12 +13,19 @@ mod stack;
 mod validate;
 mod watch;
 
-pub use run::{build_report, emit_reports, execute as run_execute};
-
 use crate::cli::{Cli, Command};
+use crate::error::CliError;
 
-/// Runs the command and returns its exit code.
+/// Runs the command and returns its exit code: the one place a failure is printed and mapped
+/// to its code.
 pub async fn dispatch(cli: Cli) -> u8 {
+    match command(cli).await {
+        Ok(code) => code,
+        Err(e) => e.emit(),
+    }
+}
+
+async fn command(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Run(args) => run::run(cli.config.as_deref(), cli.color, args).await,
         Command::Watch(args) => watch::watch(cli.config.as_deref(), cli.color, args).await,
@@ -39,7 +44,7 @@ pub async fn dispatch(cli: Cli) -> u8 {
         Command::Init => init::init(std::path::Path::new(".")),
         Command::Schema => {
             print!("{}", crate::schema::checklist_schema());
-            crate::exit_code::OK
+            Ok(crate::exit_code::OK)
         }
         Command::Signoff(args) => signoff::signoff(cli.config.as_deref(), cli.color, args),
         Command::Waive(args) => signoff::waive(cli.config.as_deref(), cli.color, args),

@@ -9,12 +9,12 @@ use crate::checklist::{VarSources, load};
 use crate::cli::ColorChoice;
 use crate::exit_code;
 
-use super::run::usage_error;
+use crate::error::CliError;
 
-pub fn list(config_path: Option<&Path>) -> u8 {
+pub fn list(config_path: Option<&Path>) -> Result<u8, CliError> {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
+        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
     };
     for entry in catalog::list(&config.checklists_dir) {
         let title = catalog::resolve(&entry.name, &config.checklists_dir)
@@ -29,17 +29,17 @@ pub fn list(config_path: Option<&Path>) -> u8 {
             entry.origin.dimmed()
         );
     }
-    exit_code::OK
+    Ok(exit_code::OK)
 }
 
-pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
+pub fn show(config_path: Option<&Path>, name: &str) -> Result<u8, CliError> {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
+        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
     };
     let source = match catalog::resolve(name, &config.checklists_dir) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e, None),
+        Err(e) => return Err(CliError::usage(&e, None)),
     };
     let vars = VarSources {
         lenient_env: true,
@@ -48,7 +48,7 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
     };
     let checklist = match load(&source, &vars, &|n| std::env::var(n).ok()) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
+        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
     };
     let title = checklist
         .title
@@ -134,7 +134,7 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
             );
         }
     }
-    exit_code::OK
+    Ok(exit_code::OK)
 }
 
 /// A cadence as people write it: `90d`, `12h`, `30m`, never `2months 29days 2h 52m 48s`.

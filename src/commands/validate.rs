@@ -10,7 +10,7 @@ use crate::checklist::{Source, VarSources, load};
 use crate::cli::ColorChoice;
 use crate::exit_code;
 
-use super::run::{print_diagnostics, usage_error};
+use crate::error::{CliError, print_diagnostics};
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     if path.is_dir() {
@@ -34,7 +34,7 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     }
 }
 
-pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
+pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> Result<u8, CliError> {
     let color = if std::io::stderr().is_terminal() {
         ColorChoice::Auto
     } else {
@@ -42,21 +42,21 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
     };
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, color),
+        Err(diags) => return Err(CliError::invalid(diags, color)),
     };
     let mut sources: Vec<Source> = Vec::new();
     if paths.is_empty() {
         for entry in catalog::list(&config.checklists_dir) {
             match catalog::resolve(&entry.name, &config.checklists_dir) {
                 Ok(s) => sources.push(s),
-                Err(e) => return usage_error(&e, None),
+                Err(e) => return Err(CliError::usage(&e, None)),
             }
         }
     } else {
         let mut files = Vec::new();
         for p in paths {
             if let Err(e) = collect(p, &mut files) {
-                return usage_error(&e, None);
+                return Err(CliError::usage(&e, None));
             }
         }
         for f in files {
@@ -65,7 +65,12 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
                     file: f.display().to_string(),
                     text,
                 }),
-                Err(e) => return usage_error(&format!("cannot read `{}`: {e}", f.display()), None),
+                Err(e) => {
+                    return Err(CliError::usage(
+                        format!("cannot read `{}`: {e}", f.display()),
+                        None,
+                    ));
+                }
             }
         }
     }
@@ -106,9 +111,9 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
             }
         }
     }
-    if failed > 0 {
+    Ok(if failed > 0 {
         exit_code::USAGE
     } else {
         exit_code::OK
-    }
+    })
 }

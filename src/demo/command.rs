@@ -7,11 +7,14 @@ use colored::Colorize;
 use crate::catalog;
 use crate::checklist::node::{Node, Pos, Value};
 use crate::checklist::{Source, VarSources, load};
-use crate::commands::emit_reports;
+use crate::error::CliError;
 use crate::exit_code;
 use crate::report::ReportTarget;
-use crate::runner::RunOptions;
-use crate::state::{RunRecord, State, Timestamp, history};
+use crate::run::observe::RunOptions;
+use crate::run::record::history_record;
+use crate::run::report::emit_reports;
+use crate::run::{Plan, PlanPart, terminal};
+use crate::state::{State, Timestamp, history};
 
 use super::{pki, service};
 
@@ -32,15 +35,17 @@ fn text(v: String) -> Node {
     Node::new(Pos::default(), Value::Str(v))
 }
 
-pub async fn demo(strict: bool, reports: &[ReportTarget], state_dir: Option<&Path>) -> u8 {
-    match run_demo(strict, reports, state_dir).await {
-        Ok(code) => code,
-        Err(e) => crate::error::CliError::Setup {
+pub async fn demo(
+    strict: bool,
+    reports: &[ReportTarget],
+    state_dir: Option<&Path>,
+) -> Result<u8, CliError> {
+    run_demo(strict, reports, state_dir)
+        .await
+        .map_err(|e| CliError::Setup {
             what: "the demo could not run".into(),
             cause: format!("{e:#}"),
-        }
-        .emit(),
-    }
+        })
 }
 
 async fn run_demo(
@@ -130,19 +135,20 @@ async fn run_demo(
     let now = Timestamp::now();
     let opts = RunOptions {
         concurrency: 16,
-        preset: crate::verdict::plan(&checklist, &state, now, false),
+        preset: crate::run::verdict::plan(&checklist, &state, now, false),
         ..RunOptions::default()
     };
-    let policy = crate::verdict::Policy {
-        checklist: &checklist.name,
-        fail_on_warning: false,
-        state: &state,
-        now,
+    let part = PlanPart {
+        target: None,
+        environment: Some("demo".into()),
+        checklist,
+        state,
+        opts,
     };
-    let report =
-        crate::commands::run_execute(&checklist, &opts, &policy, Some("demo".into())).await;
+    let plan = Plan::one(part, false, now);
+    let report = terminal::execute(&plan).await;
     if let Some(dir) = state_dir {
-        history::append(dir, &RunRecord::from_report(&report))
+        history::append(dir, &history_record(&report))
             .map_err(|e| anyhow::anyhow!("{e} ({})", e.hint()))?;
     }
     emit_reports(&report, reports, 0).map_err(anyhow::Error::msg)?;

@@ -2,7 +2,7 @@
 //! the checklist file: `::error` for what blocks the gate, `::warning` for the rest. A fleet
 //! target is named in the title (`prodcheck maintenance [api-eu]: …`).
 
-use crate::verdict::Status;
+use crate::status::Status;
 
 use super::{ItemReport, Report, Reporter};
 

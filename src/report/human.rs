@@ -10,7 +10,7 @@ use colored::{ColoredString, Colorize};
 
 use super::{ItemReport, Report, Reporter};
 use crate::exit_code;
-use crate::verdict::Status;
+use crate::status::Status;
 
 /// Lines are wrapped (id lists) or cut (the attention list) to this width off a terminal.
 pub(super) const WIDTH: usize = 100;

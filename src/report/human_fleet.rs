@@ -7,7 +7,7 @@ use colored::Colorize;
 use super::human::{HumanReporter, WIDTH, cut, meaning};
 use super::{Report, TargetReport};
 use crate::exit_code;
-use crate::verdict::Status;
+use crate::status::Status;
 
 impl HumanReporter {
     pub(super) fn render_fleet(&self, report: &Report) -> String {

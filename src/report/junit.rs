@@ -1,7 +1,7 @@
 //! `--report junit`: JUnit XML for CI test dashboards — one testsuite per section (per target
 //! in a fleet run), one testcase per item; failures carry the message and the evidence.
 
-use crate::verdict::Status;
+use crate::status::Status;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::{ItemReport, Report, Reporter};

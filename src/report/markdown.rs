@@ -2,7 +2,7 @@
 //! the verdict and counts, what needs attention first, then pending items, changes and every
 //! item folded into `<details>` blocks.
 
-use crate::verdict::Status;
+use crate::status::Status;
 
 use super::markdown_fleet::fleet;
 use super::{ItemReport, Report, Reporter};

@@ -5,7 +5,7 @@
 use super::markdown::{HEADER, cell, icon, rank, row};
 use super::{ItemReport, Report, targets::severity_rank};
 use crate::exit_code;
-use crate::verdict::Status;
+use crate::status::Status;
 
 /// `✅ 3 pass · ❌ 1 fail` for `report`.
 fn counts(report: &Report) -> String {

@@ -24,8 +24,9 @@ use checks::Evidence;
 use serde::Serialize;
 
 use crate::checklist::Severity;
+use crate::run::verdict::WaiverUse;
 use crate::state::RunRecord;
-use crate::verdict::{Status, WaiverUse};
+use crate::status::Status;
 
 pub use changes::Changes;
 pub use github::GithubReporter;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::verdict::Status;
+use crate::status::Status;
 
 use super::{ItemReport, Report, Reporter};
 

@@ -11,7 +11,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::{expiry, grade, items, latency, strip};
 use crate::exit_code;
 use crate::report::{ItemReport, Report, Reporter, rfc3339};
-use crate::verdict::Status;
+use crate::status::Status;
 
 pub struct HtmlReporter;
 

@@ -1,4 +1,4 @@
-//! Runs a validated checklist, or one per fleet target in the same process: automated items
+//! The observation stage: a plan's checklists (one per target) run in one process: automated items
 //! concurrently (one bound, one per-host limit, each item under its own timeout, with retries),
 //! then disruptive probes one at a time, then manual items. Results come back in checklist
 //! order whatever finished first; Ctrl-C stops cleanly.
@@ -12,9 +12,10 @@ use checks::web::proxy::ProxySetting;
 use checks::{Outcome, Probe, ProbeContext, Status};
 use tokio::sync::watch;
 
+use super::plan::Plan;
 use crate::checklist::{Checklist, Item, ItemBody, Wait};
 use crate::manual::Prompter;
-use crate::verdict::{Observation, ProbeRun};
+use crate::run::verdict::{Observation, ProbeRun};
 
 mod fleet;
 pub use fleet::{Shared, Unit, run_fleet};
@@ -69,12 +70,7 @@ impl Default for RunOptions {
 impl RunOptions {
     /// The run's politeness: `--per-host` concurrent requests, `--pace` per second.
     pub fn politeness(&self) -> Politeness {
-        let pace = f64::from(self.pace.max(1));
-        Politeness::with_pace(
-            self.per_host,
-            pace,
-            pace.max(checks::politeness::DEFAULT_BURST),
-        )
+        politeness(self.per_host, self.pace)
     }
 
     /// Whether `item` is selected by `--only` / `--skip`.
@@ -87,6 +83,12 @@ impl RunOptions {
             .is_none_or(|stage| item.stages.contains(stage));
         kind_ok && stage_ok && (self.only.is_empty() || named(&self.only)) && !named(&self.skip)
     }
+}
+
+/// `per_host` concurrent requests to one host, `pace` per second (`--per-host`, `--pace`).
+pub fn politeness(per_host: usize, pace: u32) -> Politeness {
+    let pace = f64::from(pace.max(1));
+    Politeness::with_pace(per_host, pace, pace.max(checks::politeness::DEFAULT_BURST))
 }
 
 /// What the runner tells whoever owns the terminal.
@@ -314,8 +316,36 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
-/// Runs `checklist`. `shutdown` turning true (Ctrl-C) stops the run: unfinished items are
-/// observed as interrupted. The runner only observes; `verdict::decide` judges.
+/// Runs every part of `plan` in one process (one concurrency bound, one per-host limit).
+/// `shutdown` turning true (Ctrl-C, a deadline) stops the run: unfinished items are observed
+/// as interrupted. This stage only observes; `verdict::decide` judges.
+pub async fn observe(
+    plan: &Plan<'_>,
+    prompter: Arc<dyn Prompter>,
+    progress: &(dyn Fn(Progress) + Sync),
+    shutdown: watch::Receiver<bool>,
+) -> Vec<RunResult> {
+    let units: Vec<Unit> = plan
+        .parts
+        .iter()
+        .map(|p| Unit {
+            checklist: &p.checklist,
+            opts: &p.opts,
+            target: if plan.fleet {
+                p.target.map(|t| t.name.as_str())
+            } else {
+                None
+            },
+        })
+        .collect();
+    let shared = Shared {
+        concurrency: plan.concurrency,
+        politeness: politeness(plan.per_host, plan.pace),
+    };
+    run_fleet(&units, shared, prompter, progress, shutdown).await
+}
+
+/// Runs one checklist alone (tests and callers without a plan).
 pub async fn run(
     checklist: &Checklist,
     opts: &RunOptions,
@@ -344,8 +374,8 @@ mod tests {
     use super::*;
     use crate::checklist::{Check, Section, Severity};
     use crate::manual::Answer;
+    use crate::run::verdict::{self, Policy, Status as VerdictStatus};
     use crate::state::{State, Timestamp};
-    use crate::verdict::{self, Policy, Status as VerdictStatus};
 
     /// A probe that panics (a bug), optionally disruptive.
     #[derive(Debug)]

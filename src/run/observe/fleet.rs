@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use super::{Network, Progress, RunOptions, RunResult, Schedule, run_probe};
 use crate::checklist::{Checklist, Item, ItemBody};
 use crate::manual::{Answer, Prompter};
-use crate::verdict::{Confirmation, ManualAnswer, NotRun, Observation, Unanswered};
+use crate::run::verdict::{Confirmation, ManualAnswer, NotRun, Observation, Unanswered};
 
 /// One checklist of a fleet run, loaded with one target's variables, with its own options
 /// (sign-offs and due items differ per target; so may the proxy).
