@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use colored::Colorize;
 
 use crate::checklist::Diagnostic;
-use crate::cli::ColorChoice;
+use crate::color::ColorChoice;
 use crate::exit_code;
 
 /// Why a command could not do what it was asked.
@@ -96,8 +96,8 @@ impl CliError {
 
 /// Prints diagnostics on stderr (coloured when stderr is a terminal).
 pub fn print_diagnostics(diags: &[Diagnostic], color: ColorChoice) {
-    let saved = crate::cli::use_color(color, std::io::stdout().is_terminal());
-    colored::control::set_override(crate::cli::use_color(
+    let saved = crate::color::use_color(color, std::io::stdout().is_terminal());
+    colored::control::set_override(crate::color::use_color(
         color,
         std::io::stderr().is_terminal(),
     ));

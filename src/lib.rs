@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod checklist;
 pub mod cli;
+pub mod color;
 pub mod commands;
 pub mod config;
 pub mod demo;
@@ -18,4 +19,5 @@ pub mod schema;
 pub mod serve;
 pub mod state;
 pub mod status;
+pub mod units;
 pub mod watch;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::catalog;
 use crate::checklist::{Checklist, Item, ItemBody, VarSources, load, node};
-use crate::cli::ColorChoice;
+use crate::cli::args::ColorChoice;
 use crate::redact::Redactor;
 
 use super::show::cadence;

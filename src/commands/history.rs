@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::status::Status;
 
-use crate::cli::ColorChoice;
+use crate::cli::args::ColorChoice;
 use crate::exit_code;
 use crate::state::due::due_state;
 use crate::state::{State, Timestamp, history};

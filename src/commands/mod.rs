@@ -13,7 +13,7 @@ mod stack;
 mod validate;
 mod watch;
 
-use crate::cli::{Cli, Command};
+use crate::cli::args::{Cli, Command};
 use crate::error::CliError;
 
 /// Runs the command and returns its exit code: the one place a failure is printed and mapped

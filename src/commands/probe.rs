@@ -6,9 +6,9 @@ use crate::checklist::node::{self, Node, Pos, Value};
 use crate::checklist::probes::build_check_node;
 use crate::checklist::vars::Scope;
 use crate::checklist::{Checklist, Item, ItemBody, Section, Severity, VarSources};
-use crate::cli::{FailOn, ProbeArgs};
+use crate::cli::args::{FailOn, ProbeArgs};
 use crate::error::CliError;
-use crate::run::observe::RunOptions;
+use crate::run::plan::RunOptions;
 use crate::run::{Plan, PlanPart, report, terminal};
 use crate::state::{State, Timestamp};
 

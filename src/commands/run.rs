@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::cli::{ColorChoice, RunArgs};
+use crate::cli::args::{ColorChoice, RunArgs};
 use crate::error::CliError;
 use crate::run::{Plan, RunRequest, Scope, record, report, terminal};
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::cli::{ColorChoice, ServeArgs};
+use crate::cli::args::{ColorChoice, ServeArgs};
 use crate::error::CliError;
 use crate::serve::{LoadError, ServeOptions, StartError, serve as run_exporter};
 

@@ -4,7 +4,7 @@
 use crate::error::CliError;
 use clap::CommandFactory;
 
-use crate::cli::Cli;
+use crate::cli::args::Cli;
 use crate::exit_code;
 
 pub fn completions(shell: clap_complete::Shell) -> Result<u8, CliError> {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::checklist::{Checklist, ItemBody, VarSources, load};
-use crate::cli::{ColorChoice, SignoffArgs, WaiveArgs};
+use crate::cli::args::{ColorChoice, SignoffArgs, WaiveArgs};
 use crate::config::Config;
 use crate::state::{Day, SignOff, StateError, Timestamp, Waiver, signoffs, waivers};
 use crate::{catalog, config, exit_code};

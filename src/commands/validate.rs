@@ -7,7 +7,7 @@ use colored::Colorize;
 
 use crate::catalog;
 use crate::checklist::{Source, VarSources, load};
-use crate::cli::ColorChoice;
+use crate::cli::args::ColorChoice;
 use crate::exit_code;
 
 use crate::error::{CliError, print_diagnostics};

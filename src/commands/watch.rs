@@ -10,7 +10,7 @@ use colored::Colorize;
 use tokio::sync::watch as channel;
 
 use crate::checklist::{ItemBody, Stage};
-use crate::cli::{ColorChoice, WatchArgs};
+use crate::cli::args::{ColorChoice, WatchArgs};
 use crate::error::CliError;
 use crate::redact::Redactor;
 use crate::report::WatchInfo;

@@ -10,7 +10,7 @@ use crate::checklist::{Source, VarSources, load};
 use crate::error::CliError;
 use crate::exit_code;
 use crate::report::ReportTarget;
-use crate::run::observe::RunOptions;
+use crate::run::plan::RunOptions;
 use crate::run::record::history_record;
 use crate::run::report::emit_reports;
 use crate::run::{Plan, PlanPart, terminal};

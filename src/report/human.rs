@@ -240,9 +240,9 @@ impl HumanReporter {
             "{}\n",
             format!(
                 "Watched{stage} for {} of {}, every {} ({} evaluations{ended})",
-                crate::watch::series::short(report.duration),
-                crate::watch::series::short(w.window),
-                crate::watch::series::short(w.every),
+                crate::units::short(report.duration),
+                crate::units::short(w.window),
+                crate::units::short(w.every),
                 w.evaluations
             )
             .bold()

@@ -1,6 +1,8 @@
 //! The result of a run as data ([`Report`]) and one [`Reporter`] per output format.
 //! Reports are built once, already redacted, so no format can leak a secret.
 
+pub mod format;
+pub use format::{Format, ReportTarget};
 mod changes;
 pub mod exposition;
 mod github;
@@ -17,7 +19,6 @@ mod tap;
 mod targets;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use checks::Evidence;
@@ -192,7 +193,7 @@ impl ItemReport {
         let samples: Vec<String> = series
             .samples()
             .map(|s| {
-                let at = crate::watch::series::short(std::time::Duration::from_millis(s.at_ms));
+                let at = crate::units::short(std::time::Duration::from_millis(s.at_ms));
                 match s.value {
                     Some(v) => format!("+{at} {} {}", s.status.as_str(), series.show(v)),
                     None => format!("+{at} {}", s.status.as_str()),
@@ -301,51 +302,7 @@ pub trait Reporter {
     fn render(&self, report: &Report) -> String;
 }
 
-/// The formats `--report` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
-    Junit,
-    Markdown,
-    Sarif,
-    Tap,
-    Github,
-    Prometheus,
-    Html,
-}
-
 impl Format {
-    pub const ALL: [Format; 9] = [
-        Format::Human,
-        Format::Json,
-        Format::Junit,
-        Format::Markdown,
-        Format::Sarif,
-        Format::Tap,
-        Format::Github,
-        Format::Prometheus,
-        Format::Html,
-    ];
-    pub const NAMES: &[&str] = &[
-        "human",
-        "json",
-        "junit",
-        "markdown",
-        "sarif",
-        "tap",
-        "github",
-        "prometheus",
-        "html",
-    ];
-
-    pub fn parse(name: &str) -> Option<Format> {
-        Format::NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| Format::ALL[i])
-    }
-
     pub fn reporter(self) -> Box<dyn Reporter> {
         self.reporter_with(0)
     }
@@ -363,35 +320,6 @@ impl Format {
             Format::Prometheus => Box::new(PrometheusReporter),
             Format::Html => Box::new(HtmlReporter),
         }
-    }
-}
-
-/// `--report FORMAT[=PATH]`: where one format goes (`None` = stdout).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportTarget {
-    pub format: Format,
-    pub path: Option<PathBuf>,
-}
-
-impl std::str::FromStr for ReportTarget {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (name, path) = match s.split_once('=') {
-            Some((n, "")) => {
-                return Err(format!(
-                    "`{n}=` names no file; write `{n}=PATH` or just `{n}`"
-                ));
-            }
-            Some((n, p)) => (n, Some(PathBuf::from(p))),
-            None => (s, None),
-        };
-        let format = Format::parse(name).ok_or_else(|| {
-            format!(
-                "unknown report format `{name}`; valid formats: {}",
-                Format::NAMES.join(", ")
-            )
-        })?;
-        Ok(ReportTarget { format, path })
     }
 }
 

@@ -3,7 +3,6 @@
 //! then disruptive probes one at a time, then manual items. Results come back in checklist
 //! order whatever finished first; Ctrl-C stops cleanly.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,8 +11,8 @@ use checks::web::proxy::ProxySetting;
 use checks::{Outcome, Probe, ProbeContext, Status};
 use tokio::sync::watch;
 
-use super::plan::Plan;
-use crate::checklist::{Checklist, Item, ItemBody, Wait};
+use super::plan::{Plan, RunOptions, politeness};
+use crate::checklist::{Checklist, Item, Wait};
 use crate::manual::Prompter;
 use crate::run::verdict::{Observation, ProbeRun};
 
@@ -22,74 +21,6 @@ pub use fleet::{Shared, Unit, run_fleet};
 
 /// Grace after an item's timeout before the runner gives up on the probe.
 const BACKSTOP_GRACE: Duration = Duration::from_millis(500);
-
-/// Resolved run settings.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub concurrency: usize,
-    /// Ask manual items on the terminal.
-    pub interactive: bool,
-    /// Manual item ids confirmed on the command line.
-    pub confirm: Vec<String>,
-    /// Run only items whose id or a tag is listed (empty: all).
-    pub only: Vec<String>,
-    /// Skip items whose id or a tag is listed.
-    pub skip: Vec<String>,
-    /// Leave manual items out (`--automated`).
-    pub automated: bool,
-    /// Run only the items of this rollout stage (`--stage`).
-    pub stage: Option<String>,
-    /// Concurrent requests to one host, shared by every probe of the run (`--per-host`).
-    pub per_host: usize,
-    /// Paced requests per second to one host (`--pace`).
-    pub pace: u32,
-    /// The proxy HTTP-based probes go through (`--proxy`, the environment's `proxy`).
-    pub proxy: ProxySetting,
-    /// Items observed before the run (a valid sign-off, not due): `verdict::plan`.
-    pub preset: BTreeMap<String, Observation>,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            concurrency: 16,
-            interactive: false,
-            confirm: Vec::new(),
-            only: Vec::new(),
-            skip: Vec::new(),
-            automated: false,
-            stage: None,
-            per_host: checks::politeness::DEFAULT_PER_HOST,
-            pace: checks::politeness::DEFAULT_RATE as u32,
-            proxy: ProxySetting::Env,
-            preset: BTreeMap::new(),
-        }
-    }
-}
-
-impl RunOptions {
-    /// The run's politeness: `--per-host` concurrent requests, `--pace` per second.
-    pub fn politeness(&self) -> Politeness {
-        politeness(self.per_host, self.pace)
-    }
-
-    /// Whether `item` is selected by `--only` / `--skip`.
-    pub fn selects(&self, item: &Item) -> bool {
-        let named = |list: &[String]| list.iter().any(|n| *n == item.id || item.tags.contains(n));
-        let kind_ok = !self.automated || matches!(item.body, ItemBody::Check(_));
-        let stage_ok = self
-            .stage
-            .as_ref()
-            .is_none_or(|stage| item.stages.contains(stage));
-        kind_ok && stage_ok && (self.only.is_empty() || named(&self.only)) && !named(&self.skip)
-    }
-}
-
-/// `per_host` concurrent requests to one host, `pace` per second (`--per-host`, `--pace`).
-pub fn politeness(per_host: usize, pace: u32) -> Politeness {
-    let pace = f64::from(pace.max(1));
-    Politeness::with_pace(per_host, pace, pace.max(checks::politeness::DEFAULT_BURST))
-}
 
 /// What the runner tells whoever owns the terminal.
 #[derive(Debug, Clone)]
@@ -180,7 +111,7 @@ async fn wait_for_pass(
         if passed || internal || tried_at >= deadline {
             let waited = started.elapsed();
             let mut outcome = run.outcome;
-            let took = crate::watch::series::short(waited);
+            let took = crate::units::short(waited);
             let plural = if tries == 1 { "try" } else { "tries" };
             outcome.message = if passed {
                 format!("after {took} ({tries} {plural}): {}", outcome.message)

@@ -2,14 +2,16 @@
 //! selected, the proxy, what is on record (state) and the items already decided (presets).
 //! A run without targets is a fleet of one; `serve`, `demo` and `probe` build a plan of one.
 
+use std::collections::BTreeMap;
+
+use checks::politeness::Politeness;
 use checks::web::proxy::ProxySetting;
 
-use super::observe::RunOptions;
 use super::request::{RunRequest, Targets};
-use super::verdict::{self, Policy};
+use super::verdict::{self, Observation, Policy};
 use crate::checklist::load::collapse_unset;
 use crate::checklist::vars::unset_hint;
-use crate::checklist::{Checklist, Diagnostic, ItemBody, Source, VarSources, load};
+use crate::checklist::{Checklist, Diagnostic, Item, ItemBody, Source, VarSources, load};
 use crate::error::CliError;
 use crate::fleet::{self, Target};
 use crate::state::{State, Timestamp, history, signoffs, waivers};
@@ -37,6 +39,74 @@ pub struct PlanPart<'a> {
     pub checklist: Checklist,
     pub state: State,
     pub opts: RunOptions,
+}
+
+/// Resolved run settings.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub concurrency: usize,
+    /// Ask manual items on the terminal.
+    pub interactive: bool,
+    /// Manual item ids confirmed on the command line.
+    pub confirm: Vec<String>,
+    /// Run only items whose id or a tag is listed (empty: all).
+    pub only: Vec<String>,
+    /// Skip items whose id or a tag is listed.
+    pub skip: Vec<String>,
+    /// Leave manual items out (`--automated`).
+    pub automated: bool,
+    /// Run only the items of this rollout stage (`--stage`).
+    pub stage: Option<String>,
+    /// Concurrent requests to one host, shared by every probe of the run (`--per-host`).
+    pub per_host: usize,
+    /// Paced requests per second to one host (`--pace`).
+    pub pace: u32,
+    /// The proxy HTTP-based probes go through (`--proxy`, the environment's `proxy`).
+    pub proxy: ProxySetting,
+    /// Items observed before the run (a valid sign-off, not due): `verdict::plan`.
+    pub preset: BTreeMap<String, Observation>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            concurrency: 16,
+            interactive: false,
+            confirm: Vec::new(),
+            only: Vec::new(),
+            skip: Vec::new(),
+            automated: false,
+            stage: None,
+            per_host: checks::politeness::DEFAULT_PER_HOST,
+            pace: checks::politeness::DEFAULT_RATE as u32,
+            proxy: ProxySetting::Env,
+            preset: BTreeMap::new(),
+        }
+    }
+}
+
+impl RunOptions {
+    /// The run's politeness: `--per-host` concurrent requests, `--pace` per second.
+    pub fn politeness(&self) -> Politeness {
+        politeness(self.per_host, self.pace)
+    }
+
+    /// Whether `item` is selected by `--only` / `--skip`.
+    pub fn selects(&self, item: &Item) -> bool {
+        let named = |list: &[String]| list.iter().any(|n| *n == item.id || item.tags.contains(n));
+        let kind_ok = !self.automated || matches!(item.body, ItemBody::Check(_));
+        let stage_ok = self
+            .stage
+            .as_ref()
+            .is_none_or(|stage| item.stages.contains(stage));
+        kind_ok && stage_ok && (self.only.is_empty() || named(&self.only)) && !named(&self.skip)
+    }
+}
+
+/// `per_host` concurrent requests to one host, `pace` per second (`--per-host`, `--pace`).
+pub fn politeness(per_host: usize, pace: u32) -> Politeness {
+    let pace = f64::from(pace.max(1));
+    Politeness::with_pace(per_host, pace, pace.max(checks::politeness::DEFAULT_BURST))
 }
 
 impl PlanPart<'_> {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::checklist::Source;
 use crate::checklist::node::{self, Node};
-use crate::cli::{ColorChoice, FailOn, RunArgs};
+use crate::cli::args::{ColorChoice, FailOn, RunArgs};
 use crate::config::Config;
 use crate::error::CliError;
 use crate::fleet::Target;

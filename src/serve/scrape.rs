@@ -10,7 +10,8 @@ use tokio::sync::watch;
 use crate::checklist::{Checklist, Item, ItemBody};
 use crate::manual::{Answer, Prompter};
 use crate::report::Report;
-use crate::run::observe::{self, RunOptions};
+use crate::run::observe;
+use crate::run::plan::RunOptions;
 use crate::run::verdict::{self, NotRun, Observation, Policy, ProbeRun};
 use crate::state::{State, Timestamp, signoffs, waivers};
 

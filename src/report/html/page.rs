@@ -82,8 +82,8 @@ fn header(report: &Report) -> Markup {
                 @if let Some(w) = &report.watch {
                     div { dt { "Watch" } dd {
                         @if let Some(stage) = &w.stage { "stage " (stage) ", " }
-                        (crate::watch::series::short(w.window)) " window every "
-                        (crate::watch::series::short(w.every)) ", " (w.evaluations) " evaluations"
+                        (crate::units::short(w.window)) " window every "
+                        (crate::units::short(w.every)) ", " (w.evaluations) " evaluations"
                         @if let Some(id) = &w.stopped_by { ", stopped early: " (id) " fired" }
                     } }
                 }
