@@ -60,23 +60,6 @@ pub(super) fn state_error(e: &StateError) -> CliError {
     CliError::state(e)
 }
 
-/// Who is signing: `--by`, else git `user.name`, else `$USER`.
-pub(super) fn who(by: Option<&str>) -> String {
-    if let Some(by) = by.map(str::trim).filter(|b| !b.is_empty()) {
-        return by.to_string();
-    }
-    let git = std::process::Command::new("git")
-        .args(["config", "user.name"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|n| !n.is_empty());
-    git.or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "unknown".into())
-}
-
 /// ` for target `api`` in a confirmation line.
 fn for_target(target: Option<&str>) -> String {
     target
@@ -116,7 +99,7 @@ pub fn signoff(
         checklist: checklist.name.clone(),
         item: item.id.clone(),
         target: args.target.clone(),
-        by: who(args.by.as_deref()),
+        by: signoffs::who(args.by.as_deref()),
         at: now,
         until: item.every().map(|e| now.plus(e)),
         note: args.note.filter(|n| !n.trim().is_empty()),
@@ -178,7 +161,7 @@ pub fn waive(
         checklist: checklist.name.clone(),
         item: item.id.clone(),
         target: args.target.clone(),
-        by: who(args.by.as_deref()),
+        by: signoffs::who(args.by.as_deref()),
         at: now,
         until,
         reason: args.reason.trim().to_string(),
