@@ -402,6 +402,8 @@ mod tests {
                 needs: Vec::new(),
                 params: serde_json::Value::Null,
             }),
+            overridden: Vec::new(),
+            not_applicable: None,
         }
     }
 
@@ -428,6 +430,7 @@ mod tests {
             }],
             stages: Vec::new(),
             secrets: Vec::new(),
+            tailored: Vec::new(),
         };
         let (_tx, rx) = watch::channel(false);
         let result = run(
@@ -445,6 +448,7 @@ mod tests {
             fail_on_warning: false,
             state: &state,
             now: Timestamp::now(),
+            automated: false,
         };
         let verdicts: Vec<_> = checklist
             .items()

@@ -24,6 +24,8 @@ pub struct Checklist {
     pub stages: Vec<Stage>,
     /// Values that came from `${env:…}`; every output redacts them.
     pub secrets: Vec<String>,
+    /// What composition changed at checklist level: the base it `extends:`, items it removes.
+    pub tailored: Vec<String>,
 }
 
 impl Checklist {
@@ -99,6 +101,11 @@ pub struct Item {
     /// `wait:` — try until it passes, up to this long.
     pub wait: Option<Wait>,
     pub body: ItemBody,
+    /// Each override applied to the item and where it came from (`severity = "warning" ←
+    /// prodcheck.yaml:9 (environment `staging`)`), for `show` and `docs`.
+    pub overridden: Vec<String>,
+    /// `not_applicable:` in prodcheck.yaml: the reason, where and by whom it was declared.
+    pub not_applicable: Option<String>,
 }
 
 impl Item {

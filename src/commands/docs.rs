@@ -98,7 +98,10 @@ pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> u8 {
     };
     if let Some(env) = env {
         match config.environments.get(env) {
-            Some(v) => vars.environment = v.clone(),
+            Some(v) => {
+                vars.environment = v.clone();
+                vars.tailoring = config.tailoring(Some(env), None);
+            }
             None => {
                 return usage_error(
                     &format!("unknown environment `{env}`"),
@@ -134,6 +137,12 @@ pub fn render(checklist: &Checklist, env: Option<&str>) -> String {
     ));
     if let Some(d) = &checklist.description {
         out.push_str(&format!("{}\n\n", d.trim()));
+    }
+    for note in &checklist.tailored {
+        out.push_str(&format!("- This checklist {note}.\n"));
+    }
+    if !checklist.tailored.is_empty() {
+        out.push('\n');
     }
     let (auto, manual) = checklist
         .items()
@@ -240,6 +249,12 @@ fn item_text(item: &Item, redactor: &Redactor) -> String {
                 redactor.redact(&m.how).replace('\n', " ")
             ));
         }
+    }
+    if let Some(why) = &item.not_applicable {
+        out.push_str(&format!("- Not applicable: {}\n", redactor.redact(why)));
+    }
+    for change in &item.overridden {
+        out.push_str(&format!("- Overridden: `{}`\n", redactor.redact(change)));
     }
     if let Some(fix) = &item.fix {
         out.push_str(&format!("- Fix: {}\n", redactor.redact(fix)));

@@ -60,6 +60,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: &RunArgs)
             environment: target.variables(&config.environments, args.env.as_deref()),
             cli: cli.clone(),
             lenient_unset: true,
+            tailoring: config.tailoring(args.env.as_deref(), Some(target)),
             ..VarSources::default()
         };
         match load(source, &sources, &secrets) {
@@ -90,7 +91,7 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: &RunArgs)
         .map(|(t, _, c)| (t.name.clone(), unset_targets(c, source, &selection)))
         .filter(|(_, d)| !d.is_empty())
         .collect();
-    if !unset.is_empty() {
+    if args.strict_vars && !unset.is_empty() {
         return crate::error::invalid(fleet::by_target(unset), color);
     }
     let on_record = match (
@@ -187,6 +188,7 @@ async fn execute(
             fail_on_warning,
             state: &p.state,
             now,
+            automated: args.automated,
         };
         let env = p
             .target

@@ -15,7 +15,11 @@ use super::run::{execute, finish, usage_error};
 
 /// Builds `{ KIND: { params } }`, nesting dotted keys (`expect.status=200`).
 fn check_node(kind: &str, params: &[(String, String)]) -> Result<Node, String> {
-    let pos = Pos { line: 1, col: 1 };
+    let pos = Pos {
+        line: 1,
+        col: 1,
+        src: 0,
+    };
     let key = |k: &str| Node::new(pos, Value::Str(k.to_string()));
     let mut root: Vec<(Node, Node)> = Vec::new();
     for (k, v) in params {
@@ -90,6 +94,8 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         sustain: None,
         wait: None,
         body: ItemBody::Check(check),
+        overridden: Vec::new(),
+        not_applicable: None,
     };
     let checklist = Checklist {
         name: "probe".into(),
@@ -102,6 +108,7 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         }],
         stages: Vec::new(),
         secrets,
+        tailored: Vec::new(),
     };
     let opts = RunOptions {
         concurrency: 1,
@@ -113,6 +120,7 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         fail_on_warning: args.output.fail_on == FailOn::Warning,
         state: &state,
         now: Timestamp::now(),
+        automated: false,
     };
     let report = execute(&checklist, &opts, &policy, None).await;
     finish(&report, &args.output.reports, args.output.verbose.max(1))

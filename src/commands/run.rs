@@ -64,6 +64,7 @@ impl Prepared {
             fail_on_warning: args.output.fail_on == crate::cli::FailOn::Warning,
             state: &self.state,
             now: self.now,
+            automated: args.automated,
         }
     }
 }
@@ -105,7 +106,8 @@ pub fn prepare(
         }
     }
     sources.cli = cli_vars(&source.text, &args.vars);
-    // Unset targets are judged per selected item below, so `--only` needs only its own.
+    sources.tailoring = config.tailoring(args.env.as_deref(), target);
+    // Unset targets are judged per selected item: `unconfigured`, or (`--strict-vars`) exit 2.
     sources.lenient_unset = true;
     let checklist = match load(&source, &sources, &|name| std::env::var(name).ok()) {
         Ok(c) => c,
@@ -119,8 +121,10 @@ pub fn prepare(
         stage: args.stage.clone(),
         ..RunOptions::default()
     };
+    // Progressive by default: an item whose variables are unset is `unconfigured` (the runner
+    // observes it so); `--strict-vars` (and `watch`) stop before anything is sent instead.
     let unset = unset_targets(&checklist, &source, &selection);
-    if !unset.is_empty() {
+    if args.strict_vars && !unset.is_empty() {
         return Err(crate::error::invalid(unset, color));
     }
     let proxy = match proxy_setting(args.proxy.as_deref(), &sources) {

@@ -32,7 +32,7 @@ pub fn list(config_path: Option<&Path>) -> u8 {
     exit_code::OK
 }
 
-pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
+pub fn show(config_path: Option<&Path>, name: &str, env: Option<&str>, target: Option<&str>) -> u8 {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
         Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
@@ -41,11 +41,24 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
         Ok(s) => s,
         Err(e) => return usage_error(&e, None),
     };
-    let vars = VarSources {
+    if let Err(code) = super::run::check_environment(&config, env) {
+        return code;
+    }
+    if let Err(code) = super::signoff::known_target(&config, target) {
+        return code;
+    }
+    let target = target.and_then(|t| config.target(t));
+    let mut vars = VarSources {
         lenient_env: true,
         lenient_unset: true,
+        tailoring: config.tailoring(env, target),
         ..VarSources::default()
     };
+    if let Some(t) = target {
+        vars.environment = t.variables(&config.environments, env);
+    } else if let Some(e) = env.and_then(|e| config.environments.get(e)) {
+        vars.environment = e.clone();
+    }
     let checklist = match load(&source, &vars, &|n| std::env::var(n).ok()) {
         Ok(c) => c,
         Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
@@ -62,6 +75,9 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
     );
     if let Some(d) = &checklist.description {
         println!("{}", d.trim());
+    }
+    for note in &checklist.tailored {
+        println!("{}", note.dimmed());
     }
     if !checklist.stages.is_empty() {
         println!("\n{}", "Stages".bold().underline());
@@ -132,6 +148,13 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
                 item.title,
                 format!("{every}{tags}").dimmed()
             );
+            let pad = " ".repeat(id_w + 4);
+            if let Some(why) = &item.not_applicable {
+                println!("{pad}{}", format!("not applicable: {why}").dimmed());
+            }
+            for change in &item.overridden {
+                println!("{pad}{}", format!("overridden: {change}").cyan());
+            }
         }
     }
     exit_code::OK

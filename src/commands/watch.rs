@@ -23,6 +23,10 @@ const DEFAULT_WINDOW: Duration = Duration::from_secs(600);
 const DEFAULT_EVERY: Duration = Duration::from_secs(30);
 
 pub async fn watch(config_path: Option<&Path>, color: ColorChoice, args: WatchArgs) -> u8 {
+    let mut args = args;
+    // A trigger that cannot be evaluated would let a rollout pass unwatched: unset variables
+    // stop a watch before it starts (exit 2), as `run --strict-vars` does.
+    args.run.strict_vars = true;
     let run_args = &args.run;
     let prepared = match prepare(config_path, color, run_args) {
         Ok(p) => p,

@@ -138,6 +138,7 @@ async fn run_demo(
         fail_on_warning: false,
         state: &state,
         now,
+        automated: false,
     };
     let report =
         crate::commands::run_execute(&checklist, &opts, &policy, Some("demo".into())).await;

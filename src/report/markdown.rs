@@ -29,6 +29,8 @@ pub(super) fn icon(status: Status) -> &'static str {
         Status::Skip => "⏭️",
         Status::Pending => "⏳",
         Status::Waived => "🔕",
+        Status::Unconfigured => "⚙️",
+        Status::NotApplicable => "🚫",
     }
 }
 
@@ -36,11 +38,51 @@ pub(super) fn icon(status: Status) -> &'static str {
 pub(super) fn rank(report: &Report, item: &ItemReport) -> u8 {
     match item.status {
         _ if report.blocks(item) => 0,
-        Status::Fail | Status::Error | Status::Declined | Status::Pending => 1,
+        Status::Fail
+        | Status::Error
+        | Status::Declined
+        | Status::Pending
+        | Status::Unconfigured => 1,
         Status::Warn | Status::Waived => 2,
-        Status::Skip => 4,
+        Status::Skip | Status::NotApplicable => 4,
         Status::Pass | Status::Confirmed => 3,
     }
+}
+
+/// Pending and unconfigured items wait for someone (a sign-off, a variable): each has its own
+/// block, not a row under "Needs attention".
+pub(super) fn waits_for_someone(item: &ItemReport) -> bool {
+    matches!(item.status, Status::Pending | Status::Unconfigured)
+}
+
+/// `⚙️ N item(s) unconfigured`: each unset variable and the items waiting for it.
+pub(super) fn unconfigured_block(report: &Report) -> String {
+    let mut by_var: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut count = 0;
+    for item in report
+        .items
+        .iter()
+        .filter(|i| i.status == Status::Unconfigured)
+    {
+        count += 1;
+        for var in super::human::unset_variables(item) {
+            by_var
+                .entry(var)
+                .or_default()
+                .push(format!("`{}`", item.id));
+        }
+    }
+    if count == 0 {
+        return String::new();
+    }
+    let lines: Vec<String> = by_var
+        .iter()
+        .map(|(var, ids)| format!("- `{var}`: {}", ids.join(", ")))
+        .collect();
+    format!(
+        "\n<details><summary>⚙️ {count} item(s) unconfigured</summary>\n\n{}\n\nSet the variables with `--var NAME=VALUE` or in a prodcheck.yaml environment (`prodcheck init --discover` finds what it can), or declare the items `not_applicable:` there.\n\n</details>\n",
+        lines.join("\n")
+    )
 }
 
 /// One table row for `item`.
@@ -124,7 +166,7 @@ impl Reporter for MarkdownReporter {
         let mut attention: Vec<&ItemReport> = report
             .items
             .iter()
-            .filter(|i| rank(report, i) <= 2 && i.status != Status::Pending)
+            .filter(|i| rank(report, i) <= 2 && !waits_for_someone(i))
             .collect();
         attention.sort_by_key(|i| rank(report, i));
         if !attention.is_empty() {
@@ -148,6 +190,7 @@ impl Reporter for MarkdownReporter {
                 report.checklist
             ));
         }
+        out.push_str(&unconfigured_block(report));
         if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
             out.push_str(&format!(
                 "\n<details><summary>Since the previous run ({})</summary>\n\n",

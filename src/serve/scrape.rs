@@ -184,6 +184,7 @@ pub async fn run(
         fail_on_warning: false,
         state: &state,
         now,
+        automated: false,
     };
     let report = crate::commands::build_report(
         &checklist,
