@@ -78,8 +78,14 @@ pub(super) fn compose(l: &mut Loader, doc: Node, tailoring: &Tailoring) -> (Node
             unknown(l, &doc, na.pos, &na.selector, &what, "any checklist");
         }
         let why = format!("{} ({}, {})", na.reason, tailoring.place(na.pos), na.owner);
+        // An entry naming the item itself wins over one naming its tag.
+        let by_id = items(&doc).any(|i| item_id(i).as_deref() == Some(na.selector.as_str()));
         for id in matched {
-            out.not_applicable.entry(id).or_insert_with(|| why.clone());
+            if by_id {
+                out.not_applicable.insert(id, why.clone());
+            } else {
+                out.not_applicable.entry(id).or_insert_with(|| why.clone());
+            }
         }
     }
     (doc, out)
