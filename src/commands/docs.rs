@@ -254,7 +254,7 @@ fn item_text(item: &Item, redactor: &Redactor) -> String {
         out.push_str(&format!("- Not applicable: {}\n", redactor.redact(why)));
     }
     for change in &item.overridden {
-        out.push_str(&format!("- Overridden: `{}`\n", redactor.redact(change)));
+        out.push_str(&format!("- Overridden: {}\n", redactor.redact(change)));
     }
     if let Some(fix) = &item.fix {
         out.push_str(&format!("- Fix: {}\n", redactor.redact(fix)));

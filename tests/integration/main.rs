@@ -22,6 +22,7 @@ mod loader_props;
 mod net_family;
 mod net_mtls;
 mod net_proxy;
+mod overrides;
 mod progressive;
 mod reports;
 mod run_behaviour;

@@ -52,7 +52,7 @@ pub(super) fn compose(l: &mut Loader, doc: Node, tailoring: &Tailoring) -> (Node
             let id = key.scalar_text().unwrap_or_default();
             let origin = |pos: Pos| format!("{file}:{}", pos.line);
             if !override_item(l, &mut doc, &id, &body, &origin, &mut out) {
-                unknown(l, &doc, key.pos, &id, "`overrides`", &file);
+                unknown(l, &doc, key.pos, &id, "`overrides`", "this checklist");
             }
         }
     }
@@ -244,6 +244,13 @@ fn override_item(
         );
         return true;
     };
+    let kind = match item.get("check").map(|c| &c.value) {
+        Some(Value::Map(kinds)) => kinds
+            .first()
+            .and_then(|(k, _)| k.scalar_text())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     let notes = out.notes.entry(id.to_string()).or_default();
     for (k, v) in fields {
         let key = k.scalar_text().unwrap_or_default();
@@ -274,10 +281,25 @@ fn override_item(
                     );
                     continue;
                 };
+                // Checked by name here: the typed load of an unconfigured item (whose values
+                // are placeholders) would not get as far as a misspelt parameter.
+                let known = (key == "check").then(|| param_names(&kind)).flatten();
                 match &v.value {
                     Value::Map(entries) => {
                         for (pk, pv) in entries {
                             let name = pk.scalar_text().unwrap_or_default();
+                            if let Some(known) = known.as_ref().filter(|k| !k.contains(&name)) {
+                                let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+                                let suggestion = closest(&name, &refs)
+                                    .map(|n| format!("did you mean `{n}`? "))
+                                    .unwrap_or_default();
+                                l.at(
+                                    pk.pos,
+                                    format!("override of `{id}`: the `{kind}` probe has no parameter `{name}`"),
+                                    Some(format!("{suggestion}its parameters: {}", refs.join(", "))),
+                                );
+                                continue;
+                            }
                             notes.push(shown(&format!("{key}.{name}"), pk.pos, pv));
                             set(params, pk.clone(), pv.clone());
                         }
@@ -299,6 +321,13 @@ fn override_item(
         }
     }
     true
+}
+
+/// The parameter names of probe `kind` (from its JSON Schema); `None` for an unknown kind.
+fn param_names(kind: &str) -> Option<Vec<String>> {
+    let schema = checks::registry::schema(kind)?.to_value();
+    let props = schema.get("properties")?.as_object()?;
+    Some(props.keys().cloned().collect())
 }
 
 /// The parameters of an item's `check: { KIND: { … } }` (or its `manual: { … }`), made a
