@@ -57,14 +57,23 @@ impl Config {
     }
 }
 
-/// Every item id and tag of the shipped and local checklists (read as node trees only).
+/// Every item id and tag of the shipped and local checklists (read as node trees only). The
+/// shipped ones count even when a local file of the same name replaces (or extends) them.
 fn known_names(dir: &Path) -> std::collections::BTreeSet<String> {
     let mut out = std::collections::BTreeSet::new();
-    for entry in crate::catalog::list(dir) {
-        let Ok(source) = crate::catalog::resolve(&entry.name, dir) else {
-            continue;
-        };
-        let Ok(doc) = node::parse(&source.text) else {
+    let mut texts: Vec<String> = crate::catalog::SHIPPED
+        .iter()
+        .map(|(_, text)| text.to_string())
+        .collect();
+    texts.extend(
+        crate::catalog::list(dir)
+            .into_iter()
+            .filter(|e| e.origin != "builtin")
+            .filter_map(|e| crate::catalog::resolve(&e.name, dir).ok())
+            .map(|s| s.text),
+    );
+    for text in texts {
+        let Ok(doc) = node::parse(&text) else {
             continue;
         };
         let sections = doc.get("sections").map(|s| &s.value);

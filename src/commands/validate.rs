@@ -205,11 +205,14 @@ fn check_tailorings(
                 failed += 1;
                 let diags = once(diags, printed);
                 print_diagnostics(&diags, color);
+                let count = match diags.len() {
+                    0 => "the problems above".to_string(),
+                    n => format!("{n} problems"),
+                };
                 println!(
-                    "{} {} with the overrides of {owner} ({} problems)",
+                    "{} {} with the overrides of {owner} ({count})",
                     "invalid".red().bold(),
                     source.file,
-                    diags.len()
                 );
             }
         }
