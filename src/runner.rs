@@ -431,6 +431,7 @@ mod tests {
             stages: Vec::new(),
             secrets: Vec::new(),
             tailored: Vec::new(),
+            composed_from: Vec::new(),
         };
         let (_tx, rx) = watch::channel(false);
         let result = run(

@@ -33,7 +33,7 @@ mod stages;
 struct Loader<'a> {
     source: &'a Source,
     /// The shipped checklist this one `extends:` (positions with `src` 1).
-    base: Option<Source>,
+    base: Option<std::sync::Arc<Source>>,
     /// `prodcheck.yaml`, when it overrides items (positions with `src` 2).
     config: Option<std::sync::Arc<Source>>,
     /// This file's own `overrides:`, applied after `extends:` has built the items.
@@ -44,7 +44,7 @@ struct Loader<'a> {
 impl Loader<'_> {
     fn at(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
         let file = match pos.src {
-            compose::BASE_SRC => self.base.as_ref(),
+            compose::BASE_SRC => self.base.as_deref(),
             CONFIG_SRC => self.config.as_deref(),
             _ => None,
         }
@@ -175,6 +175,13 @@ pub fn load(
         stages,
         secrets: scope.secrets.into_iter().collect(),
         tailored: composed.tailored,
+        composed_from: [
+            l.base.map(|b| (compose::BASE_SRC, b)),
+            l.config.map(|c| (CONFIG_SRC, c)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
     })
 }
 

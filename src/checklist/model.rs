@@ -26,6 +26,8 @@ pub struct Checklist {
     pub secrets: Vec<String>,
     /// What composition changed at checklist level: the base it `extends:`, items it removes.
     pub tailored: Vec<String>,
+    /// The other files its nodes came from, by [`Pos::src`]: the base it extends, prodcheck.yaml.
+    pub composed_from: Vec<(u8, std::sync::Arc<super::load::Source>)>,
 }
 
 impl Checklist {
@@ -34,6 +36,23 @@ impl Checklist {
         self.sections
             .iter()
             .flat_map(|s| s.items.iter().map(move |i| (s, i)))
+    }
+
+    /// A diagnostic at `pos`, in whichever file the position belongs to (`source`: this
+    /// checklist's own text).
+    pub fn diagnostic_at(
+        &self,
+        source: &super::load::Source,
+        pos: Pos,
+        message: impl Into<String>,
+    ) -> super::Diagnostic {
+        let file = self
+            .composed_from
+            .iter()
+            .find(|(src, _)| *src == pos.src)
+            .map(|(_, s)| s.as_ref())
+            .unwrap_or(source);
+        super::Diagnostic::new(&file.file, &file.text, pos, message)
     }
 
     pub fn item(&self, id: &str) -> Option<&Item> {

@@ -109,6 +109,7 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         stages: Vec::new(),
         secrets,
         tailored: Vec::new(),
+        composed_from: Vec::new(),
     };
     let opts = RunOptions {
         concurrency: 1,

@@ -350,13 +350,9 @@ pub(super) fn unset_targets(
         })
         .flatten()
         .map(|(var, pos)| {
-            crate::checklist::Diagnostic::new(
-                &source.file,
-                &source.text,
-                *pos,
-                format!("variable `{var}` is not set"),
-            )
-            .hint(unset_hint(var))
+            checklist
+                .diagnostic_at(source, *pos, format!("variable `{var}` is not set"))
+                .hint(unset_hint(var))
         })
         .collect();
     diags.sort_by_key(|d| d.pos);

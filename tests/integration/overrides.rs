@@ -329,6 +329,26 @@ fn a_local_checklist_extends_the_shipped_one() {
     let ran = run(p.cmd().args(["validate", "--env", "staging"]));
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
 
+    // --strict-vars names the base's line for a variable the base's item needs.
+    let ran = run(p.cmd().args([
+        "run",
+        "pre-deploy",
+        "--strict-vars",
+        "--only",
+        "tls-certificate",
+    ]));
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    let line = shipped_text
+        .lines()
+        .position(|l| l.contains("tls: { host: \"${host}\""))
+        .expect("the shipped tls item")
+        + 1;
+    assert!(
+        ran.stderr.contains(&format!("builtin:pre-deploy:{line}:")),
+        "{}",
+        ran.stderr
+    );
+
     // A variable of the base can be given in the local file.
     p.file(
         "checklists/pre-deploy.yaml",

@@ -130,7 +130,7 @@ fn extend(l: &mut Loader, local: &Node, base_node: &Node, out: &mut Composed) ->
         text: (*text).to_string(),
     };
     let mut merged = node::parse(text).ok()?.in_source(BASE_SRC);
-    l.base = Some(base_source);
+    l.base = Some(std::sync::Arc::new(base_source));
     out.tailored.push(format!(
         "extends `{name}` (builtin:{name}): its later changes apply"
     ));
