@@ -29,6 +29,7 @@ const MAX_RETRIES: u32 = 10;
 
 mod compose;
 mod stages;
+mod tree;
 
 struct Loader<'a> {
     source: &'a Source,

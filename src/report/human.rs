@@ -304,50 +304,6 @@ impl HumanReporter {
         }
     }
 
-    /// Unconfigured items in one block (default verbosity): each unset variable and the items
-    /// waiting for it, and the ways to settle them.
-    fn unconfigured(&self, report: &Report, out: &mut String) {
-        if self.verbosity > 0 {
-            return;
-        }
-        let items: Vec<&ItemReport> = report
-            .items
-            .iter()
-            .filter(|i| i.status == Status::Unconfigured)
-            .collect();
-        if items.is_empty() {
-            return;
-        }
-        let mut by_var: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
-        for item in &items {
-            for var in unset_variables(item) {
-                by_var.entry(var).or_default().push(&item.id);
-            }
-        }
-        out.push_str(&format!(
-            "\n{} {}\n",
-            format!("○ {} item(s) unconfigured", items.len())
-                .yellow()
-                .bold(),
-            "(their variables are not set):".dimmed()
-        ));
-        for (var, ids) in by_var {
-            let head = format!("  {var}: ");
-            let lines = wrap(&ids, "", WIDTH.saturating_sub(head.len()));
-            let pad = " ".repeat(head.len());
-            for (n, line) in lines.iter().enumerate() {
-                let lead = if n == 0 { head.as_str() } else { pad.as_str() };
-                out.push_str(&format!("{lead}{line}\n"));
-            }
-        }
-        for line in [
-            "set them with `--var NAME=VALUE` or in a prodcheck.yaml environment (`--env NAME`;",
-            "`prodcheck init --discover` finds what it can), or declare an item `not_applicable:` there",
-        ] {
-            out.push_str(&format!("  {}\n", line.dimmed()));
-        }
-    }
-
     /// Failures and errors again, one line each, so the last screen of a CI log is enough.
     fn attention(&self, report: &Report, out: &mut String) {
         let blocking: Vec<&ItemReport> = report
@@ -416,7 +372,9 @@ impl HumanReporter {
         }
         self.watched(report, out);
         self.pending(report, target, out);
-        self.unconfigured(report, out);
+        if self.verbosity == 0 {
+            super::unconfigured::human(report, out);
+        }
         if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
             out.push_str(&format!(
                 "\n{} ({}):\n",
@@ -468,19 +426,6 @@ impl HumanReporter {
             report.duration.as_secs_f64()
         )
     }
-}
-
-/// The variables an unconfigured item waits for (its `unset_variables` evidence).
-pub(super) fn unset_variables(item: &ItemReport) -> Vec<String> {
-    item.evidence
-        .get("unset_variables")
-        .and_then(|v| v.as_array())
-        .map(|vars| {
-            vars.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The exit code's line of the table (`a gating item failed`).

@@ -55,36 +55,6 @@ pub(super) fn waits_for_someone(item: &ItemReport) -> bool {
     matches!(item.status, Status::Pending | Status::Unconfigured)
 }
 
-/// `⚙️ N item(s) unconfigured`: each unset variable and the items waiting for it.
-pub(super) fn unconfigured_block(report: &Report) -> String {
-    let mut by_var: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    let mut count = 0;
-    for item in report
-        .items
-        .iter()
-        .filter(|i| i.status == Status::Unconfigured)
-    {
-        count += 1;
-        for var in super::human::unset_variables(item) {
-            by_var
-                .entry(var)
-                .or_default()
-                .push(format!("`{}`", item.id));
-        }
-    }
-    if count == 0 {
-        return String::new();
-    }
-    let lines: Vec<String> = by_var
-        .iter()
-        .map(|(var, ids)| format!("- `{var}`: {}", ids.join(", ")))
-        .collect();
-    format!(
-        "\n<details><summary>⚙️ {count} item(s) unconfigured</summary>\n\n{}\n\nSet the variables with `--var NAME=VALUE` or in a prodcheck.yaml environment (`prodcheck init --discover` finds what it can), or declare the items `not_applicable:` there.\n\n</details>\n",
-        lines.join("\n")
-    )
-}
-
 /// One table row for `item`.
 pub(super) fn row(report: &Report, item: &ItemReport) -> String {
     let gate = if report.gates(item) {
@@ -190,7 +160,7 @@ impl Reporter for MarkdownReporter {
                 report.checklist
             ));
         }
-        out.push_str(&unconfigured_block(report));
+        out.push_str(&super::unconfigured::markdown(report));
         if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
             out.push_str(&format!(
                 "\n<details><summary>Since the previous run ({})</summary>\n\n",

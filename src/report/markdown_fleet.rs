@@ -111,7 +111,7 @@ pub(super) fn fleet(report: &Report) -> String {
                 report.checklist, t.name
             ));
         }
-        out.push_str(&super::markdown::unconfigured_block(view));
+        out.push_str(&super::unconfigured::markdown(view));
         if let Some(changes) = t.changes.as_ref().filter(|c| !c.is_empty()) {
             for line in changes.lines() {
                 out.push_str(&format!("\n- {}", cell(&line)));

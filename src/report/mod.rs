@@ -15,6 +15,7 @@ mod prometheus;
 mod sarif;
 mod tap;
 mod targets;
+mod unconfigured;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -24,6 +24,7 @@ mod net_mtls;
 mod net_proxy;
 mod overrides;
 mod progressive;
+mod progressive_service;
 mod reports;
 mod run_behaviour;
 mod secrets;
