@@ -30,6 +30,8 @@ pub struct Config {
     pub targets: Vec<Target>,
     /// Per environment: `not_applicable:` and `overrides:`.
     pub env_tailoring: BTreeMap<String, Tailoring>,
+    /// Item ids and tags of every known checklist, read once (a fleet asks per target).
+    known: std::sync::OnceLock<Arc<std::collections::BTreeSet<String>>>,
 }
 
 impl Config {
@@ -51,7 +53,10 @@ impl Config {
             out = out.then(&t.tailoring);
         }
         if !out.is_empty() {
-            out.known = Arc::new(known_names(&self.checklists_dir));
+            out.known = self
+                .known
+                .get_or_init(|| Arc::new(known_names(&self.checklists_dir)))
+                .clone();
         }
         out
     }
@@ -106,6 +111,7 @@ impl Default for Config {
             environments: BTreeMap::new(),
             targets: Vec::new(),
             env_tailoring: BTreeMap::new(),
+            known: Default::default(),
         }
     }
 }
@@ -187,6 +193,7 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         environments: BTreeMap::new(),
         targets: Vec::new(),
         env_tailoring: BTreeMap::new(),
+        known: Default::default(),
     };
     let source = Arc::new(Source {
         file: file.clone(),

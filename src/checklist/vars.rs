@@ -8,8 +8,9 @@
 //!
 //! A variable whose value is null (`base_url: ~`) is *unset*: it has no default on purpose.
 //! As the whole value of a parameter it leaves that parameter out (an optional `ca_file`);
-//! anywhere else (in text, through a filter, for a required parameter) it stops the run
-//! before anything is sent, naming the variable and where it is used.
+//! anywhere else (in text, through a filter, for a required parameter) the item cannot run:
+//! in lenient mode it is recorded as needing the variable (`run` reports it `unconfigured`),
+//! otherwise it is an error naming the variable and where it is used (`--strict-vars`).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -317,3 +317,37 @@ fn validate_env_lists_the_items_that_would_be_unconfigured() {
         ran.stderr
     );
 }
+
+/// `watch` keeps the strict rule: a rollback trigger that cannot be evaluated would let a
+/// rollout pass unwatched, so an unset variable stops the watch before it starts.
+#[test]
+fn a_watch_with_an_unconfigured_trigger_does_not_start() {
+    let p = Project::new();
+    p.file(
+        "w.yaml",
+        r#"name: w
+vars:
+  prometheus_url: ~
+stages:
+  - { name: canary }
+sections:
+  - name: Triggers
+    stages: [canary]
+    items:
+      - id: error-rate
+        title: Error rate under 1 %
+        for: 1s
+        check: { prometheus: { url: "${prometheus_url}", query: "vector(0)", expect: "< 0.01" } }
+"#,
+    );
+    let ran = run(p.cmd().args([
+        "watch", "w.yaml", "--stage", "canary", "--for", "2s", "--every", "1s",
+    ]));
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("variable `prometheus_url` is not set"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("w.yaml:13:37"), "{}", ran.stderr);
+}
