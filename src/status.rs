@@ -26,11 +26,17 @@ pub enum Status {
     Pending,
     /// A failing, erroring or pending item covered by a waiver that has not expired.
     Waived,
+    /// An automated item that could not run: variables it needs are unset. Gates like
+    /// `pending` (code 6 with `--automated`): a gate never passes by omission.
+    Unconfigured,
+    /// Declared not to apply to this environment or target in `prodcheck.yaml`, with a reason.
+    #[serde(rename = "not_applicable")]
+    NotApplicable,
 }
 
 impl Status {
     /// Every status, in the order reports list them.
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 11] = [
         Status::Pass,
         Status::Warn,
         Status::Fail,
@@ -40,6 +46,8 @@ impl Status {
         Status::Declined,
         Status::Pending,
         Status::Waived,
+        Status::Unconfigured,
+        Status::NotApplicable,
     ];
 
     /// The stable lowercase name used in every machine-readable format.
@@ -54,6 +62,8 @@ impl Status {
             Status::Declined => "declined",
             Status::Pending => "pending",
             Status::Waived => "waived",
+            Status::Unconfigured => "unconfigured",
+            Status::NotApplicable => "not_applicable",
         }
     }
 

@@ -13,10 +13,11 @@ use super::model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity, 
 use super::node::{self, DeError, Node, Pos, Value, from_node};
 use super::probes::build_item_check;
 use super::raw::{RawChecklist, RawDefaults, RawItem, RawSection};
+use super::tailor::CONFIG_SRC;
 use super::vars::{Scope, UnsetParam, VarSources};
 
 /// Checklist text and the name to show for it in diagnostics.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Source {
     pub file: String,
     pub text: String,
@@ -26,17 +27,30 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 const MAX_RETRIES: u32 = 10;
 
+mod compose;
 mod stages;
+mod tree;
 
 struct Loader<'a> {
     source: &'a Source,
+    /// The shipped checklist this one `extends:` (positions with `src` 1).
+    base: Option<std::sync::Arc<Source>>,
+    /// `prodcheck.yaml`, when it overrides items (positions with `src` 2).
+    config: Option<std::sync::Arc<Source>>,
+    /// This file's own `overrides:`, applied after `extends:` has built the items.
+    local_overrides: Option<Vec<(Node, Node)>>,
     diags: Vec<Diagnostic>,
 }
 
 impl Loader<'_> {
     fn at(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
-        let d =
-            Diagnostic::new(&self.source.file, &self.source.text, pos, message).maybe_hint(hint);
+        let file = match pos.src {
+            compose::BASE_SRC => self.base.as_deref(),
+            CONFIG_SRC => self.config.as_deref(),
+            _ => None,
+        }
+        .unwrap_or(self.source);
+        let d = Diagnostic::new(&file.file, &file.text, pos, message).maybe_hint(hint);
         self.diags.push(d);
     }
 
@@ -54,6 +68,9 @@ pub fn load(
 ) -> Result<Checklist, Vec<Diagnostic>> {
     let mut l = Loader {
         source,
+        base: None,
+        config: sources.tailoring.source.clone(),
+        local_overrides: None,
         diags: Vec::new(),
     };
     let doc = match node::parse(&source.text) {
@@ -80,6 +97,8 @@ pub fn load(
         );
         return Err(l.diags);
     }
+    let extending = doc.get("extends").is_some();
+    let (doc, composed) = compose::compose(&mut l, doc, &sources.tailoring);
     let raw = match from_node::<RawChecklist>(&doc) {
         Ok(raw) => Some(raw),
         Err(e) => {
@@ -122,7 +141,12 @@ pub fn load(
             format!("`sections` must be a list, found {}", other.type_name()),
             Some("write `sections:` followed by `- name: …` entries".into()),
         ),
-        None => {} // reported by the raw struct as a missing field
+        None if !extending => l.at(
+            doc.pos,
+            "missing field `sections`",
+            Some("add `sections:` with items, or `extends: pre-deploy` to build on a shipped checklist".into()),
+        ),
+        None => {}
     }
 
     if !l.diags.is_empty() {
@@ -138,6 +162,11 @@ pub fn load(
     }
     let raw = raw.expect("no diagnostics implies the raw checklist parsed");
     let title = raw.title.map(|t| substitute_text(&mut scope, &t));
+    let mut composed = composed;
+    for item in sections.iter_mut().flat_map(|s| s.items.iter_mut()) {
+        item.overridden = composed.notes.remove(&item.id).unwrap_or_default();
+        item.not_applicable = composed.not_applicable.remove(&item.id);
+    }
     Ok(Checklist {
         name: raw.name,
         title,
@@ -146,6 +175,14 @@ pub fn load(
         sections,
         stages,
         secrets: scope.secrets.into_iter().collect(),
+        tailored: composed.tailored,
+        composed_from: [
+            l.base.map(|b| (compose::BASE_SRC, b)),
+            l.config.map(|c| (CONFIG_SRC, c)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
     })
 }
 
@@ -434,6 +471,8 @@ fn load_item(
             every: w.every(),
         }),
         body: body?,
+        overridden: Vec::new(),
+        not_applicable: None,
     })
 }
 

@@ -8,6 +8,7 @@ pub mod model;
 pub mod node;
 pub mod probes;
 pub mod raw;
+pub mod tailor;
 pub mod vars;
 
 pub use diagnostic::Diagnostic;

@@ -8,8 +8,9 @@
 //!
 //! A variable whose value is null (`base_url: ~`) is *unset*: it has no default on purpose.
 //! As the whole value of a parameter it leaves that parameter out (an optional `ca_file`);
-//! anywhere else (in text, through a filter, for a required parameter) it stops the run
-//! before anything is sent, naming the variable and where it is used.
+//! anywhere else (in text, through a filter, for a required parameter) the item cannot run:
+//! in lenient mode it is recorded as needing the variable (`run` reports it `unconfigured`),
+//! otherwise it is an error naming the variable and where it is used (`--strict-vars`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,8 +26,10 @@ pub struct VarSources {
     /// Missing `${env:…}` values become a placeholder instead of an error (for `validate`).
     pub lenient_env: bool,
     /// Unset variables become a placeholder instead of an error, and the items that need them
-    /// are recorded (for `validate`, `show`, `signoff`: they need ids, not targets).
+    /// are recorded (`run` reports such items `unconfigured`; `validate`, `show` list them).
     pub lenient_unset: bool,
+    /// What the environment or target changes in `prodcheck.yaml`: overrides, not-applicable.
+    pub tailoring: super::tailor::Tailoring,
 }
 
 /// A parameter left out because its whole value was an unset variable.
@@ -395,7 +398,14 @@ mod tests {
 
     fn sub(scope: &mut Scope, text: &str) -> (Node, Vec<VarError>) {
         let mut errors = Vec::new();
-        let node = Node::new(Pos { line: 1, col: 1 }, Value::Str(text.into()));
+        let node = Node::new(
+            Pos {
+                line: 1,
+                col: 1,
+                src: 0,
+            },
+            Value::Str(text.into()),
+        );
         (scope.substitute(&node, &mut errors), errors)
     }
 

@@ -40,11 +40,24 @@ pub enum Command {
     Validate {
         /// Files or directories (default: the shipped checklists and the local directory).
         paths: Vec<PathBuf>,
+        /// Also load them with this environment of prodcheck.yaml (its variables, overrides
+        /// and `not_applicable:`) and list the items that would be unconfigured.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
     },
     /// List shipped and local checklists.
     List,
-    /// Show a checklist's sections and items.
-    Show { checklist: String },
+    /// Show a checklist's sections and items: the effective checklist, with the overrides of
+    /// `--env` / `--target` and where each came from.
+    Show {
+        checklist: String,
+        /// Apply this environment of prodcheck.yaml (overrides, `not_applicable:`).
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Apply this target of prodcheck.yaml (over its environment).
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
+    },
     /// Render a checklist as a Markdown runbook (for a wiki or a pull request).
     Docs {
         checklist: String,
@@ -202,9 +215,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "ID|TAG")]
     pub skip: Vec<String>,
     /// Run only automated items: manual ones are left out (`skip`), so a pipeline step gets 0,
-    /// 1 or 3, never a 4 (pending) it did not ask for.
+    /// 1 or 3, never a 4 (pending) it did not ask for; unconfigured gates give 6.
     #[arg(long)]
     pub automated: bool,
+    /// Stop with exit 2 before anything is sent when a selected item needs an unset variable
+    /// (the behaviour before progressive runs). Without it such items are `unconfigured`.
+    #[arg(long)]
+    pub strict_vars: bool,
     /// Run only the items of this rollout stage (the checklist's `stages:`).
     #[arg(long, value_name = "NAME")]
     pub stage: Option<String>,

@@ -103,7 +103,10 @@ pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> Result
     };
     if let Some(env) = env {
         match config.environments.get(env) {
-            Some(v) => vars.environment = v.clone(),
+            Some(v) => {
+                vars.environment = v.clone();
+                vars.tailoring = config.tailoring(Some(env), None);
+            }
             None => {
                 return Err(CliError::usage(
                     format!("unknown environment `{env}`"),
@@ -139,6 +142,12 @@ pub fn render(checklist: &Checklist, env: Option<&str>) -> String {
     ));
     if let Some(d) = &checklist.description {
         out.push_str(&format!("{}\n\n", d.trim()));
+    }
+    for note in &checklist.tailored {
+        out.push_str(&format!("- This checklist {note}.\n"));
+    }
+    if !checklist.tailored.is_empty() {
+        out.push('\n');
     }
     let (auto, manual) = checklist
         .items()
@@ -245,6 +254,12 @@ fn item_text(item: &Item, redactor: &Redactor) -> String {
                 redactor.redact(&m.how).replace('\n', " ")
             ));
         }
+    }
+    if let Some(why) = &item.not_applicable {
+        out.push_str(&format!("- Not applicable: {}\n", redactor.redact(why)));
+    }
+    for change in &item.overridden {
+        out.push_str(&format!("- Overridden: {}\n", redactor.redact(change)));
     }
     if let Some(fix) = &item.fix {
         out.push_str(&format!("- Fix: {}\n", redactor.redact(fix)));

@@ -30,9 +30,20 @@ async fn command(cli: Cli) -> Result<u8, CliError> {
         Command::Run(args) => run::run(cli.config.as_deref(), cli.color, args).await,
         Command::Watch(args) => watch::watch(cli.config.as_deref(), cli.color, args).await,
         Command::Probe(args) => probe::probe(args).await,
-        Command::Validate { paths } => validate::validate(cli.config.as_deref(), &paths),
+        Command::Validate { paths, env } => {
+            validate::validate(cli.config.as_deref(), &paths, env.as_deref())
+        }
         Command::List => show::list(cli.config.as_deref()),
-        Command::Show { checklist } => show::show(cli.config.as_deref(), &checklist),
+        Command::Show {
+            checklist,
+            env,
+            target,
+        } => show::show(
+            cli.config.as_deref(),
+            &checklist,
+            env.as_deref(),
+            target.as_deref(),
+        ),
         Command::Docs { checklist, env } => {
             docs::docs(cli.config.as_deref(), env.as_deref(), &checklist)
         }

@@ -14,7 +14,11 @@ use crate::state::{State, Timestamp};
 
 /// Builds `{ KIND: { params } }`, nesting dotted keys (`expect.status=200`).
 fn check_node(kind: &str, params: &[(String, String)]) -> Result<Node, String> {
-    let pos = Pos { line: 1, col: 1 };
+    let pos = Pos {
+        line: 1,
+        col: 1,
+        src: 0,
+    };
     let key = |k: &str| Node::new(pos, Value::Str(k.to_string()));
     let mut root: Vec<(Node, Node)> = Vec::new();
     for (k, v) in params {
@@ -85,6 +89,8 @@ pub async fn probe(args: ProbeArgs) -> Result<u8, CliError> {
         sustain: None,
         wait: None,
         body: ItemBody::Check(check),
+        overridden: Vec::new(),
+        not_applicable: None,
     };
     let checklist = Checklist {
         name: "probe".into(),
@@ -97,6 +103,8 @@ pub async fn probe(args: ProbeArgs) -> Result<u8, CliError> {
         }],
         stages: Vec::new(),
         secrets,
+        tailored: Vec::new(),
+        composed_from: Vec::new(),
     };
     let part = PlanPart {
         target: None,

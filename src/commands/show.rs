@@ -32,7 +32,12 @@ pub fn list(config_path: Option<&Path>) -> Result<u8, CliError> {
     Ok(exit_code::OK)
 }
 
-pub fn show(config_path: Option<&Path>, name: &str) -> Result<u8, CliError> {
+pub fn show(
+    config_path: Option<&Path>,
+    name: &str,
+    env: Option<&str>,
+    target: Option<&str>,
+) -> Result<u8, CliError> {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
         Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
@@ -41,11 +46,20 @@ pub fn show(config_path: Option<&Path>, name: &str) -> Result<u8, CliError> {
         Ok(s) => s,
         Err(e) => return Err(CliError::usage(&e, None)),
     };
-    let vars = VarSources {
+    crate::run::request::check_environment(&config, env)?;
+    super::signoff::known_target(&config, target)?;
+    let target = target.and_then(|t| config.target(t));
+    let mut vars = VarSources {
         lenient_env: true,
         lenient_unset: true,
+        tailoring: config.tailoring(env, target),
         ..VarSources::default()
     };
+    if let Some(t) = target {
+        vars.environment = t.variables(&config.environments, env);
+    } else if let Some(e) = env.and_then(|e| config.environments.get(e)) {
+        vars.environment = e.clone();
+    }
     let checklist = match load(&source, &vars, &|n| std::env::var(n).ok()) {
         Ok(c) => c,
         Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
@@ -62,6 +76,9 @@ pub fn show(config_path: Option<&Path>, name: &str) -> Result<u8, CliError> {
     );
     if let Some(d) = &checklist.description {
         println!("{}", d.trim());
+    }
+    for note in &checklist.tailored {
+        println!("{}", note.dimmed());
     }
     if !checklist.stages.is_empty() {
         println!("\n{}", "Stages".bold().underline());
@@ -132,6 +149,13 @@ pub fn show(config_path: Option<&Path>, name: &str) -> Result<u8, CliError> {
                 item.title,
                 format!("{every}{tags}").dimmed()
             );
+            let pad = " ".repeat(id_w + 4);
+            if let Some(why) = &item.not_applicable {
+                println!("{pad}{}", format!("not applicable: {why}").dimmed());
+            }
+            for change in &item.overridden {
+                println!("{pad}{}", format!("overridden: {change}").cyan());
+            }
         }
     }
     Ok(exit_code::OK)

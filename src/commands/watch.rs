@@ -29,6 +29,10 @@ pub async fn watch(
     color: ColorChoice,
     args: WatchArgs,
 ) -> Result<u8, CliError> {
+    let mut args = args;
+    // A trigger that cannot be evaluated would let a rollout pass unwatched: unset variables
+    // stop a watch before it starts (exit 2), as `run --strict-vars` does.
+    args.run.strict_vars = true;
     let run_args = &args.run;
     let request = RunRequest::resolve(config_path, color, run_args, Scope::OneTarget)?;
     let plan = Plan::build(&request)?;
@@ -113,7 +117,7 @@ pub async fn watch(
             let _ = tx.send(true);
         }
     });
-    let policy = part.policy(plan.fail_on_warning, plan.now);
+    let policy = plan.policy(part);
     let items: Vec<_> = checklist.items().map(|(_, i)| i).collect();
     let blocks = |i: usize, outcome: &checks::Outcome| {
         let run = ProbeRun {

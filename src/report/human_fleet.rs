@@ -44,10 +44,12 @@ impl HumanReporter {
 /// Nothing to say about a target: every item passed, was confirmed or skipped, nothing changed.
 fn is_clean(view: &Report) -> bool {
     view.exit_code == exit_code::OK
-        && view
-            .items
-            .iter()
-            .all(|i| matches!(i.status, Status::Pass | Status::Confirmed | Status::Skip))
+        && view.items.iter().all(|i| {
+            matches!(
+                i.status,
+                Status::Pass | Status::Confirmed | Status::Skip | Status::NotApplicable
+            )
+        })
         && view.changes.as_ref().is_none_or(|c| c.is_empty())
 }
 

@@ -17,6 +17,7 @@ mod prometheus;
 mod sarif;
 mod tap;
 mod targets;
+mod unconfigured;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -41,8 +42,9 @@ pub use sarif::SarifReporter;
 pub use tap::TapReporter;
 pub use targets::TargetReport;
 
-/// Bumped when a field of the JSON report changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped when a field of the JSON report changes meaning or disappears (2: the statuses
+/// `unconfigured` and `not_applicable`, and their counts in `summary`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything a run produced, in checklist order.
 #[derive(Debug, Clone)]

@@ -22,8 +22,8 @@ fn kind_and_level(item: &ItemReport) -> (&'static str, &'static str) {
         Status::Pass | Status::Confirmed => ("pass", "none"),
         Status::Fail | Status::Declined | Status::Waived => ("fail", level),
         Status::Warn => ("fail", "warning"),
-        Status::Error | Status::Pending => ("open", "none"),
-        Status::Skip => ("notApplicable", "none"),
+        Status::Error | Status::Pending | Status::Unconfigured => ("open", "none"),
+        Status::Skip | Status::NotApplicable => ("notApplicable", "none"),
     }
 }
 

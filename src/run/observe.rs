@@ -303,7 +303,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checklist::{Check, Section, Severity};
+    use crate::checklist::{Check, ItemBody, Section, Severity};
     use crate::manual::Answer;
     use crate::run::verdict::{self, Policy, Status as VerdictStatus};
     use crate::state::{State, Timestamp};
@@ -363,6 +363,8 @@ mod tests {
                 needs: Vec::new(),
                 params: serde_json::Value::Null,
             }),
+            overridden: Vec::new(),
+            not_applicable: None,
         }
     }
 
@@ -389,6 +391,8 @@ mod tests {
             }],
             stages: Vec::new(),
             secrets: Vec::new(),
+            tailored: Vec::new(),
+            composed_from: Vec::new(),
         };
         let (_tx, rx) = watch::channel(false);
         let result = run(
@@ -406,6 +410,7 @@ mod tests {
             fail_on_warning: false,
             state: &state,
             now: Timestamp::now(),
+            automated: false,
         };
         let verdicts: Vec<_> = checklist
             .items()

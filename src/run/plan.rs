@@ -28,6 +28,8 @@ pub struct Plan<'a> {
     pub per_host: usize,
     pub pace: u32,
     pub fail_on_warning: bool,
+    /// `--automated`: an unconfigured gate is its own exit code (no human is in the loop).
+    pub automated: bool,
     pub now: Timestamp,
 }
 
@@ -109,14 +111,15 @@ pub fn politeness(per_host: usize, pace: u32) -> Politeness {
     Politeness::with_pace(per_host, pace, pace.max(checks::politeness::DEFAULT_BURST))
 }
 
-impl PlanPart<'_> {
-    /// How this part's observations are judged.
-    pub fn policy(&self, fail_on_warning: bool, now: Timestamp) -> Policy<'_> {
+impl Plan<'_> {
+    /// How `part`'s observations are judged.
+    pub fn policy<'p>(&self, part: &'p PlanPart<'_>) -> Policy<'p> {
         Policy {
-            checklist: &self.checklist.name,
-            fail_on_warning,
-            state: &self.state,
-            now,
+            checklist: &part.checklist.name,
+            fail_on_warning: self.fail_on_warning,
+            state: &part.state,
+            now: self.now,
+            automated: self.automated,
         }
     }
 }
@@ -132,6 +135,7 @@ impl<'a> Plan<'a> {
             parts: vec![part],
             fleet: false,
             fail_on_warning,
+            automated: false,
             now,
         }
     }
@@ -169,7 +173,11 @@ impl<'a> Plan<'a> {
             .map(|(t, _, c)| (name_of(*t), unset_targets(c, &request.source, &selection)))
             .filter(|(_, d)| !d.is_empty())
             .collect();
-        diagnostics(unset, fleet, request)?;
+        // Progressive by default: an item whose variables are unset is `unconfigured` (the
+        // runner observes it so); `--strict-vars` (and `watch`) stop before anything is sent.
+        if request.strict_vars {
+            diagnostics(unset, fleet, request)?;
+        }
         let state_dir = &request.config.state_dir;
         let state_error =
             |e: crate::state::StateError| CliError::usage(e.to_string(), Some(e.hint()));
@@ -225,6 +233,7 @@ impl<'a> Plan<'a> {
             per_host: request.per_host,
             pace: request.pace,
             fail_on_warning: request.fail_on_warning,
+            automated: request.selection.automated,
             now,
         })
     }
@@ -250,6 +259,7 @@ fn sources_for(request: &RunRequest, target: Option<&Target>) -> VarSources {
         cli: request.cli_vars.clone(),
         // Unset variables are judged per selected item below, so `--only` needs only its own.
         lenient_unset: true,
+        tailoring: request.config.tailoring(request.env.as_deref(), target),
         ..VarSources::default()
     }
 }
@@ -368,13 +378,9 @@ pub fn unset_targets(
         })
         .flatten()
         .map(|(var, pos)| {
-            Diagnostic::new(
-                &source.file,
-                &source.text,
-                *pos,
-                format!("variable `{var}` is not set"),
-            )
-            .hint(unset_hint(var))
+            checklist
+                .diagnostic_at(source, *pos, format!("variable `{var}` is not set"))
+                .hint(unset_hint(var))
         })
         .collect();
     diags.sort_by_key(|d| d.pos);

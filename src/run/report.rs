@@ -25,7 +25,7 @@ pub fn build(
 ) -> Report {
     let interrupted = results.iter().any(|r| r.interrupted);
     let parts = plan.parts.iter().zip(results).map(|(p, result)| {
-        let policy = p.policy(plan.fail_on_warning, plan.now);
+        let policy = plan.policy(p);
         let report = build_report(
             &p.checklist,
             result,

@@ -57,6 +57,9 @@ pub struct RunRequest {
     pub pace: u32,
     /// Manual items are asked on this terminal.
     pub interactive: bool,
+    /// `--strict-vars`: an unset variable a selected item needs stops the run (exit 2)
+    /// instead of making the item `unconfigured`.
+    pub strict_vars: bool,
     pub fail_on_warning: bool,
     pub color: ColorChoice,
 }
@@ -104,6 +107,7 @@ impl RunRequest {
             per_host: usize::from(args.per_host),
             pace: args.pace,
             interactive: interactive(args),
+            strict_vars: args.strict_vars,
             fail_on_warning: args.output.fail_on == FailOn::Warning,
             color,
             config,

@@ -26,6 +26,8 @@ pub enum Observation {
     Manual(ManualAnswer),
     /// The item did not run.
     NotRun(NotRun),
+    /// An automated item whose variables are unset: these, in order of first use.
+    Unconfigured(Vec<String>),
 }
 
 /// One probe's final attempt, with how long all attempts took.
@@ -79,6 +81,8 @@ pub enum NotRun {
     NotDue(String),
     /// Ctrl-C came first.
     Interrupted,
+    /// `not_applicable:` in `prodcheck.yaml`: the reason and where it was declared.
+    NotApplicable(String),
 }
 
 /// A waiver that concerned this item, as the verdict used it.
@@ -120,6 +124,8 @@ pub struct Policy<'a> {
     pub fail_on_warning: bool,
     pub state: &'a State,
     pub now: Timestamp,
+    /// `--automated`: an unconfigured gate is exit code 6, not 4 (no human is in the loop).
+    pub automated: bool,
 }
 
 /// Items decided before the run, so they are not run: manual items with a valid sign-off, and
@@ -163,18 +169,23 @@ pub fn gates(severity: Severity, fail_on_warning: bool) -> bool {
 }
 
 /// The exit-code contribution of one decided status.
-fn contribution(status: Status, gating: bool, fail_on_warning: bool) -> u8 {
+fn contribution(status: Status, gating: bool, policy: &Policy) -> u8 {
     if !gating {
         return exit_code::OK;
     }
     match status {
         Status::Fail | Status::Declined => exit_code::FAILED,
-        Status::Warn if fail_on_warning => exit_code::FAILED,
+        Status::Warn if policy.fail_on_warning => exit_code::FAILED,
         Status::Error => exit_code::PROBE_ERROR,
         Status::Pending => exit_code::PENDING,
-        Status::Pass | Status::Warn | Status::Skip | Status::Confirmed | Status::Waived => {
-            exit_code::OK
-        }
+        Status::Unconfigured if policy.automated => exit_code::UNCONFIGURED,
+        Status::Unconfigured => exit_code::PENDING,
+        Status::Pass
+        | Status::Warn
+        | Status::Skip
+        | Status::Confirmed
+        | Status::Waived
+        | Status::NotApplicable => exit_code::OK,
     }
 }
 
@@ -183,7 +194,7 @@ pub fn decide(item: &Item, observation: Observation, policy: &Policy) -> Verdict
     let mut v = observe(item, observation, policy);
     v.gating = gates(item.severity, policy.fail_on_warning);
     apply_waiver(item, &mut v, policy);
-    v.exit_code = contribution(v.status, v.gating, policy.fail_on_warning);
+    v.exit_code = contribution(v.status, v.gating, policy);
     v
 }
 
@@ -252,11 +263,35 @@ fn observe(item: &Item, observation: Observation, policy: &Policy) -> Verdict {
         ),
         Observation::NotRun(NotRun::NotDue(why)) => (Status::Skip, why),
         Observation::NotRun(NotRun::Interrupted) => (Status::Skip, "interrupted".to_string()),
+        Observation::NotRun(NotRun::NotApplicable(why)) => {
+            (Status::NotApplicable, format!("not applicable: {why}"))
+        }
+        Observation::Unconfigured(vars) => {
+            let message = unconfigured_message(&vars);
+            v.evidence
+                .insert("unset_variables".into(), serde_json::json!(vars));
+            (Status::Unconfigured, message)
+        }
     };
     v.observed = status;
     v.status = status;
     v.message = message;
     v
+}
+
+/// What an unconfigured item says: which variables, and the three ways out.
+pub fn unconfigured_message(vars: &[String]) -> String {
+    let names: Vec<String> = vars.iter().map(|v| format!("`{v}`")).collect();
+    let (noun, verb) = if vars.len() == 1 {
+        ("variable", "is")
+    } else {
+        ("variables", "are")
+    };
+    let example = vars.first().map(String::as_str).unwrap_or("NAME");
+    format!(
+        "not configured: {noun} {} {verb} not set; pass `--var {example}=…`, set it for an environment in prodcheck.yaml (`prodcheck init --discover` finds what it can), or declare the item `not_applicable:` there",
+        names.join(", ")
+    )
 }
 
 fn with_note(message: String, note: &Option<String>) -> String {
@@ -272,7 +307,7 @@ fn with_note(message: String, note: &Option<String>) -> String {
 fn apply_waiver(item: &Item, v: &mut Verdict, policy: &Policy) {
     let waivable = matches!(
         v.observed,
-        Status::Fail | Status::Error | Status::Declined | Status::Pending
+        Status::Fail | Status::Error | Status::Declined | Status::Pending | Status::Unconfigured
     );
     if !waivable {
         return;
@@ -338,6 +373,8 @@ mod tests {
                 how: "look".into(),
                 every: None,
             }),
+            overridden: Vec::new(),
+            not_applicable: None,
         }
     }
 
@@ -371,6 +408,7 @@ mod tests {
             fail_on_warning,
             state,
             now: Timestamp::parse("2026-12-05T10:00:00Z").expect("ts"),
+            automated: false,
         }
     }
 

@@ -185,6 +185,7 @@ pub async fn run(
         fail_on_warning: false,
         state: &state,
         now,
+        automated: false,
     };
     let report = crate::run::report::build_report(
         &checklist,

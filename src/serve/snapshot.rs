@@ -102,6 +102,7 @@ impl Snapshot {
                 };
                 if let Some(vars) = env.as_ref().and_then(|e| config.environments.get(e)) {
                     sources.environment = vars.clone();
+                    sources.tailoring = config.tailoring(env.as_deref(), None);
                 }
                 match load(&source, &sources, &|n| std::env::var(n).ok()) {
                     Ok(checklist) => {
@@ -296,6 +297,7 @@ fn load_target(
     let sources = VarSources {
         lenient_unset: true,
         environment: target.variables(&config.environments, None),
+        tailoring: config.tailoring(None, Some(target)),
         ..VarSources::default()
     };
     let checklist = load(source, &sources, &|n| std::env::var(n).ok())?;

@@ -476,8 +476,8 @@ fn deploy_database_items_judge_ownership_and_replicas() {
 }
 
 /// `deploy/new-version-live` passes only when `version_url` names exactly the version being
-/// deployed (`1.4` is not `1.4.2`), and an unset `version` stops the run instead of quietly
-/// checking the status alone.
+/// deployed (`1.4` is not `1.4.2`), and an unset `version` leaves it `unconfigured` (gating
+/// like pending) instead of quietly checking the status alone.
 #[test]
 fn new_version_live_matches_the_whole_version() {
     let server = AppServer::start(axum::Router::new().route(
@@ -514,10 +514,18 @@ fn new_version_live_matches_the_whole_version() {
         "{it}"
     );
     let ran = version_run(None);
-    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(ran.code, 4, "{}{}", ran.stdout, ran.stderr);
+    let it = item(&json(&ran), "new-version-live").clone();
+    assert_eq!(it["status"], "unconfigured", "{it}");
+    assert_eq!(
+        it["evidence"]["unset_variables"],
+        serde_json::json!(["version"])
+    );
     assert!(
-        ran.stderr.contains("variable `version` is not set"),
-        "{}",
-        ran.stderr
+        it["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("variable `version` is not set"),
+        "{it}"
     );
 }

@@ -34,7 +34,7 @@ pub struct Strip {
 fn notable(status: Status) -> bool {
     !matches!(
         status,
-        Status::Pass | Status::Confirmed | Status::Skip | Status::Pending
+        Status::Pass | Status::Confirmed | Status::Skip | Status::Pending | Status::NotApplicable
     )
 }
 

@@ -87,11 +87,21 @@ pub async fn run_fleet(
                 seen[u][idx] = Some(Observation::NotRun(why));
                 continue;
             }
+            if let Some(why) = &item.not_applicable {
+                seen[u][idx] = Some(Observation::NotRun(NotRun::NotApplicable(why.clone())));
+                continue;
+            }
             if let Some(planned) = opts.preset.get(&item.id) {
                 seen[u][idx] = Some(planned.clone());
                 continue;
             }
             if let ItemBody::Check(check) = &item.body {
+                // Its variables are unset: nothing to send, and nothing may pass by omission.
+                if !check.needs.is_empty() {
+                    let vars = check.needs.iter().map(|(v, _)| v.clone()).collect();
+                    seen[u][idx] = Some(Observation::Unconfigured(vars));
+                    continue;
+                }
                 let job = (u, idx, check.probe.clone(), Schedule::of(item));
                 if check.probe.disruptive() {
                     disruptive.push(job)
