@@ -1,11 +1,13 @@
 //! The one integration-test binary: drives the real `prodcheck` binary against servers
 //! started on 127.0.0.1 by the tests themselves.
 
+mod metrics_app;
 mod nginx;
 mod proxy;
 mod support;
 
 mod cli_basics;
+mod conventions_shipped;
 mod crash_safety;
 mod deploy_watch;
 mod diagnostics;
