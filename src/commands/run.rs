@@ -214,7 +214,9 @@ pub(super) fn check_environment(config: &config::Config, env: Option<&str>) -> R
 }
 
 /// `--var` values are text, so `host=[::1]` stays an address; only a variable the checklist
-/// declares as a list or mapping takes YAML flow syntax (`allowed_origins=[https://a]`).
+/// declares as a list or mapping takes YAML flow syntax (`allowed_origins=[https://a]`), or
+/// one declared unset (`protected_urls: ~`, no default on purpose) given a flow list or
+/// mapping that is not a bracketed IPv6 address.
 pub(super) fn cli_vars(
     checklist_text: &str,
     vars: &[(String, String)],
@@ -225,11 +227,31 @@ pub(super) fn cli_vars(
             .as_ref()
             .and_then(|doc| doc.get("vars"))
             .and_then(|vars| vars.get(name))
-            .is_some_and(|v| matches!(v.value, node::Value::Seq(_) | node::Value::Map(_)))
+            .map(|v| &v.value)
+    };
+    let flow = |text: &str| {
+        let t = text.trim();
+        let ipv6 = t.starts_with('[')
+            && t.split(']').next().is_some_and(|inside| {
+                inside[1..]
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+            });
+        (t.starts_with('[') || t.starts_with('{'))
+            && !ipv6
+            && matches!(
+                node::from_cli(t).value,
+                node::Value::Seq(_) | node::Value::Map(_)
+            )
     };
     vars.iter()
         .map(|(k, v)| {
-            let value = if structured(k) {
+            let value = match structured(k) {
+                Some(node::Value::Seq(_) | node::Value::Map(_)) => true,
+                Some(node::Value::Null) => flow(v),
+                _ => false,
+            };
+            let value = if value {
                 node::from_cli(v)
             } else {
                 node::Node::new(node::Pos::default(), node::Value::Str(v.clone()))
