@@ -29,6 +29,7 @@ mod run_behaviour;
 mod secrets;
 mod serve;
 mod shipped_checklists;
+mod shipped_fooled;
 mod shipped_internal_ca;
 mod shipped_rollback;
 mod shipped_unconfigured;
