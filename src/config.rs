@@ -271,6 +271,18 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             target.tailoring.source = Some(source.clone());
         }
     }
+    // An unknown metric convention is reported here, at its line in prodcheck.yaml.
+    let var_maps = config
+        .environments
+        .values()
+        .chain(config.targets.iter().map(|t| &t.vars));
+    for vars in var_maps {
+        if let Some(node) = vars.get(crate::checklist::conventions::VARIABLE)
+            && let Some((message, hint)) = crate::checklist::conventions::unknown(node)
+        {
+            errors.push(diag(node.pos, message).hint(hint));
+        }
+    }
     if errors.is_empty() {
         Ok(config)
     } else {
@@ -321,5 +333,20 @@ mod tests {
             errs[0].message,
             "target `web`: unknown environment `staging`"
         );
+    }
+
+    #[test]
+    fn an_unknown_metric_convention_points_at_its_line_and_lists_the_known_ones() {
+        let errs = parse(
+            Path::new("p.yaml"),
+            "environments:\n  prod:\n    vars:\n      metrics_convention: otle\ntargets:\n  web: { vars: { metrics_convention: istio } }\n",
+        )
+        .expect_err("unknown convention");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!((errs[0].pos.line, errs[0].pos.col), (4, 27));
+        assert_eq!(errs[0].message, "unknown metrics convention `otle`");
+        let hint = errs[0].hint.as_deref().unwrap_or_default();
+        assert!(hint.contains("did you mean `otel`?"), "{hint}");
+        assert!(hint.contains("istio"), "{hint}");
     }
 }

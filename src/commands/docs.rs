@@ -59,6 +59,10 @@ const PROVES: &[(&str, &str)] = &[
         "percentiles and the error rate of sampled requests are under their thresholds",
     ),
     (
+        "cdn_cache",
+        "a shared cache may keep the asset for at least `min_max_age` (Cache-Control)",
+    ),
+    (
         "exec",
         "a command's verdict (test suites, audits, scanners)",
     ),

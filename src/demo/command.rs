@@ -5,7 +5,7 @@ use std::path::Path;
 use colored::Colorize;
 
 use crate::catalog;
-use crate::checklist::node::{Node, Pos, Value};
+use crate::checklist::node;
 use crate::checklist::{Source, VarSources, load};
 use crate::error::CliError;
 use crate::exit_code;
@@ -30,10 +30,6 @@ ns1    IN A    127.0.0.1
 @      IN TXT  "v=spf1 mx -all"
 _dmarc IN TXT  "v=DMARC1; p=reject"
 "#;
-
-fn text(v: String) -> Node {
-    Node::new(Pos::default(), Value::Str(v))
-}
 
 pub async fn demo(
     strict: bool,
@@ -87,6 +83,18 @@ async fn run_demo(
         ("nameserver", dns.addr.to_string()),
         ("backup_glob", format!("{}/*.dump", backups.display())),
         ("login_url", format!("{base_url}/login")),
+        // Routes have no default (a real service has its own): the demo names its own.
+        ("api_url", format!("{base_url}/api/orders")),
+        ("rate_limit_url", format!("{base_url}/api/search")),
+        ("protected_urls", format!("[\"{base_url}/admin\"]")),
+        (
+            "ws_url",
+            format!("wss://localhost:{}/ws", https.addr.port()),
+        ),
+        (
+            "backup_check_command",
+            stand_in("check backups in an object store"),
+        ),
         (
             "static_asset_url",
             format!("{base_url}{}", service::APP_JS_PATH),
@@ -104,8 +112,10 @@ async fn run_demo(
     let sources = VarSources {
         cli: vars
             .iter()
-            .map(|(k, v)| (k.to_string(), text(v.clone())))
+            .map(|(k, v)| (k.to_string(), node::from_cli(v)))
             .collect(),
+        // The demo has no Prometheus: items needing one are left out, and said so below.
+        lenient_unset: true,
         ..VarSources::default()
     };
     let (name, text_) = catalog::SHIPPED[0];
@@ -133,8 +143,21 @@ async fn run_demo(
         None => State::default(),
     };
     let now = Timestamp::now();
+    let needs = checklist.needs();
+    let mut left_out: Vec<String> = needs.values().flatten().map(|id| id.to_string()).collect();
+    left_out.sort();
+    left_out.dedup();
+    if !left_out.is_empty() {
+        let vars: Vec<&str> = needs.keys().copied().collect();
+        eprintln!(
+            "Not run in the demo (it has nothing to point {} at): {}\n",
+            vars.join(", "),
+            left_out.join(", ")
+        );
+    }
     let opts = RunOptions {
         concurrency: 16,
+        skip: left_out,
         preset: crate::run::verdict::plan(&checklist, &state, now, false),
         ..RunOptions::default()
     };

@@ -182,7 +182,9 @@ pub fn check_environment(config: &Config, env: Option<&str>) -> Result<(), CliEr
 }
 
 /// `--var` values are text, so `host=[::1]` stays an address; only a variable the checklist
-/// declares as a list or mapping takes YAML flow syntax (`allowed_origins=[https://a]`).
+/// declares as a list or mapping takes YAML flow syntax (`allowed_origins=[https://a]`), or
+/// one declared unset (`protected_urls: ~`, no default on purpose) given a flow list or
+/// mapping that is not a bracketed IPv6 address.
 pub fn cli_vars(checklist_text: &str, vars: &[(String, String)]) -> BTreeMap<String, Node> {
     let declared = node::parse(checklist_text).ok();
     let structured = |name: &str| {
@@ -190,11 +192,31 @@ pub fn cli_vars(checklist_text: &str, vars: &[(String, String)]) -> BTreeMap<Str
             .as_ref()
             .and_then(|doc| doc.get("vars"))
             .and_then(|vars| vars.get(name))
-            .is_some_and(|v| matches!(v.value, node::Value::Seq(_) | node::Value::Map(_)))
+            .map(|v| &v.value)
+    };
+    let flow = |text: &str| {
+        let t = text.trim();
+        let ipv6 = t.starts_with('[')
+            && t.split(']').next().is_some_and(|inside| {
+                inside[1..]
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+            });
+        (t.starts_with('[') || t.starts_with('{'))
+            && !ipv6
+            && matches!(
+                node::from_cli(t).value,
+                node::Value::Seq(_) | node::Value::Map(_)
+            )
     };
     vars.iter()
         .map(|(k, v)| {
-            let value = if structured(k) {
+            let typed = match structured(k) {
+                Some(node::Value::Seq(_) | node::Value::Map(_)) => true,
+                Some(node::Value::Null) => flow(v),
+                _ => false,
+            };
+            let value = if typed {
                 node::from_cli(v)
             } else {
                 Node::new(node::Pos::default(), node::Value::Str(v.clone()))
