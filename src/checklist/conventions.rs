@@ -208,7 +208,16 @@ mod tests {
 
     #[test]
     fn the_cli_wins_over_the_environment_over_the_checklist() {
-        let at = |line, v: &str| Node::new(Pos { line, col: 1 }, Value::Str(v.into()));
+        let at = |line, v: &str| {
+            Node::new(
+                Pos {
+                    line,
+                    col: 1,
+                    src: 0,
+                },
+                Value::Str(v.into()),
+            )
+        };
         let one = |n: Node| BTreeMap::from([(VARIABLE.to_string(), n)]);
         let (checklist, env, cli) = (
             one(at(1, "prometheus")),
