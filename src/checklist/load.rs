@@ -360,13 +360,14 @@ fn load_item(
             );
         }
         if let Some(first) = seen.get(&id) {
-            l.at(
-                id_node.pos,
-                format!("duplicate item id `{id}`"),
-                Some(format!(
-                    "ids are unique in a checklist; `{id}` is first used on line {first}"
-                )),
-            );
+            let hint = if l.base.is_some() {
+                format!(
+                    "ids are unique in a checklist; `{id}` is already an item (line {first} of its file): change it with `overrides:`, or `remove:` it and add your own"
+                )
+            } else {
+                format!("ids are unique in a checklist; `{id}` is first used on line {first}")
+            };
+            l.at(id_node.pos, format!("duplicate item id `{id}`"), Some(hint));
         } else {
             seen.insert(id, id_node.pos.line);
         }
