@@ -39,6 +39,8 @@ struct Loader<'a> {
     config: Option<std::sync::Arc<Source>>,
     /// This file's own `overrides:`, applied after `extends:` has built the items.
     local_overrides: Option<Vec<(Node, Node)>>,
+    /// The line of `extends:` in this file.
+    extends_line: Option<u32>,
     diags: Vec<Diagnostic>,
 }
 
@@ -71,6 +73,7 @@ pub fn load(
         base: None,
         config: sources.tailoring.source.clone(),
         local_overrides: None,
+        extends_line: None,
         diags: Vec::new(),
     };
     let doc = match node::parse(&source.text) {
@@ -461,7 +464,12 @@ fn load_item(
         timeout,
         retries,
         retry_delay: raw.retry_delay.map(|d| d.0),
-        line: node.pos.line,
+        // An item of the base reports at the `extends:` line that brought it in: reports locate
+        // items in this checklist's own file.
+        line: match (node.pos.src, l.extends_line) {
+            (compose::BASE_SRC, Some(line)) => line,
+            _ => node.pos.line,
+        },
         fix: raw.fix.map(|f| f.trim().to_string()),
         docs: raw.docs,
         every: raw.every.map(|d| d.0),
