@@ -39,6 +39,8 @@ struct Loader<'a> {
     config: Option<std::sync::Arc<Source>>,
     /// This file's own `overrides:`, applied after `extends:` has built the items.
     local_overrides: Option<Vec<(Node, Node)>>,
+    /// The line of `extends:` in this file.
+    extends_line: Option<u32>,
     diags: Vec<Diagnostic>,
 }
 
@@ -71,6 +73,7 @@ pub fn load(
         base: None,
         config: sources.tailoring.source.clone(),
         local_overrides: None,
+        extends_line: None,
         diags: Vec::new(),
     };
     let doc = match node::parse(&source.text) {
@@ -395,13 +398,14 @@ fn load_item(
             );
         }
         if let Some(first) = seen.get(&id) {
-            l.at(
-                id_node.pos,
-                format!("duplicate item id `{id}`"),
-                Some(format!(
-                    "ids are unique in a checklist; `{id}` is first used on line {first}"
-                )),
-            );
+            let hint = if l.base.is_some() {
+                format!(
+                    "ids are unique in a checklist; `{id}` is already an item (line {first} of its file): change it with `overrides:`, or `remove:` it and add your own"
+                )
+            } else {
+                format!("ids are unique in a checklist; `{id}` is first used on line {first}")
+            };
+            l.at(id_node.pos, format!("duplicate item id `{id}`"), Some(hint));
         } else {
             seen.insert(id, id_node.pos.line);
         }
@@ -495,7 +499,12 @@ fn load_item(
         timeout,
         retries,
         retry_delay: raw.retry_delay.map(|d| d.0),
-        line: node.pos.line,
+        // An item of the base reports at the `extends:` line that brought it in: reports locate
+        // items in this checklist's own file.
+        line: match (node.pos.src, l.extends_line) {
+            (compose::BASE_SRC, Some(line)) => line,
+            _ => node.pos.line,
+        },
         fix: raw.fix.map(|f| f.trim().to_string()),
         docs: raw.docs,
         every: raw.every.map(|d| d.0),

@@ -105,7 +105,8 @@ pub struct Item {
     pub retries: u32,
     /// The pause between attempts (`None`: 200 ms, 400 ms, …).
     pub retry_delay: Option<Duration>,
-    /// Line of the item in its file (for SARIF, annotations and editors).
+    /// Line of the item in its file (for SARIF, annotations and editors); an item a checklist
+    /// takes from the base it `extends:` has the line of that `extends:`.
     pub line: u32,
     /// What to change when it fails.
     pub fix: Option<String>,

@@ -112,7 +112,7 @@ pub fn validate(
                 }
                 for (var, items) in c.needs() {
                     println!(
-                        "  {}: `{var}` has no default; set it per environment (or `--var {var}=…`) before a run. Needed by: {}",
+                        "  {}: `{var}` has no default; until it is set per environment (or `--var {var}=…`) these items are unconfigured. Needed by: {}",
                         "note".cyan().bold(),
                         items.join(", ")
                     );

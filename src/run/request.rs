@@ -187,11 +187,18 @@ pub fn check_environment(config: &Config, env: Option<&str>) -> Result<(), CliEr
 /// mapping that is not a bracketed IPv6 address.
 pub fn cli_vars(checklist_text: &str, vars: &[(String, String)]) -> BTreeMap<String, Node> {
     let declared = node::parse(checklist_text).ok();
+    // A checklist that `extends:` a shipped one declares the base's variables too.
+    let base = declared
+        .as_ref()
+        .and_then(|doc| doc.get("extends"))
+        .and_then(|b| b.as_str())
+        .and_then(|name| catalog::SHIPPED.iter().find(|(n, _)| *n == name))
+        .and_then(|(_, text)| node::parse(text).ok());
     let structured = |name: &str| {
-        declared
-            .as_ref()
-            .and_then(|doc| doc.get("vars"))
-            .and_then(|vars| vars.get(name))
+        [declared.as_ref(), base.as_ref()]
+            .into_iter()
+            .flatten()
+            .find_map(|doc| doc.get("vars").and_then(|vars| vars.get(name)))
             .map(|v| &v.value)
     };
     let flow = |text: &str| {

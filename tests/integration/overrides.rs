@@ -329,6 +329,35 @@ fn a_local_checklist_extends_the_shipped_one() {
     let ran = run(p.cmd().args(["validate", "--env", "staging"]));
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
 
+    // Reports locate a base item at the `extends:` line of this file, an added one at its own.
+    let ran = run(p.cmd().args([
+        "run",
+        "pre-deploy",
+        "--automated",
+        "--only",
+        "our-header",
+        "--only",
+        "security-headers",
+        "--report",
+        "github",
+    ]));
+    assert!(
+        ran.stdout.contains(
+            "file=checklists/pre-deploy.yaml,line=2,title=prodcheck pre-deploy%3A security-headers"
+        ),
+        "{}",
+        ran.stdout
+    );
+    let ran = run(p.cmd().args([
+        "run",
+        "pre-deploy",
+        "--only",
+        "our-header",
+        "--report",
+        "sarif",
+    ]));
+    assert!(ran.stdout.contains(r#""startLine": 11"#), "{}", ran.stdout);
+
     // --strict-vars names the base's line for a variable the base's item needs.
     let ran = run(p.cmd().args([
         "run",

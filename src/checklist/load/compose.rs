@@ -132,6 +132,7 @@ fn extend(l: &mut Loader, local: &Node, base_node: &Node, out: &mut Composed) ->
     };
     let mut merged = node::parse(text).ok()?.in_source(BASE_SRC);
     l.base = Some(std::sync::Arc::new(base_source));
+    l.extends_line = local.entry("extends").map(|(k, _)| k.pos.line);
     out.tailored.push(format!(
         "extends `{name}` (builtin:{name}): its later changes apply"
     ));
