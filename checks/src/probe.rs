@@ -26,7 +26,7 @@ pub struct ProbeContext {
     /// The proxy setting in force for this item: its own `proxy`, else the run's (the
     /// environment's by default). HTTP-based probes send requests through it; `tcp`, `tls`
     /// and `websocket` tunnel through it.
-    pub proxy: crate::web::proxy::ProxySetting,
+    pub proxy: crate::net::http::proxy::ProxySetting,
 }
 
 impl ProbeContext {
@@ -79,7 +79,7 @@ pub trait Probe: Send + Sync + std::fmt::Debug {
     }
 
     /// The item's own `proxy`, which replaces the run's for this item (`None`: the run's).
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         None
     }
 

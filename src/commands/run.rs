@@ -9,7 +9,7 @@ use colored::Colorize;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
-use checks::web::proxy::ProxySetting;
+use checks::net::http::proxy::ProxySetting;
 
 use crate::checklist::load::collapse_unset;
 use crate::checklist::vars::unset_hint;

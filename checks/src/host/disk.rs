@@ -13,11 +13,11 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use crate::net::dial::within;
 use crate::no_answer::NoAnswer;
 use crate::outcome::Outcome;
 use crate::params::parse_size;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::within;
 
 /// Parameters of `check: { disk: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+use crate::net::dial::{NotConnected, connect_failed, lookup_failed, within};
 use crate::net::family::{self, IpFamily, Resolve};
+use crate::net::http::proxy::ProxySetting;
 use crate::net::stream::NetStream;
 use crate::net::tunnel::Tunnel;
 use crate::no_answer::NoAnswer;
-use crate::service::dial::{NotConnected, connect_failed, lookup_failed, within};
-use crate::web::proxy::ProxySetting;
 
 /// How a probe may reach its target: the item's `ip_family` and `resolve`, and the proxy
 /// setting in force for it (the item's `proxy`, else the run's).

@@ -11,15 +11,15 @@ use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{Client, Config, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use crate::net::dial::{in_words, unanswered};
+use crate::net::http::proxy::ProxySetting;
 use crate::net::identity::{self, ClientIdentity};
+use crate::net::roots;
 use crate::net::tls_client::{self, TlsClient};
 use crate::net::{self, IpFamily, NetOptions, NetStream, Resolve, Route};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
-use crate::service::dial::{in_words, unanswered};
 use crate::service::pg_url::{PgUrl, TlsMode};
-use crate::tls::roots;
-use crate::web::proxy::ProxySetting;
 
 /// The system roots plus `ca_file` and the URL's `sslrootcert`.
 fn trust(
@@ -207,7 +207,7 @@ pub(crate) async fn open(
                 match connect {
                     Ok(c) => spawn_raw(config, stream, c).await,
                     Err(e) => {
-                        return Err(Ok(crate::service::dial::NotConnected {
+                        return Err(Ok(crate::net::dial::NotConnected {
                             why: NoAnswer::Other,
                             message: format!("invalid server name `{host}`: {e}"),
                         }));

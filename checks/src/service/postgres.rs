@@ -12,10 +12,10 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, SimpleQueryMessage};
 
 use crate::compare::{CompareParam, redact_url};
+use crate::net::dial::{unanswered, within};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{unanswered, within};
 use crate::service::pg_connect::{self, Settings, describe};
 use crate::service::pg_url;
 

@@ -10,12 +10,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::compare::{CompareParam, Comparison, redact_url};
+use crate::net::dial::{unanswered, within};
+use crate::net::http;
+use crate::net::http::request::check_http_url;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{unanswered, within};
-use crate::web;
-use crate::web::http::check_http_url;
 
 /// Answers bigger than this are refused: a gate query should return a handful of series.
 const MAX_ANSWER: u64 = 4 * 1024 * 1024;
@@ -55,7 +55,7 @@ pub struct PrometheusProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
 }
 
 /// The status an empty answer gets.
@@ -216,11 +216,11 @@ impl Probe for PrometheusProbe {
             ),
             _ => {}
         }
-        issues.extend(web::reach!(self, &self.url).check());
+        issues.extend(http::reach!(self, &self.url).check());
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 
@@ -228,11 +228,11 @@ impl Probe for PrometheusProbe {
         let started = std::time::Instant::now();
         let base = redact_url(&self.url);
         let endpoint = format!("{}/api/v1/query", self.url.trim_end_matches('/'));
-        let opts = match web::reach!(self, &self.url).options(ctx) {
+        let opts = match http::reach!(self, &self.url).options(ctx) {
             Ok(o) => o,
             Err(e) => return Outcome::error(e),
         };
-        let client = match web::client(&opts) {
+        let client = match http::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
@@ -250,13 +250,13 @@ impl Probe for PrometheusProbe {
                 } else {
                     NoAnswer::classify(&e)
                 };
-                let detail = web::describe(&e.without_url());
+                let detail = http::describe(&e.without_url());
                 let down = instrument_down(&base, &why, ctx.timeout, &detail)
                     .with("url", base.as_str())
                     .with("query", q.as_str());
                 let left = ctx.timeout.saturating_sub(started.elapsed());
-                let reach = web::reach!(self, &self.url);
-                return web::client_auth::explain(ctx, &reach, down, None, left).await;
+                let reach = http::reach!(self, &self.url);
+                return http::client_auth::explain(ctx, &reach, down, None, left).await;
             }
         };
         let status = resp.status().as_u16();
@@ -280,7 +280,7 @@ impl Probe for PrometheusProbe {
                 &format!("it answered HTTP {status}"),
             ));
         }
-        let body = match web::read_capped(resp, MAX_ANSWER).await {
+        let body = match http::read_capped(resp, MAX_ANSWER).await {
             Ok(b) => b,
             Err(e) => {
                 let why = NoAnswer::from_message(&e);

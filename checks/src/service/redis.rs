@@ -10,11 +10,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::compare::redact_url;
+use crate::net::dial::{in_words, unanswered, within};
 use crate::net::tls_client::client_auth_hint;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{in_words, unanswered, within};
 use crate::service::redis_connect::{self, Failure, Settings};
 
 /// Parameters of `check: { redis: {...} }`.

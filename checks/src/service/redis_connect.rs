@@ -9,14 +9,14 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::task::JoinHandle;
 
+use crate::net::dial::NotConnected;
+use crate::net::http::proxy::ProxySetting;
 use crate::net::identity::{self, ClientIdentity};
+use crate::net::roots;
 use crate::net::tls_client::{self, TlsClient};
 use crate::net::{self, IpFamily, NetOptions, Resolve, Route};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
-use crate::service::dial::NotConnected;
-use crate::tls::roots;
-use crate::web::proxy::ProxySetting;
 
 /// Ends the connection's driver when the probe ends, however it ends.
 pub(crate) struct AbortOnDrop(JoinHandle<()>);
@@ -141,7 +141,7 @@ pub(crate) async fn open(
                         tls_client::client_auth_hint(Some(t), identity.as_ref())
                     );
                     return Err(Failure::Outcome(
-                        crate::service::dial::unanswered(&why, Property::Reachability, message)
+                        crate::net::dial::unanswered(&why, Property::Reachability, message)
                             .with("url", shown),
                     ));
                 }

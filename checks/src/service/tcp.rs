@@ -11,15 +11,15 @@ use serde::Deserialize;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use crate::net::dial::{unanswered, within};
 use crate::net::identity;
+use crate::net::roots;
 use crate::net::tls_client;
 use crate::net::tls_client::client_auth_hint;
 use crate::net::{self, NetOptions};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{unanswered, within};
-use crate::tls::roots;
 
 /// Parameters of `check: { tcp: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -52,7 +52,7 @@ pub struct TcpProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
 }
 
 #[async_trait]
@@ -80,7 +80,7 @@ impl Probe for TcpProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 

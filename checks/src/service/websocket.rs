@@ -14,15 +14,15 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{Connector, client_async_tls_with_config};
 
 use crate::compare::redact_url;
+use crate::net::dial::{in_words, unanswered};
 use crate::net::identity;
+use crate::net::roots;
 use crate::net::tls_client;
 use crate::net::{self, NetOptions};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::params::DurationParam;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{in_words, unanswered};
-use crate::tls::roots;
 
 /// Frames and messages larger than this end the probe instead of filling memory.
 const MAX_MESSAGE: usize = 1024 * 1024;
@@ -53,7 +53,7 @@ pub struct WebSocketProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Extra headers on the upgrade request (e.g. `Authorization: "Bearer ${env:WS_TOKEN}"`).
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
@@ -140,7 +140,7 @@ fn ms(d: Duration) -> u64 {
 #[async_trait]
 impl Probe for WebSocketProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues = crate::web::request::check_headers(&self.headers);
+        let mut issues = crate::net::http::request::check_headers(&self.headers);
         match url::Url::parse(&self.url) {
             Ok(u) if matches!(u.scheme(), "ws" | "wss") && u.host().is_some() => {}
             _ => issues.push(
@@ -172,7 +172,7 @@ impl Probe for WebSocketProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 

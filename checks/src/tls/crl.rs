@@ -8,14 +8,14 @@ use serde_json::{Value, json};
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 use x509_parser::revocation_list::CertificateRevocationList;
 
+use crate::net::http::Reach;
+use crate::net::http::page::Fetcher;
 use crate::outcome::Status;
 use crate::probe::ProbeContext;
 use crate::tls::facts::{date, rfc3339};
 use crate::tls::issuer::{self, Issuer};
 use crate::tls::judge::{Report, unix_now};
 use crate::tls::ocsp::reason_name;
-use crate::web::Reach;
-use crate::web::page::Fetcher;
 
 /// A CRL bigger than this is not read (the largest public CRL shards are a few MiB).
 pub const MAX_CRL: u64 = 8 * 1024 * 1024;

@@ -7,19 +7,20 @@ use std::time::Instant;
 use rustls::pki_types::ServerName;
 
 use crate::net::dual_stack::{self, CertId, Side};
+use crate::net::roots;
 use crate::net::{NetStream, Route, identity};
 use crate::outcome::{Outcome, Status};
 use crate::probe::ProbeContext;
 use crate::tls::TlsProbe;
 use crate::tls::chain::RecordingVerifier;
-use crate::tls::{explain, roots};
+use crate::tls::explain;
 
 pub(crate) async fn run(probe: &TlsProbe, ctx: &ProbeContext) -> Outcome {
     let started = Instant::now();
     let target = format!("{}:{}", probe.host, probe.port);
     if let Some(proxy) = crate::net::route::proxy_for(&probe.host, probe.port, "https", &ctx.proxy)
     {
-        let shown = crate::web::proxy::redact_url(&proxy.uri().to_string());
+        let shown = crate::net::http::proxy::redact_url(&proxy.uri().to_string());
         return dual_stack::through_proxy(&shown).with("target", target);
     }
     let addrs =

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::net::identity;
+use crate::net::roots;
 use crate::net::{self, NetOptions, Route};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
@@ -26,7 +27,6 @@ use crate::tls::judge::{ChainRules, Report, judge_chain, judge_staple};
 use crate::tls::legacy::{self, LegacyAnswer, LegacyVersion};
 use crate::tls::params::{KeyBits, Percent, Threshold, TlsVersion};
 use crate::tls::profile::{self, Profile};
-use crate::tls::roots;
 use crate::tls::scan;
 
 /// Parameters of `check: { tls: {...} }`.
@@ -59,7 +59,7 @@ pub struct TlsProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Warn when the earliest-expiring certificate of the verified path has fewer days left
     /// (default 30 unless `warn_before` is given).
     #[serde(default)]
@@ -184,7 +184,7 @@ impl Probe for TlsProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 

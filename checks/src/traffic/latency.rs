@@ -13,14 +13,14 @@ use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::net::http;
+use crate::net::http::page::{Fetcher, NoPage};
+use crate::net::http::request::{RequestSpec, check_request};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::params::DurationParam;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::traffic::percentile::Summary;
-use crate::web;
-use crate::web::page::{Fetcher, NoPage};
-use crate::web::request::{RequestSpec, check_request};
 
 /// Validation refuses more samples than this.
 pub const MAX_SAMPLES: u32 = 1000;
@@ -63,7 +63,7 @@ pub struct LatencyProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Timed requests (default 20, at most 1000).
     #[serde(default = "default_samples")]
     pub samples: u32,
@@ -215,11 +215,11 @@ impl Probe for LatencyProbe {
                 ));
             }
         }
-        issues.extend(crate::web::reach!(self, &self.url).check());
+        issues.extend(crate::net::http::reach!(self, &self.url).check());
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 
@@ -232,11 +232,11 @@ impl Probe for LatencyProbe {
                 return Outcome::error(text.join("; "));
             }
         };
-        let opts = match web::reach!(self, &self.url).options(ctx) {
+        let opts = match http::reach!(self, &self.url).options(ctx) {
             Ok(o) => o,
             Err(e) => return Outcome::error(e),
         };
-        let client = match web::client(&opts) {
+        let client = match http::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };

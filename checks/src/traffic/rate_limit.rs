@@ -15,16 +15,16 @@ use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::net::http;
+use crate::net::http::page;
+use crate::net::http::rate_limit_headers::{self as rl, Parsed};
+use crate::net::http::request::{RequestSpec, check_request};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::params::DurationParam;
 use crate::politeness::Politeness;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::traffic::quiet;
-use crate::traffic::rate_limit_headers::{self as rl, Parsed};
-use crate::web;
-use crate::web::page;
-use crate::web::request::{RequestSpec, check_request};
 
 /// Validation refuses bursts larger than this.
 pub const MAX_REQUESTS_CAP: u32 = 10_000;
@@ -67,7 +67,7 @@ pub struct RateLimitProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Hard cap on requests sent, in-flight ones included (default 100, at most 10000).
     #[serde(default = "default_max_requests")]
     pub max_requests: u32,
@@ -129,7 +129,7 @@ fn limit_headers(headers: &HeaderMap) -> BTreeMap<&'static str, Parsed> {
         .iter()
         .filter_map(|&n| {
             let v = headers.get(n)?;
-            Some((n, rl::parse(n, &web::header_text(v), now)))
+            Some((n, rl::parse(n, &http::header_text(v), now)))
         })
         .collect()
 }
@@ -158,12 +158,12 @@ async fn send_one(client: Client, spec: Arc<RequestSpec>, index: u32, via_proxy:
         .request(spec.method.clone(), spec.url.clone())
         .headers(spec.headers.clone());
     let result = match req.send().await {
-        Err(e) => Err((page::classify(&e, via_proxy), web::describe(&e))),
+        Err(e) => Err((page::classify(&e, via_proxy), http::describe(&e))),
         Ok(resp) => {
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             // Drain (capped) so the connection goes back to the pool; the body is not judged.
-            let _ = web::read_capped(resp, BODY_CAP).await;
+            let _ = http::read_capped(resp, BODY_CAP).await;
             Ok((status, headers))
         }
     };
@@ -373,7 +373,7 @@ impl Probe for RateLimitProbe {
                 ),
             ));
         }
-        issues.extend(crate::web::reach!(self, &self.url).check());
+        issues.extend(crate::net::http::reach!(self, &self.url).check());
         issues
     }
 
@@ -381,17 +381,17 @@ impl Probe for RateLimitProbe {
         true
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let deadline = Instant::now() + ctx.timeout;
-        let opts = match web::reach!(self, &self.url).options(ctx) {
+        let opts = match http::reach!(self, &self.url).options(ctx) {
             Ok(o) => o,
             Err(e) => return Outcome::error(e),
         };
-        let client = match web::client(&opts) {
+        let client = match http::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };

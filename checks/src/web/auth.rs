@@ -8,11 +8,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
-use crate::web::page;
 
 /// At most this many URLs per item (one request each).
 const MAX_URLS: usize = 50;
@@ -41,7 +41,7 @@ pub struct AuthProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Credentials for an authenticated request to each URL (e.g. `Authorization: "Bearer
     /// ${env:API_TOKEN}"`): when given, each URL must also *accept* them, so a 401 proves an
     /// auth gate rather than an endpoint that refuses everyone.
@@ -101,20 +101,20 @@ impl Probe for AuthProbe {
                 format!("{} URLs, more than the cap of {MAX_URLS}", self.urls.len()),
             ));
         }
-        issues.extend(crate::web::request::check_headers(&self.headers));
+        issues.extend(crate::net::http::request::check_headers(&self.headers));
         let first = self.urls.first().map(String::as_str).unwrap_or_default();
-        issues.extend(crate::web::reach!(self, first).check());
+        issues.extend(crate::net::http::reach!(self, first).check());
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let fetcher = match page::Fetcher::new(
             ctx,
-            &crate::web::reach!(
+            &crate::net::http::reach!(
                 self,
                 self.urls.first().map(String::as_str).unwrap_or_default()
             ),

@@ -8,12 +8,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
 use crate::web::observatory::{cookies, headers};
-use crate::web::page;
 
 /// Parameters of `check: { cookies: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -39,7 +39,7 @@ pub struct CookiesProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
     #[serde(default)]
@@ -54,20 +54,21 @@ pub struct CookiesProbe {
 impl Probe for CookiesProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
-        issues.extend(crate::web::request::check_headers(&self.headers));
-        issues.extend(crate::web::reach!(self, &self.url).check());
+        issues.extend(crate::net::http::request::check_headers(&self.headers));
+        issues.extend(crate::net::http::reach!(self, &self.url).check());
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher = match page::Fetcher::new(ctx, &crate::web::reach!(self, &self.url), None) {
-            Ok(f) => f.with_headers(&self.headers),
-            Err(e) => return Outcome::error(e),
-        };
+        let fetcher =
+            match page::Fetcher::new(ctx, &crate::net::http::reach!(self, &self.url), None) {
+                Ok(f) => f.with_headers(&self.headers),
+                Err(e) => return Outcome::error(e),
+            };
         let page = match fetcher.get(&self.url, &[], 16 * 1024).await {
             Ok(p) => p,
             Err(e) => {

@@ -8,11 +8,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
-use crate::web::page;
 
 /// At most this many paths per item (one request each, plus one for the baseline).
 const MAX_PATHS: usize = 50;
@@ -45,7 +45,7 @@ pub struct ExposureProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
     #[serde(default)]
@@ -130,8 +130,8 @@ impl Probe for ExposureProbe {
         let mut issues: Vec<ParamIssue> = check_http_url("base_url", &self.base_url)
             .into_iter()
             .collect();
-        issues.extend(crate::web::request::check_headers(&self.headers));
-        issues.extend(crate::web::reach!(self, &self.base_url).check());
+        issues.extend(crate::net::http::request::check_headers(&self.headers));
+        issues.extend(crate::net::http::reach!(self, &self.base_url).check());
         if self.paths.is_empty() {
             issues.push(
                 ParamIssue::new("paths", "`paths` is empty, so nothing would be checked")
@@ -158,16 +158,16 @@ impl Probe for ExposureProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher = match page::Fetcher::new(ctx, &crate::web::reach!(self, &self.base_url), None)
-        {
-            Ok(f) => f.paced().with_headers(&self.headers),
-            Err(e) => return Outcome::error(e),
-        };
+        let fetcher =
+            match page::Fetcher::new(ctx, &crate::net::http::reach!(self, &self.base_url), None) {
+                Ok(f) => f.paced().with_headers(&self.headers),
+                Err(e) => return Outcome::error(e),
+            };
         let base = self.base_url.trim_end_matches('/');
         // A path that cannot exist: what this server answers for it is the "not found" baseline.
         let nanos = std::time::SystemTime::now()

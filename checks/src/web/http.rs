@@ -9,13 +9,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::net::http;
+use crate::net::http::page::Fetcher;
+use crate::net::http::request::RequestSpec;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::params::{DurationParam, SizeParam, StatusExpect};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::web;
-use crate::web::page::Fetcher;
-use crate::web::request::RequestSpec;
 
 /// Parameters of `check: { http: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -58,7 +58,7 @@ pub struct HttpProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Skip certificate verification (never in a production gate).
     #[serde(default)]
     pub insecure: bool,
@@ -105,7 +105,7 @@ fn default_max_body() -> SizeParam {
     SizeParam(1024 * 1024)
 }
 
-pub use crate::web::request::{check_http_url, check_request};
+pub use crate::net::http::request::{check_http_url, check_request};
 
 fn issue_text(issues: &[ParamIssue]) -> String {
     issues
@@ -134,7 +134,7 @@ impl Probe for HttpProbe {
                 );
             }
         }
-        issues.extend(web::reach!(self, &self.url).check());
+        issues.extend(http::reach!(self, &self.url).check());
         issues.extend(crate::net::dual_stack::check(
             self.dual_stack,
             url::Url::parse(&self.url)
@@ -146,7 +146,7 @@ impl Probe for HttpProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 
@@ -158,7 +158,7 @@ impl Probe for HttpProbe {
         let (outcome, page) = self.exchange(ctx, self.ip_family, false).await;
         let left = ctx.timeout.saturating_sub(started.elapsed());
         let status = page.as_ref().map(|p| p.status);
-        web::client_auth::explain(ctx, &web::reach!(self, &self.url), outcome, status, left).await
+        http::client_auth::explain(ctx, &http::reach!(self, &self.url), outcome, status, left).await
     }
 }
 
@@ -170,14 +170,14 @@ impl HttpProbe {
         ctx: &ProbeContext,
         family: crate::net::IpFamily,
         keep_cert: bool,
-    ) -> (Outcome, Option<crate::web::page::Page>) {
+    ) -> (Outcome, Option<crate::net::http::page::Page>) {
         let mut spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
             Ok(s) => s,
             Err(issues) => return (Outcome::error(issue_text(&issues)), None),
         };
         spec.body = self.body.clone();
         let method = spec.method.clone();
-        let mut reach = web::reach!(self, &self.url);
+        let mut reach = http::reach!(self, &self.url);
         reach.family = family;
         let mut opts = match reach.options(ctx) {
             Ok(o) => o,
@@ -186,7 +186,7 @@ impl HttpProbe {
         opts.insecure = self.insecure;
         opts.max_redirects = self.follow_redirects.then_some(self.max_redirects);
         opts.tls_info = keep_cert;
-        let client = match web::client(&opts) {
+        let client = match http::client(&opts) {
             Ok(c) => c,
             Err(e) => return (Outcome::error(e), None),
         };

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
+use crate::net::http::page;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
 use crate::web::observatory::grade::status_for;
-use crate::web::page;
 
 /// At most this many redirects are followed.
 const MAX_HOPS: usize = 10;
@@ -43,7 +43,7 @@ pub struct RedirectHttpsProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
     #[serde(default)]
@@ -110,7 +110,7 @@ pub fn judge(chain: &[Url]) -> (&'static str, i32, bool, String) {
 #[async_trait]
 impl Probe for RedirectHttpsProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let header_issues = crate::web::request::check_headers(&self.headers);
+        let header_issues = crate::net::http::request::check_headers(&self.headers);
         if !header_issues.is_empty() {
             return header_issues;
         }
@@ -123,18 +123,19 @@ impl Probe for RedirectHttpsProbe {
                     .hint("give the http:// URL whose redirect to HTTPS is checked"),
             ];
         }
-        crate::web::reach!(self, &self.url).check()
+        crate::net::http::reach!(self, &self.url).check()
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher = match page::Fetcher::new(ctx, &crate::web::reach!(self, &self.url), None) {
-            Ok(f) => f.with_headers(&self.headers),
-            Err(e) => return Outcome::error(e),
-        };
+        let fetcher =
+            match page::Fetcher::new(ctx, &crate::net::http::reach!(self, &self.url), None) {
+                Ok(f) => f.with_headers(&self.headers),
+                Err(e) => return Outcome::error(e),
+            };
         let Ok(mut current) = Url::parse(&self.url) else {
             return Outcome::error(format!("invalid URL `{}`", self.url));
         };

@@ -8,13 +8,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
 use crate::web::observatory::grade::{self, Finding, Grade};
 use crate::web::observatory::{cookies, csp, headers, meta};
-use crate::web::page;
 
 /// Parameters of `check: { security_headers: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -52,7 +52,7 @@ pub struct SecurityHeadersProbe {
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
     #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
+    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
     #[serde(default)]
@@ -112,8 +112,8 @@ fn cert_note(error: &str) -> &'static str {
 impl Probe for SecurityHeadersProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
-        issues.extend(crate::web::request::check_headers(&self.headers));
-        issues.extend(crate::web::reach!(self, &self.url).check());
+        issues.extend(crate::net::http::request::check_headers(&self.headers));
+        issues.extend(crate::net::http::reach!(self, &self.url).check());
         if let Err(e) = self.min_grade.parse::<Grade>() {
             issues.push(ParamIssue::new("min_grade", e));
         }
@@ -128,18 +128,18 @@ impl Probe for SecurityHeadersProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
         self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let min_grade = self.min_grade.parse::<Grade>().unwrap_or(Grade::B);
         let redirects = self.follow_redirects.then_some(10);
-        let fetcher = match page::Fetcher::new(ctx, &crate::web::reach!(self, &self.url), redirects)
-        {
-            Ok(f) => f.with_headers(&self.headers).one_shot(),
-            Err(e) => return Outcome::error(e),
-        };
+        let fetcher =
+            match page::Fetcher::new(ctx, &crate::net::http::reach!(self, &self.url), redirects) {
+                Ok(f) => f.with_headers(&self.headers).one_shot(),
+                Err(e) => return Outcome::error(e),
+            };
         let page = match fetcher.get(&self.url, &[], 64 * 1024).await {
             Ok(p) => p,
             Err(e) => {

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use crate::net::http::Reach;
 use crate::net::{NetOptions, identity, tls_client};
 use crate::outcome::{Outcome, Status};
 use crate::probe::ProbeContext;
-use crate::web::Reach;
 
 /// Answers an https server gives a client without the certificate it wants (nginx: 400
 /// "No required SSL certificate was sent"; 495/496 are its internal codes).

@@ -18,7 +18,7 @@ pub struct ClientOptions {
     pub timeout: Duration,
     pub user_agent: String,
     /// Environment proxies (default), none, or one URL.
-    pub proxy: crate::web::proxy::ProxySetting,
+    pub proxy: crate::net::http::proxy::ProxySetting,
     /// `ip_family`: only addresses of this family are connected to.
     pub family: crate::net::IpFamily,
     /// `resolve`: `(host, addresses)` used for the URL's host instead of DNS.
@@ -88,7 +88,7 @@ pub struct Reach<'a> {
 /// (`ca_file`, `ip_family`, `resolve`, `client_cert`, `client_key`), for `url` (a `&str`).
 macro_rules! reach {
     ($probe:expr, $url:expr) => {
-        $crate::web::Reach {
+        $crate::net::http::Reach {
             url: $url,
             ca_file: &$probe.ca_file,
             family: $probe.ip_family,
@@ -196,9 +196,11 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
         .tls_danger_accept_invalid_certs(opts.insecure)
         .tls_info(opts.tls_info);
     builder = opts.proxy.apply(builder)?;
-    if let Some(resolver) =
-        crate::web::resolver::FamilyResolver::for_options(opts.family, &opts.pinned, opts.timeout)
-    {
+    if let Some(resolver) = crate::net::http::resolver::FamilyResolver::for_options(
+        opts.family,
+        &opts.pinned,
+        opts.timeout,
+    ) {
         builder = builder.dns_resolver(resolver);
     }
     if let Some((cert, key)) = &opts.identity {
@@ -213,7 +215,7 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
         builder = builder.identity(identity);
     }
     if let Some(path) = &opts.ca_file {
-        let certs = crate::tls::roots::read_pem_bundle(path)?
+        let certs = crate::net::roots::read_pem_bundle(path)?
             .into_iter()
             .filter_map(|der| reqwest::Certificate::from_der(&der).ok());
         builder = builder.tls_certs_merge(certs);
