@@ -139,7 +139,7 @@ pub async fn run_probe(
 ) -> ProbeRun {
     // The item's own `proxy` replaces the run's, for this item only.
     let mut network = network;
-    if let Some(own) = probe.proxy() {
+    if let Some(own) = probe.net().and_then(|n| n.proxy.as_ref()) {
         network.proxy = own.clone();
     }
     let run = match schedule.wait {
@@ -258,7 +258,7 @@ async fn attempts(
     loop {
         attempts += 1;
         let mut ctx = ProbeContext::with_politeness(timeout, network.politeness.clone());
-        ctx.proxy = network.proxy.clone();
+        ctx.net.proxy = Some(network.proxy.clone());
         let attempt = tokio::spawn({
             let probe = probe.clone();
             async move { probe.run(&ctx).await }

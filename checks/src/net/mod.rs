@@ -7,6 +7,7 @@ pub mod dual_stack;
 pub mod family;
 pub mod http;
 pub mod identity;
+pub mod params;
 pub mod roots;
 pub mod route;
 pub mod stream;
@@ -14,5 +15,6 @@ pub mod tls_client;
 pub mod tunnel;
 
 pub use family::{IpFamily, Resolve};
-pub use route::{NetOptions, Route, dial, lookup};
+pub use params::NetParams;
+pub use route::{Route, dial, lookup};
 pub use stream::NetStream;

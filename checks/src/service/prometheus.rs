@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::compare::{CompareParam, Comparison, redact_url};
+use crate::net::NetParams;
 use crate::net::dial::{unanswered, within};
-use crate::net::http;
 use crate::net::http::request::check_http_url;
+use crate::net::http::{self, Reach};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
@@ -40,22 +41,6 @@ pub struct PrometheusProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
 }
 
 /// The status an empty answer gets.
@@ -216,19 +201,18 @@ impl Probe for PrometheusProbe {
             ),
             _ => {}
         }
-        issues.extend(http::reach!(self, &self.url).check());
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(&self.url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let started = std::time::Instant::now();
         let base = redact_url(&self.url);
         let endpoint = format!("{}/api/v1/query", self.url.trim_end_matches('/'));
-        let opts = match http::reach!(self, &self.url).options(ctx) {
+        let opts = match Reach::new(&self.url, &self.ca_file, &ctx.net).options(ctx) {
             Ok(o) => o,
             Err(e) => return Outcome::error(e),
         };
@@ -255,7 +239,7 @@ impl Probe for PrometheusProbe {
                     .with("url", base.as_str())
                     .with("query", q.as_str());
                 let left = ctx.timeout.saturating_sub(started.elapsed());
-                let reach = http::reach!(self, &self.url);
+                let reach = Reach::new(&self.url, &self.ca_file, &ctx.net);
                 return http::client_auth::explain(ctx, &reach, down, None, left).await;
             }
         };

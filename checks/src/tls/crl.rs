@@ -235,14 +235,8 @@ pub async fn check(
 /// The CRL at `url`, read up to [`MAX_CRL`] through the run's politeness and proxy, within the
 /// item's budget; the error says what went wrong in words.
 async fn fetch(ctx: &ProbeContext, url: &str) -> Result<Vec<u8>, String> {
-    let reach = Reach {
-        url,
-        ca_file: &None,
-        family: Default::default(),
-        resolve: &Default::default(),
-        client_cert: &None,
-        client_key: &None,
-    };
+    let net = crate::net::NetParams::default();
+    let reach = Reach::new(url, &None, &net);
     let fetcher = Fetcher::new(ctx, &reach, Some(3))?;
     let page = fetcher.get(url, &[], MAX_CRL).await.map_err(|no| {
         let prefix = format!("GET {url}: ");

@@ -18,13 +18,14 @@ use crate::tls::explain;
 pub(crate) async fn run(probe: &TlsProbe, ctx: &ProbeContext) -> Outcome {
     let started = Instant::now();
     let target = format!("{}:{}", probe.host, probe.port);
-    if let Some(proxy) = crate::net::route::proxy_for(&probe.host, probe.port, "https", &ctx.proxy)
+    if let Some(proxy) =
+        crate::net::route::proxy_for(&probe.host, probe.port, "https", ctx.net.proxy_setting())
     {
         let shown = crate::net::http::proxy::redact_url(&proxy.uri().to_string());
         return dual_stack::through_proxy(&shown).with("target", target);
     }
     let addrs =
-        match dual_stack::addresses(&probe.host, probe.port, &probe.resolve, ctx.timeout).await {
+        match dual_stack::addresses(&probe.host, probe.port, &ctx.net.resolve, ctx.timeout).await {
             Ok(a) => a,
             Err(outcome) => {
                 let mut outcome = outcome;
@@ -86,7 +87,7 @@ async fn sides(
     let name = ServerName::try_from(name_text.clone())
         .map_err(|e| format!("invalid server name `{name_text}`: {e}"))?;
     let roots = roots::root_store(probe.ca_file.as_deref())?;
-    let client = identity::load(&probe.client_cert, &probe.client_key)?;
+    let client = identity::load(&ctx.net.client_cert, &ctx.net.client_key)?;
     let budget = ctx.timeout.saturating_sub(started.elapsed());
     let shakes = addrs.iter().map(|addr| {
         let (name, roots, client) = (name.clone(), roots.clone(), client.as_ref());

@@ -13,9 +13,10 @@ use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::net::http;
+use crate::net::NetParams;
 use crate::net::http::page::{Fetcher, NoPage};
 use crate::net::http::request::{RequestSpec, check_request};
+use crate::net::http::{self, Reach};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::params::DurationParam;
@@ -48,22 +49,6 @@ pub struct LatencyProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Timed requests (default 20, at most 1000).
     #[serde(default = "default_samples")]
     pub samples: u32,
@@ -215,12 +200,11 @@ impl Probe for LatencyProbe {
                 ));
             }
         }
-        issues.extend(crate::net::http::reach!(self, &self.url).check());
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(&self.url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
@@ -232,7 +216,7 @@ impl Probe for LatencyProbe {
                 return Outcome::error(text.join("; "));
             }
         };
-        let opts = match http::reach!(self, &self.url).options(ctx) {
+        let opts = match Reach::new(&self.url, &self.ca_file, &ctx.net).options(ctx) {
             Ok(o) => o,
             Err(e) => return Outcome::error(e),
         };

@@ -9,9 +9,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::net::http;
+use crate::net::NetParams;
 use crate::net::http::page::Fetcher;
 use crate::net::http::request::RequestSpec;
+use crate::net::http::{self, Reach};
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::params::{DurationParam, SizeParam, StatusExpect};
@@ -43,22 +44,6 @@ pub struct HttpProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::net::http::proxy::ProxySetting>,
     /// Skip certificate verification (never in a production gate).
     #[serde(default)]
     pub insecure: bool,
@@ -134,20 +119,20 @@ impl Probe for HttpProbe {
                 );
             }
         }
-        issues.extend(http::reach!(self, &self.url).check());
+        issues
+    }
+
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        let mut issues = Reach::new(&self.url, &self.ca_file, net).check();
         issues.extend(crate::net::dual_stack::check(
             self.dual_stack,
             url::Url::parse(&self.url)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
                 .as_deref(),
-            self.ip_family,
+            net.ip_family,
         ));
         issues
-    }
-
-    fn proxy(&self) -> Option<&crate::net::http::proxy::ProxySetting> {
-        self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
@@ -155,10 +140,11 @@ impl Probe for HttpProbe {
             return crate::web::http_dual::run(self, ctx).await;
         }
         let started = std::time::Instant::now();
-        let (outcome, page) = self.exchange(ctx, self.ip_family, false).await;
+        let (outcome, page) = self.exchange(ctx, ctx.net.ip_family, false).await;
         let left = ctx.timeout.saturating_sub(started.elapsed());
         let status = page.as_ref().map(|p| p.status);
-        http::client_auth::explain(ctx, &http::reach!(self, &self.url), outcome, status, left).await
+        let reach = Reach::new(&self.url, &self.ca_file, &ctx.net);
+        http::client_auth::explain(ctx, &reach, outcome, status, left).await
     }
 }
 
@@ -177,8 +163,11 @@ impl HttpProbe {
         };
         spec.body = self.body.clone();
         let method = spec.method.clone();
-        let mut reach = http::reach!(self, &self.url);
-        reach.family = family;
+        let net = NetParams {
+            ip_family: family,
+            ..ctx.net.clone()
+        };
+        let reach = Reach::new(&self.url, &self.ca_file, &net);
         let mut opts = match reach.options(ctx) {
             Ok(o) => o,
             Err(e) => return (Outcome::error(e), None),

@@ -151,7 +151,7 @@ impl Fetcher {
         Fetcher {
             client,
             politeness: ctx.politeness.clone(),
-            proxy: ctx.proxy.clone(),
+            proxy: ctx.net.proxy_setting().clone(),
             extra: reqwest::header::HeaderMap::new(),
             deadline: Instant::now() + ctx.timeout,
             paced: false,
