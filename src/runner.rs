@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use checks::figures::{Figures, InternalError, Via};
 use checks::net::http::proxy::ProxySetting;
 use checks::politeness::Politeness;
 use checks::{Outcome, Probe, ProbeContext, Status};
@@ -174,7 +175,7 @@ async fn wait_for_pass(
             run.outcome.status,
             Status::Pass | Status::Warn | Status::Skip
         );
-        let internal = run.outcome.evidence.contains_key("internal_error");
+        let internal = InternalError::read(&run.outcome.evidence).is_some();
         if passed || internal || tried_at >= deadline {
             let waited = started.elapsed();
             let mut outcome = run.outcome;
@@ -231,17 +232,18 @@ pub struct Network {
 /// themselves.
 fn with_proxy_evidence(mut run: ProbeRun, proxy: &ProxySetting) -> ProbeRun {
     let evidence = &mut run.outcome.evidence;
-    if evidence.contains_key("proxy") {
+    let Some(via) = Via::read(evidence) else {
+        return run;
+    };
+    if via.proxy.is_some() {
         return run;
     }
-    let target = ["url", "base_url"].iter().find_map(|k| {
-        evidence
-            .get(*k)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    });
-    if let Some(used) = target.and_then(|t| proxy.used_for(&t)) {
-        evidence.insert("proxy".into(), serde_json::json!(used));
+    if let Some(used) = via.url.or(via.base_url).and_then(|t| proxy.used_for(&t)) {
+        Via {
+            proxy: Some(used.into()),
+            ..Via::default()
+        }
+        .write(evidence);
     }
     run
 }
@@ -271,7 +273,9 @@ async fn attempts(
                 let outcome = Outcome::error(format!(
                     "internal error in the `{kind}` probe: {message}; this is a bug in prodcheck, please report it"
                 ))
-                .with("internal_error", message);
+                .with_figures(&InternalError {
+                    internal_error: message,
+                });
                 // A bug does not go away on a retry.
                 return ProbeRun {
                     outcome,

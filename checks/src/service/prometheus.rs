@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::compare::{CompareParam, Comparison, redact_url};
+use crate::figures::{QuerySample, QueryValues};
 use crate::net::NetParams;
 use crate::net::dial::{unanswered, within};
 use crate::net::http::request::check_http_url;
@@ -330,11 +331,16 @@ impl Probe for PrometheusProbe {
             ))
             .with("series", 0);
         }
-        let values: Vec<Value> = all
-            .iter()
-            .take(20)
-            .map(|s| json!({"series": s.labels, "value": s.value}))
-            .collect();
+        let values = QueryValues {
+            values: all
+                .iter()
+                .take(20)
+                .map(|s| QuerySample {
+                    series: json!(s.labels),
+                    value: json!(s.value),
+                })
+                .collect(),
+        };
         let Some(cmp) = self.expect.as_ref().map(CompareParam::parse) else {
             return evidence(Outcome::pass(format!(
                 "`{q}` returned {} series, first {}",
@@ -342,7 +348,7 @@ impl Probe for PrometheusProbe {
                 shown(&all[0])
             )))
             .with("series", all.len())
-            .with("values", values);
+            .with_figures(&values);
         };
         let cmp = match cmp {
             Ok(c) => c,
@@ -379,7 +385,7 @@ impl Probe for PrometheusProbe {
         };
         evidence(outcome)
             .with("series", all.len())
-            .with("values", values)
+            .with_figures(&values)
     }
 }
 

@@ -9,10 +9,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::figures::{Figures, LatencyFigures, Percentiles};
 use crate::net::NetParams;
 use crate::net::http::page::{Fetcher, NoPage};
 use crate::net::http::request::{RequestSpec, check_request};
@@ -293,8 +294,6 @@ impl Probe for LatencyProbe {
             f64::from(errors) * 100.0 / f64::from(real)
         };
         let mut ev = Map::new();
-        ev.insert("url".into(), json!(self.url));
-        ev.insert("sample_count".into(), json!(real));
         ev.insert("throttled".into(), json!(throttled));
         ev.insert("samples_requested".into(), json!(self.samples));
         // The run's per-host limit caps requests in flight, whatever `concurrency` asks.
@@ -304,29 +303,35 @@ impl Probe for LatencyProbe {
             .min(ctx.politeness.per_host() as u32);
         ev.insert("concurrency".into(), json!(in_flight));
         ev.insert("warmup".into(), json!(self.warmup));
-        if let Some(s) = summary {
-            ev.insert("p50_ms".into(), json!(ms_value(s.p50)));
-            ev.insert("p95_ms".into(), json!(ms_value(s.p95)));
-            ev.insert("p99_ms".into(), json!(ms_value(s.p99)));
-            ev.insert("max_ms".into(), json!(ms_value(s.max)));
-        }
+        let percentiles = match summary {
+            Some(s) => Percentiles {
+                p50_ms: Some(ms_value(s.p50)),
+                p95_ms: Some(ms_value(s.p95)),
+                p99_ms: Some(ms_value(s.p99)),
+                max_ms: Some(ms_value(s.max)),
+            },
+            None => Percentiles::default(),
+        };
         // The item's bounds beside the figures, so a report can draw one against the other.
-        let limits: Map<_, _> = self
-            .thresholds()
-            .into_iter()
-            .filter_map(|(name, limit)| Some((format!("{name}_ms"), json!(ms_value(limit?.get())))))
-            .collect();
-        if !limits.is_empty() {
-            ev.insert("limits".into(), Value::Object(limits));
-        }
+        let [p50, p95, p99, max] = self.thresholds().map(|(_, l)| l.map(|l| ms_value(l.get())));
+        let limits = Percentiles {
+            p50_ms: p50,
+            p95_ms: p95,
+            p99_ms: p99,
+            max_ms: max,
+        };
         if let Some(rate) = self.max_error_rate {
             ev.insert("max_error_rate".into(), json!(rate));
         }
         ev.insert("errors".into(), json!(errors));
-        ev.insert(
-            "error_rate".into(),
-            json!((error_rate * 100.0).round() / 100.0),
-        );
+        LatencyFigures {
+            url: self.url.clone(),
+            sample_count: real as u64,
+            percentiles,
+            limits: (limits != Percentiles::default()).then_some(limits),
+            error_rate: (error_rate * 100.0).round() / 100.0,
+        }
+        .write(&mut ev);
         let hist: Map<_, _> = statuses
             .iter()
             .map(|(s, n)| (s.to_string(), json!(n)))

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::figures::{Figures, ResponseTime};
 use crate::net::NetParams;
 use crate::net::http::page::Fetcher;
 use crate::net::http::request::RequestSpec;
@@ -279,7 +280,10 @@ impl HttpProbe {
         if page.throttled_before > 0 {
             evidence.insert("throttled_before".into(), json!(page.throttled_before));
         }
-        evidence.insert("latency_ms".into(), json!(elapsed.as_millis() as u64));
+        ResponseTime {
+            latency_ms: elapsed.as_millis() as u64,
+        }
+        .write(&mut evidence);
         evidence.insert("body_bytes".into(), json!(body.bytes.len()));
         if body.truncated {
             evidence.insert("body_truncated".into(), json!(true));

@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::figures::{HeaderFinding, HeaderGrade};
 use crate::net::NetParams;
 use crate::net::http::Reach;
 use crate::net::http::page;
@@ -203,12 +204,15 @@ impl Probe for SecurityHeadersProbe {
             )
         };
         let mut outcome = Outcome::new(status, message)
-            .with("url", self.url.as_str())
             .with("status", page.status)
-            .with("score", score.score)
-            .with("grade", score.grade.as_str())
-            .with("min_grade", min_grade.as_str())
-            .with("findings", json!(found));
+            .with_figures(&HeaderGrade {
+                url: self.url.clone(),
+                final_url: (page.url != self.url).then(|| page.url.clone()),
+                grade: score.grade.as_str().to_string(),
+                score: i64::from(score.score),
+                min_grade: Some(min_grade.as_str().to_string()),
+                findings: found.iter().map(HeaderFinding::from).collect(),
+            });
         let mut lost: Vec<&Finding> = found.iter().filter(|f| f.modifier < 0).collect();
         lost.sort_by_key(|f| f.modifier);
         if !lost.is_empty() {
@@ -221,9 +225,6 @@ impl Probe for SecurityHeadersProbe {
         }
         if let Some(flags) = csp_flags {
             outcome = outcome.with("csp", json!(flags));
-        }
-        if page.url != self.url {
-            outcome = outcome.with("final_url", page.url.as_str());
         }
         if let Some(to) = redirect {
             outcome = outcome.with("redirect_to", to);
