@@ -122,8 +122,9 @@ pub fn classify(err: &reqwest::Error, via_proxy: bool) -> NoAnswer {
 pub struct Fetcher {
     pub client: Client,
     politeness: Arc<Politeness>,
-    /// The run's proxy setting: a connection that fails to a proxy is the proxy's failure.
-    proxy: crate::net::http::proxy::ProxySetting,
+    /// The item's network parameters with the proxy setting in force: a connection that
+    /// fails to a proxy is the proxy's failure.
+    net: crate::net::NetParams,
     /// The item's own `headers`, sent with every request unless the probe sets the same one.
     extra: reqwest::header::HeaderMap,
     deadline: Instant,
@@ -151,7 +152,7 @@ impl Fetcher {
         Fetcher {
             client,
             politeness: ctx.politeness.clone(),
-            proxy: ctx.net.proxy_setting().clone(),
+            net: ctx.net.clone(),
             extra: reqwest::header::HeaderMap::new(),
             deadline: Instant::now() + ctx.timeout,
             paced: false,
@@ -273,7 +274,7 @@ impl Fetcher {
                 return Err(NoPage::new(NoAnswer::Timeout, message));
             }
             Ok(Err(e)) => {
-                let proxy = self.proxy.used_for(spec.url.as_str());
+                let proxy = self.net.proxy_setting().used_for(spec.url.as_str());
                 let why = classify(&e, proxy.is_some());
                 let message = match (&why, proxy) {
                     (NoAnswer::Proxy, Some(proxy)) => format!(
