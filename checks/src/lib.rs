@@ -12,6 +12,9 @@ pub mod registry;
 // Comparison of observed values with expectations, shared by several probes.
 pub mod compare;
 
+// The figures other layers read from evidence, as types.
+pub mod figures;
+
 // The probe families: one folder each, one file per probe kind inside.
 pub mod dns;
 pub mod host;

@@ -92,7 +92,7 @@ impl NoAnswer {
         let mut found = NoAnswer::Other;
         let mut current: Option<&(dyn StdError + 'static)> = Some(err);
         while let Some(e) = current {
-            let here = if let Some(no) = e.downcast_ref::<crate::service::dial::NotConnected>() {
+            let here = if let Some(no) = e.downcast_ref::<crate::net::dial::NotConnected>() {
                 no.why.clone()
             } else if let Some(io) = e.downcast_ref::<io::Error>() {
                 Self::from_io(io)

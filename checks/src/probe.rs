@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::net::NetParams;
 use crate::outcome::Outcome;
 use crate::politeness::Politeness;
 
@@ -23,10 +24,10 @@ pub struct ProbeContext {
     pub user_agent: String,
     /// The run's shared per-host request limits and throttle memory (one per run).
     pub politeness: Arc<Politeness>,
-    /// The proxy setting in force for this item: its own `proxy`, else the run's (the
-    /// environment's by default). HTTP-based probes send requests through it; `tcp`, `tls`
-    /// and `websocket` tunnel through it.
-    pub proxy: crate::web::proxy::ProxySetting,
+    /// The item's network parameters (default for kinds that take none), with the proxy
+    /// setting in force: its own `proxy`, else the run's (the environment's by default).
+    /// HTTP-based probes send requests through it; `tcp`, `tls` and `websocket` tunnel.
+    pub net: NetParams,
 }
 
 impl ProbeContext {
@@ -41,7 +42,7 @@ impl ProbeContext {
             timeout,
             user_agent: format!("prodcheck/{}", env!("CARGO_PKG_VERSION")),
             politeness,
-            proxy: Default::default(),
+            net: NetParams::default(),
         }
     }
 }
@@ -78,8 +79,15 @@ pub trait Probe: Send + Sync + std::fmt::Debug {
         Vec::new()
     }
 
-    /// The item's own `proxy`, which replaces the run's for this item (`None`: the run's).
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
+    /// `check_params` for the item's network parameters (a literal address of the wrong
+    /// family, a certificate without its key), for kinds that take them.
+    fn check_net(&self, _net: &NetParams) -> Vec<ParamIssue> {
+        Vec::new()
+    }
+
+    /// The item's own network parameters, for kinds that take them (its `proxy` replaces the
+    /// run's for this item).
+    fn net(&self) -> Option<&NetParams> {
         None
     }
 

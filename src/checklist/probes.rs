@@ -1,5 +1,6 @@
 //! Turns a `check: { KIND: { params } }` block into a probe from the registry, with a
-//! positioned problem for an unknown kind, a bad parameter or an unacceptable value.
+//! positioned problem for an unknown kind, a bad parameter or an unacceptable value. The
+//! network keys a kind takes are split off the block here, on the positioned nodes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -55,7 +56,9 @@ pub fn build_check_node(check: &Node) -> Result<Check, Vec<Problem>> {
     } else {
         params
     };
-    match registry::build(&kind, NodeDe(params_node)) {
+    let net_keys = registry::net_keys(&kind);
+    let (own, net) = split_off(params_node, net_keys);
+    match registry::build(&kind, NodeDe(&own), NodeDe(&net)) {
         None => {
             let suggestion = closest(&kind, registry::KINDS)
                 .map(|k| format!("did you mean `{k}`? "))
@@ -76,10 +79,18 @@ pub fn build_check_node(check: &Node) -> Result<Check, Vec<Problem>> {
             params: params_node.to_json(),
         }),
         Some(Err(BuildError::Params(e))) => {
-            let hint = hint_for(&e.message);
+            let top_level = |pos| match &own.value {
+                Value::Map(entries) => entries.iter().any(|(k, _)| k.pos == pos),
+                _ => false,
+            };
+            let message = match e.pos {
+                Some(pos) if top_level(pos) => with_net_keys(&e.message, net_keys),
+                _ => e.message.clone(),
+            };
+            let hint = hint_for(&message);
             Err(vec![(
                 e.pos.unwrap_or(params.pos),
-                format!("`{kind}` probe: {}", tidy(&e.message)),
+                format!("`{kind}` probe: {}", tidy(&message)),
                 hint,
             )])
         }
@@ -93,6 +104,37 @@ pub fn build_check_node(check: &Node) -> Result<Check, Vec<Problem>> {
                 (pos, format!("`{kind}` probe: {}", i.message), i.hint)
             })
             .collect()),
+    }
+}
+
+/// `params` split in two mappings, its positions kept: the entries whose key is not in
+/// `keys` (the probe's own), and those whose key is (the network parameters).
+fn split_off(params: &Node, keys: &[&str]) -> (Node, Node) {
+    let empty = || Node::new(params.pos, Value::Map(Vec::new()));
+    let Value::Map(entries) = &params.value else {
+        return (params.clone(), empty());
+    };
+    let (net, own): (Vec<_>, Vec<_>) = entries
+        .iter()
+        .cloned()
+        .partition(|(k, _)| k.as_str().is_some_and(|k| keys.contains(&k)));
+    (
+        Node::new(params.pos, Value::Map(own)),
+        Node::new(params.pos, Value::Map(net)),
+    )
+}
+
+/// serde's "unknown field …, expected one of …" names only the probe's own fields: the network
+/// keys split off before belong in the list too, after `ca_file` where they have always stood.
+fn with_net_keys(message: &str, keys: &[&str]) -> String {
+    if keys.is_empty() || !message.starts_with("unknown field ") {
+        return message.to_string();
+    }
+    let listed: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+    let listed = listed.join(", ");
+    match message.split_once("`ca_file`") {
+        Some((head, tail)) => format!("{head}`ca_file`, {listed}{tail}"),
+        None => format!("{message}, {listed}"),
     }
 }
 

@@ -145,13 +145,17 @@ impl ItemReport {
     /// For a watched trigger: `21 evaluations: 20 pass, 1 fail · last 0.012 · max 0.31`.
     pub fn series_line(&self) -> Option<String> {
         let series = self.series.as_ref()?;
-        let count = |k: &str| self.evidence.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
-        let mut parts: Vec<String> = ["pass", "fail", "error"]
-            .iter()
-            .map(|s| (s, count(&format!("evaluations_{s}"))))
-            .filter(|(_, n)| *n > 0)
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
+        let tally = <crate::watch::Tally as checks::figures::Figures>::read(&self.evidence)
+            .unwrap_or_default();
+        let mut parts: Vec<String> = [
+            ("pass", tally.pass),
+            ("fail", tally.fail),
+            ("error", tally.error),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
         if parts.is_empty() {
             parts.push("none".into());
         }

@@ -6,8 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use checks::figures::{Figures, InternalError, Via};
+use checks::net::http::proxy::ProxySetting;
 use checks::politeness::Politeness;
-use checks::web::proxy::ProxySetting;
 use checks::{Outcome, Probe, ProbeContext, Status};
 use tokio::sync::watch;
 
@@ -72,7 +73,7 @@ pub async fn run_probe(
 ) -> ProbeRun {
     // The item's own `proxy` replaces the run's, for this item only.
     let mut network = network;
-    if let Some(own) = probe.proxy() {
+    if let Some(own) = probe.net().and_then(|n| n.proxy.as_ref()) {
         network.proxy = own.clone();
     }
     let run = match schedule.wait {
@@ -107,7 +108,7 @@ async fn wait_for_pass(
             run.outcome.status,
             Status::Pass | Status::Warn | Status::Skip
         );
-        let internal = run.outcome.evidence.contains_key("internal_error");
+        let internal = InternalError::read(&run.outcome.evidence).is_some();
         if passed || internal || tried_at >= deadline {
             let waited = started.elapsed();
             let mut outcome = run.outcome;
@@ -164,17 +165,18 @@ pub struct Network {
 /// themselves.
 fn with_proxy_evidence(mut run: ProbeRun, proxy: &ProxySetting) -> ProbeRun {
     let evidence = &mut run.outcome.evidence;
-    if evidence.contains_key("proxy") {
+    let Some(via) = Via::read(evidence) else {
+        return run;
+    };
+    if via.proxy.is_some() {
         return run;
     }
-    let target = ["url", "base_url"].iter().find_map(|k| {
-        evidence
-            .get(*k)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    });
-    if let Some(used) = target.and_then(|t| proxy.used_for(&t)) {
-        evidence.insert("proxy".into(), serde_json::json!(used));
+    if let Some(used) = via.url.or(via.base_url).and_then(|t| proxy.used_for(&t)) {
+        Via {
+            proxy: Some(used.into()),
+            ..Via::default()
+        }
+        .write(evidence);
     }
     run
 }
@@ -191,7 +193,7 @@ async fn attempts(
     loop {
         attempts += 1;
         let mut ctx = ProbeContext::with_politeness(timeout, network.politeness.clone());
-        ctx.proxy = network.proxy.clone();
+        ctx.net.proxy = Some(network.proxy.clone());
         let attempt = tokio::spawn({
             let probe = probe.clone();
             async move { probe.run(&ctx).await }
@@ -204,7 +206,9 @@ async fn attempts(
                 let outcome = Outcome::error(format!(
                     "internal error in the `{kind}` probe: {message}; this is a bug in prodcheck, please report it"
                 ))
-                .with("internal_error", message);
+                .with_figures(&InternalError {
+                    internal_error: message,
+                });
                 // A bug does not go away on a retry.
                 return ProbeRun {
                     outcome,

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use checks::net::http::proxy::ProxySetting;
 use checks::politeness::Politeness;
-use checks::web::proxy::ProxySetting;
 
 use super::request::{RunRequest, Targets};
 use super::verdict::{self, Observation, Policy};

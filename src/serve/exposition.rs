@@ -1,7 +1,10 @@
 //! A scrape's answer: the textfile report's families (same names, plus an `env` label) and the
-//! per-item numbers a dashboard wants, read from each item's evidence where the probe gave it.
+//! per-item numbers a dashboard wants, read from each item's typed figures (`checks::figures`) where the probe gave them.
 
-use serde_json::Value;
+use checks::Evidence;
+use checks::figures::{
+    CertExpiry, DiskFree, Figures, FileAge, HeaderGrade, LatencyFigures, Percentiles, ResponseTime,
+};
 
 use crate::report::exposition::{Exposition, run_families};
 use crate::report::{ItemReport, Report};
@@ -11,8 +14,8 @@ struct Figure {
     metric: &'static str,
     help: &'static str,
     kind: &'static str,
-    /// Evidence keys tried in order; a `/` descends into an object.
-    paths: &'static [&'static str],
+    /// The number, read from the item's typed figures.
+    read: fn(&Evidence) -> Option<f64>,
     /// Multiplies the evidence value (milliseconds → seconds, percent → ratio).
     scale: f64,
     label: Option<(&'static str, &'static str)>,
@@ -23,7 +26,7 @@ const FIGURES: &[Figure] = &[
         metric: "prodcheck_certificate_expiry_timestamp_seconds",
         help: "Unix time the earliest-expiring certificate of the chain expires (tls items).",
         kind: "tls",
-        paths: &["earliest_expiring/not_after", "not_after"],
+        read: expiry,
         scale: 1.0,
         label: None,
     },
@@ -31,7 +34,7 @@ const FIGURES: &[Figure] = &[
         metric: "prodcheck_security_headers_score",
         help: "Observatory-style score of the response headers (security_headers items).",
         kind: "security_headers",
-        paths: &["score"],
+        read: score,
         scale: 1.0,
         label: None,
     },
@@ -39,7 +42,7 @@ const FIGURES: &[Figure] = &[
         metric: "prodcheck_latency_seconds",
         help: "Latency percentiles of the last run's samples (latency items).",
         kind: "latency",
-        paths: &["p50_ms"],
+        read: p50,
         scale: 0.001,
         label: Some(("quantile", "0.5")),
     },
@@ -47,7 +50,7 @@ const FIGURES: &[Figure] = &[
         metric: "prodcheck_latency_seconds",
         help: "",
         kind: "latency",
-        paths: &["p95_ms"],
+        read: p95,
         scale: 0.001,
         label: Some(("quantile", "0.95")),
     },
@@ -55,7 +58,7 @@ const FIGURES: &[Figure] = &[
         metric: "prodcheck_latency_seconds",
         help: "",
         kind: "latency",
-        paths: &["p99_ms"],
+        read: p99,
         scale: 0.001,
         label: Some(("quantile", "0.99")),
     },
@@ -63,7 +66,7 @@ const FIGURES: &[Figure] = &[
         metric: "prodcheck_latency_max_seconds",
         help: "Slowest sample (latency items).",
         kind: "latency",
-        paths: &["max_ms"],
+        read: slowest,
         scale: 0.001,
         label: None,
     },
@@ -71,7 +74,7 @@ const FIGURES: &[Figure] = &[
         metric: "prodcheck_latency_error_ratio",
         help: "Share of samples that were errors, 0 to 1 (latency items).",
         kind: "latency",
-        paths: &["error_rate"],
+        read: error_rate,
         scale: 0.01,
         label: None,
     },
@@ -79,7 +82,7 @@ const FIGURES: &[Figure] = &[
         metric: "prodcheck_http_response_seconds",
         help: "Time to the response of the last request (http items).",
         kind: "http",
-        paths: &["latency_ms"],
+        read: response_time,
         scale: 0.001,
         label: None,
     },
@@ -87,7 +90,7 @@ const FIGURES: &[Figure] = &[
         metric: "prodcheck_disk_free_ratio",
         help: "Free share of the filesystem, 0 to 1 (disk items).",
         kind: "disk",
-        paths: &["free_percent"],
+        read: free_percent,
         scale: 0.01,
         label: None,
     },
@@ -95,7 +98,7 @@ const FIGURES: &[Figure] = &[
         metric: "prodcheck_file_age_seconds",
         help: "Age of the newest matching file (file items).",
         kind: "file",
-        paths: &["age_s"],
+        read: file_age,
         scale: 1.0,
         label: None,
     },
@@ -167,20 +170,47 @@ fn item_labels<'a>(run: &[(&'a str, &'a str)], item: &'a ItemReport) -> Vec<(&'a
 }
 
 fn figure_value(item: &ItemReport, figure: &Figure) -> Option<f64> {
-    figure.paths.iter().find_map(|path| {
-        let mut parts = path.split('/');
-        let first = item.evidence.get(parts.next()?)?;
-        let value: &Value = parts.try_fold(first, |v, key| v.get(key))?;
-        let number = match value {
-            Value::String(t) => humantime::parse_rfc3339(t)
-                .ok()?
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?
-                .as_secs_f64(),
-            other => other.as_f64()?,
-        };
-        Some(number * figure.scale)
-    })
+    (figure.read)(&item.evidence).map(|v| v * figure.scale)
+}
+
+fn expiry(ev: &Evidence) -> Option<f64> {
+    CertExpiry::read(ev)?.expires_at()
+}
+
+fn score(ev: &Evidence) -> Option<f64> {
+    HeaderGrade::read(ev).map(|g| g.score as f64)
+}
+
+fn p50(ev: &Evidence) -> Option<f64> {
+    Percentiles::read(ev)?.p50_ms
+}
+
+fn p95(ev: &Evidence) -> Option<f64> {
+    Percentiles::read(ev)?.p95_ms
+}
+
+fn p99(ev: &Evidence) -> Option<f64> {
+    Percentiles::read(ev)?.p99_ms
+}
+
+fn slowest(ev: &Evidence) -> Option<f64> {
+    Percentiles::read(ev)?.max_ms
+}
+
+fn error_rate(ev: &Evidence) -> Option<f64> {
+    LatencyFigures::read(ev).map(|l| l.error_rate)
+}
+
+fn response_time(ev: &Evidence) -> Option<f64> {
+    ResponseTime::read(ev).map(|t| t.latency_ms as f64)
+}
+
+fn free_percent(ev: &Evidence) -> Option<f64> {
+    DiskFree::read(ev).map(|d| d.free_percent)
+}
+
+fn file_age(ev: &Evidence) -> Option<f64> {
+    FileAge::read(ev).map(|f| f.age_s as f64)
 }
 
 /// A sample value without float noise (`0.95`, not `0.9500000000000001`).

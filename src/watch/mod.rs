@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::run::observe::{Network, Schedule, run_probe};
-pub use series::Series;
+pub use series::{Series, Tally};
 pub use trigger::{Fired, TriggerState};
 
 /// One watched item.

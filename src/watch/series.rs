@@ -162,25 +162,23 @@ impl Serialize for Series {
     }
 }
 
+/// How a watched trigger's evaluations came out, as its evidence records them
+/// (`evaluations_pass`, `evaluations_fail`, `evaluations_error`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Tally {
+    #[serde(rename = "evaluations_pass")]
+    pub pass: u64,
+    #[serde(rename = "evaluations_fail")]
+    pub fail: u64,
+    #[serde(rename = "evaluations_error")]
+    pub error: u64,
+}
+impl checks::figures::Figures for Tally {}
+
 /// The number a trigger judged, read from its probe's evidence: a Prometheus query's first
 /// value, a latency probe's p99, an HTTP probe's latency.
 pub fn value_of(evidence: &Evidence) -> Option<(f64, &'static str)> {
-    let number = |v: &serde_json::Value| match v {
-        serde_json::Value::Number(n) => n.as_f64(),
-        serde_json::Value::String(s) => s.parse().ok(),
-        _ => None,
-    };
-    if let Some(first) = evidence
-        .get("values")
-        .and_then(|v| v.as_array())
-        .and_then(|a| a.first())
-    {
-        return first.get("value").and_then(number).map(|v| (v, ""));
-    }
-    ["p99_ms", "p95_ms", "latency_ms"]
-        .iter()
-        .find_map(|k| evidence.get(*k).and_then(number))
-        .map(|v| (v, "ms"))
+    checks::figures::Reading::of(evidence).map(|r| (r.value, r.unit))
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use checks::figures::Figures;
 use checks::{Outcome, Status};
 
-use super::series::{Sample, Series, short, value_of};
+use super::series::{Sample, Series, Tally, short, value_of};
 
 /// Why a trigger stopped holding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,10 +193,12 @@ impl TriggerState {
             outcome.evidence.insert("fired_at_ms".into(), ms(at).into());
         }
         outcome.evidence.insert("evaluations".into(), n.into());
-        for status in [Status::Pass, Status::Fail, Status::Error] {
-            let key = format!("evaluations_{}", status.as_str());
-            outcome.evidence.insert(key, self.count(status).into());
+        Tally {
+            pass: u64::from(self.count(Status::Pass)),
+            fail: u64::from(self.count(Status::Fail)),
+            error: u64::from(self.count(Status::Error)),
         }
+        .write(&mut outcome.evidence);
         outcome
             .evidence
             .insert("for_ms".into(), (self.sustain.as_millis() as u64).into());

@@ -12,8 +12,8 @@ use hickory_resolver::proto::rr::{RData, Record, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 use tokio::time::timeout;
 
+use crate::net::dial::within;
 use crate::no_answer::NoAnswer;
-use crate::service::dial::within;
 
 /// What a query found.
 #[derive(Debug)]

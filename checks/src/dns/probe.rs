@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::dns::lookup::{self, Answer, Unasked};
+use crate::net::dial::unanswered;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::unanswered;
 
 /// The record types the `dns` probe asks for, spelled as in zone files.
 #[allow(clippy::upper_case_acronyms)]

@@ -13,11 +13,12 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use crate::figures::DiskFree;
+use crate::net::dial::within;
 use crate::no_answer::NoAnswer;
 use crate::outcome::Outcome;
 use crate::params::parse_size;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::within;
 
 /// Parameters of `check: { disk: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -198,7 +199,9 @@ impl Probe for DiskProbe {
             .with("path", shown.as_str())
             .with("free_bytes", free)
             .with("total_bytes", total)
-            .with("free_percent", (percent * 10.0).round() / 10.0)
+            .with_figures(&DiskFree {
+                free_percent: (percent * 10.0).round() / 10.0,
+            })
     }
 }
 

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::figures::FileAge;
 use crate::no_answer::NoAnswer;
 use crate::outcome::Outcome;
 use crate::params::{DurationParam, SizeParam};
@@ -192,7 +193,9 @@ impl Probe for FileProbe {
         let outcome = |o: Outcome| {
             o.with("path", shown.as_str())
                 .with("matches", newest.matches)
-                .with("age_s", age.as_secs())
+                .with_figures(&FileAge {
+                    age_s: age.as_secs(),
+                })
                 .with("size_bytes", newest.size)
         };
         let mut problems = Vec::new();

@@ -8,37 +8,13 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+use crate::net::dial::{NotConnected, connect_failed, lookup_failed, within};
 use crate::net::family::{self, IpFamily, Resolve};
+use crate::net::http::proxy::ProxySetting;
+use crate::net::params::NetParams;
 use crate::net::stream::NetStream;
 use crate::net::tunnel::Tunnel;
 use crate::no_answer::NoAnswer;
-use crate::service::dial::{NotConnected, connect_failed, lookup_failed, within};
-use crate::web::proxy::ProxySetting;
-
-/// How a probe may reach its target: the item's `ip_family` and `resolve`, and the proxy
-/// setting in force for it (the item's `proxy`, else the run's).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct NetOptions {
-    pub family: IpFamily,
-    pub resolve: Resolve,
-    pub proxy: ProxySetting,
-}
-
-impl NetOptions {
-    /// The item's family and addresses with the proxy setting of `ctx`.
-    pub fn new(ctx: &crate::probe::ProbeContext, family: IpFamily, resolve: &Resolve) -> Self {
-        NetOptions {
-            family,
-            resolve: resolve.clone(),
-            proxy: ctx.proxy.clone(),
-        }
-    }
-
-    /// Whether the item restricts addresses (which a proxy could not honour).
-    fn pins_addresses(&self) -> bool {
-        self.family != IpFamily::Any || !self.resolve.is_empty()
-    }
-}
 
 /// How connections to one target are opened once the first one succeeded: to the same
 /// address, or through the same proxy (the `tls` probe opens dozens for its scans).
@@ -181,23 +157,23 @@ pub async fn lookup(
 }
 
 /// Resolves `host:port` and connects to the first admitted address that accepts, or tunnels
-/// through the proxy `opts.proxy` names for `scheme://host:port` (`https` for `tls`, `tcp` and
+/// through the proxy `net.proxy_setting()` names for `scheme://host:port` (`https` for `tls`, `tcp` and
 /// `wss`, `http` for `ws`; `NO_PROXY` honoured), all within `budget`. The error keeps the
 /// reason of the last address tried.
 pub async fn dial(
     host: &str,
     port: u16,
     scheme: &str,
-    opts: &NetOptions,
+    net: &NetParams,
     budget: Duration,
 ) -> Result<(NetStream, Route), NotConnected> {
     let started = Instant::now();
     let left = || budget.saturating_sub(started.elapsed());
     let bare = host.trim_matches(['[', ']']);
-    if let Some(proxy) = proxy_for(bare, port, scheme, &opts.proxy) {
+    if let Some(proxy) = proxy_for(bare, port, scheme, net.proxy_setting()) {
         let tunnel = Tunnel::new(proxy, bare, port);
-        if opts.pins_addresses() {
-            return Err(pinned_through_proxy(opts, &tunnel));
+        if net.pins_addresses() {
+            return Err(pinned_through_proxy(net, &tunnel));
         }
         let route = Route::Tunnel(Arc::new(tunnel));
         return match timeout(left(), route.open()).await {
@@ -214,7 +190,7 @@ pub async fn dial(
             }),
         };
     }
-    let addrs = lookup(bare, port, opts.family, &opts.resolve, left()).await?;
+    let addrs = lookup(bare, port, net.ip_family, &net.resolve, left()).await?;
     let mut last = NotConnected {
         why: NoAnswer::NameNotFound,
         message: format!("`{bare}` resolved to no address"),
@@ -256,9 +232,9 @@ pub fn proxy_for(
     setting.intercept(&uri)
 }
 
-fn pinned_through_proxy(opts: &NetOptions, tunnel: &Tunnel) -> NotConnected {
-    let what = if opts.resolve.is_empty() {
-        format!("`ip_family: {}`", opts.family.as_str())
+fn pinned_through_proxy(net: &NetParams, tunnel: &Tunnel) -> NotConnected {
+    let what = if net.resolve.is_empty() {
+        format!("`ip_family: {}`", net.ip_family.as_str())
     } else {
         "`resolve`".to_string()
     };
@@ -285,10 +261,11 @@ mod tests {
         // A listener on ::1 only; `resolve` pins the name to both loopbacks.
         let v6 = std::net::TcpListener::bind("[::1]:0").expect("IPv6 loopback (::1) must work");
         let port = v6.local_addr().expect("addr").port();
-        let opts = NetOptions {
-            family: IpFamily::V6,
+        let opts = NetParams {
+            ip_family: IpFamily::V6,
             resolve: pinned(&["127.0.0.1", "::1"]),
-            proxy: ProxySetting::Direct,
+            proxy: Some(ProxySetting::Direct),
+            ..Default::default()
         };
         let (_, route) = dial("shop.test", port, "https", &opts, Duration::from_secs(2))
             .await
@@ -296,8 +273,8 @@ mod tests {
             .expect("connects over IPv6");
         assert_eq!(route.describe(), format!("[::1]:{port}"));
 
-        let opts = NetOptions {
-            family: IpFamily::V4,
+        let opts = NetParams {
+            ip_family: IpFamily::V4,
             ..opts
         };
         let err = dial("shop.test", port, "https", &opts, Duration::from_secs(2))
@@ -339,10 +316,11 @@ mod tests {
 
     #[tokio::test]
     async fn pinned_addresses_cannot_go_through_a_proxy() {
-        let opts = NetOptions {
-            family: IpFamily::V6,
+        let opts = NetParams {
+            ip_family: IpFamily::V6,
             resolve: Resolve::default(),
-            proxy: ProxySetting::Url("http://ops:pw@127.0.0.1:9".into()),
+            proxy: Some(ProxySetting::Url("http://ops:pw@127.0.0.1:9".into())),
+            ..Default::default()
         };
         let err = dial("shop.test", 443, "https", &opts, Duration::from_secs(1))
             .await

@@ -161,7 +161,7 @@ impl ServerCertVerifier for AskOnly {
 pub async fn ask_client_auth(
     host: &str,
     port: u16,
-    opts: &crate::net::NetOptions,
+    opts: &crate::net::NetParams,
     budget: std::time::Duration,
 ) -> Option<crate::net::identity::ClientAuthRequest> {
     let started = std::time::Instant::now();

@@ -38,7 +38,7 @@ impl std::fmt::Debug for Tunnel {
 impl Tunnel {
     pub fn new(proxy: Intercept, host: &str, port: u16) -> Tunnel {
         Tunnel {
-            shown: crate::web::proxy::redact_url(&proxy.uri().to_string()),
+            shown: crate::net::http::proxy::redact_url(&proxy.uri().to_string()),
             proxy,
             host: host.trim_matches(['[', ']']).to_string(),
             port,
@@ -299,7 +299,7 @@ fn socks_reply(code: u8) -> &'static str {
 
 /// TLS to an `https://` proxy, verified against the system roots.
 async fn to_proxy_tls(tcp: TcpStream, host: &str) -> Result<NetStream, String> {
-    let roots = crate::tls::roots::root_store(None)?;
+    let roots = crate::net::roots::root_store(None)?;
     let config = rustls::ClientConfig::builder()
         .with_root_certificates(roots)
         .with_no_client_auth();

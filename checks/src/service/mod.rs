@@ -1,7 +1,6 @@
 //! Probes that speak a service's own protocol: `tcp` reachability, `redis`, `postgres`,
 //! `prometheus` queries and `websocket` round trips.
 
-pub(crate) mod dial;
 mod pg_connect;
 mod pg_url;
 pub mod postgres;

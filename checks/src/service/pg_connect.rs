@@ -11,15 +11,14 @@ use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{Client, Config, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use crate::net::dial::{in_words, unanswered};
 use crate::net::identity::{self, ClientIdentity};
+use crate::net::roots;
 use crate::net::tls_client::{self, TlsClient};
-use crate::net::{self, IpFamily, NetOptions, NetStream, Resolve, Route};
+use crate::net::{self, NetParams, NetStream, Resolve, Route};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
-use crate::service::dial::{in_words, unanswered};
 use crate::service::pg_url::{PgUrl, TlsMode};
-use crate::tls::roots;
-use crate::web::proxy::ProxySetting;
 
 /// The system roots plus `ca_file` and the URL's `sslrootcert`.
 fn trust(
@@ -102,10 +101,7 @@ fn refusal(shown: &str, err: &tokio_postgres::Error) -> Result<Outcome, NoAnswer
 /// What the probe asks of the connection beyond the URL.
 pub(crate) struct Settings<'a> {
     pub ca_file: Option<&'a Path>,
-    pub family: IpFamily,
-    pub resolve: &'a Resolve,
-    pub client_cert: &'a Option<String>,
-    pub client_key: &'a Option<String>,
+    pub net: &'a NetParams,
 }
 
 /// An open connection.
@@ -144,8 +140,11 @@ pub(crate) async fn open(
 ) -> Result<Connection, Outcome> {
     let tls = matches!(parsed.mode, TlsMode::VerifyFull | TlsMode::VerifyCa);
     // The item's client_cert/client_key, else the URL's sslcert/sslkey.
-    let (cert, key) = match (settings.client_cert, settings.client_key) {
-        (Some(_), _) | (_, Some(_)) => (settings.client_cert.clone(), settings.client_key.clone()),
+    let (cert, key) = match (&settings.net.client_cert, &settings.net.client_key) {
+        (Some(_), _) | (_, Some(_)) => (
+            settings.net.client_cert.clone(),
+            settings.net.client_key.clone(),
+        ),
         _ => (parsed.cert.clone(), parsed.key.clone()),
     };
     if let Some(issue) = identity::check(&cert, &key).first() {
@@ -185,16 +184,16 @@ pub(crate) async fn open(
             return Ok((client, AbortOnDrop(task), None));
         }
         // libpq's `hostaddr` pins the address as `resolve` does.
-        let pinned = match (settings.resolve.is_empty(), config.get_hostaddrs()) {
+        let pinned = match (settings.net.resolve.is_empty(), config.get_hostaddrs()) {
             (true, addrs) if !addrs.is_empty() => Resolve(addrs.to_vec()),
-            _ => settings.resolve.clone(),
+            _ => settings.net.resolve.clone(),
         };
-        let opts = NetOptions {
-            family: settings.family,
+        // Database protocols do not go through HTTP proxies.
+        let opts = NetParams {
             resolve: pinned,
-            // Database protocols do not go through HTTP proxies.
-            proxy: ProxySetting::Direct,
-        };
+            ..settings.net.clone()
+        }
+        .direct();
         let (stream, route) = net::dial(&host, port, "https", &opts, budget)
             .await
             .map_err(Ok)?;
@@ -207,7 +206,7 @@ pub(crate) async fn open(
                 match connect {
                     Ok(c) => spawn_raw(config, stream, c).await,
                     Err(e) => {
-                        return Err(Ok(crate::service::dial::NotConnected {
+                        return Err(Ok(crate::net::dial::NotConnected {
                             why: NoAnswer::Other,
                             message: format!("invalid server name `{host}`: {e}"),
                         }));

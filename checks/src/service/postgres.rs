@@ -12,10 +12,11 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, SimpleQueryMessage};
 
 use crate::compare::{CompareParam, redact_url};
+use crate::net::NetParams;
+use crate::net::dial::{unanswered, within};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{unanswered, within};
 use crate::service::pg_connect::{self, Settings, describe};
 use crate::service::pg_url;
 
@@ -26,24 +27,11 @@ pub struct PostgresProbe {
     /// `postgres://user:${env:PGPASSWORD}@host:5432/db`; libpq's `sslmode` (`disable`,
     /// `prefer`, `require` = `verify-full`: chain and name verified, `verify-ca`: chain only)
     /// and `sslrootcert=PATH` are honoured; the roots are the system's, `ca_file` and
-    /// `sslrootcert`.
+    /// `sslrootcert`. `sslcert` and `sslkey` work as `client_cert` and `client_key`.
     pub url: String,
-    /// The client certificate (PEM path or text) for servers that require one; the URL's
-    /// `sslcert` works too.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`); the URL's `sslkey` works too.
-    #[serde(default)]
-    pub client_key: Option<String>,
     /// PEM bundle added to the trusted roots for `sslmode=require`.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
     /// Lowest acceptable server version, `"14"` or `"15.4"`.
     #[serde(default)]
     pub min_version: Option<VersionParam>,
@@ -171,10 +159,6 @@ impl Probe for PostgresProbe {
                     .hint("write `postgres://user:${env:PGPASSWORD}@host:5432/db?sslmode=require`"),
             );
         }
-        issues.extend(crate::net::identity::check(
-            &self.client_cert,
-            &self.client_key,
-        ));
         if let Ok(u) = &parsed {
             issues.extend(
                 crate::net::identity::check(&u.cert, &u.key)
@@ -189,15 +173,6 @@ impl Probe for PostgresProbe {
                         i
                     }),
             );
-            if let Ok(config) = Config::from_str(&u.url)
-                && let Some(Host::Tcp(host)) = config.get_hosts().first()
-            {
-                issues.extend(crate::net::family::check(
-                    Some(host),
-                    self.ip_family,
-                    &self.resolve,
-                ));
-            }
         }
         if let Some(v) = &self.min_version
             && let Err(e) = v.as_num()
@@ -237,6 +212,25 @@ impl Probe for PostgresProbe {
         issues
     }
 
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
+        issues.extend(crate::net::identity::check(
+            &net.client_cert,
+            &net.client_key,
+        ));
+        if let Ok(u) = &pg_url::parse(&self.url)
+            && let Ok(config) = Config::from_str(&u.url)
+            && let Some(Host::Tcp(host)) = config.get_hosts().first()
+        {
+            issues.extend(crate::net::family::check(
+                Some(host),
+                net.ip_family,
+                &net.resolve,
+            ));
+        }
+        issues
+    }
+
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
@@ -251,10 +245,7 @@ impl Probe for PostgresProbe {
         let shown = self.target(&config);
         let settings = Settings {
             ca_file: self.ca_file.as_deref(),
-            family: self.ip_family,
-            resolve: &self.resolve,
-            client_cert: &self.client_cert,
-            client_key: &self.client_key,
+            net: &ctx.net,
         };
         let conn = match pg_connect::open(&settings, &parsed, &config, &shown, ctx.timeout).await {
             Ok(c) => c,

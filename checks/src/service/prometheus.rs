@@ -10,12 +10,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::compare::{CompareParam, Comparison, redact_url};
+use crate::figures::{QuerySample, QueryValues};
+use crate::net::NetParams;
+use crate::net::dial::{unanswered, within};
+use crate::net::http::request::check_http_url;
+use crate::net::http::{self, Reach};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{unanswered, within};
-use crate::web;
-use crate::web::http::check_http_url;
 
 /// Answers bigger than this are refused: a gate query should return a handful of series.
 const MAX_ANSWER: u64 = 4 * 1024 * 1024;
@@ -45,22 +47,6 @@ pub struct PrometheusProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
 }
 
 /// The status an empty answer gets.
@@ -221,23 +207,22 @@ impl Probe for PrometheusProbe {
             ),
             _ => {}
         }
-        issues.extend(web::reach!(self, &self.url).check());
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(&self.url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let started = std::time::Instant::now();
         let base = redact_url(&self.url);
         let endpoint = format!("{}/api/v1/query", self.url.trim_end_matches('/'));
-        let opts = match web::reach!(self, &self.url).options(ctx) {
+        let opts = match Reach::new(&self.url, &self.ca_file, &ctx.net).options(ctx) {
             Ok(o) => o,
             Err(e) => return Outcome::error(e),
         };
-        let client = match web::client(&opts) {
+        let client = match http::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
@@ -255,13 +240,13 @@ impl Probe for PrometheusProbe {
                 } else {
                     NoAnswer::classify(&e)
                 };
-                let detail = web::describe(&e.without_url());
+                let detail = http::describe(&e.without_url());
                 let down = instrument_down(&base, &why, ctx.timeout, &detail)
                     .with("url", base.as_str())
                     .with("query", q.as_str());
                 let left = ctx.timeout.saturating_sub(started.elapsed());
-                let reach = web::reach!(self, &self.url);
-                return web::client_auth::explain(ctx, &reach, down, None, left).await;
+                let reach = Reach::new(&self.url, &self.ca_file, &ctx.net);
+                return http::client_auth::explain(ctx, &reach, down, None, left).await;
             }
         };
         let status = resp.status().as_u16();
@@ -285,7 +270,7 @@ impl Probe for PrometheusProbe {
                 &format!("it answered HTTP {status}"),
             ));
         }
-        let body = match web::read_capped(resp, MAX_ANSWER).await {
+        let body = match http::read_capped(resp, MAX_ANSWER).await {
             Ok(b) => b,
             Err(e) => {
                 let why = NoAnswer::from_message(&e);
@@ -354,11 +339,16 @@ impl Probe for PrometheusProbe {
             };
             return evidence(Outcome::new(st, message)).with("series", 0);
         }
-        let values: Vec<Value> = all
-            .iter()
-            .take(20)
-            .map(|s| json!({"series": s.labels, "value": s.value}))
-            .collect();
+        let values = QueryValues {
+            values: all
+                .iter()
+                .take(20)
+                .map(|s| QuerySample {
+                    series: json!(s.labels),
+                    value: json!(s.value),
+                })
+                .collect(),
+        };
         let Some(cmp) = self.expect.as_ref().map(CompareParam::parse) else {
             return evidence(Outcome::pass(format!(
                 "`{q}` returned {} series, first {}",
@@ -366,7 +356,7 @@ impl Probe for PrometheusProbe {
                 shown(&all[0])
             )))
             .with("series", all.len())
-            .with("values", values);
+            .with_figures(&values);
         };
         let cmp = match cmp {
             Ok(c) => c,
@@ -403,7 +393,7 @@ impl Probe for PrometheusProbe {
         };
         evidence(outcome)
             .with("series", all.len())
-            .with("values", values)
+            .with_figures(&values)
     }
 }
 

@@ -10,11 +10,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::compare::redact_url;
+use crate::net::NetParams;
+use crate::net::dial::{in_words, unanswered, within};
 use crate::net::tls_client::client_auth_hint;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{in_words, unanswered, within};
 use crate::service::redis_connect::{self, Failure, Settings};
 
 /// Parameters of `check: { redis: {...} }`.
@@ -33,21 +34,9 @@ pub struct RedisProbe {
     /// Require `rdb_last_bgsave_status:ok` (the last snapshot to disk succeeded).
     #[serde(default)]
     pub persistence: bool,
-    /// The client certificate (PEM path or text) for servers with `tls-auth-clients yes`.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`).
-    #[serde(default)]
-    pub client_key: Option<String>,
     /// PEM bundle added to the trusted roots (for `rediss://`).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
 }
 
 /// `role:` of a Redis server.
@@ -190,25 +179,6 @@ impl Probe for RedisProbe {
                     .hint("use `rediss://` for TLS, or drop `ca_file`"),
             );
         }
-        if self.client_cert.is_some() && !self.url.starts_with("rediss:") {
-            issues.push(
-                ParamIssue::new(
-                    "client_cert",
-                    "`client_cert` only applies to `rediss://` URLs",
-                )
-                .hint("use `rediss://` for TLS, or drop `client_cert`"),
-            );
-        }
-        issues.extend(crate::net::identity::check(
-            &self.client_cert,
-            &self.client_key,
-        ));
-        let (host, _) = self.host_port();
-        issues.extend(crate::net::family::check(
-            Some(&host),
-            self.ip_family,
-            &self.resolve,
-        ));
         if let Some(r) = self.max_memory_ratio
             && !(r > 0.0 && r <= 1.0)
         {
@@ -220,6 +190,30 @@ impl Probe for RedisProbe {
         issues
     }
 
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
+        if net.client_cert.is_some() && !self.url.starts_with("rediss:") {
+            issues.push(
+                ParamIssue::new(
+                    "client_cert",
+                    "`client_cert` only applies to `rediss://` URLs",
+                )
+                .hint("use `rediss://` for TLS, or drop `client_cert`"),
+            );
+        }
+        issues.extend(crate::net::identity::check(
+            &net.client_cert,
+            &net.client_key,
+        ));
+        let (host, _) = self.host_port();
+        issues.extend(crate::net::family::check(
+            Some(&host),
+            net.ip_family,
+            &net.resolve,
+        ));
+        issues
+    }
+
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let shown = redact_url(&self.url);
         let started = Instant::now();
@@ -227,10 +221,7 @@ impl Probe for RedisProbe {
         let settings = Settings {
             url: &self.url,
             ca_file: self.ca_file.as_deref(),
-            family: self.ip_family,
-            resolve: &self.resolve,
-            client_cert: &self.client_cert,
-            client_key: &self.client_key,
+            net: &ctx.net,
         };
         let (host, port) = self.host_port();
         let no_answer = |why: NoAnswer, detail: &str| {
@@ -341,10 +332,6 @@ mod tests {
             max_memory_ratio: Some(0.5),
             persistence: true,
             ca_file: None,
-            ip_family: Default::default(),
-            resolve: Default::default(),
-            client_cert: None,
-            client_key: None,
         }
     }
 

@@ -9,14 +9,13 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::task::JoinHandle;
 
+use crate::net::dial::NotConnected;
 use crate::net::identity::{self, ClientIdentity};
+use crate::net::roots;
 use crate::net::tls_client::{self, TlsClient};
-use crate::net::{self, IpFamily, NetOptions, Resolve, Route};
+use crate::net::{self, NetParams, Route};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
-use crate::service::dial::NotConnected;
-use crate::tls::roots;
-use crate::web::proxy::ProxySetting;
 
 /// Ends the connection's driver when the probe ends, however it ends.
 pub(crate) struct AbortOnDrop(JoinHandle<()>);
@@ -31,10 +30,7 @@ impl Drop for AbortOnDrop {
 pub(crate) struct Settings<'a> {
     pub url: &'a str,
     pub ca_file: Option<&'a std::path::Path>,
-    pub family: IpFamily,
-    pub resolve: &'a Resolve,
-    pub client_cert: &'a Option<String>,
-    pub client_key: &'a Option<String>,
+    pub net: &'a NetParams,
 }
 
 /// An open connection and how it was reached.
@@ -92,7 +88,7 @@ pub(crate) async fn open(
             )));
         }
     };
-    let identity = identity::load(s.client_cert, s.client_key).map_err(&setup)?;
+    let identity = identity::load(&s.net.client_cert, &s.net.client_key).map_err(&setup)?;
     let client_tls = if tls {
         let made = roots::root_store(s.ca_file).and_then(|roots| {
             // `#insecure` in the URL skips the host-name check, as the redis client does.
@@ -102,12 +98,8 @@ pub(crate) async fn open(
     } else {
         None
     };
-    let opts = NetOptions {
-        family: s.family,
-        resolve: s.resolve.clone(),
-        // Database protocols do not go through HTTP proxies.
-        proxy: ProxySetting::Direct,
-    };
+    // Database protocols do not go through HTTP proxies.
+    let opts = s.net.clone().direct();
     let (stream, route) = net::dial(&host, port, "https", &opts, left())
         .await
         .map_err(|no| Failure::Outcome(no.outcome(Property::Reachability).with("url", shown)))?;
@@ -141,7 +133,7 @@ pub(crate) async fn open(
                         tls_client::client_auth_hint(Some(t), identity.as_ref())
                     );
                     return Err(Failure::Outcome(
-                        crate::service::dial::unanswered(&why, Property::Reachability, message)
+                        crate::net::dial::unanswered(&why, Property::Reachability, message)
                             .with("url", shown),
                     ));
                 }

@@ -11,15 +11,15 @@ use serde::Deserialize;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use crate::net::dial::{unanswered, within};
 use crate::net::identity;
+use crate::net::roots;
 use crate::net::tls_client;
 use crate::net::tls_client::client_auth_hint;
-use crate::net::{self, NetOptions};
+use crate::net::{self, NetParams};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{unanswered, within};
-use crate::tls::roots;
 
 /// Parameters of `check: { tcp: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -37,22 +37,6 @@ pub struct TcpProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
 }
 
 #[async_trait]
@@ -65,13 +49,18 @@ impl Probe for TcpProbe {
         if self.port == 0 {
             issues.push(ParamIssue::new("port", "port 0 cannot be connected to"));
         }
+        issues
+    }
+
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
         issues.extend(net::family::check(
             Some(&self.host),
-            self.ip_family,
-            &self.resolve,
+            net.ip_family,
+            &net.resolve,
         ));
-        issues.extend(identity::check(&self.client_cert, &self.client_key));
-        if !self.tls && self.client_cert.is_some() {
+        issues.extend(identity::check(&net.client_cert, &net.client_key));
+        if !self.tls && net.client_cert.is_some() {
             issues.push(
                 ParamIssue::new("client_cert", "`client_cert` needs `tls: true`")
                     .hint("set `tls: true` for a TLS handshake, or drop them"),
@@ -80,16 +69,11 @@ impl Probe for TcpProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
-    }
-
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let target = format!("{}:{}", self.host, self.port);
         let started = Instant::now();
-        let opts = NetOptions::new(ctx, self.ip_family, &self.resolve);
         let (stream, route) =
-            match net::dial(&self.host, self.port, "https", &opts, ctx.timeout).await {
+            match net::dial(&self.host, self.port, "https", &ctx.net, ctx.timeout).await {
                 Ok(c) => c,
                 Err(no) => return no.outcome(Property::Reachability).with("target", target),
             };
@@ -108,7 +92,7 @@ impl Probe for TcpProbe {
             );
         }
 
-        let identity = match identity::load(&self.client_cert, &self.client_key) {
+        let identity = match identity::load(&ctx.net.client_cert, &ctx.net.client_key) {
             Ok(i) => i,
             Err(e) => return Outcome::error(e),
         };

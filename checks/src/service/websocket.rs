@@ -14,15 +14,15 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{Connector, client_async_tls_with_config};
 
 use crate::compare::redact_url;
+use crate::net::dial::{in_words, unanswered};
 use crate::net::identity;
+use crate::net::roots;
 use crate::net::tls_client;
-use crate::net::{self, NetOptions};
+use crate::net::{self, NetParams};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::params::DurationParam;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::service::dial::{in_words, unanswered};
-use crate::tls::roots;
 
 /// Frames and messages larger than this end the probe instead of filling memory.
 const MAX_MESSAGE: usize = 1024 * 1024;
@@ -38,22 +38,6 @@ pub struct WebSocketProbe {
     /// PEM bundle added to the trusted roots (for `wss://`).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Extra headers on the upgrade request (e.g. `Authorization: "Bearer ${env:WS_TOKEN}"`).
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
@@ -157,7 +141,7 @@ fn ms(d: Duration) -> u64 {
 #[async_trait]
 impl Probe for WebSocketProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues = crate::web::request::check_headers(&self.headers);
+        let mut issues = crate::net::http::request::check_headers(&self.headers);
         match url::Url::parse(&self.url) {
             Ok(u) if matches!(u.scheme(), "ws" | "wss") && u.host().is_some() => {}
             _ => issues.push(
@@ -180,16 +164,21 @@ impl Probe for WebSocketProbe {
         if self.send.as_ref().is_some_and(|s| s.len() > MAX_MESSAGE) {
             issues.push(ParamIssue::new("send", "`send` is over 1 MiB"));
         }
+        issues
+    }
+
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
         let host = url::Url::parse(&self.url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_string));
         issues.extend(net::family::check(
             host.as_deref(),
-            self.ip_family,
-            &self.resolve,
+            net.ip_family,
+            &net.resolve,
         ));
-        issues.extend(identity::check(&self.client_cert, &self.client_key));
-        if self.client_cert.is_some() && self.url.starts_with("ws:") {
+        issues.extend(identity::check(&net.client_cert, &net.client_key));
+        if net.client_cert.is_some() && self.url.starts_with("ws:") {
             issues.push(
                 ParamIssue::new("client_cert", "`client_cert` only applies to `wss://` URLs")
                     .hint("use `wss://` for TLS, or drop `client_cert`"),
@@ -198,16 +187,12 @@ impl Probe for WebSocketProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
-    }
-
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let shown = redact_url(&self.url);
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
         let tls = url::Url::parse(&self.url).is_ok_and(|u| u.scheme() == "wss");
-        let identity = match identity::load(&self.client_cert, &self.client_key) {
+        let identity = match identity::load(&ctx.net.client_cert, &ctx.net.client_key) {
             Ok(i) => i,
             Err(e) => return Outcome::error(e),
         };
@@ -250,8 +235,7 @@ impl Probe for WebSocketProbe {
         };
         // wss:// goes through the HTTPS proxy, ws:// through the HTTP one (curl's rule).
         let scheme = if tls { "https" } else { "http" };
-        let opts = NetOptions::new(ctx, self.ip_family, &self.resolve);
-        let (stream, route) = match net::dial(&host, port, scheme, &opts, left()).await {
+        let (stream, route) = match net::dial(&host, port, scheme, &ctx.net, left()).await {
             Ok(c) => c,
             Err(no) => {
                 return no
@@ -403,11 +387,6 @@ mod tests {
         let probe = |url: &str| WebSocketProbe {
             url: url.into(),
             ca_file: None,
-            ip_family: Default::default(),
-            resolve: Default::default(),
-            client_cert: None,
-            client_key: None,
-            proxy: None,
             headers: Default::default(),
             send: None,
             expect: None,

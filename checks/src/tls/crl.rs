@@ -8,14 +8,14 @@ use serde_json::{Value, json};
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 use x509_parser::revocation_list::CertificateRevocationList;
 
+use crate::net::http::Reach;
+use crate::net::http::page::Fetcher;
 use crate::outcome::Status;
 use crate::probe::ProbeContext;
 use crate::tls::facts::{date, rfc3339};
 use crate::tls::issuer::{self, Issuer};
 use crate::tls::judge::{Report, unix_now};
 use crate::tls::ocsp::reason_name;
-use crate::web::Reach;
-use crate::web::page::Fetcher;
 
 /// A CRL bigger than this is not read (the largest public CRL shards are a few MiB).
 pub const MAX_CRL: u64 = 8 * 1024 * 1024;
@@ -235,14 +235,8 @@ pub async fn check(
 /// The CRL at `url`, read up to [`MAX_CRL`] through the run's politeness and proxy, within the
 /// item's budget; the error says what went wrong in words.
 async fn fetch(ctx: &ProbeContext, url: &str) -> Result<Vec<u8>, String> {
-    let reach = Reach {
-        url,
-        ca_file: &None,
-        family: Default::default(),
-        resolve: &Default::default(),
-        client_cert: &None,
-        client_key: &None,
-    };
+    let net = crate::net::NetParams::default();
+    let reach = Reach::new(url, &None, &net);
     let fetcher = Fetcher::new(ctx, &reach, Some(3))?;
     let page = fetcher.get(url, &[], MAX_CRL).await.map_err(|no| {
         let prefix = format!("GET {url}: ");

@@ -7,23 +7,25 @@ use std::time::Instant;
 use rustls::pki_types::ServerName;
 
 use crate::net::dual_stack::{self, CertId, Side};
+use crate::net::roots;
 use crate::net::{NetStream, Route, identity};
 use crate::outcome::{Outcome, Status};
 use crate::probe::ProbeContext;
 use crate::tls::TlsProbe;
 use crate::tls::chain::RecordingVerifier;
-use crate::tls::{explain, roots};
+use crate::tls::explain;
 
 pub(crate) async fn run(probe: &TlsProbe, ctx: &ProbeContext) -> Outcome {
     let started = Instant::now();
     let target = format!("{}:{}", probe.host, probe.port);
-    if let Some(proxy) = crate::net::route::proxy_for(&probe.host, probe.port, "https", &ctx.proxy)
+    if let Some(proxy) =
+        crate::net::route::proxy_for(&probe.host, probe.port, "https", ctx.net.proxy_setting())
     {
-        let shown = crate::web::proxy::redact_url(&proxy.uri().to_string());
+        let shown = crate::net::http::proxy::redact_url(&proxy.uri().to_string());
         return dual_stack::through_proxy(&shown).with("target", target);
     }
     let addrs =
-        match dual_stack::addresses(&probe.host, probe.port, &probe.resolve, ctx.timeout).await {
+        match dual_stack::addresses(&probe.host, probe.port, &ctx.net.resolve, ctx.timeout).await {
             Ok(a) => a,
             Err(outcome) => {
                 let mut outcome = outcome;
@@ -85,7 +87,7 @@ async fn sides(
     let name = ServerName::try_from(name_text.clone())
         .map_err(|e| format!("invalid server name `{name_text}`: {e}"))?;
     let roots = roots::root_store(probe.ca_file.as_deref())?;
-    let client = identity::load(&probe.client_cert, &probe.client_key)?;
+    let client = identity::load(&ctx.net.client_cert, &ctx.net.client_key)?;
     let budget = ctx.timeout.saturating_sub(started.elapsed());
     let shakes = addrs.iter().map(|addr| {
         let (name, roots, client) = (name.clone(), roots.clone(), client.as_ref());

@@ -9,11 +9,11 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use crate::net::dial::within;
 use crate::net::identity::{ClientAuthRequest, ClientIdentity, RecordingClientAuth};
 use crate::net::{NetStream, Route};
 use crate::no_answer::NoAnswer;
 use crate::outcome::Status;
-use crate::service::dial::within;
 use crate::tls::TlsProbe;
 use crate::tls::chain::RecordingVerifier;
 use crate::tls::explain;

@@ -16,7 +16,6 @@ pub mod ocsp;
 pub mod params;
 mod probe;
 pub mod profile;
-pub mod roots;
 pub mod scan;
 pub mod suites;
 

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::net::identity;
-use crate::net::{self, NetOptions, Route};
+use crate::net::roots;
+use crate::net::{self, NetParams, Route};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
@@ -26,7 +27,6 @@ use crate::tls::judge::{ChainRules, Report, judge_chain, judge_staple};
 use crate::tls::legacy::{self, LegacyAnswer, LegacyVersion};
 use crate::tls::params::{KeyBits, Percent, Threshold, TlsVersion};
 use crate::tls::profile::{self, Profile};
-use crate::tls::roots;
 use crate::tls::scan;
 
 /// Parameters of `check: { tls: {...} }`.
@@ -44,22 +44,6 @@ pub struct TlsProbe {
     /// PEM bundle added to the system roots (internal CAs).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Warn when the earliest-expiring certificate of the verified path has fewer days left
     /// (default 30 unless `warn_before` is given).
     #[serde(default)]
@@ -170,22 +154,23 @@ impl Probe for TlsProbe {
             ));
         }
         issues.extend(self.min_key_bits.check());
-        issues.extend(net::family::check(
-            Some(&self.host),
-            self.ip_family,
-            &self.resolve,
-        ));
-        issues.extend(identity::check(&self.client_cert, &self.client_key));
-        issues.extend(net::dual_stack::check(
-            self.dual_stack,
-            Some(&self.host),
-            self.ip_family,
-        ));
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
+        issues.extend(net::family::check(
+            Some(&self.host),
+            net.ip_family,
+            &net.resolve,
+        ));
+        issues.extend(identity::check(&net.client_cert, &net.client_key));
+        issues.extend(net::dual_stack::check(
+            self.dual_stack,
+            Some(&self.host),
+            net.ip_family,
+        ));
+        issues
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
@@ -218,13 +203,12 @@ impl TlsProbe {
             Ok(v) => Arc::new(v),
             Err(e) => return Outcome::error(e),
         };
-        let client = match identity::load(&self.client_cert, &self.client_key) {
+        let client = match identity::load(&ctx.net.client_cert, &ctx.net.client_key) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
-        let opts = NetOptions::new(ctx, self.ip_family, &self.resolve);
         let (stream, route) =
-            match net::dial(&self.host, self.port, "https", &opts, ctx.timeout).await {
+            match net::dial(&self.host, self.port, "https", &ctx.net, ctx.timeout).await {
                 Ok(c) => c,
                 Err(no) => return no.outcome(Property::Reachability).with("target", target),
             };
@@ -293,7 +277,7 @@ impl TlsProbe {
             Route::Direct(addr) => ev.insert("address".into(), json!(addr.to_string())),
             Route::Tunnel(t) => ev.insert("proxy".into(), json!(t.shown)),
         };
-        ev.insert("ip_family".into(), json!(self.ip_family.as_str()));
+        ev.insert("ip_family".into(), json!(ctx.net.ip_family.as_str()));
         ev.insert("server_name".into(), json!(name_text));
         ev.insert("profile".into(), json!(self.profile.name()));
 

@@ -10,13 +10,14 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::net::NetParams;
+use crate::net::http::page::Fetcher;
+use crate::net::http::request::{RequestSpec, check_request};
+use crate::net::http::{self, Reach};
 use crate::no_answer::Property;
 use crate::outcome::Outcome;
 use crate::params::DurationParam;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::web;
-use crate::web::page::Fetcher;
-use crate::web::request::{RequestSpec, check_request};
 
 /// Bodies are read up to this much (an asset's size is not judged).
 const BODY_CAP: u64 = 256 * 1024;
@@ -48,21 +49,6 @@ pub struct CdnCacheProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL, instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
 }
 
 const DEFAULT_MIN: Duration = Duration::from_secs(86_400);
@@ -120,12 +106,11 @@ impl Probe for CdnCacheProbe {
                     .hint("hashed assets are usually cached for a year: `365d`; at least `1d`"),
             );
         }
-        issues.extend(web::reach!(self, &self.url).check());
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(&self.url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
@@ -136,11 +121,11 @@ impl Probe for CdnCacheProbe {
                 return Outcome::error(text.join("; "));
             }
         };
-        let opts = match web::reach!(self, &self.url).options(ctx) {
+        let opts = match Reach::new(&self.url, &self.ca_file, &ctx.net).options(ctx) {
             Ok(o) => o,
             Err(e) => return Outcome::error(e),
         };
-        let client = match web::client(&opts) {
+        let client = match http::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };

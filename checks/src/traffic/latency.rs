@@ -9,18 +9,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::figures::{Figures, LatencyFigures, Percentiles};
+use crate::net::NetParams;
+use crate::net::http::page::{Fetcher, NoPage};
+use crate::net::http::request::{RequestSpec, check_request};
+use crate::net::http::{self, Reach};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::params::DurationParam;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::traffic::percentile::Summary;
-use crate::web;
-use crate::web::page::{Fetcher, NoPage};
-use crate::web::request::{RequestSpec, check_request};
 
 /// Validation refuses more samples than this.
 pub const MAX_SAMPLES: u32 = 1000;
@@ -48,22 +50,6 @@ pub struct LatencyProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Timed requests (default 20, at most 1000).
     #[serde(default = "default_samples")]
     pub samples: u32,
@@ -231,12 +217,11 @@ impl Probe for LatencyProbe {
                 ));
             }
         }
-        issues.extend(crate::web::reach!(self, &self.url).check());
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(&self.url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
@@ -248,11 +233,11 @@ impl Probe for LatencyProbe {
                 return Outcome::error(text.join("; "));
             }
         };
-        let opts = match web::reach!(self, &self.url).options(ctx) {
+        let opts = match Reach::new(&self.url, &self.ca_file, &ctx.net).options(ctx) {
             Ok(o) => o,
             Err(e) => return Outcome::error(e),
         };
-        let client = match web::client(&opts) {
+        let client = match http::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
@@ -337,8 +322,6 @@ impl Probe for LatencyProbe {
             f64::from(errors) * 100.0 / f64::from(real)
         };
         let mut ev = Map::new();
-        ev.insert("url".into(), json!(self.url));
-        ev.insert("sample_count".into(), json!(real));
         ev.insert("throttled".into(), json!(throttled));
         ev.insert("samples_requested".into(), json!(self.samples));
         // The run's per-host limit caps requests in flight, whatever `concurrency` asks.
@@ -348,29 +331,35 @@ impl Probe for LatencyProbe {
             .min(ctx.politeness.per_host() as u32);
         ev.insert("concurrency".into(), json!(in_flight));
         ev.insert("warmup".into(), json!(self.warmup));
-        if let Some(s) = summary {
-            ev.insert("p50_ms".into(), json!(ms_value(s.p50)));
-            ev.insert("p95_ms".into(), json!(ms_value(s.p95)));
-            ev.insert("p99_ms".into(), json!(ms_value(s.p99)));
-            ev.insert("max_ms".into(), json!(ms_value(s.max)));
-        }
+        let percentiles = match summary {
+            Some(s) => Percentiles {
+                p50_ms: Some(ms_value(s.p50)),
+                p95_ms: Some(ms_value(s.p95)),
+                p99_ms: Some(ms_value(s.p99)),
+                max_ms: Some(ms_value(s.max)),
+            },
+            None => Percentiles::default(),
+        };
         // The item's bounds beside the figures, so a report can draw one against the other.
-        let limits: Map<_, _> = self
-            .thresholds()
-            .into_iter()
-            .filter_map(|(name, limit)| Some((format!("{name}_ms"), json!(ms_value(limit?.get())))))
-            .collect();
-        if !limits.is_empty() {
-            ev.insert("limits".into(), Value::Object(limits));
-        }
+        let [p50, p95, p99, max] = self.thresholds().map(|(_, l)| l.map(|l| ms_value(l.get())));
+        let limits = Percentiles {
+            p50_ms: p50,
+            p95_ms: p95,
+            p99_ms: p99,
+            max_ms: max,
+        };
         if let Some(rate) = self.max_error_rate {
             ev.insert("max_error_rate".into(), json!(rate));
         }
         ev.insert("errors".into(), json!(errors));
-        ev.insert(
-            "error_rate".into(),
-            json!((error_rate * 100.0).round() / 100.0),
-        );
+        LatencyFigures {
+            url: self.url.clone(),
+            sample_count: real as u64,
+            percentiles,
+            limits: (limits != Percentiles::default()).then_some(limits),
+            error_rate: (error_rate * 100.0).round() / 100.0,
+        }
+        .write(&mut ev);
         let hist: Map<_, _> = statuses
             .iter()
             .map(|(s, n)| (s.to_string(), json!(n)))

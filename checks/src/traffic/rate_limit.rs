@@ -15,16 +15,17 @@ use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::net::NetParams;
+use crate::net::http::page;
+use crate::net::http::rate_limit_headers::{self as rl, Parsed};
+use crate::net::http::request::{RequestSpec, check_request};
+use crate::net::http::{self, Reach};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::params::DurationParam;
 use crate::politeness::Politeness;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::traffic::quiet;
-use crate::traffic::rate_limit_headers::{self as rl, Parsed};
-use crate::web;
-use crate::web::page;
-use crate::web::request::{RequestSpec, check_request};
 
 /// Validation refuses bursts larger than this.
 pub const MAX_REQUESTS_CAP: u32 = 10_000;
@@ -56,22 +57,6 @@ pub struct RateLimitProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Hard cap on requests sent, in-flight ones included (default 100, at most 10000).
     #[serde(default = "default_max_requests")]
     pub max_requests: u32,
@@ -133,7 +118,7 @@ fn limit_headers(headers: &HeaderMap) -> BTreeMap<&'static str, Parsed> {
         .iter()
         .filter_map(|&n| {
             let v = headers.get(n)?;
-            Some((n, rl::parse(n, &web::header_text(v), now)))
+            Some((n, rl::parse(n, &http::header_text(v), now)))
         })
         .collect()
 }
@@ -162,12 +147,12 @@ async fn send_one(client: Client, spec: Arc<RequestSpec>, index: u32, via_proxy:
         .request(spec.method.clone(), spec.url.clone())
         .headers(spec.headers.clone());
     let result = match req.send().await {
-        Err(e) => Err((page::classify(&e, via_proxy), web::describe(&e))),
+        Err(e) => Err((page::classify(&e, via_proxy), http::describe(&e))),
         Ok(resp) => {
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             // Drain (capped) so the connection goes back to the pool; the body is not judged.
-            let _ = web::read_capped(resp, BODY_CAP).await;
+            let _ = http::read_capped(resp, BODY_CAP).await;
             Ok((status, headers))
         }
     };
@@ -377,7 +362,6 @@ impl Probe for RateLimitProbe {
                 ),
             ));
         }
-        issues.extend(crate::web::reach!(self, &self.url).check());
         issues
     }
 
@@ -385,17 +369,17 @@ impl Probe for RateLimitProbe {
         true
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(&self.url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let deadline = Instant::now() + ctx.timeout;
-        let opts = match web::reach!(self, &self.url).options(ctx) {
+        let opts = match Reach::new(&self.url, &self.ca_file, &ctx.net).options(ctx) {
             Ok(o) => o,
             Err(e) => return Outcome::error(e),
         };
-        let client = match web::client(&opts) {
+        let client = match http::client(&opts) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
@@ -423,7 +407,11 @@ impl Probe for RateLimitProbe {
         }
         tokio::time::sleep(wait).await;
         // Through a proxy, a failure to connect is the proxy's, not the target's.
-        let via_proxy = ctx.proxy.used_for(spec.url.as_str()).is_some();
+        let via_proxy = ctx
+            .net
+            .proxy_setting()
+            .used_for(spec.url.as_str())
+            .is_some();
         let b = self.burst(&client, &spec, p, deadline, via_proxy).await;
 
         let mut ev = Map::new();

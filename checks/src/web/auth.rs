@@ -8,11 +8,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::net::NetParams;
+use crate::net::http::Reach;
+use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
-use crate::web::page;
 
 /// At most this many URLs per item (one request each).
 const MAX_URLS: usize = 50;
@@ -26,22 +28,6 @@ pub struct AuthProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Credentials for an authenticated request to each URL (e.g. `Authorization: "Bearer
     /// ${env:API_TOKEN}"`): when given, each URL must also *accept* them, so a 401 proves an
     /// auth gate rather than an endpoint that refuses everyone.
@@ -81,6 +67,13 @@ pub fn judge(status: u16, www_authenticate: bool, location: Option<&str>) -> (St
     }
 }
 
+impl AuthProbe {
+    /// The URL whose host `resolve` pins.
+    fn first_url(&self) -> &str {
+        self.urls.first().map(String::as_str).unwrap_or_default()
+    }
+}
+
 #[async_trait]
 impl Probe for AuthProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
@@ -101,23 +94,18 @@ impl Probe for AuthProbe {
                 format!("{} URLs, more than the cap of {MAX_URLS}", self.urls.len()),
             ));
         }
-        issues.extend(crate::web::request::check_headers(&self.headers));
-        let first = self.urls.first().map(String::as_str).unwrap_or_default();
-        issues.extend(crate::web::reach!(self, first).check());
+        issues.extend(crate::net::http::request::check_headers(&self.headers));
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(self.first_url(), &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let fetcher = match page::Fetcher::new(
             ctx,
-            &crate::web::reach!(
-                self,
-                self.urls.first().map(String::as_str).unwrap_or_default()
-            ),
+            &Reach::new(self.first_url(), &self.ca_file, &ctx.net),
             None,
         ) {
             Ok(f) => f.paced(),

@@ -8,12 +8,14 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::net::NetParams;
+use crate::net::http::Reach;
+use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
 use crate::web::observatory::{cookies, headers};
-use crate::web::page;
 
 /// Parameters of `check: { cookies: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -24,22 +26,6 @@ pub struct CookiesProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
     #[serde(default)]
@@ -54,20 +40,20 @@ pub struct CookiesProbe {
 impl Probe for CookiesProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
-        issues.extend(crate::web::request::check_headers(&self.headers));
-        issues.extend(crate::web::reach!(self, &self.url).check());
+        issues.extend(crate::net::http::request::check_headers(&self.headers));
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(&self.url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher = match page::Fetcher::new(ctx, &crate::web::reach!(self, &self.url), None) {
-            Ok(f) => f.with_headers(&self.headers),
-            Err(e) => return Outcome::error(e),
-        };
+        let fetcher =
+            match page::Fetcher::new(ctx, &Reach::new(&self.url, &self.ca_file, &ctx.net), None) {
+                Ok(f) => f.with_headers(&self.headers),
+                Err(e) => return Outcome::error(e),
+            };
         let page = match fetcher.get(&self.url, &[], 16 * 1024).await {
             Ok(p) => p,
             Err(e) => {

@@ -14,13 +14,15 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
 
+use crate::net::NetParams;
+use crate::net::http::Reach;
+use crate::net::http::page::{self, NoPage, Page};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::cors_origins::{attack_origins, classify};
 use crate::web::http::check_http_url;
 use crate::web::observatory;
-use crate::web::page::{self, NoPage, Page};
 
 /// Who can read the response when `public` of `answers` attacker GETs got a bare `*`.
 fn public_access(public: usize, answers: usize) -> Option<String> {
@@ -49,22 +51,6 @@ pub struct CorsProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
     #[serde(default)]
@@ -92,8 +78,7 @@ fn varies_on_origin(p: &Page) -> bool {
 impl Probe for CorsProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
-        issues.extend(crate::web::request::check_headers(&self.headers));
-        issues.extend(crate::web::reach!(self, &self.url).check());
+        issues.extend(crate::net::http::request::check_headers(&self.headers));
         for o in &self.allowed_origins {
             match Url::parse(o) {
                 Ok(u)
@@ -120,16 +105,17 @@ impl Probe for CorsProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(&self.url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         // Paced: up to 182 requests to one host must not trip its limiter (see `Politeness`).
-        let fetcher = match page::Fetcher::new(ctx, &crate::web::reach!(self, &self.url), None) {
-            Ok(f) => f.paced().with_headers(&self.headers),
-            Err(e) => return Outcome::error(e),
-        };
+        let fetcher =
+            match page::Fetcher::new(ctx, &Reach::new(&self.url, &self.ca_file, &ctx.net), None) {
+                Ok(f) => f.paced().with_headers(&self.headers),
+                Err(e) => return Outcome::error(e),
+            };
         let Ok(target) = Url::parse(&self.url) else {
             return Outcome::error(format!("invalid URL `{}`", self.url));
         };

@@ -8,11 +8,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::net::NetParams;
+use crate::net::http::Reach;
+use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
-use crate::web::page;
 
 /// At most this many paths per item (one request each, plus one for the baseline).
 const MAX_PATHS: usize = 50;
@@ -30,22 +32,6 @@ pub struct ExposureProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
     #[serde(default)]
@@ -130,8 +116,7 @@ impl Probe for ExposureProbe {
         let mut issues: Vec<ParamIssue> = check_http_url("base_url", &self.base_url)
             .into_iter()
             .collect();
-        issues.extend(crate::web::request::check_headers(&self.headers));
-        issues.extend(crate::web::reach!(self, &self.base_url).check());
+        issues.extend(crate::net::http::request::check_headers(&self.headers));
         if self.paths.is_empty() {
             issues.push(
                 ParamIssue::new("paths", "`paths` is empty, so nothing would be checked")
@@ -158,13 +143,16 @@ impl Probe for ExposureProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(&self.base_url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher = match page::Fetcher::new(ctx, &crate::web::reach!(self, &self.base_url), None)
-        {
+        let fetcher = match page::Fetcher::new(
+            ctx,
+            &Reach::new(&self.base_url, &self.ca_file, &ctx.net),
+            None,
+        ) {
             Ok(f) => f.paced().with_headers(&self.headers),
             Err(e) => return Outcome::error(e),
         };

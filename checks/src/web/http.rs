@@ -9,13 +9,15 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::figures::{Figures, ResponseTime};
+use crate::net::NetParams;
+use crate::net::http::page::Fetcher;
+use crate::net::http::request::RequestSpec;
+use crate::net::http::{self, Reach};
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::params::{DurationParam, SizeParam, StatusExpect};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::web;
-use crate::web::page::Fetcher;
-use crate::web::request::RequestSpec;
 
 /// Parameters of `check: { http: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -43,22 +45,6 @@ pub struct HttpProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Skip certificate verification (never in a production gate).
     #[serde(default)]
     pub insecure: bool,
@@ -105,7 +91,7 @@ fn default_max_body() -> SizeParam {
     SizeParam(1024 * 1024)
 }
 
-pub use crate::web::request::{check_http_url, check_request};
+pub use crate::net::http::request::{check_http_url, check_request};
 
 fn issue_text(issues: &[ParamIssue]) -> String {
     issues
@@ -134,20 +120,20 @@ impl Probe for HttpProbe {
                 );
             }
         }
-        issues.extend(web::reach!(self, &self.url).check());
+        issues
+    }
+
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        let mut issues = Reach::new(&self.url, &self.ca_file, net).check();
         issues.extend(crate::net::dual_stack::check(
             self.dual_stack,
             url::Url::parse(&self.url)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
                 .as_deref(),
-            self.ip_family,
+            net.ip_family,
         ));
         issues
-    }
-
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
@@ -155,10 +141,11 @@ impl Probe for HttpProbe {
             return crate::web::http_dual::run(self, ctx).await;
         }
         let started = std::time::Instant::now();
-        let (outcome, page) = self.exchange(ctx, self.ip_family, false).await;
+        let (outcome, page) = self.exchange(ctx, ctx.net.ip_family, false).await;
         let left = ctx.timeout.saturating_sub(started.elapsed());
         let status = page.as_ref().map(|p| p.status);
-        web::client_auth::explain(ctx, &web::reach!(self, &self.url), outcome, status, left).await
+        let reach = Reach::new(&self.url, &self.ca_file, &ctx.net);
+        http::client_auth::explain(ctx, &reach, outcome, status, left).await
     }
 }
 
@@ -170,15 +157,18 @@ impl HttpProbe {
         ctx: &ProbeContext,
         family: crate::net::IpFamily,
         keep_cert: bool,
-    ) -> (Outcome, Option<crate::web::page::Page>) {
+    ) -> (Outcome, Option<crate::net::http::page::Page>) {
         let mut spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
             Ok(s) => s,
             Err(issues) => return (Outcome::error(issue_text(&issues)), None),
         };
         spec.body = self.body.clone();
         let method = spec.method.clone();
-        let mut reach = web::reach!(self, &self.url);
-        reach.family = family;
+        let net = NetParams {
+            ip_family: family,
+            ..ctx.net.clone()
+        };
+        let reach = Reach::new(&self.url, &self.ca_file, &net);
         let mut opts = match reach.options(ctx) {
             Ok(o) => o,
             Err(e) => return (Outcome::error(e), None),
@@ -186,7 +176,7 @@ impl HttpProbe {
         opts.insecure = self.insecure;
         opts.max_redirects = self.follow_redirects.then_some(self.max_redirects);
         opts.tls_info = keep_cert;
-        let client = match web::client(&opts) {
+        let client = match http::client(&opts) {
             Ok(c) => c,
             Err(e) => return (Outcome::error(e), None),
         };
@@ -290,7 +280,10 @@ impl HttpProbe {
         if page.throttled_before > 0 {
             evidence.insert("throttled_before".into(), json!(page.throttled_before));
         }
-        evidence.insert("latency_ms".into(), json!(elapsed.as_millis() as u64));
+        ResponseTime {
+            latency_ms: elapsed.as_millis() as u64,
+        }
+        .write(&mut evidence);
         evidence.insert("body_bytes".into(), json!(body.bytes.len()));
         if body.truncated {
             evidence.insert("body_truncated".into(), json!(true));

@@ -12,12 +12,12 @@ pub async fn run(probe: &HttpProbe, ctx: &ProbeContext) -> Outcome {
     let Ok(url) = url::Url::parse(&probe.url) else {
         return Outcome::error(format!("invalid URL `{}`", probe.url));
     };
-    if let Some(proxy) = ctx.proxy.used_for(&probe.url) {
+    if let Some(proxy) = ctx.net.proxy_setting().used_for(&probe.url) {
         return dual_stack::through_proxy(&proxy).with("url", probe.url.as_str());
     }
     let host = url.host_str().unwrap_or_default().to_string();
     let port = url.port_or_known_default().unwrap_or(443);
-    let addrs = match dual_stack::addresses(&host, port, &probe.resolve, ctx.timeout).await {
+    let addrs = match dual_stack::addresses(&host, port, &ctx.net.resolve, ctx.timeout).await {
         Ok(a) => a,
         Err(outcome) => return outcome.with("url", probe.url.as_str()),
     };

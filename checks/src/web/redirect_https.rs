@@ -9,12 +9,14 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
+use crate::net::NetParams;
+use crate::net::http::Reach;
+use crate::net::http::page;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
 use crate::web::observatory::grade::status_for;
-use crate::web::page;
 
 /// At most this many redirects are followed.
 const MAX_HOPS: usize = 10;
@@ -28,22 +30,6 @@ pub struct RedirectHttpsProbe {
     /// PEM bundle added to the trusted roots (for the HTTPS hops).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
     #[serde(default)]
@@ -110,7 +96,7 @@ pub fn judge(chain: &[Url]) -> (&'static str, i32, bool, String) {
 #[async_trait]
 impl Probe for RedirectHttpsProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let header_issues = crate::web::request::check_headers(&self.headers);
+        let header_issues = crate::net::http::request::check_headers(&self.headers);
         if !header_issues.is_empty() {
             return header_issues;
         }
@@ -123,18 +109,23 @@ impl Probe for RedirectHttpsProbe {
                     .hint("give the http:// URL whose redirect to HTTPS is checked"),
             ];
         }
-        crate::web::reach!(self, &self.url).check()
+        Vec::new()
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        // The address checks only once the URL itself is acceptable.
+        if !self.check_params().is_empty() {
+            return Vec::new();
+        }
+        Reach::new(&self.url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher = match page::Fetcher::new(ctx, &crate::web::reach!(self, &self.url), None) {
-            Ok(f) => f.with_headers(&self.headers),
-            Err(e) => return Outcome::error(e),
-        };
+        let fetcher =
+            match page::Fetcher::new(ctx, &Reach::new(&self.url, &self.ca_file, &ctx.net), None) {
+                Ok(f) => f.with_headers(&self.headers),
+                Err(e) => return Outcome::error(e),
+            };
         let Ok(mut current) = Url::parse(&self.url) else {
             return Outcome::error(format!("invalid URL `{}`", self.url));
         };

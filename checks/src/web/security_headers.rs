@@ -8,13 +8,16 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::figures::{HeaderFinding, HeaderGrade};
+use crate::net::NetParams;
+use crate::net::http::Reach;
+use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
 use crate::web::observatory::grade::{self, Finding, Grade};
 use crate::web::observatory::{cookies, csp, headers, meta};
-use crate::web::page;
 
 /// Parameters of `check: { security_headers: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -37,22 +40,6 @@ pub struct SecurityHeadersProbe {
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Connect over this address family only: `v4`, `v6` or `any` (default).
-    #[serde(default)]
-    pub ip_family: crate::net::IpFamily,
-    /// Addresses used for the target's host instead of DNS (`["192.0.2.10", "2001:db8::10"]`).
-    #[serde(default)]
-    pub resolve: crate::net::Resolve,
-    /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
-    pub client_cert: Option<String>,
-    /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
-    pub client_key: Option<String>,
-    /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
-    /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
-    pub proxy: Option<crate::web::proxy::ProxySetting>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
     #[serde(default)]
@@ -112,8 +99,7 @@ fn cert_note(error: &str) -> &'static str {
 impl Probe for SecurityHeadersProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
-        issues.extend(crate::web::request::check_headers(&self.headers));
-        issues.extend(crate::web::reach!(self, &self.url).check());
+        issues.extend(crate::net::http::request::check_headers(&self.headers));
         if let Err(e) = self.min_grade.parse::<Grade>() {
             issues.push(ParamIssue::new("min_grade", e));
         }
@@ -128,15 +114,18 @@ impl Probe for SecurityHeadersProbe {
         issues
     }
 
-    fn proxy(&self) -> Option<&crate::web::proxy::ProxySetting> {
-        self.proxy.as_ref()
+    fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
+        Reach::new(&self.url, &self.ca_file, net).check()
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let min_grade = self.min_grade.parse::<Grade>().unwrap_or(Grade::B);
         let redirects = self.follow_redirects.then_some(10);
-        let fetcher = match page::Fetcher::new(ctx, &crate::web::reach!(self, &self.url), redirects)
-        {
+        let fetcher = match page::Fetcher::new(
+            ctx,
+            &Reach::new(&self.url, &self.ca_file, &ctx.net),
+            redirects,
+        ) {
             Ok(f) => f.with_headers(&self.headers).one_shot(),
             Err(e) => return Outcome::error(e),
         };
@@ -215,12 +204,15 @@ impl Probe for SecurityHeadersProbe {
             )
         };
         let mut outcome = Outcome::new(status, message)
-            .with("url", self.url.as_str())
             .with("status", page.status)
-            .with("score", score.score)
-            .with("grade", score.grade.as_str())
-            .with("min_grade", min_grade.as_str())
-            .with("findings", json!(found));
+            .with_figures(&HeaderGrade {
+                url: self.url.clone(),
+                final_url: (page.url != self.url).then(|| page.url.clone()),
+                grade: score.grade.as_str().to_string(),
+                score: i64::from(score.score),
+                min_grade: Some(min_grade.as_str().to_string()),
+                findings: found.iter().map(HeaderFinding::from).collect(),
+            });
         let mut lost: Vec<&Finding> = found.iter().filter(|f| f.modifier < 0).collect();
         lost.sort_by_key(|f| f.modifier);
         if !lost.is_empty() {
@@ -233,9 +225,6 @@ impl Probe for SecurityHeadersProbe {
         }
         if let Some(flags) = csp_flags {
             outcome = outcome.with("csp", json!(flags));
-        }
-        if page.url != self.url {
-            outcome = outcome.with("final_url", page.url.as_str());
         }
         if let Some(to) = redirect {
             outcome = outcome.with("redirect_to", to);

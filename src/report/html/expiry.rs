@@ -1,8 +1,8 @@
 //! The certificate expiry timeline: every certificate a `tls` item saw (its evidence `chain`),
 //! days left drawn against that certificate's warn and fail thresholds.
 
+use checks::figures::{CertChain, Figures};
 use maud::{Markup, html};
-use serde_json::Value;
 
 use super::svg::{Scale, cut, num, picture};
 use crate::report::Report;
@@ -44,31 +44,23 @@ impl Cert {
 pub fn certificates(report: &Report) -> Vec<Cert> {
     let mut out: Vec<Cert> = Vec::new();
     for item in &report.items {
-        let Some(Value::Array(chain)) = item.evidence.get("chain") else {
+        let Some(CertChain { chain }) = CertChain::read(&item.evidence) else {
             continue;
         };
         for cert in chain {
-            let text = |k: &str| cert.get(k).and_then(Value::as_str).map(str::to_string);
-            let (Some(subject), Some(not_after), Some(days_left)) = (
-                text("subject"),
-                text("not_after"),
-                cert.get("days_left").and_then(Value::as_i64),
-            ) else {
-                continue;
-            };
             if out
                 .iter()
-                .any(|c| c.subject == subject && c.not_after == not_after)
+                .any(|c| c.subject == cert.subject && c.not_after == cert.not_after)
             {
                 continue;
             }
             out.push(Cert {
                 item: item.id.clone(),
-                subject,
-                not_after,
-                days_left,
-                warn_days: cert.get("warn_days").and_then(Value::as_i64),
-                fail_days: cert.get("fail_days").and_then(Value::as_i64),
+                subject: cert.subject,
+                not_after: cert.not_after,
+                days_left: cert.days_left,
+                warn_days: cert.warn_days,
+                fail_days: cert.fail_days,
             });
         }
     }

@@ -1,8 +1,8 @@
 //! The security-header grade card: a `security_headers` item's Observatory grade and score,
 //! and the points each header test added or took (its evidence `findings`).
 
+use checks::figures::{Figures, HeaderGrade};
 use maud::{Markup, html};
-use serde_json::Value;
 
 use super::svg::{Scale, cut, num, picture, slug};
 use crate::report::ItemReport;
@@ -30,33 +30,21 @@ pub struct Card {
 impl Card {
     /// The card of an item whose evidence holds a grade and findings.
     pub fn of(item: &ItemReport) -> Option<Card> {
-        let ev = &item.evidence;
-        let grade = ev.get("grade")?.as_str()?.to_string();
-        let Value::Array(found) = ev.get("findings")? else {
-            return None;
-        };
-        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let graded = HeaderGrade::read(&item.evidence)?;
         Some(Card {
             item: item.id.clone(),
-            url: ev
-                .get("final_url")
-                .or_else(|| ev.get("url"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            grade,
-            score: ev.get("score").and_then(Value::as_i64).unwrap_or(0),
-            min_grade: ev
-                .get("min_grade")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            findings: found
-                .iter()
+            url: graded.final_url.unwrap_or(graded.url),
+            grade: graded.grade,
+            score: graded.score,
+            min_grade: graded.min_grade,
+            findings: graded
+                .findings
+                .into_iter()
                 .map(|f| Finding {
-                    header: text(f, "header"),
-                    status: text(f, "status"),
-                    points: f.get("modifier").and_then(Value::as_i64).unwrap_or(0),
-                    message: text(f, "message"),
+                    header: f.header,
+                    status: f.status.as_str().to_string(),
+                    points: i64::from(f.modifier),
+                    message: f.message,
                 })
                 .collect(),
         })

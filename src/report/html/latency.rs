@@ -1,8 +1,8 @@
 //! Latency percentiles against their thresholds: a `latency` item's p50/p95/p99/max (its
 //! evidence `*_ms`) as bars, each bound the item sets (`limits`) as a mark on its row.
 
+use checks::figures::{Figures, LatencyFigures};
 use maud::{Markup, html};
-use serde_json::Value;
 
 use super::svg::{Scale, num, picture, slug};
 use crate::report::ItemReport;
@@ -37,16 +37,18 @@ pub struct Percentiles {
 impl Percentiles {
     /// The percentiles of an item whose evidence holds `p50_ms` and the like.
     pub fn of(item: &ItemReport) -> Option<Percentiles> {
-        let ev = &item.evidence;
-        let limits = ev.get("limits");
-        let figures: Vec<Figure> = ["p50", "p95", "p99", "max"]
+        let measured = LatencyFigures::read(&item.evidence)?;
+        let limits = measured.limits.unwrap_or_default().named();
+        let figures: Vec<Figure> = measured
+            .percentiles
+            .named()
             .into_iter()
-            .filter_map(|name| {
-                let key = format!("{name}_ms");
+            .zip(limits)
+            .filter_map(|((name, ms), (_, limit_ms))| {
                 Some(Figure {
                     name,
-                    ms: ev.get(&key)?.as_f64()?,
-                    limit_ms: limits.and_then(|l| l.get(&key)).and_then(Value::as_f64),
+                    ms: ms?,
+                    limit_ms,
                 })
             })
             .collect();
@@ -55,8 +57,8 @@ impl Percentiles {
         }
         Some(Percentiles {
             item: item.id.clone(),
-            url: ev.get("url").and_then(Value::as_str).unwrap_or("").into(),
-            samples: ev.get("sample_count").and_then(Value::as_i64).unwrap_or(0),
+            url: measured.url,
+            samples: measured.sample_count as i64,
             figures,
         })
     }

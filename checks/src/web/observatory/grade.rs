@@ -23,6 +23,18 @@ pub struct Finding {
     pub message: String,
 }
 
+impl From<&Finding> for crate::figures::HeaderFinding {
+    fn from(f: &Finding) -> Self {
+        crate::figures::HeaderFinding {
+            header: f.header.clone(),
+            status: f.status,
+            result: f.result.clone(),
+            modifier: f.modifier,
+            message: f.message.clone(),
+        }
+    }
+}
+
 impl Finding {
     /// A scored finding; `pass` is the Observatory's own pass flag.
     pub fn scored(header: &str, result: &str, modifier: i32, pass: bool, message: String) -> Self {

@@ -9,13 +9,13 @@ use reqwest::{Client, Method};
 use serde_json::json;
 use tokio::time::Instant;
 
+use crate::net::http::request::RequestSpec;
+use crate::net::http::throttle::{self, Throttle};
+use crate::net::http::{self, CappedBody};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Evidence, Outcome, Status};
 use crate::politeness::{NoSlot, Politeness};
 use crate::probe::ProbeContext;
-use crate::web::request::RequestSpec;
-use crate::web::throttle::{self, Throttle};
-use crate::web::{self, CappedBody};
 
 /// Requests of one fetch at most (the first and the retries after throttled answers).
 pub const MAX_TRIES: u32 = 4;
@@ -44,11 +44,18 @@ impl Page {
     }
 
     pub fn first(&self, name: &str) -> Option<&str> {
-        crate::web::observatory::headers::first(&self.headers, name)
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn all(&self, name: &str) -> Vec<&str> {
-        crate::web::observatory::headers::all(&self.headers, name)
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// The throttle this answer signals, if it is a limiter's answer.
@@ -115,8 +122,9 @@ pub fn classify(err: &reqwest::Error, via_proxy: bool) -> NoAnswer {
 pub struct Fetcher {
     pub client: Client,
     politeness: Arc<Politeness>,
-    /// The run's proxy setting: a connection that fails to a proxy is the proxy's failure.
-    proxy: crate::web::proxy::ProxySetting,
+    /// The item's network parameters with the proxy setting in force: a connection that
+    /// fails to a proxy is the proxy's failure.
+    net: crate::net::NetParams,
     /// The item's own `headers`, sent with every request unless the probe sets the same one.
     extra: reqwest::header::HeaderMap,
     deadline: Instant,
@@ -131,12 +139,12 @@ impl Fetcher {
     /// family and addresses), redirects only when asked.
     pub fn new(
         ctx: &ProbeContext,
-        reach: &web::Reach<'_>,
+        reach: &http::Reach<'_>,
         max_redirects: Option<usize>,
     ) -> Result<Fetcher, String> {
         let mut opts = reach.options(ctx)?;
         opts.max_redirects = max_redirects;
-        Ok(Self::with_client(ctx, web::client(&opts)?))
+        Ok(Self::with_client(ctx, http::client(&opts)?))
     }
 
     /// A fetcher around an existing client (an `http` item's own options).
@@ -144,7 +152,7 @@ impl Fetcher {
         Fetcher {
             client,
             politeness: ctx.politeness.clone(),
-            proxy: ctx.proxy.clone(),
+            net: ctx.net.clone(),
             extra: reqwest::header::HeaderMap::new(),
             deadline: Instant::now() + ctx.timeout,
             paced: false,
@@ -266,14 +274,14 @@ impl Fetcher {
                 return Err(NoPage::new(NoAnswer::Timeout, message));
             }
             Ok(Err(e)) => {
-                let proxy = self.proxy.used_for(spec.url.as_str());
+                let proxy = self.net.proxy_setting().used_for(spec.url.as_str());
                 let why = classify(&e, proxy.is_some());
                 let message = match (&why, proxy) {
                     (NoAnswer::Proxy, Some(proxy)) => format!(
                         "{target}: the proxy {proxy} could not be used: {}",
-                        web::describe(&e)
+                        http::describe(&e)
                     ),
-                    _ => format!("{target}: {}", web::describe(&e)),
+                    _ => format!("{target}: {}", http::describe(&e)),
                 };
                 return Err(NoPage::new(why, message));
             }
@@ -290,9 +298,10 @@ impl Fetcher {
         let headers = resp
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_ascii_lowercase(), web::header_text(v)))
+            .map(|(n, v)| (n.as_str().to_ascii_lowercase(), http::header_text(v)))
             .collect();
-        let body = match tokio::time::timeout_at(self.deadline, web::read_capped(resp, cap)).await {
+        let body = match tokio::time::timeout_at(self.deadline, http::read_capped(resp, cap)).await
+        {
             Ok(Ok(body)) => body,
             Ok(Err(e)) => {
                 let why = match NoAnswer::from_message(&e) {
@@ -402,10 +411,10 @@ pub fn client(
     ca_file: &Option<PathBuf>,
     max_redirects: Option<usize>,
 ) -> Result<Client, String> {
-    let mut opts = web::ClientOptions::new(timeout, user_agent);
+    let mut opts = http::ClientOptions::new(timeout, user_agent);
     opts.ca_file = ca_file.clone();
     opts.max_redirects = max_redirects;
-    web::client(&opts)
+    http::client(&opts)
 }
 
 #[cfg(test)]

@@ -171,7 +171,7 @@ mod tests {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
-        let opts = crate::net::NetOptions::default();
+        let opts = crate::net::NetParams::default();
         let err = crate::net::dial("127.0.0.1", port, "https", &opts, Duration::from_secs(2))
             .await
             .expect_err("nothing listens");

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use crate::net::{NetOptions, identity, tls_client};
+use crate::net::http::Reach;
+use crate::net::{identity, tls_client};
 use crate::outcome::{Outcome, Status};
 use crate::probe::ProbeContext;
-use crate::web::Reach;
 
 /// Answers an https server gives a client without the certificate it wants (nginx: 400
 /// "No required SSL certificate was sent"; 495/496 are its internal codes).
@@ -44,12 +44,12 @@ pub async fn explain(
     }
     let host = url.host_str().unwrap_or_default().to_string();
     let port = url.port_or_known_default().unwrap_or(443);
-    let opts = NetOptions::new(ctx, reach.family, reach.resolve);
+    let opts = reach.net.under(ctx.net.proxy_setting());
     let budget = left.min(Duration::from_secs(3));
     let Some(req) = tls_client::ask_client_auth(&host, port, &opts, budget).await else {
         return outcome;
     };
-    let identity = identity::load(reach.client_cert, reach.client_key)
+    let identity = identity::load(&reach.net.client_cert, &reach.net.client_key)
         .ok()
         .flatten();
     outcome.message.push_str(&req.explain(identity.as_ref()));

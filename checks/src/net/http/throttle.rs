@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::traffic::rate_limit_headers as rl;
+use crate::net::http::rate_limit_headers as rl;
 
 /// Wait assumed when a throttled answer names none.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(1);

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use reqwest::{Client, Response, redirect};
 
+use crate::net::NetParams;
+
 /// How a probe wants its HTTP client.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClientOptions {
@@ -17,16 +19,13 @@ pub struct ClientOptions {
     pub max_redirects: Option<usize>,
     pub timeout: Duration,
     pub user_agent: String,
-    /// Environment proxies (default), none, or one URL.
-    pub proxy: crate::web::proxy::ProxySetting,
-    /// `ip_family`: only addresses of this family are connected to.
-    pub family: crate::net::IpFamily,
+    /// The proxy setting (environment proxies by default, none, or one URL), the address
+    /// family connected to, and the client certificate presented (when both halves are set).
+    pub net: NetParams,
     /// `resolve`: `(host, addresses)` used for the URL's host instead of DNS.
     pub pinned: Option<(String, crate::net::Resolve)>,
     /// Keep the server's certificate on each response (`reqwest::tls::TlsInfo`).
     pub tls_info: bool,
-    /// `(client_cert, client_key)` as the item wrote them (paths or PEM text).
-    pub identity: Option<(String, String)>,
 }
 
 impl ClientOptions {
@@ -37,36 +36,33 @@ impl ClientOptions {
             max_redirects: None,
             timeout,
             user_agent: user_agent.to_string(),
-            proxy: Default::default(),
-            family: Default::default(),
+            net: NetParams::default(),
             pinned: None,
             tls_info: false,
-            identity: None,
         }
     }
 
-    /// Options for a probe attempt: its budget, user agent and the run's proxy setting.
+    /// Options for a probe attempt: its budget, user agent and the proxy setting in force.
     pub fn for_probe(ctx: &crate::probe::ProbeContext) -> Self {
         let mut opts = Self::new(ctx.timeout, &ctx.user_agent);
-        opts.proxy = ctx.proxy.clone();
+        opts.net.proxy = ctx.net.proxy.clone();
         opts
     }
 
-    /// Keeps to `family` and uses `resolve` for `url`'s host (an item's `ip_family`/`resolve`).
-    pub fn reach(
-        mut self,
-        url: &str,
-        family: crate::net::IpFamily,
-        resolve: &crate::net::Resolve,
-    ) -> Self {
-        self.family = family;
-        self.pinned = if resolve.is_empty() {
+    /// Keeps to `net`'s family, presents its certificate and uses its `resolve` for `url`'s
+    /// host; the proxy setting stays the one already chosen.
+    pub fn reach(mut self, url: &str, net: &NetParams) -> Self {
+        self.net = NetParams {
+            proxy: self.net.proxy.take(),
+            ..net.clone()
+        };
+        self.pinned = if net.resolve.is_empty() {
             None
         } else {
             url::Url::parse(url)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-                .map(|host| (host, resolve.clone()))
+                .map(|host| (host, net.resolve.clone()))
         };
         self
     }
@@ -78,42 +74,25 @@ pub struct Reach<'a> {
     /// The URL whose host `resolve` pins (the item's `url`, `base_url` or first of `urls`).
     pub url: &'a str,
     pub ca_file: &'a Option<PathBuf>,
-    pub family: crate::net::IpFamily,
-    pub resolve: &'a crate::net::Resolve,
-    pub client_cert: &'a Option<String>,
-    pub client_key: &'a Option<String>,
+    pub net: &'a NetParams,
 }
 
-/// `reach!(self, url)`: the [`Reach`] of a probe struct with the usual field names
-/// (`ca_file`, `ip_family`, `resolve`, `client_cert`, `client_key`), for `url` (a `&str`).
-macro_rules! reach {
-    ($probe:expr, $url:expr) => {
-        $crate::web::Reach {
-            url: $url,
-            ca_file: &$probe.ca_file,
-            family: $probe.ip_family,
-            resolve: &$probe.resolve,
-            client_cert: &$probe.client_cert,
-            client_key: &$probe.client_key,
-        }
-    };
-}
-pub(crate) use reach;
+impl<'a> Reach<'a> {
+    /// `url` reached with the item's `ca_file` and network parameters.
+    pub fn new(url: &'a str, ca_file: &'a Option<PathBuf>, net: &'a NetParams) -> Self {
+        Reach { url, ca_file, net }
+    }
 
-impl Reach<'_> {
     /// Client options for this item under `ctx`. Pinned addresses cannot go through a proxy
     /// (the proxy picks the address): that is refused here, in words.
     pub fn options(&self, ctx: &crate::probe::ProbeContext) -> Result<ClientOptions, String> {
-        let mut opts = ClientOptions::for_probe(ctx).reach(self.url, self.family, self.resolve);
+        let mut opts = ClientOptions::for_probe(ctx).reach(self.url, self.net);
         opts.ca_file = self.ca_file.clone();
-        opts.identity = match (self.client_cert, self.client_key) {
-            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
-            _ => None,
-        };
-        let pins = self.family != crate::net::IpFamily::Any || !self.resolve.is_empty();
-        if pins && let Some(proxy) = ctx.proxy.used_for(self.url) {
-            let what = if self.resolve.is_empty() {
-                format!("`ip_family: {}`", self.family.as_str())
+        if self.net.pins_addresses()
+            && let Some(proxy) = ctx.net.proxy_setting().used_for(self.url)
+        {
+            let what = if self.net.resolve.is_empty() {
+                format!("`ip_family: {}`", self.net.ip_family.as_str())
             } else {
                 "`resolve`".to_string()
             };
@@ -129,10 +108,11 @@ impl Reach<'_> {
         let host = url::Url::parse(self.url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_string));
-        let mut issues = crate::net::family::check(host.as_deref(), self.family, self.resolve);
+        let mut issues =
+            crate::net::family::check(host.as_deref(), self.net.ip_family, &self.net.resolve);
         issues.extend(crate::net::identity::check(
-            self.client_cert,
-            self.client_key,
+            &self.net.client_cert,
+            &self.net.client_key,
         ));
         issues
     }
@@ -195,13 +175,15 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
         .pool_idle_timeout(Duration::from_millis(100))
         .tls_danger_accept_invalid_certs(opts.insecure)
         .tls_info(opts.tls_info);
-    builder = opts.proxy.apply(builder)?;
-    if let Some(resolver) =
-        crate::web::resolver::FamilyResolver::for_options(opts.family, &opts.pinned, opts.timeout)
-    {
+    builder = opts.net.proxy_setting().apply(builder)?;
+    if let Some(resolver) = crate::net::http::resolver::FamilyResolver::for_options(
+        opts.net.ip_family,
+        &opts.pinned,
+        opts.timeout,
+    ) {
         builder = builder.dns_resolver(resolver);
     }
-    if let Some((cert, key)) = &opts.identity {
+    if let (Some(cert), Some(key)) = (&opts.net.client_cert, &opts.net.client_key) {
         let loaded = crate::net::identity::ClientIdentity::load(cert, key)?;
         let identity = reqwest::Identity::from_pem(&loaded.pem()).map_err(|e| {
             format!(
@@ -213,7 +195,7 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
         builder = builder.identity(identity);
     }
     if let Some(path) = &opts.ca_file {
-        let certs = crate::tls::roots::read_pem_bundle(path)?
+        let certs = crate::net::roots::read_pem_bundle(path)?
             .into_iter()
             .filter_map(|der| reqwest::Certificate::from_der(&der).ok());
         builder = builder.tls_certs_merge(certs);

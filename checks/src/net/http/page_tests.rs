@@ -31,14 +31,8 @@ const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\
 fn fetcher(timeout: Duration) -> Fetcher {
     crate::install_crypto_provider();
     let ctx = ProbeContext::new(timeout);
-    let reach = crate::web::Reach {
-        url: "http://127.0.0.1/",
-        ca_file: &None,
-        family: Default::default(),
-        resolve: &Default::default(),
-        client_cert: &None,
-        client_key: &None,
-    };
+    let net = crate::net::NetParams::default();
+    let reach = crate::net::http::Reach::new("http://127.0.0.1/", &None, &net);
     Fetcher::new(&ctx, &reach, None).expect("client")
 }
 
@@ -69,8 +63,8 @@ async fn silence_is_classified_timeout() {
     let url = format!("http://{addr}/");
     // Through the client's own timeout (a reqwest error) …
     crate::install_crypto_provider();
-    let client =
-        crate::web::page::client(Duration::from_millis(300), "t", &None, None).expect("client");
+    let client = crate::net::http::page::client(Duration::from_millis(300), "t", &None, None)
+        .expect("client");
     let e = client.get(&url).send().await.expect_err("silent");
     assert_eq!(classify(&e, false), NoAnswer::Timeout);
     // … and through the fetch path's deadline.
