@@ -144,9 +144,143 @@ pub fn unknown(node: &Node) -> Option<(String, String)> {
     ))
 }
 
+/// A `metrics_convention` naming no convention, as a positioned problem of the checklist
+/// being loaded: at its own place when the checklist sets it; set in `prodcheck.yaml` (whose
+/// check reports it at its line there) or by `--var`, at the checklist's `vars:` entry,
+/// saying where the name came from.
+pub fn misnamed(
+    checklist: &BTreeMap<String, Node>,
+    sources: &super::vars::VarSources,
+) -> Option<(Pos, String, String)> {
+    let (node, origin) = chosen(checklist, &sources.environment, &sources.cli)?;
+    let (message, hint) = unknown(node)?;
+    let declared = checklist.get(VARIABLE).map(|n| n.pos).unwrap_or_default();
+    let (pos, from) = match origin {
+        Origin::Checklist => (node.pos, String::new()),
+        Origin::Environment => (declared, " (set in prodcheck.yaml)".to_string()),
+        Origin::Cli => (declared, format!(" (set by `--var {VARIABLE}=…`)")),
+    };
+    let pos = if pos == Pos::default() {
+        Pos {
+            line: 1,
+            col: 1,
+            src: 0,
+        }
+    } else {
+        pos
+    };
+    Some((pos, format!("{message}{from}"), hint))
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::load::{Source, load};
+    use super::super::vars::{Scope, VarSources};
     use super::*;
+    use crate::checklist::Diagnostic;
+    use crate::checklist::model::Checklist;
+
+    fn load_text(text: &str) -> Result<Checklist, Vec<Diagnostic>> {
+        let source = Source {
+            file: "t.yaml".into(),
+            text: text.into(),
+        };
+        load(&source, &VarSources::default(), &|_| None)
+    }
+
+    /// `yaml`'s top-level mapping as variables.
+    fn vars(yaml: &str) -> BTreeMap<String, Node> {
+        match node::parse(yaml).map(|d| d.value) {
+            Ok(Value::Map(entries)) => entries
+                .into_iter()
+                .filter_map(|(k, v)| k.as_str().map(|s| (s.to_string(), v)))
+                .collect(),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    /// `${name}` resolved in `scope`.
+    fn value(scope: &mut Scope, name: &str) -> Value {
+        let mut errors = Vec::new();
+        let text = Node::new(Pos::default(), Value::Str(format!("${{{name}}}")));
+        scope.substitute(&text, &mut errors).value
+    }
+
+    #[test]
+    fn a_convention_sits_between_the_checklist_and_the_environment() {
+        let env = |_: &str| None;
+        let checklist = vars(
+            "metrics_convention: prometheus\nrequests_metric: ~\nstatus_label: ~\napi_job: api\nversion_label: ~\n",
+        );
+        let sources = VarSources {
+            environment: vars(
+                "metrics_convention: otel\nstatus_label: code\nversion_label: ~\napi_job: shop\n",
+            ),
+            cli: vars("api_job: web\n"),
+            ..VarSources::default()
+        };
+        let text = |s: &str| Value::Str(s.into());
+        let mut s = Scope::new(checklist.clone(), &sources, &env);
+        // The environment's convention wins over the checklist's; its own value over both.
+        assert_eq!(
+            value(&mut s, "requests_metric"),
+            text("http_server_request_duration_seconds_count")
+        );
+        assert_eq!(value(&mut s, "status_label"), text("code"));
+        // `~` in the environment (as `init` writes) does not hide the convention's value.
+        assert_eq!(value(&mut s, "version_label"), text("service_version"));
+        // The convention's values resolve against the final variables (`--var` wins).
+        assert_eq!(value(&mut s, "service_matcher"), text("job=\"web\""));
+        assert_eq!(value(&mut s, "metrics_convention"), text("otel"));
+        // `--var` picks another convention over the environment's.
+        let cli = VarSources {
+            cli: vars("metrics_convention: istio\n"),
+            ..sources.clone()
+        };
+        let mut s = Scope::new(checklist.clone(), &cli, &env);
+        assert_eq!(
+            value(&mut s, "requests_metric"),
+            text("istio_requests_total")
+        );
+        // No convention: the checklist's defaults, and the name reads `custom`.
+        let none = VarSources {
+            environment: vars("metrics_convention: ~\n"),
+            ..VarSources::default()
+        };
+        let mut s = Scope::new(checklist, &none, &env);
+        assert_eq!(value(&mut s, "requests_metric"), Value::Null);
+        assert_eq!(value(&mut s, "metrics_convention"), text("custom"));
+    }
+
+    #[test]
+    fn an_unknown_metric_convention_is_a_diagnostic_naming_the_known_ones() {
+        let text = "name: t\nvars:\n  metrics_convention: otle\nsections:\n  - name: S\n    items:\n      - id: a\n        title: A\n        manual: { how: x }\n";
+        let errs = load_text(text).expect_err("unknown convention");
+        assert_eq!((errs[0].pos.line, errs[0].pos.col), (3, 23));
+        assert_eq!(errs[0].message, "unknown metrics convention `otle`");
+        assert!(
+            errs[0].hint.as_deref().unwrap_or_default().contains("otel"),
+            "{errs:?}"
+        );
+        let source = Source {
+            file: "t.yaml".into(),
+            text: text.replace("otle", "otel"),
+        };
+        let cli = VarSources {
+            cli: BTreeMap::from([(
+                "metrics_convention".to_string(),
+                Node::new(Pos::default(), Value::Str("nope".into())),
+            )]),
+            ..VarSources::default()
+        };
+        let errs = load(&source, &cli, &|_| None).expect_err("unknown via --var");
+        assert_eq!(errs[0].pos.line, 3);
+        assert_eq!(
+            errs[0].message,
+            "unknown metrics convention `nope` (set by `--var metrics_convention=…`)"
+        );
+        assert!(load(&source, &VarSources::default(), &|_| None).is_ok());
+    }
 
     fn text(c: &Convention, var: &str) -> Option<String> {
         c.vars.get(var).and_then(Node::scalar_text)

@@ -113,7 +113,9 @@ pub fn load(
     let stages = stages::load(&mut l, &doc, raw.as_ref());
     let stage_names: Vec<String> = stages.iter().map(|s| s.name.clone()).collect();
     let vars = mapping_entries(&mut l, doc.get("vars"), "vars");
-    unknown_convention(&mut l, &vars, sources);
+    if let Some((pos, message, hint)) = super::conventions::misnamed(&vars, sources) {
+        l.at(pos, message, Some(hint));
+    }
     let mut scope = Scope::new(vars, sources, env);
 
     let mut sections = Vec::new();
@@ -188,40 +190,6 @@ pub fn load(
         .flatten()
         .collect(),
     })
-}
-
-/// A `metrics_convention` naming no convention: at its place in this checklist, or (set in
-/// `prodcheck.yaml` or by `--var`, which `prodcheck.yaml`'s own check reports at its line)
-/// at the checklist's `vars:` entry, saying where the name came from.
-fn unknown_convention(l: &mut Loader, vars: &BTreeMap<String, Node>, sources: &VarSources) {
-    use super::conventions::{Origin, VARIABLE, chosen, unknown};
-    let Some((node, origin)) = chosen(vars, &sources.environment, &sources.cli) else {
-        return;
-    };
-    let Some((message, hint)) = unknown(node) else {
-        return;
-    };
-    let (pos, from) = match origin {
-        Origin::Checklist => (node.pos, String::new()),
-        Origin::Environment => (
-            vars.get(VARIABLE).map(|n| n.pos).unwrap_or_default(),
-            " (set in prodcheck.yaml)".to_string(),
-        ),
-        Origin::Cli => (
-            vars.get(VARIABLE).map(|n| n.pos).unwrap_or_default(),
-            format!(" (set by `--var {VARIABLE}=…`)"),
-        ),
-    };
-    let pos = if pos == Pos::default() {
-        Pos {
-            line: 1,
-            col: 1,
-            src: 0,
-        }
-    } else {
-        pos
-    };
-    l.at(pos, format!("{message}{from}"), Some(hint));
 }
 
 fn substitute_text(scope: &mut Scope, text: &str) -> String {
@@ -628,35 +596,5 @@ mod tests {
             messages[4].starts_with("16:18 invalid duration"),
             "{messages:#?}"
         );
-    }
-
-    #[test]
-    fn an_unknown_metric_convention_is_a_diagnostic_naming_the_known_ones() {
-        let text = "name: t\nvars:\n  metrics_convention: otle\nsections:\n  - name: S\n    items:\n      - id: a\n        title: A\n        manual: { how: x }\n";
-        let errs = load_text(text).expect_err("unknown convention");
-        assert_eq!((errs[0].pos.line, errs[0].pos.col), (3, 23));
-        assert_eq!(errs[0].message, "unknown metrics convention `otle`");
-        assert!(
-            errs[0].hint.as_deref().unwrap_or_default().contains("otel"),
-            "{errs:?}"
-        );
-        let source = Source {
-            file: "t.yaml".into(),
-            text: text.replace("otle", "otel"),
-        };
-        let cli = VarSources {
-            cli: BTreeMap::from([(
-                "metrics_convention".to_string(),
-                Node::new(Pos::default(), Value::Str("nope".into())),
-            )]),
-            ..VarSources::default()
-        };
-        let errs = load(&source, &cli, &|_| None).expect_err("unknown via --var");
-        assert_eq!(errs[0].pos.line, 3);
-        assert_eq!(
-            errs[0].message,
-            "unknown metrics convention `nope` (set by `--var metrics_convention=…`)"
-        );
-        assert!(load(&source, &VarSources::default(), &|_| None).is_ok());
     }
 }

@@ -52,8 +52,9 @@ fn a_working_nginx_limiter_without_retry_after_warns_with_the_recipe() {
     );
     let (status, message) = status_and_message(&report, "rate-limiting");
     assert_eq!(status, "warn", "{message}");
+    // The shipped item bursts 8 at a time: which request was first refused varies.
     assert!(
-        message.contains("throttled at request 5 with 503"),
+        message.contains("throttled at request") && message.contains("with 503"),
         "{message}"
     );
     assert!(
