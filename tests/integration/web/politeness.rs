@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::nginx::Nginx;
 use crate::support::*;
-use crate::web_headers::tls;
+use crate::web::headers::tls;
 
 /// A site behind `limit_req` (`rate`, `burst`, 429 + Retry-After `retry`): plain HTTP on PORT0
 /// redirecting to HTTPS on PORT1, strict CORS (only https://app.example), good security

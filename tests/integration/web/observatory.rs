@@ -7,7 +7,7 @@ use axum::routing::any;
 use serde_json::Value;
 
 use crate::support::*;
-use crate::web_headers::{Tls, message, run_item, tls};
+use crate::web::headers::{Tls, message, run_item, tls};
 
 /// A route answering with these header lines (repeats stay separate lines) and body.
 fn route(

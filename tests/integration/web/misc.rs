@@ -8,7 +8,7 @@ use axum::routing::get;
 
 use crate::nginx::Nginx;
 use crate::support::*;
-use crate::web_headers::{message, run_item, tls};
+use crate::web::headers::{message, run_item, tls};
 
 fn cookie_app() -> Router {
     Router::new()

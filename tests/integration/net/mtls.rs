@@ -80,8 +80,8 @@ fn run_with_key(m: &Mtls, items: &[(&str, &str)]) -> (Ran, serde_json::Value) {
         &checklist_of("10s", items),
         &[
             ("CLIENT_KEY", &m.client_key()),
-            ("REDIS_PW", crate::svc_redis::PASSWORD),
-            ("PG_PW", crate::svc_postgres::PASSWORD),
+            ("REDIS_PW", crate::svc::redis::PASSWORD),
+            ("PG_PW", crate::svc::postgres::PASSWORD),
         ],
     );
     assert!(
@@ -225,7 +225,7 @@ fn requiring_server(m: &Mtls) -> rustls::ServerConfig {
 #[test]
 fn websocket_presents_the_client_certificate_a_rustls_server_requires() {
     let m = Mtls::new();
-    let server = crate::svc_websocket::echo_server(Some(requiring_server(&m)));
+    let server = crate::svc::websocket::echo_server(Some(requiring_server(&m)));
     let url = format!("wss://localhost:{}/", server.addr.port());
     let ca = m.p("server-ca.pem");
     let (ran, report) = run_with_key(
@@ -328,7 +328,7 @@ fn a_tls_handshake_the_server_ends_for_want_of_a_client_certificate_fails_saying
 #[test]
 fn redis_with_tls_auth_clients_needs_the_client_certificate() {
     let m = Mtls::new();
-    let Some(redis) = crate::svc_redis::start_redis_with(|_| {
+    let Some(redis) = crate::svc::redis::start_redis_with(|_| {
         [
             ("--tls-cert-file", m.p("server.crt")),
             ("--tls-key-file", m.p("server.key")),
@@ -379,7 +379,7 @@ fn redis_with_tls_auth_clients_needs_the_client_certificate() {
 #[test]
 fn postgres_clientcert_verify_ca_takes_sslcert_in_the_url_or_client_cert() {
     let m = Mtls::new();
-    let Some((pg, ca)) = crate::svc_postgres::start_postgres_with(true, Some(&m.client_ca.ca_pem))
+    let Some((pg, ca)) = crate::svc::postgres::start_postgres_with(true, Some(&m.client_ca.ca_pem))
     else {
         return;
     };

@@ -127,7 +127,7 @@ fn redis_refused_silent_not_tls_and_wrong_password() {
             ),
         ),
     ];
-    let real = crate::svc_redis::start_redis();
+    let real = crate::svc::redis::start_redis();
     if let Some(redis) = &real {
         items.push((
             "badpw",
@@ -196,7 +196,7 @@ fn postgres_refused_silent_no_tls_and_wrong_password() {
         ("no-tls", url(no_ssl.addr.port(), "?sslmode=require")),
         ("not-pg", url(plain.addr.port(), "")),
     ];
-    let real = crate::svc_postgres::start_postgres(false);
+    let real = crate::svc::postgres::start_postgres(false);
     if let Some((pg, _)) = &real {
         items.push((
             "badpw",
@@ -217,7 +217,7 @@ fn postgres_refused_silent_no_tls_and_wrong_password() {
     let items: Vec<(&str, &str)> = items.iter().map(|(i, c)| (*i, c.as_str())).collect();
     let ran = run_checklist_with_env(
         &checklist_of("1s", &items),
-        &[("PG_PW", crate::svc_postgres::PASSWORD)],
+        &[("PG_PW", crate::svc::postgres::PASSWORD)],
     );
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     let r = json(&ran);

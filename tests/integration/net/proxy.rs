@@ -12,7 +12,7 @@ use axum::Router;
 use axum::routing::get;
 use prodcheck::demo::pki::{Pki, server_config};
 
-use crate::proxy::{proxied_to, start_tinyproxy, start_tinyproxy_with};
+use crate::net::env_proxy::{proxied_to, start_tinyproxy, start_tinyproxy_with};
 use crate::support::*;
 
 /// A TCP port on 127.0.0.1 that accepts connections and records who connected.
@@ -73,7 +73,7 @@ fn tcp_tls_and_websocket_tunnel_through_the_items_proxy_which_overrides_the_runs
         Router::new().route("/", get(|| async { "ok" })),
         server_config(vec![leaf.cert_der.clone()], leaf.key()).expect("tls config"),
     );
-    let ws = crate::svc_websocket::echo_server(None);
+    let ws = crate::svc::websocket::echo_server(None);
     let plain = PeerLog::start();
     let direct = PeerLog::start();
     let web = AppServer::start(Router::new().route("/", get(|| async { "ok" })));

@@ -389,7 +389,7 @@ pub(crate) fn psql(port: u16, sql: &str) {
         panic!("psql is needed to set up roles");
     };
     let out = std::process::Command::new(bin)
-        .env("PGPASSWORD", crate::svc_postgres::PASSWORD)
+        .env("PGPASSWORD", crate::svc::postgres::PASSWORD)
         .args(["-v", "ON_ERROR_STOP=1", "-X", "-q", "-h", "127.0.0.1"])
         .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres"])
         .args(["-c", sql])
@@ -407,7 +407,7 @@ fn deploy_db_items(port: u16, user: &str, ids: &[&str], extra: &[&str]) -> serde
     let p = Project::new();
     let mut cmd = p.cmd();
     let password = if user == "postgres" {
-        crate::svc_postgres::PASSWORD
+        crate::svc::postgres::PASSWORD
     } else {
         "app-pw"
     };
@@ -431,7 +431,7 @@ fn deploy_db_items(port: u16, user: &str, ids: &[&str], extra: &[&str]) -> serde
 /// `database-replicas` passes with no replica expected and fails when one is.
 #[test]
 fn deploy_database_items_judge_ownership_and_replicas() {
-    let Some((pg, _)) = crate::svc_postgres::start_postgres(false) else {
+    let Some((pg, _)) = crate::svc::postgres::start_postgres(false) else {
         return;
     };
     psql(

@@ -3,7 +3,7 @@
 //! itself (it used to fail with "UnknownIssuer" on a healthy database).
 
 use crate::support::*;
-use crate::svc_postgres::{PASSWORD, start_postgres};
+use crate::svc::postgres::{PASSWORD, start_postgres};
 
 #[test]
 fn shipped_postgres_items_trust_the_environments_ca_file() {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::nginx::Nginx;
 use crate::support::*;
-use crate::web_headers::{message, run_item};
+use crate::web::headers::{message, run_item};
 
 /// A server whose CORS headers are `policy(origin)`.
 fn server(policy: fn(&str) -> Vec<(&'static str, String)>) -> AppServer {

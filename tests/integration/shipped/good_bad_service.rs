@@ -22,7 +22,7 @@ use prodcheck::demo::service::{self, AppOptions, ServerHandle};
 use prodcheck::demo::{dns, pki};
 
 use crate::support::*;
-use crate::svc_postgres::{PASSWORD, start_postgres};
+use crate::svc::postgres::{PASSWORD, start_postgres};
 
 const ZONE: &str = r#"
 $ORIGIN shop.good-bad.test.
@@ -703,7 +703,7 @@ fn run_deploy(good: bool) -> Option<(i32, serde_json::Value)> {
 
 fn run_deploy_with(good: bool, extra: &[&str]) -> Option<(i32, serde_json::Value)> {
     let (pg, _) = start_postgres(false)?;
-    crate::shipped_checklists::psql(
+    crate::shipped::checklists::psql(
         pg.port,
         "CREATE TABLE orders (id int); \
          CREATE ROLE app LOGIN PASSWORD 'app-pw'; \
@@ -711,7 +711,7 @@ fn run_deploy_with(good: bool, extra: &[&str]) -> Option<(i32, serde_json::Value
          CREATE TABLE audit (id int);",
     );
     if !good {
-        crate::shipped_checklists::psql(pg.port, "ALTER TABLE audit OWNER TO app;");
+        crate::shipped::checklists::psql(pg.port, "ALTER TABLE audit OWNER TO app;");
     }
     let site = Site::start(good);
     let mut vars = site.common_vars();

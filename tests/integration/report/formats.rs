@@ -229,7 +229,7 @@ for suite in xml:
 fn sarif_report_validates_against_the_2_1_0_schema() {
     let out = run_all_formats();
     let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../fixtures/sarif-schema-2.1.0.json"))
+        serde_json::from_str(include_str!("../../fixtures/sarif-schema-2.1.0.json"))
             .expect("schema JSON");
     let validator = jsonschema::validator_for(&schema).expect("compile SARIF schema");
     let sarif: serde_json::Value = serde_json::from_str(out.get("sarif")).expect("SARIF is JSON");

@@ -1,5 +1,5 @@
 //! Every invalid fixture is rejected by `validate` with exit 2 and its exact diagnostic
-//! (snapshots under `tests/integration/snapshots`).
+//! (snapshots under `tests/integration/cli/snapshots`).
 
 use crate::support::*;
 
