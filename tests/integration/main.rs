@@ -1,7 +1,6 @@
 //! The one integration-test binary: drives the real `prodcheck` binary against servers
 //! started on 127.0.0.1 by the tests themselves. Test modules are grouped by area.
 
-mod nginx;
 mod support;
 
 mod cli;

@@ -37,12 +37,12 @@ fn no_color_and_non_terminal_output_have_no_escape_codes() {
 fn list_and_show_describe_the_shipped_checklists() {
     let p = Project::new();
     let ran = run(p.cmd().arg("list"));
-    assert_eq!(ran.code, 0);
+    assert_code!(ran, 0);
     for name in ["pre-deploy", "deploy", "post-deploy", "maintenance"] {
         assert!(ran.stdout.contains(name), "{}", ran.stdout);
     }
     let ran = run(p.cmd().args(["show", "pre-deploy"]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_code!(ran, 0);
     assert!(
         ran.stdout.contains("health-endpoint")
             && ran.stdout.contains("http")
@@ -65,7 +65,7 @@ fn a_local_checklist_overrides_the_shipped_one() {
     let ran = run(p
         .cmd()
         .args(["run", "pre-deploy", "--confirm", "local-only"]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     assert!(ran.stdout.contains("local-only"));
 }
 
@@ -94,7 +94,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
     ];
     for (args, expected) in cases {
         let ran = run(p.cmd().args(args));
-        assert_eq!(ran.code, 2, "{args:?}: {}", ran.stderr);
+        assert_code!(ran, 2, "{args:?}");
         assert!(
             ran.stderr.contains(expected),
             "{args:?}: expected `{expected}` in:\n{}",
@@ -134,7 +134,7 @@ fn environments_and_vars_override_checklist_defaults() {
 #[test]
 fn schema_is_json_and_covers_probe_kinds() {
     let ran = run(prodcheck().arg("schema"));
-    assert_eq!(ran.code, 0);
+    assert_code!(ran, 0);
     let schema: serde_json::Value = serde_json::from_str(&ran.stdout).expect("schema is JSON");
     let text = schema.to_string();
     assert!(
@@ -146,7 +146,7 @@ fn schema_is_json_and_covers_probe_kinds() {
 #[test]
 fn demo_runs_pre_deploy_against_a_local_service() {
     let ran = run(prodcheck().arg("demo"));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     let out = &ran.stdout;
     assert!(
         out.contains("pre-deploy") && out.contains("Point prodcheck at your service"),
@@ -193,17 +193,14 @@ fn demo_runs_pre_deploy_against_a_local_service() {
     assert!(out.contains("24 pass"), "{out}");
     assert!(out.contains("exit 1: a gating item failed"), "{out}");
     let strict = run(prodcheck().args(["demo", "--strict"]));
-    assert_eq!(
-        strict.code, 1,
-        "--strict passes the run's exit code through"
-    );
+    assert_code!(strict, 1, "--strict passes the run's exit code through");
 }
 
 #[test]
 fn init_writes_a_usable_config_and_refuses_to_overwrite() {
     let p = Project::new();
     let ran = run(p.cmd().arg("init"));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_code!(ran, 0);
     let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("written");
     assert!(
         text.contains("staging:") && text.contains("production:") && text.contains("base_url"),
@@ -218,9 +215,9 @@ fn init_writes_a_usable_config_and_refuses_to_overwrite() {
         "--only",
         "rollback-plan",
     ]));
-    assert_eq!(ran.code, 4, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 4);
     let ran = run(p.cmd().arg("init"));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(ran.stderr.contains("already exists"), "{}", ran.stderr);
     assert_eq!(
         std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("still there"),

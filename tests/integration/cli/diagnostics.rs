@@ -24,11 +24,7 @@ fn invalid_fixtures_have_exact_diagnostics() {
             .unwrap_or_default()
             .to_string();
         let ran = run(prodcheck().args(["validate", file.to_str().unwrap_or_default()]));
-        assert_eq!(
-            ran.code, 2,
-            "{name} must be rejected:\n{}{}",
-            ran.stdout, ran.stderr
-        );
+        assert_code!(ran, 2, "{name} must be rejected");
         let location = format!("{}:", file.display());
         assert!(
             ran.stderr.contains(&location),
@@ -42,7 +38,7 @@ fn invalid_fixtures_have_exact_diagnostics() {
 #[test]
 fn a_directory_validates_every_file_and_shipped_checklists_are_valid() {
     let ran = run(prodcheck().args(["validate", "checklists"]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     for name in ["pre-deploy", "deploy", "post-deploy", "maintenance"] {
         assert!(
             ran.stdout.contains(&format!("ok checklists/{name}.yaml")),
@@ -51,5 +47,5 @@ fn a_directory_validates_every_file_and_shipped_checklists_are_valid() {
         );
     }
     let ran = run(prodcheck().args(["validate", "tests/fixtures/invalid"]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
 }

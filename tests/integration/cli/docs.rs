@@ -34,7 +34,7 @@ sections:
         .cmd()
         .env("DOCS_TOKEN", "docs-canary-secret")
         .args(["docs", "c.yaml"]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     let text = ran.stdout;
     for want in [
         "# svc — Service runbook",
@@ -61,7 +61,7 @@ sections:
 fn docs_of_a_shipped_checklist_names_what_is_unset() {
     let p = Project::new();
     let ran = run(p.cmd().args(["docs", "pre-deploy"]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     assert!(ran.stdout.contains("`warn_days: 30`"), "{}", ran.stdout);
     assert!(
         ran.stdout

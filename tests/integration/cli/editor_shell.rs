@@ -31,7 +31,7 @@ fn completions_and_man_page_are_generated_from_the_cli() {
         ("fish", "complete -c prodcheck"),
     ] {
         let ran = run(p.cmd().args(["completions", shell]));
-        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        assert_code!(ran, 0);
         assert!(ran.stdout.contains(marker), "{shell}: {}", ran.stdout);
         assert!(
             ran.stdout.contains("signoff"),
@@ -39,7 +39,7 @@ fn completions_and_man_page_are_generated_from_the_cli() {
         );
     }
     let ran = run(p.cmd().arg("man"));
-    assert_eq!(ran.code, 0);
+    assert_code!(ran, 0);
     assert!(ran.stdout.contains(".TH prodcheck"), "{}", ran.stdout);
     assert!(ran.stdout.contains("waive"));
     assert_eq!(run(p.cmd().args(["completions", "tcsh"])).code, 2);

@@ -209,7 +209,7 @@ fn every_record_type_and_policy_check_against_a_real_server() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let report = json(&ran);
     for (id, _, want_status, fragment) in cases {
         let (status, message) = status_and_message(&report, id);
@@ -237,7 +237,7 @@ fn unreachable_resolver_is_an_error_not_a_failure() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 3);
     let (status, message) = status_and_message(&json(&ran), "down");
     assert_eq!(status, "error", "{message}");
     assert!(
@@ -259,7 +259,7 @@ fn ad_hoc_probe_with_a_nameserver() {
         "--report",
         "json",
     ]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     let report = json(&ran);
     let it = item(&report, "dns");
     assert_eq!(it["status"], "pass");

@@ -3,64 +3,10 @@
 //! overrides both, and the evidence names the proxy with its credentials redacted. What went
 //! through the proxy is read from tinyproxy's own log.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use axum::Router;
 use axum::routing::get;
 
 use crate::support::*;
-
-/// A tinyproxy listening on 127.0.0.1, logging every connection it opens.
-pub(crate) fn start_tinyproxy() -> Option<ServerProcess> {
-    start_tinyproxy_with("")
-}
-
-/// As `start_tinyproxy`, with `extra` configuration lines (`BasicAuth user password`).
-pub(crate) fn start_tinyproxy_with(extra: &str) -> Option<ServerProcess> {
-    let binary = require_binary("tinyproxy", "tinyproxy")?;
-    let dir = tempfile::tempdir().expect("proxy dir");
-    // tinyproxy drops to `nobody`, which must be able to write its log.
-    std::fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o777),
-    )
-    .expect("chmod");
-    let port = closed_port();
-    let log = dir.path().join("tinyproxy.log");
-    let conf = dir.path().join("tinyproxy.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "User nobody\nGroup nogroup\nPort {port}\nListen 127.0.0.1\nTimeout 10\nLogFile \"{}\"\nLogLevel Info\nMaxClients 20\nAllow 127.0.0.1\n{extra}",
-            log.display()
-        ),
-    )
-    .expect("conf");
-    let child = Command::new(binary)
-        .args(["-d", "-c"])
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tinyproxy");
-    let mut server = ServerProcess {
-        child,
-        port,
-        dir,
-        stop_signal: "-TERM",
-    };
-    server.wait_listening(Duration::from_secs(10), &log);
-    Some(server)
-}
-
-/// How many connections tinyproxy opened to `port`.
-pub(crate) fn proxied_to(proxy: &ServerProcess, port: u16) -> usize {
-    std::fs::read_to_string(proxy.dir.path().join("tinyproxy.log"))
-        .unwrap_or_default()
-        .matches(&format!("opening connection to 127.0.0.1:{port}"))
-        .count()
-}
 
 fn port_of(url: &str) -> u16 {
     url.rsplit(':')
@@ -90,11 +36,7 @@ fn environment_proxies_are_honoured_and_no_proxy_bypasses_them() {
             cmd.env(k, v);
         }
         let ran = run(cmd.args(["run", "c.yaml", "--report", "json"]).args(flags));
-        assert_eq!(
-            ran.code, 0,
-            "{env:?} {flags:?}: {}{}",
-            ran.stdout, ran.stderr
-        );
+        assert_code!(ran, 0, "{env:?} {flags:?}");
         item(&json(&ran), "health").clone()
     };
 
@@ -126,7 +68,7 @@ fn environment_proxies_are_honoured_and_no_proxy_bypasses_them() {
         "--report",
         "json",
     ]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     assert_eq!(proxied_to(&proxy, app_port), 2);
     assert!(!ran.stdout.contains("pr0xy-secret") && !ran.stderr.contains("pr0xy-secret"));
     // The evidence names the proxy without its credentials.
@@ -168,7 +110,7 @@ fn a_proxy_that_refuses_is_an_error_not_a_failure() {
     assert_eq!(burst["status"], "error", "{burst}");
     let it = item(&json(&ran), "health").clone();
     assert_eq!(it["status"], "error", "{it}");
-    assert_eq!(ran.code, 3, "{it}");
+    assert_code!(ran, 3, "{it}");
     assert!(
         it["message"].as_str().unwrap_or_default().contains("proxy"),
         "{it}"

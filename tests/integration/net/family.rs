@@ -4,7 +4,6 @@
 
 use prodcheck::demo::pki::Pki;
 
-use crate::nginx::Nginx;
 use crate::support::*;
 
 /// `shop.test` resolves (through `resolve`) to both loopbacks, IPv4 first.
@@ -92,7 +91,7 @@ fn ip_family_picks_the_address_and_the_evidence_names_it() {
         ],
     ));
     let report = json(&ran);
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     assert_eq!(
         item(&report, "http-v4")["evidence"]["address"],
         format!("127.0.0.1:{port}")
@@ -146,7 +145,7 @@ fn a_family_the_target_lacks_fails_and_contradictions_stop_the_load() {
         ],
     ));
     let report = json(&ran);
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     assert_eq!(
         statuses(&report, &["http-v6", "tls-v6"]),
         ["http-v6=fail", "tls-v6=fail"]
@@ -177,7 +176,7 @@ fn a_family_the_target_lacks_fails_and_contradictions_stop_the_load() {
             ),
         ],
     ));
-    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr
             .contains("the target is the IPv4 address `127.0.0.1`, but ip_family is v6"),
@@ -224,7 +223,7 @@ fn dual_stack_fails_when_ipv6_answers_differently_and_names_both_addresses() {
         ],
     ));
     let report = json(&ran);
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     assert_eq!(
         statuses(&report, &["same", "differ", "v6-refused", "one-family"]),
         [
@@ -319,7 +318,7 @@ fn dual_stack_compares_the_certificate_each_family_serves() {
     );
     let ran = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
     let report = json(&ran);
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     assert_eq!(
         statuses(
             &report,

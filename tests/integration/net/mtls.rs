@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use prodcheck::demo::pki::{Leaf, Pki, self_signed_leaf};
 
-use crate::nginx::Nginx;
 use crate::support::*;
 
 /// A server CA with a leaf for 127.0.0.1/localhost, a client CA with a client certificate,
@@ -80,8 +79,8 @@ fn run_with_key(m: &Mtls, items: &[(&str, &str)]) -> (Ran, serde_json::Value) {
         &checklist_of("10s", items),
         &[
             ("CLIENT_KEY", &m.client_key()),
-            ("REDIS_PW", crate::svc::redis::PASSWORD),
-            ("PG_PW", crate::svc::postgres::PASSWORD),
+            ("REDIS_PW", REDIS_PASSWORD),
+            ("PG_PW", PG_PASSWORD),
         ],
     );
     assert!(
@@ -166,7 +165,7 @@ fn nginx_demands_a_client_certificate_and_the_probes_say_which_ca() {
             ),
         ],
     );
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     // nginx completes the handshake and answers 400: the probe asks what it wanted.
     assert_status(&report, "http-none", "fail");
     assert_eq!(
@@ -225,7 +224,7 @@ fn requiring_server(m: &Mtls) -> rustls::ServerConfig {
 #[test]
 fn websocket_presents_the_client_certificate_a_rustls_server_requires() {
     let m = Mtls::new();
-    let server = crate::svc::websocket::echo_server(Some(requiring_server(&m)));
+    let server = echo_server(Some(requiring_server(&m)));
     let url = format!("wss://localhost:{}/", server.addr.port());
     let ca = m.p("server-ca.pem");
     let (ran, report) = run_with_key(
@@ -253,7 +252,7 @@ fn websocket_presents_the_client_certificate_a_rustls_server_requires() {
             ),
         ],
     );
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     assert_status(&report, "none", "fail");
     assert!(
         message(&report, "none").ends_with(ASKS),
@@ -313,7 +312,7 @@ fn a_tls_handshake_the_server_ends_for_want_of_a_client_certificate_fails_saying
     let _ = child.kill();
     let _ = child.wait();
     let (ran, report) = ran.expect("openssl s_server did not listen");
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     assert_status(&report, "none", "fail");
     assert!(
         message(&report, "none").contains(
@@ -328,7 +327,7 @@ fn a_tls_handshake_the_server_ends_for_want_of_a_client_certificate_fails_saying
 #[test]
 fn redis_with_tls_auth_clients_needs_the_client_certificate() {
     let m = Mtls::new();
-    let Some(redis) = crate::svc::redis::start_redis_with(|_| {
+    let Some(redis) = start_redis_with(|_| {
         [
             ("--tls-cert-file", m.p("server.crt")),
             ("--tls-key-file", m.p("server.key")),
@@ -359,7 +358,7 @@ fn redis_with_tls_auth_clients_needs_the_client_certificate() {
             ),
         ],
     );
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     assert_status(&report, "none", "fail");
     // redis-server sends no CA names in its CertificateRequest, and the message says so.
     assert!(
@@ -379,8 +378,7 @@ fn redis_with_tls_auth_clients_needs_the_client_certificate() {
 #[test]
 fn postgres_clientcert_verify_ca_takes_sslcert_in_the_url_or_client_cert() {
     let m = Mtls::new();
-    let Some((pg, ca)) = crate::svc::postgres::start_postgres_with(true, Some(&m.client_ca.ca_pem))
-    else {
+    let Some((pg, ca)) = start_postgres_with(true, Some(&m.client_ca.ca_pem)) else {
         return;
     };
     let ca = ca.expect("server CA written").display().to_string();
@@ -405,7 +403,7 @@ fn postgres_clientcert_verify_ca_takes_sslcert_in_the_url_or_client_cert() {
             ),
         ],
     );
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     assert_status(&report, "none", "fail");
     let none = message(&report, "none");
     assert!(
@@ -469,7 +467,7 @@ fn prometheus_behind_mutual_tls_is_queried_with_the_client_certificate() {
         ],
     );
     // Prometheus is an instrument: a query it would not take is `error` (exit 3).
-    assert_eq!(ran.code, 3, "{}", ran.stdout);
+    assert_code!(ran, 3);
     assert_status(&report, "none", "error");
     assert!(
         message(&report, "none").ends_with(ASKS),

@@ -4,15 +4,12 @@
 //! the run's, `NO_PROXY` bypasses it, and credentials from `${env:…}` never show.
 
 use std::net::{IpAddr, TcpListener};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
 use prodcheck::demo::pki::{Pki, server_config};
 
-use crate::net::env_proxy::{proxied_to, start_tinyproxy, start_tinyproxy_with};
 use crate::support::*;
 
 /// A TCP port on 127.0.0.1 that accepts connections and records who connected.
@@ -73,7 +70,7 @@ fn tcp_tls_and_websocket_tunnel_through_the_items_proxy_which_overrides_the_runs
         Router::new().route("/", get(|| async { "ok" })),
         server_config(vec![leaf.cert_der.clone()], leaf.key()).expect("tls config"),
     );
-    let ws = crate::svc::websocket::echo_server(None);
+    let ws = echo_server(None);
     let plain = PeerLog::start();
     let direct = PeerLog::start();
     let web = AppServer::start(Router::new().route("/", get(|| async { "ok" })));
@@ -119,7 +116,7 @@ fn tcp_tls_and_websocket_tunnel_through_the_items_proxy_which_overrides_the_runs
         .cmd()
         .args(["run", "c.yaml", "--proxy", &dead, "--report", "json"]));
     let report = json(&ran);
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     assert!(proxied_to(&proxy, tls_port) >= 1, "tls did not tunnel");
     assert_eq!(proxied_to(&proxy, plain.port), 1);
     assert_eq!(proxied_to(&proxy, ws_port), 1);
@@ -161,13 +158,13 @@ fn environment_proxies_carry_tunnels_unless_no_proxy_names_the_host() {
         )],
     );
     let through = run_checklist_with_env(&text, &[("HTTPS_PROXY", &proxy_url)]);
-    assert_eq!(through.code, 0, "{}", through.stdout);
+    assert_code!(through, 0);
     assert_eq!(proxied_to(&proxy, target.port), 1);
     let bypass = run_checklist_with_env(
         &text,
         &[("HTTPS_PROXY", &proxy_url), ("NO_PROXY", "127.0.0.1")],
     );
-    assert_eq!(bypass.code, 0, "{}", bypass.stdout);
+    assert_code!(bypass, 0);
     assert_eq!(proxied_to(&proxy, target.port), 1, "NO_PROXY bypassed it");
     assert_eq!(
         item(&json(&bypass), "tcp")["evidence"]["address"],
@@ -228,7 +225,7 @@ fn proxy_credentials_from_the_environment_are_used_and_never_shown() {
         statuses(&report),
         ["tcp=pass", "http=pass", "wrong=error", "none-given=error"]
     );
-    assert_eq!(ran.code, 3, "{}", ran.stdout);
+    assert_code!(ran, 3);
     assert_eq!(
         item(&report, "tcp")["evidence"]["proxy"],
         format!("http://127.0.0.1:{}/", proxy.port)
@@ -282,7 +279,7 @@ fn a_dead_proxy_or_pinned_addresses_through_one_are_errors_not_failures() {
         ],
     ));
     let report = json(&ran);
-    assert_eq!(ran.code, 3, "{}", ran.stdout);
+    assert_code!(ran, 3);
     assert_eq!(
         statuses(&report),
         ["dead=error", "pinned=error", "dual=error"]
@@ -307,36 +304,6 @@ fn a_dead_proxy_or_pinned_addresses_through_one_are_errors_not_failures() {
         message(&report, "dual")
     );
     assert!(target.peers().is_empty(), "nothing may reach the target");
-}
-
-/// A microsocks SOCKS5 proxy on 127.0.0.1 with a login, whose outgoing connections come from
-/// 127.0.0.2 (so the target can tell a proxied connection from a direct one).
-fn start_microsocks(user: &str, password: &str) -> Option<ServerProcess> {
-    let binary = require_binary("microsocks", "microsocks")?;
-    let port = closed_port();
-    let child = Command::new(binary)
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-b",
-            "127.0.0.2",
-        ])
-        .args(["-u", user, "-P", password])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start microsocks");
-    let mut server = ServerProcess {
-        child,
-        port,
-        dir: tempfile::tempdir().expect("dir"),
-        stop_signal: "-TERM",
-    };
-    let log = server.dir.path().join("none.log");
-    server.wait_listening(Duration::from_secs(10), &log);
-    Some(server)
 }
 
 #[test]

@@ -153,7 +153,7 @@ fn human_report_at_each_verbosity_matches_its_snapshot() {
             .env("PRODCHECK_TEST_TOKEN", CANARY)
             .args(["run", "c.yaml", "--skip", "skipped"])
             .args(flags));
-        assert_eq!(ran.code, 1, "{}", ran.stderr);
+        assert_code!(ran, 1);
         assert!(!ran.stdout.contains(CANARY), "secret leaked at {flags:?}");
         settings.bind(|| insta::assert_snapshot!(name, ran.stdout));
     }

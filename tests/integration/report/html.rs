@@ -90,7 +90,7 @@ sections:
         "--report",
         "html=out/report.html",
     ]));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     // The hostile text did reach the report, so the checks below are not vacuous.
     let report = json(&ran);
     let data = report.to_string();
@@ -169,7 +169,7 @@ sections:
     let ran = run(p
         .cmd()
         .args(["run", "c.yaml", "--report", "html=report.html"]));
-    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert_code!(ran, 1);
     let html = std::fs::read_to_string(p.path().join("report.html")).expect("html report");
 
     // Verdict in words and colour class, with the figures.
@@ -240,12 +240,12 @@ sections:
 "#,
     );
     let first = run(p.cmd().args(["run", "c.yaml"]));
-    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert_code!(first, 1);
     p.file("flag", "");
     let second = run(p.cmd().args(["run", "c.yaml"]));
-    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_code!(second, 0);
     let third = run(p.cmd().args(["run", "c.yaml", "--report", "html=r.html"]));
-    assert_eq!(third.code, 0, "{}", third.stderr);
+    assert_code!(third, 0);
     let html = std::fs::read_to_string(p.path().join("r.html")).expect("html report");
     let strip = html
         .split("<figure id=\"figure-history\">")
@@ -275,7 +275,7 @@ fn the_demo_draws_every_picture_and_keeps_history_in_its_state_dir() {
         let ran = run(p
             .cmd()
             .args(["demo", "--state", "st", "--report", "html=demo.html"]));
-        assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+        assert_code!(ran, 0);
     }
     let history = std::fs::read_to_string(p.path().join("st/history/pre-deploy.jsonl"))
         .expect("the demo recorded its runs");
@@ -300,6 +300,6 @@ fn the_demo_draws_every_picture_and_keeps_history_in_its_state_dir() {
     assert_balanced(&html);
     // Without --state nothing is written to the project.
     let ran = run(p.cmd().arg("demo"));
-    assert_eq!(ran.code, 0);
+    assert_code!(ran, 0);
     assert!(!p.path().join(".prodcheck").exists());
 }

@@ -44,7 +44,7 @@ fn assert_budget(lines: &[String], where_: &str) {
 fn a_run_with_a_few_failures_fits_in_40_lines_off_a_terminal() {
     let p = Project::new();
     let ran = run(p.cmd().args(["demo"]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     assert!(
         !ran.stdout.contains('\u{1b}'),
         "escape codes off a terminal"

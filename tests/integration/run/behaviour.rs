@@ -67,7 +67,7 @@ fn every_exit_code_is_reachable() {
     for (name, text, code) in cases {
         let file = p.file(&format!("{name}.yaml"), &text);
         let ran = run(p.cmd().args(["run", file.to_str().unwrap_or_default()]));
-        assert_eq!(ran.code, code, "case {name}:\n{}{}", ran.stdout, ran.stderr);
+        assert_code!(ran, code, "case {name}");
     }
 
     // 5: the run finished but its report cannot be written. A passing gate must not pass
@@ -80,7 +80,7 @@ fn every_exit_code_is_reachable() {
             "--report",
             "json=blocker/report.json",
         ]));
-        assert_eq!(ran.code, code, "case {name}:\n{}{}", ran.stdout, ran.stderr);
+        assert_code!(ran, code, "case {name}");
         assert!(
             ran.stderr.contains("cannot create `blocker`")
                 && ran.stderr.contains(&format!(
@@ -129,7 +129,7 @@ fn non_gating_severities_do_not_change_the_exit_code_unless_fail_on_warning() {
         ),
     );
     let ran = run(p.cmd().args(["run", file.to_str().unwrap_or_default()]));
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     assert!(ran.stdout.contains("(non-gating)"), "{}", ran.stdout);
     assert_eq!(
         run(p.cmd().args([
@@ -155,7 +155,7 @@ fn manual_items_are_pending_unless_confirmed() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 4);
+    assert_code!(ran, 4);
     let report = json(&ran);
     assert_eq!(item(&report, "docs")["status"], "pending");
     assert!(
@@ -175,10 +175,7 @@ fn manual_items_are_pending_unless_confirmed() {
         "--report",
         "json",
     ]));
-    assert_eq!(
-        ran.code, 0,
-        "the warning-severity pending item does not gate"
-    );
+    assert_code!(ran, 0, "the warning-severity pending item does not gate");
     assert_eq!(item(&json(&ran), "docs")["status"], "confirmed");
 
     let ran = run(p.cmd().args([
@@ -187,7 +184,7 @@ fn manual_items_are_pending_unless_confirmed() {
         "--confirm",
         "dosc",
     ]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr.contains("--confirm `dosc`: no item id `dosc`"),
         "{}",
@@ -212,7 +209,7 @@ fn only_and_skip_select_by_id_and_tag() {
     let ran = run(p
         .cmd()
         .args(["run", path, "--only", "fast", "--report", "json"]));
-    assert_eq!(ran.code, 0);
+    assert_code!(ran, 0);
     let report = json(&ran);
     assert_eq!(item(&report, "bad")["status"], "skip");
     assert_eq!(item(&report, "good")["status"], "pass");
@@ -235,7 +232,7 @@ fn json_report_has_the_documented_fields() {
         "--report",
         &format!("json={}", out.display()),
     ]));
-    assert_eq!(ran.code, 4);
+    assert_code!(ran, 4);
     assert!(
         ran.stdout.contains("Summary:"),
         "human report still goes to stdout: {}",
@@ -308,7 +305,7 @@ fn env_secrets_never_appear_in_human_or_json_output() {
         "--report",
         &format!("json={}", json_out.display()),
     ]));
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     let json_text = std::fs::read_to_string(&json_out).expect("json");
     for (what, text) in [
         ("stdout", &ran.stdout),
@@ -341,7 +338,7 @@ fn results_come_back_in_checklist_order() {
         "--concurrency",
         "8",
     ]));
-    assert_eq!(ran.code, 0);
+    assert_code!(ran, 0);
     let ids: Vec<String> = json(&ran)["items"]
         .as_array()
         .map(|a| {
@@ -386,7 +383,7 @@ fn retries_mark_a_late_pass_as_flaky() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     let it = item(&json(&ran), "f").clone();
     assert_eq!(it["attempts"], 2);
     assert_eq!(it["flaky"], true);
@@ -520,7 +517,7 @@ fn automated_runs_leave_manual_items_out() {
     let ran = run(p
         .cmd()
         .args(["run", path, "--automated", "--report", "json"]));
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     let m = item(&json(&ran), "m").clone();
     assert_eq!(m["status"], "skip", "{m}");
     assert_eq!(m["message"], "manual item left out (--automated)", "{m}");

@@ -81,7 +81,7 @@ fn signoffs_survive_sigkill_at_any_moment() {
     );
     // A final unkilled sign-off still lands next to whatever survived.
     let last = run(p.cmd().args(["signoff", "c.yaml", "m0", "--by", "tester"]));
-    assert_eq!(last.code, 0, "{}", last.stderr);
+    assert_code!(last, 0);
     assert!(signed(&p).contains(&"m0".to_string()));
 }
 

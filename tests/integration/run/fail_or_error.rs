@@ -60,7 +60,7 @@ fn tcp_and_tls_refused_silent_and_not_tls() {
             ),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let r = json(&ran);
     let refused = format!("connection refused by 127.0.0.1:{closed}");
     expect(&r, "tcp-refused", "fail", &[&refused], Some("refused"));
@@ -127,7 +127,7 @@ fn redis_refused_silent_not_tls_and_wrong_password() {
             ),
         ),
     ];
-    let real = crate::svc::redis::start_redis();
+    let real = start_redis();
     if let Some(redis) = &real {
         items.push((
             "badpw",
@@ -139,7 +139,7 @@ fn redis_refused_silent_not_tls_and_wrong_password() {
     }
     let items: Vec<(&str, &str)> = items.iter().map(|(i, c)| (*i, c.as_str())).collect();
     let ran = run_checklist(&checklist_of("1s", &items));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let r = json(&ran);
     let refused = format!("connection refused by 127.0.0.1:{closed}");
     expect(&r, "refused", "fail", &[&refused], Some("refused"));
@@ -196,7 +196,7 @@ fn postgres_refused_silent_no_tls_and_wrong_password() {
         ("no-tls", url(no_ssl.addr.port(), "?sslmode=require")),
         ("not-pg", url(plain.addr.port(), "")),
     ];
-    let real = crate::svc::postgres::start_postgres(false);
+    let real = start_postgres(false);
     if let Some((pg, _)) = &real {
         items.push((
             "badpw",
@@ -215,11 +215,8 @@ fn postgres_refused_silent_no_tls_and_wrong_password() {
         ));
     }
     let items: Vec<(&str, &str)> = items.iter().map(|(i, c)| (*i, c.as_str())).collect();
-    let ran = run_checklist_with_env(
-        &checklist_of("1s", &items),
-        &[("PG_PW", crate::svc::postgres::PASSWORD)],
-    );
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let ran = run_checklist_with_env(&checklist_of("1s", &items), &[("PG_PW", PG_PASSWORD)]);
+    assert_code!(ran, 1);
     let r = json(&ran);
     let refused = format!("connection refused by 127.0.0.1:{closed}");
     expect(&r, "refused", "fail", &[&refused], Some("refused"));
@@ -287,7 +284,7 @@ fn websocket_refused_silent_throttled_and_not_found() {
             ("busy", &ws(busy.addr.port())),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let r = json(&ran);
     let refused = format!("connection refused by 127.0.0.1:{closed}");
     expect(&r, "refused", "fail", &[&refused], Some("refused"));
@@ -349,7 +346,7 @@ fn prometheus_down_silent_rejected_or_throttled_is_an_error() {
             ("throttled", &prom(throttled.addr.port())),
         ],
     ));
-    assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 3);
     let r = json(&ran);
     let at = |port: u16| format!("Prometheus at http://127.0.0.1:{port}");
     expect(
@@ -425,7 +422,7 @@ fn exec_that_cannot_start_or_answers_unknown_is_an_error() {
             ),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let r = json(&ran);
     expect(
         &r,
@@ -485,7 +482,7 @@ fn file_without_a_match_fails_and_disk_without_a_path_is_an_error() {
             ),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let r = json(&ran);
     expect(
         &r,
@@ -540,7 +537,7 @@ fn dns_missing_name_fails_and_a_silent_or_absent_resolver_is_an_error() {
             ),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let r = json(&ran);
     expect(&r, "exists", "pass", &["A 127.0.0.10"], None);
     expect(
@@ -602,7 +599,7 @@ fn an_untrusted_certificate_is_an_answer_that_fails() {
             ),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let r = json(&ran);
     // The chain was presented and judged: a verdict on the certificate, not a missing answer.
     expect(&r, "tls", "fail", &["is not a trusted root"], None);

@@ -82,7 +82,7 @@ fn a_glob_picks_targets_and_the_worst_target_sets_the_exit_code() {
         "--report",
         "json",
     ]));
-    assert_eq!(ran.code, 1, "api-bad fails: {}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1, "api-bad fails");
     let report = json(&ran);
     assert_eq!(target_names(&report), ["api-good", "api-bad"]);
     assert_eq!(report["exit_code"], 1);
@@ -111,7 +111,7 @@ fn a_glob_picks_targets_and_the_worst_target_sets_the_exit_code() {
     let ran = run(p
         .cmd()
         .args(["run", "c.yaml", "--target", "web", "--automated"]));
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     let ran = run(p.cmd().args([
         "run",
         "c.yaml",
@@ -120,7 +120,7 @@ fn a_glob_picks_targets_and_the_worst_target_sets_the_exit_code() {
         "--report",
         "json",
     ]));
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     assert_eq!(target_names(&json(&ran)), ["api-good", "api-bad", "web"]);
 }
 
@@ -151,7 +151,7 @@ fn the_exit_code_is_the_worst_targets_with_the_usual_precedence() {
         let ran = run(p
             .cmd()
             .args(["run", "c.yaml", "--all-targets", "--report", "json"]));
-        assert_eq!(ran.code, want, "{codes:?}: {}", ran.stdout);
+        assert_code!(ran, want, "{codes:?}");
         let report = json(&ran);
         let per_target: Vec<i64> = report["targets"]
             .as_array()
@@ -174,7 +174,7 @@ fn unknown_targets_and_bad_target_definitions_stop_the_run() {
     let (good, bad) = (ok_server(), failing_server());
     let p = project(&good, &bad);
     let ran = run(p.cmd().args(["run", "c.yaml", "--target", "db-*"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr
             .contains("--target `db-*` matches no target in prodcheck.yaml"),
@@ -190,18 +190,18 @@ fn unknown_targets_and_bad_target_definitions_stop_the_run() {
     let ran = run(p
         .cmd()
         .args(["run", "c.yaml", "--target", "web", "--target", "wbe"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_code!(ran, 2);
     assert_eq!(good.accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
     // --target and --all-targets together is a usage error too.
     let ran = run(p
         .cmd()
         .args(["run", "c.yaml", "--target", "web", "--all-targets"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_code!(ran, 2);
 
     let empty = Project::new();
     empty.file("c.yaml", CHECKLIST);
     let ran = run(empty.cmd().args(["run", "c.yaml", "--all-targets"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr
             .contains("no targets are defined in prodcheck.yaml"),
@@ -215,7 +215,7 @@ fn unknown_targets_and_bad_target_definitions_stop_the_run() {
         "environments:\n  production: {}\ntargets:\n  api:\n    env: prod\n",
     );
     let ran = run(empty.cmd().args(["run", "c.yaml", "--all-targets"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr
             .contains("target `api`: unknown environment `prod`"),
@@ -232,7 +232,7 @@ fn unknown_targets_and_bad_target_definitions_stop_the_run() {
     // A target that leaves a needed variable unset: named, and nothing runs.
     empty.file("prodcheck.yaml", "targets:\n  api: {}\n  web: {}\n");
     let ran = run(empty.cmd().args(["run", "c.yaml", "--all-targets"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr
             .contains("variable `base_url` is not set (targets api, web)"),
@@ -248,7 +248,7 @@ fn every_report_format_has_a_part_per_target() {
         let ran = run(p
             .cmd()
             .args(["run", "c.yaml", "--all-targets", "--report", format]));
-        assert_eq!(ran.code, 1, "{format}: {}{}", ran.stdout, ran.stderr);
+        assert_code!(ran, 1, "{format}");
         ran.stdout
     };
     let junit = report("junit");
@@ -315,7 +315,7 @@ fn every_report_format_has_a_part_per_target() {
         "--report",
         "html=report.html",
     ]));
-    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert_code!(ran, 1);
     let html = std::fs::read_to_string(p.path().join("report.html")).expect("html written");
     assert!(html.contains(r#"<section id="targets""#), "{html}");
     assert!(html.contains("2 targets"), "{html}");
@@ -355,7 +355,7 @@ fn history_signoffs_and_waivers_stay_with_their_target() {
     let ran = run(p.cmd().args([
         "signoff", "c.yaml", "runbook", "--target", "api-good", "--by", "Ada",
     ]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_code!(ran, 0);
     assert!(
         ran.stdout.contains("for target `api-good`"),
         "{}",
@@ -364,7 +364,7 @@ fn history_signoffs_and_waivers_stay_with_their_target() {
     let ran = run(p
         .cmd()
         .args(["signoff", "c.yaml", "runbook", "--target", "nope"]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr.contains("known targets: api-good"),
         "{}",
@@ -382,7 +382,7 @@ fn history_signoffs_and_waivers_stay_with_their_target() {
         "--until",
         "2099-01-01",
     ]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_code!(ran, 0);
 
     let ran = run(p
         .cmd()
@@ -400,7 +400,7 @@ fn history_signoffs_and_waivers_stay_with_their_target() {
         target_item(&report, "api-bad", "health")["status"],
         "waived"
     );
-    assert_eq!(ran.code, 4, "api-bad's runbook is pending: {}", ran.stdout);
+    assert_code!(ran, 4, "api-bad's runbook is pending");
 
     // The waiver does not leak into a run without a target, nor a sign-off.
     let ran = run(p
@@ -448,7 +448,7 @@ fn history_signoffs_and_waivers_stay_with_their_target() {
     assert!(good_part.contains("newly failing: health"), "{out}");
     assert!(!bad_part.contains("Since the previous run"), "{out}");
     let ran = run(p.cmd().args(["history", "c.yaml", "--target", "api-bad"]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_code!(ran, 0);
     assert!(ran.stdout.contains("2 run(s)"), "{}", ran.stdout);
     assert!(ran.stdout.contains("fleet@api-bad.jsonl"), "{}", ran.stdout);
 }
@@ -471,12 +471,12 @@ fn a_watch_follows_one_target() {
         ]))
     };
     let good = watch("good");
-    assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
+    assert_code!(good, 0);
     let bad = watch("bad");
-    assert_eq!(bad.code, 1, "{}{}", bad.stdout, bad.stderr);
+    assert_code!(bad, 1);
     assert_eq!(item(&json(&bad), "check")["status"], "fail");
     let both = watch("*");
-    assert_eq!(both.code, 2);
+    assert_code!(both, 2);
     assert!(
         both.stderr
             .contains("watch follows one target at a time; the selection names 2: good, bad"),

@@ -102,7 +102,7 @@ sections:
         cmd.args(["--report", &format!("{f}=reports/out.{f}")]);
     }
     let ran = run(&mut cmd);
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     // A sign-off and a second run write more state.
     let signed = run(p.cmd().env("PRODCHECK_CANARY", CANARY).args([
         "signoff",
@@ -111,7 +111,7 @@ sections:
         "--note",
         "looked",
     ]));
-    assert_eq!(signed.code, 0, "{}", signed.stderr);
+    assert_code!(signed, 0);
     let again = run(p
         .cmd()
         .env("PRODCHECK_CANARY", CANARY)
@@ -160,7 +160,7 @@ fn the_canary_never_appears_in_diagnostics() {
         .cmd()
         .env("PRODCHECK_CANARY", CANARY)
         .args(["run", file.to_str().unwrap_or_default()]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(ran.stderr.contains("expected u16"), "{}", ran.stderr);
     assert!(
         !ran.stderr.contains(CANARY) && !ran.stdout.contains(CANARY),

@@ -40,7 +40,7 @@ fn a_signoff_counts_in_a_later_non_interactive_run() {
     let ran = run(p.cmd().args([
         "signoff", "c.yaml", "docs", "--by", "Ada", "--note", "read v2",
     ]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_code!(ran, 0);
     assert!(ran.stdout.contains("valid until"), "{}", ran.stdout);
     let yaml = std::fs::read_to_string(p.path().join(".prodcheck/signoffs.yaml")).expect("written");
     assert!(
@@ -49,7 +49,7 @@ fn a_signoff_counts_in_a_later_non_interactive_run() {
     );
 
     let ran = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     let docs = item(&json(&ran), "docs").clone();
     assert_eq!(docs["status"], "confirmed");
     let msg = docs["message"].as_str().unwrap_or_default();
@@ -59,7 +59,7 @@ fn a_signoff_counts_in_a_later_non_interactive_run() {
     );
 
     let ran = run(p.cmd().args(["signoff", "c.yaml", "nope"]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr.contains("no item `nope` in checklist `s`"),
         "{}",
@@ -76,7 +76,7 @@ fn an_expired_signoff_leaves_the_item_pending() {
         "signoffs:\n  - checklist: s\n    item: docs\n    by: Ada\n    at: 2020-01-01T00:00:00Z\n    until: 2020-01-31T00:00:00Z\n",
     );
     let ran = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_eq!(ran.code, 4, "{}", ran.stdout);
+    assert_code!(ran, 4);
     let docs = item(&json(&ran), "docs").clone();
     assert_eq!(docs["status"], "pending");
     assert!(
@@ -95,9 +95,9 @@ fn a_signoff_without_cadence_covers_the_next_run_only() {
     let ran = run(p.cmd().args(["signoff", "c.yaml", "docs", "--by", "Bo"]));
     assert!(ran.stdout.contains("next run only"), "{}", ran.stdout);
     let first = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_eq!(first.code, 0, "{}", first.stdout);
+    assert_code!(first, 0);
     let second = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_eq!(second.code, 4);
+    assert_code!(second, 4);
     assert!(
         item(&json(&second), "docs")["message"]
             .as_str()
@@ -124,11 +124,7 @@ fn an_expired_waiver_reports_what_was_observed() {
 
     p.file(".prodcheck/waivers.yaml", &waivers("unknown"));
     let ran = run(p.cmd().args(["run", "e.yaml", "--report", "json"]));
-    assert_eq!(
-        ran.code, 3,
-        "an expired waiver keeps an error an error: {}",
-        ran.stdout
-    );
+    assert_code!(ran, 3, "an expired waiver keeps an error an error");
     let unknown = item(&json(&ran), "unknown").clone();
     assert_eq!(unknown["status"], "error", "{unknown}");
     assert!(
@@ -149,11 +145,7 @@ fn an_expired_waiver_reports_what_was_observed() {
     let ran = run(p
         .cmd()
         .args(["run", "m.yaml", "--non-interactive", "--report", "json"]));
-    assert_eq!(
-        ran.code, 4,
-        "an expired waiver keeps a pending item pending: {}",
-        ran.stdout
-    );
+    assert_code!(ran, 4, "an expired waiver keeps a pending item pending");
     let docs = item(&json(&ran), "docs").clone();
     assert_eq!(docs["status"], "pending", "{docs}");
     assert_eq!(docs["waiver"]["expired"], true, "{docs}");
@@ -177,13 +169,9 @@ fn a_waiver_holds_until_its_date_then_the_item_fails() {
         "--by",
         "Cy",
     ]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_code!(ran, 0);
     let ran = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_eq!(
-        ran.code, 0,
-        "an active waiver does not gate: {}",
-        ran.stdout
-    );
+    assert_code!(ran, 0, "an active waiver does not gate");
     let down = item(&json(&ran), "down").clone();
     assert_eq!(down["status"], "waived");
     assert!(
@@ -199,7 +187,7 @@ fn a_waiver_holds_until_its_date_then_the_item_fails() {
         "waivers:\n  - checklist: w\n    item: down\n    by: Cy\n    at: 2020-01-01T00:00:00Z\n    until: 2020-06-30\n    reason: vendor outage\n",
     );
     let ran = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_eq!(ran.code, 1);
+    assert_code!(ran, 1);
     let down = item(&json(&ran), "down").clone();
     assert_eq!(down["status"], "fail");
     assert_eq!(down["observed_status"], "fail");
@@ -220,12 +208,12 @@ fn a_waiver_holds_until_its_date_then_the_item_fails() {
         "--until",
         "2020-01-01",
     ]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(ran.stderr.contains("is in the past"), "{}", ran.stderr);
     let ran = run(p.cmd().args([
         "waive", "c.yaml", "down", "--reason", "x", "--until", "soon",
     ]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr.contains("not a date like 2026-12-31"),
         "{}",
@@ -242,7 +230,7 @@ fn a_broken_state_file_is_a_usage_error_naming_the_file() {
         "signoffs:\n  - checklist: s\n    when: yesterday\n",
     );
     let ran = run(p.cmd().args(["run", "c.yaml"]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr
             .contains("signoffs.yaml` is not a valid state file"),
@@ -291,7 +279,7 @@ fn history_records_each_run_and_reports_show_what_changed() {
     };
 
     let first = runc(&p, &[]);
-    assert_eq!(first.code, 1);
+    assert_code!(first, 1);
     assert!(
         !first.stdout.contains("Since the previous run"),
         "{}",
@@ -350,7 +338,7 @@ fn history_records_each_run_and_reports_show_what_changed() {
     assert!(raw.contains("t=***"), "{raw}");
 
     let ran = run(p.cmd().args(["history", "c.yaml"]));
-    assert_eq!(ran.code, 0);
+    assert_code!(ran, 0);
     assert!(ran.stdout.contains("h: 3 run(s)"), "{}", ran.stdout);
     assert_eq!(ran.stdout.matches("exit 1").count(), 3, "{}", ran.stdout);
 }
@@ -371,7 +359,7 @@ fn concurrent_runs_keep_every_history_record() {
         .collect();
     for r in runs {
         let ran = r.join().expect("thread");
-        assert_eq!(ran.code, 4, "{}{}", ran.stdout, ran.stderr);
+        assert_code!(ran, 4);
     }
     assert_eq!(history_lines(&p, "conc").len(), 6, "no run lost its record");
 }
@@ -388,7 +376,7 @@ fn due_lists_and_maintenance_runs_only_due_items() {
         ),
     );
     let ran = run(p.cmd().args(["due", "maintenance"]));
-    assert_eq!(ran.code, 0);
+    assert_code!(ran, 0);
     assert!(ran.stdout.contains("2 of 2 item(s) due"), "{}", ran.stdout);
     assert!(
         ran.stdout
@@ -398,13 +386,13 @@ fn due_lists_and_maintenance_runs_only_due_items() {
     );
 
     let ran = run(p.cmd().args(["run", "maintenance", "--confirm", "backups"]));
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     let ran = run(p.cmd().args(["due", "maintenance"]));
     assert!(ran.stdout.contains("1 of 2 item(s) due"), "{}", ran.stdout);
     assert!(ran.stdout.contains("not due  backups"), "{}", ran.stdout);
 
     let ran = run(p.cmd().args(["run", "maintenance", "--report", "json"]));
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     let report = json(&ran);
     assert_eq!(item(&report, "health")["status"], "pass");
     assert_eq!(item(&report, "backups")["status"], "skip");
@@ -418,7 +406,7 @@ fn due_lists_and_maintenance_runs_only_due_items() {
     let ran = run(p
         .cmd()
         .args(["run", "maintenance", "--all", "--report", "json"]));
-    assert_eq!(ran.code, 4, "--all asks the manual item again");
+    assert_code!(ran, 4, "--all asks the manual item again");
     assert_eq!(item(&json(&ran), "backups")["status"], "pending");
 }
 

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::get;
 
-use crate::shipped::rollback::{port_of, prometheus_says, prometheus_scraping_jobs};
 use crate::support::*;
 
 /// Scrape interval of the test Prometheus and evaluation interval of the watches.

@@ -145,7 +145,7 @@ fn waivers_recorded_with_prodcheck_waive_apply_to_scrapes() {
         "--by",
         "ops",
     ]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_code!(ran, 0);
     // Read at every scrape: no reload needed.
     let (_, body) = get_http(serve.port, path, &[]);
     assert_eq!(

@@ -90,7 +90,7 @@ fn basic_auth_and_tls_come_from_the_web_config() {
 fn a_public_listener_needs_auth_and_bad_web_configs_stop_the_start() {
     let p = Project::new();
     let ran = run(p.cmd().args(["serve", "--listen", "0.0.0.0:0"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr.contains("not a loopback address"),
         "{}",
@@ -105,7 +105,7 @@ fn a_public_listener_needs_auth_and_bad_web_configs_stop_the_start() {
         "--web.config.file",
         "web.yml",
     ]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr
             .contains("basic_auth_users.prometheus is not a bcrypt hash"),
@@ -117,10 +117,10 @@ fn a_public_listener_needs_auth_and_bad_web_configs_stop_the_start() {
         "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  client_ca_file: ca.pem\n",
     );
     let ran = run(p.cmd().args(["serve", "--web.config.file", "web.yml"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_code!(ran, 2);
     assert!(ran.stderr.contains("client_ca_file"), "{}", ran.stderr);
     let ran = run(p.cmd().args(["serve", "--checklist", "nope"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_code!(ran, 2);
     assert!(ran.stderr.contains("--checklist `nope`"), "{}", ran.stderr);
 }
 

@@ -284,7 +284,7 @@ fn weekly_automated_maintenance_items_are_skipped_until_due() {
         assert_eq!(item(&first, id)["status"], "pass", "first run: {first}");
     }
     let second = run(&mut args(&p));
-    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    assert_code!(second, 0);
     let second = json(&second);
     for id in weekly {
         let it = item(&second, id);
@@ -349,7 +349,7 @@ fn show_lists_every_item_of_every_shipped_checklist() {
     let p = Project::new();
     for (name, items) in shipped_ids() {
         let ran = run(p.cmd().args(["show", &name]));
-        assert_eq!(ran.code, 0, "show {name}:\n{}{}", ran.stdout, ran.stderr);
+        assert_code!(ran, 0, "show {name}");
         for item in items {
             assert!(
                 ran.stdout.contains(&item.id),
@@ -383,31 +383,12 @@ fn every_registered_probe_kind_is_used_or_named_optional() {
     }
 }
 
-/// `psql` as the superuser against the test PostgreSQL on `port`.
-pub(crate) fn psql(port: u16, sql: &str) {
-    let Some(bin) = require_binary("psql", "postgresql-client") else {
-        panic!("psql is needed to set up roles");
-    };
-    let out = std::process::Command::new(bin)
-        .env("PGPASSWORD", crate::svc::postgres::PASSWORD)
-        .args(["-v", "ON_ERROR_STOP=1", "-X", "-q", "-h", "127.0.0.1"])
-        .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres"])
-        .args(["-c", sql])
-        .output()
-        .expect("run psql");
-    assert!(
-        out.status.success(),
-        "psql failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Runs the shipped `deploy` items `ids` as `user` against the test PostgreSQL.
 fn deploy_db_items(port: u16, user: &str, ids: &[&str], extra: &[&str]) -> serde_json::Value {
     let p = Project::new();
     let mut cmd = p.cmd();
     let password = if user == "postgres" {
-        crate::svc::postgres::PASSWORD
+        PG_PASSWORD
     } else {
         "app-pw"
     };
@@ -431,7 +412,7 @@ fn deploy_db_items(port: u16, user: &str, ids: &[&str], extra: &[&str]) -> serde
 /// `database-replicas` passes with no replica expected and fails when one is.
 #[test]
 fn deploy_database_items_judge_ownership_and_replicas() {
-    let Some((pg, _)) = crate::svc::postgres::start_postgres(false) else {
+    let Some((pg, _)) = start_postgres(false) else {
         return;
     };
     psql(
@@ -514,7 +495,7 @@ fn new_version_live_matches_the_whole_version() {
         "{it}"
     );
     let ran = version_run(None);
-    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr.contains("variable `version` is not set"),
         "{}",

@@ -22,7 +22,6 @@ use prodcheck::demo::service::{self, AppOptions, ServerHandle};
 use prodcheck::demo::{dns, pki};
 
 use crate::support::*;
-use crate::svc::postgres::{PASSWORD, start_postgres};
 
 const ZONE: &str = r#"
 $ORIGIN shop.good-bad.test.
@@ -278,7 +277,7 @@ fn run_shipped(name: &str, vars: &[(&str, String)]) -> (i32, serde_json::Value) 
     let p = Project::new();
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("checklists/{name}.yaml"));
     let mut cmd = p.cmd();
-    cmd.env("PG_PW", PASSWORD)
+    cmd.env("PG_PW", PG_PASSWORD)
         .timeout(Duration::from_secs(300))
         .args(["run", file.to_str().unwrap_or_default()])
         .args(["--report", "json", "--non-interactive"]);
@@ -420,7 +419,7 @@ fn good_bad_pre_deploy_good_service_passes_every_automated_item() {
     let site = Site::start(true);
     let (code, report) = run_shipped("pre-deploy", &pre_deploy_vars(&site, true));
     assert_outcome(&report, PRE_DEPLOY_AUTOMATED, &[]);
-    assert_eq!(code, 4, "only manual items are left open");
+    assert_code!((code, &report), 4, "only manual items are left open");
 }
 
 #[test]
@@ -511,7 +510,7 @@ fn good_bad_post_deploy_good_service_passes_every_automated_item() {
     );
     let (code, report) = run_shipped("post-deploy", &post_deploy_vars(&site, url));
     assert_outcome(&report, POST_DEPLOY_AUTOMATED, &[]);
-    assert_eq!(code, 4, "only manual items are left open");
+    assert_code!((code, &report), 4, "only manual items are left open");
 }
 
 #[test]
@@ -646,7 +645,7 @@ fn good_bad_maintenance_good_service_passes_every_automated_item() {
     let site = Site::start(true);
     let (code, report) = run_shipped("maintenance", &maintenance_vars(&site, true));
     assert_outcome(&report, MAINTENANCE_AUTOMATED, &[]);
-    assert_eq!(code, 4, "only manual items are left open");
+    assert_code!((code, &report), 4, "only manual items are left open");
 }
 
 /// Disk space comes from node_exporter for every host (the old item measured the filesystem
@@ -671,7 +670,7 @@ fn good_bad_maintenance_bad_service_fails_exactly_the_broken_items() {
             ("security-scan", "exited 1"),
         ],
     );
-    assert_eq!(code, 1);
+    assert_code!((code, &report), 1);
 }
 
 const DEPLOY_AUTOMATED: &[&str] = &[
@@ -703,7 +702,7 @@ fn run_deploy(good: bool) -> Option<(i32, serde_json::Value)> {
 
 fn run_deploy_with(good: bool, extra: &[&str]) -> Option<(i32, serde_json::Value)> {
     let (pg, _) = start_postgres(false)?;
-    crate::shipped::checklists::psql(
+    psql(
         pg.port,
         "CREATE TABLE orders (id int); \
          CREATE ROLE app LOGIN PASSWORD 'app-pw'; \
@@ -711,7 +710,7 @@ fn run_deploy_with(good: bool, extra: &[&str]) -> Option<(i32, serde_json::Value
          CREATE TABLE audit (id int);",
     );
     if !good {
-        crate::shipped::checklists::psql(pg.port, "ALTER TABLE audit OWNER TO app;");
+        psql(pg.port, "ALTER TABLE audit OWNER TO app;");
     }
     let site = Site::start(good);
     let mut vars = site.common_vars();
@@ -789,7 +788,7 @@ fn good_bad_deploy_good_service_passes_every_automated_item() {
         return;
     };
     assert_outcome(&without_redis(&report), DEPLOY_AUTOMATED, &[]);
-    assert_eq!(code, 4, "only manual items are left open");
+    assert_code!((code, &report), 4, "only manual items are left open");
 }
 
 #[test]
@@ -821,7 +820,7 @@ fn good_bad_deploy_bad_service_fails_exactly_the_broken_items() {
             ("rollback-latency-p95", "found 0.9"),
         ],
     );
-    assert_eq!(code, 1);
+    assert_code!((code, &report), 1);
 }
 
 /// A pipeline step: the canary stage's automated items on the good service exit 0 with no
@@ -856,5 +855,5 @@ fn good_bad_deploy_canary_stage_automated_exits_0_with_nothing_pending() {
         "{report}"
     );
     assert_eq!(report["summary"]["pending"], 0);
-    assert_eq!(code, 0);
+    assert_code!((code, &report), 0);
 }

@@ -3,7 +3,6 @@
 //! itself (it used to fail with "UnknownIssuer" on a healthy database).
 
 use crate::support::*;
-use crate::svc::postgres::{PASSWORD, start_postgres};
 
 #[test]
 fn shipped_postgres_items_trust_the_environments_ca_file() {
@@ -12,7 +11,7 @@ fn shipped_postgres_items_trust_the_environments_ca_file() {
     };
     let ca = ca.expect("ca written");
     let url = format!(
-        "postgres://postgres:{PASSWORD}@127.0.0.1:{}/postgres?sslmode=require",
+        "postgres://postgres:{PG_PASSWORD}@127.0.0.1:{}/postgres?sslmode=require",
         pg.port
     );
     let p = Project::new();
@@ -65,7 +64,7 @@ fn libpq_sslmode_and_sslrootcert_are_honoured() {
     let ca = ca.expect("ca written");
     let url = |host: &str, query: &str| {
         format!(
-            "postgres://postgres:{PASSWORD}@{host}:{}/postgres?{query}",
+            "postgres://postgres:{PG_PASSWORD}@{host}:{}/postgres?{query}",
             pg.port
         )
     };
@@ -111,5 +110,5 @@ fn libpq_sslmode_and_sslrootcert_are_honoured() {
         "the name mismatch is named: {}",
         message(&report, "full-name")
     );
-    assert!(!ran.stdout.contains(PASSWORD), "password leaked");
+    assert!(!ran.stdout.contains(PG_PASSWORD), "password leaked");
 }

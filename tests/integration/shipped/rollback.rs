@@ -51,26 +51,6 @@ fn prometheus_scraping(target: u16) -> Option<ServerProcess> {
     prometheus_scraping_jobs(&[("api", &[target])])
 }
 
-/// A real Prometheus scraping each job's targets every second.
-pub fn prometheus_scraping_jobs(jobs: &[(&str, &[u16])]) -> Option<ServerProcess> {
-    let binary = require_binary("prometheus", "prometheus")?;
-    let dir = tempfile::tempdir().expect("prometheus dir");
-    let port = closed_port();
-    let config = dir.path().join("prometheus.yml");
-    let mut text =
-        String::from("global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n");
-    for (job, ports) in jobs {
-        let targets: Vec<String> = ports.iter().map(|p| format!("'127.0.0.1:{p}'")).collect();
-        text.push_str(&format!(
-            "  - job_name: {job}\n    static_configs: [{{ targets: [{}] }}]\n",
-            targets.join(", ")
-        ));
-    }
-    std::fs::write(&config, text).expect("config");
-    let server = launch_prometheus(&binary, dir, port, &config);
-    Some(server)
-}
-
 /// Runs one shipped rollback trigger against `prom` and returns its JSON item.
 fn trigger(checklist: &str, id: &str, prom: &ServerProcess) -> serde_json::Value {
     let url = format!("http://127.0.0.1:{}", prom.port);
@@ -91,31 +71,9 @@ fn trigger(checklist: &str, id: &str, prom: &ServerProcess) -> serde_json::Value
     item(&json(&ran), id).clone()
 }
 
-/// Whether Prometheus at `url` answers the (URL-encoded) instant `query` with JSON holding
-/// `expected`: one try, through an independent client (Python's urllib).
-pub fn prometheus_says(url: &str, query: &str, expected: &str) -> bool {
-    let query = format!("{url}/api/v1/query?query={query}");
-    std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1],timeout=2).read().decode())",
-            &query,
-        ])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(expected))
-}
-
 /// Whether `rate(http_requests_total[5m])` already has a sample (two scrapes stored).
 fn rate_answered(url: &str) -> bool {
     prometheus_says(url, "rate(http_requests_total%5B5m%5D)", r#""result":[{"#)
-}
-
-pub fn port_of(app: &AppServer) -> u16 {
-    app.url("/")
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
-        .expect("app port")
 }
 
 /// A node exporter stand-in: memory `used` of 100 bytes in use, CPU idle `idle` of 1 s/s.

@@ -47,7 +47,7 @@ fn an_unconfigured_run_sends_nothing_and_names_what_to_set() {
     ];
     for (checklist, vars) in cases {
         let ran = run(p.cmd().args(["run", checklist, "--non-interactive"]));
-        assert_eq!(ran.code, 2, "{checklist}: {}{}", ran.stdout, ran.stderr);
+        assert_code!(ran, 2, "{checklist}");
         assert!(
             ran.stdout.is_empty(),
             "{checklist} printed a report: {}",
@@ -91,7 +91,7 @@ fn a_partial_configuration_stops_before_any_connection() {
         "--var",
         &format!("port={port}"),
     ]));
-    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr.contains("variable `base_url` is not set"),
         "{}",
@@ -130,7 +130,7 @@ fn one_base_url_points_every_target_at_the_service() {
 fn validate_and_init_say_which_variables_are_required() {
     let p = Project::new();
     let ran = run(p.cmd().args(["validate"]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     assert!(
         ran.stdout.contains("`base_url` has no default")
             && ran.stdout.contains("Needed by: tls-certificate"),
@@ -138,7 +138,7 @@ fn validate_and_init_say_which_variables_are_required() {
         ran.stdout
     );
     let ran = run(p.cmd().args(["init"]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("written");
     let line = text
         .lines()
@@ -176,7 +176,7 @@ fn init_writes_the_commands_of_the_project_it_finds() {
             p.file(m, "{}\n");
         }
         let ran = run(p.cmd().args(["init"]));
-        assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+        assert_code!(ran, 0);
         let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("written");
         let value = |var: &str| {
             text.lines()
@@ -198,7 +198,7 @@ fn init_writes_the_commands_of_the_project_it_finds() {
         }
         // What init wrote is a valid configuration.
         let ran = run(p.cmd().args(["validate"]));
-        assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+        assert_code!(ran, 0);
     }
 }
 
@@ -225,7 +225,7 @@ fn a_missing_command_is_an_error_and_a_failing_suite_a_failure() {
         ]));
         let it = item(&json(&ran), "unit-tests").clone();
         assert_eq!(it["status"], status, "{command}: {it}");
-        assert_eq!(ran.code, code, "{command}: {it}");
+        assert_code!(ran, code, "{command}: {it}");
         if status == "error" {
             assert!(
                 it["message"]

@@ -29,7 +29,7 @@ fn nagios_exit_codes_become_statuses_with_the_first_line_as_message() {
             ("missing", r#"exec: { command: [/nonexistent/plugin] }"#),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let report = json(&ran);
     assert_eq!(item(&report, "ok")["status"], "pass");
     assert_eq!(message(&report, "ok"), "OK - all good");
@@ -64,7 +64,7 @@ fn env_and_cwd_reach_the_command() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     assert_eq!(message(&json(&ran), "envcwd"), "hello prodcheck");
 }
 
@@ -74,7 +74,7 @@ fn command_and_shell_together_are_refused_before_running() {
         "5s",
         &[("both", r#"exec: { command: ["true"], shell: "true" }"#)],
     ));
-    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 2);
     assert!(
         ran.stderr.contains("`command` and `shell` are both set"),
         "{}",
@@ -98,7 +98,7 @@ fn timeout_kills_the_whole_group_even_when_sigterm_is_ignored() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 3);
     let report = json(&ran);
     let it = item(&report, "hang");
     assert_eq!(it["status"], "error");

@@ -46,7 +46,7 @@ fn newest_backup_must_be_fresh_and_non_empty() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let report = json(&ran);
     assert_eq!(
         item(&report, "fresh")["status"],
@@ -82,7 +82,7 @@ fn disk_free_space_floor_as_percentage_or_size() {
             ),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let report = json(&ran);
     assert_eq!(item(&report, "some")["status"], "pass");
     assert_eq!(item(&report, "bytes")["status"], "pass");
@@ -103,6 +103,6 @@ fn ambiguous_min_free_is_refused_before_running() {
         "5s",
         &[("bare", "disk: { path: /, min_free: 10 }")],
     ));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(ran.stderr.contains("ambiguous"), "{}", ran.stderr);
 }

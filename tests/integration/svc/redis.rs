@@ -1,63 +1,10 @@
 //! The `redis` probe against a real `redis-server` on 127.0.0.1 with a password, started on
 //! a free port in a temp dir and stopped by its PID.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use crate::support::*;
 
-pub(crate) const PASSWORD: &str = "s3cr3t-redis-pw";
-
-pub(crate) fn start_redis() -> Option<ServerProcess> {
-    start_redis_with(|_| Vec::new())
-}
-
-/// Starts redis-server with what `more` returns for its temp dir. With such (TLS)
-/// arguments, `port` is the TLS port and the plain port is off.
-pub(crate) fn start_redis_with(
-    more: impl FnOnce(&std::path::Path) -> Vec<String>,
-) -> Option<ServerProcess> {
-    let binary = require_binary("redis-server", "redis-server")?;
-    let dir = tempfile::tempdir().expect("redis dir");
-    let port = closed_port();
-    let log = dir.path().join("redis.log");
-    let extra = more(dir.path());
-    let ports: Vec<String> = if extra.is_empty() {
-        vec!["--port".into(), port.to_string()]
-    } else {
-        vec![
-            "--port".into(),
-            "0".into(),
-            "--tls-port".into(),
-            port.to_string(),
-        ]
-    };
-    let child = Command::new(binary)
-        .args(["--bind", "127.0.0.1"])
-        .args(&ports)
-        .args(&extra)
-        .args(["--requirepass", PASSWORD, "--maxmemory", "100mb"])
-        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-        .arg("--dir")
-        .arg(dir.path())
-        .arg("--logfile")
-        .arg(&log)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start redis-server");
-    let mut server = ServerProcess {
-        child,
-        port,
-        dir,
-        stop_signal: "-TERM",
-    };
-    server.wait_listening(Duration::from_secs(10), &log);
-    Some(server)
-}
-
 fn redis_run(text: &str) -> Ran {
-    run_checklist_with_env(text, &[("REDIS_PW", PASSWORD)])
+    run_checklist_with_env(text, &[("REDIS_PW", REDIS_PASSWORD)])
 }
 
 #[test]
@@ -73,7 +20,7 @@ fn healthy_master_passes_ping_role_memory_and_persistence() {
             ),
         )],
     ));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     let report = json(&ran);
     assert!(
         message(&report, "cache").contains("PONG"),
@@ -82,7 +29,7 @@ fn healthy_master_passes_ping_role_memory_and_persistence() {
     );
     assert_eq!(item(&report, "cache")["evidence"]["role"], "master");
     assert!(
-        !ran.stdout.contains(PASSWORD),
+        !ran.stdout.contains(REDIS_PASSWORD),
         "password leaked: {}",
         ran.stdout
     );
@@ -111,7 +58,7 @@ fn wrong_password_wrong_role_and_server_down_fail() {
             ),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let report = json(&ran);
     for id in ["badpw", "replica", "down"] {
         assert_eq!(
@@ -166,7 +113,7 @@ fn rediss_is_verified_against_ca_file() {
             ("untrusted", &format!("redis: {{ url: '{url}' }}")),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let report = json(&ran);
     assert_eq!(
         item(&report, "trusted")["status"],

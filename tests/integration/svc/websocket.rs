@@ -1,65 +1,7 @@
 //! The `websocket` probe against an in-process echo server on 127.0.0.1 (plain and TLS with
 //! a CA generated at test time). Messages starting with `slow` are echoed after 300 ms.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_tungstenite::tungstenite::Message;
-
 use crate::support::*;
-
-async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
-    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
-        return;
-    };
-    while let Some(Ok(msg)) = ws.next().await {
-        if let Message::Text(text) = &msg {
-            if text.starts_with("slow") {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-            if ws
-                .send(Message::text(format!("echo: {text}")))
-                .await
-                .is_err()
-            {
-                return;
-            }
-        }
-    }
-}
-
-/// An echo server on 127.0.0.1 (TLS when `tls` is given); stops on drop.
-pub(crate) fn echo_server(tls: Option<rustls::ServerConfig>) -> Background {
-    Background::spawn(move || async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let acceptor = tls.map(|c| tokio_rustls::TlsAcceptor::from(Arc::new(c)));
-        let serve: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> =
-            Box::pin(async move {
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let acceptor = acceptor.clone();
-                    tokio::spawn(async move {
-                        match acceptor {
-                            None => echo(stream).await,
-                            Some(a) => {
-                                if let Ok(s) = a.accept(stream).await {
-                                    echo(s).await
-                                }
-                            }
-                        }
-                    });
-                }
-            });
-        (addr, serve)
-    })
-}
 
 #[test]
 fn echo_round_trip_passes_and_wrong_reply_slow_reply_and_no_server_fail() {
@@ -97,7 +39,7 @@ fn echo_round_trip_passes_and_wrong_reply_slow_reply_and_no_server_fail() {
             ),
         ],
     ));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let report = json(&ran);
     assert_eq!(
         item(&report, "echo")["status"],
@@ -154,7 +96,7 @@ fn wss_is_verified_against_ca_file() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 1);
     let report = json(&ran);
     assert_eq!(
         item(&report, "trusted")["status"],

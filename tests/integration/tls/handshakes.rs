@@ -4,7 +4,7 @@
 //! a 10,000-name certificate), relative expiry thresholds and extra chain certificates.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use axum::Router;
@@ -15,65 +15,6 @@ use time::OffsetDateTime;
 use crate::support::*;
 
 const DAY: time::Duration = time::Duration::DAY;
-
-/// A server process on 127.0.0.1 started by the test; its PID is killed on drop.
-struct Proc {
-    child: Child,
-    port: u16,
-}
-
-impl Proc {
-    fn start(mut cmd: Command, port: u16, what: &str) -> Proc {
-        let child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
-        let server = Proc { child, port };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("{what} did not listen on 127.0.0.1:{port}");
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `openssl s_server -www` with `cert`/`key` and `extra` options.
-fn openssl_server(cert: &Path, key: &Path, extra: &[&str]) -> Option<Proc> {
-    let bin = require_binary("openssl", "openssl")?;
-    let port = closed_port();
-    let mut cmd = Command::new(bin);
-    cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-www"])
-        .arg("-cert")
-        .arg(cert)
-        .arg("-key")
-        .arg(key)
-        .args(extra);
-    Some(Proc::start(cmd, port, "openssl s_server"))
-}
-
-/// `gnutls-serv` with a GnuTLS priority string (for suites OpenSSL 3 no longer serves).
-fn gnutls_server(cert: &Path, key: &Path, priority: &str) -> Option<Proc> {
-    let bin = require_binary("gnutls-serv", "gnutls-bin")?;
-    let port = closed_port();
-    let mut cmd = Command::new(bin);
-    cmd.args(["--port", &port.to_string(), "--priority", priority])
-        .arg("--x509certfile")
-        .arg(cert)
-        .arg("--x509keyfile")
-        .arg(key);
-    Some(Proc::start(cmd, port, "gnutls-serv"))
-}
 
 /// A CA, and an EC P-256 leaf for 127.0.0.1 written as PEM files.
 struct Files {
@@ -154,7 +95,8 @@ fn message(it: &serde_json::Value) -> String {
 
 /// Failed, with `needle` in the message and no rustls Debug dump.
 fn assert_fails_saying(code: i32, it: &serde_json::Value, needle: &str) {
-    assert_eq!((code, it["status"].as_str()), (1, Some("fail")), "{it}");
+    assert_code!((code, it), 1);
+    assert_eq!(it["status"], "fail", "{it}");
     let msg = message(it);
     assert!(msg.contains(needle), "expected `{needle}` in: {msg}");
     for dump in [
@@ -345,7 +287,8 @@ fn mixed_server_is_judged_against_each_profile() {
 
     // Old tolerates CBC; the pass names the key exchange group.
     let (code, it) = probe(&f, s.port, &["profile=old"]);
-    assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "pass", "{it}");
     assert!(message(&it).contains("(x25519)"), "{it}");
 
     // Modern: TLS 1.2 itself is outside the profile.
@@ -358,7 +301,8 @@ fn mixed_server_is_judged_against_each_profile() {
 
     // Enumeration off: only the negotiated handshake is judged.
     let (code, it) = probe(&f, s.port, &["enumerate=false"]);
-    assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "pass", "{it}");
     assert!(it["evidence"]["tls12_suites"].is_null(), "{it}");
 }
 
@@ -526,7 +470,8 @@ fn stapled_ocsp_good_is_evidence_and_revoked_fails() {
         let (code, it) = probe(&files, s.port, &[]);
         assert_eq!(it["evidence"]["ocsp_staple"]["status"], status, "{it}");
         if status == "good" {
-            assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+            assert_code!((code, &it), 0);
+            assert_eq!(it["status"], "pass", "{it}");
         } else {
             assert_fails_saying(code, &it, "certificate for 127.0.0.1 is revoked since ");
             assert!(
@@ -546,7 +491,8 @@ fn stapled_ocsp_good_is_evidence_and_revoked_fails() {
         return;
     };
     let (code, it) = probe(&files, s.port, &[]);
-    assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "pass", "{it}");
     assert_eq!(it["evidence"]["ocsp_staple"]["status"], "none", "{it}");
 }
 
@@ -683,7 +629,8 @@ fn stapled_ocsp_signatures_are_checked_against_the_issuer_or_its_delegated_respo
         assert_eq!(evidence["status"], "good", "{it}");
         match signed_by {
             Some(by) => {
-                assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+                assert_code!((code, &it), 0);
+                assert_eq!(it["status"], "pass", "{it}");
                 assert_eq!(evidence["signature_checked"], true, "{it}");
                 assert_eq!(evidence["signed_by"], by, "{it}");
             }
@@ -814,14 +761,17 @@ fn relative_thresholds_follow_the_certificate_lifetime() {
     };
     let port = server.addr.port();
     let (code, it) = probe(&f, port, &[]);
-    assert_eq!((code, it["status"].as_str()), (0, Some("warn")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "warn", "{it}");
     assert!(message(&it).contains("warn threshold 30"), "{it}");
     // A third of 47 days is 15: not yet.
     let (code, it) = probe(&f, port, &["warn_before=33%", "fail_before=10%"]);
-    assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "pass", "{it}");
     // Both forms: the one leaving fewer days (33% = 15 days) wins over 30 days.
     let (code, it) = probe(&f, port, &["warn_days=30", "warn_before=33%"]);
-    assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "pass", "{it}");
     drop(server);
 
     let leaf = ca
@@ -836,7 +786,8 @@ fn relative_thresholds_follow_the_certificate_lifetime() {
         server.addr.port(),
         &["warn_before=33%", "fail_before=10%"],
     );
-    assert_eq!((code, it["status"].as_str()), (0, Some("warn")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "warn", "{it}");
     assert!(
         message(&it).contains("expires in 10 days")
             && message(&it).contains("warn threshold 33% of its 47-day lifetime (15 days)"),
@@ -844,14 +795,12 @@ fn relative_thresholds_follow_the_certificate_lifetime() {
     );
 
     // A percentage without its sign is refused before anything runs.
-    let (code, it) = {
-        let mut cmd = f.p.cmd();
-        cmd.args(["probe", "tls", "host=127.0.0.1", "warn_before=33"]);
-        let ran = run(&mut cmd);
-        (ran.code, ran.stderr)
-    };
-    assert_eq!(code, 2, "{it}");
-    assert!(it.contains("percent sign"), "{it}");
+    let ran = run(f
+        .p
+        .cmd()
+        .args(["probe", "tls", "host=127.0.0.1", "warn_before=33"]));
+    assert_code!(ran, 2);
+    assert!(ran.stderr.contains("percent sign"), "{}", ran.stderr);
 }
 
 #[test]
@@ -886,7 +835,8 @@ fn an_expired_extra_certificate_warns_instead_of_failing_the_chain() {
         key: PathBuf::new(),
     };
     let (code, it) = probe(&f, server.addr.port(), &[]);
-    assert_eq!((code, it["status"].as_str()), (0, Some("warn")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "warn", "{it}");
     let msg = message(&it);
     assert!(
         msg.contains("the server also sends #3 `CN=Retired Cross-Sign`"),

@@ -2,9 +2,8 @@
 //! here (valid, expiring, expired, wrong host, self-signed, missing intermediate) and against
 //! a real `openssl s_server` for legacy versions and weak keys.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
@@ -62,7 +61,7 @@ fn valid_chain_through_an_intermediate_passes_ad_hoc() {
     let server = serve(vec![leaf.cert_der.clone(), inter.ca_der.clone()], &leaf);
     let p = Project::new();
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &root.ca_pem));
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass", "{it}");
     let msg = message(&it);
     assert!(msg.contains("chain verified"), "{msg}");
@@ -108,7 +107,8 @@ fn expiring_in_five_days_fails_and_in_twenty_warns() {
         .expect("leaf");
     let server = serve(vec![soon.cert_der.clone()], &soon);
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &ca.ca_pem));
-    assert_eq!((code, it["status"].as_str()), (1, Some("fail")), "{it}");
+    assert_code!((code, &it), 1);
+    assert_eq!(it["status"], "fail", "{it}");
     let msg = message(&it);
     assert!(
         msg.contains("certificate for 127.0.0.1 expires in 5 days"),
@@ -120,7 +120,8 @@ fn expiring_in_five_days_fails_and_in_twenty_warns() {
     let later = ca.leaf_for_days(&["127.0.0.1"], 20).expect("leaf");
     let server = serve(vec![later.cert_der.clone()], &later);
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &ca.ca_pem));
-    assert_eq!((code, it["status"].as_str()), (0, Some("warn")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "warn", "{it}");
     assert!(message(&it).contains("warn threshold 30"), "{it}");
 }
 
@@ -134,7 +135,7 @@ fn expired_certificate_for_the_wrong_host_reports_both() {
     let server = serve(vec![leaf.cert_der.clone()], &leaf);
     let p = Project::new();
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &ca.ca_pem));
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     let msg = message(&it);
     assert!(msg.contains("expired 10 days ago"), "{msg}");
     assert!(
@@ -155,7 +156,7 @@ fn not_yet_valid_certificate_fails() {
     let server = serve(vec![leaf.cert_der.clone()], &leaf);
     let p = Project::new();
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &ca.ca_pem));
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(message(&it).contains("is not valid until"), "{it}");
 }
 
@@ -166,7 +167,7 @@ fn self_signed_and_missing_intermediate_name_the_broken_link() {
     let unrelated = Pki::new("Unrelated CA").expect("ca");
     let server = serve(vec![own.cert_der.clone()], &own);
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &unrelated.ca_pem));
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     let msg = message(&it);
     assert!(
         msg.contains("self-signed certificate `CN=127.0.0.1` is not a trusted root"),
@@ -183,7 +184,7 @@ fn self_signed_and_missing_intermediate_name_the_broken_link() {
     let leaf = inter.leaf_for_days(&["127.0.0.1"], 90).expect("leaf");
     let server = serve(vec![leaf.cert_der.clone()], &leaf);
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &root.ca_pem));
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     let msg = message(&it);
     assert!(msg.contains("missing intermediate"), "{msg}");
     assert!(msg.contains("CN=Test Intermediate"), "{msg}");
@@ -207,7 +208,7 @@ fn earliest_expiring_certificate_in_the_chain_is_named() {
     let server = serve(vec![leaf.cert_der.clone(), inter.ca_der.clone()], &leaf);
     let p = Project::new();
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &root.ca_pem));
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     let msg = message(&it);
     assert!(
         msg.contains("chain certificate #2 `CN=Short Intermediate` expires in 3 days"),
@@ -232,7 +233,7 @@ fn version_floor_lifetime_and_unreadable_ca_file() {
     let mut params = base(&p, server.addr.port(), &ca.ca_pem);
     params.extend(["min_version=1.3".into(), "max_lifetime_days=366".into()]);
     let (code, it) = probe(&p, &params);
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     let msg = message(&it);
     assert!(
         msg.contains("negotiated TLSv1.2, below min_version TLSv1.3"),
@@ -258,49 +259,9 @@ fn version_floor_lifetime_and_unreadable_ca_file() {
             "ca_file=/nonexistent/ca.pem".into(),
         ],
     );
-    assert_eq!((code, it["status"].as_str()), (3, Some("error")), "{it}");
+    assert_code!((code, &it), 3);
+    assert_eq!(it["status"], "error", "{it}");
     assert!(message(&it).contains("cannot read ca_file"), "{it}");
-}
-
-/// `openssl s_server` on 127.0.0.1 with the security level lowered; killed on drop.
-struct OpenSsl {
-    child: Child,
-    port: u16,
-}
-
-impl OpenSsl {
-    fn start(cert: &std::path::Path, key: &std::path::Path, extra: &[&str]) -> Option<OpenSsl> {
-        let bin = require_binary("openssl", "openssl")?;
-        let port = closed_port();
-        let child = Command::new(bin)
-            .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-www"])
-            .arg("-cert")
-            .arg(cert)
-            .arg("-key")
-            .arg(key)
-            .args(["-cipher", "DEFAULT:@SECLEVEL=0"])
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn openssl s_server");
-        let server = OpenSsl { child, port };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("openssl s_server did not listen on 127.0.0.1:{port}");
-    }
-}
-
-impl Drop for OpenSsl {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
@@ -310,7 +271,11 @@ fn legacy_tls10_is_detected_on_a_real_openssl_server() {
     let p = Project::new();
     let cert = p.file("cert.pem", &leaf.cert_pem);
     let key = p.file("key.pem", &leaf.key_pem().expect("key pem"));
-    let Some(server) = OpenSsl::start(&cert, &key, &["-min_protocol", "TLSv1"]) else {
+    let Some(server) = openssl_server(
+        &cert,
+        &key,
+        &["-cipher", "DEFAULT:@SECLEVEL=0", "-min_protocol", "TLSv1"],
+    ) else {
         return;
     };
     let (code, it) = probe(&p, &base(&p, server.port, &ca.ca_pem));
@@ -325,7 +290,7 @@ fn legacy_tls10_is_detected_on_a_real_openssl_server() {
         );
         return;
     }
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(
         message(&it).contains("server still accepts TLSv1.0 (allow_legacy is false)"),
         "{it}"
@@ -337,7 +302,8 @@ fn legacy_tls10_is_detected_on_a_real_openssl_server() {
     let mut params = base(&p, server.port, &ca.ca_pem);
     params.extend(["allow_legacy=true".into(), "profile=old".into()]);
     let (code, it) = probe(&p, &params);
-    assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "pass", "{it}");
     assert_eq!(it["evidence"]["legacy"]["TLSv1.0"], "accepted");
 }
 
@@ -367,12 +333,12 @@ fn weak_rsa_key_and_sha1_signature_fail() {
         .status()
         .expect("openssl req");
     assert!(made.success(), "openssl could not make a weak certificate");
-    let Some(server) = OpenSsl::start(&cert, &key, &[]) else {
+    let Some(server) = openssl_server(&cert, &key, &["-cipher", "DEFAULT:@SECLEVEL=0"]) else {
         return;
     };
     let ca_pem = std::fs::read_to_string(&cert).expect("cert");
     let (code, it) = probe(&p, &base(&p, server.port, &ca_pem));
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     let msg = message(&it);
     assert!(
         msg.contains("1024-bit RSA key, below min_key_bits 2048"),

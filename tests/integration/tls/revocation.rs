@@ -90,7 +90,7 @@ fn a_certificate_on_the_crl_fails_naming_the_reason_and_the_url() {
             ("good", &tls_item(&p, &pki.ca_pem, &good_server)),
         ],
     );
-    assert_eq!(code, 1, "{report}");
+    assert_code!((code, &report), 1);
     assert_eq!(item(&report, "revoked")["status"], "fail");
     let m = message(&report, "revoked");
     let yesterday = (time::OffsetDateTime::now_utc() - time::Duration::DAY).date();
@@ -140,7 +140,7 @@ fn a_crl_that_cannot_be_had_or_trusted_is_an_error_and_a_stale_one_warns() {
         .collect();
     let borrowed: Vec<(&str, &str)> = items.iter().map(|(i, t)| (*i, t.as_str())).collect();
     let (code, report) = run_items(&p, &borrowed);
-    assert_eq!(code, 3, "{report}");
+    assert_code!((code, &report), 3);
     let statuses: Vec<String> = ["dead", "forged", "huge", "stale", "no-crl"]
         .iter()
         .map(|id| {

@@ -117,7 +117,7 @@ fn traffic_latency_percentiles_match_the_delay_distribution() {
             s.server.url("/delays")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass", "{it}");
     assert_shape(&it);
     assert_eq!(it["evidence"]["sample_count"], 20);
@@ -136,7 +136,7 @@ fn traffic_latency_names_each_threshold_crossed() {
             s.server.url("/delays")
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
     let m = msg(&it);
     assert!(m.contains("p95 ") && m.contains(" over 100 ms"), "{m}");
@@ -156,7 +156,7 @@ fn traffic_latency_error_rate_counts_5xx() {
             s.server.url("/errors")
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(msg(&it).contains("error rate 10.0% over 5%"), "{it}");
     assert_eq!(it["evidence"]["errors"], 2);
     assert_eq!(it["evidence"]["error_rate"], 10.0);
@@ -169,14 +169,14 @@ fn traffic_latency_error_rate_counts_5xx() {
             s.server.url("/errors")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass");
 
     let (code, it) = run_item(
         "30s",
         &format!("            url: {}\n", s.server.url("/errors")),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(
         it["status"], "warn",
         "errors without a threshold warn: {it}"
@@ -194,7 +194,7 @@ fn traffic_latency_concurrent_sampling_sends_exactly_the_samples() {
             s.server.url("/delays")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["evidence"]["sample_count"], 40);
     assert_eq!(s.hits(), 40);
     // 40 samples: 34 × 10 ms, 4 × 200 ms, 2 × 400 ms → p95 is the 38th, p99 the 40th.
@@ -213,7 +213,7 @@ fn traffic_latency_unreachable_target_fails_by_the_no_answer_rule() {
             "10s",
             &format!("            url: {url}\n            samples: 5\n            {extra}\n"),
         );
-        assert_eq!(code, 1, "{it}");
+        assert_code!((code, &it), 1);
         assert_eq!(it["status"], "fail", "{it}");
         assert!(msg(&it).contains("no sample answered"), "{it}");
         assert!(
@@ -234,7 +234,7 @@ fn traffic_latency_the_item_timeout_bounds_sampling() {
             s.server.url("/slow")
         ),
     );
-    assert_eq!(code, 3, "{it}");
+    assert_code!((code, &it), 3);
     assert!(msg(&it).contains("item timeout ran out after"), "{it}");
     assert!(msg(&it).contains("of 1000 samples"), "{it}");
     assert!(s.hits() < 10, "{}", s.hits());
@@ -250,7 +250,7 @@ fn traffic_latency_parameters_are_validated_at_the_field() {
     let ran = run(p
         .cmd()
         .args(["validate", file.to_str().unwrap_or_default()]));
-    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 2);
     let err = &ran.stderr;
     assert!(err.contains("c.yaml:10:"), "{err}");
     assert!(err.contains("between 1 and 1000"), "{err}");
@@ -275,7 +275,7 @@ fn traffic_latency_ad_hoc_uses_yaml_names() {
         "warmup=0",
         "max_error_rate=20",
     ]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     assert!(ran.stdout.contains("10 samples"), "{}", ran.stdout);
     assert_eq!(s.hits(), 10);
 }

@@ -123,7 +123,7 @@ fn traffic_token_bucket_429_is_detected_and_the_burst_stops_there() {
             s.url()
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass", "{it}");
     assert_eq!(num(&it, "first_throttled_index"), 11);
     assert_eq!(s.hits(), 11, "one request past the first throttled one");
@@ -151,7 +151,7 @@ fn traffic_concurrent_burst_never_exceeds_the_cap_or_runs_past_the_throttle() {
             s.url()
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     let sent = num(&it, "sent");
     assert_eq!(s.hits(), sent, "the server saw exactly what was sent");
     // The server throttles its 11th arrival. After that the probe can only have had the
@@ -173,7 +173,7 @@ fn traffic_throttling_later_than_expected_fails() {
             s.url()
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
     assert!(
         msg(&it).contains("first throttled request 11 is past expect_limited_within 5"),
@@ -192,7 +192,7 @@ fn traffic_never_throttled_fails_after_exactly_max_requests() {
             s.url()
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
     assert!(
         msg(&it).contains("not throttled after 50 requests (max_requests 50)"),
@@ -212,7 +212,7 @@ fn traffic_max_requests_caps_the_burst_before_the_limit() {
             s.url()
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(msg(&it).contains("not throttled after 5 requests"), "{it}");
     assert_eq!(s.hits(), 5);
 }
@@ -224,7 +224,7 @@ fn traffic_503_throttling_warns_unless_listed_and_retry_after_can_be_required() 
         "10s",
         &format!("            url: {}\n            concurrency: 1\n", s.url()),
     );
-    assert_eq!(code, 0, "warnings do not gate: {it}");
+    assert_code!((code, &it), 0, "warnings do not gate");
     assert_eq!(it["status"], "warn");
     let m = msg(&it);
     assert!(m.contains("throttled at request 6 with 503"), "{m}");
@@ -240,7 +240,7 @@ fn traffic_503_throttling_warns_unless_listed_and_retry_after_can_be_required() 
             s.url()
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
     let m = msg(&it);
     assert!(!m.contains("outage"), "503 is listed: {m}");
@@ -251,7 +251,7 @@ fn traffic_503_throttling_warns_unless_listed_and_retry_after_can_be_required() 
 fn traffic_503_on_every_request_is_not_taken_for_throttling() {
     let s = throttles_with_503(0);
     let (code, it) = run_item("10s", &format!("            url: {}\n", s.url()));
-    assert_eq!(code, 3, "{it}");
+    assert_code!((code, &it), 3);
     assert_eq!(it["status"], "error");
     assert!(
         msg(&it).contains("may be down rather than throttling"),
@@ -270,7 +270,7 @@ fn traffic_recovery_waits_the_advertised_retry_after_then_succeeds() {
             s.url()
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass", "{it}");
     assert_eq!(it["evidence"]["recovery"]["status"], 200, "{it}");
     assert_eq!(it["evidence"]["recovery"]["wait_ms"], 1000, "{it}");
@@ -288,7 +288,7 @@ fn traffic_recovery_fails_when_still_throttled() {
             s.url()
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(msg(&it).contains("still 503 after waiting"), "{it}");
     assert_eq!(s.hits(), 4);
 }
@@ -310,7 +310,7 @@ fn traffic_malformed_rate_limit_headers_are_reported() {
         "10s",
         &format!("            url: {}\n            concurrency: 1\n", s.url()),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
     let m = msg(&it);
     assert!(m.contains("malformed Retry-After"), "{m}");
@@ -341,7 +341,7 @@ fn traffic_the_item_timeout_bounds_the_burst_and_says_how_far_it_got() {
             server.url("/")
         ),
     );
-    assert_eq!(code, 3, "{it}");
+    assert_code!((code, &it), 3);
     assert_eq!(it["status"], "error");
     assert!(msg(&it).contains("item timeout ran out after"), "{it}");
     assert!(msg(&it).contains("of 10000 requests sent"), "{it}");
@@ -359,7 +359,7 @@ fn traffic_unreachable_target_fails_after_one_round() {
         "5s",
         &format!("            url: http://127.0.0.1:{port}/\n"),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(msg(&it).contains("could not be reached"), "{it}");
     assert_eq!(it["evidence"]["no_answer"], "refused", "{it}");
     assert!(num(&it, "sent") <= 8, "{it}");
@@ -399,7 +399,7 @@ fn traffic_rate_limit_parameters_are_validated_at_the_field() {
     let ran = run(p
         .cmd()
         .args(["validate", file.to_str().unwrap_or_default()]));
-    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 2);
     let err = &ran.stderr;
     assert!(err.contains("c.yaml:11:"), "{err}");
     assert!(err.contains("between 1 and 10000"), "{err}");
@@ -420,7 +420,7 @@ fn traffic_rate_limit_ad_hoc_uses_yaml_names() {
         "concurrency=1",
         "limited_status=[429]",
     ]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     assert!(
         ran.stdout.contains("throttled at request 4 with 429"),
         "{}",
@@ -433,7 +433,7 @@ const NGINX_LIMITS: &str = "limit_req_zone $binary_remote_addr zone=z503:1m rate
 
 #[test]
 fn traffic_nginx_limit_req_is_detected_in_503_and_429_forms() {
-    let Some(nginx) = crate::nginx::Nginx::start(2, NGINX_LIMITS) else {
+    let Some(nginx) = Nginx::start(2, NGINX_LIMITS) else {
         return;
     };
     nginx.write("www/index.html", "ok\n");
@@ -445,7 +445,7 @@ fn traffic_nginx_limit_req_is_detected_in_503_and_429_forms() {
             nginx.url(0, "/")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn", "{it}");
     let m = msg(&it);
     assert!(m.contains("throttled at request 5 with 503"), "{m}");
@@ -459,7 +459,7 @@ fn traffic_nginx_limit_req_is_detected_in_503_and_429_forms() {
             nginx.url(1, "/")
         ),
     );
-    assert_eq!(code, 1, "nginx sends no Retry-After: {it}");
+    assert_code!((code, &it), 1, "nginx sends no Retry-After");
     let m = msg(&it);
     assert!(m.contains("throttled at request 5 with 429"), "{m}");
     assert!(m.contains("no Retry-After on the 429 response"), "{m}");
@@ -469,7 +469,7 @@ fn traffic_nginx_limit_req_is_detected_in_503_and_429_forms() {
 
 #[test]
 fn traffic_nginx_concurrent_burst_is_detected_within_the_cap() {
-    let Some(nginx) = crate::nginx::Nginx::start(2, NGINX_LIMITS) else {
+    let Some(nginx) = Nginx::start(2, NGINX_LIMITS) else {
         return;
     };
     nginx.write("www/index.html", "ok\n");
@@ -480,7 +480,7 @@ fn traffic_nginx_concurrent_burst_is_detected_within_the_cap() {
             nginx.url(1, "/")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn", "no Retry-After only warns: {it}");
     assert_eq!(it["evidence"]["statuses"]["200"], 4, "{it}");
     // Nothing new starts once a throttled answer is in: at most the 4 accepted requests plus

@@ -6,7 +6,6 @@ use axum::http::HeaderMap;
 use axum::routing::any;
 use serde_json::Value;
 
-use crate::nginx::Nginx;
 use crate::support::*;
 use crate::web::headers::{message, run_item};
 
@@ -62,7 +61,7 @@ fn reflect_with_credentials(origin: &str) -> Vec<(&'static str, String)> {
 fn reflecting_any_origin_with_credentials_is_critical() {
     let s = server(reflect_with_credentials);
     let (code, it) = cors(&s, &[]);
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
     assert!(
         message(&it).contains(
@@ -97,7 +96,7 @@ fn an_unanchored_allow_list_lets_attacker_suffixes_through() {
         }
     });
     let (code, it) = cors(&s, &["https://app.example"]);
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     let f = findings(&it);
     let hit = f
         .iter()
@@ -121,7 +120,7 @@ fn null_origin_with_credentials_fails() {
         }
     });
     let (code, it) = cors(&s, &[]);
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(
         message(&it).contains("high: reflects origin `null` (null origin) with credentials"),
         "{it}"
@@ -137,7 +136,7 @@ fn reflection_without_credentials_warns() {
         ]
     });
     let (code, it) = cors(&s, &[]);
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
     assert!(
         message(&it).contains(
@@ -151,7 +150,8 @@ fn reflection_without_credentials_warns() {
 fn wildcard_alone_passes_and_with_credentials_is_a_broken_config() {
     let s = server(|_| vec![("access-control-allow-origin", "*".into())]);
     let (code, it) = cors(&s, &[]);
-    assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "pass", "{it}");
     let s = server(|_| {
         vec![
             ("access-control-allow-origin", "*".into()),
@@ -159,7 +159,7 @@ fn wildcard_alone_passes_and_with_credentials_is_a_broken_config() {
         ]
     });
     let (code, it) = cors(&s, &[]);
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
     assert!(message(&it).contains("broken config"), "{it}");
     // Reported once per method, not once per origin.
@@ -177,12 +177,12 @@ fn allowed_origins_must_work_and_dynamic_answers_need_vary() {
         }
     });
     let (code, it) = cors(&s, &["https://app.example"]);
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
     assert!(message(&it).contains("`Vary: Origin` is missing"), "{it}");
     // An allowed origin the server refuses.
     let (code, it) = cors(&s, &["https://admin.example"]);
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(message(&it).contains("allowed origin `https://admin.example` is refused: GET got no Access-Control-Allow-Origin"), "{it}");
 }
 
@@ -190,7 +190,7 @@ fn allowed_origins_must_work_and_dynamic_answers_need_vary() {
 fn no_cors_headers_pass() {
     let s = server(|_| Vec::new());
     let (code, it) = cors(&s, &[]);
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert!(message(&it).contains("none of"), "{it}");
 }
 
@@ -216,7 +216,7 @@ server { listen 127.0.0.1:{PORT1};
         &p,
         &format!("cors: {{ url: \"{}\" }}", nginx.url(0, "/api")),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(
         message(&it).contains("critical: reflects origin `https://attacker.test` (foreign domain)"),
         "{it}"
@@ -228,7 +228,7 @@ server { listen 127.0.0.1:{PORT1};
             nginx.url(1, "/api")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass", "{it}");
     assert!(
         message(&it).contains("the 1 allowed origin(s) work"),

@@ -58,7 +58,7 @@ fn a_refused_port_fails_every_kind_but_redirect_https_passes() {
     ));
     let ran = run_checklist(&text);
     let r = json(&ran);
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     for id in [
         "http", "headers", "cookies", "cors", "exposure", "auth", "latency",
     ] {
@@ -85,7 +85,7 @@ fn silence_fails_http_and_is_an_error_for_content_kinds() {
     ));
     let ran = run_checklist(&text);
     let r = json(&ran);
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     expect(&r, "http", "fail", Some("timeout"), "timed out");
     for id in ["headers", "cookies", "cors", "redirect", "exposure", "auth"] {
         expect(&r, id, "error", Some("timeout"), "timed out");
@@ -108,7 +108,7 @@ fn a_target_that_only_throttles_is_an_error_for_every_kind_never_a_fail() {
     let url = server.url("/");
     let ran = run_checklist(&all_kinds(&url, "3s"));
     let r = json(&ran);
-    assert_eq!(ran.code, 3, "{}", ran.stdout);
+    assert_code!(ran, 3);
     for id in [
         "http", "headers", "cookies", "cors", "redirect", "exposure", "auth", "latency",
     ] {
@@ -200,5 +200,5 @@ fn an_http_item_that_expects_429_judges_it_instead_of_waiting() {
     ));
     let r = json(&ran);
     expect(&r, "http", "pass", None, "answered 429");
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
 }

@@ -8,7 +8,6 @@ use axum::response::Redirect;
 use axum::routing::get;
 use serde_json::Value;
 
-use crate::nginx::Nginx;
 use crate::support::*;
 
 /// Runs a checklist with one item `probe` whose `check:` is the flow-style `check` text.
@@ -114,7 +113,7 @@ fn strong_headers_over_https_grade_a_plus() {
             t.ca.display()
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass");
     assert_eq!(it["evidence"]["grade"], "A+");
     // 100 + 10 (CSP default-src 'none') + 5 (frame-ancestors) + 5 (referrer) + 10 (COOP).
@@ -131,7 +130,7 @@ fn bare_page_fails_and_names_the_worst_header() {
         &p,
         &format!("security_headers: {{ url: \"{}\" }}", server.url("/bare")),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
     assert_eq!(it["evidence"]["score"], 30);
     assert_eq!(it["evidence"]["grade"], "D");
@@ -167,7 +166,7 @@ fn required_headers_fail_whatever_the_grade() {
             server.url("/bare")
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(
         message(&it)
             .contains("required header(s) missing: x-content-type-options, x-frame-options"),
@@ -186,7 +185,7 @@ fn redirects_are_reported_not_silently_followed() {
         t.ca.display()
     );
     let (code, it) = run_item(&p, &format!("security_headers: {{ {base} }}"));
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
     assert!(message(&it).contains("308 redirect to `/strong`"), "{it}");
     assert!(message(&it).contains("follow_redirects: true"), "{it}");
@@ -194,7 +193,7 @@ fn redirects_are_reported_not_silently_followed() {
         &p,
         &format!("security_headers: {{ {base}, follow_redirects: true }}"),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass");
     assert_eq!(it["evidence"]["grade"], "A+");
 }
@@ -209,7 +208,7 @@ fn bad_parameters_are_load_errors() {
     let ran = run(p
         .cmd()
         .args(["validate", file.to_str().unwrap_or_default()]));
-    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 2);
     let all = format!("{}{}", ran.stdout, ran.stderr);
     assert!(all.contains("invalid grade `E`"), "{all}");
 }
@@ -255,7 +254,7 @@ server {{ listen 127.0.0.1:{{PORT2}} ssl; {ssl}
             https(0)
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["evidence"]["grade"], "A+", "{it}");
     assert_eq!(it["evidence"]["score"], 120);
     assert_eq!(finding(&it, "Server")["status"], "pass");
@@ -264,7 +263,7 @@ server {{ listen 127.0.0.1:{{PORT2}} ssl; {ssl}
         &p,
         &format!("security_headers: {{ url: \"{}\" }}", nginx.url(1, "/")),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(it["evidence"]["grade"], "D");
     let hsts = finding(&it, "Strict-Transport-Security");
     assert!(
@@ -291,7 +290,7 @@ server {{ listen 127.0.0.1:{{PORT2}} ssl; {ssl}
             https(2)
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
     assert_eq!(it["evidence"]["score"], 50);
     assert_eq!(it["evidence"]["grade"], "C");
@@ -338,7 +337,7 @@ fn csp_in_a_meta_tag_counts_except_for_framing() {
             server.url("/meta")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     let csp = finding(&it, "Content-Security-Policy");
     assert_eq!(
         (csp["status"].as_str(), csp["modifier"].as_i64()),

@@ -50,7 +50,7 @@ fn passing_status_json_and_header_expectations() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     let report = json(&ran);
     let it = item(&report, "probe");
     assert_eq!(it["status"], "pass");
@@ -78,7 +78,7 @@ fn wrong_status_fails_and_says_what_came_back() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 1);
+    assert_code!(ran, 1);
     let report = json(&ran);
     let it = item(&report, "probe");
     assert_eq!(it["status"], "fail");
@@ -103,7 +103,7 @@ fn failing_json_pointer_names_pointer_and_values() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 1);
+    assert_code!(ran, 1);
     let msg = item(&json(&ran), "probe")["message"]
         .as_str()
         .unwrap_or_default()
@@ -132,7 +132,7 @@ fn redirects_are_followed_by_default_and_reported_when_not() {
         "--report",
         "json",
     ]));
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     assert!(
         item(&json(&ran), "probe")["evidence"]["final_url"]
             .as_str()
@@ -149,7 +149,7 @@ fn redirects_are_followed_by_default_and_reported_when_not() {
     let ran = run(p
         .cmd()
         .args(["run", stay.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 1);
+    assert_code!(ran, 1);
     assert!(
         item(&json(&ran), "probe")["message"]
             .as_str()
@@ -176,7 +176,7 @@ fn a_server_that_never_answers_fails_within_the_timeout_and_the_run_goes_on() {
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
     let took = started.elapsed();
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_code!(ran, 1);
     let report = json(&ran);
     let silent_item = item(&report, "silent");
     assert!(
@@ -212,7 +212,7 @@ fn connection_refused_fails_naming_the_cause() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 1);
+    assert_code!(ran, 1);
     let msg = item(&json(&ran), "probe")["message"]
         .as_str()
         .unwrap_or_default()
@@ -244,7 +244,7 @@ fn body_reads_stop_at_max_body() {
     let ran = run(p
         .cmd()
         .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
     let it = item(&json(&ran), "probe").clone();
     assert_eq!(it["evidence"]["body_bytes"], 1024);
     assert_eq!(it["evidence"]["body_truncated"], true);
@@ -267,21 +267,21 @@ fn ad_hoc_probe_uses_yaml_parameter_names() {
         "--report",
         "json",
     ]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     let ran = run(prodcheck().args([
         "probe",
         "http",
         &format!("url={}", server.url("/down")),
         "expect.status=200",
     ]));
-    assert_eq!(ran.code, 1);
+    assert_code!(ran, 1);
     assert!(
         ran.stdout.contains("expected status 200, got 503"),
         "{}",
         ran.stdout
     );
     let ran = run(prodcheck().args(["probe", "http", "uri=http://x"]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(ran.stderr.contains("unknown field `uri`"), "{}", ran.stderr);
     assert!(ran.stderr.contains("did you mean `url`?"), "{}", ran.stderr);
 }
@@ -303,13 +303,9 @@ fn https_with_a_private_ca_needs_ca_file() {
         &format!("url={url}"),
         &format!("ca_file={}", ca.display()),
     ]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
     let ran = run(prodcheck().args(["probe", "http", &format!("url={url}"), "--report", "json"]));
-    assert_eq!(
-        ran.code, 1,
-        "an unknown CA fails verification: {}",
-        ran.stdout
-    );
+    assert_code!(ran, 1, "an unknown CA fails verification");
     let msg = item(&json(&ran), "http")["message"]
         .as_str()
         .unwrap_or_default()
@@ -322,7 +318,7 @@ fn https_with_a_private_ca_needs_ca_file() {
 
 #[test]
 fn nginx_serves_a_real_health_endpoint() {
-    let Some(nginx) = crate::nginx::Nginx::start(
+    let Some(nginx) = Nginx::start(
         1,
         "server { listen 127.0.0.1:{PORT0}; location = /health { return 200 '{\"status\":\"ok\"}'; } }",
     ) else {
@@ -334,7 +330,7 @@ fn nginx_serves_a_real_health_endpoint() {
         &format!("url={}", nginx.url(0, "/health")),
         "expect.json./status=ok",
     ]));
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_code!(ran, 0);
 }
 
 /// `prodcheck probe` expands `${env:NAME}` as a checklist does, and redacts the value.
@@ -364,10 +360,6 @@ fn ad_hoc_probe_expands_env_values_and_redacts_them() {
         "--report",
         "json",
     ]));
-    assert_eq!(
-        ran.code, 0,
-        "the literal text was sent: {}{}",
-        ran.stdout, ran.stderr
-    );
+    assert_code!(ran, 0, "the literal text was sent");
     assert!(!ran.stdout.contains("probe-canary-token"), "{}", ran.stdout);
 }

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::{AppendHeaders, Redirect};
 use axum::routing::get;
 
-use crate::nginx::Nginx;
 use crate::support::*;
 use crate::web::headers::{message, run_item, tls};
 
@@ -57,7 +56,7 @@ fn cookies_judged_by_observatory_rules_with_values_redacted() {
             s.https_url("/good")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass");
     assert_eq!(it["evidence"]["modifier"], 5);
     assert!(
@@ -77,7 +76,7 @@ fn cookies_judged_by_observatory_rules_with_values_redacted() {
             s.https_url("/hsts-mitigated")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
     assert!(
         message(&it).contains("cookie `theme`: cookie can travel over plain HTTP (HSTS mitigates)"),
@@ -91,7 +90,7 @@ fn cookies_judged_by_observatory_rules_with_values_redacted() {
             s.https_url("/csrf")
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(
         message(&it).contains("cookie `csrftoken`: anti-CSRF cookie without SameSite"),
         "{it}"
@@ -119,7 +118,7 @@ server {{ listen 127.0.0.1:{{PORT1}} ssl; ssl_certificate {}; ssl_certificate_ke
         &p,
         &format!("cookies: {{ url: \"{}\" }}", nginx.url(0, "/")),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(
         it["evidence"]["result"],
         "cookies-session-without-secure-flag"
@@ -137,7 +136,7 @@ server {{ listen 127.0.0.1:{{PORT1}} ssl; ssl_certificate {}; ssl_certificate_ke
             t.ca.display()
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass");
 }
 
@@ -166,7 +165,7 @@ server {{ listen 127.0.0.1:{{PORT2}} ssl; ssl_certificate {}; ssl_certificate_ke
             nginx.ports[0]
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass");
     assert_eq!(it["evidence"]["result"], "redirection-to-https");
     assert_eq!(it["evidence"]["final_status"], 200);
@@ -175,7 +174,7 @@ server {{ listen 127.0.0.1:{{PORT2}} ssl; ssl_certificate {}; ssl_certificate_ke
         &p,
         &format!("redirect_https: {{ url: \"{}\" }}", nginx.url(1, "/")),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(
         message(&it).contains("stays on plain HTTP: no redirect"),
         "{it}"
@@ -189,7 +188,7 @@ server {{ listen 127.0.0.1:{{PORT2}} ssl; ssl_certificate {}; ssl_certificate_ke
             nginx.ports[0]
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(
         message(&it).contains("invalid certificate during the redirects"),
         "{it}"
@@ -232,7 +231,7 @@ fn redirect_off_host_or_through_http_warns() {
             s.url("/detour")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
     assert!(
         message(&it).contains("reaches HTTPS only after a detour"),
@@ -245,7 +244,7 @@ fn redirect_off_host_or_through_http_warns() {
             s.url("/off")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["evidence"]["result"], "redirection-off-host-from-http");
     assert!(
         message(&it).contains("leaves `127.0.0.1` for `localhost`"),
@@ -269,7 +268,7 @@ fn redirect_detours_and_unreachable_http() {
         &format!("redirect_https: {{ url: \"{}\" }}", s.url("/")),
     );
     // The HTTPS target refuses: the redirect leads nowhere (Refused × Content = fail).
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
     assert_eq!(it["evidence"]["no_answer"], "refused", "{it}");
 
@@ -278,7 +277,7 @@ fn redirect_detours_and_unreachable_http() {
         &p,
         &format!("redirect_https: {{ url: \"http://127.0.0.1:{port}/\" }}"),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert!(
         message(&it).contains("nothing answers on plain HTTP"),
         "{it}"
@@ -291,7 +290,7 @@ fn redirect_detours_and_unreachable_http() {
     let ran = run(p
         .cmd()
         .args(["validate", file.to_str().unwrap_or_default()]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(format!("{}{}", ran.stdout, ran.stderr).contains("is not a plain-HTTP URL"));
 }
 
@@ -316,7 +315,7 @@ server { listen 127.0.0.1:{PORT1}; root {DIR}/spa; location / { try_files $uri /
         &p,
         &format!("exposure: {{ base_url: \"{}\" }}", nginx.url(0, "")),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert!(
         message(&it).contains("2 exposed: /.env, /.git/config"),
         "{it}"
@@ -330,7 +329,7 @@ server { listen 127.0.0.1:{PORT1}; root {DIR}/spa; location / { try_files $uri /
         &p,
         &format!("exposure: {{ base_url: \"{}/\" }}", nginx.url(1, "")),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass");
     assert_eq!(it["evidence"]["spa_fallback"], true);
     assert!(
@@ -354,7 +353,7 @@ fn exposure_needs_the_real_content_and_flags_unknown_paths() {
             s.url("")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass", "{it}");
     assert_eq!(
         it["evidence"]["paths"][0]["verdict"],
@@ -367,7 +366,7 @@ fn exposure_needs_the_real_content_and_flags_unknown_paths() {
             s.url("")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
     assert!(message(&it).contains("/dump.txt"), "{it}");
 }
@@ -401,7 +400,7 @@ fn auth_requires_refusal_and_names_open_urls() {
             s.url("/private")
         ),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert!(message(&it).contains("all 2 endpoint(s) refuse"), "{it}");
 
     let (code, it) = run_item(
@@ -412,7 +411,7 @@ fn auth_requires_refusal_and_names_open_urls() {
             s.url("/open")
         ),
     );
-    assert_eq!(code, 1, "{it}");
+    assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
     assert!(
         message(&it).contains(&format!(
@@ -426,7 +425,7 @@ fn auth_requires_refusal_and_names_open_urls() {
         &p,
         &format!("auth: {{ urls: [\"{}\"] }}", s.url("/bare401")),
     );
-    assert_eq!(code, 0, "{it}");
+    assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
     assert!(message(&it).contains("no WWW-Authenticate"), "{it}");
 
@@ -437,7 +436,7 @@ fn auth_requires_refusal_and_names_open_urls() {
     let ran = run(p
         .cmd()
         .args(["validate", file.to_str().unwrap_or_default()]));
-    assert_eq!(ran.code, 2);
+    assert_code!(ran, 2);
     assert!(
         format!("{}{}", ran.stdout, ran.stderr).contains("`urls` is empty"),
         "{}",

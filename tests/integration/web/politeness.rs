@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 
-use crate::nginx::Nginx;
 use crate::support::*;
 use crate::web::headers::tls;
 
@@ -113,7 +112,7 @@ fn checklist(nginx: &Nginx, ca: &str, timeout: &str, rate_limit: bool) -> String
 
 /// (time, status, uri) per access-log line.
 fn access_log(nginx: &Nginx) -> Vec<(f64, u16, String)> {
-    let text = std::fs::read_to_string(nginx.dir.path().join("access.log")).unwrap_or_default();
+    let text = std::fs::read_to_string(nginx.path("access.log")).unwrap_or_default();
     text.lines()
         .filter_map(|l| {
             let mut f = l.split(' ');
@@ -146,7 +145,7 @@ fn a_full_run_stays_under_limit_req_and_only_rate_limit_trips_it() {
     ] {
         assert_eq!(status(&report, id), "pass", "{id}: {}", item(&report, id));
     }
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert_code!(ran, 0);
 
     let log = access_log(&nginx);
     let burst_start = log
@@ -212,7 +211,7 @@ fn a_limiter_too_tight_to_get_through_is_an_error_never_a_fail() {
     }
     // At most one item got the one request a minute allows before the rest were throttled.
     assert!(errors >= ids.len() - 1, "{}", ran.stdout);
-    assert_eq!(ran.code, 3, "{}", ran.stdout);
+    assert_code!(ran, 3);
     // Told to wait a minute, nobody asked again: each item sent at most its first request.
     let log = access_log(&nginx);
     assert!(
