@@ -7,7 +7,8 @@ const ESC: &str = "\u{1b}[";
 #[test]
 fn no_color_and_non_terminal_output_have_no_escape_codes() {
     let p = Project::new();
-    let file = p.file("c.yaml", "name: t\nsections:\n  - name: S\n    items:\n      - id: m\n        title: M\n        manual: { how: x }\n");
+    let list = Checklist::new("t").item(Item::manual("m", "{ how: x }").title("M"));
+    let file = p.file("c.yaml", &list.build());
     let path = file.to_str().unwrap_or_default();
     let ran = run(p.cmd().args(["run", path]));
     assert!(
@@ -35,27 +36,27 @@ fn no_color_and_non_terminal_output_have_no_escape_codes() {
 
 #[test]
 fn list_and_show_describe_the_shipped_checklists() {
-    let p = Project::new();
-    let ran = run(p.cmd().arg("list"));
-    assert_code!(ran, 0);
-    for name in ["pre-deploy", "deploy", "post-deploy", "maintenance"] {
-        assert!(ran.stdout.contains(name), "{}", ran.stdout);
-    }
-    let ran = run(p.cmd().args(["show", "pre-deploy"]));
-    assert_code!(ran, 0);
-    assert!(
-        ran.stdout.contains("health-endpoint")
-            && ran.stdout.contains("http")
-            && ran.stdout.contains("critical"),
-        "{}",
-        ran.stdout
-    );
+    ["pre-deploy", "deploy", "post-deploy", "maintenance"]
+        .iter()
+        .fold(Case::new().args(["list"]), |case, name| {
+            case.stdout_has(name)
+        })
+        .run();
+    Case::new()
+        .args(["show", "pre-deploy"])
+        .stdout_has("health-endpoint")
+        .stdout_has("http")
+        .stdout_has("critical")
+        .run();
 }
 
 #[test]
 fn a_local_checklist_overrides_the_shipped_one() {
     let p = Project::new();
-    p.file("checklists/pre-deploy.yaml", "name: pre-deploy\ntitle: Local override\nsections:\n  - name: S\n    items:\n      - id: local-only\n        title: L\n        manual: { how: x }\n");
+    let list = Checklist::new("pre-deploy")
+        .title("Local override")
+        .item(Item::manual("local-only", "{ how: x }").title("L"));
+    p.file("checklists/pre-deploy.yaml", &list.build());
     let ran = run(p.cmd().arg("list"));
     assert!(
         ran.stdout.contains("checklists/pre-deploy.yaml"),
@@ -71,7 +72,6 @@ fn a_local_checklist_overrides_the_shipped_one() {
 
 #[test]
 fn usage_errors_exit_2_with_a_clear_message() {
-    let p = Project::new();
     let cases: [(&[&str], &str); 6] = [
         (
             &["run", "pre-deploy", "--var", "novalue"],
@@ -93,13 +93,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
         (&["probe", "htp", "url=x"], "did you mean `http`"),
     ];
     for (args, expected) in cases {
-        let ran = run(p.cmd().args(args));
-        assert_code!(ran, 2, "{args:?}");
-        assert!(
-            ran.stderr.contains(expected),
-            "{args:?}: expected `{expected}` in:\n{}",
-            ran.stderr
-        );
+        Case::new().args(args).code(2).stderr_has(expected).run();
     }
 }
 

@@ -39,13 +39,16 @@ fn dns_server() -> Background {
 
 /// A checklist with one `dns` item per `(id, params)`, all against `ns`.
 fn checklist(ns: SocketAddr, items: &[(&str, &str)]) -> String {
-    let mut text = String::from("name: dns\nsections:\n  - name: DNS\n    items:\n");
-    for (id, params) in items {
-        text.push_str(&format!(
-            "      - id: {id}\n        title: {id}\n        timeout: 5s\n        check:\n          dns: {{ nameserver: \"{ns}\", {params} }}\n"
-        ));
-    }
-    text
+    items
+        .iter()
+        .fold(
+            Checklist::new("dns").section("DNS"),
+            |list, (id, params)| {
+                let check = format!("dns: {{ nameserver: \"{ns}\", {params} }}");
+                list.item(Item::check(id, &check).timeout("5s"))
+            },
+        )
+        .build()
 }
 
 fn status_and_message(report: &serde_json::Value, id: &str) -> (String, String) {
@@ -206,9 +209,7 @@ fn every_record_type_and_policy_check_against_a_real_server() {
         .collect();
     let p = Project::new();
     let file = p.file("dns.yaml", &checklist(server.addr, &items));
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 1);
     let report = json(&ran);
     for (id, _, want_status, fragment) in cases {
@@ -234,9 +235,7 @@ fn unreachable_resolver_is_an_error_not_a_failure() {
         &checklist(ns, &[("down", "name: www.example.test, spf: true")])
             .replace("timeout: 5s", "timeout: 2s"),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 3);
     let (status, message) = status_and_message(&json(&ran), "down");
     assert_eq!(status, "error", "{message}");

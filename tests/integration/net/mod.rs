@@ -2,7 +2,7 @@
 //! the environment and from `--proxy`).
 
 mod dns;
-pub(crate) mod env_proxy;
+mod env_proxy;
 mod family;
 mod mtls;
 mod proxy;

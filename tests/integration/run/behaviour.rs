@@ -22,7 +22,11 @@ fn app() -> Router {
 }
 
 fn checklist(items: &str) -> String {
-    format!("name: t\ntitle: Test list\nsections:\n  - name: Main\n    items:\n{items}")
+    Checklist::new("t")
+        .title("Test list")
+        .section("Main")
+        .raw_items(items)
+        .build()
 }
 
 fn http_item(id: &str, url: &str, extra: &str) -> String {
@@ -152,12 +156,10 @@ fn manual_items_are_pending_unless_confirmed() {
             &(manual_item("docs", "") + &manual_item("runbook", "        severity: warning\n")),
         ),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 4);
     let report = json(&ran);
-    assert_eq!(item(&report, "docs")["status"], "pending");
+    assert_status(&report, "docs", "pending");
     assert!(
         item(&report, "docs")["message"]
             .as_str()
@@ -211,8 +213,8 @@ fn only_and_skip_select_by_id_and_tag() {
         .args(["run", path, "--only", "fast", "--report", "json"]));
     assert_code!(ran, 0);
     let report = json(&ran);
-    assert_eq!(item(&report, "bad")["status"], "skip");
-    assert_eq!(item(&report, "good")["status"], "pass");
+    assert_status(&report, "bad", "skip");
+    assert_status(&report, "good", "pass");
     assert_eq!(run(p.cmd().args(["run", path, "--skip", "bad"])).code, 0);
     assert_eq!(run(p.cmd().args(["run", path, "--only", "nope"])).code, 2);
 }
@@ -380,9 +382,7 @@ fn retries_mark_a_late_pass_as_flaky() {
             "        retries: 2\n        retry_delay: 700ms\n",
         )),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 0);
     let it = item(&json(&ran), "f").clone();
     assert_eq!(it["attempts"], 2);
@@ -439,8 +439,8 @@ fn ctrl_c_prints_the_partial_report_and_exits_130() {
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("a partial JSON report");
     assert_eq!(report["interrupted"], true);
     assert_eq!(report["exit_code"], 130);
-    assert_eq!(item(&report, "quick")["status"], "pass");
-    assert_eq!(item(&report, "slow")["status"], "skip");
+    assert_status(&report, "quick", "pass");
+    assert_status(&report, "slow", "skip");
     assert_eq!(item(&report, "slow")["message"], "interrupted");
     // State is written too: the interrupted run is in the history.
     let history = std::fs::read_to_string(p.path().join(".prodcheck/history/t.jsonl"))

@@ -9,13 +9,13 @@ use crate::support::*;
 const ITEMS: usize = 40;
 
 fn checklist() -> String {
-    let mut text = String::from("name: crash\nsections:\n  - name: S\n    items:\n");
-    for i in 0..ITEMS {
-        text.push_str(&format!(
-            "      - id: m{i}\n        title: M{i}\n        manual: {{ how: x, every: 30d }}\n"
-        ));
-    }
-    text
+    (0..ITEMS)
+        .fold(Checklist::new("crash").section("S"), |list, i| {
+            list.item(
+                Item::manual(&format!("m{i}"), "{ how: x, every: 30d }").title(&format!("M{i}")),
+            )
+        })
+        .build()
 }
 
 /// The item ids in `signoffs.yaml`, which must parse whenever it exists.

@@ -407,8 +407,8 @@ fn history_signoffs_and_waivers_stay_with_their_target() {
         .cmd()
         .args(["run", "c.yaml", "--env", "production", "--report", "json"]));
     let plain = json(&ran);
-    assert_eq!(item(&plain, "health")["status"], "fail");
-    assert_eq!(item(&plain, "runbook")["status"], "pending");
+    assert_status(&plain, "health", "fail");
+    assert_status(&plain, "runbook", "pending");
 
     // History: one file per target, each line naming its target; the plain run has its own.
     let lines = |name: &str| -> Vec<serde_json::Value> {

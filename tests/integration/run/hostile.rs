@@ -44,9 +44,7 @@ fn run_hostile_within(check: &str, timeout_ms: u64) -> serde_json::Value {
             control.url("/ok")
         ),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     let report = json(&ran);
     assert_eq!(
         item(&report, "control")["status"],

@@ -10,7 +10,10 @@ use axum::routing::get;
 use crate::support::*;
 
 fn checklist(name: &str, items: &str) -> String {
-    format!("name: {name}\nsections:\n  - name: Main\n    items:\n{items}")
+    Checklist::new(name)
+        .section("Main")
+        .raw_items(items)
+        .build()
 }
 
 fn manual(id: &str, every: &str) -> String {
@@ -394,8 +397,8 @@ fn due_lists_and_maintenance_runs_only_due_items() {
     let ran = run(p.cmd().args(["run", "maintenance", "--report", "json"]));
     assert_code!(ran, 0);
     let report = json(&ran);
-    assert_eq!(item(&report, "health")["status"], "pass");
-    assert_eq!(item(&report, "backups")["status"], "skip");
+    assert_status(&report, "health", "pass");
+    assert_status(&report, "backups", "skip");
     assert!(
         item(&report, "backups")["message"]
             .as_str()

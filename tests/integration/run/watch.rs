@@ -95,14 +95,7 @@ fn start_watch(p: &Project, file: &std::path::Path, extra: &[&str]) -> Watch {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for var in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
+    for var in PROXY_VARS {
         cmd.env_remove(var);
     }
     let mut child = cmd.spawn().expect("start prodcheck watch");

@@ -575,8 +575,8 @@ fn good_bad_health_body_and_api_credentials_come_from_variables() {
         json(&run(&mut cmd))
     };
     let report = run_with(&[("health_expect_json", "{/checks/database: ok}")]);
-    assert_eq!(item(&report, "health-endpoint")["status"], "pass");
-    assert_eq!(item(&report, "api-endpoint")["status"], "pass");
+    assert_status(&report, "health-endpoint", "pass");
+    assert_status(&report, "api-endpoint", "pass");
 
     let report = run_with(&[
         ("health_expect_json", "{/checks/database: up}"),
@@ -602,7 +602,7 @@ fn good_bad_health_body_and_api_credentials_come_from_variables() {
     );
 
     let report = run_with(&[("health_expect_json", "{}")]);
-    assert_eq!(item(&report, "health-endpoint")["status"], "pass");
+    assert_status(&report, "health-endpoint", "pass");
 }
 
 const MAINTENANCE_AUTOMATED: &[&str] = &[

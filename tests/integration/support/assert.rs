@@ -59,3 +59,11 @@ macro_rules! assert_code {
     };
 }
 pub(crate) use assert_code;
+
+/// Asserts that report item `id` ended with `status`; on a mismatch shows the whole item (its
+/// message and evidence).
+#[track_caller]
+pub fn assert_status(report: &serde_json::Value, id: &str, status: &str) {
+    let it = crate::support::item(report, id);
+    assert_eq!(it["status"], status, "item `{id}`:\n{it:#}");
+}

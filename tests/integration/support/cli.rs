@@ -6,6 +6,19 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
+/// The environment variables that configure a proxy; tests remove them (the proxy tests set
+/// them explicitly).
+pub const PROXY_VARS: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
 /// The real binary with a clean, non-interactive environment.
 pub fn prodcheck() -> Command {
     let mut cmd = Command::cargo_bin("prodcheck").expect("binary built");
@@ -14,16 +27,7 @@ pub fn prodcheck() -> Command {
         .timeout(Duration::from_secs(120));
     // Tests talk to 127.0.0.1: a proxy configured on the machine must not carry them (the
     // proxy tests set these explicitly).
-    for var in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
+    for var in PROXY_VARS {
         cmd.env_remove(var);
     }
     cmd
@@ -245,5 +249,14 @@ impl Case {
             None => {}
         }
         ran
+    }
+}
+
+impl Project {
+    /// Runs the checklist `file` of this project with `--report json`.
+    pub fn run_json(&self, file: &Path) -> Ran {
+        run(self
+            .cmd()
+            .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]))
     }
 }

@@ -85,7 +85,12 @@ impl Item {
     /// An item whose `check:` is `kind:` followed by `params`, lines already indented by ten
     /// spaces (a block mapping).
     pub fn check_block(id: &str, kind: &str, params: &str) -> Item {
-        Item::with_body(id, format!("check:\n          {kind}:\n{params}"))
+        Item::check_lines(id, &format!("          {kind}:\n{params}"))
+    }
+
+    /// An item whose `check:` mapping is `lines`, written by hand and indented by ten spaces.
+    pub fn check_lines(id: &str, lines: &str) -> Item {
+        Item::with_body(id, format!("check:\n{lines}"))
     }
 
     /// A manual item; `manual` is its flow-style mapping (`{ how: Read it., every: 30d }`).

@@ -31,19 +31,19 @@ fn nagios_exit_codes_become_statuses_with_the_first_line_as_message() {
     ));
     assert_code!(ran, 1);
     let report = json(&ran);
-    assert_eq!(item(&report, "ok")["status"], "pass");
+    assert_status(&report, "ok", "pass");
     assert_eq!(message(&report, "ok"), "OK - all good");
-    assert_eq!(item(&report, "warning")["status"], "warn");
-    assert_eq!(item(&report, "critical")["status"], "fail");
+    assert_status(&report, "warning", "warn");
+    assert_status(&report, "critical", "fail");
     assert!(message(&report, "critical").starts_with("CRITICAL - 2 vulnerable crates"));
     assert_eq!(item(&report, "critical")["evidence"]["exit_code"], 2);
-    assert_eq!(item(&report, "unknown")["status"], "error");
+    assert_status(&report, "unknown", "error");
     assert!(
         message(&report, "unknown").contains("stderr: cannot parse lockfile"),
         "{}",
         message(&report, "unknown")
     );
-    assert_eq!(item(&report, "missing")["status"], "error");
+    assert_status(&report, "missing", "error");
     assert!(message(&report, "missing").contains("could not be started"));
 }
 
@@ -61,9 +61,7 @@ fn env_and_cwd_reach_the_command() {
             )],
         ),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 0);
     assert_eq!(message(&json(&ran), "envcwd"), "hello prodcheck");
 }
@@ -95,9 +93,7 @@ fn timeout_kills_the_whole_group_even_when_sigterm_is_ignored() {
         "c.yaml",
         &checklist_of("1s", &[("hang", &format!("exec: {{ shell: {script:?} }}"))]),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 3);
     let report = json(&ran);
     let it = item(&report, "hang");

@@ -43,28 +43,21 @@ fn newest_backup_must_be_fresh_and_non_empty() {
             ],
         ),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 1);
     let report = json(&ran);
-    assert_eq!(
-        item(&report, "fresh")["status"],
-        "pass",
-        "{}",
-        message(&report, "fresh")
-    );
+    assert_status(&report, "fresh", "pass");
     assert!(message(&report, "fresh").contains("db-2.sql.gz"));
     assert_eq!(item(&report, "fresh")["evidence"]["matches"], 2);
-    assert_eq!(item(&report, "stale")["status"], "fail");
+    assert_status(&report, "stale", "fail");
     assert!(
         message(&report, "stale").contains("old, expected at most 1day 2h"),
         "{}",
         message(&report, "stale")
     );
-    assert_eq!(item(&report, "empty")["status"], "fail");
+    assert_status(&report, "empty", "fail");
     assert!(message(&report, "empty").contains("is 0 bytes, expected at least 1"));
-    assert_eq!(item(&report, "nothing")["status"], "fail");
+    assert_status(&report, "nothing", "fail");
     assert!(message(&report, "nothing").contains("no file matches"));
 }
 
@@ -84,17 +77,17 @@ fn disk_free_space_floor_as_percentage_or_size() {
     ));
     assert_code!(ran, 1);
     let report = json(&ran);
-    assert_eq!(item(&report, "some")["status"], "pass");
-    assert_eq!(item(&report, "bytes")["status"], "pass");
+    assert_status(&report, "some", "pass");
+    assert_status(&report, "bytes", "pass");
     assert!(item(&report, "bytes")["evidence"]["total_bytes"].as_u64() > Some(0));
-    assert_eq!(item(&report, "absurd")["status"], "fail");
+    assert_status(&report, "absurd", "fail");
     assert!(
         message(&report, "absurd").contains("free of"),
         "{}",
         message(&report, "absurd")
     );
     assert!(message(&report, "absurd").contains("expected at least 976.6 PiB"));
-    assert_eq!(item(&report, "missing")["status"], "error");
+    assert_status(&report, "missing", "error");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod exec;
 mod files;
-pub(crate) mod postgres;
+mod postgres;
 mod prometheus;
-pub(crate) mod redis;
-pub(crate) mod websocket;
+mod redis;
+mod websocket;

@@ -59,12 +59,7 @@ fn healthy_primary_passes_every_figure_and_failures_are_told_apart() {
     ));
     assert_code!(ran, 1);
     let report = json(&ran);
-    assert_eq!(
-        item(&report, "healthy")["status"],
-        "pass",
-        "{}",
-        message(&report, "healthy")
-    );
+    assert_status(&report, "healthy", "pass");
     assert!(message(&report, "healthy").contains("ran SELECT 1"));
     assert_eq!(item(&report, "healthy")["evidence"]["in_recovery"], false);
     let badpw = message(&report, "badpw");
@@ -74,24 +69,19 @@ fn healthy_primary_passes_every_figure_and_failures_are_told_apart() {
         badpw.contains("postgres:***@") && !badpw.contains("wrong-pw"),
         "{badpw}"
     );
-    assert_eq!(item(&report, "standby")["status"], "fail");
+    assert_status(&report, "standby", "fail");
     assert!(message(&report, "standby").contains("expected read-only (in recovery)"));
-    assert_eq!(item(&report, "newer")["status"], "fail");
+    assert_status(&report, "newer", "fail");
     assert!(message(&report, "newer").contains("expected at least 99.1"));
-    assert_eq!(item(&report, "backlog")["status"], "fail");
+    assert_status(&report, "backlog", "fail");
     assert!(
         message(&report, "backlog").contains("`query` returned 42, expected < 10"),
         "{}",
         message(&report, "backlog")
     );
-    assert_eq!(
-        item(&report, "badsql")["status"],
-        "error",
-        "{}",
-        message(&report, "badsql")
-    );
+    assert_status(&report, "badsql", "error");
     assert!(message(&report, "badsql").contains("syntax error"));
-    assert_eq!(item(&report, "down")["status"], "fail");
+    assert_status(&report, "down", "fail");
     assert!(
         !ran.stdout.contains(PG_PASSWORD),
         "password leaked: {}",
@@ -121,14 +111,9 @@ fn tls_is_verified_against_ca_file() {
     ));
     assert_code!(ran, 1);
     let report = json(&ran);
-    assert_eq!(
-        item(&report, "trusted")["status"],
-        "pass",
-        "{}",
-        message(&report, "trusted")
-    );
+    assert_status(&report, "trusted", "pass");
     assert_eq!(item(&report, "trusted")["evidence"]["tls"], true);
-    assert_eq!(item(&report, "untrusted")["status"], "fail");
+    assert_status(&report, "untrusted", "fail");
     assert!(
         message(&report, "untrusted").contains("certificate"),
         "{}",

@@ -76,21 +76,16 @@ fn queries_are_held_against_thresholds_and_empty_answers_fail() {
     assert_eq!(item(&report, "down")["status"], "fail", "{down}");
     assert!(down.contains("expected == 0, found up{"), "{down}");
     assert!(down.contains(r#"job="self"} = 1"#), "{down}");
-    assert_eq!(item(&report, "absent")["status"], "fail");
+    assert_status(&report, "absent", "fail");
     assert!(message(&report, "absent").contains("returned no series"));
-    assert_eq!(
-        item(&report, "badql")["status"],
-        "error",
-        "{}",
-        message(&report, "badql")
-    );
+    assert_status(&report, "badql", "error");
     assert!(
         message(&report, "badql").contains("bad_data"),
         "{}",
         message(&report, "badql")
     );
     // Prometheus is the instrument: when it cannot be asked, nothing was judged.
-    assert_eq!(item(&report, "nothere")["status"], "error");
+    assert_status(&report, "nothere", "error");
     assert!(
         message(&report, "nothere")
             .contains("refused the connection: the query could not be evaluated"),

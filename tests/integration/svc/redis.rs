@@ -115,12 +115,7 @@ fn rediss_is_verified_against_ca_file() {
     ));
     assert_code!(ran, 1);
     let report = json(&ran);
-    assert_eq!(
-        item(&report, "trusted")["status"],
-        "pass",
-        "{}",
-        message(&report, "trusted")
-    );
+    assert_status(&report, "trusted", "pass");
     let untrusted = message(&report, "untrusted");
     assert_eq!(item(&report, "untrusted")["status"], "fail", "{untrusted}");
 }

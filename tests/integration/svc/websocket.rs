@@ -41,14 +41,9 @@ fn echo_round_trip_passes_and_wrong_reply_slow_reply_and_no_server_fail() {
     ));
     assert_code!(ran, 1);
     let report = json(&ran);
-    assert_eq!(
-        item(&report, "echo")["status"],
-        "pass",
-        "{}",
-        message(&report, "echo")
-    );
+    assert_status(&report, "echo", "pass");
     assert_eq!(item(&report, "echo")["evidence"]["reply"], "echo: ping-42");
-    assert_eq!(item(&report, "handshake")["status"], "pass");
+    assert_status(&report, "handshake", "pass");
     let wrong = message(&report, "wrong");
     assert_eq!(item(&report, "wrong")["status"], "fail", "{wrong}");
     assert!(
@@ -64,7 +59,7 @@ fn echo_round_trip_passes_and_wrong_reply_slow_reply_and_no_server_fail() {
     let notws = message(&report, "notws");
     assert_eq!(item(&report, "notws")["status"], "fail", "{notws}");
     assert!(notws.contains("HTTP 200"), "{notws}");
-    assert_eq!(item(&report, "down")["status"], "fail");
+    assert_status(&report, "down", "fail");
 }
 
 #[test]
@@ -93,17 +88,10 @@ fn wss_is_verified_against_ca_file() {
             ],
         ),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 1);
     let report = json(&ran);
-    assert_eq!(
-        item(&report, "trusted")["status"],
-        "pass",
-        "{}",
-        message(&report, "trusted")
-    );
+    assert_status(&report, "trusted", "pass");
     let untrusted = message(&report, "untrusted");
     assert_eq!(item(&report, "untrusted")["status"], "fail", "{untrusted}");
     assert!(untrusted.contains("certificate"), "{untrusted}");

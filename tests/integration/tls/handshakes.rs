@@ -44,26 +44,8 @@ fn rsa_files(bits: u32, digest: &str) -> Option<Files> {
     let openssl = require_binary("openssl", "openssl")?;
     let p = Project::new();
     let (cert, key) = (p.path().join("rsa.pem"), p.path().join("rsa.key"));
-    let made = Command::new(openssl)
-        .args(["req", "-x509", "-newkey", &format!("rsa:{bits}"), "-nodes"])
-        .args([
-            &format!("-{digest}"),
-            "-days",
-            "60",
-            "-subj",
-            "/CN=127.0.0.1",
-        ])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl req");
     assert!(
-        made.success(),
+        openssl_self_signed(&openssl, bits, digest, &cert, &key),
         "openssl could not make an RSA-{bits} certificate"
     );
     let ca_pem = std::fs::read_to_string(&cert).expect("cert");

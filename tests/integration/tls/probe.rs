@@ -2,7 +2,6 @@
 //! here (valid, expiring, expired, wrong host, self-signed, missing intermediate) and against
 //! a real `openssl s_server` for legacy versions and weak keys.
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use axum::Router;
@@ -314,25 +313,10 @@ fn weak_rsa_key_and_sha1_signature_fail() {
     };
     let p = Project::new();
     let (cert, key) = (p.path().join("weak.pem"), p.path().join("weak.key"));
-    let made = Command::new(openssl)
-        .args([
-            "req", "-x509", "-newkey", "rsa:1024", "-sha1", "-nodes", "-days", "60",
-        ])
-        .args([
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl req");
-    assert!(made.success(), "openssl could not make a weak certificate");
+    assert!(
+        openssl_self_signed(&openssl, 1024, "sha1", &cert, &key),
+        "openssl could not make a weak certificate"
+    );
     let Some(server) = openssl_server(&cert, &key, &["-cipher", "DEFAULT:@SECLEVEL=0"]) else {
         return;
     };

@@ -91,7 +91,7 @@ fn a_certificate_on_the_crl_fails_naming_the_reason_and_the_url() {
         ],
     );
     assert_code!((code, &report), 1);
-    assert_eq!(item(&report, "revoked")["status"], "fail");
+    assert_status(&report, "revoked", "fail");
     let m = message(&report, "revoked");
     let yesterday = (time::OffsetDateTime::now_utc() - time::Duration::DAY).date();
     assert!(

@@ -75,9 +75,15 @@ impl Shaped {
 
 /// Runs one `latency` item; returns the exit code and the item of the JSON report.
 fn run_item(timeout: &str, params: &str) -> (i32, Value) {
-    let ran = run_checklist(&format!(
-        "name: t\nsections:\n  - name: S\n    items:\n      - id: lat\n        title: Latency\n        timeout: {timeout}\n        check:\n          latency:\n{params}"
-    ));
+    let ran = run_checklist(
+        &Checklist::new("t")
+            .item(
+                Item::check_block("lat", "latency", params)
+                    .title("Latency")
+                    .timeout(timeout),
+            )
+            .build(),
+    );
     let report = json(&ran);
     (ran.code, item(&report, "lat").clone())
 }

@@ -91,9 +91,13 @@ fn never_throttles() -> Counted {
 }
 
 fn checklist(timeout: &str, params: &str) -> String {
-    format!(
-        "name: t\nsections:\n  - name: S\n    items:\n      - id: rl\n        title: Rate limit\n        timeout: {timeout}\n        check:\n          rate_limit:\n{params}"
-    )
+    Checklist::new("t")
+        .item(
+            Item::check_block("rl", "rate_limit", params)
+                .title("Rate limit")
+                .timeout(timeout),
+        )
+        .build()
 }
 
 /// Runs one `rate_limit` item; returns the exit code and the item of the JSON report.
@@ -378,9 +382,7 @@ fn traffic_rate_limit_runs_after_the_other_probes() {
             s.url()
         ),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     let report = json(&ran);
     assert_eq!(item(&report, "api")["status"], "pass", "{}", ran.stdout);
     assert_eq!(item(&report, "rl")["status"], "pass", "{}", ran.stdout);

@@ -23,13 +23,8 @@ fn all_kinds(url: &str, timeout: &str) -> String {
             format!("latency: {{ url: \"{url}\", samples: 5 }}"),
         ),
     ];
-    let mut text = String::from("name: t\nsections:\n  - name: S\n    items:\n");
-    for (id, check) in items {
-        text.push_str(&format!(
-            "      - id: {id}\n        title: {id}\n        timeout: {timeout}\n        check: {{ {check} }}\n"
-        ));
-    }
-    text
+    let items: Vec<(&str, &str)> = items.iter().map(|(id, c)| (*id, c.as_str())).collect();
+    checklist_of(timeout, &items)
 }
 
 fn no_answer(it: &Value) -> Option<&str> {

@@ -14,13 +14,11 @@ use crate::support::*;
 pub fn run_item(p: &Project, check: &str) -> (i32, Value) {
     let file = p.file(
         "c.yaml",
-        &format!(
-            "name: t\nsections:\n  - name: S\n    items:\n      - id: probe\n        title: Probe\n        timeout: 10s\n        check: {{ {check} }}\n"
-        ),
+        &Checklist::new("t")
+            .item(Item::check("probe", check).title("Probe").timeout("10s"))
+            .build(),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert!(ran.stderr.is_empty() || ran.code != 2, "{}", ran.stderr);
     let report = json(&ran);
     (ran.code, item(&report, "probe").clone())

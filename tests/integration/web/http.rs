@@ -30,9 +30,13 @@ fn app() -> Router {
 }
 
 fn one_item(check: &str) -> String {
-    format!(
-        "name: t\nsections:\n  - name: S\n    items:\n      - id: probe\n        title: Probe\n        timeout: 2s\n        check:\n{check}\n"
-    )
+    Checklist::new("t")
+        .item(
+            Item::check_lines("probe", check)
+                .title("Probe")
+                .timeout("2s"),
+        )
+        .build()
 }
 
 #[test]
@@ -47,9 +51,7 @@ fn passing_status_json_and_header_expectations() {
         ))
         .replace("degraded-not", "\"status\""),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 0);
     let report = json(&ran);
     let it = item(&report, "probe");
@@ -75,9 +77,7 @@ fn wrong_status_fails_and_says_what_came_back() {
             server.url("/down")
         )),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 1);
     let report = json(&ran);
     let it = item(&report, "probe");
@@ -100,9 +100,7 @@ fn failing_json_pointer_names_pointer_and_values() {
         "c.yaml",
         &one_item(&format!("          http: {{ url: \"{}\", expect: {{ json: {{ /status: healthy, /missing: 1 }} }} }}", server.url("/health"))),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 1);
     let msg = item(&json(&ran), "probe")["message"]
         .as_str()
@@ -172,9 +170,7 @@ fn a_server_that_never_answers_fails_within_the_timeout_and_the_run_goes_on() {
         ),
     );
     let started = Instant::now();
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     let took = started.elapsed();
     assert_code!(ran, 1);
     let report = json(&ran);
@@ -194,7 +190,7 @@ fn a_server_that_never_answers_fails_within_the_timeout_and_the_run_goes_on() {
         silent_item["duration_ms"].as_u64().unwrap_or(u64::MAX) < 2000,
         "{silent_item}"
     );
-    assert_eq!(item(&report, "fine")["status"], "pass");
+    assert_status(&report, "fine", "pass");
     // Generous bound on the whole process (start-up included); the item bound is above.
     assert!(took < Duration::from_secs(30), "took {took:?}");
 }
@@ -209,9 +205,7 @@ fn connection_refused_fails_naming_the_cause() {
             "          http: {{ url: \"http://127.0.0.1:{port}/\" }}"
         )),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 1);
     let msg = item(&json(&ran), "probe")["message"]
         .as_str()
@@ -241,9 +235,7 @@ fn body_reads_stop_at_max_body() {
             server.url("/")
         )),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]));
+    let ran = p.run_json(&file);
     assert_code!(ran, 0);
     let it = item(&json(&ran), "probe").clone();
     assert_eq!(it["evidence"]["body_bytes"], 1024);

@@ -3,7 +3,7 @@
 
 mod cors;
 mod fail_or_error;
-pub(crate) mod headers;
+mod headers;
 mod http;
 mod misc;
 mod observatory;

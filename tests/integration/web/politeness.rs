@@ -101,13 +101,8 @@ fn checklist(nginx: &Nginx, ca: &str, timeout: &str, rate_limit: bool) -> String
             ),
         ));
     }
-    let mut text = String::from("name: t\nsections:\n  - name: S\n    items:\n");
-    for (id, check) in items {
-        text.push_str(&format!(
-            "      - id: {id}\n        title: {id}\n        timeout: {timeout}\n        check: {{ {check} }}\n"
-        ));
-    }
-    text
+    let items: Vec<(&str, &str)> = items.iter().map(|(id, c)| (*id, c.as_str())).collect();
+    checklist_of(timeout, &items)
 }
 
 /// (time, status, uri) per access-log line.

@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::support::process::{ServerProcess, closed_port, hidden, require_binary, wait_until};
@@ -144,25 +144,16 @@ pub fn start_postgres_with(
     }
 
     let port = closed_port();
-    let child = command_as(&bin.join("postgres"), owner)
-        .current_dir(dir.path())
+    let mut cmd = command_as(&bin.join("postgres"), owner);
+    cmd.current_dir(dir.path())
         .arg("-D")
         .arg(&data)
         .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
         .arg("-k")
         .arg(&data)
         .args(["-c", "fsync=off", "-c", "max_connections=20"])
-        .args(&tls_args)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("start postgres");
-    let mut server = ServerProcess {
-        child,
-        port,
-        dir,
-        stop_signal: "-INT",
-    };
+        .args(&tls_args);
+    let mut server = ServerProcess::spawn("postgres", &mut cmd, port, dir, "-INT", Some(&log));
     server.wait_listening(Duration::from_secs(30), &log);
     let ready = wait_until(Duration::from_secs(30), || {
         std::fs::read_to_string(&log).is_ok_and(|t| t.contains("ready to accept connections"))

@@ -28,24 +28,15 @@ pub fn launch_prometheus_with(
     extra: &[String],
 ) -> ServerProcess {
     let log = dir.path().join("prometheus.log");
-    let child = std::process::Command::new(binary)
-        .arg(format!("--config.file={}", config.display()))
+    let mut cmd = std::process::Command::new(binary);
+    cmd.arg(format!("--config.file={}", config.display()))
         .arg(format!(
             "--storage.tsdb.path={}",
             dir.path().join("data").display()
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .args(extra)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("start prometheus");
-    let mut server = ServerProcess {
-        child,
-        port,
-        dir,
-        stop_signal: "-TERM",
-    };
+        .args(extra);
+    let mut server = ServerProcess::spawn("prometheus", &mut cmd, port, dir, "-TERM", Some(&log));
     server.wait_listening(Duration::from_secs(30), &log);
     server
 }

@@ -1,7 +1,7 @@
 //! Real proxies on 127.0.0.1: tinyproxy (HTTP, logging every connection it opens, optional
 //! basic auth) and microsocks (SOCKS5 with a login, going out from 127.0.0.2).
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::support::process::{ServerProcess, closed_port, require_binary};
@@ -32,19 +32,9 @@ pub fn start_tinyproxy_with(extra: &str) -> Option<ServerProcess> {
         ),
     )
     .expect("conf");
-    let child = Command::new(binary)
-        .args(["-d", "-c"])
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tinyproxy");
-    let mut server = ServerProcess {
-        child,
-        port,
-        dir,
-        stop_signal: "-TERM",
-    };
+    let mut cmd = Command::new(binary);
+    cmd.args(["-d", "-c"]).arg(&conf);
+    let mut server = ServerProcess::spawn("tinyproxy", &mut cmd, port, dir, "-TERM", None);
     server.wait_listening(Duration::from_secs(10), &log);
     Some(server)
 }
@@ -62,26 +52,24 @@ pub fn proxied_to(proxy: &ServerProcess, port: u16) -> usize {
 pub fn start_microsocks(user: &str, password: &str) -> Option<ServerProcess> {
     let binary = require_binary("microsocks", "microsocks")?;
     let port = closed_port();
-    let child = Command::new(binary)
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-b",
-            "127.0.0.2",
-        ])
-        .args(["-u", user, "-P", password])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start microsocks");
-    let mut server = ServerProcess {
-        child,
+    let mut cmd = Command::new(binary);
+    cmd.args([
+        "-i",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-b",
+        "127.0.0.2",
+    ])
+    .args(["-u", user, "-P", password]);
+    let mut server = ServerProcess::spawn(
+        "microsocks",
+        &mut cmd,
         port,
-        dir: tempfile::tempdir().expect("dir"),
-        stop_signal: "-TERM",
-    };
+        tempfile::tempdir().expect("dir"),
+        "-TERM",
+        None,
+    );
     let log = server.dir.path().join("none.log");
     server.wait_listening(Duration::from_secs(10), &log);
     Some(server)

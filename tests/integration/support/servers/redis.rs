@@ -1,7 +1,7 @@
 //! A real `redis-server` on 127.0.0.1 with a password, on a free port in a temp dir, plain or
 //! TLS; stopped by its PID.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::support::process::{ServerProcess, closed_port, require_binary};
@@ -32,8 +32,8 @@ pub fn start_redis_with(
             port.to_string(),
         ]
     };
-    let child = Command::new(binary)
-        .args(["--bind", "127.0.0.1"])
+    let mut cmd = Command::new(binary);
+    cmd.args(["--bind", "127.0.0.1"])
         .args(&ports)
         .args(&extra)
         .args(["--requirepass", REDIS_PASSWORD, "--maxmemory", "100mb"])
@@ -41,17 +41,8 @@ pub fn start_redis_with(
         .arg("--dir")
         .arg(dir.path())
         .arg("--logfile")
-        .arg(&log)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start redis-server");
-    let mut server = ServerProcess {
-        child,
-        port,
-        dir,
-        stop_signal: "-TERM",
-    };
+        .arg(&log);
+    let mut server = ServerProcess::spawn("redis-server", &mut cmd, port, dir, "-TERM", None);
     server.wait_listening(Duration::from_secs(10), &log);
     Some(server)
 }

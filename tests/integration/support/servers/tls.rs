@@ -34,6 +34,36 @@ pub fn gnutls_server(cert: &Path, key: &Path, priority: &str) -> Option<ServerPr
     Some(started("gnutls-serv", &mut cmd, port))
 }
 
+/// Makes a self-signed RSA-`bits` certificate for 127.0.0.1 signed with `digest` (`sha256`,
+/// `sha1`) with openssl, which can make the RSA and weak keys rcgen cannot; whether it did.
+pub fn openssl_self_signed(
+    openssl: &Path,
+    bits: u32,
+    digest: &str,
+    cert: &Path,
+    key: &Path,
+) -> bool {
+    Command::new(openssl)
+        .args(["req", "-x509", "-newkey", &format!("rsa:{bits}"), "-nodes"])
+        .args([
+            &format!("-{digest}"),
+            "-days",
+            "60",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(key)
+        .arg("-out")
+        .arg(cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl req")
+        .success()
+}
+
 /// Spawns a TLS test server (killed outright on drop) and waits until it listens.
 fn started(what: &str, cmd: &mut Command, port: u16) -> ServerProcess {
     let dir = tempfile::tempdir().expect("server dir");
