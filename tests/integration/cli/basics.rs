@@ -63,10 +63,10 @@ fn a_local_checklist_overrides_the_shipped_one() {
         "{}",
         ran.stdout
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", "pre-deploy", "--confirm", "local-only"]));
-    assert_code!(ran, 0);
+    let ran = p
+        .case()
+        .args(["run", "pre-deploy", "--confirm", "local-only"])
+        .run();
     assert!(ran.stdout.contains("local-only"));
 }
 
@@ -193,26 +193,29 @@ fn demo_runs_pre_deploy_against_a_local_service() {
 #[test]
 fn init_writes_a_usable_config_and_refuses_to_overwrite() {
     let p = Project::new();
-    let ran = run(p.cmd().arg("init"));
-    assert_code!(ran, 0);
+    p.case().arg("init").run();
     let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("written");
     assert!(
         text.contains("staging:") && text.contains("production:") && text.contains("base_url"),
         "{text}"
     );
     // The written file is accepted as configuration.
-    let ran = run(p.cmd().args([
-        "run",
-        "pre-deploy",
-        "--env",
-        "staging",
-        "--only",
-        "rollback-plan",
-    ]));
-    assert_code!(ran, 4);
-    let ran = run(p.cmd().arg("init"));
-    assert_code!(ran, 2);
-    assert!(ran.stderr.contains("already exists"), "{}", ran.stderr);
+    p.case()
+        .args([
+            "run",
+            "pre-deploy",
+            "--env",
+            "staging",
+            "--only",
+            "rollback-plan",
+        ])
+        .code(4)
+        .run();
+    p.case()
+        .arg("init")
+        .code(2)
+        .stderr_has("already exists")
+        .run();
     assert_eq!(
         std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("still there"),
         text

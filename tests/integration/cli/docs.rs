@@ -30,11 +30,11 @@ sections:
         manual: { how: Open the runbook and check the on-call rota., every: 30d }
 "#,
     );
-    let ran = run(p
-        .cmd()
+    let ran = p
+        .case()
         .env("DOCS_TOKEN", "docs-canary-secret")
-        .args(["docs", "c.yaml"]));
-    assert_code!(ran, 0);
+        .args(["docs", "c.yaml"])
+        .run();
     let text = ran.stdout;
     for want in [
         "# svc — Service runbook",
@@ -60,13 +60,9 @@ sections:
 #[test]
 fn docs_of_a_shipped_checklist_names_what_is_unset() {
     let p = Project::new();
-    let ran = run(p.cmd().args(["docs", "pre-deploy"]));
-    assert_code!(ran, 0);
-    assert!(ran.stdout.contains("`warn_days: 30`"), "{}", ran.stdout);
-    assert!(
-        ran.stdout
-            .contains("Needs (no default, set per environment): `base_url`"),
-        "{}",
-        ran.stdout
-    );
+    p.case()
+        .args(["docs", "pre-deploy"])
+        .stdout_has("`warn_days: 30`")
+        .stdout_has("Needs (no default, set per environment): `base_url`")
+        .run();
 }

@@ -30,17 +30,14 @@ fn completions_and_man_page_are_generated_from_the_cli() {
         ("zsh", "#compdef prodcheck"),
         ("fish", "complete -c prodcheck"),
     ] {
-        let ran = run(p.cmd().args(["completions", shell]));
-        assert_code!(ran, 0);
+        let ran = p.case().args(["completions", shell]).run();
         assert!(ran.stdout.contains(marker), "{shell}: {}", ran.stdout);
         assert!(
             ran.stdout.contains("signoff"),
             "{shell} knows the subcommands"
         );
     }
-    let ran = run(p.cmd().arg("man"));
-    assert_code!(ran, 0);
-    assert!(ran.stdout.contains(".TH prodcheck"), "{}", ran.stdout);
+    let ran = p.case().arg("man").stdout_has(".TH prodcheck").run();
     assert!(ran.stdout.contains("waive"));
     assert_eq!(run(p.cmd().args(["completions", "tcsh"])).code, 2);
 }

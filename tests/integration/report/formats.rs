@@ -148,12 +148,13 @@ fn human_report_at_each_verbosity_matches_its_snapshot() {
         ("report_human_vv", &["-vv"][..]),
         ("report_human_color", &["--color", "always"][..]),
     ] {
-        let ran = run(p
-            .cmd()
+        let ran = p
+            .case()
             .env("PRODCHECK_TEST_TOKEN", CANARY)
             .args(["run", "c.yaml", "--skip", "skipped"])
-            .args(flags));
-        assert_code!(ran, 1);
+            .args(flags)
+            .code(1)
+            .run();
         assert!(!ran.stdout.contains(CANARY), "secret leaked at {flags:?}");
         settings.bind(|| insta::assert_snapshot!(name, ran.stdout));
     }

@@ -82,15 +82,18 @@ sections:
             ca = ca_file.display(),
         ),
     );
-    let ran = run(p.cmd().args([
-        "run",
-        "c.yaml",
-        "--report",
-        "json",
-        "--report",
-        "html=out/report.html",
-    ]));
-    assert_code!(ran, 1);
+    let ran = p
+        .case()
+        .args([
+            "run",
+            "c.yaml",
+            "--report",
+            "json",
+            "--report",
+            "html=out/report.html",
+        ])
+        .code(1)
+        .run();
     // The hostile text did reach the report, so the checks below are not vacuous.
     let report = json(&ran);
     let data = report.to_string();
@@ -166,10 +169,10 @@ sections:
         manual: { how: Look. }
 "#,
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", "c.yaml", "--report", "html=report.html"]));
-    assert_code!(ran, 1);
+    p.case()
+        .args(["run", "c.yaml", "--report", "html=report.html"])
+        .code(1)
+        .run();
     let html = std::fs::read_to_string(p.path().join("report.html")).expect("html report");
 
     // Verdict in words and colour class, with the figures.
@@ -239,13 +242,12 @@ sections:
         check: { exec: { shell: "echo 'OK - steady'" } }
 "#,
     );
-    let first = run(p.cmd().args(["run", "c.yaml"]));
-    assert_code!(first, 1);
+    p.case().args(["run", "c.yaml"]).code(1).run();
     p.file("flag", "");
-    let second = run(p.cmd().args(["run", "c.yaml"]));
-    assert_code!(second, 0);
-    let third = run(p.cmd().args(["run", "c.yaml", "--report", "html=r.html"]));
-    assert_code!(third, 0);
+    p.case().args(["run", "c.yaml"]).run();
+    p.case()
+        .args(["run", "c.yaml", "--report", "html=r.html"])
+        .run();
     let html = std::fs::read_to_string(p.path().join("r.html")).expect("html report");
     let strip = html
         .split("<figure id=\"figure-history\">")
@@ -272,10 +274,10 @@ sections:
 fn the_demo_draws_every_picture_and_keeps_history_in_its_state_dir() {
     let p = Project::new();
     for _ in 0..2 {
-        let ran = run(p
-            .cmd()
-            .args(["demo", "--state", "st", "--report", "html=demo.html"]));
-        assert_code!(ran, 0);
+        p.case()
+            .args(["demo", "--state", "st", "--report", "html=demo.html"])
+            .any_stderr()
+            .run();
     }
     let history = std::fs::read_to_string(p.path().join("st/history/pre-deploy.jsonl"))
         .expect("the demo recorded its runs");
@@ -299,7 +301,6 @@ fn the_demo_draws_every_picture_and_keeps_history_in_its_state_dir() {
     assert!(html.contains("within 500 ms"), "p95 bound drawn");
     assert_balanced(&html);
     // Without --state nothing is written to the project.
-    let ran = run(p.cmd().arg("demo"));
-    assert_code!(ran, 0);
+    p.case().arg("demo").any_stderr().run();
     assert!(!p.path().join(".prodcheck").exists());
 }

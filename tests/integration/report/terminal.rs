@@ -43,8 +43,7 @@ fn assert_budget(lines: &[String], where_: &str) {
 #[test]
 fn a_run_with_a_few_failures_fits_in_40_lines_off_a_terminal() {
     let p = Project::new();
-    let ran = run(p.cmd().args(["demo"]));
-    assert_code!(ran, 0);
+    let ran = p.case().args(["demo"]).any_stderr().run();
     assert!(
         !ran.stdout.contains('\u{1b}'),
         "escape codes off a terminal"

@@ -132,9 +132,10 @@ fn non_gating_severities_do_not_change_the_exit_code_unless_fail_on_warning() {
                 + &http_item("i", &refused, "        severity: info\n")),
         ),
     );
-    let ran = run(p.cmd().args(["run", file.to_str().unwrap_or_default()]));
-    assert_code!(ran, 0);
-    assert!(ran.stdout.contains("(non-gating)"), "{}", ran.stdout);
+    p.case()
+        .args(["run", file.to_str().unwrap_or_default()])
+        .stdout_has("(non-gating)")
+        .run();
     assert_eq!(
         run(p.cmd().args([
             "run",
@@ -180,18 +181,16 @@ fn manual_items_are_pending_unless_confirmed() {
     assert_code!(ran, 0, "the warning-severity pending item does not gate");
     assert_eq!(item(&json(&ran), "docs")["status"], "confirmed");
 
-    let ran = run(p.cmd().args([
-        "run",
-        file.to_str().unwrap_or_default(),
-        "--confirm",
-        "dosc",
-    ]));
-    assert_code!(ran, 2);
-    assert!(
-        ran.stderr.contains("--confirm `dosc`: no item id `dosc`"),
-        "{}",
-        ran.stderr
-    );
+    p.case()
+        .args([
+            "run",
+            file.to_str().unwrap_or_default(),
+            "--confirm",
+            "dosc",
+        ])
+        .code(2)
+        .stderr_has("--confirm `dosc`: no item id `dosc`")
+        .run();
 }
 
 #[test]
@@ -208,10 +207,10 @@ fn only_and_skip_select_by_id_and_tag() {
         ),
     );
     let path = file.to_str().unwrap_or_default();
-    let ran = run(p
-        .cmd()
-        .args(["run", path, "--only", "fast", "--report", "json"]));
-    assert_code!(ran, 0);
+    let ran = p
+        .case()
+        .args(["run", path, "--only", "fast", "--report", "json"])
+        .run();
     let report = json(&ran);
     assert_status(&report, "bad", "skip");
     assert_status(&report, "good", "pass");
@@ -228,13 +227,16 @@ fn json_report_has_the_documented_fields() {
         &checklist(&(http_item("a", &server.url("/ok"), "") + &manual_item("m", ""))),
     );
     let out = p.path().join("out/report.json");
-    let ran = run(p.cmd().args([
-        "run",
-        file.to_str().unwrap_or_default(),
-        "--report",
-        &format!("json={}", out.display()),
-    ]));
-    assert_code!(ran, 4);
+    let ran = p
+        .case()
+        .args([
+            "run",
+            file.to_str().unwrap_or_default(),
+            "--report",
+            &format!("json={}", out.display()),
+        ])
+        .code(4)
+        .run();
     assert!(
         ran.stdout.contains("Summary:"),
         "human report still goes to stdout: {}",
@@ -301,13 +303,17 @@ fn env_secrets_never_appear_in_human_or_json_output() {
         ),
     );
     let json_out = p.path().join("r.json");
-    let ran = run(p.cmd().env("PRODCHECK_TEST_TOKEN", canary).args([
-        "run",
-        file.to_str().unwrap_or_default(),
-        "--report",
-        &format!("json={}", json_out.display()),
-    ]));
-    assert_code!(ran, 1);
+    let ran = p
+        .case()
+        .env("PRODCHECK_TEST_TOKEN", canary)
+        .args([
+            "run",
+            file.to_str().unwrap_or_default(),
+            "--report",
+            &format!("json={}", json_out.display()),
+        ])
+        .code(1)
+        .run();
     let json_text = std::fs::read_to_string(&json_out).expect("json");
     for (what, text) in [
         ("stdout", &ran.stdout),
@@ -332,15 +338,17 @@ fn results_come_back_in_checklist_order() {
         .map(|i| http_item(&format!("item-{i}"), &ok, ""))
         .collect();
     let file = p.file("c.yaml", &checklist(&items));
-    let ran = run(p.cmd().args([
-        "run",
-        file.to_str().unwrap_or_default(),
-        "--report",
-        "json",
-        "--concurrency",
-        "8",
-    ]));
-    assert_code!(ran, 0);
+    let ran = p
+        .case()
+        .args([
+            "run",
+            file.to_str().unwrap_or_default(),
+            "--report",
+            "json",
+            "--concurrency",
+            "8",
+        ])
+        .run();
     let ids: Vec<String> = json(&ran)["items"]
         .as_array()
         .map(|a| {
@@ -514,10 +522,10 @@ fn automated_runs_leave_manual_items_out() {
     );
     let path = file.to_str().unwrap_or_default();
     assert_eq!(run(p.cmd().args(["run", path])).code, 4);
-    let ran = run(p
-        .cmd()
-        .args(["run", path, "--automated", "--report", "json"]));
-    assert_code!(ran, 0);
+    let ran = p
+        .case()
+        .args(["run", path, "--automated", "--report", "json"])
+        .run();
     let m = item(&json(&ran), "m").clone();
     assert_eq!(m["status"], "skip", "{m}");
     assert_eq!(m["message"], "manual item left out (--automated)", "{m}");

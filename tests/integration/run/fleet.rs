@@ -108,19 +108,21 @@ fn a_glob_picks_targets_and_the_worst_target_sets_the_exit_code() {
     assert_eq!(good.accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
 
     // A glob that picks only good targets passes; --all-targets takes the worst of all three.
-    let ran = run(p
-        .cmd()
-        .args(["run", "c.yaml", "--target", "web", "--automated"]));
-    assert_code!(ran, 0);
-    let ran = run(p.cmd().args([
-        "run",
-        "c.yaml",
-        "--all-targets",
-        "--automated",
-        "--report",
-        "json",
-    ]));
-    assert_code!(ran, 1);
+    p.case()
+        .args(["run", "c.yaml", "--target", "web", "--automated"])
+        .run();
+    let ran = p
+        .case()
+        .args([
+            "run",
+            "c.yaml",
+            "--all-targets",
+            "--automated",
+            "--report",
+            "json",
+        ])
+        .code(1)
+        .run();
     assert_eq!(target_names(&json(&ran)), ["api-good", "api-bad", "web"]);
 }
 
@@ -173,72 +175,57 @@ fn the_exit_code_is_the_worst_targets_with_the_usual_precedence() {
 fn unknown_targets_and_bad_target_definitions_stop_the_run() {
     let (good, bad) = (ok_server(), failing_server());
     let p = project(&good, &bad);
-    let ran = run(p.cmd().args(["run", "c.yaml", "--target", "db-*"]));
-    assert_code!(ran, 2);
-    assert!(
-        ran.stderr
-            .contains("--target `db-*` matches no target in prodcheck.yaml"),
-        "{}",
-        ran.stderr
-    );
-    assert!(
-        ran.stderr.contains("known targets: api-good, api-bad, web"),
-        "{}",
-        ran.stderr
-    );
+    p.case()
+        .args(["run", "c.yaml", "--target", "db-*"])
+        .code(2)
+        .stderr_has("--target `db-*` matches no target in prodcheck.yaml")
+        .stderr_has("known targets: api-good, api-bad, web")
+        .run();
     // One pattern that matches nothing stops the run even if another matches.
-    let ran = run(p
-        .cmd()
-        .args(["run", "c.yaml", "--target", "web", "--target", "wbe"]));
-    assert_code!(ran, 2);
+    p.case()
+        .args(["run", "c.yaml", "--target", "web", "--target", "wbe"])
+        .code(2)
+        .any_stderr()
+        .run();
     assert_eq!(good.accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
     // --target and --all-targets together is a usage error too.
-    let ran = run(p
-        .cmd()
-        .args(["run", "c.yaml", "--target", "web", "--all-targets"]));
-    assert_code!(ran, 2);
+    p.case()
+        .args(["run", "c.yaml", "--target", "web", "--all-targets"])
+        .code(2)
+        .any_stderr()
+        .run();
 
     let empty = Project::new();
     empty.file("c.yaml", CHECKLIST);
-    let ran = run(empty.cmd().args(["run", "c.yaml", "--all-targets"]));
-    assert_code!(ran, 2);
-    assert!(
-        ran.stderr
-            .contains("no targets are defined in prodcheck.yaml"),
-        "{}",
-        ran.stderr
-    );
+    empty
+        .case()
+        .args(["run", "c.yaml", "--all-targets"])
+        .code(2)
+        .stderr_has("no targets are defined in prodcheck.yaml")
+        .run();
 
     // A target naming an environment that does not exist: file, line and column.
     empty.file(
         "prodcheck.yaml",
         "environments:\n  production: {}\ntargets:\n  api:\n    env: prod\n",
     );
-    let ran = run(empty.cmd().args(["run", "c.yaml", "--all-targets"]));
-    assert_code!(ran, 2);
-    assert!(
-        ran.stderr
-            .contains("target `api`: unknown environment `prod`"),
-        "{}",
-        ran.stderr
-    );
-    assert!(ran.stderr.contains("prodcheck.yaml:5:10"), "{}", ran.stderr);
-    assert!(
-        ran.stderr.contains("known environments: production"),
-        "{}",
-        ran.stderr
-    );
+    empty
+        .case()
+        .args(["run", "c.yaml", "--all-targets"])
+        .code(2)
+        .stderr_has("target `api`: unknown environment `prod`")
+        .stderr_has("prodcheck.yaml:5:10")
+        .stderr_has("known environments: production")
+        .run();
 
     // A target that leaves a needed variable unset: named, and nothing runs.
     empty.file("prodcheck.yaml", "targets:\n  api: {}\n  web: {}\n");
-    let ran = run(empty.cmd().args(["run", "c.yaml", "--all-targets"]));
-    assert_code!(ran, 2);
-    assert!(
-        ran.stderr
-            .contains("variable `base_url` is not set (targets api, web)"),
-        "{}",
-        ran.stderr
-    );
+    empty
+        .case()
+        .args(["run", "c.yaml", "--all-targets"])
+        .code(2)
+        .stderr_has("variable `base_url` is not set (targets api, web)")
+        .run();
 }
 
 #[test]
@@ -308,14 +295,16 @@ fn every_report_format_has_a_part_per_target() {
     );
 
     // HTML: every target in one table, a section for the one that needs a look.
-    let ran = run(p.cmd().args([
-        "run",
-        "c.yaml",
-        "--all-targets",
-        "--report",
-        "html=report.html",
-    ]));
-    assert_code!(ran, 1);
+    p.case()
+        .args([
+            "run",
+            "c.yaml",
+            "--all-targets",
+            "--report",
+            "html=report.html",
+        ])
+        .code(1)
+        .run();
     let html = std::fs::read_to_string(p.path().join("report.html")).expect("html written");
     assert!(html.contains(r#"<section id="targets""#), "{html}");
     assert!(html.contains("2 targets"), "{html}");
@@ -352,37 +341,31 @@ fn history_signoffs_and_waivers_stay_with_their_target() {
     let (good, bad) = (ok_server(), failing_server());
     let p = project(&good, &bad);
     // A sign-off for one target confirms the manual item for that target only.
-    let ran = run(p.cmd().args([
-        "signoff", "c.yaml", "runbook", "--target", "api-good", "--by", "Ada",
-    ]));
-    assert_code!(ran, 0);
-    assert!(
-        ran.stdout.contains("for target `api-good`"),
-        "{}",
-        ran.stdout
-    );
-    let ran = run(p
-        .cmd()
-        .args(["signoff", "c.yaml", "runbook", "--target", "nope"]));
-    assert_code!(ran, 2);
-    assert!(
-        ran.stderr.contains("known targets: api-good"),
-        "{}",
-        ran.stderr
-    );
+    p.case()
+        .args([
+            "signoff", "c.yaml", "runbook", "--target", "api-good", "--by", "Ada",
+        ])
+        .stdout_has("for target `api-good`")
+        .run();
+    p.case()
+        .args(["signoff", "c.yaml", "runbook", "--target", "nope"])
+        .code(2)
+        .stderr_has("known targets: api-good")
+        .run();
     // A waiver for the bad target's health check.
-    let ran = run(p.cmd().args([
-        "waive",
-        "c.yaml",
-        "health",
-        "--target",
-        "api-bad",
-        "--reason",
-        "vendor fix pending",
-        "--until",
-        "2099-01-01",
-    ]));
-    assert_code!(ran, 0);
+    p.case()
+        .args([
+            "waive",
+            "c.yaml",
+            "health",
+            "--target",
+            "api-bad",
+            "--reason",
+            "vendor fix pending",
+            "--until",
+            "2099-01-01",
+        ])
+        .run();
 
     let ran = run(p
         .cmd()
@@ -447,10 +430,11 @@ fn history_signoffs_and_waivers_stay_with_their_target() {
         .unwrap_or_else(|| panic!("no api-good heading: {out}"));
     assert!(good_part.contains("newly failing: health"), "{out}");
     assert!(!bad_part.contains("Since the previous run"), "{out}");
-    let ran = run(p.cmd().args(["history", "c.yaml", "--target", "api-bad"]));
-    assert_code!(ran, 0);
-    assert!(ran.stdout.contains("2 run(s)"), "{}", ran.stdout);
-    assert!(ran.stdout.contains("fleet@api-bad.jsonl"), "{}", ran.stdout);
+    p.case()
+        .args(["history", "c.yaml", "--target", "api-bad"])
+        .stdout_has("2 run(s)")
+        .stdout_has("fleet@api-bad.jsonl")
+        .run();
 }
 
 #[test]

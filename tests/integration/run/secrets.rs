@@ -104,14 +104,17 @@ sections:
     let ran = run(&mut cmd);
     assert_code!(ran, 1);
     // A sign-off and a second run write more state.
-    let signed = run(p.cmd().env("PRODCHECK_CANARY", CANARY).args([
-        "signoff",
-        file.to_str().unwrap_or_default(),
-        "confirm-me",
-        "--note",
-        "looked",
-    ]));
-    assert_code!(signed, 0);
+    let signed = p
+        .case()
+        .env("PRODCHECK_CANARY", CANARY)
+        .args([
+            "signoff",
+            file.to_str().unwrap_or_default(),
+            "confirm-me",
+            "--note",
+            "looked",
+        ])
+        .run();
     let again = run(p
         .cmd()
         .env("PRODCHECK_CANARY", CANARY)
@@ -156,12 +159,13 @@ fn the_canary_never_appears_in_diagnostics() {
         "bad.yaml",
         "name: t\nsections:\n  - name: S\n    items:\n      - id: a\n        title: A\n        check: { tcp: { host: x, port: \"${env:PRODCHECK_CANARY}\" } }\n      - id: b\n        title: B\n        check: { http: { url: \"${env:PRODCHECK_CANARY}\" } }\n",
     );
-    let ran = run(p
-        .cmd()
+    let ran = p
+        .case()
         .env("PRODCHECK_CANARY", CANARY)
-        .args(["run", file.to_str().unwrap_or_default()]));
-    assert_code!(ran, 2);
-    assert!(ran.stderr.contains("expected u16"), "{}", ran.stderr);
+        .args(["run", file.to_str().unwrap_or_default()])
+        .code(2)
+        .stderr_has("expected u16")
+        .run();
     assert!(
         !ran.stderr.contains(CANARY) && !ran.stdout.contains(CANARY),
         "secret leaked in a diagnostic:\n{}",

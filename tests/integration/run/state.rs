@@ -40,19 +40,19 @@ fn history_lines(p: &Project, name: &str) -> Vec<serde_json::Value> {
 fn a_signoff_counts_in_a_later_non_interactive_run() {
     let p = Project::new();
     p.file("c.yaml", &checklist("s", &manual("docs", ", every: 30d")));
-    let ran = run(p.cmd().args([
-        "signoff", "c.yaml", "docs", "--by", "Ada", "--note", "read v2",
-    ]));
-    assert_code!(ran, 0);
-    assert!(ran.stdout.contains("valid until"), "{}", ran.stdout);
+    p.case()
+        .args([
+            "signoff", "c.yaml", "docs", "--by", "Ada", "--note", "read v2",
+        ])
+        .stdout_has("valid until")
+        .run();
     let yaml = std::fs::read_to_string(p.path().join(".prodcheck/signoffs.yaml")).expect("written");
     assert!(
         yaml.contains("by: Ada") && yaml.contains("until:"),
         "{yaml}"
     );
 
-    let ran = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_code!(ran, 0);
+    let ran = p.case().args(["run", "c.yaml", "--report", "json"]).run();
     let docs = item(&json(&ran), "docs").clone();
     assert_eq!(docs["status"], "confirmed");
     let msg = docs["message"].as_str().unwrap_or_default();
@@ -61,13 +61,11 @@ fn a_signoff_counts_in_a_later_non_interactive_run() {
         "{msg}"
     );
 
-    let ran = run(p.cmd().args(["signoff", "c.yaml", "nope"]));
-    assert_code!(ran, 2);
-    assert!(
-        ran.stderr.contains("no item `nope` in checklist `s`"),
-        "{}",
-        ran.stderr
-    );
+    p.case()
+        .args(["signoff", "c.yaml", "nope"])
+        .code(2)
+        .stderr_has("no item `nope` in checklist `s`")
+        .run();
 }
 
 #[test]
@@ -78,8 +76,11 @@ fn an_expired_signoff_leaves_the_item_pending() {
         ".prodcheck/signoffs.yaml",
         "signoffs:\n  - checklist: s\n    item: docs\n    by: Ada\n    at: 2020-01-01T00:00:00Z\n    until: 2020-01-31T00:00:00Z\n",
     );
-    let ran = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_code!(ran, 4);
+    let ran = p
+        .case()
+        .args(["run", "c.yaml", "--report", "json"])
+        .code(4)
+        .run();
     let docs = item(&json(&ran), "docs").clone();
     assert_eq!(docs["status"], "pending");
     assert!(
@@ -97,10 +98,12 @@ fn a_signoff_without_cadence_covers_the_next_run_only() {
     p.file("c.yaml", &checklist("s", &manual("docs", "")));
     let ran = run(p.cmd().args(["signoff", "c.yaml", "docs", "--by", "Bo"]));
     assert!(ran.stdout.contains("next run only"), "{}", ran.stdout);
-    let first = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_code!(first, 0);
-    let second = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_code!(second, 4);
+    p.case().args(["run", "c.yaml", "--report", "json"]).run();
+    let second = p
+        .case()
+        .args(["run", "c.yaml", "--report", "json"])
+        .code(4)
+        .run();
     assert!(
         item(&json(&second), "docs")["message"]
             .as_str()
@@ -161,18 +164,19 @@ fn a_waiver_holds_until_its_date_then_the_item_fails() {
     p.file("c.yaml", &checklist("w", &http("down", &refused)));
     assert_eq!(run(p.cmd().args(["run", "c.yaml"])).code, 1);
 
-    let ran = run(p.cmd().args([
-        "waive",
-        "c.yaml",
-        "down",
-        "--reason",
-        "vendor outage",
-        "--until",
-        "2999-12-31",
-        "--by",
-        "Cy",
-    ]));
-    assert_code!(ran, 0);
+    p.case()
+        .args([
+            "waive",
+            "c.yaml",
+            "down",
+            "--reason",
+            "vendor outage",
+            "--until",
+            "2999-12-31",
+            "--by",
+            "Cy",
+        ])
+        .run();
     let ran = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
     assert_code!(ran, 0, "an active waiver does not gate");
     let down = item(&json(&ran), "down").clone();
@@ -189,8 +193,11 @@ fn a_waiver_holds_until_its_date_then_the_item_fails() {
         ".prodcheck/waivers.yaml",
         "waivers:\n  - checklist: w\n    item: down\n    by: Cy\n    at: 2020-01-01T00:00:00Z\n    until: 2020-06-30\n    reason: vendor outage\n",
     );
-    let ran = run(p.cmd().args(["run", "c.yaml", "--report", "json"]));
-    assert_code!(ran, 1);
+    let ran = p
+        .case()
+        .args(["run", "c.yaml", "--report", "json"])
+        .code(1)
+        .run();
     let down = item(&json(&ran), "down").clone();
     assert_eq!(down["status"], "fail");
     assert_eq!(down["observed_status"], "fail");
@@ -202,26 +209,26 @@ fn a_waiver_holds_until_its_date_then_the_item_fails() {
     );
     assert_eq!(down["waiver"]["expired"], true, "{down}");
 
-    let ran = run(p.cmd().args([
-        "waive",
-        "c.yaml",
-        "down",
-        "--reason",
-        "x",
-        "--until",
-        "2020-01-01",
-    ]));
-    assert_code!(ran, 2);
-    assert!(ran.stderr.contains("is in the past"), "{}", ran.stderr);
-    let ran = run(p.cmd().args([
-        "waive", "c.yaml", "down", "--reason", "x", "--until", "soon",
-    ]));
-    assert_code!(ran, 2);
-    assert!(
-        ran.stderr.contains("not a date like 2026-12-31"),
-        "{}",
-        ran.stderr
-    );
+    p.case()
+        .args([
+            "waive",
+            "c.yaml",
+            "down",
+            "--reason",
+            "x",
+            "--until",
+            "2020-01-01",
+        ])
+        .code(2)
+        .stderr_has("is in the past")
+        .run();
+    p.case()
+        .args([
+            "waive", "c.yaml", "down", "--reason", "x", "--until", "soon",
+        ])
+        .code(2)
+        .stderr_has("not a date like 2026-12-31")
+        .run();
 }
 
 #[test]
@@ -232,15 +239,12 @@ fn a_broken_state_file_is_a_usage_error_naming_the_file() {
         ".prodcheck/signoffs.yaml",
         "signoffs:\n  - checklist: s\n    when: yesterday\n",
     );
-    let ran = run(p.cmd().args(["run", "c.yaml"]));
-    assert_code!(ran, 2);
-    assert!(
-        ran.stderr
-            .contains("signoffs.yaml` is not a valid state file"),
-        "{}",
-        ran.stderr
-    );
-    assert!(ran.stderr.contains("help:"), "{}", ran.stderr);
+    p.case()
+        .args(["run", "c.yaml"])
+        .code(2)
+        .stderr_has("signoffs.yaml` is not a valid state file")
+        .stderr_has("help:")
+        .run();
 }
 
 #[test]
@@ -340,9 +344,11 @@ fn history_records_each_run_and_reports_show_what_changed() {
     assert!(!raw.contains(canary), "secret leaked into history:\n{raw}");
     assert!(raw.contains("t=***"), "{raw}");
 
-    let ran = run(p.cmd().args(["history", "c.yaml"]));
-    assert_code!(ran, 0);
-    assert!(ran.stdout.contains("h: 3 run(s)"), "{}", ran.stdout);
+    let ran = p
+        .case()
+        .args(["history", "c.yaml"])
+        .stdout_has("h: 3 run(s)")
+        .run();
     assert_eq!(ran.stdout.matches("exit 1").count(), 3, "{}", ran.stdout);
 }
 
@@ -378,24 +384,23 @@ fn due_lists_and_maintenance_runs_only_due_items() {
             &(http("health", &server.url("/ok")) + &manual("backups", ", every: 7d")),
         ),
     );
-    let ran = run(p.cmd().args(["due", "maintenance"]));
-    assert_code!(ran, 0);
-    assert!(ran.stdout.contains("2 of 2 item(s) due"), "{}", ran.stdout);
-    assert!(
-        ran.stdout
-            .contains("never passed or signed off (every 7days)"),
-        "{}",
-        ran.stdout
-    );
+    p.case()
+        .args(["due", "maintenance"])
+        .stdout_has("2 of 2 item(s) due")
+        .stdout_has("never passed or signed off (every 7days)")
+        .run();
 
-    let ran = run(p.cmd().args(["run", "maintenance", "--confirm", "backups"]));
-    assert_code!(ran, 0);
+    p.case()
+        .args(["run", "maintenance", "--confirm", "backups"])
+        .run();
     let ran = run(p.cmd().args(["due", "maintenance"]));
     assert!(ran.stdout.contains("1 of 2 item(s) due"), "{}", ran.stdout);
     assert!(ran.stdout.contains("not due  backups"), "{}", ran.stdout);
 
-    let ran = run(p.cmd().args(["run", "maintenance", "--report", "json"]));
-    assert_code!(ran, 0);
+    let ran = p
+        .case()
+        .args(["run", "maintenance", "--report", "json"])
+        .run();
     let report = json(&ran);
     assert_status(&report, "health", "pass");
     assert_status(&report, "backups", "skip");

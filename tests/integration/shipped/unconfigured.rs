@@ -82,21 +82,19 @@ fn an_unconfigured_run_sends_nothing_and_names_what_to_set() {
 fn a_partial_configuration_stops_before_any_connection() {
     let (port, connections) = counting_listener();
     let p = Project::new();
-    let ran = run(p.cmd().args([
-        "run",
-        "pre-deploy",
-        "--non-interactive",
-        "--var",
-        "host=127.0.0.1",
-        "--var",
-        &format!("port={port}"),
-    ]));
-    assert_code!(ran, 2);
-    assert!(
-        ran.stderr.contains("variable `base_url` is not set"),
-        "{}",
-        ran.stderr
-    );
+    p.case()
+        .args([
+            "run",
+            "pre-deploy",
+            "--non-interactive",
+            "--var",
+            "host=127.0.0.1",
+            "--var",
+            &format!("port={port}"),
+        ])
+        .code(2)
+        .stderr_has("variable `base_url` is not set")
+        .run();
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(connections.load(Ordering::SeqCst), 0, "a probe connected");
 }
@@ -129,16 +127,14 @@ fn one_base_url_points_every_target_at_the_service() {
 #[test]
 fn validate_and_init_say_which_variables_are_required() {
     let p = Project::new();
-    let ran = run(p.cmd().args(["validate"]));
-    assert_code!(ran, 0);
+    let ran = p.case().args(["validate"]).run();
     assert!(
         ran.stdout.contains("`base_url` has no default")
             && ran.stdout.contains("Needed by: tls-certificate"),
         "{}",
         ran.stdout
     );
-    let ran = run(p.cmd().args(["init"]));
-    assert_code!(ran, 0);
+    p.case().args(["init"]).run();
     let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("written");
     let line = text
         .lines()
@@ -175,8 +171,7 @@ fn init_writes_the_commands_of_the_project_it_finds() {
         if let Some(m) = marker {
             p.file(m, "{}\n");
         }
-        let ran = run(p.cmd().args(["init"]));
-        assert_code!(ran, 0);
+        let ran = p.case().args(["init"]).run();
         let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("written");
         let value = |var: &str| {
             text.lines()
@@ -197,8 +192,7 @@ fn init_writes_the_commands_of_the_project_it_finds() {
             );
         }
         // What init wrote is a valid configuration.
-        let ran = run(p.cmd().args(["validate"]));
-        assert_code!(ran, 0);
+        p.case().args(["validate"]).run();
     }
 }
 

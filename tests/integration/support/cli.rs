@@ -144,12 +144,13 @@ pub fn message(report: &serde_json::Value, id: &str) -> String {
         .to_string()
 }
 
-/// A CLI case that asserts by default (just's `Test`): a fresh project with `files`, the
-/// arguments, and what must hold afterwards. Unless told otherwise it expects exit code 0 and
-/// an empty stderr; `stdout_has`/`stderr_has` add expectations. [`Case::run`] asserts them all
-/// (showing the whole output on a mismatch) and returns the output for further checks.
-pub struct Case {
-    project: Project,
+/// A CLI case that asserts by default (just's `Test`): a project (fresh, or a test's own
+/// through [`Project::case`]), the arguments, and what must hold afterwards. Unless told
+/// otherwise it expects exit code 0 and an empty stderr; `stdout_has`/`stderr_has` add
+/// expectations. [`Case::run`] asserts them all (showing the whole output on a mismatch) and
+/// returns the output for further checks.
+pub struct Case<'p> {
+    project: Place<'p>,
     args: Vec<String>,
     env: Vec<(String, String)>,
     code: i32,
@@ -157,10 +158,30 @@ pub struct Case {
     stderr: Option<Vec<String>>,
 }
 
-impl Case {
-    pub fn new() -> Case {
+/// Where a case runs: a project of its own, or one the test set up.
+enum Place<'p> {
+    Own(Project),
+    Borrowed(&'p Project),
+}
+
+impl Project {
+    /// A case run in this project.
+    pub fn case(&self) -> Case<'_> {
+        Case::in_place(Place::Borrowed(self))
+    }
+}
+
+impl Case<'static> {
+    /// A case in a fresh project.
+    pub fn new() -> Case<'static> {
+        Case::in_place(Place::Own(Project::new()))
+    }
+}
+
+impl<'p> Case<'p> {
+    fn in_place(project: Place<'p>) -> Case<'p> {
         Case {
-            project: Project::new(),
+            project,
             args: Vec::new(),
             env: Vec::new(),
             code: 0,
@@ -169,54 +190,65 @@ impl Case {
         }
     }
 
+    fn project(&self) -> &Project {
+        match &self.project {
+            Place::Own(p) => p,
+            Place::Borrowed(p) => p,
+        }
+    }
+
     /// Writes `name` with `text` into the project.
-    pub fn file(self, name: &str, text: &str) -> Case {
-        self.project.file(name, text);
+    pub fn file(self, name: &str, text: &str) -> Self {
+        self.project().file(name, text);
         self
     }
 
-    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Case {
-        self.args
-            .extend(args.into_iter().map(|a| a.as_ref().to_string()));
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.args.push(arg.as_ref().to_string_lossy().into_owned());
         self
     }
 
-    pub fn env(mut self, key: &str, value: &str) -> Case {
-        self.env.push((key.into(), value.into()));
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, args: I) -> Self {
+        for arg in args {
+            self = self.arg(arg);
+        }
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<str>) -> Self {
+        self.env.push((key.into(), value.as_ref().into()));
         self
     }
 
     /// The exit code the run must end with (0 unless set).
-    pub fn code(mut self, code: i32) -> Case {
+    pub fn code(mut self, code: i32) -> Self {
         self.code = code;
         self
     }
 
     /// Text stdout must contain.
-    pub fn stdout_has(mut self, text: &str) -> Case {
-        self.stdout.push(text.into());
+    pub fn stdout_has(mut self, text: impl AsRef<str>) -> Self {
+        self.stdout.push(text.as_ref().into());
         self
     }
 
     /// Text stderr must contain (stderr is then no longer required to be empty).
-    pub fn stderr_has(mut self, text: &str) -> Case {
-        self.stderr.get_or_insert_with(Vec::new).push(text.into());
+    pub fn stderr_has(mut self, text: impl AsRef<str>) -> Self {
+        self.stderr
+            .get_or_insert_with(Vec::new)
+            .push(text.as_ref().into());
         self
     }
 
-    /// Any stderr is fine (warnings a test does not look at).
-    pub fn any_stderr(mut self) -> Case {
+    /// Any stderr is fine (warnings and progress a test does not look at).
+    pub fn any_stderr(mut self) -> Self {
         self.stderr = None;
         self
     }
 
-    pub fn project(&self) -> &Project {
-        &self.project
-    }
-
     #[track_caller]
     pub fn run(self) -> Ran {
-        let mut cmd = self.project.cmd();
+        let mut cmd = self.project().cmd();
         cmd.args(&self.args);
         for (k, v) in &self.env {
             cmd.env(k, v);

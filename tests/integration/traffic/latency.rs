@@ -253,10 +253,12 @@ fn traffic_latency_parameters_are_validated_at_the_field() {
         "c.yaml",
         "name: t\nsections:\n  - name: S\n    items:\n      - id: lat\n        title: Latency\n        check:\n          latency:\n            url: http://127.0.0.1:1/\n            samples: 1001\n            concurrency: 0\n            max_error_rate: 150\n            p50: 1s\n            p95: 500ms\n",
     );
-    let ran = run(p
-        .cmd()
-        .args(["validate", file.to_str().unwrap_or_default()]));
-    assert_code!(ran, 2);
+    let ran = p
+        .case()
+        .args(["validate", file.to_str().unwrap_or_default()])
+        .code(2)
+        .any_stderr()
+        .run();
     let err = &ran.stderr;
     assert!(err.contains("c.yaml:10:"), "{err}");
     assert!(err.contains("between 1 and 1000"), "{err}");

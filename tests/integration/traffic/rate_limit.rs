@@ -398,10 +398,12 @@ fn traffic_rate_limit_parameters_are_validated_at_the_field() {
             "            url: http://127.0.0.1:1/\n            max_requests: 20000\n            concurrency: 0\n            limited_status: []\n",
         ),
     );
-    let ran = run(p
-        .cmd()
-        .args(["validate", file.to_str().unwrap_or_default()]));
-    assert_code!(ran, 2);
+    let ran = p
+        .case()
+        .args(["validate", file.to_str().unwrap_or_default()])
+        .code(2)
+        .any_stderr()
+        .run();
     let err = &ran.stderr;
     assert!(err.contains("c.yaml:11:"), "{err}");
     assert!(err.contains("between 1 and 10000"), "{err}");

@@ -203,10 +203,12 @@ fn bad_parameters_are_load_errors() {
         "c.yaml",
         "name: t\nsections:\n  - name: S\n    items:\n      - id: probe\n        title: Probe\n        check: { security_headers: { url: \"http://127.0.0.1/\", min_grade: E } }\n",
     );
-    let ran = run(p
-        .cmd()
-        .args(["validate", file.to_str().unwrap_or_default()]));
-    assert_code!(ran, 2);
+    let ran = p
+        .case()
+        .args(["validate", file.to_str().unwrap_or_default()])
+        .code(2)
+        .any_stderr()
+        .run();
     let all = format!("{}{}", ran.stdout, ran.stderr);
     assert!(all.contains("invalid grade `E`"), "{all}");
 }

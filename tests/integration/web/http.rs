@@ -124,13 +124,15 @@ fn redirects_are_followed_by_default_and_reported_when_not() {
             server.url("/moved")
         )),
     );
-    let ran = run(p.cmd().args([
-        "run",
-        follow.to_str().unwrap_or_default(),
-        "--report",
-        "json",
-    ]));
-    assert_code!(ran, 0);
+    let ran = p
+        .case()
+        .args([
+            "run",
+            follow.to_str().unwrap_or_default(),
+            "--report",
+            "json",
+        ])
+        .run();
     assert!(
         item(&json(&ran), "probe")["evidence"]["final_url"]
             .as_str()
@@ -144,10 +146,11 @@ fn redirects_are_followed_by_default_and_reported_when_not() {
             server.url("/moved")
         )),
     );
-    let ran = run(p
-        .cmd()
-        .args(["run", stay.to_str().unwrap_or_default(), "--report", "json"]));
-    assert_code!(ran, 1);
+    let ran = p
+        .case()
+        .args(["run", stay.to_str().unwrap_or_default(), "--report", "json"])
+        .code(1)
+        .run();
     assert!(
         item(&json(&ran), "probe")["message"]
             .as_str()

@@ -287,10 +287,12 @@ fn redirect_detours_and_unreachable_http() {
         "bad.yaml",
         "name: t\nsections:\n  - name: S\n    items:\n      - id: probe\n        title: Probe\n        check: { redirect_https: { url: \"https://example.com\" } }\n",
     );
-    let ran = run(p
-        .cmd()
-        .args(["validate", file.to_str().unwrap_or_default()]));
-    assert_code!(ran, 2);
+    let ran = p
+        .case()
+        .args(["validate", file.to_str().unwrap_or_default()])
+        .code(2)
+        .any_stderr()
+        .run();
     assert!(format!("{}{}", ran.stdout, ran.stderr).contains("is not a plain-HTTP URL"));
 }
 
@@ -433,10 +435,12 @@ fn auth_requires_refusal_and_names_open_urls() {
         "bad.yaml",
         "name: t\nsections:\n  - name: S\n    items:\n      - id: probe\n        title: Probe\n        check: { auth: { urls: [] } }\n",
     );
-    let ran = run(p
-        .cmd()
-        .args(["validate", file.to_str().unwrap_or_default()]));
-    assert_code!(ran, 2);
+    let ran = p
+        .case()
+        .args(["validate", file.to_str().unwrap_or_default()])
+        .code(2)
+        .any_stderr()
+        .run();
     assert!(
         format!("{}{}", ran.stdout, ran.stderr).contains("`urls` is empty"),
         "{}",
