@@ -4,7 +4,7 @@
 //!
 //! The YAML is read with the project's own node parser rather than the full loader, so these
 //! checks hold whatever probe kinds the registry knows; validation of the probes themselves
-//! is `diagnostics::a_directory_validates_every_file_and_shipped_checklists_are_valid`.
+//! is `cli::diagnostics::a_directory_validates_every_file_and_shipped_checklists_are_valid`.
 
 use std::collections::{BTreeMap, BTreeSet};
 

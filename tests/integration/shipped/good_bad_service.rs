@@ -7,9 +7,9 @@
 //! Prometheus is an in-process fake answering `GET /api/v1/query` with one vector sample per
 //! query (chosen by a substring of the PromQL): what is under test here is that each shipped
 //! query and `expect` gates the right figure, not the `prometheus` probe itself, which
-//! `svc_prometheus` runs against a real Prometheus. PostgreSQL is the real one from
-//! `svc_postgres` (the good post-deploy run fails without it, unless the developer opted out
-//! with `PRODCHECK_ALLOW_MISSING_SERVERS=1`); the bad run points at a closed port.
+//! `svc::prometheus` runs against a real Prometheus. PostgreSQL is the real one
+//! (`support::start_postgres`; the good post-deploy run fails without it, unless the developer
+//! opted out with `PRODCHECK_ALLOW_MISSING_SERVERS=1`); the bad run points at a closed port.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -695,7 +695,7 @@ const DEPLOY_AUTOMATED: &[&str] = &[
 
 /// The deploy checklist against the site and a real PostgreSQL with an application role:
 /// good, a role with DML grants only; bad, a role that owns a table, with a replica expected.
-/// `redis-healthy` is left out (`svc_redis` runs the `redis` probe against a real server).
+/// `redis-healthy` is left out (`svc::redis` runs the `redis` probe against a real server).
 fn run_deploy(good: bool) -> Option<(i32, serde_json::Value)> {
     run_deploy_with(good, &[])
 }

@@ -1,5 +1,5 @@
 //! `security_headers` against an in-process server and a real nginx (good, missing and weak
-//! headers), plus the helpers the other `web_*` modules share (one-item runs, a test CA).
+//! headers), plus the helpers the other `web::*` modules share (one-item runs, a test CA).
 
 use std::path::PathBuf;
 
