@@ -398,19 +398,16 @@ fn traffic_rate_limit_parameters_are_validated_at_the_field() {
             "            url: http://127.0.0.1:1/\n            max_requests: 20000\n            concurrency: 0\n            limited_status: []\n",
         ),
     );
-    let ran = p
-        .case()
+    p.case()
         .args(["validate", file.to_str().unwrap_or_default()])
         .code(2)
-        .any_stderr()
+        .stderr_has("c.yaml:11:")
+        .stderr_has("between 1 and 10000")
+        .stderr_has("c.yaml:12:")
+        .stderr_has("`concurrency` is 0")
+        .stderr_has("c.yaml:13:")
+        .stderr_has("empty `limited_status`")
         .run();
-    let err = &ran.stderr;
-    assert!(err.contains("c.yaml:11:"), "{err}");
-    assert!(err.contains("between 1 and 10000"), "{err}");
-    assert!(err.contains("c.yaml:12:"), "{err}");
-    assert!(err.contains("`concurrency` is 0"), "{err}");
-    assert!(err.contains("c.yaml:13:"), "{err}");
-    assert!(err.contains("empty `limited_status`"), "{err}");
 }
 
 #[test]
