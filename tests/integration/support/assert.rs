@@ -67,3 +67,22 @@ pub fn assert_status(report: &serde_json::Value, id: &str, status: &str) {
     let it = crate::support::item(report, id);
     assert_eq!(it["status"], status, "item `{id}`:\n{it:#}");
 }
+
+/// Asserts a one-item run's `(code, item)`: its exit code, its status and a phrase of its
+/// message, showing the item on a mismatch; returns the item for further checks.
+#[track_caller]
+pub fn assert_outcome(
+    (code, it): (i32, serde_json::Value),
+    expected: i32,
+    status: &str,
+    phrase: &str,
+) -> serde_json::Value {
+    check_code(&(code, &it), expected, None);
+    assert_eq!(it["status"], status, "{it:#}");
+    let message = crate::support::item_message(&it);
+    assert!(
+        message.contains(phrase),
+        "no {phrase:?} in the message:\n{it:#}"
+    );
+    it
+}

@@ -292,3 +292,8 @@ impl Project {
             .args(["run", file.to_str().unwrap_or_default(), "--report", "json"]))
     }
 }
+
+/// The message of a report item.
+pub fn item_message(it: &serde_json::Value) -> String {
+    it["message"].as_str().unwrap_or_default().to_string()
+}

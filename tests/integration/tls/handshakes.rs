@@ -71,15 +71,11 @@ fn probe(f: &Files, port: u16, extra: &[&str]) -> (i32, serde_json::Value) {
     (ran.code, item(&report, "tls").clone())
 }
 
-fn message(it: &serde_json::Value) -> String {
-    it["message"].as_str().unwrap_or_default().to_string()
-}
-
 /// Failed, with `needle` in the message and no rustls Debug dump.
 fn assert_fails_saying(code: i32, it: &serde_json::Value, needle: &str) {
     assert_code!((code, it), 1);
     assert_eq!(it["status"], "fail", "{it}");
-    let msg = message(it);
+    let msg = item_message(it);
     assert!(msg.contains(needle), "expected `{needle}` in: {msg}");
     for dump in [
         "Context {",
@@ -111,7 +107,7 @@ fn cbc_only_server_is_diagnosed_with_its_certificate() {
     let (code, it) = probe(&f, s.port, &[]);
     assert_fails_saying(code, &it, "server offers only CBC suites on TLSv1.2");
     assert!(
-        message(&it).contains("the server aborted the handshake (alert handshake_failure)"),
+        item_message(&it).contains("the server aborted the handshake (alert handshake_failure)"),
         "{it}"
     );
     let ev = &it["evidence"];
@@ -228,7 +224,7 @@ fn a_512_bit_rsa_key_is_the_named_cause() {
     let (code, it) = probe(&f, s.port, &[]);
     assert_fails_saying(code, &it, "512-bit RSA key, below min_key_bits 2048");
     assert!(
-        message(&it).contains("TLS handshake failed: the server aborted the handshake"),
+        item_message(&it).contains("TLS handshake failed: the server aborted the handshake"),
         "{it}"
     );
     assert_eq!(it["evidence"]["key"], "RSA 512", "{it}");
@@ -268,10 +264,7 @@ fn mixed_server_is_judged_against_each_profile() {
     );
 
     // Old tolerates CBC; the pass names the key exchange group.
-    let (code, it) = probe(&f, s.port, &["profile=old"]);
-    assert_code!((code, &it), 0);
-    assert_eq!(it["status"], "pass", "{it}");
-    assert!(message(&it).contains("(x25519)"), "{it}");
+    assert_outcome(probe(&f, s.port, &["profile=old"]), 0, "pass", "(x25519)");
 
     // Modern: TLS 1.2 itself is outside the profile.
     let (code, it) = probe(&f, s.port, &["profile=modern"]);
@@ -302,7 +295,7 @@ fn sha1_signature_reads_as_a_sentence() {
         &it,
         "chain does not verify: `127.0.0.1` is signed with sha1WithRSAEncryption: SHA-1 and MD5 signatures are forgeable, and browsers and rustls refuse them; reissue it with SHA-256",
     );
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(!msg.contains("0x06"), "algorithm ids leak into: {msg}");
     assert!(msg.len() < 400, "message too long: {msg}");
 }
@@ -457,7 +450,7 @@ fn stapled_ocsp_good_is_evidence_and_revoked_fails() {
         } else {
             assert_fails_saying(code, &it, "certificate for 127.0.0.1 is revoked since ");
             assert!(
-                message(&it)
+                item_message(&it)
                     .contains("reason keyCompromise, says the OCSP response the server staples"),
                 "{it}"
             );
@@ -657,7 +650,7 @@ fn reversed_chain_says_the_order_is_wrong() {
         &it,
         "the certificates are in the wrong order: the server sends the CA certificate `CN=Reversed CA` first and its own certificate `127.0.0.1` as #2 of 2",
     );
-    assert!(!message(&it).contains("SANs: none"), "{it}");
+    assert!(!item_message(&it).contains("SANs: none"), "{it}");
 }
 
 #[test]
@@ -705,7 +698,7 @@ fn a_ten_thousand_name_certificate_is_too_large_not_corrupt() {
     // Not trusted (WebPKI cannot even load it as a root): the size is what is judged here.
     let (code, it) = probe(&f, s.port, &[]);
     assert_fails_saying(code, &it, "the server's certificate message is ");
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(msg.contains("carries 10001 names"), "{msg}");
     assert!(
         msg.contains("rustls and many other clients refuse handshake messages over 64 KB"),
@@ -742,10 +735,7 @@ fn relative_thresholds_follow_the_certificate_lifetime() {
         key: PathBuf::new(),
     };
     let port = server.addr.port();
-    let (code, it) = probe(&f, port, &[]);
-    assert_code!((code, &it), 0);
-    assert_eq!(it["status"], "warn", "{it}");
-    assert!(message(&it).contains("warn threshold 30"), "{it}");
+    assert_outcome(probe(&f, port, &[]), 0, "warn", "warn threshold 30");
     // A third of 47 days is 15: not yet.
     let (code, it) = probe(&f, port, &["warn_before=33%", "fail_before=10%"]);
     assert_code!((code, &it), 0);
@@ -771,8 +761,8 @@ fn relative_thresholds_follow_the_certificate_lifetime() {
     assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn", "{it}");
     assert!(
-        message(&it).contains("expires in 10 days")
-            && message(&it).contains("warn threshold 33% of its 47-day lifetime (15 days)"),
+        item_message(&it).contains("expires in 10 days")
+            && item_message(&it).contains("warn threshold 33% of its 47-day lifetime (15 days)"),
         "{it}"
     );
 
@@ -819,7 +809,7 @@ fn an_expired_extra_certificate_warns_instead_of_failing_the_chain() {
     let (code, it) = probe(&f, server.addr.port(), &[]);
     assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn", "{it}");
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(
         msg.contains("the server also sends #3 `CN=Retired Cross-Sign`"),
         "{msg}"
@@ -855,7 +845,7 @@ fn a_plain_text_port_is_named_as_such() {
         "the port answers in plain text, not TLS (`HTTP/…`)",
     );
     assert!(
-        message(&it).starts_with(&format!(
+        item_message(&it).starts_with(&format!(
             "127.0.0.1:{}: TLS handshake failed",
             server.addr.port()
         )),
@@ -875,7 +865,7 @@ fn tolerated_legacy_versions_are_enumerated_too() {
         &it,
         "server accepts RC4 on TLSv1.0 (TLS_ECDHE_ECDSA_WITH_RC4_128_SHA), outside the Mozilla old profile",
     );
-    assert!(!message(&it).contains("allow_legacy is false"), "{it}");
+    assert!(!item_message(&it).contains("allow_legacy is false"), "{it}");
     let tls10 = it["evidence"]["tls10_suites"]["accepted"].to_string();
     assert!(
         tls10.contains("TLS_ECDHE_ECDSA_WITH_RC4_128_SHA"),

@@ -43,10 +43,6 @@ fn base(p: &Project, port: u16, ca_pem: &str) -> Vec<String> {
     ]
 }
 
-fn message(it: &serde_json::Value) -> String {
-    it["message"].as_str().unwrap_or_default().to_string()
-}
-
 #[test]
 fn valid_chain_through_an_intermediate_passes_ad_hoc() {
     let root = Pki::new("Test Root").expect("root");
@@ -62,7 +58,7 @@ fn valid_chain_through_an_intermediate_passes_ad_hoc() {
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &root.ca_pem));
     assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass", "{it}");
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(msg.contains("chain verified"), "{msg}");
     assert!(msg.contains("TLSv1.3"), "{msg}");
     let ev = &it["evidence"];
@@ -108,7 +104,7 @@ fn expiring_in_five_days_fails_and_in_twenty_warns() {
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &ca.ca_pem));
     assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail", "{it}");
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(
         msg.contains("certificate for 127.0.0.1 expires in 5 days"),
         "{msg}"
@@ -118,10 +114,12 @@ fn expiring_in_five_days_fails_and_in_twenty_warns() {
 
     let later = ca.leaf_for_days(&["127.0.0.1"], 20).expect("leaf");
     let server = serve(vec![later.cert_der.clone()], &later);
-    let (code, it) = probe(&p, &base(&p, server.addr.port(), &ca.ca_pem));
-    assert_code!((code, &it), 0);
-    assert_eq!(it["status"], "warn", "{it}");
-    assert!(message(&it).contains("warn threshold 30"), "{it}");
+    assert_outcome(
+        probe(&p, &base(&p, server.addr.port(), &ca.ca_pem)),
+        0,
+        "warn",
+        "warn threshold 30",
+    );
 }
 
 #[test]
@@ -135,7 +133,7 @@ fn expired_certificate_for_the_wrong_host_reports_both() {
     let p = Project::new();
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &ca.ca_pem));
     assert_code!((code, &it), 1);
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(msg.contains("expired 10 days ago"), "{msg}");
     assert!(
         msg.contains("does not match `127.0.0.1` (SANs: other.example)"),
@@ -156,7 +154,7 @@ fn not_yet_valid_certificate_fails() {
     let p = Project::new();
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &ca.ca_pem));
     assert_code!((code, &it), 1);
-    assert!(message(&it).contains("is not valid until"), "{it}");
+    assert!(item_message(&it).contains("is not valid until"), "{it}");
 }
 
 #[test]
@@ -167,7 +165,7 @@ fn self_signed_and_missing_intermediate_name_the_broken_link() {
     let server = serve(vec![own.cert_der.clone()], &own);
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &unrelated.ca_pem));
     assert_code!((code, &it), 1);
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(
         msg.contains("self-signed certificate `CN=127.0.0.1` is not a trusted root"),
         "{msg}"
@@ -184,7 +182,7 @@ fn self_signed_and_missing_intermediate_name_the_broken_link() {
     let server = serve(vec![leaf.cert_der.clone()], &leaf);
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &root.ca_pem));
     assert_code!((code, &it), 1);
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(msg.contains("missing intermediate"), "{msg}");
     assert!(msg.contains("CN=Test Intermediate"), "{msg}");
     // Facts are still reported when the chain does not verify.
@@ -208,7 +206,7 @@ fn earliest_expiring_certificate_in_the_chain_is_named() {
     let p = Project::new();
     let (code, it) = probe(&p, &base(&p, server.addr.port(), &root.ca_pem));
     assert_code!((code, &it), 1);
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(
         msg.contains("chain certificate #2 `CN=Short Intermediate` expires in 3 days"),
         "{msg}"
@@ -233,7 +231,7 @@ fn version_floor_lifetime_and_unreadable_ca_file() {
     params.extend(["min_version=1.3".into(), "max_lifetime_days=366".into()]);
     let (code, it) = probe(&p, &params);
     assert_code!((code, &it), 1);
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(
         msg.contains("negotiated TLSv1.2, below min_version TLSv1.3"),
         "{msg}"
@@ -250,17 +248,19 @@ fn version_floor_lifetime_and_unreadable_ca_file() {
         "{it}"
     );
 
-    let (code, it) = probe(
-        &p,
-        &[
-            "host=127.0.0.1".into(),
-            format!("port={}", server.addr.port()),
-            "ca_file=/nonexistent/ca.pem".into(),
-        ],
+    assert_outcome(
+        probe(
+            &p,
+            &[
+                "host=127.0.0.1".into(),
+                format!("port={}", server.addr.port()),
+                "ca_file=/nonexistent/ca.pem".into(),
+            ],
+        ),
+        3,
+        "error",
+        "cannot read ca_file",
     );
-    assert_code!((code, &it), 3);
-    assert_eq!(it["status"], "error", "{it}");
-    assert!(message(&it).contains("cannot read ca_file"), "{it}");
 }
 
 #[test]
@@ -291,7 +291,7 @@ fn legacy_tls10_is_detected_on_a_real_openssl_server() {
     }
     assert_code!((code, &it), 1);
     assert!(
-        message(&it).contains("server still accepts TLSv1.0 (allow_legacy is false)"),
+        item_message(&it).contains("server still accepts TLSv1.0 (allow_legacy is false)"),
         "{it}"
     );
     // The modern handshake still succeeded and was judged.
@@ -323,7 +323,7 @@ fn weak_rsa_key_and_sha1_signature_fail() {
     let ca_pem = std::fs::read_to_string(&cert).expect("cert");
     let (code, it) = probe(&p, &base(&p, server.port, &ca_pem));
     assert_code!((code, &it), 1);
-    let msg = message(&it);
+    let msg = item_message(&it);
     assert!(
         msg.contains("1024-bit RSA key, below min_key_bits 2048"),
         "{msg}"

@@ -88,10 +88,6 @@ fn run_item(timeout: &str, params: &str) -> (i32, Value) {
     (ran.code, item(&report, "lat").clone())
 }
 
-fn msg(it: &Value) -> String {
-    it["message"].as_str().unwrap_or_default().to_string()
-}
-
 fn ms(it: &Value, key: &str) -> f64 {
     it["evidence"][key]
         .as_f64()
@@ -129,7 +125,7 @@ fn traffic_latency_percentiles_match_the_delay_distribution() {
     assert_eq!(it["evidence"]["sample_count"], 20);
     assert_eq!(it["evidence"]["error_rate"], 0.0);
     assert_eq!(s.hits(), 21, "20 samples and 1 warm-up request");
-    assert!(msg(&it).contains("20 samples, p50 "), "{it}");
+    assert!(item_message(&it).contains("20 samples, p50 "), "{it}");
 }
 
 #[test]
@@ -144,7 +140,7 @@ fn traffic_latency_names_each_threshold_crossed() {
     );
     assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
-    let m = msg(&it);
+    let m = item_message(&it);
     assert!(m.contains("p95 ") && m.contains(" over 100 ms"), "{m}");
     assert!(m.contains("; max ") && m.contains(" over 300 ms"), "{m}");
     let crossed = m.split(" (").next().unwrap_or_default();
@@ -163,7 +159,10 @@ fn traffic_latency_error_rate_counts_5xx() {
         ),
     );
     assert_code!((code, &it), 1);
-    assert!(msg(&it).contains("error rate 10.0% over 5%"), "{it}");
+    assert!(
+        item_message(&it).contains("error rate 10.0% over 5%"),
+        "{it}"
+    );
     assert_eq!(it["evidence"]["errors"], 2);
     assert_eq!(it["evidence"]["error_rate"], 10.0);
     assert_eq!(it["evidence"]["statuses"]["500"], 2);
@@ -187,7 +186,10 @@ fn traffic_latency_error_rate_counts_5xx() {
         it["status"], "warn",
         "errors without a threshold warn: {it}"
     );
-    assert!(msg(&it).contains("2 of 20 samples were errors"), "{it}");
+    assert!(
+        item_message(&it).contains("2 of 20 samples were errors"),
+        "{it}"
+    );
 }
 
 #[test]
@@ -215,15 +217,18 @@ fn traffic_latency_unreachable_target_fails_by_the_no_answer_rule() {
     let port = closed_port();
     let url = format!("http://127.0.0.1:{port}/");
     for extra in ["max_error_rate: 5", "p95: 1s"] {
-        let (code, it) = run_item(
-            "10s",
-            &format!("            url: {url}\n            samples: 5\n            {extra}\n"),
+        let it = assert_outcome(
+            run_item(
+                "10s",
+                &format!("            url: {url}\n            samples: 5\n            {extra}\n"),
+            ),
+            1,
+            "fail",
+            "no sample answered",
         );
-        assert_code!((code, &it), 1);
-        assert_eq!(it["status"], "fail", "{it}");
-        assert!(msg(&it).contains("no sample answered"), "{it}");
         assert!(
-            msg(&it).contains("error rate 100.0%") || msg(&it).contains("refused"),
+            item_message(&it).contains("error rate 100.0%")
+                || item_message(&it).contains("refused"),
             "{it}"
         );
         assert_eq!(it["evidence"]["no_answer"], "refused", "{it}");
@@ -241,8 +246,11 @@ fn traffic_latency_the_item_timeout_bounds_sampling() {
         ),
     );
     assert_code!((code, &it), 3);
-    assert!(msg(&it).contains("item timeout ran out after"), "{it}");
-    assert!(msg(&it).contains("of 1000 samples"), "{it}");
+    assert!(
+        item_message(&it).contains("item timeout ran out after"),
+        "{it}"
+    );
+    assert!(item_message(&it).contains("of 1000 samples"), "{it}");
     assert!(s.hits() < 10, "{}", s.hits());
 }
 

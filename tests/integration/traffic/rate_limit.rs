@@ -107,10 +107,6 @@ fn run_item(timeout: &str, params: &str) -> (i32, Value) {
     (ran.code, item(&report, "rl").clone())
 }
 
-fn msg(it: &Value) -> String {
-    it["message"].as_str().unwrap_or_default().to_string()
-}
-
 fn num(it: &Value, key: &str) -> u64 {
     it["evidence"][key]
         .as_u64()
@@ -140,7 +136,7 @@ fn traffic_token_bucket_429_is_detected_and_the_burst_stops_there() {
     assert_eq!(headers["ratelimit-policy"]["well_formed"], true, "{it}");
     assert_eq!(headers["ratelimit-remaining"]["parsed"], 0);
     assert!(
-        msg(&it).contains("throttled at request 11 with 429"),
+        item_message(&it).contains("throttled at request 11 with 429"),
         "{it}"
     );
 }
@@ -170,18 +166,17 @@ fn traffic_concurrent_burst_never_exceeds_the_cap_or_runs_past_the_throttle() {
 #[test]
 fn traffic_throttling_later_than_expected_fails() {
     let s = token_bucket(10, 0.2);
-    let (code, it) = run_item(
-        "10s",
-        &format!(
-            "            url: {}\n            concurrency: 1\n            expect_limited_within: 5\n",
-            s.url()
+    assert_outcome(
+        run_item(
+            "10s",
+            &format!(
+                "            url: {}\n            concurrency: 1\n            expect_limited_within: 5\n",
+                s.url()
+            ),
         ),
-    );
-    assert_code!((code, &it), 1);
-    assert_eq!(it["status"], "fail");
-    assert!(
-        msg(&it).contains("first throttled request 11 is past expect_limited_within 5"),
-        "{it}"
+        1,
+        "fail",
+        "first throttled request 11 is past expect_limited_within 5",
     );
     assert_eq!(s.hits(), 11);
 }
@@ -189,18 +184,17 @@ fn traffic_throttling_later_than_expected_fails() {
 #[test]
 fn traffic_never_throttled_fails_after_exactly_max_requests() {
     let s = never_throttles();
-    let (code, it) = run_item(
-        "10s",
-        &format!(
-            "            url: {}\n            max_requests: 50\n",
-            s.url()
+    let it = assert_outcome(
+        run_item(
+            "10s",
+            &format!(
+                "            url: {}\n            max_requests: 50\n",
+                s.url()
+            ),
         ),
-    );
-    assert_code!((code, &it), 1);
-    assert_eq!(it["status"], "fail");
-    assert!(
-        msg(&it).contains("not throttled after 50 requests (max_requests 50)"),
-        "{it}"
+        1,
+        "fail",
+        "not throttled after 50 requests (max_requests 50)",
     );
     assert_eq!(s.hits(), 50);
     assert_eq!(it["evidence"]["statuses"]["200"], 50);
@@ -217,7 +211,10 @@ fn traffic_max_requests_caps_the_burst_before_the_limit() {
         ),
     );
     assert_code!((code, &it), 1);
-    assert!(msg(&it).contains("not throttled after 5 requests"), "{it}");
+    assert!(
+        item_message(&it).contains("not throttled after 5 requests"),
+        "{it}"
+    );
     assert_eq!(s.hits(), 5);
 }
 
@@ -230,7 +227,7 @@ fn traffic_503_throttling_warns_unless_listed_and_retry_after_can_be_required() 
     );
     assert_code!((code, &it), 0, "warnings do not gate");
     assert_eq!(it["status"], "warn");
-    let m = msg(&it);
+    let m = item_message(&it);
     assert!(m.contains("throttled at request 6 with 503"), "{m}");
     assert!(m.contains("cannot tell from an outage"), "{m}");
     assert!(m.contains("no Retry-After on the 503 response"), "{m}");
@@ -246,7 +243,7 @@ fn traffic_503_throttling_warns_unless_listed_and_retry_after_can_be_required() 
     );
     assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
-    let m = msg(&it);
+    let m = item_message(&it);
     assert!(!m.contains("outage"), "503 is listed: {m}");
     assert!(m.contains("no Retry-After on the 503 response"), "{m}");
 }
@@ -254,12 +251,11 @@ fn traffic_503_throttling_warns_unless_listed_and_retry_after_can_be_required() 
 #[test]
 fn traffic_503_on_every_request_is_not_taken_for_throttling() {
     let s = throttles_with_503(0);
-    let (code, it) = run_item("10s", &format!("            url: {}\n", s.url()));
-    assert_code!((code, &it), 3);
-    assert_eq!(it["status"], "error");
-    assert!(
-        msg(&it).contains("may be down rather than throttling"),
-        "{it}"
+    let it = assert_outcome(
+        run_item("10s", &format!("            url: {}\n", s.url())),
+        3,
+        "error",
+        "may be down rather than throttling",
     );
     assert!(s.hits() <= 8, "{it}");
 }
@@ -278,7 +274,7 @@ fn traffic_recovery_waits_the_advertised_retry_after_then_succeeds() {
     assert_eq!(it["status"], "pass", "{it}");
     assert_eq!(it["evidence"]["recovery"]["status"], 200, "{it}");
     assert_eq!(it["evidence"]["recovery"]["wait_ms"], 1000, "{it}");
-    assert!(msg(&it).contains("recovered"), "{it}");
+    assert!(item_message(&it).contains("recovered"), "{it}");
     assert_eq!(s.hits(), 5, "4 in the burst, 1 after the wait");
 }
 
@@ -293,7 +289,10 @@ fn traffic_recovery_fails_when_still_throttled() {
         ),
     );
     assert_code!((code, &it), 1);
-    assert!(msg(&it).contains("still 503 after waiting"), "{it}");
+    assert!(
+        item_message(&it).contains("still 503 after waiting"),
+        "{it}"
+    );
     assert_eq!(s.hits(), 4);
 }
 
@@ -316,7 +315,7 @@ fn traffic_malformed_rate_limit_headers_are_reported() {
     );
     assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
-    let m = msg(&it);
+    let m = item_message(&it);
     assert!(m.contains("malformed Retry-After"), "{m}");
     assert!(m.contains("malformed RateLimit-Remaining"), "{m}");
     let headers = &it["evidence"]["rate_limit_headers"];
@@ -338,17 +337,19 @@ fn traffic_the_item_timeout_bounds_the_burst_and_says_how_far_it_got() {
             }
         }),
     ));
-    let (code, it) = run_item(
-        "1s",
-        &format!(
-            "            url: {}\n            max_requests: 10000\n            concurrency: 2\n",
-            server.url("/")
+    let it = assert_outcome(
+        run_item(
+            "1s",
+            &format!(
+                "            url: {}\n            max_requests: 10000\n            concurrency: 2\n",
+                server.url("/")
+            ),
         ),
+        3,
+        "error",
+        "item timeout ran out after",
     );
-    assert_code!((code, &it), 3);
-    assert_eq!(it["status"], "error");
-    assert!(msg(&it).contains("item timeout ran out after"), "{it}");
-    assert!(msg(&it).contains("of 10000 requests sent"), "{it}");
+    assert!(item_message(&it).contains("of 10000 requests sent"), "{it}");
     let sent = num(&it, "sent");
     assert!(sent < 10000);
     drop(server);
@@ -364,7 +365,7 @@ fn traffic_unreachable_target_fails_after_one_round() {
         &format!("            url: http://127.0.0.1:{port}/\n"),
     );
     assert_code!((code, &it), 1);
-    assert!(msg(&it).contains("could not be reached"), "{it}");
+    assert!(item_message(&it).contains("could not be reached"), "{it}");
     assert_eq!(it["evidence"]["no_answer"], "refused", "{it}");
     assert!(num(&it, "sent") <= 8, "{it}");
 }
@@ -448,7 +449,7 @@ fn traffic_nginx_limit_req_is_detected_in_503_and_429_forms() {
     );
     assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn", "{it}");
-    let m = msg(&it);
+    let m = item_message(&it);
     assert!(m.contains("throttled at request 5 with 503"), "{m}");
     assert!(m.contains("cannot tell from an outage"), "{m}");
     assert_eq!(num(&it, "sent"), 5);
@@ -461,7 +462,7 @@ fn traffic_nginx_limit_req_is_detected_in_503_and_429_forms() {
         ),
     );
     assert_code!((code, &it), 1, "nginx sends no Retry-After");
-    let m = msg(&it);
+    let m = item_message(&it);
     assert!(m.contains("throttled at request 5 with 429"), "{m}");
     assert!(m.contains("no Retry-After on the 429 response"), "{m}");
     assert!(!m.contains("outage"), "{m}");

@@ -7,7 +7,7 @@ use axum::routing::any;
 use serde_json::Value;
 
 use crate::support::*;
-use crate::web::headers::{message, run_item};
+use crate::web::headers::run_item;
 
 /// A server whose CORS headers are `policy(origin)`.
 fn server(policy: fn(&str) -> Vec<(&'static str, String)>) -> AppServer {
@@ -64,7 +64,7 @@ fn reflecting_any_origin_with_credentials_is_critical() {
     assert_code!((code, &it), 1);
     assert_eq!(it["status"], "fail");
     assert!(
-        message(&it).contains(
+        item_message(&it).contains(
             "critical: reflects origin `https://attacker.test` (foreign domain) with credentials"
         ),
         "{it}"
@@ -105,7 +105,7 @@ fn an_unanchored_allow_list_lets_attacker_suffixes_through() {
     assert_eq!(hit["family"], "host as prefix");
     assert_eq!(hit["severity"], "high");
     assert!(
-        message(&it).starts_with(&format!("{}: high: reflects", s.url("/api"))),
+        item_message(&it).starts_with(&format!("{}: high: reflects", s.url("/api"))),
         "{it}"
     );
 }
@@ -122,7 +122,7 @@ fn null_origin_with_credentials_fails() {
     let (code, it) = cors(&s, &[]);
     assert_code!((code, &it), 1);
     assert!(
-        message(&it).contains("high: reflects origin `null` (null origin) with credentials"),
+        item_message(&it).contains("high: reflects origin `null` (null origin) with credentials"),
         "{it}"
     );
 }
@@ -139,7 +139,7 @@ fn reflection_without_credentials_warns() {
     assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
     assert!(
-        message(&it).contains(
+        item_message(&it).contains(
             "low: reflects origin `https://attacker.test` (foreign domain) without credentials"
         ),
         "{it}"
@@ -158,10 +158,7 @@ fn wildcard_alone_passes_and_with_credentials_is_a_broken_config() {
             ("access-control-allow-credentials", "true".into()),
         ]
     });
-    let (code, it) = cors(&s, &[]);
-    assert_code!((code, &it), 0);
-    assert_eq!(it["status"], "warn");
-    assert!(message(&it).contains("broken config"), "{it}");
+    let it = assert_outcome(cors(&s, &[]), 0, "warn", "broken config");
     // Reported once per method, not once per origin.
     assert_eq!(findings(&it).len(), 2, "{it}");
 }
@@ -176,14 +173,16 @@ fn allowed_origins_must_work_and_dynamic_answers_need_vary() {
             Vec::new()
         }
     });
-    let (code, it) = cors(&s, &["https://app.example"]);
-    assert_code!((code, &it), 0);
-    assert_eq!(it["status"], "warn");
-    assert!(message(&it).contains("`Vary: Origin` is missing"), "{it}");
+    assert_outcome(
+        cors(&s, &["https://app.example"]),
+        0,
+        "warn",
+        "`Vary: Origin` is missing",
+    );
     // An allowed origin the server refuses.
     let (code, it) = cors(&s, &["https://admin.example"]);
     assert_code!((code, &it), 1);
-    assert!(message(&it).contains("allowed origin `https://admin.example` is refused: GET got no Access-Control-Allow-Origin"), "{it}");
+    assert!(item_message(&it).contains("allowed origin `https://admin.example` is refused: GET got no Access-Control-Allow-Origin"), "{it}");
 }
 
 #[test]
@@ -191,7 +190,7 @@ fn no_cors_headers_pass() {
     let s = server(|_| Vec::new());
     let (code, it) = cors(&s, &[]);
     assert_code!((code, &it), 0);
-    assert!(message(&it).contains("none of"), "{it}");
+    assert!(item_message(&it).contains("none of"), "{it}");
 }
 
 #[test]
@@ -218,20 +217,20 @@ server { listen 127.0.0.1:{PORT1};
     );
     assert_code!((code, &it), 1);
     assert!(
-        message(&it).contains("critical: reflects origin `https://attacker.test` (foreign domain)"),
+        item_message(&it)
+            .contains("critical: reflects origin `https://attacker.test` (foreign domain)"),
         "{it}"
     );
-    let (code, it) = run_item(
-        &p,
-        &format!(
-            "cors: {{ url: \"{}\", allowed_origins: [\"https://app.example\"] }}",
-            nginx.url(1, "/api")
+    assert_outcome(
+        run_item(
+            &p,
+            &format!(
+                "cors: {{ url: \"{}\", allowed_origins: [\"https://app.example\"] }}",
+                nginx.url(1, "/api")
+            ),
         ),
-    );
-    assert_code!((code, &it), 0);
-    assert_eq!(it["status"], "pass", "{it}");
-    assert!(
-        message(&it).contains("the 1 allowed origin(s) work"),
-        "{it}"
+        0,
+        "pass",
+        "the 1 allowed origin(s) work",
     );
 }

@@ -7,7 +7,7 @@ use axum::response::{AppendHeaders, Redirect};
 use axum::routing::get;
 
 use crate::support::*;
-use crate::web::headers::{message, run_item, tls};
+use crate::web::headers::{run_item, tls};
 
 fn cookie_app() -> Router {
     Router::new()
@@ -60,7 +60,7 @@ fn cookies_judged_by_observatory_rules_with_values_redacted() {
     assert_eq!(it["status"], "pass");
     assert_eq!(it["evidence"]["modifier"], 5);
     assert!(
-        message(&it).contains("2 cookie(s) (sessionid, theme)"),
+        item_message(&it).contains("2 cookie(s) (sessionid, theme)"),
         "{it}"
     );
     assert_eq!(it["evidence"]["cookies"][0]["value"], "***");
@@ -69,18 +69,17 @@ fn cookies_judged_by_observatory_rules_with_values_redacted() {
         "cookie value leaked: {it}"
     );
 
-    let (code, it) = run_item(
-        &p,
-        &format!(
-            "cookies: {{ url: \"{}\", ca_file: \"{ca}\" }}",
-            s.https_url("/hsts-mitigated")
+    assert_outcome(
+        run_item(
+            &p,
+            &format!(
+                "cookies: {{ url: \"{}\", ca_file: \"{ca}\" }}",
+                s.https_url("/hsts-mitigated")
+            ),
         ),
-    );
-    assert_code!((code, &it), 0);
-    assert_eq!(it["status"], "warn");
-    assert!(
-        message(&it).contains("cookie `theme`: cookie can travel over plain HTTP (HSTS mitigates)"),
-        "{it}"
+        0,
+        "warn",
+        "cookie `theme`: cookie can travel over plain HTTP (HSTS mitigates)",
     );
 
     let (code, it) = run_item(
@@ -92,7 +91,7 @@ fn cookies_judged_by_observatory_rules_with_values_redacted() {
     );
     assert_code!((code, &it), 1);
     assert!(
-        message(&it).contains("cookie `csrftoken`: anti-CSRF cookie without SameSite"),
+        item_message(&it).contains("cookie `csrftoken`: anti-CSRF cookie without SameSite"),
         "{it}"
     );
 }
@@ -124,7 +123,7 @@ server {{ listen 127.0.0.1:{{PORT1}} ssl; ssl_certificate {}; ssl_certificate_ke
         "cookies-session-without-secure-flag"
     );
     assert!(
-        message(&it).contains("cookie `sessionid`: session cookie can travel over plain HTTP"),
+        item_message(&it).contains("cookie `sessionid`: session cookie can travel over plain HTTP"),
         "{it}"
     );
     assert!(!it.to_string().contains("abc123"), "{it}");
@@ -176,7 +175,7 @@ server {{ listen 127.0.0.1:{{PORT2}} ssl; ssl_certificate {}; ssl_certificate_ke
     );
     assert_code!((code, &it), 1);
     assert!(
-        message(&it).contains("stays on plain HTTP: no redirect"),
+        item_message(&it).contains("stays on plain HTTP: no redirect"),
         "{it}"
     );
 
@@ -190,7 +189,7 @@ server {{ listen 127.0.0.1:{{PORT2}} ssl; ssl_certificate {}; ssl_certificate_ke
     );
     assert_code!((code, &it), 1);
     assert!(
-        message(&it).contains("invalid certificate during the redirects"),
+        item_message(&it).contains("invalid certificate during the redirects"),
         "{it}"
     );
 }
@@ -224,18 +223,17 @@ fn redirect_off_host_or_through_http_warns() {
             ),
     );
     let ca = t.ca.display();
-    let (code, it) = run_item(
-        &p,
-        &format!(
-            "redirect_https: {{ url: \"{}\", ca_file: \"{ca}\" }}",
-            s.url("/detour")
+    assert_outcome(
+        run_item(
+            &p,
+            &format!(
+                "redirect_https: {{ url: \"{}\", ca_file: \"{ca}\" }}",
+                s.url("/detour")
+            ),
         ),
-    );
-    assert_code!((code, &it), 0);
-    assert_eq!(it["status"], "warn");
-    assert!(
-        message(&it).contains("reaches HTTPS only after a detour"),
-        "{it}"
+        0,
+        "warn",
+        "reaches HTTPS only after a detour",
     );
     let (code, it) = run_item(
         &p,
@@ -247,7 +245,7 @@ fn redirect_off_host_or_through_http_warns() {
     assert_code!((code, &it), 0);
     assert_eq!(it["evidence"]["result"], "redirection-off-host-from-http");
     assert!(
-        message(&it).contains("leaves `127.0.0.1` for `localhost`"),
+        item_message(&it).contains("leaves `127.0.0.1` for `localhost`"),
         "{it}"
     );
 }
@@ -279,7 +277,7 @@ fn redirect_detours_and_unreachable_http() {
     );
     assert_code!((code, &it), 0);
     assert!(
-        message(&it).contains("nothing answers on plain HTTP"),
+        item_message(&it).contains("nothing answers on plain HTTP"),
         "{it}"
     );
 
@@ -317,7 +315,7 @@ server { listen 127.0.0.1:{PORT1}; root {DIR}/spa; location / { try_files $uri /
     );
     assert_code!((code, &it), 1);
     assert!(
-        message(&it).contains("2 exposed: /.env, /.git/config"),
+        item_message(&it).contains("2 exposed: /.env, /.git/config"),
         "{it}"
     );
     assert_eq!(
@@ -333,7 +331,7 @@ server { listen 127.0.0.1:{PORT1}; root {DIR}/spa; location / { try_files $uri /
     assert_eq!(it["status"], "pass");
     assert_eq!(it["evidence"]["spa_fallback"], true);
     assert!(
-        message(&it).contains("none of 10 sensitive paths is served"),
+        item_message(&it).contains("none of 10 sensitive paths is served"),
         "{it}"
     );
 }
@@ -359,16 +357,18 @@ fn exposure_needs_the_real_content_and_flags_unknown_paths() {
         it["evidence"]["paths"][0]["verdict"],
         "served, but not the real content"
     );
-    let (code, it) = run_item(
-        &p,
-        &format!(
-            "exposure: {{ base_url: \"{}\", paths: [/.env, /dump.txt] }}",
-            s.url("")
+    assert_outcome(
+        run_item(
+            &p,
+            &format!(
+                "exposure: {{ base_url: \"{}\", paths: [/.env, /dump.txt] }}",
+                s.url("")
+            ),
         ),
+        0,
+        "warn",
+        "/dump.txt",
     );
-    assert_code!((code, &it), 0);
-    assert_eq!(it["status"], "warn");
-    assert!(message(&it).contains("/dump.txt"), "{it}");
 }
 
 fn auth_app() -> Router {
@@ -401,24 +401,23 @@ fn auth_requires_refusal_and_names_open_urls() {
         ),
     );
     assert_code!((code, &it), 0);
-    assert!(message(&it).contains("all 2 endpoint(s) refuse"), "{it}");
-
-    let (code, it) = run_item(
-        &p,
-        &format!(
-            "auth: {{ urls: [\"{}\", \"{}\"] }}",
-            s.url("/admin"),
-            s.url("/open")
-        ),
-    );
-    assert_code!((code, &it), 1);
-    assert_eq!(it["status"], "fail");
     assert!(
-        message(&it).contains(&format!(
-            "{} answered 200 without credentials",
-            s.url("/open")
-        )),
+        item_message(&it).contains("all 2 endpoint(s) refuse"),
         "{it}"
+    );
+
+    assert_outcome(
+        run_item(
+            &p,
+            &format!(
+                "auth: {{ urls: [\"{}\", \"{}\"] }}",
+                s.url("/admin"),
+                s.url("/open")
+            ),
+        ),
+        1,
+        "fail",
+        &format!("{} answered 200 without credentials", s.url("/open")),
     );
 
     let (code, it) = run_item(
@@ -427,7 +426,7 @@ fn auth_requires_refusal_and_names_open_urls() {
     );
     assert_code!((code, &it), 0);
     assert_eq!(it["status"], "warn");
-    assert!(message(&it).contains("no WWW-Authenticate"), "{it}");
+    assert!(item_message(&it).contains("no WWW-Authenticate"), "{it}");
 
     let file = p.file(
         "bad.yaml",

@@ -7,7 +7,7 @@ use axum::routing::any;
 use serde_json::Value;
 
 use crate::support::*;
-use crate::web::headers::{Tls, message, run_item, tls};
+use crate::web::headers::{Tls, run_item, tls};
 
 /// A route answering with these header lines (repeats stay separate lines) and body.
 fn route(
@@ -175,7 +175,7 @@ fn hsts_short_max_age_and_unverified_certificate() {
         ),
     );
     assert_eq!(it["status"], "error", "{it}");
-    assert!(message(&it).contains("hsts-invalid-cert"), "{it}");
+    assert!(item_message(&it).contains("hsts-invalid-cert"), "{it}");
 }
 
 #[test]
@@ -268,10 +268,10 @@ fn cors_wildcard_is_public_access_not_safety() {
     let it = s.run("cors", "/public", "");
     assert_eq!(it["status"], "pass", "{it}");
     assert!(
-        message(&it).contains("lets every origin read the response without credentials"),
+        item_message(&it).contains("lets every origin read the response without credentials"),
         "{it}"
     );
-    assert!(!message(&it).contains("none of"), "{it}");
+    assert!(!item_message(&it).contains("none of"), "{it}");
     assert_eq!(
         it["evidence"]["result"],
         "cross-origin-resource-sharing-implemented-with-public-access"
@@ -283,7 +283,7 @@ fn cors_wildcard_is_public_access_not_safety() {
     );
     assert_eq!(it["status"], "warn", "{it}");
     assert!(
-        message(&it).contains("you listed allowed origins, yet everyone is allowed"),
+        item_message(&it).contains("you listed allowed origins, yet everyone is allowed"),
         "{it}"
     );
 }
