@@ -12,7 +12,7 @@ use crate::support::servers::key_pem;
 pub const PG_PASSWORD: &str = "pg-s3cret-pw";
 
 /// Debian's newest `/usr/lib/postgresql/N/bin`, else wherever `initdb` is on the PATH.
-fn bin_dir() -> Option<PathBuf> {
+pub fn postgres_bin_dir() -> Option<PathBuf> {
     if hidden("initdb") {
         return require_binary("initdb", "postgresql").and(None);
     }
@@ -86,7 +86,7 @@ pub fn start_postgres_with(
     tls: bool,
     client_ca: Option<&str>,
 ) -> Option<(ServerProcess, Option<PathBuf>)> {
-    let bin = bin_dir()?;
+    let bin = postgres_bin_dir()?;
     let owner = unprivileged();
     let dir = tempfile::tempdir().expect("pg dir");
     give(dir.path(), None, 0o755);
