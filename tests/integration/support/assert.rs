@@ -71,7 +71,7 @@ pub fn assert_status(report: &serde_json::Value, id: &str, status: &str) {
 /// Asserts a one-item run's `(code, item)`: its exit code, its status and a phrase of its
 /// message, showing the item on a mismatch; returns the item for further checks.
 #[track_caller]
-pub fn assert_outcome(
+pub fn assert_item(
     (code, it): (i32, serde_json::Value),
     expected: i32,
     status: &str,

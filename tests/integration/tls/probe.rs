@@ -114,7 +114,7 @@ fn expiring_in_five_days_fails_and_in_twenty_warns() {
 
     let later = ca.leaf_for_days(&["127.0.0.1"], 20).expect("leaf");
     let server = serve(vec![later.cert_der.clone()], &later);
-    assert_outcome(
+    assert_item(
         probe(&p, &base(&p, server.addr.port(), &ca.ca_pem)),
         0,
         "warn",
@@ -248,7 +248,7 @@ fn version_floor_lifetime_and_unreadable_ca_file() {
         "{it}"
     );
 
-    assert_outcome(
+    assert_item(
         probe(
             &p,
             &[

@@ -217,7 +217,7 @@ fn traffic_latency_unreachable_target_fails_by_the_no_answer_rule() {
     let port = closed_port();
     let url = format!("http://127.0.0.1:{port}/");
     for extra in ["max_error_rate: 5", "p95: 1s"] {
-        let it = assert_outcome(
+        let it = assert_item(
             run_item(
                 "10s",
                 &format!("            url: {url}\n            samples: 5\n            {extra}\n"),

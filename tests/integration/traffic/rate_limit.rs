@@ -166,7 +166,7 @@ fn traffic_concurrent_burst_never_exceeds_the_cap_or_runs_past_the_throttle() {
 #[test]
 fn traffic_throttling_later_than_expected_fails() {
     let s = token_bucket(10, 0.2);
-    assert_outcome(
+    assert_item(
         run_item(
             "10s",
             &format!(
@@ -184,7 +184,7 @@ fn traffic_throttling_later_than_expected_fails() {
 #[test]
 fn traffic_never_throttled_fails_after_exactly_max_requests() {
     let s = never_throttles();
-    let it = assert_outcome(
+    let it = assert_item(
         run_item(
             "10s",
             &format!(
@@ -251,7 +251,7 @@ fn traffic_503_throttling_warns_unless_listed_and_retry_after_can_be_required() 
 #[test]
 fn traffic_503_on_every_request_is_not_taken_for_throttling() {
     let s = throttles_with_503(0);
-    let it = assert_outcome(
+    let it = assert_item(
         run_item("10s", &format!("            url: {}\n", s.url())),
         3,
         "error",
@@ -337,7 +337,7 @@ fn traffic_the_item_timeout_bounds_the_burst_and_says_how_far_it_got() {
             }
         }),
     ));
-    let it = assert_outcome(
+    let it = assert_item(
         run_item(
             "1s",
             &format!(

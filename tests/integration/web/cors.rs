@@ -158,7 +158,7 @@ fn wildcard_alone_passes_and_with_credentials_is_a_broken_config() {
             ("access-control-allow-credentials", "true".into()),
         ]
     });
-    let it = assert_outcome(cors(&s, &[]), 0, "warn", "broken config");
+    let it = assert_item(cors(&s, &[]), 0, "warn", "broken config");
     // Reported once per method, not once per origin.
     assert_eq!(findings(&it).len(), 2, "{it}");
 }
@@ -173,7 +173,7 @@ fn allowed_origins_must_work_and_dynamic_answers_need_vary() {
             Vec::new()
         }
     });
-    assert_outcome(
+    assert_item(
         cors(&s, &["https://app.example"]),
         0,
         "warn",
@@ -221,7 +221,7 @@ server { listen 127.0.0.1:{PORT1};
             .contains("critical: reflects origin `https://attacker.test` (foreign domain)"),
         "{it}"
     );
-    assert_outcome(
+    assert_item(
         run_item(
             &p,
             &format!(

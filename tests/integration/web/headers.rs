@@ -178,7 +178,7 @@ fn redirects_are_reported_not_silently_followed() {
         server.https_url("/moved"),
         t.ca.display()
     );
-    let it = assert_outcome(
+    let it = assert_item(
         run_item(&p, &format!("security_headers: {{ {base} }}")),
         0,
         "warn",

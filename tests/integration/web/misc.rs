@@ -69,7 +69,7 @@ fn cookies_judged_by_observatory_rules_with_values_redacted() {
         "cookie value leaked: {it}"
     );
 
-    assert_outcome(
+    assert_item(
         run_item(
             &p,
             &format!(
@@ -223,7 +223,7 @@ fn redirect_off_host_or_through_http_warns() {
             ),
     );
     let ca = t.ca.display();
-    assert_outcome(
+    assert_item(
         run_item(
             &p,
             &format!(
@@ -357,7 +357,7 @@ fn exposure_needs_the_real_content_and_flags_unknown_paths() {
         it["evidence"]["paths"][0]["verdict"],
         "served, but not the real content"
     );
-    assert_outcome(
+    assert_item(
         run_item(
             &p,
             &format!(
@@ -406,7 +406,7 @@ fn auth_requires_refusal_and_names_open_urls() {
         "{it}"
     );
 
-    assert_outcome(
+    assert_item(
         run_item(
             &p,
             &format!(
