@@ -1,57 +1,15 @@
 //! The one integration-test binary: drives the real `prodcheck` binary against servers
-//! started on 127.0.0.1 by the tests themselves.
+//! started on 127.0.0.1 by the tests themselves. Test modules are grouped by area.
 
-mod metrics_app;
-mod nginx;
-mod proxy;
 mod support;
 
-mod cli_basics;
-mod conventions_shipped;
-mod crash_safety;
-mod deploy_watch;
-mod diagnostics;
-mod dns_probe;
-mod docs_command;
-mod editor_shell;
-mod fail_or_error;
-mod fleet;
-mod good_bad_service;
-mod hostile;
-mod html_report;
-mod http_probe;
-mod loader_props;
-mod net_family;
-mod net_mtls;
-mod net_proxy;
-mod overrides;
-mod progressive;
-mod progressive_service;
-mod reports;
-mod run_behaviour;
-mod secrets;
+mod cli;
+mod net;
+mod report;
+mod run;
 mod serve;
-mod shipped_checklists;
-mod shipped_fooled;
-mod shipped_internal_ca;
-mod shipped_rollback;
-mod shipped_unconfigured;
-mod state;
-mod svc_exec;
-mod svc_files;
-mod svc_postgres;
-mod svc_prometheus;
-mod svc_redis;
-mod svc_websocket;
-mod terminal_report;
-mod tls_handshakes;
-mod tls_probe;
-mod tls_revocation;
-mod traffic_latency;
-mod traffic_rate_limit;
-mod web_cors;
-mod web_fail_or_error;
-mod web_headers;
-mod web_misc;
-mod web_observatory;
-mod web_politeness;
+mod shipped;
+mod svc;
+mod tls;
+mod traffic;
+mod web;
