@@ -103,10 +103,8 @@ fn pre_deploy_runs_what_base_url_allows_against_a_healthy_service() {
         "tls-certificate",
         "https-redirect",
         "security-headers",
-        "auth-required",
         "fresh-backup",
         "health-endpoint",
-        "websocket-echo",
         "security-scan",
     ] {
         assert!(
@@ -121,6 +119,9 @@ fn pre_deploy_runs_what_base_url_allows_against_a_healthy_service() {
         ("unit-tests", "test_command"),
         ("bundle-size", "bundle_glob"),
         ("dependency-audit", "audit_command"),
+        // Routes have no default: discovery or the user names them.
+        ("auth-required", "protected_urls"),
+        ("websocket-echo", "ws_url"),
     ] {
         let it = item(&report, id);
         assert_eq!(it["status"], "unconfigured", "{it}");

@@ -454,18 +454,21 @@ fn deploy_database_items_judge_ownership_and_replicas() {
             "--non-interactive",
             "--only",
             "database-replicas",
+            "--report",
+            "json",
         ])
         .arg("--var")
         .arg(format!(
             "database_url=postgres://postgres:${{env:APP_PW}}@127.0.0.1:{}/postgres",
             pg.port
         )));
-    assert_ne!(unstated.code, 0, "{}{}", unstated.stdout, unstated.stderr);
-    assert!(
-        format!("{}{}", unstated.stdout, unstated.stderr).contains("min_replicas"),
-        "{}{}",
-        unstated.stdout,
-        unstated.stderr
+    // A warning-severity item: unconfigured, never a pass, and it names what to set.
+    let it = item(&json(&unstated), "database-replicas").clone();
+    assert_eq!(it["status"], "unconfigured", "{it}");
+    assert_eq!(
+        it["evidence"]["unset_variables"],
+        serde_json::json!(["min_replicas"]),
+        "{it}"
     );
     let report = deploy_db_items(
         pg.port,

@@ -483,7 +483,7 @@ fn good_bad_pre_deploy_bad_service_fails_exactly_the_broken_items() {
             ("rate-limiting", "not throttled"),
             ("domain-caa", "allows ca.unexpected.test"),
             ("dependency-audit", "exited 1: FAILED"),
-            ("fresh-backup", "3days old"),
+            ("fresh-backup", "3days"),
             ("fresh-backup-metric", "found 259200"),
             ("fresh-backup-command", "3 days old"),
             ("migrations-tested", "not yet been applied"),
@@ -576,7 +576,7 @@ fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
             ("services-healthy", "got 503"),
             ("database-connections", "connection refused by"),
             ("cache-hit-rate", "found 0.4"),
-            ("backups-running", "3days old"),
+            ("backups-running", "3days"),
             ("backups-running-metric", "found 259200"),
             ("backups-running-command", "3 days old"),
             ("infrastructure-metrics", "found 0"),
@@ -711,7 +711,7 @@ fn good_bad_maintenance_bad_service_fails_exactly_the_broken_items() {
         MAINTENANCE_AUTOMATED,
         &[
             ("system-health", "got 503"),
-            ("backups-completed", "3days old"),
+            ("backups-completed", "3days"),
             ("backups-completed-metric", "found 259200"),
             ("backups-completed-command", "3 days old"),
             (
