@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod discover;
 pub mod error;
 pub mod exit_code;
 pub mod fleet;
