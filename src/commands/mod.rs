@@ -36,7 +36,9 @@ pub async fn dispatch(cli: Cli) -> u8 {
             reports,
             state,
         } => crate::demo::demo(strict, &reports, state.as_deref()).await,
-        Command::Init => init::init(std::path::Path::new(".")),
+        Command::Init { discover, env } => {
+            init::init_command(cli.config.as_deref(), cli.color, discover, env.as_deref()).await
+        }
         Command::Schema => {
             print!("{}", crate::schema::checklist_schema());
             crate::exit_code::OK

@@ -382,7 +382,15 @@ fn write_var(lines: &mut Vec<String>, env: &str, edit: &Edit) -> Result<(), Edit
             .ok_or_else(|| err(var.line + 1, format!("cannot find `{}:`", edit.var)))?;
         let old = lines[var.line].clone();
         let column = comment_start(&old[after..]).map(|c| after + c);
-        let mut new = format!("{} {value}", &old[..after]);
+        // The value starts where the old one did (`init` aligns values in a column).
+        let tail = &old[after..];
+        let spaces = tail.len() - tail.trim_start_matches(' ').len();
+        let keep = if tail.trim().is_empty() || tail.trim_start().starts_with('#') {
+            1
+        } else {
+            spaces.max(1)
+        };
+        let mut new = format!("{}{}{value}", &old[..after], " ".repeat(keep));
         pad_to(&mut new, column);
         new.push_str("# ");
         new.push_str(&comment);

@@ -2,6 +2,7 @@
 //! `prometheus` queries and `websocket` round trips.
 
 pub(crate) mod dial;
+pub mod facts;
 mod pg_connect;
 mod pg_url;
 pub mod postgres;
