@@ -123,7 +123,7 @@ pub fn hashed_assets(page_url: &str, links: &[String]) -> Vec<String> {
             Some((u.host_str().map(str::to_string) != host, rank, l.clone()))
         })
         .collect();
-    assets.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    assets.sort_by_key(|a| (a.0, a.1));
     assets.into_iter().map(|(_, _, l)| l).collect()
 }
 

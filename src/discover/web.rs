@@ -217,8 +217,12 @@ async fn login(pacer: &Pacer, base: &str, home: &Page, links: &[String], learned
     let mut some_cookie: Option<(String, String)> = None;
     let mut tried = Vec::new();
     for url in candidates.iter().take(MAX_LOGIN) {
-        let Ok(p) = pacer.get(url, &[("accept", "text/html")], PAGE_CAP).await else {
-            break;
+        let p = match pacer.get(url, &[("accept", "text/html")], PAGE_CAP).await {
+            Ok(p) => p,
+            Err(r) => {
+                tried.push(r.reason().to_string());
+                break;
+            }
         };
         let (names, session) = cookies(&p);
         let path = path_of(url);
@@ -382,17 +386,22 @@ async fn api(
     }
     candidates.retain(|(p, _)| usable_route(p));
     candidates.sort_by_key(|(p, _)| !p.starts_with("/api"));
-    candidates.dedup_by(|a, b| a.0 == b.0);
+    let mut seen = std::collections::BTreeSet::new();
+    candidates.retain(|(p, _)| seen.insert(p.clone()));
     let mut ok: Vec<(String, String)> = Vec::new();
     let mut refused: Option<(String, String)> = None;
     let mut tried = Vec::new();
     for (path, source) in candidates.iter().take(MAX_API) {
         let url = format!("{base}{path}");
-        let Ok(p) = pacer
+        let p = match pacer
             .get(&url, &[("accept", "application/json")], SMALL_CAP)
             .await
-        else {
-            break;
+        {
+            Ok(p) => p,
+            Err(r) => {
+                tried.push(r.reason().to_string());
+                break;
+            }
         };
         let kind = p
             .first("content-type")
@@ -433,7 +442,9 @@ async fn api(
         )),
         None => learned.push(Finding::needed(
             "rate_limit_url",
-            "no API route answered 2xx",
+            pacer
+                .stopped(base)
+                .unwrap_or_else(|| "no API route answered 2xx".to_string()),
         )),
     }
 }
@@ -453,8 +464,12 @@ async fn protected(pacer: &Pacer, base: &str, links: &[String], learned: &mut Le
     let mut tried = Vec::new();
     for path in candidates.iter().take(MAX_PROTECTED) {
         let url = format!("{base}{path}");
-        let Ok(p) = pacer.get(&url, &[], SMALL_CAP).await else {
-            break;
+        let p = match pacer.get(&url, &[], SMALL_CAP).await {
+            Ok(p) => p,
+            Err(r) => {
+                tried.push(r.reason().to_string());
+                break;
+            }
         };
         match p.status {
             401 | 403 => refused.push((url, format!("{path} {}", p.status))),

@@ -1,0 +1,182 @@
+//! `init --discover` where things are missing or unfriendly: no prodcheck.yaml yet, a real
+//! PostgreSQL and Redis with an unreachable web service, and a service that throttles.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+use crate::discover_fixture::*;
+use crate::support::*;
+
+#[test]
+fn without_a_file_it_writes_inits_template_then_fills_what_the_build_output_says() {
+    let p = Project::new();
+    p.file("build/static/js/main.5f3c2a1b.js", &"x".repeat(3000));
+    let ran = run(p.cmd().args(["init", "--discover"]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.starts_with("wrote ./prodcheck.yaml"),
+        "{}",
+        ran.stdout
+    );
+    let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("file");
+    let folded: String = text
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replacen(" # ", "  # ", 1)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        line_of(&folded, "bundle_glob"),
+        "bundle_glob: build/static/js/main.*.js  # found: matches 1 file(s) of the build output, e.g. build/static/js/main.5f3c2a1b.js (3 KiB)"
+    );
+    for var in [
+        "health_url",
+        "login_url",
+        "ws_url",
+        "api_url",
+        "protected_urls",
+    ] {
+        assert_eq!(
+            line_of(&folded, var),
+            format!(
+                "{var}: ~  # not found: base_url is not set in this environment: set it and run `prodcheck init --discover` again"
+            )
+        );
+    }
+    // Discovery filled `staging` (the default) only.
+    let prod = env_vars(&text, "production");
+    assert_eq!(
+        prod.get("api_url").map(String::as_str),
+        Some("${base_url}/api/orders")
+    );
+    assert!(ran.stdout.contains("no HTTP requests"), "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("needed   metrics_convention, api_job, node_job"),
+        "{}",
+        ran.stdout
+    );
+    // Run again: what it wrote is now the user's file, and still valid for `validate`.
+    let again = run(p.cmd().args(["init", "--discover", "--env", "staging"]));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let validated = run(p.cmd().args(["validate"]));
+    assert_eq!(
+        validated.code, 0,
+        "{}{}",
+        validated.stdout, validated.stderr
+    );
+}
+
+#[test]
+fn postgres_replicas_and_extensions_and_the_redis_role_from_real_servers() {
+    let Some((pg, _)) = crate::svc_postgres::start_postgres(false) else {
+        return;
+    };
+    let Some(redis) = crate::svc_redis::start_redis() else {
+        return;
+    };
+    let web = closed_port();
+    let p = Project::new();
+    p.file(
+        "prodcheck.yaml",
+        &format!(
+            "environments:\n  staging:\n    vars:\n      base_url: http://127.0.0.1:{web}\n      database_url: postgres://postgres:${{env:PG_PW}}@127.0.0.1:{}/postgres\n      redis_url: redis://:${{env:REDIS_PW}}@127.0.0.1:{}\n      min_replicas: 2   # we run two\n",
+            pg.port, redis.port
+        ),
+    );
+    let ran = run(p
+        .cmd()
+        .env("PG_PW", crate::svc_postgres::PASSWORD)
+        .env("REDIS_PW", crate::svc_redis::PASSWORD)
+        .args(["init", "--discover"]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("file");
+    // The user's number is kept; discovery says what it saw beside it.
+    assert!(
+        text.contains("      min_replicas: 2   # we run two\n"),
+        "{text}"
+    );
+    assert!(
+        ran.stdout.contains("kept     min_replicas")
+            && ran
+                .stdout
+                .contains("set by you, not changed; discovery guessed 0"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("pg_stat_statements") && ran.stdout.contains("not installed"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("master with 0 connected replica(s)"),
+        "{}",
+        ran.stdout
+    );
+    let health = line_of(&text, "health_url");
+    assert!(
+        health.starts_with(&format!(
+            "health_url: ~  # not found: http://127.0.0.1:{web}/ did not answer ("
+        )) && health.contains("refused"),
+        "{health}"
+    );
+    for secret in [crate::svc_postgres::PASSWORD, crate::svc_redis::PASSWORD] {
+        assert!(
+            !ran.stdout.contains(secret) && !text.contains(secret),
+            "a secret leaked"
+        );
+    }
+}
+
+#[test]
+fn a_throttling_service_is_left_alone_after_its_first_429() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = AppServer::start(Router::new().fallback(move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n < 1 {
+                (StatusCode::OK, "<html><a href=\"/login\">in</a></html>").into_response()
+            } else {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, "30")],
+                    "slow down",
+                )
+                    .into_response()
+            }
+        }
+    }));
+    let p = Project::new();
+    p.file(
+        "prodcheck.yaml",
+        &format!(
+            "environments:\n  staging:\n    vars:\n      base_url: {}\n",
+            app.url("")
+        ),
+    );
+    let ran = run(p.cmd().args(["init", "--discover"]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "{}", ran.stdout);
+    let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("file");
+    let login = line_of(&text, "login_url");
+    assert!(
+        login.contains("throttled discovery (429, Retry-After 30 s); it stopped asking that host"),
+        "{text}"
+    );
+    assert!(
+        ran.stdout
+            .contains(&format!("2 to 127.0.0.1:{}", app.addr.port())),
+        "{}",
+        ran.stdout
+    );
+}
