@@ -8,9 +8,12 @@ pub mod finding;
 pub mod html;
 pub mod polite;
 pub mod prometheus;
+pub mod prometheus_series;
+pub mod routes;
 pub mod run;
 pub mod table;
 pub mod web;
 pub mod yaml_edit;
+pub mod yaml_flow;
 
 pub use run::{Request, run};

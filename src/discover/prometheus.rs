@@ -7,38 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::conventions::{self as conv, Convention};
-use super::finding::{Finding, Learned, short};
+use super::finding::{Finding, Learned};
 use super::polite::Pacer;
+use super::prometheus_series as series;
 
 /// Prometheus answers read up to this size (the target list of a large server is big).
 const CAP: u64 = 4 * 1024 * 1024;
 
 /// Names discovery asks Prometheus about, per job, in one query.
 const FAMILIES: &str = ".+_requests_total|.+_requests|http_server_request_duration_seconds_count|http_server_duration_milliseconds_count|http_server_requests_seconds_count|.+_(seconds|milliseconds)_bucket|.+_build_info|target_info|node_cpu_seconds_total|pg_up|redis_up|kube_deployment_spec_replicas|kube_pod_info";
-
-/// The exporter jobs: variable, the series that mark them, what they are.
-const EXPORTERS: [(&str, &[&str], &str); 4] = [
-    (
-        "node_job",
-        &["node_cpu_seconds_total", "node_exporter_build_info"],
-        "node_exporter",
-    ),
-    (
-        "postgres_exporter_job",
-        &["pg_up", "postgres_exporter_build_info"],
-        "postgres_exporter",
-    ),
-    (
-        "redis_exporter_job",
-        &["redis_up", "redis_exporter_build_info"],
-        "redis_exporter",
-    ),
-    (
-        "kube_state_metrics_job",
-        &["kube_deployment_spec_replicas", "kube_pod_info"],
-        "kube-state-metrics",
-    ),
-];
 
 /// Variables this source settles (for "not set" reasons).
 pub const VARIABLES: [&str; 6] = [
@@ -57,7 +34,7 @@ pub struct FromPrometheus {
     pub routes: Vec<String>,
 }
 
-struct Api<'a> {
+pub(super) struct Api<'a> {
     pacer: &'a Pacer,
     base: String,
 }
@@ -97,7 +74,7 @@ impl Api<'_> {
         Ok(doc["data"].clone())
     }
 
-    async fn strings(&self, path: &str, params: &[(&str, &str)]) -> Vec<String> {
+    pub(super) async fn strings(&self, path: &str, params: &[(&str, &str)]) -> Vec<String> {
         self.data(path, params)
             .await
             .ok()
@@ -180,7 +157,7 @@ pub async fn discover(pacer: &Pacer, prom_url: &str, base_url: Option<&str>) -> 
             return out;
         }
     };
-    exporters(&mut out.learned, &names);
+    series::exporters(&mut out.learned, &names);
     let Some((job, evidence)) = api_job(&jobs, &names, base_url) else {
         let why = format!(
             "no job of the {} Prometheus scrapes exposes HTTP request metrics (http_requests_total, http_server_request_duration_seconds, …)",
@@ -233,8 +210,8 @@ pub async fn discover(pacer: &Pacer, prom_url: &str, base_url: Option<&str>) -> 
         Finding::found("status_label", &status, format!("a label of `{metric}`"))
             .standard(status == convention.status_label),
     );
-    latency(&mut out.learned, job_names, &job, &convention);
-    version(
+    series::latency(&mut out.learned, job_names, &job, &convention);
+    series::version(
         &api,
         &mut out.learned,
         job_names,
@@ -299,148 +276,86 @@ fn api_job(
     Some(((*job).clone(), evidence))
 }
 
-/// `latency_histogram` and `latency_unit_seconds` from the job's `_bucket` series.
-fn latency(learned: &mut Learned, names: &BTreeSet<String>, job: &str, c: &Convention) {
-    let buckets: Vec<&str> = names
-        .iter()
-        .filter_map(|n| n.strip_suffix("_bucket"))
-        .filter(|n| !conv::NOT_THE_API.iter().any(|p| n.starts_with(p)))
-        .collect();
-    let chosen = buckets
-        .iter()
-        .find(|b| **b == c.latency_histogram)
-        .or_else(|| {
-            buckets.iter().find(|b| {
-                b.contains("request") && (b.contains("duration") || b.contains("latency"))
-            })
-        });
-    let Some(hist) = chosen else {
-        learned.push(Finding::needed(
-            "latency_histogram",
-            format!("job `{job}` exposes no request-duration histogram (`*_bucket`)"),
-        ));
-        return;
-    };
-    learned.push(
-        Finding::found(
-            "latency_histogram",
-            hist,
-            format!("job `{job}` exposes `{hist}_bucket`"),
-        )
-        .standard(*hist == c.latency_histogram),
-    );
-    let unit = if hist.ends_with("_milliseconds") {
-        0.001
-    } else {
-        1.0
-    };
-    let text = if unit < 1.0 { "0.001" } else { "1" };
-    learned.push(
-        Finding::found_yaml(
-            "latency_unit_seconds",
-            text,
-            format!(
-                "`{hist}` is in {}",
-                if unit < 1.0 {
-                    "milliseconds"
-                } else {
-                    "seconds"
-                }
-            ),
-        )
-        .standard(unit == c.latency_unit_seconds),
-    );
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// `version_metric` and `version_label`: a `*_build_info` of the job, else `target_info`, else
-/// a version label on the request series itself.
-async fn version(
-    api: &Api<'_>,
-    learned: &mut Learned,
-    names: &BTreeSet<String>,
-    job: &str,
-    request_labels: &[String],
-    request_metric: &str,
-    c: &Convention,
-) {
-    let exporter =
-        |n: &&String| n.ends_with("_exporter_build_info") || n.as_str() == "go_build_info";
-    let info = names
-        .iter()
-        .filter(|n| n.ends_with("_build_info"))
-        .find(|n| !exporter(n))
-        .or_else(|| names.get("target_info"))
-        .or_else(|| names.get("go_build_info"));
-    let (metric, label) = match info {
-        Some(metric) => {
-            let selector = format!("{metric}{{job=\"{job}\"}}");
-            let labels = api
-                .strings("/api/v1/labels", &[("match[]", &selector)])
-                .await;
-            let label = conv::VERSION_LABELS
-                .iter()
-                .find(|l| labels.iter().any(|x| x == *l));
-            match label {
-                Some(l) => (metric.clone(), l.to_string()),
-                None => {
-                    learned.push(Finding::needed(
-                        "version_metric",
-                        format!(
-                            "`{metric}` of job `{job}` has no version label ({})",
-                            short(&labels.join(", "), 80)
-                        ),
-                    ));
-                    return;
-                }
-            }
-        }
-        None => match ["destination_version", "version", "service_version"]
-            .iter()
-            .find(|l| request_labels.iter().any(|x| x == *l))
-        {
-            Some(l) => (request_metric.to_string(), l.to_string()),
-            None => {
-                learned.push(Finding::needed(
-                    "version_metric",
-                    format!("job `{job}` exposes no `*_build_info` or `target_info` and its request series carry no version label"),
-                ));
-                return;
-            }
-        },
-    };
-    learned.push(
-        Finding::found(
-            "version_metric",
-            &metric,
-            format!("job `{job}` exposes `{metric}{{{label}}}`"),
-        )
-        .standard(metric == c.version_metric),
-    );
-    learned.push(
-        Finding::found("version_label", &label, format!("a label of `{metric}`"))
-            .standard(label == c.version_label),
-    );
-}
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
 
-/// The exporters' jobs, each from the series that mark it.
-fn exporters(learned: &mut Learned, names: &BTreeMap<String, BTreeSet<String>>) {
-    for (var, marks, what) in EXPORTERS {
-        let found = names
-            .iter()
-            .find(|(_, n)| marks.iter().any(|m| n.contains(*m)));
-        match found {
-            Some((job, n)) => {
-                let mark = marks.iter().find(|m| n.contains(**m)).unwrap_or(&marks[0]);
-                learned.push(Finding::found(
-                    var,
-                    job,
-                    format!("job `{job}` exposes `{mark}` ({what})"),
-                ));
-            }
-            None => learned.push(Finding::needed(
-                var,
-                format!("no job exposes `{}` ({what} is not scraped)", marks[0]),
-            )),
-        }
+    #[test]
+    fn the_request_series_says_the_convention_and_ignores_exporters_own_counters() {
+        let otel = set(&["http_server_request_duration_seconds_count", "target_info"]);
+        assert_eq!(
+            request_metric(&otel).map(|(m, c)| (m, c.map(|c| c.name))),
+            Some((
+                "http_server_request_duration_seconds_count".into(),
+                Some("otel")
+            ))
+        );
+        let go = set(&[
+            "promhttp_metric_handler_requests_total",
+            "http_requests_total",
+        ]);
+        assert_eq!(
+            request_metric(&go).map(|(m, _)| m).as_deref(),
+            Some("http_requests_total")
+        );
+        let prefixed = set(&[
+            "promhttp_metric_handler_requests_total",
+            "shop_http_requests_total",
+        ]);
+        assert_eq!(
+            request_metric(&prefixed).map(|(m, _)| m).as_deref(),
+            Some("shop_http_requests_total")
+        );
+        let exporter = set(&[
+            "promhttp_metric_handler_requests_total",
+            "prometheus_http_requests_total",
+        ]);
+        assert_eq!(request_metric(&exporter), None);
+    }
+
+    #[test]
+    fn the_api_job_is_the_one_scraping_base_url_else_the_one_with_request_metrics() {
+        let names: BTreeMap<String, BTreeSet<String>> = [
+            ("web".to_string(), set(&["http_requests_total"])),
+            ("worker".to_string(), set(&["jobs_requests_total"])),
+            ("node".to_string(), set(&["node_cpu_seconds_total"])),
+        ]
+        .into();
+        let jobs: BTreeMap<String, Vec<String>> = [
+            ("web".to_string(), vec!["10.0.0.5:8080".to_string()]),
+            ("worker".to_string(), vec!["shop.test:443".to_string()]),
+        ]
+        .into();
+        let (job, why) = api_job(&jobs, &names, Some("https://shop.test")).expect("a job");
+        assert_eq!(job, "worker");
+        assert_eq!(why, "its targets include shop.test:443, base_url's host");
+        let (job, why) = api_job(&jobs, &names, Some("https://other.test")).expect("a job");
+        assert_eq!(job, "web");
+        assert_eq!(
+            why,
+            "has HTTP request metrics (`http_requests_total`); so do worker"
+        );
+        let none: BTreeMap<String, BTreeSet<String>> =
+            [("node".to_string(), set(&["node_cpu_seconds_total"]))].into();
+        assert_eq!(api_job(&jobs, &none, None), None);
+    }
+
+    #[test]
+    fn count_by_job_answers_become_names_per_job() {
+        let data = serde_json::json!({"resultType": "vector", "result": [
+            {"metric": {"job": "shop", "__name__": "http_requests_total"}, "value": [1, "3"]},
+            {"metric": {"job": "shop", "__name__": "shop_build_info"}, "value": [1, "1"]},
+            {"metric": {"job": "node", "__name__": "node_cpu_seconds_total"}, "value": [1, "8"]}
+        ]});
+        let names = names_by_job(&data);
+        assert_eq!(
+            names["shop"],
+            set(&["http_requests_total", "shop_build_info"])
+        );
+        assert_eq!(names["node"], set(&["node_cpu_seconds_total"]));
     }
 }

@@ -180,3 +180,69 @@ fn a_throttling_service_is_left_alone_after_its_first_429() {
         ran.stdout
     );
 }
+
+#[test]
+fn without_prometheus_routes_come_from_the_openapi_document() {
+    let json = |body: &'static str| ([(header::CONTENT_TYPE, "application/json")], body);
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = AppServer::start(
+        Router::new()
+            .route(
+                "/",
+                axum::routing::get(|| async {
+                    ([(header::SET_COOKIE, "sessionid=x; HttpOnly")], "<html>shop</html>")
+                }),
+            )
+            .route("/health", axum::routing::get(move || async move { json(r#"{"healthy":true}"#) }))
+            .route(
+                "/openapi.json",
+                axum::routing::get(move || async move {
+                    json(r#"{"openapi":"3.0.0","paths":{"/api/v1/orders":{"get":{}},"/api/v1/orders/{id}":{"get":{}},"/api/v1/login":{"post":{}}}}"#)
+                }),
+            )
+            .route("/api/v1/orders", axum::routing::get(move || async move { json("[]") }))
+            .route("/internal", axum::routing::get(|| async { StatusCode::FORBIDDEN }))
+            .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let counter = counter.clone();
+                async move {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    next.run(req).await
+                }
+            })),
+    );
+    let base = app.url("");
+    let p = Project::new();
+    p.file(
+        "prodcheck.yaml",
+        &format!("environments:\n  staging:\n    vars:\n      base_url: {base}\n"),
+    );
+    let ran = run(p.cmd().args(["init", "--discover"]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("file");
+    println!("{}\n{text}", ran.stdout);
+    let expected = [
+        format!("health_url: {base}/health  # found: /health answers 200 {{\"healthy\":true}}"),
+        "health_expect_json: { /healthy: true }  # found: /health answers {\"healthy\":true}".to_string(),
+        format!("login_url: {base}/  # found: / answers 200 and sets sessionid"),
+        "static_asset_url: ~  # not found: the home page references no content-hashed asset (like app.3f2a1c9b.js)".to_string(),
+        format!("api_url: {base}/api/v1/orders  # found: GET /api/v1/orders answers 200 application/json (a GET route of the OpenAPI document)"),
+        format!("rate_limit_url: {base}/api/v1/orders  # guessed: /api/v1/orders answers 2xx; its rate limiting was not tested (discovery sends no burst)"),
+        format!("protected_urls: [\"{base}/internal\"]  # found: answer without credentials: /internal 403"),
+        "api_job: ~  # not found: prometheus_url is not set in this environment: set it and run `prodcheck init --discover` again".to_string(),
+    ];
+    for line in expected {
+        let var = line.split(':').next().unwrap_or_default();
+        assert_eq!(line_of(&text, var), line);
+    }
+    let ws = line_of(&text, "ws_url");
+    assert!(ws.starts_with("ws_url: ~  # not found: none of /ws, /socket, /cable, /socket.io/?EIO=4&transport=websocket upgrades ("), "{ws}");
+    // 1 home + 2 health + 4 upgrades + 1 OpenAPI + 1 route + 5 protected paths.
+    assert_eq!(hits.load(Ordering::SeqCst), 14);
+    assert!(
+        ran.stdout
+            .contains(&format!("14 to 127.0.0.1:{} (bound 40)", app.addr.port())),
+        "{}",
+        ran.stdout
+    );
+}
