@@ -25,6 +25,8 @@ pub const PROMETHEUS_BOUND: usize = 12;
 pub const OTHER_BOUND: usize = 2;
 /// Each request's timeout.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// All of discovery's HTTP requests end within this, however slow the hosts are.
+pub const TOTAL_BUDGET: Duration = Duration::from_secs(90);
 
 /// Why a request was not sent or got no answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +69,7 @@ pub struct Pacer {
     options: checks::web::ClientOptions,
     ca_file: Option<PathBuf>,
     hosts: Mutex<BTreeMap<String, HostState>>,
+    deadline: tokio::time::Instant,
 }
 
 fn authority(url: &url::Url) -> String {
@@ -91,6 +94,7 @@ impl Pacer {
             options: opts,
             ca_file,
             hosts: Mutex::new(BTreeMap::new()),
+            deadline: tokio::time::Instant::now() + TOTAL_BUDGET,
         })
     }
 
@@ -109,6 +113,12 @@ impl Pacer {
     /// Counts one request to `url`'s host if its bound and state allow it.
     fn admit(&self, url: &url::Url) -> Result<String, Refusal> {
         let key = authority(url);
+        if self.left() < Duration::from_millis(500) {
+            return Err(Refusal::Budget(format!(
+                "discovery's time budget of {} s is used up",
+                TOTAL_BUDGET.as_secs()
+            )));
+        }
         self.with(&key, |h| {
             if let Some(why) = &h.stopped {
                 return Err(Refusal::Stopped(why.clone()));
@@ -122,6 +132,13 @@ impl Pacer {
             h.sent += 1;
             Ok(key.clone())
         })
+    }
+
+    /// This request's timeout: the usual one, or what is left of the budget.
+    fn left(&self) -> Duration {
+        self.deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .min(REQUEST_TIMEOUT)
     }
 
     /// Whether requests to `url`'s host may still be sent.
@@ -152,7 +169,7 @@ impl Pacer {
         for (name, value) in headers {
             spec = spec.header(name, value);
         }
-        let ctx = ProbeContext::with_politeness(REQUEST_TIMEOUT, self.politeness.clone());
+        let ctx = ProbeContext::with_politeness(self.left(), self.politeness.clone());
         let client = checks::web::client(&self.options).map_err(Refusal::NoAnswer)?;
         let fetcher = Fetcher::with_client(&ctx, client).paced();
         let page = fetcher
@@ -192,14 +209,15 @@ impl Pacer {
         let probe: checks::service::websocket::WebSocketProbe =
             serde_json::from_value(serde_json::json!({ "url": url, "ca_file": self.ca_file }))
                 .map_err(|e| Refusal::NoAnswer(e.to_string()))?;
-        let deadline = tokio::time::Instant::now() + REQUEST_TIMEOUT;
+        let budget = self.left();
+        let deadline = tokio::time::Instant::now() + budget;
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
         let _slot = self
             .politeness
             .slot(&host, true, deadline)
             .await
             .map_err(|e| Refusal::NoAnswer(format!("no turn to {key}: {e:?}")))?;
-        let ctx = ProbeContext::with_politeness(REQUEST_TIMEOUT, self.politeness.clone());
+        let ctx = ProbeContext::with_politeness(budget, self.politeness.clone());
         let outcome = probe.run(&ctx).await;
         let status = outcome.evidence.get("http_status").and_then(|s| s.as_u64());
         if status == Some(429) {

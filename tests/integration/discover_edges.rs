@@ -246,3 +246,44 @@ fn without_prometheus_routes_come_from_the_openapi_document() {
         ran.stdout
     );
 }
+
+#[test]
+fn a_silent_service_costs_one_timed_out_request_and_every_web_variable_says_so() {
+    let silent = RawServer::silent();
+    let p = Project::new();
+    p.file(
+        "prodcheck.yaml",
+        &format!(
+            "environments:\n  staging:\n    vars:\n      base_url: {}\n",
+            silent.url("")
+        ),
+    );
+    let started = std::time::Instant::now();
+    let ran = run(p.cmd().args(["init", "--discover"]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(silent.accepted.load(Ordering::SeqCst), 1, "{}", ran.stdout);
+    let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("file");
+    for var in [
+        "health_url",
+        "login_url",
+        "static_asset_url",
+        "ws_url",
+        "api_url",
+        "protected_urls",
+    ] {
+        let line = line_of(&text, var);
+        assert!(
+            line.starts_with(&format!(
+                "{var}: ~  # not found: {}/ did not answer (GET {}/: timed out after",
+                silent.url(""),
+                silent.url("")
+            )),
+            "{line}"
+        );
+    }
+}
