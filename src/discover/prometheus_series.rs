@@ -177,3 +177,94 @@ pub(super) fn exporters(learned: &mut Learned, names: &BTreeMap<String, BTreeSet
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|n| n.to_string()).collect()
+    }
+
+    fn written(l: &Learned) -> Vec<(String, Option<String>, bool)> {
+        l.findings
+            .iter()
+            .map(|f| (f.var.clone(), f.value.clone(), f.standard))
+            .collect()
+    }
+
+    #[test]
+    fn a_standard_histogram_is_marked_standard_and_an_app_one_in_ms_is_not() {
+        let mut l = Learned::default();
+        latency(
+            &mut l,
+            &names(&["http_server_duration_milliseconds_bucket"]),
+            "shop",
+            &conv::OTEL_LEGACY,
+        );
+        assert_eq!(
+            written(&l),
+            [
+                (
+                    "latency_histogram".into(),
+                    Some("http_server_duration_milliseconds".into()),
+                    true
+                ),
+                ("latency_unit_seconds".into(), Some("0.001".into()), true),
+            ]
+        );
+        let mut l = Learned::default();
+        let app = names(&[
+            "go_gc_duration_seconds_bucket",
+            "shop_request_latency_milliseconds_bucket",
+        ]);
+        latency(&mut l, &app, "shop", &conv::PROMETHEUS);
+        assert_eq!(
+            written(&l),
+            [
+                (
+                    "latency_histogram".into(),
+                    Some("shop_request_latency_milliseconds".into()),
+                    false
+                ),
+                ("latency_unit_seconds".into(), Some("0.001".into()), false),
+            ]
+        );
+        let mut l = Learned::default();
+        latency(
+            &mut l,
+            &names(&["go_gc_duration_seconds_bucket"]),
+            "shop",
+            &conv::PROMETHEUS,
+        );
+        assert_eq!(
+            l.findings[0].evidence,
+            "job `shop` exposes no request-duration histogram (`*_bucket`)"
+        );
+    }
+
+    #[test]
+    fn exporters_are_found_by_their_own_series() {
+        let by_job: BTreeMap<String, BTreeSet<String>> = [
+            ("pg".to_string(), names(&["pg_up"])),
+            ("ksm".to_string(), names(&["kube_pod_info"])),
+        ]
+        .into();
+        let mut l = Learned::default();
+        exporters(&mut l, &by_job);
+        let got: Vec<(String, Option<String>)> = l
+            .findings
+            .iter()
+            .map(|f| (f.var.clone(), f.value.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("node_job".into(), None),
+                ("postgres_exporter_job".into(), Some("pg".into())),
+                ("redis_exporter_job".into(), None),
+                ("kube_state_metrics_job".into(), Some("ksm".into())),
+            ]
+        );
+    }
+}

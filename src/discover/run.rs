@@ -115,6 +115,7 @@ pub async fn run(req: &Request<'_>) -> u8 {
         learned.extend(database::redis(&url, ca_file.as_deref()).await);
     }
     let findings = with_aliases(learned.findings, req.defaults);
+    let findings = without_secrets(findings, &resolved, &redactor);
     let (edits, mut rows) = decide(&findings, &vars, req.defaults);
     rows.extend(learned.notes.iter().map(|n| Row {
         status: "note",
@@ -234,6 +235,46 @@ impl Resolved {
             )),
         }
     }
+}
+
+/// No secret reaches the file: a URL built on a `base_url` holding `${env:…}` is written on
+/// `${base_url}`; any other value holding a secret is not written; evidence is redacted.
+fn without_secrets(
+    findings: Vec<Finding>,
+    resolved: &Resolved,
+    redactor: &crate::redact::Redactor,
+) -> Vec<Finding> {
+    let base = resolved
+        .get("base_url")
+        .ok()
+        .map(|b| b.trim_end_matches('/').to_string());
+    findings
+        .into_iter()
+        .map(|mut f| {
+            f.evidence = redactor.redact(&f.evidence);
+            let Some(value) = f.value.clone() else {
+                return f;
+            };
+            if redactor.redact(&value) == value {
+                return f;
+            }
+            let rebased = match &base {
+                Some(b) if !b.is_empty() => value.replace(b.as_str(), "${base_url}"),
+                _ => value,
+            };
+            if redactor.redact(&rebased) == rebased {
+                f.value = Some(rebased);
+                return f;
+            }
+            Finding::needed(
+                &f.var,
+                format!(
+                    "the value found holds a secret ({}): set it by hand",
+                    f.evidence
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Copies of findings under the names the shipped checklists still use.

@@ -287,3 +287,55 @@ fn a_silent_service_costs_one_timed_out_request_and_every_web_variable_says_so()
         );
     }
 }
+
+#[test]
+fn a_secret_in_base_url_never_reaches_the_file_or_the_terminal() {
+    let app = AppServer::start(
+        Router::new()
+            .route("/", axum::routing::get(|| async { "<html></html>" }))
+            .route(
+                "/healthz",
+                axum::routing::get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        r#"{"status":"ok"}"#,
+                    )
+                }),
+            )
+            .route(
+                "/admin",
+                axum::routing::get(|| async { StatusCode::FORBIDDEN }),
+            ),
+    );
+    let port = app.addr.port();
+    let p = Project::new();
+    p.file(
+        "prodcheck.yaml",
+        &format!("environments:\n  staging:\n    vars:\n      base_url: http://probe:${{env:WEB_PW}}@127.0.0.1:{port}\n"),
+    );
+    let ran = run(p
+        .cmd()
+        .env("WEB_PW", "w3b-s3cret")
+        .args(["init", "--discover"]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let text = std::fs::read_to_string(p.path().join("prodcheck.yaml")).expect("file");
+    assert!(
+        !text.contains("w3b-s3cret") && !ran.stdout.contains("w3b-s3cret"),
+        "{}\n{text}",
+        ran.stdout
+    );
+    assert_eq!(
+        line_of(&text, "health_url"),
+        "health_url: ${base_url}/healthz  # found: /healthz answers 200 {\"status\":\"ok\"}"
+    );
+    assert_eq!(
+        line_of(&text, "protected_urls"),
+        "protected_urls: [\"${base_url}/admin\"]  # found: answer without credentials: /admin 403"
+    );
+    // The ws:// form of the URL cannot be written on ${base_url}: it is left to the user.
+    let ws = line_of(&text, "ws_url");
+    assert!(
+        ws.starts_with("ws_url: ~  # not found: none of /ws"),
+        "{ws}"
+    );
+}
