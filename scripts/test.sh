@@ -27,6 +27,12 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+  # The browser test packs axe-core from the npm registry: npm from Debian when there is none.
+  if ! command -v npm >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
   python3 -m pip install --quiet --disable-pip-version-check "tap.py[yaml]" junitparser "playwright==1.65.3"
 elif [ "$allow_missing" = 0 ]; then
   echo "note: not root with apt-get: tests whose server is missing will fail and name the package" >&2

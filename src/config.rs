@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::checklist::Diagnostic;
+use std::sync::Arc;
+
 use crate::checklist::node::{self, Node, Value, from_node};
+use crate::checklist::tailor::{self, Tailoring};
+use crate::checklist::{Diagnostic, Source};
 use crate::fleet::Target;
 
 pub const FILE_NAME: &str = "prodcheck.yaml";
@@ -25,6 +28,10 @@ pub struct Config {
     pub environments: BTreeMap<String, BTreeMap<String, Node>>,
     /// Named services (`targets:`), in file order.
     pub targets: Vec<Target>,
+    /// Per environment: `not_applicable:` and `overrides:`.
+    pub env_tailoring: BTreeMap<String, Tailoring>,
+    /// Item ids and tags of every known checklist, read once (a fleet asks per target).
+    known: std::sync::OnceLock<Arc<std::collections::BTreeSet<String>>>,
 }
 
 impl Config {
@@ -32,6 +39,67 @@ impl Config {
     pub fn target(&self, name: &str) -> Option<&Target> {
         self.targets.iter().find(|t| t.name == name)
     }
+
+    /// What prodcheck.yaml changes for `env`, and over it for `target` (its own environment
+    /// replacing `env`), with the ids and tags of every known checklist to tell a typo from
+    /// a name that belongs to another checklist.
+    pub fn tailoring(&self, env: Option<&str>, target: Option<&Target>) -> Tailoring {
+        let env = target.and_then(|t| t.env.as_deref()).or(env);
+        let mut out = env
+            .and_then(|e| self.env_tailoring.get(e))
+            .cloned()
+            .unwrap_or_default();
+        if let Some(t) = target {
+            out = out.then(&t.tailoring);
+        }
+        if !out.is_empty() {
+            out.known = self
+                .known
+                .get_or_init(|| Arc::new(known_names(&self.checklists_dir)))
+                .clone();
+        }
+        out
+    }
+}
+
+/// Every item id and tag of the shipped and local checklists (read as node trees only). The
+/// shipped ones count even when a local file of the same name replaces (or extends) them.
+fn known_names(dir: &Path) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut texts: Vec<String> = crate::catalog::SHIPPED
+        .iter()
+        .map(|(_, text)| text.to_string())
+        .collect();
+    texts.extend(
+        crate::catalog::list(dir)
+            .into_iter()
+            .filter(|e| e.origin != "builtin")
+            .filter_map(|e| crate::catalog::resolve(&e.name, dir).ok())
+            .map(|s| s.text),
+    );
+    for text in texts {
+        let Ok(doc) = node::parse(&text) else {
+            continue;
+        };
+        let sections = doc.get("sections").map(|s| &s.value);
+        let Some(Value::Seq(sections)) = sections else {
+            continue;
+        };
+        for item in sections
+            .iter()
+            .filter_map(|s| match s.get("items").map(|i| &i.value) {
+                Some(Value::Seq(items)) => Some(items),
+                _ => None,
+            })
+            .flatten()
+        {
+            out.extend(item.get("id").and_then(Node::scalar_text));
+            if let Some(Value::Seq(tags)) = item.get("tags").map(|t| &t.value) {
+                out.extend(tags.iter().filter_map(Node::scalar_text));
+            }
+        }
+    }
+    out
 }
 
 impl Default for Config {
@@ -42,6 +110,8 @@ impl Default for Config {
             state_dir: PathBuf::from(".prodcheck"),
             environments: BTreeMap::new(),
             targets: Vec::new(),
+            env_tailoring: BTreeMap::new(),
+            known: Default::default(),
         }
     }
 }
@@ -84,7 +154,11 @@ pub fn load(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
                 Diagnostic::new(
                     &file,
                     "",
-                    node::Pos { line: 1, col: 1 },
+                    node::Pos {
+                        line: 1,
+                        col: 1,
+                        src: 0,
+                    },
                     format!("cannot read config: {e}"),
                 )
                 .hint("check the path given to --config"),
@@ -118,7 +192,13 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         state_dir: base.join(raw.state.as_deref().unwrap_or(".prodcheck")),
         environments: BTreeMap::new(),
         targets: Vec::new(),
+        env_tailoring: BTreeMap::new(),
+        known: Default::default(),
     };
+    let source = Arc::new(Source {
+        file: file.clone(),
+        text: text.to_string(),
+    });
     let mut errors = Vec::new();
     if let Some(Node {
         value: Value::Map(envs),
@@ -140,20 +220,35 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                     format!("environment `{name}`: `vars` must be a mapping"),
                 )),
             }
+            let mut tailoring = Tailoring {
+                source: Some(source.clone()),
+                ..Tailoring::default()
+            };
             if let Value::Map(keys) = &env.value {
-                for (k, _) in keys.iter().filter(|(k, _)| k.as_str() != Some("vars")) {
-                    errors.push(
-                        diag(
-                            k.pos,
-                            format!(
-                                "unknown field `{}` in environment `{name}`",
-                                k.scalar_text().unwrap_or_default()
-                            ),
-                        )
-                        .hint("an environment has one field, `vars:`"),
-                    );
+                for (k, v) in keys.iter().filter(|(k, _)| k.as_str() != Some("vars")) {
+                    match k.as_str() {
+                        Some(key @ ("not_applicable" | "overrides")) => tailor::parse_entry(
+                            key,
+                            v,
+                            &format!("environment `{name}`"),
+                            &mut tailoring,
+                            &diag,
+                            &mut errors,
+                        ),
+                        _ => errors.push(
+                            diag(
+                                k.pos,
+                                format!(
+                                    "unknown field `{}` in environment `{name}`",
+                                    k.scalar_text().unwrap_or_default()
+                                ),
+                            )
+                            .hint("an environment has `vars:`, `not_applicable:` and `overrides:`"),
+                        ),
+                    }
                 }
             }
+            config.env_tailoring.insert(name.clone(), tailoring);
             config.environments.insert(name, vars);
         }
     } else if let Some(other) = doc
@@ -172,6 +267,21 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             &|pos, msg| diag(pos, msg),
             &mut errors,
         );
+        for target in &mut config.targets {
+            target.tailoring.source = Some(source.clone());
+        }
+    }
+    // An unknown metric convention is reported here, at its line in prodcheck.yaml.
+    let var_maps = config
+        .environments
+        .values()
+        .chain(config.targets.iter().map(|t| &t.vars));
+    for vars in var_maps {
+        if let Some(node) = vars.get(crate::checklist::conventions::VARIABLE)
+            && let Some((message, hint)) = crate::checklist::conventions::unknown(node)
+        {
+            errors.push(diag(node.pos, message).hint(hint));
+        }
     }
     if errors.is_empty() {
         Ok(config)
@@ -223,5 +333,20 @@ mod tests {
             errs[0].message,
             "target `web`: unknown environment `staging`"
         );
+    }
+
+    #[test]
+    fn an_unknown_metric_convention_points_at_its_line_and_lists_the_known_ones() {
+        let errs = parse(
+            Path::new("p.yaml"),
+            "environments:\n  prod:\n    vars:\n      metrics_convention: otle\ntargets:\n  web: { vars: { metrics_convention: istio } }\n",
+        )
+        .expect_err("unknown convention");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!((errs[0].pos.line, errs[0].pos.col), (4, 27));
+        assert_eq!(errs[0].message, "unknown metrics convention `otle`");
+        let hint = errs[0].hint.as_deref().unwrap_or_default();
+        assert!(hint.contains("did you mean `otel`?"), "{hint}");
+        assert!(hint.contains("istio"), "{hint}");
     }
 }

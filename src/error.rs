@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use colored::Colorize;
 
 use crate::checklist::Diagnostic;
-use crate::cli::ColorChoice;
+use crate::color::ColorChoice;
 use crate::exit_code;
 
 /// Why a command could not do what it was asked.
@@ -27,6 +27,8 @@ pub enum CliError {
     Setup { what: String, cause: String },
     /// The run finished, but a requested report could not be written.
     Report { cause: String, run_code: u8 },
+    /// Several problems found at once (each printed; the first one's code).
+    Several(Vec<CliError>),
 }
 
 impl CliError {
@@ -37,12 +39,23 @@ impl CliError {
         }
     }
 
+    /// Positioned diagnostics of a checklist or of prodcheck.yaml.
+    pub fn invalid(diagnostics: Vec<Diagnostic>, color: ColorChoice) -> Self {
+        CliError::Invalid { diagnostics, color }
+    }
+
+    /// A state file (sign-offs, waivers, history) could not be read or written.
+    pub fn state(e: &crate::state::StateError) -> Self {
+        CliError::usage(e.to_string(), Some(e.hint()))
+    }
+
     /// The one mapping from failure to exit code (README: exit codes).
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage { .. } | CliError::Invalid { .. } => exit_code::USAGE,
             CliError::Setup { .. } => exit_code::ENVIRONMENT,
             CliError::Report { run_code, .. } => exit_code::after_report_failure(*run_code),
+            CliError::Several(all) => all.first().map_or(exit_code::USAGE, CliError::exit_code),
         }
     }
 
@@ -65,6 +78,11 @@ impl CliError {
                     "  {help}: this is about the machine prodcheck runs on, not the checklist; nothing was checked"
                 );
             }
+            CliError::Several(all) => {
+                for e in all {
+                    e.emit();
+                }
+            }
             CliError::Report { cause, run_code } => {
                 eprintln!("{error}: {cause}");
                 eprintln!(
@@ -78,8 +96,8 @@ impl CliError {
 
 /// Prints diagnostics on stderr (coloured when stderr is a terminal).
 pub fn print_diagnostics(diags: &[Diagnostic], color: ColorChoice) {
-    let saved = crate::cli::use_color(color, std::io::stdout().is_terminal());
-    colored::control::set_override(crate::cli::use_color(
+    let saved = crate::color::use_color(color, std::io::stdout().is_terminal());
+    colored::control::set_override(crate::color::use_color(
         color,
         std::io::stderr().is_terminal(),
     ));
@@ -94,16 +112,6 @@ pub fn print_diagnostics(diags: &[Diagnostic], color: ColorChoice) {
         );
     }
     colored::control::set_override(saved);
-}
-
-/// Prints a one-line usage error with a hint and returns its exit code.
-pub fn usage_error(message: &str, hint: Option<&str>) -> u8 {
-    CliError::usage(message, hint).emit()
-}
-
-/// Prints positioned diagnostics and returns their exit code.
-pub fn invalid(diagnostics: Vec<Diagnostic>, color: ColorChoice) -> u8 {
-    CliError::Invalid { diagnostics, color }.emit()
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ pub const PENDING: u8 = 4;
 /// prodcheck itself could not do its work: its runtime or the demo's servers did not start,
 /// or a report could not be written after the run (a failed gate keeps 1).
 pub const ENVIRONMENT: u8 = 5;
+/// `--automated` only: no failure or error, but gating automated items are unconfigured
+/// (variables unset). Without `--automated` they gate like pending manual items (4).
+pub const UNCONFIGURED: u8 = 6;
 /// Interrupted by Ctrl-C; the partial report was still written.
 pub const INTERRUPTED: u8 = 130;
 
@@ -29,15 +32,20 @@ pub const TABLE: &[(u8, &str)] = &[
         ENVIRONMENT,
         "prodcheck could not do its own work (runtime, demo servers, writing a report)",
     ),
+    (
+        UNCONFIGURED,
+        "--automated: gating items are unconfigured (variables unset)",
+    ),
     (INTERRUPTED, "interrupted"),
 ];
 
-/// The more serious of two codes of a finished run. Precedence: 1 > 3 > 4 > 0 (2 and 5 never
+/// The more serious of two codes of a finished run. Precedence: 1 > 3 > 6 > 4 > 0 (2 and 5 never
 /// come from verdicts; 130 is decided before any verdict is compared).
 pub fn worse(a: u8, b: u8) -> u8 {
     let rank = |c: u8| match c {
-        FAILED => 3,
-        PROBE_ERROR => 2,
+        FAILED => 4,
+        PROBE_ERROR => 3,
+        UNCONFIGURED => 2,
         PENDING => 1,
         _ => 0,
     };
@@ -65,12 +73,15 @@ mod tests {
         assert_eq!(fold(&[PENDING, PROBE_ERROR]), PROBE_ERROR);
         assert_eq!(fold(&[PROBE_ERROR, FAILED, PENDING]), FAILED);
         assert_eq!(fold(&[PENDING, OK]), PENDING);
+        assert_eq!(fold(&[PENDING, UNCONFIGURED]), UNCONFIGURED);
+        assert_eq!(fold(&[UNCONFIGURED, PROBE_ERROR]), PROBE_ERROR);
     }
 
     #[test]
     fn a_report_that_cannot_be_written_never_leaves_a_pass() {
         assert_eq!(after_report_failure(OK), ENVIRONMENT);
         assert_eq!(after_report_failure(PENDING), ENVIRONMENT);
+        assert_eq!(after_report_failure(UNCONFIGURED), ENVIRONMENT);
         assert_eq!(after_report_failure(PROBE_ERROR), ENVIRONMENT);
         assert_eq!(after_report_failure(FAILED), FAILED);
         assert_eq!(after_report_failure(INTERRUPTED), INTERRUPTED);

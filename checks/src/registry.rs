@@ -69,6 +69,7 @@ registry! {
     "auth" => crate::web::auth::AuthProbe,
     "rate_limit" => crate::traffic::rate_limit::RateLimitProbe,
     "latency" => crate::traffic::latency::LatencyProbe,
+    "cdn_cache" => crate::traffic::cdn::CdnCacheProbe,
     "exec" => crate::host::exec::ExecProbe,
     "redis" => crate::service::redis::RedisProbe,
     "postgres" => crate::service::postgres::PostgresProbe,

@@ -126,7 +126,11 @@ mod tests {
         let d = Diagnostic::new(
             "f.yaml",
             text,
-            Pos { line: 3, col: 5 },
+            Pos {
+                line: 3,
+                col: 5,
+                src: 0,
+            },
             "unknown probe kind `tsl`",
         )
         .hint("valid kinds: http, tcp");

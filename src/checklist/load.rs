@@ -13,10 +13,11 @@ use super::model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity, 
 use super::node::{self, DeError, Node, Pos, Value, from_node};
 use super::probes::build_item_check;
 use super::raw::{RawChecklist, RawDefaults, RawItem, RawSection};
+use super::tailor::CONFIG_SRC;
 use super::vars::{Scope, UnsetParam, VarSources};
 
 /// Checklist text and the name to show for it in diagnostics.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Source {
     pub file: String,
     pub text: String,
@@ -26,17 +27,32 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 const MAX_RETRIES: u32 = 10;
 
+mod compose;
 mod stages;
+mod tree;
 
 struct Loader<'a> {
     source: &'a Source,
+    /// The shipped checklist this one `extends:` (positions with `src` 1).
+    base: Option<std::sync::Arc<Source>>,
+    /// `prodcheck.yaml`, when it overrides items (positions with `src` 2).
+    config: Option<std::sync::Arc<Source>>,
+    /// This file's own `overrides:`, applied after `extends:` has built the items.
+    local_overrides: Option<Vec<(Node, Node)>>,
+    /// The line of `extends:` in this file.
+    extends_line: Option<u32>,
     diags: Vec<Diagnostic>,
 }
 
 impl Loader<'_> {
     fn at(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
-        let d =
-            Diagnostic::new(&self.source.file, &self.source.text, pos, message).maybe_hint(hint);
+        let file = match pos.src {
+            compose::BASE_SRC => self.base.as_deref(),
+            CONFIG_SRC => self.config.as_deref(),
+            _ => None,
+        }
+        .unwrap_or(self.source);
+        let d = Diagnostic::new(&file.file, &file.text, pos, message).maybe_hint(hint);
         self.diags.push(d);
     }
 
@@ -54,6 +70,10 @@ pub fn load(
 ) -> Result<Checklist, Vec<Diagnostic>> {
     let mut l = Loader {
         source,
+        base: None,
+        config: sources.tailoring.source.clone(),
+        local_overrides: None,
+        extends_line: None,
         diags: Vec::new(),
     };
     let doc = match node::parse(&source.text) {
@@ -80,6 +100,8 @@ pub fn load(
         );
         return Err(l.diags);
     }
+    let extending = doc.get("extends").is_some();
+    let (doc, composed) = compose::compose(&mut l, doc, &sources.tailoring);
     let raw = match from_node::<RawChecklist>(&doc) {
         Ok(raw) => Some(raw),
         Err(e) => {
@@ -91,6 +113,7 @@ pub fn load(
     let stages = stages::load(&mut l, &doc, raw.as_ref());
     let stage_names: Vec<String> = stages.iter().map(|s| s.name.clone()).collect();
     let vars = mapping_entries(&mut l, doc.get("vars"), "vars");
+    unknown_convention(&mut l, &vars, sources);
     let mut scope = Scope::new(vars, sources, env);
 
     let mut sections = Vec::new();
@@ -122,7 +145,12 @@ pub fn load(
             format!("`sections` must be a list, found {}", other.type_name()),
             Some("write `sections:` followed by `- name: …` entries".into()),
         ),
-        None => {} // reported by the raw struct as a missing field
+        None if !extending => l.at(
+            doc.pos,
+            "missing field `sections`",
+            Some("add `sections:` with items, or `extends: pre-deploy` to build on a shipped checklist".into()),
+        ),
+        None => {}
     }
 
     if !l.diags.is_empty() {
@@ -138,6 +166,11 @@ pub fn load(
     }
     let raw = raw.expect("no diagnostics implies the raw checklist parsed");
     let title = raw.title.map(|t| substitute_text(&mut scope, &t));
+    let mut composed = composed;
+    for item in sections.iter_mut().flat_map(|s| s.items.iter_mut()) {
+        item.overridden = composed.notes.remove(&item.id).unwrap_or_default();
+        item.not_applicable = composed.not_applicable.remove(&item.id);
+    }
     Ok(Checklist {
         name: raw.name,
         title,
@@ -146,7 +179,49 @@ pub fn load(
         sections,
         stages,
         secrets: scope.secrets.into_iter().collect(),
+        tailored: composed.tailored,
+        composed_from: [
+            l.base.map(|b| (compose::BASE_SRC, b)),
+            l.config.map(|c| (CONFIG_SRC, c)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
     })
+}
+
+/// A `metrics_convention` naming no convention: at its place in this checklist, or (set in
+/// `prodcheck.yaml` or by `--var`, which `prodcheck.yaml`'s own check reports at its line)
+/// at the checklist's `vars:` entry, saying where the name came from.
+fn unknown_convention(l: &mut Loader, vars: &BTreeMap<String, Node>, sources: &VarSources) {
+    use super::conventions::{Origin, VARIABLE, chosen, unknown};
+    let Some((node, origin)) = chosen(vars, &sources.environment, &sources.cli) else {
+        return;
+    };
+    let Some((message, hint)) = unknown(node) else {
+        return;
+    };
+    let (pos, from) = match origin {
+        Origin::Checklist => (node.pos, String::new()),
+        Origin::Environment => (
+            vars.get(VARIABLE).map(|n| n.pos).unwrap_or_default(),
+            " (set in prodcheck.yaml)".to_string(),
+        ),
+        Origin::Cli => (
+            vars.get(VARIABLE).map(|n| n.pos).unwrap_or_default(),
+            format!(" (set by `--var {VARIABLE}=…`)"),
+        ),
+    };
+    let pos = if pos == Pos::default() {
+        Pos {
+            line: 1,
+            col: 1,
+            src: 0,
+        }
+    } else {
+        pos
+    };
+    l.at(pos, format!("{message}{from}"), Some(hint));
 }
 
 fn substitute_text(scope: &mut Scope, text: &str) -> String {
@@ -323,13 +398,14 @@ fn load_item(
             );
         }
         if let Some(first) = seen.get(&id) {
-            l.at(
-                id_node.pos,
-                format!("duplicate item id `{id}`"),
-                Some(format!(
-                    "ids are unique in a checklist; `{id}` is first used on line {first}"
-                )),
-            );
+            let hint = if l.base.is_some() {
+                format!(
+                    "ids are unique in a checklist; `{id}` is already an item (line {first} of its file): change it with `overrides:`, or `remove:` it and add your own"
+                )
+            } else {
+                format!("ids are unique in a checklist; `{id}` is first used on line {first}")
+            };
+            l.at(id_node.pos, format!("duplicate item id `{id}`"), Some(hint));
         } else {
             seen.insert(id, id_node.pos.line);
         }
@@ -423,7 +499,12 @@ fn load_item(
         timeout,
         retries,
         retry_delay: raw.retry_delay.map(|d| d.0),
-        line: node.pos.line,
+        // An item of the base reports at the `extends:` line that brought it in: reports locate
+        // items in this checklist's own file.
+        line: match (node.pos.src, l.extends_line) {
+            (compose::BASE_SRC, Some(line)) => line,
+            _ => node.pos.line,
+        },
         fix: raw.fix.map(|f| f.trim().to_string()),
         docs: raw.docs,
         every: raw.every.map(|d| d.0),
@@ -434,6 +515,8 @@ fn load_item(
             every: w.every(),
         }),
         body: body?,
+        overridden: Vec::new(),
+        not_applicable: None,
     })
 }
 
@@ -545,5 +628,35 @@ mod tests {
             messages[4].starts_with("16:18 invalid duration"),
             "{messages:#?}"
         );
+    }
+
+    #[test]
+    fn an_unknown_metric_convention_is_a_diagnostic_naming_the_known_ones() {
+        let text = "name: t\nvars:\n  metrics_convention: otle\nsections:\n  - name: S\n    items:\n      - id: a\n        title: A\n        manual: { how: x }\n";
+        let errs = load_text(text).expect_err("unknown convention");
+        assert_eq!((errs[0].pos.line, errs[0].pos.col), (3, 23));
+        assert_eq!(errs[0].message, "unknown metrics convention `otle`");
+        assert!(
+            errs[0].hint.as_deref().unwrap_or_default().contains("otel"),
+            "{errs:?}"
+        );
+        let source = Source {
+            file: "t.yaml".into(),
+            text: text.replace("otle", "otel"),
+        };
+        let cli = VarSources {
+            cli: BTreeMap::from([(
+                "metrics_convention".to_string(),
+                Node::new(Pos::default(), Value::Str("nope".into())),
+            )]),
+            ..VarSources::default()
+        };
+        let errs = load(&source, &cli, &|_| None).expect_err("unknown via --var");
+        assert_eq!(errs[0].pos.line, 3);
+        assert_eq!(
+            errs[0].message,
+            "unknown metrics convention `nope` (set by `--var metrics_convention=…`)"
+        );
+        assert!(load(&source, &VarSources::default(), &|_| None).is_ok());
     }
 }

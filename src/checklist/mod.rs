@@ -1,6 +1,7 @@
 //! Checklist files: the YAML node tree, raw serde structs, variables, diagnostics, and the
 //! loader that turns a file into a validated [`Checklist`] or every problem it has.
 
+pub mod conventions;
 pub mod diagnostic;
 pub mod hints;
 pub mod load;
@@ -8,6 +9,7 @@ pub mod model;
 pub mod node;
 pub mod probes;
 pub mod raw;
+pub mod tailor;
 pub mod vars;
 
 pub use diagnostic::Diagnostic;

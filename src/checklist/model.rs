@@ -24,6 +24,10 @@ pub struct Checklist {
     pub stages: Vec<Stage>,
     /// Values that came from `${env:…}`; every output redacts them.
     pub secrets: Vec<String>,
+    /// What composition changed at checklist level: the base it `extends:`, items it removes.
+    pub tailored: Vec<String>,
+    /// The other files its nodes came from, by [`Pos::src`]: the base it extends, prodcheck.yaml.
+    pub composed_from: Vec<(u8, std::sync::Arc<super::load::Source>)>,
 }
 
 impl Checklist {
@@ -32,6 +36,23 @@ impl Checklist {
         self.sections
             .iter()
             .flat_map(|s| s.items.iter().map(move |i| (s, i)))
+    }
+
+    /// A diagnostic at `pos`, in whichever file the position belongs to (`source`: this
+    /// checklist's own text).
+    pub fn diagnostic_at(
+        &self,
+        source: &super::load::Source,
+        pos: Pos,
+        message: impl Into<String>,
+    ) -> super::Diagnostic {
+        let file = self
+            .composed_from
+            .iter()
+            .find(|(src, _)| *src == pos.src)
+            .map(|(_, s)| s.as_ref())
+            .unwrap_or(source);
+        super::Diagnostic::new(&file.file, &file.text, pos, message)
     }
 
     pub fn item(&self, id: &str) -> Option<&Item> {
@@ -84,7 +105,8 @@ pub struct Item {
     pub retries: u32,
     /// The pause between attempts (`None`: 200 ms, 400 ms, …).
     pub retry_delay: Option<Duration>,
-    /// Line of the item in its file (for SARIF, annotations and editors).
+    /// Line of the item in its file (for SARIF, annotations and editors); an item a checklist
+    /// takes from the base it `extends:` has the line of that `extends:`.
     pub line: u32,
     /// What to change when it fails.
     pub fix: Option<String>,
@@ -99,6 +121,11 @@ pub struct Item {
     /// `wait:` — try until it passes, up to this long.
     pub wait: Option<Wait>,
     pub body: ItemBody,
+    /// Each override applied to the item and where it came from (`severity = "warning" ←
+    /// prodcheck.yaml:9 (environment `staging`)`), for `show` and `docs`.
+    pub overridden: Vec<String>,
+    /// `not_applicable:` in prodcheck.yaml: the reason, where and by whom it was declared.
+    pub not_applicable: Option<String>,
 }
 
 impl Item {

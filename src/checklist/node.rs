@@ -17,6 +17,9 @@ use serde_saphyr::Spanned;
 pub struct Pos {
     pub line: u32,
     pub col: u32,
+    /// Which file: 0 the one being loaded; others when nodes of several files are composed
+    /// (`extends:`, `prodcheck.yaml` overrides), so a diagnostic names the right one.
+    pub src: u8,
 }
 
 /// One YAML node and where it starts.
@@ -41,6 +44,23 @@ pub enum Value {
 impl Node {
     pub fn new(pos: Pos, value: Value) -> Self {
         Node { pos, value }
+    }
+
+    /// The same tree with every position marked as coming from file `src`.
+    pub fn in_source(mut self, src: u8) -> Self {
+        fn mark(node: &mut Node, src: u8) {
+            node.pos.src = src;
+            match &mut node.value {
+                Value::Seq(items) => items.iter_mut().for_each(|n| mark(n, src)),
+                Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+                    mark(k, src);
+                    mark(v, src);
+                }),
+                _ => {}
+            }
+        }
+        mark(&mut self, src);
+        self
     }
 
     /// The value under `key` when this node is a mapping.
@@ -120,7 +140,14 @@ pub struct SyntaxError {
 /// Parses a YAML document into a node tree. An empty document is a `Null` node.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     if text.trim().is_empty() {
-        return Ok(Node::new(Pos { line: 1, col: 1 }, Value::Null));
+        return Ok(Node::new(
+            Pos {
+                line: 1,
+                col: 1,
+                src: 0,
+            },
+            Value::Null,
+        ));
     }
     // A checklist needs no more than a few thousand replayed alias events; the default
     // (a million) lets an alias bomb keep a CI job busy for seconds.
@@ -135,8 +162,13 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                 .map(|l| Pos {
                     line: l.line() as u32,
                     col: l.column() as u32,
+                    src: 0,
                 })
-                .unwrap_or(Pos { line: 1, col: 1 });
+                .unwrap_or(Pos {
+                    line: 1,
+                    col: 1,
+                    src: 0,
+                });
             let raw = e.without_snippet().to_string();
             // serde-saphyr prefixes "line N column M: "; the diagnostic prints the position itself.
             let message = match raw.split_once(": ") {
@@ -162,6 +194,7 @@ impl<'de> de::Deserialize<'de> for ParsedNode {
         let pos = Pos {
             line: spanned.referenced.line() as u32,
             col: spanned.referenced.column() as u32,
+            src: 0,
         };
         Ok(ParsedNode(Node::new(pos, spanned.value.0)))
     }
@@ -505,7 +538,11 @@ impl<'de> VariantAccess<'de> for EnumDe<'de> {
 /// A value given on the command line (`--var port=8443`, `probe … expect.status=[200,204]`):
 /// read as a YAML scalar or flow collection, else kept as text.
 pub fn from_cli(text: &str) -> Node {
-    let pos = Pos { line: 1, col: 1 };
+    let pos = Pos {
+        line: 1,
+        col: 1,
+        src: 0,
+    };
     let t = text.trim_start();
     let flow = t.starts_with('[') || t.starts_with('{');
     match parse(text) {
@@ -538,7 +575,14 @@ mod tests {
     fn positions_point_at_the_bad_node() {
         let doc = parse("a:\n  host: x\n  port: nope\n").expect("parses");
         let err = from_node::<Probe>(doc.get("a").expect("a")).expect_err("bad port");
-        assert_eq!(err.pos, Some(Pos { line: 3, col: 9 }));
+        assert_eq!(
+            err.pos,
+            Some(Pos {
+                line: 3,
+                col: 9,
+                src: 0
+            })
+        );
         assert!(err.message.contains("expected u16"), "{}", err.message);
     }
 
@@ -546,7 +590,14 @@ mod tests {
     fn unknown_fields_point_at_the_key_and_list_the_valid_ones() {
         let doc = parse("host: x\nport: 1\nprot: 2\n").expect("parses");
         let err = from_node::<Probe>(&doc).expect_err("unknown field");
-        assert_eq!(err.pos, Some(Pos { line: 3, col: 1 }));
+        assert_eq!(
+            err.pos,
+            Some(Pos {
+                line: 3,
+                col: 1,
+                src: 0
+            })
+        );
         assert!(
             err.message.contains("expected `host` or `port`"),
             "{}",

@@ -63,8 +63,23 @@ pub struct RawChecklist {
     /// the items of one stage, `watch --stage NAME` watches its triggers.
     #[serde(default)]
     pub stages: Vec<RawStage>,
+    /// Required unless the checklist `extends:` another; with `extends:` these sections add
+    /// items (a section named like one of the base's joins it).
+    #[serde(default)]
     #[schemars(with = "Vec<RawSection>")]
     pub sections: IgnoredAny,
+    /// A shipped checklist this one builds on (`pre-deploy`): its items, and its later fixes,
+    /// apply; `remove`, `overrides` and `sections` here change and add to them.
+    #[serde(default)]
+    pub extends: Option<String>,
+    /// With `extends:`: ids of the base's items to leave out.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// With `extends:`: per item id, the fields to change (`severity`, `title`, …) and
+    /// `check: { PARAM: VALUE }` for the probe's parameters.
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, BTreeMap<String, serde_json::Value>>>")]
+    pub overrides: Option<IgnoredAny>,
 }
 
 /// One step of a rollout.

@@ -1,4 +1,5 @@
-//! Variable substitution: `${name}` from checklist vars < environment in `prodcheck.yaml`
+//! Variable substitution: `${name}` from checklist vars < the chosen metric convention
+//! (`metrics_convention`, see `conventions`) < environment or target in `prodcheck.yaml`
 //! < `--var`, and `${env:NAME}` from the process environment (a secret, redacted later).
 //!
 //! A string that is exactly one `${name}` takes the variable's own type (`port: ${port}`
@@ -8,8 +9,9 @@
 //!
 //! A variable whose value is null (`base_url: ~`) is *unset*: it has no default on purpose.
 //! As the whole value of a parameter it leaves that parameter out (an optional `ca_file`);
-//! anywhere else (in text, through a filter, for a required parameter) it stops the run
-//! before anything is sent, naming the variable and where it is used.
+//! anywhere else (in text, through a filter, for a required parameter) the item cannot run:
+//! in lenient mode it is recorded as needing the variable (`run` reports it `unconfigured`),
+//! otherwise it is an error naming the variable and where it is used (`--strict-vars`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,8 +27,10 @@ pub struct VarSources {
     /// Missing `${env:…}` values become a placeholder instead of an error (for `validate`).
     pub lenient_env: bool,
     /// Unset variables become a placeholder instead of an error, and the items that need them
-    /// are recorded (for `validate`, `show`, `signoff`: they need ids, not targets).
+    /// are recorded (`run` reports such items `unconfigured`; `validate`, `show` list them).
     pub lenient_unset: bool,
+    /// What the environment or target changes in `prodcheck.yaml`: overrides, not-applicable.
+    pub tailoring: super::tailor::Tailoring,
 }
 
 /// A parameter left out because its whole value was an unset variable.
@@ -67,9 +71,29 @@ impl<'a> Scope<'a> {
         sources: &VarSources,
         env: &'a dyn Fn(&str) -> Option<String>,
     ) -> Self {
+        let convention =
+            super::conventions::chosen(&checklist_vars, &sources.environment, &sources.cli)
+                .map(|(node, _)| node);
+        let layer = super::conventions::layer(convention);
+        let custom = convention.is_none();
         let mut vars = checklist_vars;
+        vars.extend(layer.clone());
         vars.extend(sources.environment.clone());
         vars.extend(sources.cli.clone());
+        // `~` in prodcheck.yaml (as `init` writes every variable) is "not set here", not a
+        // reason to hide the value the chosen convention gives.
+        for (name, node) in layer {
+            if vars.get(&name).is_some_and(|v| v.value == Value::Null) {
+                vars.insert(name, node);
+            }
+        }
+        if custom {
+            // Named in `missing:` messages: no convention, the variables are set one by one.
+            vars.insert(
+                super::conventions::VARIABLE.to_string(),
+                Node::new(Pos::default(), Value::Str("custom".into())),
+            );
+        }
         Scope {
             vars,
             lenient_env: sources.lenient_env,
@@ -395,7 +419,14 @@ mod tests {
 
     fn sub(scope: &mut Scope, text: &str) -> (Node, Vec<VarError>) {
         let mut errors = Vec::new();
-        let node = Node::new(Pos { line: 1, col: 1 }, Value::Str(text.into()));
+        let node = Node::new(
+            Pos {
+                line: 1,
+                col: 1,
+                src: 0,
+            },
+            Value::Str(text.into()),
+        );
         (scope.substitute(&node, &mut errors), errors)
     }
 
@@ -469,6 +500,74 @@ mod tests {
         assert_eq!(sub(&mut s, "${plain|port}").0.value, Value::Int(80));
         let (_, errors) = sub(&mut s, "${plain|path}");
         assert!(errors[0].message.contains("unknown filter `path`"));
+    }
+
+    #[test]
+    fn a_convention_sits_between_the_checklist_and_the_environment() {
+        let env = |_: &str| None;
+        let node = |text: &str| {
+            let doc = parse(text).expect("yaml");
+            match doc.value {
+                Value::Map(entries) => entries
+                    .into_iter()
+                    .filter_map(|(k, v)| k.as_str().map(|s| (s.to_string(), v)))
+                    .collect::<BTreeMap<String, Node>>(),
+                _ => BTreeMap::new(),
+            }
+        };
+        let checklist = node(
+            "metrics_convention: prometheus\nrequests_metric: ~\nstatus_label: ~\napi_job: api\nversion_label: ~\n",
+        );
+        let sources = VarSources {
+            environment: node(
+                "metrics_convention: otel\nstatus_label: code\nversion_label: ~\napi_job: shop\n",
+            ),
+            cli: node("api_job: web\n"),
+            ..VarSources::default()
+        };
+        let mut s = Scope::new(checklist.clone(), &sources, &env);
+        let text = |s: &mut Scope, t: &str| sub(s, t).0.value;
+        // The environment's convention wins over the checklist's; its own value over both.
+        assert_eq!(
+            text(&mut s, "${requests_metric}"),
+            Value::Str("http_server_request_duration_seconds_count".into())
+        );
+        assert_eq!(text(&mut s, "${status_label}"), Value::Str("code".into()));
+        // `~` in the environment does not hide the convention's value.
+        assert_eq!(
+            text(&mut s, "${version_label}"),
+            Value::Str("service_version".into())
+        );
+        // The convention's own variables resolve against the final values (`--var` wins).
+        assert_eq!(
+            text(&mut s, "${service_matcher}"),
+            Value::Str("job=\"web\"".into())
+        );
+        assert_eq!(
+            text(&mut s, "${metrics_convention}"),
+            Value::Str("otel".into())
+        );
+        // `--var` picks another convention over the environment's.
+        let cli = VarSources {
+            cli: node("metrics_convention: istio\n"),
+            ..sources.clone()
+        };
+        let mut s = Scope::new(checklist.clone(), &cli, &env);
+        assert_eq!(
+            text(&mut s, "${requests_metric}"),
+            Value::Str("istio_requests_total".into())
+        );
+        // No convention at all: the checklist's defaults, and the name reads `custom`.
+        let none = VarSources {
+            environment: node("metrics_convention: ~\n"),
+            ..VarSources::default()
+        };
+        let mut s = Scope::new(checklist, &none, &env);
+        assert_eq!(sub(&mut s, "${requests_metric}").0.value, Value::Null);
+        assert_eq!(
+            text(&mut s, "${metrics_convention}"),
+            Value::Str("custom".into())
+        );
     }
 
     #[test]

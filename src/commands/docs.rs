@@ -5,11 +5,11 @@ use std::path::Path;
 
 use crate::catalog;
 use crate::checklist::{Checklist, Item, ItemBody, VarSources, load, node};
-use crate::cli::ColorChoice;
+use crate::cli::args::ColorChoice;
 use crate::redact::Redactor;
 
-use super::run::usage_error;
 use super::show::cadence;
+use crate::error::CliError;
 
 /// What each probe kind proves, in one line (the README's probe table, shortened).
 const PROVES: &[(&str, &str)] = &[
@@ -59,6 +59,10 @@ const PROVES: &[(&str, &str)] = &[
         "percentiles and the error rate of sampled requests are under their thresholds",
     ),
     (
+        "cdn_cache",
+        "a shared cache may keep the asset for at least `min_max_age` (Cache-Control)",
+    ),
+    (
         "exec",
         "a command's verdict (test suites, audits, scanners)",
     ),
@@ -82,14 +86,19 @@ const PROVES: &[(&str, &str)] = &[
     ("disk", "free space on a filesystem is above a floor"),
 ];
 
-pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> u8 {
+pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> Result<u8, CliError> {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
+        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
     };
     let source = match catalog::resolve(name, &config.checklists_dir) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e, Some("`prodcheck list` shows the checklists it knows")),
+        Err(e) => {
+            return Err(CliError::usage(
+                &e,
+                Some("`prodcheck list` shows the checklists it knows"),
+            ));
+        }
     };
     let mut vars = VarSources {
         lenient_env: true,
@@ -98,21 +107,24 @@ pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> u8 {
     };
     if let Some(env) = env {
         match config.environments.get(env) {
-            Some(v) => vars.environment = v.clone(),
+            Some(v) => {
+                vars.environment = v.clone();
+                vars.tailoring = config.tailoring(Some(env), None);
+            }
             None => {
-                return usage_error(
-                    &format!("unknown environment `{env}`"),
+                return Err(CliError::usage(
+                    format!("unknown environment `{env}`"),
                     Some("`prodcheck init` writes a prodcheck.yaml with environments"),
-                );
+                ));
             }
         }
     }
     let checklist = match load(&source, &vars, &|n| std::env::var(n).ok()) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
+        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
     };
     print!("{}", render(&checklist, env));
-    crate::exit_code::OK
+    Ok(crate::exit_code::OK)
 }
 
 /// The runbook text. Secrets from `${env:…}` are redacted.
@@ -134,6 +146,12 @@ pub fn render(checklist: &Checklist, env: Option<&str>) -> String {
     ));
     if let Some(d) = &checklist.description {
         out.push_str(&format!("{}\n\n", d.trim()));
+    }
+    for note in &checklist.tailored {
+        out.push_str(&format!("- This checklist {note}.\n"));
+    }
+    if !checklist.tailored.is_empty() {
+        out.push('\n');
     }
     let (auto, manual) = checklist
         .items()
@@ -240,6 +258,12 @@ fn item_text(item: &Item, redactor: &Redactor) -> String {
                 redactor.redact(&m.how).replace('\n', " ")
             ));
         }
+    }
+    if let Some(why) = &item.not_applicable {
+        out.push_str(&format!("- Not applicable: {}\n", redactor.redact(why)));
+    }
+    for change in &item.overridden {
+        out.push_str(&format!("- Overridden: {}\n", redactor.redact(change)));
     }
     if let Some(fix) = &item.fix {
         out.push_str(&format!("- Fix: {}\n", redactor.redact(fix)));

@@ -1,11 +1,12 @@
 //! `prodcheck history` and `prodcheck due`: read-only views of the run history and of which
 //! items are due, for on-call routines and for checking what CI did.
 
+use crate::error::CliError;
 use std::path::Path;
 
-use crate::verdict::Status;
+use crate::status::Status;
 
-use crate::cli::ColorChoice;
+use crate::cli::args::ColorChoice;
 use crate::exit_code;
 use crate::state::due::due_state;
 use crate::state::{State, Timestamp, history};
@@ -26,18 +27,13 @@ pub fn history(
     arg: &str,
     filter: Filter,
     limit: usize,
-) -> u8 {
-    let (config, checklist) = match load_checklist(config_path, color, arg) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+) -> Result<u8, CliError> {
+    let (config, checklist) = load_checklist(config_path, color, arg)?;
     let target = filter.target.as_deref();
-    if let Err(code) = known_target(&config, target) {
-        return code;
-    }
+    known_target(&config, target)?;
     let runs = match history::load_target(&config.state_dir, &checklist.name, target) {
         Ok(r) => r,
-        Err(e) => return state_error(&e),
+        Err(e) => return Err(state_error(&e)),
     };
     let path = history::target_path(&config.state_dir, &checklist.name, target);
     let wanted = filter.env.as_deref().map(|e| (e != "default").then_some(e));
@@ -51,7 +47,7 @@ pub fn history(
             checklist.name,
             path.display()
         );
-        return exit_code::OK;
+        return Ok(exit_code::OK);
     }
     println!(
         "{}: {} run(s) in {}, newest first",
@@ -76,20 +72,20 @@ pub fn history(
             counts.join(", ")
         );
     }
-    exit_code::OK
+    Ok(exit_code::OK)
 }
 
-pub fn due(config_path: Option<&Path>, color: ColorChoice, arg: &str, target: Option<&str>) -> u8 {
-    let (config, checklist) = match load_checklist(config_path, color, arg) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    if let Err(code) = known_target(&config, target) {
-        return code;
-    }
+pub fn due(
+    config_path: Option<&Path>,
+    color: ColorChoice,
+    arg: &str,
+    target: Option<&str>,
+) -> Result<u8, CliError> {
+    let (config, checklist) = load_checklist(config_path, color, arg)?;
+    known_target(&config, target)?;
     let state = match State::load_for(&config.state_dir, &checklist.name, target) {
         Ok(s) => s,
-        Err(e) => return state_error(&e),
+        Err(e) => return Err(state_error(&e)),
     };
     let now = Timestamp::now();
     let states: Vec<_> = checklist
@@ -108,5 +104,5 @@ pub fn due(config_path: Option<&Path>, color: ColorChoice, arg: &str, target: Op
     for (item, d) in states.iter().filter(|(_, d)| !d.due) {
         println!("  not due  {:<28} {}", item.id, d.describe());
     }
-    exit_code::OK
+    Ok(exit_code::OK)
 }

@@ -9,8 +9,8 @@ use crate::checklist::node::{self, Node, Value};
 use crate::config::FILE_NAME;
 use crate::exit_code;
 
-use super::run::usage_error;
 use super::stack::{self, Stack};
+use crate::error::CliError;
 
 /// Every variable of the shipped checklists: name → (default, checklists using it).
 pub fn shipped_variables() -> BTreeMap<String, (Node, Vec<&'static str>)> {
@@ -129,22 +129,22 @@ pub async fn init_command(
     color: crate::cli::ColorChoice,
     discover: bool,
     env: Option<&str>,
-) -> u8 {
+) -> Result<u8, CliError> {
     let dir = Path::new(".");
     if !discover {
         return init(dir);
     }
     let path = config.map_or_else(|| dir.join(FILE_NAME), Path::to_path_buf);
     if !path.exists() && config.is_some() {
-        return usage_error(
-            &format!("`{}` does not exist", path.display()),
+        return Err(CliError::usage(
+            format!("`{}` does not exist", path.display()),
             Some("run `prodcheck init --discover` without --config to create prodcheck.yaml here"),
-        );
+        ));
     }
     if !path.exists() {
-        let code = init(dir);
+        let code = init(dir)?;
         if code != exit_code::OK {
-            return code;
+            return Ok(code);
         }
     }
     let defaults = shipped_variables()
@@ -161,13 +161,13 @@ pub async fn init_command(
     .await
 }
 
-pub fn init(dir: &Path) -> u8 {
+pub fn init(dir: &Path) -> Result<u8, CliError> {
     let path = dir.join(FILE_NAME);
     if path.exists() {
-        return usage_error(
-            &format!("`{}` already exists; not overwriting it", path.display()),
+        return Err(CliError::usage(
+            format!("`{}` already exists; not overwriting it", path.display()),
             Some("edit it, or move it away and run `prodcheck init` again"),
-        );
+        ));
     }
     let stack = stack::detect(dir);
     let text = template(stack);
@@ -185,9 +185,12 @@ pub fn init(dir: &Path) -> u8 {
                 "wrote {} with `staging` and `production` environments; {found}. Set the REQUIRED variables, then `prodcheck run pre-deploy --env staging`",
                 path.display()
             );
-            exit_code::OK
+            Ok(exit_code::OK)
         }
-        Err(e) => usage_error(&format!("cannot write `{}`: {e}", path.display()), None),
+        Err(e) => Err(CliError::usage(
+            format!("cannot write `{}`: {e}", path.display()),
+            None,
+        )),
     }
 }
 

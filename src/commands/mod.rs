@@ -1,11 +1,9 @@
 //! One module per command; [`dispatch`] routes the parsed command line to them.
 
 mod docs;
-mod fleet;
 mod history;
 mod init;
 mod probe;
-mod reporting;
 mod run;
 mod serve;
 mod shell;
@@ -15,19 +13,37 @@ mod stack;
 mod validate;
 mod watch;
 
-pub use run::{build_report, emit_reports, execute as run_execute};
+use crate::cli::args::{Cli, Command};
+use crate::error::CliError;
 
-use crate::cli::{Cli, Command};
-
-/// Runs the command and returns its exit code.
+/// Runs the command and returns its exit code: the one place a failure is printed and mapped
+/// to its code.
 pub async fn dispatch(cli: Cli) -> u8 {
+    match command(cli).await {
+        Ok(code) => code,
+        Err(e) => e.emit(),
+    }
+}
+
+async fn command(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Run(args) => run::run(cli.config.as_deref(), cli.color, args).await,
         Command::Watch(args) => watch::watch(cli.config.as_deref(), cli.color, args).await,
         Command::Probe(args) => probe::probe(args).await,
-        Command::Validate { paths } => validate::validate(cli.config.as_deref(), &paths),
+        Command::Validate { paths, env } => {
+            validate::validate(cli.config.as_deref(), &paths, env.as_deref())
+        }
         Command::List => show::list(cli.config.as_deref()),
-        Command::Show { checklist } => show::show(cli.config.as_deref(), &checklist),
+        Command::Show {
+            checklist,
+            env,
+            target,
+        } => show::show(
+            cli.config.as_deref(),
+            &checklist,
+            env.as_deref(),
+            target.as_deref(),
+        ),
         Command::Docs { checklist, env } => {
             docs::docs(cli.config.as_deref(), env.as_deref(), &checklist)
         }
@@ -41,7 +57,7 @@ pub async fn dispatch(cli: Cli) -> u8 {
         }
         Command::Schema => {
             print!("{}", crate::schema::checklist_schema());
-            crate::exit_code::OK
+            Ok(crate::exit_code::OK)
         }
         Command::Signoff(args) => signoff::signoff(cli.config.as_deref(), cli.color, args),
         Command::Waive(args) => signoff::waive(cli.config.as_deref(), cli.color, args),

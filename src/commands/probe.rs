@@ -6,16 +6,19 @@ use crate::checklist::node::{self, Node, Pos, Value};
 use crate::checklist::probes::build_check_node;
 use crate::checklist::vars::Scope;
 use crate::checklist::{Checklist, Item, ItemBody, Section, Severity, VarSources};
-use crate::cli::{FailOn, ProbeArgs};
-use crate::runner::RunOptions;
+use crate::cli::args::{FailOn, ProbeArgs};
+use crate::error::CliError;
+use crate::run::plan::RunOptions;
+use crate::run::{Plan, PlanPart, report, terminal};
 use crate::state::{State, Timestamp};
-use crate::verdict::Policy;
-
-use super::run::{execute, finish, usage_error};
 
 /// Builds `{ KIND: { params } }`, nesting dotted keys (`expect.status=200`).
 fn check_node(kind: &str, params: &[(String, String)]) -> Result<Node, String> {
-    let pos = Pos { line: 1, col: 1 };
+    let pos = Pos {
+        line: 1,
+        col: 1,
+        src: 0,
+    };
     let key = |k: &str| Node::new(pos, Value::Str(k.to_string()));
     let mut root: Vec<(Node, Node)> = Vec::new();
     for (k, v) in params {
@@ -51,29 +54,25 @@ fn check_node(kind: &str, params: &[(String, String)]) -> Result<Node, String> {
     ))
 }
 
-pub async fn probe(args: ProbeArgs) -> u8 {
-    let node = match check_node(&args.kind, &args.params) {
-        Ok(n) => n,
-        Err(e) => return usage_error(&e, None),
-    };
+pub async fn probe(args: ProbeArgs) -> Result<u8, CliError> {
+    let node = check_node(&args.kind, &args.params).map_err(|e| CliError::usage(e, None))?;
     // `${env:NAME}` works as in a checklist: read from the environment, redacted everywhere.
     let env = |name: &str| std::env::var(name).ok();
     let mut scope = Scope::new(Default::default(), &VarSources::default(), &env);
     let mut errors = Vec::new();
     let node = scope.substitute(&node, &mut errors);
     if let Some(e) = errors.first() {
-        return usage_error(&e.message, Some(&e.hint));
+        return Err(CliError::usage(e.message.clone(), Some(&e.hint)));
     }
     let secrets: Vec<String> = scope.secrets.iter().cloned().collect();
-    let check = match build_check_node(&node) {
-        Ok(c) => c,
-        Err(problems) => {
-            for (_, message, hint) in &problems {
-                usage_error(message, hint.as_deref());
-            }
-            return crate::exit_code::USAGE;
-        }
-    };
+    let check = build_check_node(&node).map_err(|problems| {
+        CliError::Several(
+            problems
+                .into_iter()
+                .map(|(_, message, hint)| CliError::usage(message, hint.as_deref()))
+                .collect(),
+        )
+    })?;
     let item = Item {
         id: args.kind.replace('_', "-"),
         title: format!("ad hoc `{}` probe", args.kind),
@@ -90,6 +89,8 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         sustain: None,
         wait: None,
         body: ItemBody::Check(check),
+        overridden: Vec::new(),
+        not_applicable: None,
     };
     let checklist = Checklist {
         name: "probe".into(),
@@ -102,20 +103,26 @@ pub async fn probe(args: ProbeArgs) -> u8 {
         }],
         stages: Vec::new(),
         secrets,
+        tailored: Vec::new(),
+        composed_from: Vec::new(),
     };
-    let opts = RunOptions {
-        concurrency: 1,
-        ..RunOptions::default()
+    let part = PlanPart {
+        target: None,
+        environment: None,
+        checklist,
+        state: State::default(),
+        opts: RunOptions {
+            concurrency: 1,
+            ..RunOptions::default()
+        },
     };
-    let state = State::default();
-    let policy = Policy {
-        checklist: &checklist.name,
-        fail_on_warning: args.output.fail_on == FailOn::Warning,
-        state: &state,
-        now: Timestamp::now(),
-    };
-    let report = execute(&checklist, &opts, &policy, None).await;
-    finish(&report, &args.output.reports, args.output.verbose.max(1))
+    let plan = Plan::one(
+        part,
+        args.output.fail_on == FailOn::Warning,
+        Timestamp::now(),
+    );
+    let report = terminal::execute(&plan).await;
+    report::finish(&report, &args.output.reports, args.output.verbose.max(1))
 }
 
 #[cfg(test)]

@@ -3,11 +3,15 @@
 
 use std::path::Path;
 
-use crate::cli::{ColorChoice, ServeArgs};
+use crate::cli::args::{ColorChoice, ServeArgs};
 use crate::error::CliError;
 use crate::serve::{LoadError, ServeOptions, StartError, serve as run_exporter};
 
-pub async fn serve(config: Option<&Path>, color: ColorChoice, args: ServeArgs) -> u8 {
+pub async fn serve(
+    config: Option<&Path>,
+    color: ColorChoice,
+    args: ServeArgs,
+) -> Result<u8, CliError> {
     let opts = ServeOptions {
         config: config.map(Path::to_path_buf),
         listen: args.listen,
@@ -18,12 +22,12 @@ pub async fn serve(config: Option<&Path>, color: ColorChoice, args: ServeArgs) -
         allow_unauthenticated: args.allow_unauthenticated,
     };
     match run_exporter(opts).await {
-        Ok(()) => crate::exit_code::OK,
-        Err(StartError::Load(LoadError::Invalid(diags))) => crate::error::invalid(diags, color),
+        Ok(()) => Ok(crate::exit_code::OK),
+        Err(StartError::Load(LoadError::Invalid(diags))) => Err(CliError::invalid(diags, color)),
         Err(StartError::Load(LoadError::Usage { message, hint })) => {
-            CliError::usage(message, Some(&hint)).emit()
+            Err(CliError::usage(message, Some(&hint)))
         }
-        Err(StartError::Usage { message, hint }) => CliError::usage(message, Some(&hint)).emit(),
-        Err(StartError::Io { what, cause }) => CliError::Setup { what, cause }.emit(),
+        Err(StartError::Usage { message, hint }) => Err(CliError::usage(message, Some(&hint))),
+        Err(StartError::Io { what, cause }) => Err(CliError::Setup { what, cause }),
     }
 }

@@ -6,15 +6,15 @@ use colored::Colorize;
 
 use crate::catalog;
 use crate::checklist::{VarSources, load};
-use crate::cli::ColorChoice;
+use crate::cli::args::ColorChoice;
 use crate::exit_code;
 
-use super::run::usage_error;
+use crate::error::CliError;
 
-pub fn list(config_path: Option<&Path>) -> u8 {
+pub fn list(config_path: Option<&Path>) -> Result<u8, CliError> {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
+        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
     };
     for entry in catalog::list(&config.checklists_dir) {
         let title = catalog::resolve(&entry.name, &config.checklists_dir)
@@ -29,26 +29,40 @@ pub fn list(config_path: Option<&Path>) -> u8 {
             entry.origin.dimmed()
         );
     }
-    exit_code::OK
+    Ok(exit_code::OK)
 }
 
-pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
+pub fn show(
+    config_path: Option<&Path>,
+    name: &str,
+    env: Option<&str>,
+    target: Option<&str>,
+) -> Result<u8, CliError> {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
+        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
     };
     let source = match catalog::resolve(name, &config.checklists_dir) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e, None),
+        Err(e) => return Err(CliError::usage(&e, None)),
     };
-    let vars = VarSources {
+    crate::run::request::check_environment(&config, env)?;
+    super::signoff::known_target(&config, target)?;
+    let target = target.and_then(|t| config.target(t));
+    let mut vars = VarSources {
         lenient_env: true,
         lenient_unset: true,
+        tailoring: config.tailoring(env, target),
         ..VarSources::default()
     };
+    if let Some(t) = target {
+        vars.environment = t.variables(&config.environments, env);
+    } else if let Some(e) = env.and_then(|e| config.environments.get(e)) {
+        vars.environment = e.clone();
+    }
     let checklist = match load(&source, &vars, &|n| std::env::var(n).ok()) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, ColorChoice::Auto),
+        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
     };
     let title = checklist
         .title
@@ -62,6 +76,9 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
     );
     if let Some(d) = &checklist.description {
         println!("{}", d.trim());
+    }
+    for note in &checklist.tailored {
+        println!("{}", note.dimmed());
     }
     if !checklist.stages.is_empty() {
         println!("\n{}", "Stages".bold().underline());
@@ -132,9 +149,16 @@ pub fn show(config_path: Option<&Path>, name: &str) -> u8 {
                 item.title,
                 format!("{every}{tags}").dimmed()
             );
+            let pad = " ".repeat(id_w + 4);
+            if let Some(why) = &item.not_applicable {
+                println!("{pad}{}", format!("not applicable: {why}").dimmed());
+            }
+            for change in &item.overridden {
+                println!("{pad}{}", format!("overridden: {change}").cyan());
+            }
         }
     }
-    exit_code::OK
+    Ok(exit_code::OK)
 }
 
 /// A cadence as people write it: `90d`, `12h`, `30m`, never `2months 29days 2h 52m 48s`.

@@ -4,22 +4,22 @@
 use std::path::Path;
 
 use crate::checklist::{Checklist, ItemBody, VarSources, load};
-use crate::cli::{ColorChoice, SignoffArgs, WaiveArgs};
+use crate::cli::args::{ColorChoice, SignoffArgs, WaiveArgs};
 use crate::config::Config;
 use crate::state::{Day, SignOff, StateError, Timestamp, Waiver, signoffs, waivers};
 use crate::{catalog, config, exit_code};
 
-use super::run::usage_error;
+use crate::error::CliError;
 
 /// Loads the project settings and checklist `arg` (shipped name or path), or reports why not.
 pub(super) fn load_checklist(
     config_path: Option<&Path>,
     color: ColorChoice,
     arg: &str,
-) -> Result<(Config, Checklist), u8> {
-    let config = config::load(config_path).map_err(|diags| crate::error::invalid(diags, color))?;
+) -> Result<(Config, Checklist), CliError> {
+    let config = config::load(config_path).map_err(|diags| CliError::invalid(diags, color))?;
     let source = catalog::resolve(arg, &config.checklists_dir)
-        .map_err(|e| usage_error(&e, Some("`prodcheck list` shows the checklists it knows")))?;
+        .map_err(|e| CliError::usage(e, Some("`prodcheck list` shows the checklists it knows")))?;
     // These commands need ids and cadences, not secrets: an unset `${env:…}` must not stop them.
     let env = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| "unset".into()));
     let sources = VarSources {
@@ -27,13 +27,13 @@ pub(super) fn load_checklist(
         ..VarSources::default()
     };
     let checklist =
-        load(&source, &sources, &env).map_err(|diags| crate::error::invalid(diags, color))?;
+        load(&source, &sources, &env).map_err(|diags| CliError::invalid(diags, color))?;
     Ok((config, checklist))
 }
 
 /// `--target NAME` must name a target of prodcheck.yaml (`None` passes). `Err` is the exit
 /// code, the message already printed.
-pub(super) fn known_target(config: &Config, target: Option<&str>) -> Result<(), u8> {
+pub(super) fn known_target(config: &Config, target: Option<&str>) -> Result<(), CliError> {
     let Some(name) = target else {
         return Ok(());
     };
@@ -49,32 +49,15 @@ pub(super) fn known_target(config: &Config, target: Option<&str>) -> Result<(), 
             crate::fleet::select::shorten(&known, 20)
         )
     };
-    Err(usage_error(
-        &format!("--target `{name}`: no such target in prodcheck.yaml"),
+    Err(CliError::usage(
+        format!("--target `{name}`: no such target in prodcheck.yaml"),
         Some(&hint),
     ))
 }
 
 /// A state file could not be read or written.
-pub(super) fn state_error(e: &StateError) -> u8 {
-    usage_error(&e.to_string(), Some(e.hint()))
-}
-
-/// Who is signing: `--by`, else git `user.name`, else `$USER`.
-pub(super) fn who(by: Option<&str>) -> String {
-    if let Some(by) = by.map(str::trim).filter(|b| !b.is_empty()) {
-        return by.to_string();
-    }
-    let git = std::process::Command::new("git")
-        .args(["config", "user.name"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|n| !n.is_empty());
-    git.or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "unknown".into())
+pub(super) fn state_error(e: &StateError) -> CliError {
+    CliError::state(e)
 }
 
 /// ` for target `api`` in a confirmation line.
@@ -84,40 +67,39 @@ fn for_target(target: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn unknown_item(checklist: &Checklist, arg: &str, item: &str) -> u8 {
-    usage_error(
-        &format!("no item `{item}` in checklist `{}`", checklist.name),
+fn unknown_item(checklist: &Checklist, arg: &str, item: &str) -> CliError {
+    CliError::usage(
+        format!("no item `{item}` in checklist `{}`", checklist.name),
         Some(&format!("`prodcheck show {arg}` lists the items")),
     )
 }
 
-pub fn signoff(config_path: Option<&Path>, color: ColorChoice, args: SignoffArgs) -> u8 {
-    let (config, checklist) = match load_checklist(config_path, color, &args.checklist) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+pub fn signoff(
+    config_path: Option<&Path>,
+    color: ColorChoice,
+    args: SignoffArgs,
+) -> Result<u8, CliError> {
+    let (config, checklist) = load_checklist(config_path, color, &args.checklist)?;
     let Some(item) = checklist.item(&args.item) else {
-        return unknown_item(&checklist, &args.checklist, &args.item);
+        return Err(unknown_item(&checklist, &args.checklist, &args.item));
     };
-    if let Err(code) = known_target(&config, args.target.as_deref()) {
-        return code;
-    }
+    known_target(&config, args.target.as_deref())?;
     if !matches!(item.body, ItemBody::Manual(_)) {
-        return usage_error(
-            &format!(
+        return Err(CliError::usage(
+            format!(
                 "`{}` is an automated `{}` check; only manual items can be signed off",
                 item.id,
                 item.kind()
             ),
             Some("to accept a failing check for a while, use `prodcheck waive`"),
-        );
+        ));
     }
     let now = Timestamp::now();
     let record = SignOff {
         checklist: checklist.name.clone(),
         item: item.id.clone(),
         target: args.target.clone(),
-        by: who(args.by.as_deref()),
+        by: signoffs::who(args.by.as_deref()),
         at: now,
         until: item.every().map(|e| now.plus(e)),
         note: args.note.filter(|n| !n.trim().is_empty()),
@@ -128,7 +110,7 @@ pub fn signoff(config_path: Option<&Path>, color: ColorChoice, args: SignoffArgs
     };
     let by = record.by.clone();
     if let Err(e) = signoffs::record(&config.state_dir, vec![record]) {
-        return state_error(&e);
+        return Err(state_error(&e));
     }
     println!(
         "signed off `{}` in `{}`{} by {by}, {validity}\nrecorded in {} (commit it so CI runs count it)",
@@ -137,57 +119,56 @@ pub fn signoff(config_path: Option<&Path>, color: ColorChoice, args: SignoffArgs
         for_target(args.target.as_deref()),
         signoffs::path(&config.state_dir).display()
     );
-    exit_code::OK
+    Ok(exit_code::OK)
 }
 
-pub fn waive(config_path: Option<&Path>, color: ColorChoice, args: WaiveArgs) -> u8 {
+pub fn waive(
+    config_path: Option<&Path>,
+    color: ColorChoice,
+    args: WaiveArgs,
+) -> Result<u8, CliError> {
     let until = match Day::parse(&args.until) {
         Ok(d) => d,
         Err(e) => {
-            return usage_error(
-                &format!("--until: {e}"),
+            return Err(CliError::usage(
+                format!("--until: {e}"),
                 Some("write the last day the waiver holds, e.g. `--until 2026-12-31`"),
-            );
+            ));
         }
     };
     let now = Timestamp::now();
     if until < now.day() {
-        return usage_error(
-            &format!(
+        return Err(CliError::usage(
+            format!(
                 "--until {until} is in the past (today is {} UTC)",
                 now.day()
             ),
             Some("a waiver needs a future end date"),
-        );
+        ));
     }
     if args.reason.trim().is_empty() {
-        return usage_error(
+        return Err(CliError::usage(
             "--reason is empty",
             Some("say why the failure is accepted; every report shows it"),
-        );
+        ));
     }
-    let (config, checklist) = match load_checklist(config_path, color, &args.checklist) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    let (config, checklist) = load_checklist(config_path, color, &args.checklist)?;
     let Some(item) = checklist.item(&args.item) else {
-        return unknown_item(&checklist, &args.checklist, &args.item);
+        return Err(unknown_item(&checklist, &args.checklist, &args.item));
     };
-    if let Err(code) = known_target(&config, args.target.as_deref()) {
-        return code;
-    }
+    known_target(&config, args.target.as_deref())?;
     let waiver = Waiver {
         checklist: checklist.name.clone(),
         item: item.id.clone(),
         target: args.target.clone(),
-        by: who(args.by.as_deref()),
+        by: signoffs::who(args.by.as_deref()),
         at: now,
         until,
         reason: args.reason.trim().to_string(),
     };
     let by = waiver.by.clone();
     if let Err(e) = waivers::record(&config.state_dir, waiver) {
-        return state_error(&e);
+        return Err(state_error(&e));
     }
     println!(
         "waived `{}` in `{}`{} by {by} until {until} (end of day, UTC); after that it fails again\nrecorded in {} (commit it)",
@@ -196,5 +177,5 @@ pub fn waive(config_path: Option<&Path>, color: ColorChoice, args: WaiveArgs) ->
         for_target(args.target.as_deref()),
         waivers::path(&config.state_dir).display()
     );
-    exit_code::OK
+    Ok(exit_code::OK)
 }

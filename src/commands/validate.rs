@@ -7,10 +7,10 @@ use colored::Colorize;
 
 use crate::catalog;
 use crate::checklist::{Source, VarSources, load};
-use crate::cli::ColorChoice;
+use crate::cli::args::ColorChoice;
 use crate::exit_code;
 
-use super::run::{print_diagnostics, usage_error};
+use crate::error::{CliError, print_diagnostics};
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     if path.is_dir() {
@@ -34,7 +34,11 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     }
 }
 
-pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
+pub fn validate(
+    config_path: Option<&Path>,
+    paths: &[PathBuf],
+    env: Option<&str>,
+) -> Result<u8, CliError> {
     let color = if std::io::stderr().is_terminal() {
         ColorChoice::Auto
     } else {
@@ -42,21 +46,22 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
     };
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, color),
+        Err(diags) => return Err(CliError::invalid(diags, color)),
     };
+    crate::run::request::check_environment(&config, env)?;
     let mut sources: Vec<Source> = Vec::new();
     if paths.is_empty() {
         for entry in catalog::list(&config.checklists_dir) {
             match catalog::resolve(&entry.name, &config.checklists_dir) {
                 Ok(s) => sources.push(s),
-                Err(e) => return usage_error(&e, None),
+                Err(e) => return Err(CliError::usage(&e, None)),
             }
         }
     } else {
         let mut files = Vec::new();
         for p in paths {
             if let Err(e) = collect(p, &mut files) {
-                return usage_error(&e, None);
+                return Err(CliError::usage(&e, None));
             }
         }
         for f in files {
@@ -65,20 +70,35 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
                     file: f.display().to_string(),
                     text,
                 }),
-                Err(e) => return usage_error(&format!("cannot read `{}`: {e}", f.display()), None),
+                Err(e) => {
+                    return Err(CliError::usage(
+                        format!("cannot read `{}`: {e}", f.display()),
+                        None,
+                    ));
+                }
             }
         }
     }
     // Secrets need not be set to validate: `${env:…}` becomes a placeholder.
+    // With `--env`, the environment's variables, overrides and `not_applicable:` apply.
     let vars = VarSources {
         lenient_env: true,
         lenient_unset: true,
+        environment: env
+            .and_then(|e| config.environments.get(e))
+            .cloned()
+            .unwrap_or_default(),
+        tailoring: config.tailoring(env, None),
         ..VarSources::default()
     };
     let mut failed = 0;
+    let mut valid: Vec<Source> = Vec::new();
+    // A problem in prodcheck.yaml's overrides shows up once, not once per checklist.
+    let mut printed = std::collections::HashSet::new();
     for source in &sources {
         match load(source, &vars, &|name| std::env::var(name).ok()) {
             Ok(c) => {
+                valid.push(source.clone());
                 let n = c.items().count();
                 println!(
                     "{} {} ({} sections, {n} items)",
@@ -86,9 +106,13 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
                     source.file,
                     c.sections.len()
                 );
+                if let Some(env) = env {
+                    unconfigured(&c, env);
+                    continue;
+                }
                 for (var, items) in c.needs() {
                     println!(
-                        "  {}: `{var}` has no default; set it per environment (or `--var {var}=…`) before a run. Needed by: {}",
+                        "  {}: `{var}` has no default; until it is set per environment (or `--var {var}=…`) these items are unconfigured. Needed by: {}",
                         "note".cyan().bold(),
                         items.join(", ")
                     );
@@ -96,6 +120,7 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
             }
             Err(diags) => {
                 failed += 1;
+                let diags = once(diags, &mut printed);
                 print_diagnostics(&diags, color);
                 println!(
                     "{} {} ({} problems)",
@@ -106,9 +131,109 @@ pub fn validate(config_path: Option<&Path>, paths: &[PathBuf]) -> u8 {
             }
         }
     }
-    if failed > 0 {
+    // Every environment's and target's overrides must name real items and parameters, even
+    // those not asked about.
+    if env.is_none() {
+        failed += check_tailorings(&config, &valid, color, &mut printed);
+    }
+    Ok(if failed > 0 {
         exit_code::USAGE
     } else {
         exit_code::OK
+    })
+}
+
+/// `validate --env NAME`: the items that would run `unconfigured` in that environment (and
+/// why), and those it declares not applicable.
+fn unconfigured(c: &crate::checklist::Checklist, env: &str) {
+    let mut count = 0;
+    for (_, item) in c.items() {
+        if let Some(why) = &item.not_applicable {
+            println!("  {} {}: {why}", "not applicable".dimmed(), item.id);
+            continue;
+        }
+        let crate::checklist::ItemBody::Check(check) = &item.body else {
+            continue;
+        };
+        if check.needs.is_empty() {
+            continue;
+        }
+        count += 1;
+        let vars: Vec<String> = check.needs.iter().map(|(v, _)| format!("`{v}`")).collect();
+        println!(
+            "  {} {}: {} not set",
+            "unconfigured".yellow().bold(),
+            item.id,
+            vars.join(", ")
+        );
     }
+    if count > 0 {
+        println!(
+            "  {}: {count} item(s) would be unconfigured with `--env {env}` (gating like pending manual items); set their variables under `environments: {env}: vars:` (`prodcheck init --discover`), or declare them `not_applicable:` there",
+            "note".cyan().bold()
+        );
+    }
+}
+
+/// Loads every source with the overrides of each environment and target that has some;
+/// returns how many loads failed (their diagnostics printed).
+fn check_tailorings(
+    config: &crate::config::Config,
+    sources: &[Source],
+    color: ColorChoice,
+    printed: &mut std::collections::HashSet<String>,
+) -> usize {
+    let mut owners: Vec<(String, crate::checklist::tailor::Tailoring)> = config
+        .env_tailoring
+        .keys()
+        .map(|e| {
+            (
+                format!("environment `{e}`"),
+                config.tailoring(Some(e), None),
+            )
+        })
+        .collect();
+    owners.extend(config.targets.iter().map(|t| {
+        (
+            format!("target `{}`", t.name),
+            config.tailoring(None, Some(t)),
+        )
+    }));
+    let mut failed = 0;
+    for (owner, tailoring) in owners.into_iter().filter(|(_, t)| !t.is_empty()) {
+        let vars = VarSources {
+            lenient_env: true,
+            lenient_unset: true,
+            tailoring,
+            ..VarSources::default()
+        };
+        for source in sources {
+            if let Err(diags) = load(source, &vars, &|name| std::env::var(name).ok()) {
+                failed += 1;
+                let diags = once(diags, printed);
+                print_diagnostics(&diags, color);
+                let count = match diags.len() {
+                    0 => "the problems above".to_string(),
+                    n => format!("{n} problems"),
+                };
+                println!(
+                    "{} {} with the overrides of {owner} ({count})",
+                    "invalid".red().bold(),
+                    source.file,
+                );
+            }
+        }
+    }
+    failed
+}
+
+/// The diagnostics not printed yet (by location and message).
+fn once(
+    diags: Vec<crate::checklist::Diagnostic>,
+    printed: &mut std::collections::HashSet<String>,
+) -> Vec<crate::checklist::Diagnostic> {
+    diags
+        .into_iter()
+        .filter(|d| printed.insert(format!("{} {}", d.location(), d.message)))
+        .collect()
 }

@@ -9,28 +9,37 @@ use std::time::{Duration, SystemTime};
 use colored::Colorize;
 use tokio::sync::watch as channel;
 
-use super::run::{Prepared, build_report, finish, prepare, usage_error};
 use crate::checklist::{ItemBody, Stage};
-use crate::cli::{ColorChoice, WatchArgs};
+use crate::cli::args::{ColorChoice, WatchArgs};
+use crate::error::CliError;
 use crate::redact::Redactor;
 use crate::report::WatchInfo;
-use crate::runner::{Network, RunResult, Schedule};
-use crate::verdict::{self, NotRun, Observation, ProbeRun};
+use crate::run::observe::{Network, RunResult, Schedule};
+use crate::run::report::{build_report, finish};
+use crate::run::verdict::{self, NotRun, Observation, ProbeRun};
+use crate::run::{Plan, RunRequest, Scope};
 use crate::watch::view::{LineView, LiveView};
 use crate::watch::{self, Trigger, View, Window};
 
 const DEFAULT_WINDOW: Duration = Duration::from_secs(600);
 const DEFAULT_EVERY: Duration = Duration::from_secs(30);
 
-pub async fn watch(config_path: Option<&Path>, color: ColorChoice, args: WatchArgs) -> u8 {
+pub async fn watch(
+    config_path: Option<&Path>,
+    color: ColorChoice,
+    args: WatchArgs,
+) -> Result<u8, CliError> {
+    let mut args = args;
+    // A trigger that cannot be evaluated would let a rollout pass unwatched: unset variables
+    // stop a watch before it starts (exit 2), as `run --strict-vars` does.
+    args.run.strict_vars = true;
     let run_args = &args.run;
-    let prepared = match prepare(config_path, color, run_args) {
-        Ok(p) => p,
-        Err(code) => return code,
+    let request = RunRequest::resolve(config_path, color, run_args, Scope::OneTarget)?;
+    let plan = Plan::build(&request)?;
+    let Some(part) = plan.parts.first() else {
+        return Err(CliError::usage("no target selected", None));
     };
-    let Prepared {
-        checklist, opts, ..
-    } = &prepared;
+    let (checklist, opts) = (&part.checklist, &part.opts);
     let stage: Option<&Stage> = run_args
         .stage
         .as_ref()
@@ -62,12 +71,12 @@ pub async fn watch(config_path: Option<&Path>, color: ColorChoice, args: WatchAr
         None => format!("`{}`", checklist.name),
     };
     if triggers.is_empty() {
-        return usage_error(
-            &format!("{what} has no trigger to watch"),
+        return Err(CliError::usage(
+            format!("{what} has no trigger to watch"),
             Some(
                 "a trigger is an automated item with `for:` (how long it must fail before it fires, e.g. `for: 5m`); `prodcheck show` lists the items",
             ),
-        );
+        ));
     }
     let window = Window {
         length: args
@@ -80,10 +89,10 @@ pub async fn watch(config_path: Option<&Path>, color: ColorChoice, args: WatchAr
             .unwrap_or(DEFAULT_EVERY),
     };
     if window.every.is_zero() {
-        return usage_error(
+        return Err(CliError::usage(
             "--every must be longer than zero",
             Some("write `--every 30s`"),
-        );
+        ));
     }
     let ids: Vec<String> = triggers.iter().map(|t| t.id.clone()).collect();
     eprintln!(
@@ -108,7 +117,7 @@ pub async fn watch(config_path: Option<&Path>, color: ColorChoice, args: WatchAr
             let _ = tx.send(true);
         }
     });
-    let policy = prepared.policy(run_args);
+    let policy = plan.policy(part);
     let items: Vec<_> = checklist.items().map(|(_, i)| i).collect();
     let blocks = |i: usize, outcome: &checks::Outcome| {
         let run = ProbeRun {
@@ -159,7 +168,7 @@ pub async fn watch(config_path: Option<&Path>, color: ColorChoice, args: WatchAr
         checklist,
         result,
         &policy,
-        prepared.environment.clone(),
+        part.environment.clone(),
         started_at,
         watched.elapsed,
     );

@@ -5,13 +5,16 @@ use std::path::Path;
 use colored::Colorize;
 
 use crate::catalog;
-use crate::checklist::node::{Node, Pos, Value};
+use crate::checklist::node;
 use crate::checklist::{Source, VarSources, load};
-use crate::commands::emit_reports;
+use crate::error::CliError;
 use crate::exit_code;
 use crate::report::ReportTarget;
-use crate::runner::RunOptions;
-use crate::state::{RunRecord, State, Timestamp, history};
+use crate::run::plan::RunOptions;
+use crate::run::record::history_record;
+use crate::run::report::emit_reports;
+use crate::run::{Plan, PlanPart, terminal};
+use crate::state::{State, Timestamp, history};
 
 use super::{pki, service};
 
@@ -28,19 +31,17 @@ ns1    IN A    127.0.0.1
 _dmarc IN TXT  "v=DMARC1; p=reject"
 "#;
 
-fn text(v: String) -> Node {
-    Node::new(Pos::default(), Value::Str(v))
-}
-
-pub async fn demo(strict: bool, reports: &[ReportTarget], state_dir: Option<&Path>) -> u8 {
-    match run_demo(strict, reports, state_dir).await {
-        Ok(code) => code,
-        Err(e) => crate::error::CliError::Setup {
+pub async fn demo(
+    strict: bool,
+    reports: &[ReportTarget],
+    state_dir: Option<&Path>,
+) -> Result<u8, CliError> {
+    run_demo(strict, reports, state_dir)
+        .await
+        .map_err(|e| CliError::Setup {
             what: "the demo could not run".into(),
             cause: format!("{e:#}"),
-        }
-        .emit(),
-    }
+        })
 }
 
 async fn run_demo(
@@ -82,6 +83,18 @@ async fn run_demo(
         ("nameserver", dns.addr.to_string()),
         ("backup_glob", format!("{}/*.dump", backups.display())),
         ("login_url", format!("{base_url}/login")),
+        // Routes have no default (a real service has its own): the demo names its own.
+        ("api_url", format!("{base_url}/api/orders")),
+        ("rate_limit_url", format!("{base_url}/api/search")),
+        ("protected_urls", format!("[\"{base_url}/admin\"]")),
+        (
+            "ws_url",
+            format!("wss://localhost:{}/ws", https.addr.port()),
+        ),
+        (
+            "backup_check_command",
+            stand_in("check backups in an object store"),
+        ),
         (
             "static_asset_url",
             format!("{base_url}{}", service::APP_JS_PATH),
@@ -99,8 +112,10 @@ async fn run_demo(
     let sources = VarSources {
         cli: vars
             .iter()
-            .map(|(k, v)| (k.to_string(), text(v.clone())))
+            .map(|(k, v)| (k.to_string(), node::from_cli(v)))
             .collect(),
+        // The demo has no Prometheus: items needing one are left out, and said so below.
+        lenient_unset: true,
         ..VarSources::default()
     };
     let (name, text_) = catalog::SHIPPED[0];
@@ -128,21 +143,35 @@ async fn run_demo(
         None => State::default(),
     };
     let now = Timestamp::now();
+    let needs = checklist.needs();
+    let mut left_out: Vec<String> = needs.values().flatten().map(|id| id.to_string()).collect();
+    left_out.sort();
+    left_out.dedup();
+    if !left_out.is_empty() {
+        let vars: Vec<&str> = needs.keys().copied().collect();
+        eprintln!(
+            "Not run in the demo (it has nothing to point {} at): {}\n",
+            vars.join(", "),
+            left_out.join(", ")
+        );
+    }
     let opts = RunOptions {
         concurrency: 16,
-        preset: crate::verdict::plan(&checklist, &state, now, false),
+        skip: left_out,
+        preset: crate::run::verdict::plan(&checklist, &state, now, false),
         ..RunOptions::default()
     };
-    let policy = crate::verdict::Policy {
-        checklist: &checklist.name,
-        fail_on_warning: false,
-        state: &state,
-        now,
+    let part = PlanPart {
+        target: None,
+        environment: Some("demo".into()),
+        checklist,
+        state,
+        opts,
     };
-    let report =
-        crate::commands::run_execute(&checklist, &opts, &policy, Some("demo".into())).await;
+    let plan = Plan::one(part, false, now);
+    let report = terminal::execute(&plan).await;
     if let Some(dir) = state_dir {
-        history::append(dir, &RunRecord::from_report(&report))
+        history::append(dir, &history_record(&report))
             .map_err(|e| anyhow::anyhow!("{e} ({})", e.hint()))?;
     }
     emit_reports(&report, reports, 0).map_err(anyhow::Error::msg)?;

@@ -4,7 +4,11 @@
 //! The names follow /work/shared/reference/metric-conventions.md; the shipped items read the
 //! same variables (`metrics_convention`, `requests_metric`, `status_label`, …).
 
-/// One convention's standard names.
+/// A convention without a standard version metric (Micrometer, ingress-nginx): any found one
+/// is written explicitly.
+pub const NONE: &str = "";
+
+/// One convention's standard names (as `checklists/conventions/metrics.yaml` sets them).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Convention {
     pub name: &'static str,
@@ -60,7 +64,8 @@ pub const MICROMETER: Convention = Convention {
     status_label: "status",
     latency_histogram: "http_server_requests_seconds",
     latency_unit_seconds: 1.0,
-    ..PROMETHEUS
+    version_metric: NONE,
+    version_label: NONE,
 };
 
 pub const INGRESS_NGINX: Convention = Convention {
@@ -69,7 +74,8 @@ pub const INGRESS_NGINX: Convention = Convention {
     status_label: "status",
     latency_histogram: "nginx_ingress_controller_request_duration_seconds",
     latency_unit_seconds: 1.0,
-    ..PROMETHEUS
+    version_metric: NONE,
+    version_label: NONE,
 };
 
 pub const ISTIO: Convention = Convention {

@@ -10,7 +10,7 @@ use crate::checklist::VarSources;
 use crate::checklist::node::{Node, Value};
 use crate::checklist::vars::Scope;
 use crate::cli::ColorChoice;
-use crate::error::usage_error;
+use crate::error::CliError;
 use crate::exit_code;
 
 use super::finding::{Certainty, Finding, Learned};
@@ -42,7 +42,9 @@ pub struct Request<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Current {
     Absent,
-    /// `~`, or the value `init` wrote (a shipped default): discovery may replace it.
+    /// `~`: for the metric variables, "as the convention says".
+    Null,
+    /// The value `init` wrote (a shipped default): discovery may replace it.
     Replaceable,
     /// Set by the user: never overwritten.
     User,
@@ -51,7 +53,7 @@ enum Current {
 fn current(vars: &BTreeMap<String, Node>, defaults: &BTreeMap<String, Node>, var: &str) -> Current {
     match vars.get(var) {
         None => Current::Absent,
-        Some(n) if n.value == Value::Null => Current::Replaceable,
+        Some(n) if n.value == Value::Null => Current::Null,
         Some(n)
             if defaults
                 .get(var)
@@ -64,15 +66,15 @@ fn current(vars: &BTreeMap<String, Node>, defaults: &BTreeMap<String, Node>, var
 }
 
 /// Runs discovery and updates the file; the exit code.
-pub async fn run(req: &Request<'_>) -> u8 {
+pub async fn run(req: &Request<'_>) -> Result<u8, CliError> {
     let started = Instant::now();
     let config = match crate::config::load(Some(req.config)) {
         Ok(c) => c,
-        Err(diags) => return crate::error::invalid(diags, req.color),
+        Err(diags) => return Err(CliError::invalid(diags, req.color)),
     };
     let env = match pick_env(&config, req.env) {
         Ok(e) => e,
-        Err(code) => return code,
+        Err(e) => return Err(e),
     };
     let vars = config.environments.get(&env).cloned().unwrap_or_default();
     let resolved = Resolved::new(req.defaults, &vars);
@@ -81,10 +83,10 @@ pub async fn run(req: &Request<'_>) -> u8 {
     let pacer = match Pacer::new(ca_file.clone()) {
         Ok(p) => p,
         Err(e) => {
-            return usage_error(
-                &format!("cannot build the HTTP client: {e}"),
+            return Err(CliError::usage(
+                format!("cannot build the HTTP client: {e}"),
                 Some("check `ca_file` in the environment"),
-            );
+            ));
         }
     };
     let mut learned = Learned::default();
@@ -126,10 +128,10 @@ pub async fn run(req: &Request<'_>) -> u8 {
     let text = match std::fs::read_to_string(req.config) {
         Ok(t) => t,
         Err(e) => {
-            return usage_error(
-                &format!("cannot read `{}`: {e}", req.config.display()),
+            return Err(CliError::usage(
+                format!("cannot read `{}`: {e}", req.config.display()),
                 None,
-            );
+            ));
         }
     };
     let updated = match yaml_edit::apply(&text, &env, &edits) {
@@ -139,30 +141,30 @@ pub async fn run(req: &Request<'_>) -> u8 {
                 .iter()
                 .map(|e| format!("{}: {}", e.var, e.value.as_deref().unwrap_or("~")))
                 .collect();
-            return usage_error(
-                &format!("cannot update `{}` in place: {e}", req.config.display()),
+            return Err(CliError::usage(
+                format!("cannot update `{}` in place: {e}", req.config.display()),
                 Some(&redactor.redact(&format!(
                     "set these under environments.{env}.vars by hand: {}",
                     list.join("; ")
                 ))),
-            );
+            ));
         }
     };
     if let Err(e) = crate::state::atomic::write(req.config, updated.as_bytes()) {
-        return usage_error(
-            &format!("cannot write `{}`: {e}", req.config.display()),
+        return Err(CliError::usage(
+            format!("cannot write `{}`: {e}", req.config.display()),
             None,
-        );
+        ));
     }
     print!(
         "{}",
         redactor.redact(&summary(&env, &rows, &edits, &pacer, started, req.config))
     );
-    exit_code::OK
+    Ok(exit_code::OK)
 }
 
 /// `--env`, else the file's only environment, else `staging` when it has one.
-fn pick_env(config: &crate::config::Config, asked: Option<&str>) -> Result<String, u8> {
+fn pick_env(config: &crate::config::Config, asked: Option<&str>) -> Result<String, CliError> {
     let known: Vec<&String> = config.environments.keys().collect();
     if let Some(e) = asked {
         return Ok(e.to_string());
@@ -171,7 +173,7 @@ fn pick_env(config: &crate::config::Config, asked: Option<&str>) -> Result<Strin
         [] => Ok("staging".into()),
         [one] => Ok((*one).clone()),
         _ if config.environments.contains_key("staging") => Ok("staging".into()),
-        _ => Err(usage_error(
+        _ => Err(CliError::usage(
             "several environments and no `--env`",
             Some(&format!(
                 "name one: `prodcheck init --discover --env NAME` ({})",
@@ -325,7 +327,8 @@ fn decide(
             });
             continue;
         }
-        if f.standard && state == Current::Absent {
+        // The convention's own name needs no line, nor replaces a `~` that defers to it.
+        if f.standard && matches!(state, Current::Absent | Current::Null) {
             continue;
         }
         edits.push(Edit {

@@ -101,6 +101,7 @@ mod tests {
             vars: Default::default(),
             labels: Default::default(),
             pos: Default::default(),
+            tailoring: Default::default(),
         }
     }
 

@@ -17,6 +17,8 @@ pub struct Target {
     pub labels: BTreeMap<String, String>,
     /// Where the target is defined (for messages).
     pub pos: Pos,
+    /// Its own `not_applicable:` and `overrides:` (after its environment's).
+    pub tailoring: crate::checklist::tailor::Tailoring,
 }
 
 impl Target {
@@ -112,6 +114,7 @@ pub fn parse(
             vars: BTreeMap::new(),
             labels: BTreeMap::new(),
             pos: key.pos,
+            tailoring: Default::default(),
         };
         let fields = match &body.value {
             Value::Map(fields) => fields.as_slice(),
@@ -171,6 +174,16 @@ pub fn parse(
                     )),
                 },
                 Some("labels") => parse_labels(&name, v, &mut target.labels, diag, errors),
+                Some(key @ ("not_applicable" | "overrides")) => {
+                    crate::checklist::tailor::parse_entry(
+                        key,
+                        v,
+                        &format!("target `{name}`"),
+                        &mut target.tailoring,
+                        diag,
+                        errors,
+                    )
+                }
                 _ => errors.push(
                     diag(
                         k.pos,
@@ -179,7 +192,7 @@ pub fn parse(
                             k.scalar_text().unwrap_or_default()
                         ),
                     )
-                    .hint("a target has `vars`, `env` and `labels`"),
+                    .hint("a target has `vars`, `env`, `labels`, `not_applicable` and `overrides`"),
                 ),
             }
         }

@@ -2,7 +2,7 @@
 //! the checklist file: `::error` for what blocks the gate, `::warning` for the rest. A fleet
 //! target is named in the title (`prodcheck maintenance [api-eu]: …`).
 
-use crate::verdict::Status;
+use crate::status::Status;
 
 use super::{ItemReport, Report, Reporter};
 
@@ -23,10 +23,13 @@ fn escape_property(text: &str) -> String {
 fn level(report: &Report, item: &ItemReport) -> Option<&'static str> {
     match item.status {
         _ if report.blocks(item) => Some("error"),
-        Status::Fail | Status::Error | Status::Declined | Status::Pending | Status::Warn => {
-            Some("warning")
-        }
-        Status::Waived => Some("notice"),
+        Status::Fail
+        | Status::Error
+        | Status::Declined
+        | Status::Pending
+        | Status::Unconfigured
+        | Status::Warn => Some("warning"),
+        Status::Waived | Status::NotApplicable => Some("notice"),
         Status::Pass | Status::Confirmed | Status::Skip => None,
     }
 }

@@ -10,7 +10,7 @@ use colored::{ColoredString, Colorize};
 
 use super::{ItemReport, Report, Reporter};
 use crate::exit_code;
-use crate::verdict::Status;
+use crate::status::Status;
 
 /// Lines are wrapped (id lists) or cut (the attention list) to this width off a terminal.
 pub(super) const WIDTH: usize = 100;
@@ -22,13 +22,19 @@ pub struct HumanReporter {
 }
 
 fn badge(status: Status) -> ColoredString {
-    let text = format!("{} {:<7}", symbol(status), status.as_str().to_uppercase());
+    let word = match status {
+        Status::NotApplicable => "N/A".to_string(),
+        other => other.as_str().to_uppercase(),
+    };
+    let text = format!("{} {word:<7}", symbol(status));
     match status {
         Status::Pass | Status::Confirmed => text.green().bold(),
-        Status::Warn | Status::Pending | Status::Waived => text.yellow().bold(),
+        Status::Warn | Status::Pending | Status::Waived | Status::Unconfigured => {
+            text.yellow().bold()
+        }
         Status::Fail | Status::Declined => text.red().bold(),
         Status::Error => text.magenta().bold(),
-        Status::Skip => text.dimmed(),
+        Status::Skip | Status::NotApplicable => text.dimmed(),
     }
 }
 
@@ -41,11 +47,18 @@ pub(super) fn symbol(status: Status) -> &'static str {
         Status::Skip => "-",
         Status::Pending => "?",
         Status::Waived => "~",
+        Status::Unconfigured => "○",
+        Status::NotApplicable => "∅",
     }
 }
 
 fn duration(item: &ItemReport) -> String {
-    if item.kind == "manual" || item.status == Status::Skip {
+    if item.kind == "manual"
+        || matches!(
+            item.status,
+            Status::Skip | Status::Unconfigured | Status::NotApplicable
+        )
+    {
         return String::new();
     }
     let ms = item.duration.as_millis();
@@ -171,7 +184,11 @@ impl HumanReporter {
                 self.verbosity == 0
                     && matches!(
                         i.status,
-                        Status::Pass | Status::Confirmed | Status::Skip | Status::Pending
+                        Status::Pass
+                            | Status::Confirmed
+                            | Status::Skip
+                            | Status::Pending
+                            | Status::Unconfigured
                     )
             };
             let shown: Vec<&&ItemReport> = items.iter().filter(|i| !folded(i)).collect();
@@ -240,9 +257,9 @@ impl HumanReporter {
             "{}\n",
             format!(
                 "Watched{stage} for {} of {}, every {} ({} evaluations{ended})",
-                crate::watch::series::short(report.duration),
-                crate::watch::series::short(w.window),
-                crate::watch::series::short(w.every),
+                crate::units::short(report.duration),
+                crate::units::short(w.window),
+                crate::units::short(w.every),
                 w.evaluations
             )
             .bold()
@@ -355,6 +372,9 @@ impl HumanReporter {
         }
         self.watched(report, out);
         self.pending(report, target, out);
+        if self.verbosity == 0 {
+            super::unconfigured::human(report, out);
+        }
         if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
             out.push_str(&format!(
                 "\n{} ({}):\n",

@@ -7,7 +7,7 @@ use colored::Colorize;
 use super::human::{HumanReporter, WIDTH, cut, meaning};
 use super::{Report, TargetReport};
 use crate::exit_code;
-use crate::verdict::Status;
+use crate::status::Status;
 
 impl HumanReporter {
     pub(super) fn render_fleet(&self, report: &Report) -> String {
@@ -44,10 +44,12 @@ impl HumanReporter {
 /// Nothing to say about a target: every item passed, was confirmed or skipped, nothing changed.
 fn is_clean(view: &Report) -> bool {
     view.exit_code == exit_code::OK
-        && view
-            .items
-            .iter()
-            .all(|i| matches!(i.status, Status::Pass | Status::Confirmed | Status::Skip))
+        && view.items.iter().all(|i| {
+            matches!(
+                i.status,
+                Status::Pass | Status::Confirmed | Status::Skip | Status::NotApplicable
+            )
+        })
         && view.changes.as_ref().is_none_or(|c| c.is_empty())
 }
 

@@ -1,7 +1,7 @@
 //! `--report junit`: JUnit XML for CI test dashboards — one testsuite per section (per target
 //! in a fleet run), one testcase per item; failures carry the message and the evidence.
 
-use crate::verdict::Status;
+use crate::status::Status;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::{ItemReport, Report, Reporter};
@@ -25,9 +25,15 @@ fn status(report: &Report, item: &ItemReport) -> TestCaseStatus {
     match item.status {
         Status::Fail | Status::Declined => non_success(NonSuccessKind::Failure),
         Status::Warn if report.blocks(item) => non_success(NonSuccessKind::Failure),
-        Status::Pending if report.blocks(item) => non_success(NonSuccessKind::Failure),
+        Status::Pending | Status::Unconfigured if report.blocks(item) => {
+            non_success(NonSuccessKind::Failure)
+        }
         Status::Error => non_success(NonSuccessKind::Error),
-        Status::Skip | Status::Pending | Status::Waived => {
+        Status::Skip
+        | Status::Pending
+        | Status::Waived
+        | Status::Unconfigured
+        | Status::NotApplicable => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(format!("{}: {}", item.status.as_str(), item.message))
                 .set_type(item.status.as_str());

@@ -2,7 +2,7 @@
 //! the verdict and counts, what needs attention first, then pending items, changes and every
 //! item folded into `<details>` blocks.
 
-use crate::verdict::Status;
+use crate::status::Status;
 
 use super::markdown_fleet::fleet;
 use super::{ItemReport, Report, Reporter};
@@ -29,6 +29,8 @@ pub(super) fn icon(status: Status) -> &'static str {
         Status::Skip => "⏭️",
         Status::Pending => "⏳",
         Status::Waived => "🔕",
+        Status::Unconfigured => "⚙️",
+        Status::NotApplicable => "🚫",
     }
 }
 
@@ -36,11 +38,21 @@ pub(super) fn icon(status: Status) -> &'static str {
 pub(super) fn rank(report: &Report, item: &ItemReport) -> u8 {
     match item.status {
         _ if report.blocks(item) => 0,
-        Status::Fail | Status::Error | Status::Declined | Status::Pending => 1,
+        Status::Fail
+        | Status::Error
+        | Status::Declined
+        | Status::Pending
+        | Status::Unconfigured => 1,
         Status::Warn | Status::Waived => 2,
-        Status::Skip => 4,
+        Status::Skip | Status::NotApplicable => 4,
         Status::Pass | Status::Confirmed => 3,
     }
+}
+
+/// Pending and unconfigured items wait for someone (a sign-off, a variable): each has its own
+/// block, not a row under "Needs attention".
+pub(super) fn waits_for_someone(item: &ItemReport) -> bool {
+    matches!(item.status, Status::Pending | Status::Unconfigured)
 }
 
 /// One table row for `item`.
@@ -124,7 +136,7 @@ impl Reporter for MarkdownReporter {
         let mut attention: Vec<&ItemReport> = report
             .items
             .iter()
-            .filter(|i| rank(report, i) <= 2 && i.status != Status::Pending)
+            .filter(|i| rank(report, i) <= 2 && !waits_for_someone(i))
             .collect();
         attention.sort_by_key(|i| rank(report, i));
         if !attention.is_empty() {
@@ -148,6 +160,7 @@ impl Reporter for MarkdownReporter {
                 report.checklist
             ));
         }
+        out.push_str(&super::unconfigured::markdown(report));
         if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
             out.push_str(&format!(
                 "\n<details><summary>Since the previous run ({})</summary>\n\n",

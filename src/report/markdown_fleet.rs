@@ -5,7 +5,7 @@
 use super::markdown::{HEADER, cell, icon, rank, row};
 use super::{ItemReport, Report, targets::severity_rank};
 use crate::exit_code;
-use crate::verdict::Status;
+use crate::status::Status;
 
 /// `✅ 3 pass · ❌ 1 fail` for `report`.
 fn counts(report: &Report) -> String {
@@ -84,7 +84,7 @@ pub(super) fn fleet(report: &Report) -> String {
         let mut items: Vec<&ItemReport> = view
             .items
             .iter()
-            .filter(|i| rank(view, i) <= 2 && i.status != Status::Pending)
+            .filter(|i| rank(view, i) <= 2 && !super::markdown::waits_for_someone(i))
             .collect();
         let pending = view
             .items
@@ -111,6 +111,7 @@ pub(super) fn fleet(report: &Report) -> String {
                 report.checklist, t.name
             ));
         }
+        out.push_str(&super::unconfigured::markdown(view));
         if let Some(changes) = t.changes.as_ref().filter(|c| !c.is_empty()) {
             for line in changes.lines() {
                 out.push_str(&format!("\n- {}", cell(&line)));

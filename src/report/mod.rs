@@ -1,6 +1,8 @@
 //! The result of a run as data ([`Report`]) and one [`Reporter`] per output format.
 //! Reports are built once, already redacted, so no format can leak a secret.
 
+pub mod format;
+pub use format::{Format, ReportTarget};
 mod changes;
 pub mod exposition;
 mod github;
@@ -15,17 +17,18 @@ mod prometheus;
 mod sarif;
 mod tap;
 mod targets;
+mod unconfigured;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use checks::Evidence;
 use serde::Serialize;
 
 use crate::checklist::Severity;
+use crate::run::verdict::WaiverUse;
 use crate::state::RunRecord;
-use crate::verdict::{Status, WaiverUse};
+use crate::status::Status;
 
 pub use changes::Changes;
 pub use github::GithubReporter;
@@ -39,8 +42,9 @@ pub use sarif::SarifReporter;
 pub use tap::TapReporter;
 pub use targets::TargetReport;
 
-/// Bumped when a field of the JSON report changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped when a field of the JSON report changes meaning or disappears (2: the statuses
+/// `unconfigured` and `not_applicable`, and their counts in `summary`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything a run produced, in checklist order.
 #[derive(Debug, Clone)]
@@ -191,7 +195,7 @@ impl ItemReport {
         let samples: Vec<String> = series
             .samples()
             .map(|s| {
-                let at = crate::watch::series::short(std::time::Duration::from_millis(s.at_ms));
+                let at = crate::units::short(std::time::Duration::from_millis(s.at_ms));
                 match s.value {
                     Some(v) => format!("+{at} {} {}", s.status.as_str(), series.show(v)),
                     None => format!("+{at} {}", s.status.as_str()),
@@ -300,51 +304,7 @@ pub trait Reporter {
     fn render(&self, report: &Report) -> String;
 }
 
-/// The formats `--report` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
-    Junit,
-    Markdown,
-    Sarif,
-    Tap,
-    Github,
-    Prometheus,
-    Html,
-}
-
 impl Format {
-    pub const ALL: [Format; 9] = [
-        Format::Human,
-        Format::Json,
-        Format::Junit,
-        Format::Markdown,
-        Format::Sarif,
-        Format::Tap,
-        Format::Github,
-        Format::Prometheus,
-        Format::Html,
-    ];
-    pub const NAMES: &[&str] = &[
-        "human",
-        "json",
-        "junit",
-        "markdown",
-        "sarif",
-        "tap",
-        "github",
-        "prometheus",
-        "html",
-    ];
-
-    pub fn parse(name: &str) -> Option<Format> {
-        Format::NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| Format::ALL[i])
-    }
-
     pub fn reporter(self) -> Box<dyn Reporter> {
         self.reporter_with(0)
     }
@@ -362,35 +322,6 @@ impl Format {
             Format::Prometheus => Box::new(PrometheusReporter),
             Format::Html => Box::new(HtmlReporter),
         }
-    }
-}
-
-/// `--report FORMAT[=PATH]`: where one format goes (`None` = stdout).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportTarget {
-    pub format: Format,
-    pub path: Option<PathBuf>,
-}
-
-impl std::str::FromStr for ReportTarget {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (name, path) = match s.split_once('=') {
-            Some((n, "")) => {
-                return Err(format!(
-                    "`{n}=` names no file; write `{n}=PATH` or just `{n}`"
-                ));
-            }
-            Some((n, p)) => (n, Some(PathBuf::from(p))),
-            None => (s, None),
-        };
-        let format = Format::parse(name).ok_or_else(|| {
-            format!(
-                "unknown report format `{name}`; valid formats: {}",
-                Format::NAMES.join(", ")
-            )
-        })?;
-        Ok(ReportTarget { format, path })
     }
 }
 

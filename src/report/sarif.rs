@@ -1,7 +1,7 @@
 //! `--report sarif`: SARIF 2.1.0 for code-scanning dashboards. One rule per probe kind; one
 //! result per item, located at the item's line in the checklist file; one run per fleet target.
 
-use crate::verdict::Status;
+use crate::status::Status;
 use serde_json::{Value, json};
 
 use super::{ItemReport, Report, Reporter, TargetReport, rfc3339};
@@ -22,8 +22,8 @@ fn kind_and_level(item: &ItemReport) -> (&'static str, &'static str) {
         Status::Pass | Status::Confirmed => ("pass", "none"),
         Status::Fail | Status::Declined | Status::Waived => ("fail", level),
         Status::Warn => ("fail", "warning"),
-        Status::Error | Status::Pending => ("open", "none"),
-        Status::Skip => ("notApplicable", "none"),
+        Status::Error | Status::Pending | Status::Unconfigured => ("open", "none"),
+        Status::Skip | Status::NotApplicable => ("notApplicable", "none"),
     }
 }
 

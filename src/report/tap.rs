@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::verdict::Status;
+use crate::status::Status;
 
 use super::{ItemReport, Report, Reporter};
 
@@ -75,12 +75,22 @@ fn points(report: &Report, indent: &str) -> String {
         let blocks = report.blocks(item);
         let ok = if blocks { "not ok" } else { "ok" };
         let (ok, directive) = match item.status {
-            Status::Skip => (ok, format!(" # SKIP {}", escape(&item.message))),
+            Status::Skip | Status::NotApplicable => {
+                (ok, format!(" # SKIP {}", escape(&item.message)))
+            }
             Status::Waived => ("not ok", format!(" # TODO {}", escape(&item.message))),
-            Status::Fail | Status::Error | Status::Declined | Status::Pending if !blocks => (
-                "not ok",
-                format!(" # TODO non-gating {} item", item.severity.as_str()),
-            ),
+            Status::Fail
+            | Status::Error
+            | Status::Declined
+            | Status::Pending
+            | Status::Unconfigured
+                if !blocks =>
+            {
+                (
+                    "not ok",
+                    format!(" # TODO non-gating {} item", item.severity.as_str()),
+                )
+            }
             _ => (ok, String::new()),
         };
         out.push_str(&format!(
@@ -89,7 +99,10 @@ fn points(report: &Report, indent: &str) -> String {
             escape(&item.id),
             escape(&item.title)
         ));
-        if !matches!(item.status, Status::Pass | Status::Confirmed | Status::Skip) {
+        if !matches!(
+            item.status,
+            Status::Pass | Status::Confirmed | Status::Skip | Status::NotApplicable
+        ) {
             for line in diagnostics(item).lines() {
                 out.push_str(&format!("{indent}{line}\n"));
             }

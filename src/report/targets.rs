@@ -77,7 +77,7 @@ impl Report {
 
     /// Count per status of `target`'s items (every status present, as [`Report::summary`]).
     pub fn target_summary(&self, target: &str) -> BTreeMap<&'static str, usize> {
-        let mut counts: BTreeMap<&'static str, usize> = crate::verdict::Status::ALL
+        let mut counts: BTreeMap<&'static str, usize> = crate::status::Status::ALL
             .iter()
             .map(|s| (s.as_str(), 0))
             .collect();

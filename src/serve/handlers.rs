@@ -258,6 +258,17 @@ async fn probe(State(state): State<Arc<AppState>>, req: Request) -> Response {
         None => snapshot.get(&q.checklist, q.env.as_deref()),
     };
     let Some(loaded) = loaded else {
+        if target.is_none()
+            && q.env.is_none()
+            && let Some(line) = snapshot.bare_refusal(&q.checklist)
+        {
+            return rejected(
+                &state,
+                Rejection::BadRequest,
+                StatusCode::BAD_REQUEST,
+                &line,
+            );
+        }
         let line = match target {
             Some(t) => snapshot.unknown_target(&t.name),
             None => snapshot.unknown_env(q.env.as_deref().unwrap_or_default()),

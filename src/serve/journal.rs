@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::report::Report;
-use crate::verdict::Status;
+use crate::status::Status;
 
 /// The last status seen per (checklist, env, target, item); bounded by the served items.
 #[derive(Debug, Default)]

@@ -10,9 +10,10 @@ use tokio::sync::watch;
 use crate::checklist::{Checklist, Item, ItemBody};
 use crate::manual::{Answer, Prompter};
 use crate::report::Report;
-use crate::runner::{self, RunOptions};
+use crate::run::observe;
+use crate::run::plan::RunOptions;
+use crate::run::verdict::{self, NotRun, Observation, Policy, ProbeRun};
 use crate::state::{State, Timestamp, signoffs, waivers};
-use crate::verdict::{self, NotRun, Observation, Policy, ProbeRun};
 
 use super::query::ProbeQuery;
 use super::snapshot::Loaded;
@@ -162,7 +163,7 @@ pub async fn run(
     });
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let mut result = runner::run(&checklist, &opts, Arc::new(NoPrompt), &|_| {}, rx).await;
+    let mut result = observe::run(&checklist, &opts, Arc::new(NoPrompt), &|_| {}, rx).await;
     timer.abort();
     let mut timed_out = 0;
     for obs in &mut result.observations {
@@ -184,8 +185,9 @@ pub async fn run(
         fail_on_warning: false,
         state: &state,
         now,
+        automated: false,
     };
-    let report = crate::commands::build_report(
+    let report = crate::run::report::build_report(
         &checklist,
         result,
         &policy,

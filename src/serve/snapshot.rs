@@ -27,6 +27,9 @@ pub struct Snapshot {
     sources: BTreeMap<String, Source>,
     /// Served checklist → the targets whose items need unset variables (for the log).
     targets_unset: BTreeMap<String, Vec<String>>,
+    /// Served checklist → why it cannot be scraped without `env=`/`target=`: its variables come
+    /// only from environments or targets, as `run` without `--env` would also refuse.
+    bare_refused: BTreeMap<String, String>,
     /// Every `${env:…}` value of every served checklist, environment and target.
     pub secrets: Vec<String>,
 }
@@ -80,6 +83,10 @@ impl Snapshot {
         let mut secrets = Vec::new();
         let mut diags = Vec::new();
         let mut target_diags = Vec::new();
+        let mut bare_refused = BTreeMap::new();
+        // Without environments or targets, the checklist's own defaults are all a scrape can
+        // use and must load; with them, a scrape names one (as `run --env`/`--target` would).
+        let scoped = !config.environments.is_empty() || !config.targets.is_empty();
         for name in served {
             // A name from the catalog resolves to the local file or the embedded checklist,
             // never to an arbitrary path.
@@ -95,6 +102,7 @@ impl Snapshot {
                 };
                 if let Some(vars) = env.as_ref().and_then(|e| config.environments.get(e)) {
                     sources.environment = vars.clone();
+                    sources.tailoring = config.tailoring(env.as_deref(), None);
                 }
                 match load(&source, &sources, &|n| std::env::var(n).ok()) {
                     Ok(checklist) => {
@@ -102,6 +110,12 @@ impl Snapshot {
                         let unset = unset_by_item(&checklist);
                         let loaded = Arc::new(Loaded { checklist, unset });
                         checklists.insert((name.clone(), env.clone()), loaded);
+                    }
+                    Err(d) if env.is_none() && scoped => {
+                        let first = d.first().map_or(String::new(), |d| {
+                            format!("{}: {}", d.location(), d.message)
+                        });
+                        bare_refused.insert(name.clone(), first);
                     }
                     Err(d) => diags.extend(d),
                 }
@@ -135,6 +149,7 @@ impl Snapshot {
             checklists,
             sources,
             targets_unset,
+            bare_refused,
             secrets,
         })
     }
@@ -191,6 +206,26 @@ impl Snapshot {
         let mut names: Vec<String> = self.checklists.keys().map(|(n, _)| n.clone()).collect();
         names.dedup();
         names
+    }
+
+    /// The one-line reason a scrape of `checklist` without `env=` or `target=` is refused
+    /// (`None`: it is not refused for that).
+    pub fn bare_refusal(&self, checklist: &str) -> Option<String> {
+        let why = self.bare_refused.get(checklist)?;
+        let envs: Vec<&str> = self
+            .config
+            .environments
+            .keys()
+            .map(String::as_str)
+            .collect();
+        Some(format!(
+            "checklist `{checklist}` needs an environment or a target ({why}): scrape with env=NAME ({}) or target=NAME",
+            if envs.is_empty() {
+                "none defined".to_string()
+            } else {
+                envs.join(", ")
+            }
+        ))
     }
 
     /// The one-line reason for a 404 on environment `env`.
@@ -262,6 +297,7 @@ fn load_target(
     let sources = VarSources {
         lenient_unset: true,
         environment: target.variables(&config.environments, None),
+        tailoring: config.tailoring(None, Some(target)),
         ..VarSources::default()
     };
     let checklist = load(source, &sources, &|n| std::env::var(n).ok())?;

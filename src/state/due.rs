@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::verdict::Status;
+use crate::status::Status;
 
 use super::{State, Timestamp};
 use crate::checklist::Item;

@@ -3,11 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::verdict::Status;
+use crate::status::Status;
 use serde::{Deserialize, Serialize};
 
 use super::{StateError, Timestamp, atomic};
-use crate::report::Report;
 
 /// Runs kept per checklist; older lines are dropped when a run is appended.
 pub const MAX_RUNS: usize = 1000;
@@ -38,30 +37,6 @@ pub struct ItemRecord {
 }
 
 impl RunRecord {
-    /// The history line for a (redacted) report.
-    pub fn from_report(report: &Report) -> Self {
-        RunRecord {
-            schema_version: 1,
-            checklist: report.checklist.clone(),
-            target: None,
-            environment: report.environment.clone(),
-            started_at: Timestamp::from_system(report.started_at),
-            duration_ms: report.duration.as_millis() as u64,
-            exit_code: report.exit_code,
-            interrupted: report.interrupted,
-            items: report
-                .items
-                .iter()
-                .map(|i| ItemRecord {
-                    id: i.id.clone(),
-                    status: i.status,
-                    duration_ms: i.duration.as_millis() as u64,
-                    message: i.message.clone(),
-                })
-                .collect(),
-        }
-    }
-
     pub fn item(&self, id: &str) -> Option<&ItemRecord> {
         self.items.iter().find(|i| i.id == id)
     }

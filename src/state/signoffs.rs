@@ -63,6 +63,23 @@ pub fn record(state_dir: &Path, new: Vec<SignOff>) -> Result<(), StateError> {
     })
 }
 
+/// Who is signing: `--by`, else git `user.name`, else `$USER`.
+pub fn who(by: Option<&str>) -> String {
+    if let Some(by) = by.map(str::trim).filter(|b| !b.is_empty()) {
+        return by.to_string();
+    }
+    let git = std::process::Command::new("git")
+        .args(["config", "user.name"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|n| !n.is_empty());
+    git.or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::runner::{Network, Schedule, run_probe};
+use crate::run::observe::{Network, Schedule, run_probe};
 pub use series::Series;
 pub use trigger::{Fired, TriggerState};
 

@@ -2,11 +2,11 @@
 //! [`MAX_SAMPLES`] neighbouring samples merge (the worse status wins), so an hour at 1 s costs
 //! what ten minutes do.
 
-use std::time::Duration;
-
 use checks::{Evidence, Status};
 use serde::Serialize;
 use serde::ser::SerializeStruct;
+
+pub use crate::units::short;
 
 /// Samples kept per trigger before neighbours merge.
 pub const MAX_SAMPLES: usize = 2048;
@@ -181,14 +181,6 @@ pub fn value_of(evidence: &Evidence) -> Option<(f64, &'static str)> {
         .iter()
         .find_map(|k| evidence.get(*k).and_then(number))
         .map(|v| (v, "ms"))
-}
-
-/// `1m 30s` for a duration rounded to the second (milliseconds under one).
-pub fn short(d: Duration) -> String {
-    if d < Duration::from_secs(1) && !d.is_zero() {
-        return format!("{}ms", d.as_millis());
-    }
-    humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
 }
 
 #[cfg(test)]

@@ -166,6 +166,7 @@ fn demo_runs_pre_deploy_against_a_local_service() {
         ("PASS", "domain-caa"),
         ("PASS", "websocket-echo"),
         ("PASS", "fresh-backup"),
+        ("PASS", "cdn-config"),
         ("PENDING", "rollback-plan"),
     ] {
         // At default verbosity a pass is folded into its section's "N passed: ids" line (cut
@@ -190,7 +191,7 @@ fn demo_runs_pre_deploy_against_a_local_service() {
             ),
         }
     }
-    assert!(out.contains("24 pass"), "{out}");
+    assert!(out.contains("25 pass"), "{out}");
     assert!(out.contains("exit 1: a gating item failed"), "{out}");
     let strict = run(prodcheck().args(["demo", "--strict"]));
     assert_eq!(

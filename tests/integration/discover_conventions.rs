@@ -175,6 +175,35 @@ fn classic_client_keeps_the_users_values_and_comments_and_writes_only_what_diffe
         1,
         "production was touched:\n{text}"
     );
+    // What was written is what the shipped items need: they pass against the service.
+    let ids = [
+        "health-endpoint",
+        "auth-required",
+        "api-endpoint",
+        "websocket-echo",
+    ];
+    let mut cmd = p.cmd();
+    cmd.args([
+        "run",
+        "pre-deploy",
+        "--env",
+        "staging",
+        "--non-interactive",
+        "--report",
+        "json",
+    ]);
+    for id in ids {
+        cmd.args(["--only", id]);
+    }
+    let report = json(&run(&mut cmd));
+    for id in ids {
+        assert_eq!(
+            item(&report, id)["status"],
+            "pass",
+            "{id}: {}",
+            item(&report, id)
+        );
+    }
 }
 
 #[test]
@@ -211,16 +240,32 @@ fn go_promhttp_code_label_on_the_file_init_wrote() {
         "metrics_convention: prometheus-code  # found: job `shop` exposes `http_requests_total` with label `code`"
     );
     // init's default line is replaced by the verified value, at init's value column.
-    let version = after
-        .lines()
-        .find(|l| l.trim_start().starts_with("version_metric:"))
-        .expect("line");
-    assert_eq!(
-        version.split_whitespace().collect::<Vec<_>>().join(" "),
-        "version_metric: app_build_info # found: job `shop` exposes `app_build_info{version}`"
+    let find = |text: &str, var: &str| -> String {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{var}:")))
+            .unwrap_or_else(|| panic!("no `{var}` line"))
+            .to_string()
+    };
+    let (old, new) = (
+        find(&written, "metrics_convention"),
+        find(&after, "metrics_convention"),
     );
-    let column = format!("      {:<33} app_build_info", "version_metric:");
-    assert!(version.starts_with(&column), "{version}");
+    let column = |l: &str| {
+        let after = l.find(':').expect("a key") + 1;
+        after + l[after..].len() - l[after..].trim_start().len()
+    };
+    assert_eq!(column(&old), column(&new), "{old}\n{new}");
+    // `~` defers to the convention, whose names are what was found: those lines stay as init
+    // wrote them.
+    for var in [
+        "requests_metric",
+        "status_label",
+        "latency_histogram",
+        "version_metric",
+        "version_label",
+    ] {
+        assert_eq!(find(&written, var), find(&after, var));
+    }
     // init aligns values in a column: compare with the spacing folded.
     let folded: String = after
         .lines()
@@ -265,11 +310,6 @@ fn opentelemetry_in_a_flow_mapping_environment() {
     assert_eq!(
         line_of(&text, "metrics_convention"),
         "metrics_convention: otel  # found: job `shop` exposes `http_server_request_duration_seconds_count` with label `http_response_status_code`"
-    );
-    // The shipped checklists still read `latency_metric`: its default names another family.
-    assert_eq!(
-        line_of(&text, "latency_metric"),
-        "latency_metric: http_server_request_duration_seconds  # found: job `shop` exposes `http_server_request_duration_seconds_bucket`"
     );
     let vars = env_vars(&text, "staging");
     for standard in [

@@ -54,8 +54,8 @@ fn without_a_file_it_writes_inits_template_then_fills_what_the_build_output_says
     // Discovery filled `staging` (the default) only.
     let prod = env_vars(&text, "production");
     assert_eq!(
-        prod.get("api_url").map(String::as_str),
-        Some("${base_url}/api/orders")
+        prod.get("health_url").map(String::as_str),
+        Some("${base_url}/health")
     );
     assert!(ran.stdout.contains("no HTTP requests"), "{}", ran.stdout);
     assert!(

@@ -229,9 +229,18 @@ fn unknown_targets_and_bad_target_definitions_stop_the_run() {
         ran.stderr
     );
 
-    // A target that leaves a needed variable unset: named, and nothing runs.
+    // A target that leaves a needed variable unset: with --strict-vars, named, and nothing
+    // runs; without, the item is `unconfigured` for each target (exit 4, like pending).
     empty.file("prodcheck.yaml", "targets:\n  api: {}\n  web: {}\n");
-    let ran = run(empty.cmd().args(["run", "c.yaml", "--all-targets"]));
+    let ran = run(empty
+        .cmd()
+        .args(["run", "c.yaml", "--all-targets", "--report", "json"]));
+    assert_eq!(ran.code, 4, "{}{}", ran.stdout, ran.stderr);
+    let report = json(&ran);
+    assert_eq!(report["summary"]["unconfigured"], 2, "{report}");
+    let ran = run(empty
+        .cmd()
+        .args(["run", "c.yaml", "--all-targets", "--strict-vars"]));
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert!(
         ran.stderr

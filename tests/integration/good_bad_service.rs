@@ -37,6 +37,12 @@ ns1    IN A    127.0.0.1
 /// `(substring of the query, good value, bad value)`; `None`: no series at all. The first
 /// match wins, so the error-rate query (which also names `http_requests_total`) comes first.
 const METRICS: &[(&str, f64, Option<f64>)] = &[
+    // Seconds since the last successful backup: 10 minutes (good), 3 days (bad).
+    (
+        "backup_last_success_timestamp_seconds",
+        600.0,
+        Some(259_200.0),
+    ),
     ("pg_stat_statements_seconds_total", 0.02, Some(0.8)),
     ("node_filesystem_avail_bytes", 0.55, Some(0.04)),
     ("http_request_duration_seconds_bucket", 0.21, Some(0.9)),
@@ -141,6 +147,7 @@ struct Site {
     https_port: u16,
     http_port: u16,
     prometheus_port: u16,
+    good: bool,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -246,6 +253,7 @@ impl Site {
             https_port,
             http_port,
             prometheus_port,
+            good,
             _rt: rt,
         }
     }
@@ -268,6 +276,37 @@ impl Site {
             (
                 "api_headers",
                 format!("{{Authorization: \"Bearer {API_TOKEN}\"}}"),
+            ),
+            // Routes have no default: a real service names its own.
+            (
+                "api_url",
+                format!("https://localhost:{}/api/orders", self.https_port),
+            ),
+            (
+                "rate_limit_url",
+                format!("https://localhost:{}/api/search", self.https_port),
+            ),
+            (
+                "protected_urls",
+                format!("[\"https://localhost:{}/admin\"]", self.https_port),
+            ),
+            ("ws_url", format!("wss://localhost:{}/ws", self.https_port)),
+            // The other two forms of the backup check.
+            (
+                "prometheus_url",
+                format!("http://127.0.0.1:{}", self.prometheus_port),
+            ),
+            (
+                "backup_timestamp_metric",
+                "backup_last_success_timestamp_seconds{job=\"db-backup\"}".into(),
+            ),
+            (
+                "backup_check_command",
+                if self.good {
+                    "echo 'OK - newest backup 10 minutes old'".into()
+                } else {
+                    "(echo 'CRITICAL - newest backup 3 days old'; exit 1)".into()
+                },
             ),
         ]
     }
@@ -349,6 +388,8 @@ const PRE_DEPLOY_AUTOMATED: &[&str] = &[
     "domain-caa",
     "dependency-audit",
     "fresh-backup",
+    "fresh-backup-metric",
+    "fresh-backup-command",
     "migrations-tested",
     "response-times",
     "load-tests",
@@ -444,11 +485,16 @@ fn good_bad_pre_deploy_bad_service_fails_exactly_the_broken_items() {
             ("domain-caa", "allows ca.unexpected.test"),
             ("dependency-audit", "exited 1: FAILED"),
             ("fresh-backup", "3days old"),
+            ("fresh-backup-metric", "found 259200"),
+            ("fresh-backup-command", "3 days old"),
             ("migrations-tested", "not yet been applied"),
             ("response-times", "over 500 ms"),
             ("asset-compression", "`content-encoding` missing"),
             ("bundle-size", "over the 250 KiB budget"),
-            ("cdn-config", "expected it to contain `max-age=`"),
+            (
+                "cdn-config",
+                "`no-store` (no-store) keeps it out of a shared cache",
+            ),
             ("domain-resolves", "127.0.0.1"),
             ("health-endpoint", "got 503"),
             ("load-balancer-backends", "error rate 100.0% over 0%"),
@@ -466,6 +512,8 @@ const POST_DEPLOY_AUTOMATED: &[&str] = &[
     "database-connections",
     "cache-hit-rate",
     "backups-running",
+    "backups-running-metric",
+    "backups-running-command",
     "app-metrics",
     "latency-metrics",
     "infrastructure-metrics",
@@ -530,6 +578,8 @@ fn good_bad_post_deploy_bad_service_fails_exactly_the_broken_items() {
             ("database-connections", "connection refused by"),
             ("cache-hit-rate", "found 0.4"),
             ("backups-running", "3days old"),
+            ("backups-running-metric", "found 259200"),
+            ("backups-running-command", "3 days old"),
             ("infrastructure-metrics", "found 0"),
             ("alerts-functioning", "returned no series"),
             ("alert-delivery", "found 4"),
@@ -609,6 +659,8 @@ fn good_bad_health_body_and_api_credentials_come_from_variables() {
 const MAINTENANCE_AUTOMATED: &[&str] = &[
     "system-health",
     "backups-completed",
+    "backups-completed-metric",
+    "backups-completed-command",
     "certificate-expiry",
     "disk-space",
     "performance-metrics",
@@ -661,6 +713,8 @@ fn good_bad_maintenance_bad_service_fails_exactly_the_broken_items() {
         &[
             ("system-health", "got 503"),
             ("backups-completed", "3days old"),
+            ("backups-completed-metric", "found 259200"),
+            ("backups-completed-command", "3 days old"),
             (
                 "certificate-expiry",
                 "fail threshold 10% of its 90-day lifetime",
@@ -738,6 +792,8 @@ fn run_deploy_with(good: bool, extra: &[&str]) -> Option<(i32, serde_json::Value
             "echo 'Database schema is up to date!'".into(),
         ));
         vars.push(("smoke_test_command", "echo 'OK - 6 journeys passed'".into()));
+        // The number of replicas is stated (no default): none expected.
+        vars.push(("min_replicas", "0".into()));
     } else {
         vars.push((
             "migration_status_command",

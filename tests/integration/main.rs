@@ -1,11 +1,13 @@
 //! The one integration-test binary: drives the real `prodcheck` binary against servers
 //! started on 127.0.0.1 by the tests themselves.
 
+mod metrics_app;
 mod nginx;
 mod proxy;
 mod support;
 
 mod cli_basics;
+mod conventions_shipped;
 mod crash_safety;
 mod deploy_watch;
 mod diagnostics;
@@ -25,11 +27,15 @@ mod loader_props;
 mod net_family;
 mod net_mtls;
 mod net_proxy;
+mod overrides;
+mod progressive;
+mod progressive_service;
 mod reports;
 mod run_behaviour;
 mod secrets;
 mod serve;
 mod shipped_checklists;
+mod shipped_fooled;
 mod shipped_internal_ca;
 mod shipped_rollback;
 mod shipped_unconfigured;

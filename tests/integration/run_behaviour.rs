@@ -255,7 +255,7 @@ fn json_report_has_the_documented_fields() {
     ] {
         assert!(report.get(field).is_some(), "missing `{field}` in {report}");
     }
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["checklist"], "t");
     assert_eq!(report["exit_code"], 4);
     assert_eq!(report["summary"]["pass"], 1);

@@ -5,6 +5,7 @@
 mod fleet;
 mod guards;
 mod prometheus;
+mod scoped;
 mod web;
 
 use std::io::{Read, Write};

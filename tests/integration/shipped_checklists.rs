@@ -320,12 +320,17 @@ fn pre_deploy_uses_only_probe_kinds_the_demo_service_can_answer() {
         "auth",
         "rate_limit",
         "latency",
+        "cdn_cache",
         "websocket",
         "file",
         "disk",
         "exec",
     ];
     for item in items_of("pre-deploy") {
+        // The Prometheus form of the backup check: the demo has no Prometheus and says so.
+        if item.id == "fresh-backup-metric" {
+            continue;
+        }
         let Some(Node {
             value: Value::Map(entries),
             ..
@@ -428,7 +433,8 @@ fn deploy_db_items(port: u16, user: &str, ids: &[&str], extra: &[&str]) -> serde
 
 /// `database-permissions` passes a role with DML grants only, and fails one that owns a table
 /// or the schema (it could drop them), which the old attribute-only query let through.
-/// `database-replicas` passes with no replica expected and fails when one is.
+/// `database-replicas` needs the number stated: it passes with 0 stated and fails when one is
+/// expected.
 #[test]
 fn deploy_database_items_judge_ownership_and_replicas() {
     let Some((pg, _)) = crate::svc_postgres::start_postgres(false) else {
@@ -455,9 +461,39 @@ fn deploy_database_items_judge_ownership_and_replicas() {
         let it = item(&report, "database-permissions");
         assert_eq!(it["status"], want, "{user}: {it}");
     }
-    let report = deploy_db_items(pg.port, "postgres", &["database-replicas"], &[]);
+    // No number stated is no verdict (0 replicas would pass vacuously): the run says which
+    // variable to set instead of passing.
+    let p = Project::new();
+    let unstated = run(p
+        .cmd()
+        .env("APP_PW", crate::svc_postgres::PASSWORD)
+        .args([
+            "run",
+            "deploy",
+            "--non-interactive",
+            "--only",
+            "database-replicas",
+        ])
+        .arg("--var")
+        .arg(format!(
+            "database_url=postgres://postgres:${{env:APP_PW}}@127.0.0.1:{}/postgres",
+            pg.port
+        )));
+    assert_ne!(unstated.code, 0, "{}{}", unstated.stdout, unstated.stderr);
+    assert!(
+        format!("{}{}", unstated.stdout, unstated.stderr).contains("min_replicas"),
+        "{}{}",
+        unstated.stdout,
+        unstated.stderr
+    );
+    let report = deploy_db_items(
+        pg.port,
+        "postgres",
+        &["database-replicas"],
+        &["min_replicas=0"],
+    );
     let it = item(&report, "database-replicas");
-    assert_eq!(it["status"], "pass", "no replica expected: {it}");
+    assert_eq!(it["status"], "pass", "none expected, stated: {it}");
     let report = deploy_db_items(
         pg.port,
         "postgres",
@@ -476,8 +512,8 @@ fn deploy_database_items_judge_ownership_and_replicas() {
 }
 
 /// `deploy/new-version-live` passes only when `version_url` names exactly the version being
-/// deployed (`1.4` is not `1.4.2`), and an unset `version` stops the run instead of quietly
-/// checking the status alone.
+/// deployed (`1.4` is not `1.4.2`), and an unset `version` leaves it `unconfigured` (gating
+/// like pending) instead of quietly checking the status alone.
 #[test]
 fn new_version_live_matches_the_whole_version() {
     let server = AppServer::start(axum::Router::new().route(
@@ -514,10 +550,18 @@ fn new_version_live_matches_the_whole_version() {
         "{it}"
     );
     let ran = version_run(None);
-    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(ran.code, 4, "{}{}", ran.stdout, ran.stderr);
+    let it = item(&json(&ran), "new-version-live").clone();
+    assert_eq!(it["status"], "unconfigured", "{it}");
+    assert_eq!(
+        it["evidence"]["unset_variables"],
+        serde_json::json!(["version"])
+    );
     assert!(
-        ran.stderr.contains("variable `version` is not set"),
-        "{}",
-        ran.stderr
+        it["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("variable `version` is not set"),
+        "{it}"
     );
 }

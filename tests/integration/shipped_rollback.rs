@@ -35,7 +35,9 @@ fn metrics_app(traffic: Traffic) -> AppServer {
                     Traffic::None => (500, Some(0)),
                     Traffic::HalfErrors => (n * 50, Some(n * 50)),
                 };
-                let mut text = String::from("# TYPE http_requests_total counter\n");
+                // Every instance runs the version being deployed (the deploy trigger joins on it).
+                let mut text = String::from("app_build_info{version=\"1.4.2\"} 1\n");
+                text.push_str("# TYPE http_requests_total counter\n");
                 text.push_str(&format!("http_requests_total{{status=\"200\"}} {ok}\n"));
                 if let Some(e) = errors {
                     text.push_str(&format!("http_requests_total{{status=\"500\"}} {e}\n"));
@@ -85,6 +87,8 @@ fn trigger(checklist: &str, id: &str, prom: &ServerProcess) -> serde_json::Value
         &format!("prometheus_url={url}"),
         "--var",
         "api_job=api",
+        "--var",
+        "version=1.4.2",
         "--report",
         "json",
     ]));

@@ -1,6 +1,7 @@
-//! An unconfigured run of a shipped checklist sends nothing: target variables have no
-//! real-world default, so a run without them stops before any probe, exit 2, naming each
-//! missing variable once with the line that uses it and how to set it.
+//! Shipped checklists without their target variables: target variables have no real-world
+//! default, so the items that need them are `unconfigured` (named, with how to set them) and
+//! nothing is sent to a guessed target; with `--strict-vars` the run stops before any probe,
+//! exit 2, naming each missing variable once with the line that uses it.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -31,7 +32,7 @@ fn counting_listener() -> (u16, Arc<AtomicUsize>) {
 }
 
 #[test]
-fn an_unconfigured_run_sends_nothing_and_names_what_to_set() {
+fn a_strict_unconfigured_run_sends_nothing_and_names_what_to_set() {
     let p = Project::new();
     let cases: [(&str, &[&str]); 4] = [
         ("pre-deploy", &["base_url"]),
@@ -46,7 +47,9 @@ fn an_unconfigured_run_sends_nothing_and_names_what_to_set() {
         ("maintenance", &["base_url", "prometheus_url"]),
     ];
     for (checklist, vars) in cases {
-        let ran = run(p.cmd().args(["run", checklist, "--non-interactive"]));
+        let ran = run(p
+            .cmd()
+            .args(["run", checklist, "--non-interactive", "--strict-vars"]));
         assert_eq!(ran.code, 2, "{checklist}: {}{}", ran.stdout, ran.stderr);
         assert!(
             ran.stdout.is_empty(),
@@ -76,13 +79,69 @@ fn an_unconfigured_run_sends_nothing_and_names_what_to_set() {
     }
 }
 
-/// Pointing only `host`/`port` at a listener (a partial configuration) still leaves `base_url`
-/// unset: the run must stop before the `tls` item connects.
+/// Without `--strict-vars` the same runs report every item needing a target variable as
+/// `unconfigured` (naming it) and send nothing to any guessed host.
 #[test]
-fn a_partial_configuration_stops_before_any_connection() {
+fn an_unconfigured_run_reports_unconfigured_items_and_sends_nothing_to_a_target() {
+    let p = Project::new();
+    for (checklist, var, id) in [
+        ("pre-deploy", "base_url", "tls-certificate"),
+        ("deploy", "prometheus_url", "rollback-error-rate"),
+        ("post-deploy", "database_url", "database-connections"),
+        ("maintenance", "prometheus_url", "disk-space"),
+    ] {
+        let ran = run(p.cmd().args([
+            "run",
+            checklist,
+            "--non-interactive",
+            "--automated",
+            "--report",
+            "json",
+        ]));
+        assert_ne!(ran.code, 0, "{checklist}: {}", ran.stderr);
+        assert_ne!(ran.code, 2, "{checklist}: {}", ran.stderr);
+        let report = json(&ran);
+        let it = item(&report, id);
+        assert_eq!(it["status"], "unconfigured", "{checklist}: {it}");
+        assert!(
+            it["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(&format!("`{var}`")),
+            "{checklist}: {it}"
+        );
+        // Nothing that needs a target ran: every web, TLS, DNS, database and PromQL item waits.
+        for it in report["items"].as_array().expect("items") {
+            let kind = it["kind"].as_str().unwrap_or_default();
+            if [
+                "tls",
+                "http",
+                "dns",
+                "postgres",
+                "redis",
+                "prometheus",
+                "websocket",
+            ]
+            .contains(&kind)
+            {
+                assert!(
+                    ["unconfigured", "skip"].contains(&it["status"].as_str().unwrap_or_default()),
+                    "{checklist}: a {kind} item ran without its target: {it}"
+                );
+            }
+        }
+    }
+}
+
+/// Pointing only `host`/`port` at a listener (a partial configuration) leaves `base_url`
+/// unset: with `--strict-vars` the run stops before the `tls` item connects; without, the
+/// `tls` item (whose variables are all set) goes to that host and port, and the items that
+/// need `base_url` are unconfigured.
+#[test]
+fn a_partial_configuration_runs_what_it_configures() {
     let (port, connections) = counting_listener();
     let p = Project::new();
-    let ran = run(p.cmd().args([
+    let args = [
         "run",
         "pre-deploy",
         "--non-interactive",
@@ -90,7 +149,8 @@ fn a_partial_configuration_stops_before_any_connection() {
         "host=127.0.0.1",
         "--var",
         &format!("port={port}"),
-    ]));
+    ];
+    let ran = run(p.cmd().args(args).arg("--strict-vars"));
     assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
     assert!(
         ran.stderr.contains("variable `base_url` is not set"),
@@ -99,6 +159,20 @@ fn a_partial_configuration_stops_before_any_connection() {
     );
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(connections.load(Ordering::SeqCst), 0, "a probe connected");
+
+    let ran = run(p
+        .cmd()
+        .args(args)
+        .args(["--only", "security", "--report", "json"]));
+    let report = json(&ran);
+    assert_ne!(item(&report, "tls-certificate")["status"], "unconfigured");
+    assert_eq!(item(&report, "security-headers")["status"], "unconfigured");
+    assert!(
+        wait_until(Duration::from_secs(5), || connections
+            .load(Ordering::SeqCst)
+            > 0),
+        "the tls item did not go to host:port"
+    );
 }
 
 #[test]

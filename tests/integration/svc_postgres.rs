@@ -11,7 +11,7 @@ use crate::support::*;
 pub(crate) const PASSWORD: &str = "pg-s3cret-pw";
 
 /// Debian's newest `/usr/lib/postgresql/N/bin`, else wherever `initdb` is on the PATH.
-fn bin_dir() -> Option<PathBuf> {
+pub(crate) fn bin_dir() -> Option<PathBuf> {
     if hidden("initdb") {
         return require_binary("initdb", "postgresql").and(None);
     }

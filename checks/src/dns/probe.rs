@@ -68,7 +68,8 @@ pub struct DnsProbe {
     /// Values that must all be present (an MX may be given without its preference).
     #[serde(default)]
     pub expect: Vec<String>,
-    /// Nothing but the `expect` values may be present.
+    /// Nothing but the `expect` values may be present (a stale address fails). With an
+    /// empty `expect` (a checklist variable left `[]`) nothing is pinned, and the message says so.
     #[serde(default)]
     pub exact: bool,
     /// At least this many records.
@@ -138,15 +139,6 @@ impl Probe for DnsProbe {
                 "nxdomain",
                 "`nxdomain: true` asserts the name does not exist; it cannot be combined with record expectations",
             ));
-        }
-        if self.exact && self.expect.is_empty() {
-            issues.push(
-                ParamIssue::new(
-                    "exact",
-                    "`exact: true` with an empty `expect` would accept nothing",
-                )
-                .hint("list the values under `expect`"),
-            );
         }
         if self.min_records == Some(0) {
             issues.push(ParamIssue::new(
@@ -295,7 +287,7 @@ impl DnsProbe {
                 ),
             );
         }
-        if self.exact {
+        if self.exact && !self.expect.is_empty() {
             let extra: Vec<&String> = forms
                 .iter()
                 .filter(|fm| !self.expect.iter().any(|w| matches(w, fm)))
@@ -332,7 +324,14 @@ impl DnsProbe {
             }
         }
         if f.problems.len() == before {
-            f.notes.push(format!("{rtype} {}", values.join(", ")));
+            // Say what it resolved to, and whether that was compared with anything.
+            let compared = match (self.expect.is_empty(), self.exact) {
+                (true, _) => " (no expected values given: any answer accepted)",
+                (false, true) => " (exactly the expected values)",
+                (false, false) => " (the expected values among them)",
+            };
+            f.notes
+                .push(format!("{rtype} {}{compared}", values.join(", ")));
         }
     }
 

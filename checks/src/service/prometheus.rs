@@ -37,6 +37,11 @@ pub struct PrometheusProbe {
     /// What an empty answer (no series) means; `fail` by default.
     #[serde(default)]
     pub empty: EmptyMeans,
+    /// What an empty answer means in words, said first when the query returns no series:
+    /// which metric is not recorded and which convention expected it (`http_requests_total`
+    /// is not recorded for `job="api"`; `metrics_convention: prometheus` expects it).
+    #[serde(default)]
+    pub missing: Option<String>,
     /// PEM bundle added to the trusted roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
@@ -340,11 +345,14 @@ impl Probe for PrometheusProbe {
                 EmptyMeans::Fail | EmptyMeans::Error => " (no series: is the metric recorded?)",
                 _ => "",
             };
-            return evidence(Outcome::new(
-                st,
-                format!("`{q}` returned no series{what}; `empty: {}`", st.as_str()),
-            ))
-            .with("series", 0);
+            let message = match self.missing.as_deref().map(str::trim) {
+                Some(said) if !said.is_empty() => format!(
+                    "{said} (`{q}` returned no series; `empty: {}`)",
+                    st.as_str()
+                ),
+                _ => format!("`{q}` returned no series{what}; `empty: {}`", st.as_str()),
+            };
+            return evidence(Outcome::new(st, message)).with("series", 0);
         }
         let values: Vec<Value> = all
             .iter()

@@ -63,9 +63,26 @@ pub struct WebSocketProbe {
     /// Text a reply must contain (the first message the server sends when there is no `send`).
     #[serde(default)]
     pub expect: Option<String>,
+    /// Send a token made up for this run (`prodcheck-echo-…`) and require a reply containing
+    /// it: an echo, not any message that happens to contain a word (a Socket.IO or ActionCable
+    /// heartbeat says `ping` on its own). Instead of `send` and `expect`.
+    #[serde(default)]
+    pub echo: bool,
     /// Upper bound for the round trip (`send` to reply), or for the handshake without `send`.
     #[serde(default)]
     pub max_latency: Option<DurationParam>,
+}
+
+/// A token no server sends unprompted: the time in nanoseconds, the process and a counter.
+fn echo_token() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("prodcheck-echo-{nanos:x}-{:x}-{n}", std::process::id())
 }
 
 fn describe(err: &WsError) -> String {
@@ -150,6 +167,15 @@ impl Probe for WebSocketProbe {
                 )
                 .hint("write a full URL such as `wss://example.com/socket`"),
             ),
+        }
+        if self.echo && (self.send.is_some() || self.expect.is_some()) {
+            issues.push(
+                ParamIssue::new(
+                    "echo",
+                    "`echo` makes up its own message and reply; it replaces `send` and `expect`",
+                )
+                .hint("drop `send` and `expect`, or drop `echo`"),
+            );
         }
         if self.send.as_ref().is_some_and(|s| s.len() > MAX_MESSAGE) {
             issues.push(ParamIssue::new("send", "`send` is over 1 MiB"));
@@ -263,9 +289,12 @@ impl Probe for WebSocketProbe {
 
         let mut latency = handshake_time;
         let mut what = "handshake";
-        if self.send.is_some() || self.expect.is_some() {
+        let token = self.echo.then(echo_token);
+        let send = token.as_ref().or(self.send.as_ref());
+        let expect = token.as_ref().or(self.expect.as_ref());
+        if send.is_some() || expect.is_some() {
             let sent_at = Instant::now();
-            if let Some(text) = &self.send {
+            if let Some(text) = send {
                 let send = ws.send(Message::text(text.clone()));
                 match tokio::time::timeout(left(), send).await {
                     Err(_) => return outcome_fail(outcome, format!("{shown}: sending timed out")),
@@ -302,10 +331,7 @@ impl Probe for WebSocketProbe {
                     }
                     _ => continue,
                 };
-                let matched = self
-                    .expect
-                    .as_ref()
-                    .is_none_or(|e| text.contains(e.as_str()));
+                let matched = expect.is_none_or(|e| text.contains(e.as_str()));
                 last = text.chars().take(200).collect();
                 if matched {
                     reply = Some(text);
@@ -315,7 +341,10 @@ impl Probe for WebSocketProbe {
             latency = sent_at.elapsed();
             what = "round trip";
             let Some(reply) = reply else {
-                let wanted = match &self.expect {
+                let wanted = match expect {
+                    Some(e) if self.echo => {
+                        format!("the token it sent back (`{e}`): the endpoint does not echo")
+                    }
                     Some(e) => format!("a reply containing `{e}`"),
                     None => "a reply".to_string(),
                 };
@@ -382,6 +411,7 @@ mod tests {
             headers: Default::default(),
             send: None,
             expect: None,
+            echo: false,
             max_latency: None,
         };
         assert!(probe("wss://example.com/socket").check_params().is_empty());

@@ -85,9 +85,14 @@ pub struct LatencyProbe {
     /// Upper bound for the slowest sample.
     #[serde(default)]
     pub max: Option<DurationParam>,
-    /// Highest acceptable share of errors (a 5xx or a transport failure), in percent.
+    /// Highest acceptable share of errors (a 5xx or a transport failure, or a status other
+    /// than `expect_status` when it is given), in percent.
     #[serde(default)]
     pub max_error_rate: Option<f64>,
+    /// The status a sample must answer to count as a success (`200`): a fast 401 or 404 is
+    /// not a fast success. Without `max_error_rate`, any other status fails the item.
+    #[serde(default)]
+    pub expect_status: Option<u16>,
 }
 
 fn default_method() -> String {
@@ -179,6 +184,17 @@ impl Probe for LatencyProbe {
                 ),
             ));
         }
+        if let Some(status) = self.expect_status
+            && !(100..=599).contains(&status)
+        {
+            issues.push(
+                ParamIssue::new(
+                    "expect_status",
+                    format!("`expect_status` is {status}; an HTTP status is between 100 and 599"),
+                )
+                .hint("write the status a healthy answer has, usually `200`"),
+            );
+        }
         if self.warmup > MAX_WARMUP {
             issues.push(ParamIssue::new(
                 "warmup",
@@ -258,6 +274,8 @@ impl Probe for LatencyProbe {
         let mut statuses: BTreeMap<u16, u32> = BTreeMap::new();
         let (mut sent, mut done, mut errors, mut throttled) = (0u32, 0u32, 0u32, 0u32);
         let mut first_error: Option<String> = None;
+        // Answers with another status than `expect_status`.
+        let mut wrong_status = 0u32;
         let mut first_failure: Option<NoPage> = None;
         let mut first_throttle: Option<String> = None;
         let mut set: JoinSet<Sample> = JoinSet::new();
@@ -279,9 +297,19 @@ impl Probe for LatencyProbe {
                 Ok(Sample::Answer(status, took)) => {
                     *statuses.entry(status).or_default() += 1;
                     latencies.push(took);
-                    if status >= 500 {
-                        errors += 1;
-                        first_error.get_or_insert_with(|| format!("status {status}"));
+                    match self.expect_status {
+                        Some(want) if status != want => {
+                            errors += 1;
+                            wrong_status += 1;
+                            first_error
+                                .get_or_insert_with(|| format!("status {status}, expected {want}"));
+                        }
+                        Some(_) => {}
+                        None if status >= 500 => {
+                            errors += 1;
+                            first_error.get_or_insert_with(|| format!("status {status}"));
+                        }
+                        None => {}
                     }
                 }
                 Ok(Sample::Throttled(why)) => {
@@ -430,6 +458,14 @@ impl Probe for LatencyProbe {
         let cause = first_error
             .map(|e| format!(", first error: {e}"))
             .unwrap_or_default();
+        if let Some(want) = self.expect_status
+            && wrong_status > 0
+            && self.max_error_rate.is_none()
+        {
+            crossed.push(format!(
+                "{wrong_status} of {done} samples answered another status than {want}"
+            ));
+        }
         let outcome = if !crossed.is_empty() {
             Outcome::fail(format!(
                 "{target}: {} ({figures}{cause})",

@@ -1,6 +1,7 @@
-//! Probes that send many requests on purpose: `rate_limit` (a disruptive burst) and
-//! `latency` (timed samples), with the header parsing and percentile arithmetic they share.
+//! Probes that judge how a service handles traffic: `rate_limit` (a disruptive burst),
+//! `latency` (timed samples) and `cdn_cache` (whether a shared cache may keep an asset).
 
+pub mod cdn;
 pub mod latency;
 pub mod percentile;
 pub mod quiet;

@@ -34,6 +34,10 @@ pub const MAX_CONCURRENCY: u32 = 256;
 pub const RECOVERY_CAP: Duration = Duration::from_secs(60);
 /// `recovery` wait when the limiter advertises nothing usable.
 const RECOVERY_DEFAULT: Duration = Duration::from_secs(1);
+/// How to fix the commonest limiter without `Retry-After`: nginx `limit_req` answers 503 and
+/// sends none by default (`always`: `add_header` skips error responses otherwise).
+const NGINX_RECIPE: &str =
+    "with nginx `limit_req`: `limit_req_status 429;` and `add_header Retry-After 60 always;`";
 /// Bodies are drained (so connections are reused) up to this much.
 const BODY_CAP: u64 = 64 * 1024;
 
@@ -554,7 +558,7 @@ impl Probe for RateLimitProbe {
             None => {
                 findings.push((
                     retry_severity,
-                    format!("no Retry-After on the {status} response"),
+                    format!("no Retry-After on the {status} response ({NGINX_RECIPE})"),
                 ));
                 None
             }

@@ -8,7 +8,7 @@ use super::page::badge;
 use super::svg::slug;
 use crate::report::targets::severity_rank;
 use crate::report::{ItemReport, Report};
-use crate::verdict::Status;
+use crate::status::Status;
 
 /// The exit code's word for a target's verdict cell.
 fn verdict_word(code: u8) -> (&'static str, &'static str) {

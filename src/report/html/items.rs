@@ -172,7 +172,7 @@ pub fn sections(report: &Report) -> Markup {
 mod tests {
     use super::*;
     use crate::report::html::page::tests::report;
-    use crate::verdict::Status;
+    use crate::status::Status;
 
     #[test]
     fn failing_items_come_first_and_open() {

@@ -11,7 +11,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::{expiry, grade, items, latency, strip};
 use crate::exit_code;
 use crate::report::{ItemReport, Report, Reporter, rfc3339};
-use crate::verdict::Status;
+use crate::status::Status;
 
 pub struct HtmlReporter;
 
@@ -31,6 +31,7 @@ fn verdict(report: &Report) -> (&'static str, &'static str, &'static str) {
         exit_code::OK => ("pass", "✔", "PASSED"),
         exit_code::FAILED => ("fail", "✘", "FAILED"),
         exit_code::PENDING => ("pending", "?", "PENDING"),
+        exit_code::UNCONFIGURED => ("pending", "○", "UNCONFIGURED"),
         exit_code::INTERRUPTED => ("warn", "▲", "INTERRUPTED"),
         _ => ("error", "!", "NOT EVALUATED"),
     }
@@ -82,8 +83,8 @@ fn header(report: &Report) -> Markup {
                 @if let Some(w) = &report.watch {
                     div { dt { "Watch" } dd {
                         @if let Some(stage) = &w.stage { "stage " (stage) ", " }
-                        (crate::watch::series::short(w.window)) " window every "
-                        (crate::watch::series::short(w.every)) ", " (w.evaluations) " evaluations"
+                        (crate::units::short(w.window)) " window every "
+                        (crate::units::short(w.every)) ", " (w.evaluations) " evaluations"
                         @if let Some(id) = &w.stopped_by { ", stopped early: " (id) " fired" }
                     } }
                 }
@@ -109,7 +110,10 @@ fn attention(report: &Report) -> Markup {
     let mut list: Vec<&ItemReport> = report
         .items
         .iter()
-        .filter(|i| crate::report::markdown::rank(report, i) <= 2 && i.status != Status::Pending)
+        .filter(|i| {
+            crate::report::markdown::rank(report, i) <= 2
+                && !crate::report::markdown::waits_for_someone(i)
+        })
         .collect();
     list.sort_by_key(|i| crate::report::markdown::rank(report, i));
     let pending = report
@@ -117,6 +121,12 @@ fn attention(report: &Report) -> Markup {
         .iter()
         .filter(|i| i.status == Status::Pending)
         .count();
+    let unconfigured: Vec<&str> = report
+        .items
+        .iter()
+        .filter(|i| i.status == Status::Unconfigured)
+        .map(|i| i.id.as_str())
+        .collect();
     html! {
         section id="attention" aria-labelledby="attention-h" {
             h2 id="attention-h" { "Needs attention" }
@@ -140,6 +150,15 @@ fn attention(report: &Report) -> Markup {
                     (badge(Status::Pending)) " " (pending) " manual item(s) pending: confirm with "
                     code { "--confirm ID" } " for a run, or record a sign-off: "
                     code { "prodcheck signoff " (report.checklist) " ID" } "."
+                }
+            }
+            @if !unconfigured.is_empty() {
+                p class="pending-note" {
+                    (badge(Status::Unconfigured)) " " (unconfigured.len()) " item(s) unconfigured ("
+                    (unconfigured.join(", ")) "): set their variables with "
+                    code { "--var NAME=VALUE" } " or in a prodcheck.yaml environment ("
+                    code { "prodcheck init --discover" } " finds what it can), or declare them "
+                    code { "not_applicable:" } " there."
                 }
             }
             @if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {

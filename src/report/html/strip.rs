@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::svg::{cut, num, picture};
 use crate::report::{Report, rfc3339};
-use crate::verdict::Status;
+use crate::status::Status;
 
 /// Rows drawn at most; the rest are counted in words.
 pub const MAX_ROWS: usize = 30;
@@ -34,7 +34,7 @@ pub struct Strip {
 fn notable(status: Status) -> bool {
     !matches!(
         status,
-        Status::Pass | Status::Confirmed | Status::Skip | Status::Pending
+        Status::Pass | Status::Confirmed | Status::Skip | Status::Pending | Status::NotApplicable
     )
 }
 

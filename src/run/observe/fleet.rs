@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use super::{Network, Progress, RunOptions, RunResult, Schedule, run_probe};
 use crate::checklist::{Checklist, Item, ItemBody};
 use crate::manual::{Answer, Prompter};
-use crate::verdict::{Confirmation, ManualAnswer, NotRun, Observation, Unanswered};
+use crate::run::verdict::{Confirmation, ManualAnswer, NotRun, Observation, Unanswered};
 
 /// One checklist of a fleet run, loaded with one target's variables, with its own options
 /// (sign-offs and due items differ per target; so may the proxy).
@@ -87,11 +87,21 @@ pub async fn run_fleet(
                 seen[u][idx] = Some(Observation::NotRun(why));
                 continue;
             }
+            if let Some(why) = &item.not_applicable {
+                seen[u][idx] = Some(Observation::NotRun(NotRun::NotApplicable(why.clone())));
+                continue;
+            }
             if let Some(planned) = opts.preset.get(&item.id) {
                 seen[u][idx] = Some(planned.clone());
                 continue;
             }
             if let ItemBody::Check(check) = &item.body {
+                // Its variables are unset: nothing to send, and nothing may pass by omission.
+                if !check.needs.is_empty() {
+                    let vars = check.needs.iter().map(|(v, _)| v.clone()).collect();
+                    seen[u][idx] = Some(Observation::Unconfigured(vars));
+                    continue;
+                }
                 let job = (u, idx, check.probe.clone(), Schedule::of(item));
                 if check.probe.disruptive() {
                     disruptive.push(job)

@@ -1,15 +1,11 @@
-//! The command line: clap definitions, colour choice, the tokio runtime, and the hand-off to
-//! one function per command. Every command returns its exit code; nothing calls `exit`.
+//! The command line as clap parses it: every command, flag and value parser, and the colour
+//! choice. Nothing here runs anything; `commands` turns these into work.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands;
-use crate::exit_code;
-use crate::report::ReportTarget;
+use crate::report::format::ReportTarget;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,12 +27,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
+pub use crate::color::{ColorChoice, use_color};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -49,11 +40,24 @@ pub enum Command {
     Validate {
         /// Files or directories (default: the shipped checklists and the local directory).
         paths: Vec<PathBuf>,
+        /// Also load them with this environment of prodcheck.yaml (its variables, overrides
+        /// and `not_applicable:`) and list the items that would be unconfigured.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
     },
     /// List shipped and local checklists.
     List,
-    /// Show a checklist's sections and items.
-    Show { checklist: String },
+    /// Show a checklist's sections and items: the effective checklist, with the overrides of
+    /// `--env` / `--target` and where each came from.
+    Show {
+        checklist: String,
+        /// Apply this environment of prodcheck.yaml (overrides, `not_applicable:`).
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Apply this target of prodcheck.yaml (over its environment).
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
+    },
     /// Render a checklist as a Markdown runbook (for a wiki or a pull request).
     Docs {
         checklist: String,
@@ -219,9 +223,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "ID|TAG")]
     pub skip: Vec<String>,
     /// Run only automated items: manual ones are left out (`skip`), so a pipeline step gets 0,
-    /// 1 or 3, never a 4 (pending) it did not ask for.
+    /// 1 or 3, never a 4 (pending) it did not ask for; unconfigured gates give 6.
     #[arg(long)]
     pub automated: bool,
+    /// Stop with exit 2 before anything is sent when a selected item needs an unset variable
+    /// (the behaviour before progressive runs). Without it such items are `unconfigured`.
+    #[arg(long)]
+    pub strict_vars: bool,
     /// Run only the items of this rollout stage (the checklist's `stages:`).
     #[arg(long, value_name = "NAME")]
     pub stage: Option<String>,
@@ -307,51 +315,4 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     checks::params::parse_duration(s)
-}
-
-/// Decides whether stdout gets colour, following `--color` and NO_COLOR.
-pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    }
-}
-
-/// Entry point of the binary.
-pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit_code::USAGE
-            } else {
-                exit_code::OK
-            });
-        }
-    };
-    colored::control::set_override(use_color(cli.color, std::io::stdout().is_terminal()));
-    checks::install_crypto_provider();
-    crate::redact::install_panic_hook();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            let failure = crate::error::CliError::Setup {
-                what: "cannot start the async runtime".into(),
-                cause: e.to_string(),
-            };
-            return ExitCode::from(failure.emit());
-        }
-    };
-    let code = runtime.block_on(commands::dispatch(cli));
-    // A prompt may still be blocked reading stdin after Ctrl-C: do not wait for it.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    ExitCode::from(code)
 }

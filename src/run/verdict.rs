@@ -8,90 +8,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use checks::{Evidence, Outcome};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use crate::status::Status;
 
 use crate::checklist::{Checklist, Item, ItemBody, Severity};
 use crate::exit_code;
 use crate::state::apply::SignOffState;
 use crate::state::{State, Timestamp, due::due_state};
-
-/// An item's status in a report. Probes produce the first five ([`checks::Status`]); the
-/// manual and waiver states exist only here, where policy is decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The property was evaluated and holds.
-    Pass,
-    /// The property holds, but something deserves attention.
-    Warn,
-    /// The target answered and violates the property.
-    Fail,
-    /// prodcheck could not get a real answer (its own network, a throttled answer, a bug).
-    Error,
-    /// Not run (filtered out, not due, interrupted).
-    Skip,
-    /// A manual item a human confirmed.
-    Confirmed,
-    /// A manual item a human declined.
-    Declined,
-    /// A manual item nobody answered (CI, or a sign-off that expired).
-    Pending,
-    /// A failing, erroring or pending item covered by a waiver that has not expired.
-    Waived,
-}
-
-impl Status {
-    /// Every status, in the order reports list them.
-    pub const ALL: [Status; 9] = [
-        Status::Pass,
-        Status::Warn,
-        Status::Fail,
-        Status::Error,
-        Status::Skip,
-        Status::Confirmed,
-        Status::Declined,
-        Status::Pending,
-        Status::Waived,
-    ];
-
-    /// The stable lowercase name used in every machine-readable format.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-            Status::Error => "error",
-            Status::Skip => "skip",
-            Status::Confirmed => "confirmed",
-            Status::Declined => "declined",
-            Status::Pending => "pending",
-            Status::Waived => "waived",
-        }
-    }
-
-    /// Whether this status means something is wrong (history's "failing" streaks).
-    pub fn is_failing(self) -> bool {
-        matches!(self, Status::Fail | Status::Error | Status::Declined)
-    }
-}
-
-impl From<checks::Status> for Status {
-    fn from(s: checks::Status) -> Self {
-        match s {
-            checks::Status::Pass => Status::Pass,
-            checks::Status::Warn => Status::Warn,
-            checks::Status::Fail => Status::Fail,
-            checks::Status::Error => Status::Error,
-            checks::Status::Skip => Status::Skip,
-        }
-    }
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What the run saw for one item, before any policy.
 #[derive(Debug, Clone)]
@@ -102,6 +26,8 @@ pub enum Observation {
     Manual(ManualAnswer),
     /// The item did not run.
     NotRun(NotRun),
+    /// An automated item whose variables are unset: these, in order of first use.
+    Unconfigured(Vec<String>),
 }
 
 /// One probe's final attempt, with how long all attempts took.
@@ -155,6 +81,8 @@ pub enum NotRun {
     NotDue(String),
     /// Ctrl-C came first.
     Interrupted,
+    /// `not_applicable:` in `prodcheck.yaml`: the reason and where it was declared.
+    NotApplicable(String),
 }
 
 /// A waiver that concerned this item, as the verdict used it.
@@ -196,6 +124,8 @@ pub struct Policy<'a> {
     pub fail_on_warning: bool,
     pub state: &'a State,
     pub now: Timestamp,
+    /// `--automated`: an unconfigured gate is exit code 6, not 4 (no human is in the loop).
+    pub automated: bool,
 }
 
 /// Items decided before the run, so they are not run: manual items with a valid sign-off, and
@@ -239,18 +169,23 @@ pub fn gates(severity: Severity, fail_on_warning: bool) -> bool {
 }
 
 /// The exit-code contribution of one decided status.
-fn contribution(status: Status, gating: bool, fail_on_warning: bool) -> u8 {
+fn contribution(status: Status, gating: bool, policy: &Policy) -> u8 {
     if !gating {
         return exit_code::OK;
     }
     match status {
         Status::Fail | Status::Declined => exit_code::FAILED,
-        Status::Warn if fail_on_warning => exit_code::FAILED,
+        Status::Warn if policy.fail_on_warning => exit_code::FAILED,
         Status::Error => exit_code::PROBE_ERROR,
         Status::Pending => exit_code::PENDING,
-        Status::Pass | Status::Warn | Status::Skip | Status::Confirmed | Status::Waived => {
-            exit_code::OK
-        }
+        Status::Unconfigured if policy.automated => exit_code::UNCONFIGURED,
+        Status::Unconfigured => exit_code::PENDING,
+        Status::Pass
+        | Status::Warn
+        | Status::Skip
+        | Status::Confirmed
+        | Status::Waived
+        | Status::NotApplicable => exit_code::OK,
     }
 }
 
@@ -259,7 +194,7 @@ pub fn decide(item: &Item, observation: Observation, policy: &Policy) -> Verdict
     let mut v = observe(item, observation, policy);
     v.gating = gates(item.severity, policy.fail_on_warning);
     apply_waiver(item, &mut v, policy);
-    v.exit_code = contribution(v.status, v.gating, policy.fail_on_warning);
+    v.exit_code = contribution(v.status, v.gating, policy);
     v
 }
 
@@ -328,11 +263,35 @@ fn observe(item: &Item, observation: Observation, policy: &Policy) -> Verdict {
         ),
         Observation::NotRun(NotRun::NotDue(why)) => (Status::Skip, why),
         Observation::NotRun(NotRun::Interrupted) => (Status::Skip, "interrupted".to_string()),
+        Observation::NotRun(NotRun::NotApplicable(why)) => {
+            (Status::NotApplicable, format!("not applicable: {why}"))
+        }
+        Observation::Unconfigured(vars) => {
+            let message = unconfigured_message(&vars);
+            v.evidence
+                .insert("unset_variables".into(), serde_json::json!(vars));
+            (Status::Unconfigured, message)
+        }
     };
     v.observed = status;
     v.status = status;
     v.message = message;
     v
+}
+
+/// What an unconfigured item says: which variables, and the three ways out.
+pub fn unconfigured_message(vars: &[String]) -> String {
+    let names: Vec<String> = vars.iter().map(|v| format!("`{v}`")).collect();
+    let (noun, verb) = if vars.len() == 1 {
+        ("variable", "is")
+    } else {
+        ("variables", "are")
+    };
+    let example = vars.first().map(String::as_str).unwrap_or("NAME");
+    format!(
+        "not configured: {noun} {} {verb} not set; pass `--var {example}=…`, set it for an environment in prodcheck.yaml (`prodcheck init --discover` finds what it can), or declare the item `not_applicable:` there",
+        names.join(", ")
+    )
 }
 
 fn with_note(message: String, note: &Option<String>) -> String {
@@ -348,7 +307,7 @@ fn with_note(message: String, note: &Option<String>) -> String {
 fn apply_waiver(item: &Item, v: &mut Verdict, policy: &Policy) {
     let waivable = matches!(
         v.observed,
-        Status::Fail | Status::Error | Status::Declined | Status::Pending
+        Status::Fail | Status::Error | Status::Declined | Status::Pending | Status::Unconfigured
     );
     if !waivable {
         return;
@@ -414,6 +373,8 @@ mod tests {
                 how: "look".into(),
                 every: None,
             }),
+            overridden: Vec::new(),
+            not_applicable: None,
         }
     }
 
@@ -447,6 +408,7 @@ mod tests {
             fail_on_warning,
             state,
             now: Timestamp::parse("2026-12-05T10:00:00Z").expect("ts"),
+            automated: false,
         }
     }
 

@@ -1,9 +1,8 @@
-//! Runs a validated checklist, or one per fleet target in the same process: automated items
+//! The observation stage: a plan's checklists (one per target) run in one process: automated items
 //! concurrently (one bound, one per-host limit, each item under its own timeout, with retries),
 //! then disruptive probes one at a time, then manual items. Results come back in checklist
 //! order whatever finished first; Ctrl-C stops cleanly.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,82 +11,16 @@ use checks::web::proxy::ProxySetting;
 use checks::{Outcome, Probe, ProbeContext, Status};
 use tokio::sync::watch;
 
-use crate::checklist::{Checklist, Item, ItemBody, Wait};
+use super::plan::{Plan, RunOptions, politeness};
+use crate::checklist::{Checklist, Item, Wait};
 use crate::manual::Prompter;
-use crate::verdict::{Observation, ProbeRun};
+use crate::run::verdict::{Observation, ProbeRun};
 
 mod fleet;
 pub use fleet::{Shared, Unit, run_fleet};
 
 /// Grace after an item's timeout before the runner gives up on the probe.
 const BACKSTOP_GRACE: Duration = Duration::from_millis(500);
-
-/// Resolved run settings.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub concurrency: usize,
-    /// Ask manual items on the terminal.
-    pub interactive: bool,
-    /// Manual item ids confirmed on the command line.
-    pub confirm: Vec<String>,
-    /// Run only items whose id or a tag is listed (empty: all).
-    pub only: Vec<String>,
-    /// Skip items whose id or a tag is listed.
-    pub skip: Vec<String>,
-    /// Leave manual items out (`--automated`).
-    pub automated: bool,
-    /// Run only the items of this rollout stage (`--stage`).
-    pub stage: Option<String>,
-    /// Concurrent requests to one host, shared by every probe of the run (`--per-host`).
-    pub per_host: usize,
-    /// Paced requests per second to one host (`--pace`).
-    pub pace: u32,
-    /// The proxy HTTP-based probes go through (`--proxy`, the environment's `proxy`).
-    pub proxy: ProxySetting,
-    /// Items observed before the run (a valid sign-off, not due): `verdict::plan`.
-    pub preset: BTreeMap<String, Observation>,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            concurrency: 16,
-            interactive: false,
-            confirm: Vec::new(),
-            only: Vec::new(),
-            skip: Vec::new(),
-            automated: false,
-            stage: None,
-            per_host: checks::politeness::DEFAULT_PER_HOST,
-            pace: checks::politeness::DEFAULT_RATE as u32,
-            proxy: ProxySetting::Env,
-            preset: BTreeMap::new(),
-        }
-    }
-}
-
-impl RunOptions {
-    /// The run's politeness: `--per-host` concurrent requests, `--pace` per second.
-    pub fn politeness(&self) -> Politeness {
-        let pace = f64::from(self.pace.max(1));
-        Politeness::with_pace(
-            self.per_host,
-            pace,
-            pace.max(checks::politeness::DEFAULT_BURST),
-        )
-    }
-
-    /// Whether `item` is selected by `--only` / `--skip`.
-    pub fn selects(&self, item: &Item) -> bool {
-        let named = |list: &[String]| list.iter().any(|n| *n == item.id || item.tags.contains(n));
-        let kind_ok = !self.automated || matches!(item.body, ItemBody::Check(_));
-        let stage_ok = self
-            .stage
-            .as_ref()
-            .is_none_or(|stage| item.stages.contains(stage));
-        kind_ok && stage_ok && (self.only.is_empty() || named(&self.only)) && !named(&self.skip)
-    }
-}
 
 /// What the runner tells whoever owns the terminal.
 #[derive(Debug, Clone)]
@@ -178,7 +111,7 @@ async fn wait_for_pass(
         if passed || internal || tried_at >= deadline {
             let waited = started.elapsed();
             let mut outcome = run.outcome;
-            let took = crate::watch::series::short(waited);
+            let took = crate::units::short(waited);
             let plural = if tries == 1 { "try" } else { "tries" };
             outcome.message = if passed {
                 format!("after {took} ({tries} {plural}): {}", outcome.message)
@@ -314,8 +247,36 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
-/// Runs `checklist`. `shutdown` turning true (Ctrl-C) stops the run: unfinished items are
-/// observed as interrupted. The runner only observes; `verdict::decide` judges.
+/// Runs every part of `plan` in one process (one concurrency bound, one per-host limit).
+/// `shutdown` turning true (Ctrl-C, a deadline) stops the run: unfinished items are observed
+/// as interrupted. This stage only observes; `verdict::decide` judges.
+pub async fn observe(
+    plan: &Plan<'_>,
+    prompter: Arc<dyn Prompter>,
+    progress: &(dyn Fn(Progress) + Sync),
+    shutdown: watch::Receiver<bool>,
+) -> Vec<RunResult> {
+    let units: Vec<Unit> = plan
+        .parts
+        .iter()
+        .map(|p| Unit {
+            checklist: &p.checklist,
+            opts: &p.opts,
+            target: if plan.fleet {
+                p.target.map(|t| t.name.as_str())
+            } else {
+                None
+            },
+        })
+        .collect();
+    let shared = Shared {
+        concurrency: plan.concurrency,
+        politeness: politeness(plan.per_host, plan.pace),
+    };
+    run_fleet(&units, shared, prompter, progress, shutdown).await
+}
+
+/// Runs one checklist alone (tests and callers without a plan).
 pub async fn run(
     checklist: &Checklist,
     opts: &RunOptions,
@@ -342,10 +303,10 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checklist::{Check, Section, Severity};
+    use crate::checklist::{Check, ItemBody, Section, Severity};
     use crate::manual::Answer;
+    use crate::run::verdict::{self, Policy, Status as VerdictStatus};
     use crate::state::{State, Timestamp};
-    use crate::verdict::{self, Policy, Status as VerdictStatus};
 
     /// A probe that panics (a bug), optionally disruptive.
     #[derive(Debug)]
@@ -402,6 +363,8 @@ mod tests {
                 needs: Vec::new(),
                 params: serde_json::Value::Null,
             }),
+            overridden: Vec::new(),
+            not_applicable: None,
         }
     }
 
@@ -428,6 +391,8 @@ mod tests {
             }],
             stages: Vec::new(),
             secrets: Vec::new(),
+            tailored: Vec::new(),
+            composed_from: Vec::new(),
         };
         let (_tx, rx) = watch::channel(false);
         let result = run(
@@ -445,6 +410,7 @@ mod tests {
             fail_on_warning: false,
             state: &state,
             now: Timestamp::now(),
+            automated: false,
         };
         let verdicts: Vec<_> = checklist
             .items()

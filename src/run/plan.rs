@@ -1,0 +1,389 @@
+//! The plan of a run: per target, the checklist loaded with that target's variables, what is
+//! selected, the proxy, what is on record (state) and the items already decided (presets).
+//! A run without targets is a fleet of one; `serve`, `demo` and `probe` build a plan of one.
+
+use std::collections::BTreeMap;
+
+use checks::politeness::Politeness;
+use checks::web::proxy::ProxySetting;
+
+use super::request::{RunRequest, Targets};
+use super::verdict::{self, Observation, Policy};
+use crate::checklist::load::collapse_unset;
+use crate::checklist::vars::unset_hint;
+use crate::checklist::{Checklist, Diagnostic, Item, ItemBody, Source, VarSources, load};
+use crate::error::CliError;
+use crate::fleet::{self, Target};
+use crate::state::{State, Timestamp, history, signoffs, waivers};
+
+/// Everything a run knows before its first probe starts.
+pub struct Plan<'a> {
+    pub parts: Vec<PlanPart<'a>>,
+    /// Report a part per target (`run --target`/`--all-targets`).
+    pub fleet: bool,
+    /// `--env` (each part may have its target's own).
+    pub environment: Option<String>,
+    pub concurrency: usize,
+    /// Concurrent requests to one host and requests per second, shared by every part.
+    pub per_host: usize,
+    pub pace: u32,
+    pub fail_on_warning: bool,
+    /// `--automated`: an unconfigured gate is its own exit code (no human is in the loop).
+    pub automated: bool,
+    pub now: Timestamp,
+}
+
+/// One target's share of a plan (the only part of a run without targets).
+pub struct PlanPart<'a> {
+    pub target: Option<&'a Target>,
+    /// The environment whose variables apply (`--env`, or the target's own).
+    pub environment: Option<String>,
+    pub checklist: Checklist,
+    pub state: State,
+    pub opts: RunOptions,
+}
+
+/// Resolved run settings.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub concurrency: usize,
+    /// Ask manual items on the terminal.
+    pub interactive: bool,
+    /// Manual item ids confirmed on the command line.
+    pub confirm: Vec<String>,
+    /// Run only items whose id or a tag is listed (empty: all).
+    pub only: Vec<String>,
+    /// Skip items whose id or a tag is listed.
+    pub skip: Vec<String>,
+    /// Leave manual items out (`--automated`).
+    pub automated: bool,
+    /// Run only the items of this rollout stage (`--stage`).
+    pub stage: Option<String>,
+    /// Concurrent requests to one host, shared by every probe of the run (`--per-host`).
+    pub per_host: usize,
+    /// Paced requests per second to one host (`--pace`).
+    pub pace: u32,
+    /// The proxy HTTP-based probes go through (`--proxy`, the environment's `proxy`).
+    pub proxy: ProxySetting,
+    /// Items observed before the run (a valid sign-off, not due): `verdict::plan`.
+    pub preset: BTreeMap<String, Observation>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            concurrency: 16,
+            interactive: false,
+            confirm: Vec::new(),
+            only: Vec::new(),
+            skip: Vec::new(),
+            automated: false,
+            stage: None,
+            per_host: checks::politeness::DEFAULT_PER_HOST,
+            pace: checks::politeness::DEFAULT_RATE as u32,
+            proxy: ProxySetting::Env,
+            preset: BTreeMap::new(),
+        }
+    }
+}
+
+impl RunOptions {
+    /// The run's politeness: `--per-host` concurrent requests, `--pace` per second.
+    pub fn politeness(&self) -> Politeness {
+        politeness(self.per_host, self.pace)
+    }
+
+    /// Whether `item` is selected by `--only` / `--skip`.
+    pub fn selects(&self, item: &Item) -> bool {
+        let named = |list: &[String]| list.iter().any(|n| *n == item.id || item.tags.contains(n));
+        let kind_ok = !self.automated || matches!(item.body, ItemBody::Check(_));
+        let stage_ok = self
+            .stage
+            .as_ref()
+            .is_none_or(|stage| item.stages.contains(stage));
+        kind_ok && stage_ok && (self.only.is_empty() || named(&self.only)) && !named(&self.skip)
+    }
+}
+
+/// `per_host` concurrent requests to one host, `pace` per second (`--per-host`, `--pace`).
+pub fn politeness(per_host: usize, pace: u32) -> Politeness {
+    let pace = f64::from(pace.max(1));
+    Politeness::with_pace(per_host, pace, pace.max(checks::politeness::DEFAULT_BURST))
+}
+
+impl Plan<'_> {
+    /// How `part`'s observations are judged.
+    pub fn policy<'p>(&self, part: &'p PlanPart<'_>) -> Policy<'p> {
+        Policy {
+            checklist: &part.checklist.name,
+            fail_on_warning: self.fail_on_warning,
+            state: &part.state,
+            now: self.now,
+            automated: self.automated,
+        }
+    }
+}
+
+impl<'a> Plan<'a> {
+    /// A plan of one part built by the caller (`serve`, `demo`, `probe`).
+    pub fn one(part: PlanPart<'a>, fail_on_warning: bool, now: Timestamp) -> Plan<'a> {
+        Plan {
+            environment: part.environment.clone(),
+            concurrency: part.opts.concurrency,
+            per_host: part.opts.per_host,
+            pace: part.opts.pace,
+            parts: vec![part],
+            fleet: false,
+            fail_on_warning,
+            automated: false,
+            now,
+        }
+    }
+
+    /// Loads the checklist once per target, checks the selection and the variables the
+    /// selected items need, reads what is on record, and settles each part's options.
+    pub fn build(request: &'a RunRequest) -> Result<Plan<'a>, CliError> {
+        let fleet = matches!(request.targets, Targets::Fleet(_));
+        let secrets = |name: &str| std::env::var(name).ok();
+        let mut loaded = Vec::new();
+        let mut problems: Vec<(String, Vec<Diagnostic>)> = Vec::new();
+        for target in request.target_list() {
+            let sources = sources_for(request, target);
+            match load(&request.source, &sources, &secrets) {
+                Ok(checklist) => loaded.push((target, sources, checklist)),
+                Err(d) => problems.push((name_of(target), d)),
+            }
+        }
+        diagnostics(problems, fleet, request)?;
+        let Some((_, _, first)) = loaded.first() else {
+            return Err(CliError::usage("no target selected", None));
+        };
+        check_selectors(first, request)?;
+        let selection = RunOptions {
+            only: request.selection.only.clone(),
+            skip: request.selection.skip.clone(),
+            automated: request.selection.automated,
+            stage: request.selection.stage.clone(),
+            per_host: request.per_host,
+            pace: request.pace,
+            ..RunOptions::default()
+        };
+        let unset = loaded
+            .iter()
+            .map(|(t, _, c)| (name_of(*t), unset_targets(c, &request.source, &selection)))
+            .filter(|(_, d)| !d.is_empty())
+            .collect();
+        // Progressive by default: an item whose variables are unset is `unconfigured` (the
+        // runner observes it so); `--strict-vars` (and `watch`) stop before anything is sent.
+        if request.strict_vars {
+            diagnostics(unset, fleet, request)?;
+        }
+        let state_dir = &request.config.state_dir;
+        let state_error =
+            |e: crate::state::StateError| CliError::usage(e.to_string(), Some(e.hint()));
+        let on_record = State {
+            signoffs: signoffs::load(state_dir).map_err(state_error)?,
+            waivers: waivers::load(state_dir).map_err(state_error)?,
+            ..State::default()
+        };
+        let now = Timestamp::now();
+        let mut parts = Vec::new();
+        for (target, sources, checklist) in loaded {
+            let proxy = proxy_setting(request.proxy.as_deref(), &sources).map_err(|e| {
+                let message = match target {
+                    Some(t) if fleet => format!("target `{}`: {e}", t.name),
+                    _ => e,
+                };
+                CliError::usage(
+                    message,
+                    Some("write `--proxy env`, `--proxy none` or `--proxy http://host:port`"),
+                )
+            })?;
+            let name = target.map(|t| t.name.as_str());
+            let mut state = on_record.scoped(name);
+            state.history =
+                history::load_target(state_dir, &checklist.name, name).map_err(state_error)?;
+            let due_only = !request.selection.all
+                && (request.selection.due || checklist.name == "maintenance");
+            let opts = RunOptions {
+                concurrency: request.concurrency,
+                interactive: request.interactive,
+                confirm: request.selection.confirm.clone(),
+                preset: verdict::plan(&checklist, &state, now, due_only),
+                proxy,
+                ..selection.clone()
+            };
+            let environment = match target {
+                Some(t) => t.environment(request.env.as_deref()).map(str::to_string),
+                None => request.env.clone(),
+            };
+            parts.push(PlanPart {
+                target,
+                environment,
+                checklist,
+                state,
+                opts,
+            });
+        }
+        Ok(Plan {
+            parts,
+            fleet,
+            environment: request.env.clone(),
+            concurrency: request.concurrency,
+            per_host: request.per_host,
+            pace: request.pace,
+            fail_on_warning: request.fail_on_warning,
+            automated: request.selection.automated,
+            now,
+        })
+    }
+}
+
+fn name_of(target: Option<&Target>) -> String {
+    target.map(|t| t.name.clone()).unwrap_or_default()
+}
+
+/// The variables one target's checklist sees: its environment's (or `--env`'s), then `--var`.
+fn sources_for(request: &RunRequest, target: Option<&Target>) -> VarSources {
+    let environment = match target {
+        Some(t) => t.variables(&request.config.environments, request.env.as_deref()),
+        None => request
+            .env
+            .as_ref()
+            .and_then(|e| request.config.environments.get(e))
+            .cloned()
+            .unwrap_or_default(),
+    };
+    VarSources {
+        environment,
+        cli: request.cli_vars.clone(),
+        // Unset variables are judged per selected item below, so `--only` needs only its own.
+        lenient_unset: true,
+        tailoring: request.config.tailoring(request.env.as_deref(), target),
+        ..VarSources::default()
+    }
+}
+
+/// Problems found per target: none is `Ok`; a fleet names the target of each.
+fn diagnostics(
+    problems: Vec<(String, Vec<Diagnostic>)>,
+    fleet: bool,
+    request: &RunRequest,
+) -> Result<(), CliError> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let diagnostics = if fleet {
+        fleet::by_target(problems)
+    } else {
+        problems.into_iter().flat_map(|(_, d)| d).collect()
+    };
+    Err(CliError::invalid(diagnostics, request.color))
+}
+
+/// Every `--confirm`, `--only` and `--skip` name, and `--stage`, must exist in the checklist:
+/// a typo must not silently run everything or nothing.
+pub fn check_selectors(checklist: &Checklist, request: &RunRequest) -> Result<(), CliError> {
+    let s = &request.selection;
+    for (flag, names) in [
+        ("--confirm", &s.confirm),
+        ("--only", &s.only),
+        ("--skip", &s.skip),
+    ] {
+        for name in names.iter() {
+            let known = checklist
+                .items()
+                .any(|(_, i)| i.id == *name || (flag != "--confirm" && i.tags.contains(name)));
+            if !known {
+                let what = if flag == "--confirm" {
+                    "item id"
+                } else {
+                    "item id or tag"
+                };
+                return Err(CliError::usage(
+                    format!(
+                        "{flag} `{name}`: no {what} `{name}` in checklist `{}`",
+                        checklist.name
+                    ),
+                    Some(&format!(
+                        "`prodcheck show {}` lists the items",
+                        request.checklist_arg
+                    )),
+                ));
+            }
+        }
+    }
+    if let Some(stage) = &s.stage
+        && !checklist.stages.iter().any(|st| st.name == *stage)
+    {
+        let hint = if checklist.stages.is_empty() {
+            format!(
+                "checklist `{}` declares no `stages:`; run it without --stage, or add stages to it",
+                checklist.name
+            )
+        } else {
+            let names: Vec<&str> = checklist.stages.iter().map(|s| s.name.as_str()).collect();
+            format!("its stages: {}", names.join(", "))
+        };
+        return Err(CliError::usage(
+            format!(
+                "--stage `{stage}`: no such stage in checklist `{}`",
+                checklist.name
+            ),
+            Some(&hint),
+        ));
+    }
+    Ok(())
+}
+
+/// The proxy for the run: `--proxy`, else the `proxy` variable of the environment or
+/// `--var` (with `${env:…}` expanded), else the process environment's `*_PROXY`.
+pub fn proxy_setting(flag: Option<&str>, sources: &VarSources) -> Result<ProxySetting, String> {
+    if let Some(flag) = flag {
+        return ProxySetting::parse(flag);
+    }
+    let Some(node) = sources
+        .cli
+        .get("proxy")
+        .or_else(|| sources.environment.get("proxy"))
+    else {
+        return Ok(ProxySetting::Env);
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let mut scope = crate::checklist::vars::Scope::new(Default::default(), sources, &env);
+    let mut errors = Vec::new();
+    let value = scope.substitute(node, &mut errors);
+    if let Some(e) = errors.first() {
+        return Err(format!("`proxy`: {}", e.message));
+    }
+    match value.scalar_text() {
+        Some(text) => ProxySetting::parse(&text),
+        None => Ok(ProxySetting::Env),
+    }
+}
+
+/// One diagnostic per unset variable that a selected item needs, at its first use: the run
+/// stops before anything is sent.
+pub fn unset_targets(
+    checklist: &Checklist,
+    source: &Source,
+    selection: &RunOptions,
+) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> = checklist
+        .items()
+        .filter(|(_, item)| selection.selects(item))
+        .filter_map(|(_, item)| match &item.body {
+            ItemBody::Check(c) => Some(&c.needs),
+            ItemBody::Manual(_) => None,
+        })
+        .flatten()
+        .map(|(var, pos)| {
+            checklist
+                .diagnostic_at(source, *pos, format!("variable `{var}` is not set"))
+                .hint(unset_hint(var))
+        })
+        .collect();
+    diags.sort_by_key(|d| d.pos);
+    diags.dedup();
+    collapse_unset(diags)
+}
