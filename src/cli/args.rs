@@ -84,7 +84,15 @@ pub enum Command {
     /// Print the JSON Schema of the checklist format.
     Schema,
     /// Write a commented prodcheck.yaml with staging and production environments.
-    Init,
+    Init {
+        /// Look at the service the environment names (base_url, prometheus_url, database_url,
+        /// redis_url) and fill in, in place, the variables it can verify.
+        #[arg(long)]
+        discover: bool,
+        /// The environment to discover (default: the only one, else `staging`).
+        #[arg(long, value_name = "NAME", requires = "discover")]
+        env: Option<String>,
+    },
     /// Record that a human confirmed a manual item (in .prodcheck/signoffs.yaml, to commit).
     Signoff(SignoffArgs),
     /// Accept a failing item until a date: it reports `waived` (not gating), then fails again.

@@ -52,7 +52,9 @@ async fn command(cli: Cli) -> Result<u8, CliError> {
             reports,
             state,
         } => crate::demo::demo(strict, &reports, state.as_deref()).await,
-        Command::Init => init::init(std::path::Path::new(".")),
+        Command::Init { discover, env } => {
+            init::init_command(cli.config.as_deref(), cli.color, discover, env.as_deref()).await
+        }
         Command::Schema => {
             print!("{}", crate::schema::checklist_schema());
             Ok(crate::exit_code::OK)

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod discover;
 mod net;
 mod report;
 mod run;
