@@ -365,6 +365,7 @@ mod tests {
             }),
             overridden: Vec::new(),
             not_applicable: None,
+            approval: Default::default(),
         }
     }
 

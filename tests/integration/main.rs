@@ -33,6 +33,7 @@ mod shipped_checklists;
 mod shipped_internal_ca;
 mod shipped_rollback;
 mod shipped_unconfigured;
+mod signed_records;
 mod state;
 mod svc_exec;
 mod svc_files;
