@@ -102,12 +102,16 @@ fn signed<R: approve::Signable>(
     }
 }
 
-/// `ada (requested by bob), signed` for the confirmation line.
+/// `bob (requested by ada), signed` for the confirmation line; a request says what comes next.
 fn describe<R: approve::Signable>(record: &R) -> String {
     match (record.approved_by(), record.requested_by()) {
         (Some(a), Some(r)) if a != r => format!("{a} (requested by {r}), signed"),
         (Some(a), _) => format!("{a}, signed"),
-        (None, Some(r)) => format!("{r}, awaiting approval (`prodcheck approve`)"),
+        (None, Some(r)) => format!(
+            "nobody yet (requested by {r}; it counts once an approver runs `prodcheck approve {} {} --key KEY`)",
+            record.checklist(),
+            record.item()
+        ),
         (None, None) => record.who().to_string(),
     }
 }

@@ -206,19 +206,23 @@ pub fn approval_problem<R: Record>(
     None
 }
 
-/// `a signed approval by sre (ada@…, bob@…) and four eyes`.
+/// `a signed approval by one of sre = ada@…, bob@…, other than the requester (four_eyes)`.
 fn describe(approval: &Approval, groups: &Groups) -> String {
-    let mut parts = Vec::new();
-    if !approval.approvers.is_empty() {
-        parts.push(format!(
-            "a signed approval by {}",
-            names(&approval.approvers, groups)
-        ));
-    }
-    if approval.four_eyes {
-        parts.push("a signed approval by someone other than the requester (four_eyes)".into());
-    }
-    parts.join(" and ")
+    let who = if approval.approvers.is_empty() {
+        "someone".to_string()
+    } else {
+        format!("one of {}", names(&approval.approvers, groups))
+    };
+    let other = if approval.four_eyes {
+        if approval.approvers.is_empty() {
+            " other than the requester (four_eyes)"
+        } else {
+            ", other than the requester (four_eyes)"
+        }
+    } else {
+        ""
+    };
+    format!("a signed approval by {who}{other}")
 }
 
 /// `sre = ada@example.com, bob@example.com; carol@example.com`.
@@ -242,5 +246,81 @@ fn rejection<R: Record>(record: &R, reason: String) -> Rejected {
         by: record.who().to_string(),
         requested_by: record.requested_by().map(str::to_string),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signoff(requested: Option<&str>, approved: Option<&str>, signed: bool) -> SignOff {
+        SignOff {
+            checklist: "c".into(),
+            item: "i".into(),
+            target: None,
+            by: if approved.is_none() && requested.is_none() {
+                "Ada".into()
+            } else {
+                String::new()
+            },
+            at: Timestamp::parse("2026-12-01T00:00:00Z").expect("ts"),
+            until: None,
+            note: None,
+            requested_by: requested.map(str::to_string),
+            approved_by: approved.map(str::to_string),
+            signature: signed.then(|| "sig".to_string()),
+        }
+    }
+
+    fn approval(approvers: &[&str], four_eyes: bool) -> Approval {
+        Approval {
+            approvers: approvers.iter().map(|a| a.to_string()).collect(),
+            four_eyes,
+        }
+    }
+
+    #[test]
+    fn unsigned_records_count_only_where_nobody_is_named() {
+        let groups = Groups::default();
+        let legacy = signoff(None, None, false);
+        assert_eq!(
+            approval_problem(&legacy, &approval(&[], false), &groups),
+            None
+        );
+        let why = approval_problem(&legacy, &approval(&["bob"], false), &groups);
+        assert!(why.is_some_and(|w| w.contains("not signed")));
+        let why = approval_problem(&legacy, &approval(&[], true), &groups);
+        assert!(why.is_some_and(|w| w.contains("other than the requester")));
+        let pending = signoff(Some("ada"), None, false);
+        let why = approval_problem(&pending, &approval(&[], false), &groups);
+        assert!(why.is_some_and(|w| w.contains("awaiting approval")));
+    }
+
+    #[test]
+    fn approvers_expand_groups_and_four_eyes_needs_another_person() {
+        let groups = Groups {
+            groups: [("sre".to_string(), vec!["bob".to_string()])].into(),
+        };
+        let by_bob = signoff(Some("ada"), Some("bob"), true);
+        assert_eq!(
+            approval_problem(&by_bob, &approval(&["sre"], true), &groups),
+            None
+        );
+        let by_carol = signoff(Some("ada"), Some("carol"), true);
+        let why = approval_problem(&by_carol, &approval(&["sre"], false), &groups);
+        assert_eq!(
+            why.as_deref(),
+            Some("approver `carol` is not among the item's approvers (sre = bob)")
+        );
+        let own = signoff(Some("bob"), Some("bob"), true);
+        let why = approval_problem(&own, &approval(&["sre"], true), &groups);
+        assert!(why.is_some_and(|w| w.starts_with("self-approved")));
+        let anonymous = signoff(None, Some("bob"), true);
+        let why = approval_problem(&anonymous, &approval(&[], true), &groups);
+        assert!(why.is_some_and(|w| w.contains("names no requester")));
+        // A signature proves nothing without a named approver, nor a name without one.
+        let trust = Trust::default();
+        assert!(signature_problem(&signoff(Some("a"), None, true), &trust).is_some());
+        assert!(signature_problem(&signoff(Some("a"), Some("b"), false), &trust).is_some());
     }
 }
