@@ -253,8 +253,29 @@ fn edited_foreign_and_self_approved_records_do_not_count_in_any_format() {
     assert_ne!(edited, text, "{text}");
     std::fs::write(&path, edited).expect("edit");
 
-    // A waiver "approved by bob" with mallory's key, while mallory's key was trusted as bob's.
+    // Mallory's own key is trusted, but mallory is none of the item's approvers.
     s.request_waiver("down");
+    s.trust(&[
+        (ADA, "ada"),
+        (BOB, "bob"),
+        ("mallory@example.com", "mallory"),
+    ]);
+    let ran = run(s.p.cmd().args([
+        "approve",
+        "c.yaml",
+        "down",
+        "--key",
+        &s.key("mallory"),
+        "--by",
+        "mallory@example.com",
+    ]));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("approver `mallory@example.com` is not among the item's approvers (sre = ada@example.com, bob@example.com)"),
+        "{}",
+        ran.stderr
+    );
+    // A waiver "approved by bob" with mallory's key, while mallory's key was trusted as bob's.
     s.trust(&[(ADA, "ada"), (BOB, "mallory")]);
     s.ok(&[
         "approve",
