@@ -311,6 +311,24 @@ pub fn check_selectors(checklist: &Checklist, request: &RunRequest) -> Result<()
             }
         }
     }
+    // A signed sign-off is the only confirmation of an item that names approvers.
+    if let Some(item) = s
+        .confirm
+        .iter()
+        .filter_map(|id| checklist.item(id))
+        .find(|i| i.approval.requires_signature())
+    {
+        return Err(CliError::usage(
+            format!(
+                "--confirm `{}`: the item names approvers, so only a sign-off signed by one of them confirms it",
+                item.id
+            ),
+            Some(&format!(
+                "request one with `prodcheck signoff {} {} --requested-by PRINCIPAL`; an approver signs it with `prodcheck approve`",
+                request.checklist_arg, item.id
+            )),
+        ));
+    }
     if let Some(stage) = &s.stage
         && !checklist.stages.iter().any(|st| st.name == *stage)
     {

@@ -69,6 +69,9 @@ pub enum Unanswered {
     NonInteractive,
     /// Asked, and the human chose "skip".
     SkippedAtPrompt,
+    /// The item names approvers (or four eyes): only a signed sign-off confirms it, so nobody
+    /// is asked and `--confirm` is refused.
+    NeedsApproval,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +153,11 @@ pub fn plan(
                 via: Confirmation::SignOff(msg),
                 note: None,
             };
+            out.insert(item.id.clone(), Observation::Manual(answer));
+            continue;
+        }
+        if matches!(item.body, ItemBody::Manual(_)) && item.approval.requires_signature() {
+            let answer = ManualAnswer::Unanswered(Unanswered::NeedsApproval);
             out.insert(item.id.clone(), Observation::Manual(answer));
             continue;
         }
@@ -262,6 +270,10 @@ fn observe(item: &Item, observation: Observation, policy: &Policy) -> Verdict {
                 (Some(msg), _, _) => msg,
                 (None, Some(rejected), _) => format!("not confirmed: {rejected}"),
                 (None, None, Unanswered::SkippedAtPrompt) => "skipped at the prompt".to_string(),
+                (None, None, Unanswered::NeedsApproval) => format!(
+                    "not confirmed: only a sign-off signed by an approver counts (request one with `prodcheck signoff {} {} --requested-by PRINCIPAL`; an approver runs `prodcheck approve`)",
+                    policy.checklist, item.id
+                ),
                 (None, None, Unanswered::NonInteractive) => format!(
                     "not confirmed: non-interactive run (confirm with `--confirm {}`)",
                     item.id

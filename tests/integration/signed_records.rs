@@ -111,6 +111,27 @@ impl Setup {
 #[test]
 fn a_requested_and_approved_signoff_and_waiver_count() {
     let Some(s) = Setup::new() else { return };
+    let ran = run(s.p.cmd().args(["run", "c.yaml", "--confirm", "runbook"]));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("--confirm `runbook`: the item names approvers, so only a sign-off signed by one of them confirms it"),
+        "{}",
+        ran.stderr
+    );
+    let ran = run(s
+        .p
+        .cmd()
+        .args(["run", "c.yaml", "--only", "runbook", "--report", "json"]));
+    assert_eq!(ran.code, 4, "{}", ran.stdout);
+    assert!(
+        item(&json(&ran), "runbook")["message"]
+            .as_str()
+            .is_some_and(
+                |m| m.starts_with("not confirmed: only a sign-off signed by an approver counts")
+            ),
+        "{}",
+        ran.stdout
+    );
     s.ok(&["signoff", "c.yaml", "runbook", "--requested-by", ADA]);
     let ran = run(s
         .p
