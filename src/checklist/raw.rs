@@ -121,6 +121,14 @@ pub struct RawSection {
     /// Stages every item of the section belongs to (an item's own `stages` replaces these).
     #[serde(default)]
     pub stages: Option<Vec<String>>,
+    /// Who may sign off or waive the section's items (an item's own `approvers` replaces these): people (principals of `.prodcheck/allowed_signers`)
+    /// or groups of `.prodcheck/approvers.yaml`. Only records signed by one of them count.
+    #[serde(default)]
+    pub approvers: Option<Vec<String>>,
+    /// Four-eyes rule: the approver of a sign-off or waiver must be someone other than who
+    /// requested it (a signed record naming both is required).
+    #[serde(default)]
+    pub four_eyes: Option<bool>,
     #[schemars(with = "Vec<RawItem>")]
     pub items: IgnoredAny,
 }
@@ -174,6 +182,14 @@ pub struct RawItem {
     pub check: Option<IgnoredAny>,
     #[serde(default)]
     pub manual: Option<RawManual>,
+    /// Who may sign off or waive this item: people (principals of `.prodcheck/allowed_signers`)
+    /// or groups of `.prodcheck/approvers.yaml`. Only records signed by one of them count.
+    #[serde(default)]
+    pub approvers: Option<Vec<String>>,
+    /// Four-eyes rule: the approver of a sign-off or waiver must be someone other than who
+    /// requested it (a signed record naming both is required).
+    #[serde(default)]
+    pub four_eyes: Option<bool>,
 }
 
 /// A confirmation a human gives.

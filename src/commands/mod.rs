@@ -1,9 +1,11 @@
 //! One module per command; [`dispatch`] routes the parsed command line to them.
 
+mod approve;
 mod docs;
 mod history;
 mod init;
 mod probe;
+mod records;
 mod run;
 mod serve;
 mod shell;
@@ -61,6 +63,7 @@ async fn command(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Signoff(args) => signoff::signoff(cli.config.as_deref(), cli.color, args),
         Command::Waive(args) => signoff::waive(cli.config.as_deref(), cli.color, args),
+        Command::Approve(args) => approve::approve(cli.config.as_deref(), cli.color, args),
         Command::History {
             checklist,
             env,

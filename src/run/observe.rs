@@ -369,6 +369,7 @@ mod tests {
             }),
             overridden: Vec::new(),
             not_applicable: None,
+            approval: Default::default(),
         }
     }
 

@@ -8,5 +8,6 @@ mod hostile;
 mod progressive;
 mod progressive_service;
 mod secrets;
+mod signed_records;
 mod state;
 mod watch;
