@@ -17,9 +17,9 @@ use crate::support::*;
 const DAY: time::Duration = time::Duration::DAY;
 
 /// A server process on 127.0.0.1 started by the test; its PID is killed on drop.
-struct Proc {
+pub(crate) struct Proc {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Proc {
@@ -49,7 +49,7 @@ impl Drop for Proc {
 }
 
 /// `openssl s_server -www` with `cert`/`key` and `extra` options.
-fn openssl_server(cert: &Path, key: &Path, extra: &[&str]) -> Option<Proc> {
+pub(crate) fn openssl_server(cert: &Path, key: &Path, extra: &[&str]) -> Option<Proc> {
     let bin = require_binary("openssl", "openssl")?;
     let port = closed_port();
     let mut cmd = Command::new(bin);
@@ -63,7 +63,7 @@ fn openssl_server(cert: &Path, key: &Path, extra: &[&str]) -> Option<Proc> {
 }
 
 /// `gnutls-serv` with a GnuTLS priority string (for suites OpenSSL 3 no longer serves).
-fn gnutls_server(cert: &Path, key: &Path, priority: &str) -> Option<Proc> {
+pub(crate) fn gnutls_server(cert: &Path, key: &Path, priority: &str) -> Option<Proc> {
     let bin = require_binary("gnutls-serv", "gnutls-bin")?;
     let port = closed_port();
     let mut cmd = Command::new(bin);
@@ -76,14 +76,14 @@ fn gnutls_server(cert: &Path, key: &Path, priority: &str) -> Option<Proc> {
 }
 
 /// A CA, and an EC P-256 leaf for 127.0.0.1 written as PEM files.
-struct Files {
-    p: Project,
-    ca_pem: String,
-    cert: PathBuf,
-    key: PathBuf,
+pub(crate) struct Files {
+    pub(crate) p: Project,
+    pub(crate) ca_pem: String,
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
-fn ec_files() -> Files {
+pub(crate) fn ec_files() -> Files {
     let ca = Pki::new("Handshake CA").expect("ca");
     let leaf = ca.leaf_for_days(&["127.0.0.1"], 90).expect("leaf");
     let p = Project::new();
@@ -99,7 +99,7 @@ fn ec_files() -> Files {
 
 /// A self-signed RSA certificate for 127.0.0.1 made by openssl (rcgen cannot make RSA keys),
 /// trusted through `ca_file` = itself.
-fn rsa_files(bits: u32, digest: &str) -> Option<Files> {
+pub(crate) fn rsa_files(bits: u32, digest: &str) -> Option<Files> {
     let openssl = require_binary("openssl", "openssl")?;
     let p = Project::new();
     let (cert, key) = (p.path().join("rsa.pem"), p.path().join("rsa.key"));
@@ -135,7 +135,7 @@ fn rsa_files(bits: u32, digest: &str) -> Option<Files> {
 }
 
 /// `prodcheck probe tls` against 127.0.0.1:`port` trusting `ca_pem`, plus `extra` params.
-fn probe(f: &Files, port: u16, extra: &[&str]) -> (i32, serde_json::Value) {
+pub(crate) fn probe(f: &Files, port: u16, extra: &[&str]) -> (i32, serde_json::Value) {
     let ca = f.p.file("ca.pem", &f.ca_pem);
     let mut cmd = f.p.cmd();
     cmd.args(["probe", "tls", "--timeout", "5s", "--report", "json"])
@@ -148,12 +148,12 @@ fn probe(f: &Files, port: u16, extra: &[&str]) -> (i32, serde_json::Value) {
     (ran.code, item(&report, "tls").clone())
 }
 
-fn message(it: &serde_json::Value) -> String {
+pub(crate) fn message(it: &serde_json::Value) -> String {
     it["message"].as_str().unwrap_or_default().to_string()
 }
 
 /// Failed, with `needle` in the message and no rustls Debug dump.
-fn assert_fails_saying(code: i32, it: &serde_json::Value, needle: &str) {
+pub(crate) fn assert_fails_saying(code: i32, it: &serde_json::Value, needle: &str) {
     assert_eq!((code, it["status"].as_str()), (1, Some("fail")), "{it}");
     let msg = message(it);
     assert!(msg.contains(needle), "expected `{needle}` in: {msg}");
@@ -323,12 +323,12 @@ fn mixed_server_is_judged_against_each_profile() {
     ) else {
         return;
     };
-    // Intermediate (default): CBC on TLS 1.2 fails although TLS 1.3 negotiated fine.
-    let (code, it) = probe(&f, s.port, &[]);
-    assert_fails_saying(
-        code,
-        &it,
-        "server accepts CBC suites on TLSv1.2 (TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA), outside the Mozilla intermediate profile",
+    // Intermediate (default): CBC on TLS 1.2 is outside it but inside old: a warning.
+    let (_, it) = probe(&f, s.port, &[]);
+    assert_eq!(it["status"], "warn", "{it}");
+    assert!(
+        message(&it).contains("server accepts CBC suites on TLSv1.2 (TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA), outside the Mozilla intermediate profile but inside old (tier old-only: warn)"),
+        "{it}"
     );
     let ev = &it["evidence"];
     assert_eq!(ev["version"], "TLSv1.3", "{ev}");
@@ -348,12 +348,12 @@ fn mixed_server_is_judged_against_each_profile() {
     assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
     assert!(message(&it).contains("(x25519)"), "{it}");
 
-    // Modern: TLS 1.2 itself is outside the profile.
-    let (code, it) = probe(&f, s.port, &["profile=modern"]);
-    assert_fails_saying(
-        code,
-        &it,
-        "server accepts TLSv1.2 at all (the modern profile is TLS 1.3 only)",
+    // Modern: TLS 1.2 itself is outside the profile, inside old.
+    let (_, it) = probe(&f, s.port, &["profile=modern"]);
+    assert_eq!(it["status"], "warn", "{it}");
+    assert!(
+        message(&it).contains("server accepts TLSv1.2 at all (the modern profile is TLS 1.3 only)"),
+        "{it}"
     );
 
     // Enumeration off: only the negotiated handshake is judged.
@@ -382,7 +382,7 @@ fn sha1_signature_reads_as_a_sentence() {
 }
 
 /// Runs `openssl ARGS` in `p`'s directory.
-fn openssl_step(openssl: &Path, p: &Project, args: &[&str]) {
+pub(crate) fn openssl_step(openssl: &Path, p: &Project, args: &[&str]) {
     let ok = Command::new(openssl)
         .current_dir(p.path())
         .args(args)
@@ -395,7 +395,7 @@ fn openssl_step(openssl: &Path, p: &Project, args: &[&str]) {
 
 /// `ca.pem`/`ca.key` (a CA named `ca_name`) and `leaf.pem`/`leaf.key` for 127.0.0.1 signed by
 /// it, made by openssl in `p` (for servers that need the CA's key or an OCSP responder).
-fn openssl_ca_and_leaf(openssl: &Path, p: &Project, ca_name: &str) {
+pub(crate) fn openssl_ca_and_leaf(openssl: &Path, p: &Project, ca_name: &str) {
     let ec = [
         "-newkey",
         "ec",
@@ -941,7 +941,7 @@ fn tolerated_legacy_versions_are_enumerated_too() {
     assert_fails_saying(
         code,
         &it,
-        "server accepts RC4 on TLSv1.0 (TLS_ECDHE_ECDSA_WITH_RC4_128_SHA), outside the Mozilla old profile",
+        "server accepts RC4 on TLSv1.0 (TLS_ECDHE_ECDSA_WITH_RC4_128_SHA), known-broken",
     );
     assert!(!message(&it).contains("allow_legacy is false"), "{it}");
     let tls10 = it["evidence"]["tls10_suites"]["accepted"].to_string();
@@ -951,7 +951,7 @@ fn tolerated_legacy_versions_are_enumerated_too() {
     );
 
     // Not tolerated: the version itself is the failure, its suites are not walked.
-    let (code, it) = probe(&f, s.port, &["profile=old"]);
+    let (code, it) = probe(&f, s.port, &["profile=old", "allow_legacy=false"]);
     assert_fails_saying(
         code,
         &it,

@@ -18,6 +18,7 @@ mod probe;
 pub mod profile;
 pub mod roots;
 pub mod scan;
+pub mod staple;
 pub mod suites;
 
 pub use probe::TlsProbe;
