@@ -101,6 +101,9 @@ pub fn classify(err: &reqwest::Error, via_proxy: bool) -> NoAnswer {
     if via_proxy && err.is_connect() {
         return NoAnswer::Proxy;
     }
+    if err.is_redirect() {
+        return NoAnswer::RedirectLoop;
+    }
     if err.is_timeout() {
         return NoAnswer::Timeout;
     }
