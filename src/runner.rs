@@ -259,12 +259,13 @@ async fn attempts(
         attempts += 1;
         let mut ctx = ProbeContext::with_politeness(timeout, network.politeness.clone());
         ctx.proxy = network.proxy.clone();
+        let queue = ctx.queue.clone();
         let attempt = tokio::spawn({
             let probe = probe.clone();
             async move { probe.run(&ctx).await }
         });
         let abort = attempt.abort_handle();
-        let outcome = match tokio::time::timeout(timeout + BACKSTOP_GRACE, attempt).await {
+        let outcome = match backstop(attempt, timeout + BACKSTOP_GRACE, &queue).await {
             Ok(Ok(o)) => o,
             Ok(Err(e)) if e.is_panic() => {
                 let message = panic_text(e.into_panic());
@@ -302,6 +303,27 @@ async fn attempts(
             .delay
             .unwrap_or(Duration::from_millis(200 * u64::from(attempts)));
         tokio::time::sleep(pause).await;
+    }
+}
+
+/// Waits for `attempt` for `limit` plus the time it spent queued behind the run's own limits
+/// (that time is not the item's: see `QueueClock`). `Err` when the limit passed.
+async fn backstop<T>(
+    mut attempt: tokio::task::JoinHandle<T>,
+    limit: Duration,
+    queue: &checks::politeness::QueueClock,
+) -> Result<Result<T, tokio::task::JoinError>, ()> {
+    let started = tokio::time::Instant::now();
+    // Bounded: each round returns, or the queued time grew (bounded by the queue limit).
+    loop {
+        let until = started + limit + queue.total();
+        match tokio::time::timeout_at(until, &mut attempt).await {
+            Ok(done) => return Ok(done),
+            Err(_) if started + limit + queue.total() <= tokio::time::Instant::now() => {
+                return Err(());
+            }
+            Err(_) => {}
+        }
     }
 }
 

@@ -22,6 +22,79 @@ pub const DEFAULT_RATE: f64 = 10.0;
 pub const DEFAULT_BURST: f64 = 10.0;
 /// Throttled answers never slow a host's pace below this (requests per second).
 pub const MIN_RATE: f64 = 1.0;
+/// How long one item may wait in the run's own queues (pace, per-host slots, a host's
+/// `Retry-After`) before its request is given up as prodcheck's doing, not the target's.
+pub const DEFAULT_QUEUE_LIMIT: Duration = Duration::from_secs(60);
+
+/// An item's time spent waiting on the run's own limits with none of its requests on the
+/// network: not its network time, so not charged to its timeout (the fetch deadline and the
+/// runner's backstop both move by it). Shared by the item's concurrent requests.
+#[derive(Debug, Default)]
+pub struct QueueClock {
+    state: Mutex<ClockState>,
+}
+
+#[derive(Debug, Default)]
+struct ClockState {
+    waiting: usize,
+    on_network: usize,
+    /// When the clock started running (some request waiting, none on the network).
+    since: Option<Instant>,
+    total: Duration,
+}
+
+impl ClockState {
+    /// Starts or stops the clock after a change of `waiting` / `on_network`.
+    fn settle(&mut self, now: Instant) {
+        let running = self.waiting > 0 && self.on_network == 0;
+        match (running, self.since) {
+            (true, None) => self.since = Some(now),
+            (false, Some(t)) => {
+                self.total += now.saturating_duration_since(t);
+                self.since = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+impl QueueClock {
+    fn update(&self, f: impl FnOnce(&mut ClockState)) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut st);
+        st.settle(Instant::now());
+    }
+
+    /// A request starts waiting for a turn.
+    pub fn waiting(&self) {
+        self.update(|s| s.waiting += 1);
+    }
+
+    /// The waiting request got its turn (`sent`) or gave up.
+    pub fn turn(&self, sent: bool) {
+        self.update(|s| {
+            s.waiting = s.waiting.saturating_sub(1);
+            if sent {
+                s.on_network += 1;
+            }
+        });
+    }
+
+    /// A request that was on the network is done.
+    pub fn done(&self) {
+        self.update(|s| s.on_network = s.on_network.saturating_sub(1));
+    }
+
+    /// Queued time so far (a running stretch included).
+    pub fn total(&self) -> Duration {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let running = st
+            .since
+            .map(|t| Instant::now().saturating_duration_since(t))
+            .unwrap_or_default();
+        st.total + running
+    }
+}
 
 /// What the run knows about one host.
 #[derive(Debug)]
@@ -48,6 +121,7 @@ pub struct Politeness {
     per_host: usize,
     rate: f64,
     burst: f64,
+    queue_limit: Duration,
     hosts: Mutex<HashMap<String, Host>>,
 }
 
@@ -88,12 +162,29 @@ impl Politeness {
             } else {
                 1.0
             },
+            queue_limit: DEFAULT_QUEUE_LIMIT,
             hosts: Mutex::new(HashMap::new()),
         }
     }
 
+    /// As set up, with `limit` as the longest an item waits in the run's queues.
+    pub fn with_queue_limit(mut self, limit: Duration) -> Self {
+        self.queue_limit = limit;
+        self
+    }
+
     pub fn per_host(&self) -> usize {
         self.per_host
+    }
+
+    /// The paced requests per second and the burst, as configured (`--pace`).
+    pub fn pace(&self) -> (f64, f64) {
+        (self.rate, self.burst)
+    }
+
+    /// The longest an item waits in the run's queues before giving up (prodcheck's doing).
+    pub fn queue_limit(&self) -> Duration {
+        self.queue_limit
     }
 
     fn with_host<T>(&self, host: &str, f: impl FnOnce(&mut Host) -> T) -> T {

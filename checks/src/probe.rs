@@ -27,6 +27,9 @@ pub struct ProbeContext {
     /// environment's by default). HTTP-based probes send requests through it; `tcp`, `tls`
     /// and `websocket` tunnel through it.
     pub proxy: crate::web::proxy::ProxySetting,
+    /// Time this item's requests spent queued behind the run's own limits (not charged to
+    /// `timeout`; the runner's backstop moves by it too).
+    pub queue: Arc<crate::politeness::QueueClock>,
 }
 
 impl ProbeContext {
@@ -42,6 +45,7 @@ impl ProbeContext {
             user_agent: format!("prodcheck/{}", env!("CARGO_PKG_VERSION")),
             politeness,
             proxy: Default::default(),
+            queue: Arc::default(),
         }
     }
 }
