@@ -336,6 +336,20 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
+/// The paced requests the selected automated items will send, per host, and the least wall
+/// time the run's pace allows them (printed with `-v`).
+pub fn plan(checklist: &Checklist, opts: &RunOptions) -> checks::politeness::Plan {
+    let requests = checklist
+        .items()
+        .filter(|(_, item)| opts.selects(item))
+        .filter_map(|(_, item)| match &item.body {
+            ItemBody::Check(check) => Some(check.probe.planned_requests()),
+            _ => None,
+        })
+        .flatten();
+    opts.politeness().plan(requests)
+}
+
 /// Runs `checklist`. `shutdown` turning true (Ctrl-C) stops the run: unfinished items are
 /// observed as interrupted. The runner only observes; `verdict::decide` judges.
 pub async fn run(
@@ -350,9 +364,13 @@ pub async fn run(
         opts,
         target: None,
     };
+    // Items wait in the run's queues at most 30 s or half as long again as the plan needs.
+    let least = plan(checklist, opts).minimum().mul_f64(1.5);
+    let politeness = opts.politeness();
+    let queue_limit = politeness.queue_limit().max(least);
     let shared = Shared {
         concurrency: opts.concurrency,
-        politeness: opts.politeness(),
+        politeness: politeness.with_queue_limit(queue_limit),
     };
     let mut results = run_fleet(&[unit], shared, prompter, progress, shutdown).await;
     results.pop().unwrap_or(RunResult {

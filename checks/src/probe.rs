@@ -92,6 +92,12 @@ pub trait Probe: Send + Sync + std::fmt::Debug {
         false
     }
 
+    /// The paced HTTP requests one attempt sends, per host: what the run plans its wall time
+    /// from (`politeness::Plan`). Empty for probes that send none.
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        Vec::new()
+    }
+
     /// Runs one attempt. Must not panic and must honour `ctx.timeout` for each network step.
     async fn run(&self, ctx: &ProbeContext) -> Outcome;
 }

@@ -35,6 +35,11 @@ pub async fn run(config_path: Option<&Path>, color: ColorChoice, args: RunArgs) 
         Err(code) => return code,
     };
     let policy = prepared.policy(&args);
+    if args.output.verbose > 0 {
+        for line in runner::plan(&prepared.checklist, &prepared.opts).lines() {
+            eprintln!("{line}");
+        }
+    }
     let report = execute(
         &prepared.checklist,
         &prepared.opts,

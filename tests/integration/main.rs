@@ -52,3 +52,4 @@ mod web_headers;
 mod web_misc;
 mod web_observatory;
 mod web_politeness;
+mod web_pre_deploy_limit;

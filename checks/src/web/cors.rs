@@ -131,6 +131,22 @@ fn varies_on_origin(p: &Page) -> bool {
 
 #[async_trait]
 impl Probe for CorsProbe {
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        // Against an allow-list that holds: one GET per family, two OPTIONS, two per allowed.
+        let (Ok(target), allowed) = (
+            Url::parse(&self.url),
+            self.allowed_origins
+                .iter()
+                .filter_map(|o| Url::parse(o).ok())
+                .collect::<Vec<_>>(),
+        ) else {
+            return Vec::new();
+        };
+        let families = groups(&attack_origins(&target, &allowed)).len();
+        let n = families + 2 + 2 * self.allowed_origins.len();
+        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, n as u32)])
+    }
+
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
         issues.extend(crate::web::request::check_headers(&self.headers));

@@ -126,6 +126,11 @@ fn normalised(body: &[u8], path: &str) -> String {
 
 #[async_trait]
 impl Probe for ExposureProbe {
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        let n = self.paths.len() as u32 + 1;
+        crate::politeness::host_of(&self.base_url).map_or_else(Vec::new, |h| vec![(h, n)])
+    }
+
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("base_url", &self.base_url)
             .into_iter()

@@ -191,6 +191,20 @@ impl Fetcher {
         self.started + self.budget + self.queue.total()
     }
 
+    /// Runs `fut` until the item's deadline, which moves while the item's requests are queued
+    /// on the run's own limits; `None` when the deadline passed first.
+    pub async fn within<F: std::future::Future>(&self, fut: F) -> Option<F::Output> {
+        let mut fut = std::pin::pin!(fut);
+        // Bounded: each round returns, or the deadline moved (bounded by the queue limit).
+        loop {
+            match tokio::time::timeout_at(self.deadline(), &mut fut).await {
+                Ok(out) => return Some(out),
+                Err(_) if Instant::now() >= self.deadline() => return None,
+                Err(_) => {}
+            }
+        }
+    }
+
     /// The latest a request may still wait for its turn: the run's queue limit past the
     /// budget. Past it the request is given up as prodcheck's doing (`NoAnswer::OwnLimit`).
     fn queue_deadline(&self) -> Instant {
