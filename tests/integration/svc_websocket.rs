@@ -249,7 +249,7 @@ fn a_throttled_upgrade_is_an_error_by_the_shared_rule() {
         it["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("the upgrade was answered HTTP 503 (503, RateLimit-Reset 2 s)"),
+            .contains("the upgrade was answered HTTP 503, RateLimit-Reset 2 s"),
         "{it}"
     );
     assert_eq!(item(&r, "down")["status"], "fail", "{r}");

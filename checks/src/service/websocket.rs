@@ -115,8 +115,7 @@ impl WebSocketProbe {
             WsError::Http(resp) => match throttled(resp) {
                 Some(t) => {
                     let detail = format!(
-                        "the upgrade was answered HTTP {} ({}); the WebSocket could not be checked",
-                        resp.status().as_u16(),
+                        "the upgrade was answered HTTP {}; the WebSocket could not be checked",
                         t.describe()
                     );
                     self.no_answer(shown, NoAnswer::Throttled, ctx, &detail)

@@ -3,24 +3,23 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use url::Url;
 
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::web::cors_origins::{attack_origins, classify, groups, reflects};
+use crate::web::cors_origins::{attack_origins, classify, groups};
 use crate::web::http::check_http_url;
 use crate::web::observatory;
-use crate::web::page::{self, NoPage, Page};
+use crate::web::page::{self, Page};
+
+mod rounds;
 
 /// Who can read the response when `public` of `answers` attacker GETs got a bare `*`.
 fn public_access(public: usize, answers: usize) -> Option<String> {
@@ -38,45 +37,6 @@ fn public_access(public: usize, answers: usize) -> Option<String> {
 const MAX_ALLOWED: usize = 5;
 /// Requests in flight at once.
 const PARALLEL: usize = 8;
-
-/// (origin, attack index or `None` for an allowed origin, method).
-type Job = (String, Option<usize>, Method);
-
-/// Sends `jobs` concurrently (at most `PARALLEL` at once); answers in job order.
-async fn send(
-    fetcher: &page::Fetcher,
-    url: &str,
-    jobs: &[Job],
-) -> Vec<Option<Result<Page, NoPage>>> {
-    let gate = Arc::new(Semaphore::new(PARALLEL));
-    let mut set = JoinSet::new();
-    for (n, (origin, _, method)) in jobs.iter().enumerate() {
-        let (fetcher, gate, url, origin, method) = (
-            fetcher.clone(),
-            gate.clone(),
-            url.to_string(),
-            origin.clone(),
-            method.clone(),
-        );
-        set.spawn(async move {
-            let _permit = gate.acquire_owned().await;
-            let mut headers = vec![("origin", origin.as_str())];
-            if method == Method::OPTIONS {
-                headers.push(("access-control-request-method", "GET"));
-            }
-            (n, fetcher.method(method, &url, &headers, 4096).await)
-        });
-    }
-    let mut pages: Vec<Option<Result<Page, NoPage>>> = vec![None; jobs.len()];
-    while let Some(joined) = set.join_next().await {
-        if let Ok((n, result)) = joined
-            && let Some(slot) = pages.get_mut(n)
-        {
-            *slot = Some(result);
-        }
-    }
-    pages
-}
 
 /// Parameters of `check: { cors: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -196,104 +156,23 @@ impl Probe for CorsProbe {
             .filter_map(|o| Url::parse(o).ok())
             .collect();
         let attacks = attack_origins(&target, &allowed);
-        let groups = groups(&attacks);
-        // Round one: the first origin of every family (per base) with GET, the foreign and
-        // `null` origins with OPTIONS too, and each allowed origin with both methods.
-        let mut jobs: Vec<Job> = Vec::new();
-        for g in &groups {
-            if let Some(&i) = g.first() {
-                jobs.push((attacks[i].origin.clone(), Some(i), Method::GET));
-            }
-        }
-        for (i, a) in attacks.iter().enumerate().take(2) {
-            jobs.push((a.origin.clone(), Some(i), Method::OPTIONS));
-        }
-        for o in &self.allowed_origins {
-            jobs.push((o.clone(), None, Method::GET));
-            jobs.push((o.clone(), None, Method::OPTIONS));
-        }
-        // One request first: an unreachable target costs one request, not all of them.
-        let Some((first_origin, _, _)) = jobs.first() else {
-            return Outcome::error("no origin to test");
-        };
-        let first = fetcher
-            .get(&self.url, &[("origin", first_origin.as_str())], 4096)
-            .await;
-        let observatory = match &first {
-            Err(e) => {
-                return e
-                    .outcome(Property::Content, "cannot check CORS")
-                    .with("url", self.url.as_str());
-            }
-            Ok(p) => observatory::cors::evaluate(
+        let (jobs, pages) =
+            match rounds::ask(&fetcher, &self.url, &attacks, &self.allowed_origins).await {
+                Ok(asked) => asked,
+                Err(e) => {
+                    return e
+                        .outcome(Property::Content, "cannot check CORS")
+                        .with("url", self.url.as_str());
+                }
+            };
+        let observatory = match pages.first() {
+            Some(Some(Ok(p))) => observatory::cors::evaluate(
                 acao(p),
-                Some(first_origin),
+                jobs.first().map(|(o, _, _)| o.as_str()),
                 p.first("access-control-allow-credentials"),
             ),
+            _ => return Outcome::error("no origin to test"),
         };
-        let mut pages = vec![Some(first)];
-        pages.extend(send(&fetcher, &self.url, &jobs[1..]).await);
-        // A family's first answer decides it, unless the allow-list has shown a hole (an
-        // attacker origin let through, or different answers to different attackers): then
-        // every variant is asked, a family stopping at its first origin let through.
-        let answers = |method: Method, jobs: &[Job], pages: &[Option<Result<Page, NoPage>>]| {
-            let mut seen: Vec<(usize, Option<String>)> = Vec::new();
-            for ((_, attack, m), page) in jobs.iter().zip(pages) {
-                if let (Some(i), Some(Ok(p))) = (attack, page)
-                    && *m == method
-                {
-                    seen.push((*i, acao(p).map(str::to_string)));
-                }
-            }
-            seen
-        };
-        let loose = |seen: &[(usize, Option<String>)]| {
-            let values: BTreeSet<Option<&str>> = seen.iter().map(|(_, v)| v.as_deref()).collect();
-            values.len() > 1
-                || seen
-                    .iter()
-                    .any(|(i, v)| reflects(&attacks[*i], v.as_deref()))
-        };
-        if loose(&answers(Method::GET, &jobs, &pages)) {
-            let mut walking: Vec<(usize, usize)> = groups
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| g.len() > 1)
-                .map(|(n, _)| (n, 1))
-                .collect();
-            let reflected_in = |seen: &[(usize, Option<String>)], g: &[usize]| {
-                seen.iter()
-                    .any(|(i, v)| g.contains(i) && reflects(&attacks[*i], v.as_deref()))
-            };
-            // Bounded: each round moves every walking family one origin on (at most 6).
-            while !walking.is_empty() {
-                let seen = answers(Method::GET, &jobs, &pages);
-                walking.retain(|(n, next)| {
-                    *next < groups[*n].len() && !reflected_in(&seen, &groups[*n])
-                });
-                let round: Vec<Job> = walking
-                    .iter()
-                    .map(|(n, next)| {
-                        let i = groups[*n][*next];
-                        (attacks[i].origin.clone(), Some(i), Method::GET)
-                    })
-                    .collect();
-                pages.extend(send(&fetcher, &self.url, &round).await);
-                jobs.extend(round);
-                walking.iter_mut().for_each(|(_, next)| *next += 1);
-            }
-        }
-        // The preflight: foreign and `null` decide it, unless they showed a hole too.
-        if loose(&answers(Method::OPTIONS, &jobs, &pages)) {
-            let round: Vec<Job> = groups
-                .iter()
-                .skip(2)
-                .filter_map(|g| g.first())
-                .map(|&i| (attacks[i].origin.clone(), Some(i), Method::OPTIONS))
-                .collect();
-            pages.extend(send(&fetcher, &self.url, &round).await);
-            jobs.extend(round);
-        }
 
         let mut findings: Vec<(Status, String, Value)> = Vec::new();
         let mut errors: Vec<String> = Vec::new();
