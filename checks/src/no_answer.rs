@@ -50,6 +50,12 @@ pub enum NoAnswer {
     /// The target answered with a throttled response (429, or 503 with a retry hint) and
     /// kept doing so for as long as the item's budget allowed waiting.
     Throttled,
+    /// The target answered with redirects that never end (a loop, or more than allowed):
+    /// it answered, and the answer is broken.
+    RedirectLoop,
+    /// prodcheck's own limits (the run's pace or per-host slots) left no turn within the
+    /// run: nothing was asked of the target, so nothing about it can be concluded.
+    OwnLimit,
     /// Anything else that kept prodcheck from asking (a local resource, a bug).
     Other,
 }
@@ -60,10 +66,12 @@ impl NoAnswer {
         use NoAnswer::*;
         use Property::*;
         match (self, property) {
-            (ResolverUnavailable | NetworkUnreachable | Proxy | Throttled | Other, _) => {
-                Status::Error
-            }
+            (
+                ResolverUnavailable | NetworkUnreachable | Proxy | Throttled | OwnLimit | Other,
+                _,
+            ) => Status::Error,
             (_, Instrument) => Status::Error,
+            (RedirectLoop, _) => Status::Fail,
             (NameNotFound | Refused | Dropped, Reachability | Content) => Status::Fail,
             (Timeout | TlsRejected, Reachability) => Status::Fail,
             (Timeout | TlsRejected, Content) => Status::Error,
@@ -82,6 +90,8 @@ impl NoAnswer {
             NoAnswer::NetworkUnreachable => "network_unreachable",
             NoAnswer::Proxy => "proxy",
             NoAnswer::Throttled => "throttled",
+            NoAnswer::RedirectLoop => "redirect_loop",
+            NoAnswer::OwnLimit => "own_limit",
             NoAnswer::Other => "other",
         }
     }
@@ -196,6 +206,8 @@ impl fmt::Display for NoAnswer {
             NoAnswer::NetworkUnreachable => "this machine has no route to the host",
             NoAnswer::Proxy => "the proxy refused or failed",
             NoAnswer::Throttled => "throttled by the target",
+            NoAnswer::RedirectLoop => "the redirects never end",
+            NoAnswer::OwnLimit => "prodcheck's own pacing left no turn",
             NoAnswer::Other => "no answer",
         })
     }

@@ -2,8 +2,8 @@
 //! by every probe, and the memory of what each host said about throttling (Retry-After, last
 //! request), so one probe's traffic cannot make another probe judge a rate limiter.
 //!
-//! Pacing is a token bucket per host (default 10 requests per second, bursts of 10): slower
-//! than the common `limit_req` set-ups (10 r/s, burst 20), so a whole run of the web probes
+//! Pacing is a token bucket per host (default 5 requests per second, bursts of 10): no faster
+//! than the tight `limit_req` set-ups (5 r/s, burst 10), so a whole run of the web probes
 //! stays under them; a host that still throttles pushes every later request past its
 //! `Retry-After` (see `web::throttle`).
 
@@ -17,11 +17,19 @@ use tokio::time::Instant;
 /// Default number of concurrent requests prodcheck sends to one host.
 pub const DEFAULT_PER_HOST: usize = 4;
 /// Default sustained pace to one host (requests per second) for paced requests.
-pub const DEFAULT_RATE: f64 = 10.0;
+pub const DEFAULT_RATE: f64 = 5.0;
 /// Default burst of paced requests to one host before the pace applies.
 pub const DEFAULT_BURST: f64 = 10.0;
 /// Throttled answers never slow a host's pace below this (requests per second).
 pub const MIN_RATE: f64 = 1.0;
+/// How long one item may wait in the run's own queues (pace, per-host slots, a host's
+/// `Retry-After`) before its request is given up as prodcheck's doing, not the target's.
+pub const DEFAULT_QUEUE_LIMIT: Duration = Duration::from_secs(30);
+
+mod plan;
+mod queue;
+pub use plan::{Plan, host_of};
+pub use queue::QueueClock;
 
 /// What the run knows about one host.
 #[derive(Debug)]
@@ -48,6 +56,7 @@ pub struct Politeness {
     per_host: usize,
     rate: f64,
     burst: f64,
+    queue_limit: Duration,
     hosts: Mutex<HashMap<String, Host>>,
 }
 
@@ -88,12 +97,52 @@ impl Politeness {
             } else {
                 1.0
             },
+            queue_limit: DEFAULT_QUEUE_LIMIT,
             hosts: Mutex::new(HashMap::new()),
         }
     }
 
+    /// As set up, with `limit` as the longest an item waits in the run's queues.
+    pub fn with_queue_limit(mut self, limit: Duration) -> Self {
+        self.queue_limit = limit;
+        self
+    }
+
     pub fn per_host(&self) -> usize {
         self.per_host
+    }
+
+    /// The paced requests per second and the burst, as configured (`--pace`).
+    pub fn pace(&self) -> (f64, f64) {
+        (self.rate, self.burst)
+    }
+
+    /// The longest an item waits in the run's queues before giving up (prodcheck's doing).
+    pub fn queue_limit(&self) -> Duration {
+        self.queue_limit
+    }
+
+    /// The plan of `requests` ((host, count) per item) under this pace.
+    pub fn plan(&self, requests: impl IntoIterator<Item = (String, u32)>) -> Plan {
+        let mut per_host: Vec<(String, u32)> = Vec::new();
+        for (host, n) in requests {
+            match per_host.iter_mut().find(|(h, _)| *h == host) {
+                Some((_, total)) => *total += n,
+                None => per_host.push((host, n)),
+            }
+        }
+        let hosts = per_host
+            .into_iter()
+            .map(|(h, n)| {
+                let least = (f64::from(n) - self.burst).max(0.0) / self.rate;
+                (h, n, least)
+            })
+            .collect();
+        Plan {
+            hosts,
+            rate: self.rate,
+            burst: self.burst,
+        }
     }
 
     fn with_host<T>(&self, host: &str, f: impl FnOnce(&mut Host) -> T) -> T {
@@ -289,14 +338,14 @@ mod tests {
             p.largest_retry_after("a.example"),
             Some(Duration::from_secs(2))
         );
-        // After the wait: one request at once, then half the pace (10 r/s → 5 r/s).
+        // After the wait: one request at once, then half the pace (5 r/s → 2.5 r/s).
         let far = Instant::now() + Duration::from_secs(60);
         let t1 = Instant::now();
         assert!(p.slot("a.example", true, far).await.is_ok());
         assert!(p.slot("a.example", true, far).await.is_ok());
         assert_eq!(
             Instant::now().duration_since(t1),
-            Duration::from_millis(200)
+            Duration::from_millis(400)
         );
         p.throttled("a.example", Duration::from_secs(1), "429");
         assert_eq!(

@@ -28,6 +28,9 @@ pub struct ProbeContext {
     /// setting in force: its own `proxy`, else the run's (the environment's by default).
     /// HTTP-based probes send requests through it; `tcp`, `tls` and `websocket` tunnel.
     pub net: NetParams,
+    /// Time this item's requests spent queued behind the run's own limits (not charged to
+    /// `timeout`; the runner's backstop moves by it too).
+    pub queue: Arc<crate::politeness::QueueClock>,
 }
 
 impl ProbeContext {
@@ -43,6 +46,7 @@ impl ProbeContext {
             user_agent: format!("prodcheck/{}", env!("CARGO_PKG_VERSION")),
             politeness,
             net: NetParams::default(),
+            queue: Arc::default(),
         }
     }
 }
@@ -94,6 +98,12 @@ pub trait Probe: Send + Sync + std::fmt::Debug {
     /// Disruptive probes (traffic bursts) run after all others, one at a time.
     fn disruptive(&self) -> bool {
         false
+    }
+
+    /// The paced HTTP requests one attempt sends, per host: what the run plans its wall time
+    /// from (`politeness::Plan`). Empty for probes that send none.
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        Vec::new()
     }
 
     /// Runs one attempt. Must not panic and must honour `ctx.timeout` for each network step.

@@ -291,8 +291,8 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub per_host: u16,
     /// Paced requests to one host per second, shared by every probe of the run (after a burst
-    /// of as many); keep it under the target's rate limiter.
-    #[arg(long, value_name = "PER_SECOND", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    /// of 10, or of as many when higher); keep it under the target's rate limiter.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub pace: u32,
     /// Proxy for HTTP-based probes: `env` (HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY, the
     /// default), `none`, or a URL (`http://`, `https://`, `socks5://`). Overrides the

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::cli::args::{ColorChoice, RunArgs};
 use crate::error::CliError;
-use crate::run::{Plan, RunRequest, Scope, record, report, terminal};
+use crate::run::{Plan, RunRequest, Scope, observe, record, report, terminal};
 
 pub async fn run(
     config_path: Option<&Path>,
@@ -13,6 +13,11 @@ pub async fn run(
 ) -> Result<u8, CliError> {
     let request = RunRequest::resolve(config_path, color, &args, Scope::Fleet)?;
     let plan = Plan::build(&request)?;
+    if args.output.verbose > 0 {
+        for line in observe::pacing_plan(&plan).lines() {
+            eprintln!("{line}");
+        }
+    }
     let report = terminal::execute(&plan).await;
     record::record(&request.config.state_dir, &plan, &report);
     // The targets' checklists are done with: their memory goes to the reports' text.

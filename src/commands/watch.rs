@@ -174,6 +174,10 @@ pub async fn watch(
     );
     // The history of runs compares snapshots; a watch is a window, so it is not recorded.
     report.changes = None;
+    // A watch reports the stage's triggers only, not every item it never meant to run.
+    report
+        .items
+        .retain(|i| watched.states.iter().any(|s| s.id == i.id));
     for state in &watched.states {
         if let Some(item) = report.items.iter_mut().find(|i| i.id == state.id) {
             item.series = Some(state.series.clone());

@@ -13,7 +13,7 @@ use checks::{Outcome, Probe, ProbeContext, Status};
 use tokio::sync::watch;
 
 use super::plan::{Plan, RunOptions, politeness};
-use crate::checklist::{Checklist, Item, Wait};
+use crate::checklist::{Checklist, Item, ItemBody, Wait};
 use crate::manual::Prompter;
 use crate::run::verdict::{Observation, ProbeRun};
 
@@ -194,12 +194,13 @@ async fn attempts(
         attempts += 1;
         let mut ctx = ProbeContext::with_politeness(timeout, network.politeness.clone());
         ctx.net.proxy = Some(network.proxy.clone());
+        let queue = ctx.queue.clone();
         let attempt = tokio::spawn({
             let probe = probe.clone();
             async move { probe.run(&ctx).await }
         });
         let abort = attempt.abort_handle();
-        let outcome = match tokio::time::timeout(timeout + BACKSTOP_GRACE, attempt).await {
+        let outcome = match backstop(attempt, timeout + BACKSTOP_GRACE, &queue).await {
             Ok(Ok(o)) => o,
             Ok(Err(e)) if e.is_panic() => {
                 let message = panic_text(e.into_panic());
@@ -242,6 +243,27 @@ async fn attempts(
     }
 }
 
+/// Waits for `attempt` for `limit` plus the time it spent queued behind the run's own limits
+/// (that time is not the item's: see `QueueClock`). `Err` when the limit passed.
+async fn backstop<T>(
+    mut attempt: tokio::task::JoinHandle<T>,
+    limit: Duration,
+    queue: &checks::politeness::QueueClock,
+) -> Result<Result<T, tokio::task::JoinError>, ()> {
+    let started = tokio::time::Instant::now();
+    // Bounded: each round returns, or the queued time grew (bounded by the queue limit).
+    loop {
+        let until = started + limit + queue.total();
+        match tokio::time::timeout_at(until, &mut attempt).await {
+            Ok(done) => return Ok(done),
+            Err(_) if started + limit + queue.total() <= tokio::time::Instant::now() => {
+                return Err(());
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 /// The text of a panic payload (`panic!("…")` carries a `&str` or a `String`).
 fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
@@ -273,11 +295,39 @@ pub async fn observe(
             },
         })
         .collect();
+    // Items wait in the run's queues at most 30 s, or half as long again as the plan needs.
+    let politeness = politeness(plan.per_host, plan.pace);
+    let least = pacing_plan(plan).minimum().mul_f64(1.5);
+    let queue_limit = politeness.queue_limit().max(least);
     let shared = Shared {
         concurrency: plan.concurrency,
-        politeness: politeness(plan.per_host, plan.pace),
+        politeness: politeness.with_queue_limit(queue_limit),
     };
     run_fleet(&units, shared, prompter, progress, shutdown).await
+}
+
+/// The paced requests the plan's selected automated items will send, per host, and the least
+/// wall time the run's pace allows them (printed with `-v`).
+pub fn pacing_plan(plan: &Plan<'_>) -> checks::politeness::Plan {
+    let requests = plan
+        .parts
+        .iter()
+        .flat_map(|p| requests_of(&p.checklist, &p.opts))
+        .collect::<Vec<_>>();
+    politeness(plan.per_host, plan.pace).plan(requests)
+}
+
+/// The paced requests (host, count) `checklist`'s selected automated items will send.
+fn requests_of(checklist: &Checklist, opts: &RunOptions) -> Vec<(String, u32)> {
+    checklist
+        .items()
+        .filter(|(_, item)| opts.selects(item))
+        .filter_map(|(_, item)| match &item.body {
+            ItemBody::Check(check) => Some(check.probe.planned_requests()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }
 
 /// Runs one checklist alone (tests and callers without a plan).
@@ -293,9 +343,16 @@ pub async fn run(
         opts,
         target: None,
     };
+    // Items wait in the run's queues at most 30 s or half as long again as the plan needs.
+    let politeness = opts.politeness();
+    let least = politeness
+        .plan(requests_of(checklist, opts))
+        .minimum()
+        .mul_f64(1.5);
+    let queue_limit = politeness.queue_limit().max(least);
     let shared = Shared {
         concurrency: opts.concurrency,
-        politeness: opts.politeness(),
+        politeness: politeness.with_queue_limit(queue_limit),
     };
     let mut results = run_fleet(&[unit], shared, prompter, progress, shutdown).await;
     results.pop().unwrap_or(RunResult {

@@ -61,6 +61,8 @@ pub(crate) fn in_words(
         NoAnswer::NetworkUnreachable => format!("this machine has no route to {at}"),
         NoAnswer::Proxy => format!("the proxy in front of {at} refused or failed"),
         NoAnswer::Throttled => format!("throttled by the target ({at})"),
+        NoAnswer::RedirectLoop => format!("{at} redirects without end"),
+        NoAnswer::OwnLimit => format!("prodcheck's own pacing left no turn to ask {at}"),
         NoAnswer::Other => format!("no usable answer from {at}"),
     };
     // A refusal or a bare "timed out" says nothing the words do not already say.

@@ -22,6 +22,10 @@ pub struct ClientIdentity {
     /// The leaf's subject and issuer, for messages and evidence.
     pub subject: String,
     pub issuer: String,
+    /// The leaf's X.509 version (1 for a certificate made without extensions).
+    pub version: u32,
+    /// The leaf's SubjectPublicKeyInfo, DER: what the key must match.
+    spki: Vec<u8>,
 }
 
 impl std::fmt::Debug for ClientIdentity {
@@ -75,6 +79,8 @@ impl ClientIdentity {
             )
         })?;
         let (subject, issuer) = (parsed.subject().to_string(), parsed.issuer().to_string());
+        let version = parsed.version().0 + 1;
+        let spki = parsed.public_key().raw.to_vec();
         let key_pem = read("client_key", key)?;
         let key = private_key(&key_pem)
             .map_err(|why| format!("{} {why}", source_name("client_key", key)))?;
@@ -83,24 +89,32 @@ impl ClientIdentity {
             key,
             subject,
             issuer,
+            version,
+            spki,
         };
         // rustls checks that the key is the certificate's.
         identity.certified_key()?;
         Ok(identity)
     }
 
-    /// The chain and key as rustls signs with them.
+    /// The chain and key as rustls signs with them. The key is matched to the certificate
+    /// here (SubjectPublicKeyInfo compared) rather than by rustls, whose WebPKI parser refuses
+    /// X.509 v1 certificates that servers (nginx, OpenSSL) accept from clients.
     pub fn certified_key(&self) -> Result<Arc<CertifiedKey>, String> {
         let provider = rustls::crypto::ring::default_provider();
-        CertifiedKey::from_der(self.chain.clone(), self.key.clone_key(), &provider)
-            .map(Arc::new)
-            .map_err(|e| match e {
-                rustls::Error::InconsistentKeys(_) => format!(
-                    "`client_key` is not the key of `client_cert` (`{}`): give the key the certificate was issued for",
-                    self.subject
-                ),
-                other => format!("`client_key` cannot sign: {other}"),
-            })
+        let signing = provider
+            .key_provider
+            .load_private_key(self.key.clone_key())
+            .map_err(|e| format!("`client_key` cannot sign: {e}"))?;
+        if let Some(public) = signing.public_key()
+            && public.as_ref() != self.spki.as_slice()
+        {
+            return Err(format!(
+                "`client_key` is not the key of `client_cert` (`{}`): give the key the certificate was issued for",
+                self.subject
+            ));
+        }
+        Ok(Arc::new(CertifiedKey::new(self.chain.clone(), signing)))
     }
 
     /// Certificates and key as one PEM text (what reqwest's `Identity::from_pem` reads).

@@ -19,13 +19,29 @@ fn system_roots() -> &'static [CertificateDer<'static>] {
     })
 }
 
-/// Reads every certificate of a PEM bundle.
+/// Reads every certificate of a PEM bundle. An entry that is not a readable certificate is
+/// an error naming the file and the entry (never dropped silently: a CA that quietly goes
+/// missing turns into "unknown issuer" far from its cause).
 pub fn read_pem_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot read ca_file `{}`: {e}", path.display()))?;
-    let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("ca_file `{}` is not a PEM bundle: {e}", path.display()))?;
+    let mut certs = Vec::new();
+    for entry in CertificateDer::pem_slice_iter(&bytes) {
+        let n = certs.len() + 1;
+        let der = entry.map_err(|e| {
+            format!(
+                "ca_file `{}`: certificate entry #{n} is not valid PEM ({e}); fix or remove that `-----BEGIN CERTIFICATE-----` block",
+                path.display()
+            )
+        })?;
+        if let Err(e) = x509_parser::parse_x509_certificate(&der) {
+            return Err(format!(
+                "ca_file `{}`: certificate entry #{n} is not a readable X.509 certificate ({e}); fix or remove that `-----BEGIN CERTIFICATE-----` block",
+                path.display()
+            ));
+        }
+        certs.push(der);
+    }
     if certs.is_empty() {
         return Err(format!(
             "ca_file `{}` holds no certificate (expected `-----BEGIN CERTIFICATE-----` blocks)",
@@ -70,4 +86,35 @@ fn build_root_store(ca_file: Option<&Path>) -> Result<Arc<RootCertStore>, String
         }
     }
     Ok(Arc::new(store))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_entry_is_an_error_naming_the_file_and_the_entry() {
+        let Ok(made) = rcgen::generate_simple_self_signed(vec!["a.test".to_string()]) else {
+            panic!("rcgen could not make a certificate");
+        };
+        let good = made.cert.pem();
+        // Valid base64, not a certificate.
+        let bad = "-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n";
+        let dir = std::env::temp_dir().join(format!("prodcheck-roots-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("bundle.pem");
+        let _ = std::fs::write(&path, format!("{good}{bad}"));
+        let err = read_pem_bundle(&path).err().unwrap_or_default();
+        assert!(
+            err.contains(&format!("ca_file `{}`", path.display())),
+            "{err}"
+        );
+        assert!(
+            err.contains("certificate entry #2 is not a readable X.509 certificate"),
+            "{err}"
+        );
+        let _ = std::fs::write(&path, &good);
+        assert_eq!(read_pem_bundle(&path).map(|c| c.len()), Ok(1));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -81,10 +81,20 @@ fn describe(err: &WsError) -> String {
     }
 }
 
-/// Whether an upgrade answer is a throttle: 429, or 503 with a `Retry-After`.
-fn throttled(resp: &tokio_tungstenite::tungstenite::handshake::client::Response) -> bool {
-    let status = resp.status().as_u16();
-    status == 429 || (status == 503 && resp.headers().contains_key("retry-after"))
+/// Whether an upgrade answer is a throttle, by the web probes' one rule (`web::throttle`):
+/// any 429, or a 503 with a retry hint (`Retry-After`, `RateLimit`, `RateLimit-Reset`, ...).
+fn throttled(
+    resp: &tokio_tungstenite::tungstenite::handshake::client::Response,
+) -> Option<crate::net::http::throttle::Throttle> {
+    let headers: Vec<(String, String)> = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (n.as_str().to_ascii_lowercase(), value)
+        })
+        .collect();
+    crate::net::http::throttle::detect(resp.status().as_u16(), &headers)
 }
 
 impl WebSocketProbe {
@@ -103,23 +113,18 @@ impl WebSocketProbe {
     /// answer at all goes by the rule.
     fn handshake_failed(&self, shown: &str, err: &WsError, ctx: &ProbeContext) -> Outcome {
         match err {
-            WsError::Http(resp) if throttled(resp) => {
-                let retry = resp
-                    .headers()
-                    .get("retry-after")
-                    .map(|v| format!(" (Retry-After: {})", String::from_utf8_lossy(v.as_bytes())))
-                    .unwrap_or_default();
-                let detail = format!(
-                    "the upgrade was answered HTTP {}{retry}; the WebSocket could not be checked",
-                    resp.status().as_u16()
-                );
-                self.no_answer(shown, NoAnswer::Throttled, ctx, &detail)
-                    .with("http_status", resp.status().as_u16())
-            }
-            WsError::Http(resp) => {
-                Outcome::fail(format!("{shown}: handshake failed: {}", describe(err)))
-                    .with("http_status", resp.status().as_u16())
-            }
+            WsError::Http(resp) => match throttled(resp) {
+                Some(t) => {
+                    let detail = format!(
+                        "the upgrade was answered HTTP {}; the WebSocket could not be checked",
+                        t.describe()
+                    );
+                    self.no_answer(shown, NoAnswer::Throttled, ctx, &detail)
+                        .with("http_status", resp.status().as_u16())
+                }
+                None => Outcome::fail(format!("{shown}: handshake failed: {}", describe(err)))
+                    .with("http_status", resp.status().as_u16()),
+            },
             WsError::Protocol(_) | WsError::HttpFormat(_) => Outcome::fail(format!(
                 "{shown}: the server answered something that is not a WebSocket upgrade: {}",
                 describe(err)

@@ -9,7 +9,6 @@ use crate::outcome::{Outcome, Status};
 use crate::tls::chain::{self, RecordingVerifier};
 use crate::tls::explain;
 use crate::tls::facts::{CertFacts, date, rfc3339};
-use crate::tls::ocsp;
 use crate::tls::params::Threshold;
 
 /// Findings collected while judging, folded into one outcome at the end.
@@ -363,79 +362,6 @@ fn judge_extras(
         );
     }
     ev.insert("extra_certificates".into(), Value::Array(extras));
-}
-
-/// The stapled OCSP status of the leaf: `revoked` fails, anything else is evidence. No staple
-/// is no fault (Let's Encrypt ended OCSP in 2025; most servers never stapled). A staple whose
-/// signature is not the issuer's (or a responder it delegated to) fails: clients that check
-/// staples reject the connection, and what it says cannot be believed.
-pub fn judge_staple(
-    staple: Option<&[u8]>,
-    chain: &[CertificateDer<'static>],
-    roots: &RootCertStore,
-    report: &mut Report,
-    ev: &mut Map<String, Value>,
-) {
-    let Some(bytes) = staple else {
-        ev.insert("ocsp_staple".into(), json!({"status": "none"}));
-        return;
-    };
-    let Some(leaf) = chain.first().and_then(|c| CertFacts::parse(c).ok()) else {
-        return;
-    };
-    let Some(staple) = ocsp::parse(bytes, &leaf.serial) else {
-        ev.insert(
-            "ocsp_staple".into(),
-            json!({"status": "unreadable", "bytes": bytes.len()}),
-        );
-        return;
-    };
-    let mut evidence = staple.evidence();
-    let answered = matches!(
-        staple,
-        ocsp::Staple::Good { .. } | ocsp::Staple::Revoked { .. } | ocsp::Staple::Unknown
-    );
-    let signature = if answered {
-        ocsp::signature(bytes, chain, roots)
-    } else {
-        ocsp::Signature::Unreadable
-    };
-    if let Value::Object(map) = &mut evidence
-        && answered
-    {
-        let (checked, by) = match &signature {
-            ocsp::Signature::Valid { by } => (json!(true), json!(by)),
-            ocsp::Signature::Invalid => (json!("invalid"), Value::Null),
-            ocsp::Signature::IssuerUnknown => (json!("issuer unknown"), Value::Null),
-            ocsp::Signature::Unreadable => (json!("unreadable"), Value::Null),
-        };
-        map.insert("signature_checked".into(), checked);
-        map.insert("signed_by".into(), by);
-    }
-    ev.insert("ocsp_staple".into(), evidence);
-    if signature == ocsp::Signature::Invalid {
-        report.add(
-            Status::Fail,
-            format!(
-                "the OCSP response the server staples for {} is not signed by its issuer `{}` or a responder the issuer delegated to: clients that check staples reject it; fix the server's OCSP stapling (it may be fetching from the wrong responder)",
-                leaf.label(),
-                leaf.issuer
-            ),
-        );
-        return;
-    }
-    if let ocsp::Staple::Revoked { at, reason } = staple {
-        let why = reason
-            .map(|r| format!(", reason {}", ocsp::reason_name(r)))
-            .unwrap_or_default();
-        report.add(
-            Status::Fail,
-            format!(
-                "certificate for {} is revoked since {at}{why}, says the OCSP response the server staples: replace the certificate",
-                leaf.label()
-            ),
-        );
-    }
 }
 
 pub fn unix_now() -> i64 {

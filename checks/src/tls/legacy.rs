@@ -1,5 +1,6 @@
 //! Does a server still accept TLS 1.0 / 1.1? rustls cannot speak them, so this sends one
 //! hand-written ClientHello offering only the legacy version and reads the ServerHello or alert.
+//! No answer or a closed connection is asked again once; what stays unanswered is `Unknown`.
 
 use std::time::Duration;
 
@@ -38,8 +39,10 @@ impl LegacyVersion {
 pub enum LegacyAnswer {
     /// ServerHello with the offered version: the server speaks it.
     Accepted,
-    /// Alert, a different version, or the connection closed: refused.
+    /// Alert, a different version, or the connection closed without an alert on both tries.
     Refused(String),
+    /// The connection closed (or was reset) without an alert: refused or broken, asked again.
+    Closed(String),
     /// No verdict (connect failed, timeout, unparsable answer).
     Unknown(String),
 }
@@ -71,7 +74,7 @@ pub fn judge(version: LegacyVersion, first: &[u8]) -> LegacyAnswer {
         [21, _, _, _, _, _level, desc, ..] => {
             LegacyAnswer::Refused(format!("alert {}", hello::alert_name(*desc)))
         }
-        [] => LegacyAnswer::Refused("connection closed".into()),
+        [] => LegacyAnswer::Closed("connection closed".into()),
         other => LegacyAnswer::Unknown(format!(
             "unexpected answer starting {:02x?}",
             &other[..other.len().min(8)]
@@ -80,7 +83,36 @@ pub fn judge(version: LegacyVersion, first: &[u8]) -> LegacyAnswer {
 }
 
 /// Connects over `route`, offers only `version`, and reports what came back within `budget`.
+/// A closed connection or no answer is asked again once (the first try gets half the budget);
+/// closed twice is a refusal, unanswered twice stays `Unknown`.
 pub async fn probe(
+    route: &crate::net::Route,
+    server_name: Option<&str>,
+    version: LegacyVersion,
+    budget: Duration,
+) -> LegacyAnswer {
+    let started = std::time::Instant::now();
+    let mut last = LegacyAnswer::Unknown("out of time".into());
+    for attempt in 0..2 {
+        let left = budget.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        let slice = if attempt == 0 { left / 2 } else { left };
+        last = once(route, server_name, version, slice).await;
+        if matches!(last, LegacyAnswer::Accepted | LegacyAnswer::Refused(_)) {
+            return last;
+        }
+    }
+    match last {
+        LegacyAnswer::Closed(why) => {
+            LegacyAnswer::Refused(format!("{why} without an alert, twice"))
+        }
+        other => other,
+    }
+}
+
+async fn once(
     route: &crate::net::Route,
     server_name: Option<&str>,
     version: LegacyVersion,
@@ -92,7 +124,7 @@ pub async fn probe(
             Err(e) => return LegacyAnswer::Unknown(format!("connect failed: {}", e.message)),
         };
         if let Err(e) = stream.write_all(&client_hello(version, server_name)).await {
-            return LegacyAnswer::Refused(format!("connection closed while sending: {e}"));
+            return LegacyAnswer::Closed(format!("connection closed while sending ({e})"));
         }
         // Bounded read: an alert is 7 bytes; a ServerHello's version sits at byte 9..11.
         let mut buf = [0u8; 11];
@@ -102,7 +134,7 @@ pub async fn probe(
                 Ok(0) => break,
                 Ok(n) => filled += n,
                 Err(e) if filled == 0 => {
-                    return LegacyAnswer::Refused(format!("connection reset ({e})"));
+                    return LegacyAnswer::Closed(format!("connection reset ({e})"));
                 }
                 Err(_) => break,
             }
@@ -153,7 +185,7 @@ mod tests {
         );
         assert_eq!(
             judge(LegacyVersion::Tls10, &[]),
-            LegacyAnswer::Refused("connection closed".into())
+            LegacyAnswer::Closed("connection closed".into())
         );
         assert!(matches!(
             judge(LegacyVersion::Tls10, b"HTTP/1.1 400"),

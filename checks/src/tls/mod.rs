@@ -17,6 +17,7 @@ pub mod params;
 mod probe;
 pub mod profile;
 pub mod scan;
+pub mod staple;
 pub mod suites;
 
 pub use probe::TlsProbe;

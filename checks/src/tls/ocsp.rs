@@ -217,14 +217,60 @@ fn signed_parts(der: &[u8]) -> Option<SignedParts<'_>> {
     })
 }
 
+/// Which certificate a single response is about, besides its serial: hashes of its issuer's
+/// name and key (RFC 6960 §4.1.1), with the hash algorithm's OID (DER contents).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertId {
+    pub hash_oid: Vec<u8>,
+    pub name_hash: Vec<u8>,
+    pub key_hash: Vec<u8>,
+}
+
+impl CertId {
+    /// Whether it names `issuer` (its subject DER and the key of its SubjectPublicKeyInfo);
+    /// `None` when the hash algorithm is one prodcheck does not compute.
+    pub fn names(&self, issuer: &crate::tls::issuer::Issuer) -> Option<bool> {
+        use ring::digest;
+        use x509_parser::prelude::FromDer;
+        let alg = match self.hash_oid.as_slice() {
+            [0x2b, 0x0e, 0x03, 0x02, 0x1a] => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+            [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01] => &digest::SHA256,
+            [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02] => &digest::SHA384,
+            [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03] => &digest::SHA512,
+            _ => return None,
+        };
+        let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(&issuer.spki).ok()?;
+        let name = digest::digest(alg, &issuer.subject_raw);
+        let key = digest::digest(alg, &spki.subject_public_key.data);
+        Some(name.as_ref() == self.name_hash && key.as_ref() == self.key_hash)
+    }
+}
+
+/// Seconds since the epoch of a time as [`parse`] writes it (`2026-12-05T12:00:00Z`).
+pub fn unix_time(text: &str) -> Option<i64> {
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    // Howard Hinnant's days-from-civil.
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + s)
+}
+
 /// Reads a stapled response for the certificate with serial `serial` (big-endian, as in the
-/// certificate). `None` when the bytes are not an OCSP response.
-pub fn parse(der: &[u8], serial: &[u8]) -> Option<Staple> {
+/// certificate), with the CertID of the single response that matched the serial. `None` when
+/// the bytes are not an OCSP response.
+pub fn parse(der: &[u8], serial: &[u8]) -> Option<(Staple, Option<CertId>)> {
     let (resp, _) = take(der, 0x30)?;
     let (status, rest) = take(resp, 0x0a)?;
     let status = *status.first()?;
     if status != 0 {
-        return Some(Staple::ResponderError(status));
+        return Some((Staple::ResponderError(status), None));
     }
     let (bytes, _) = take(rest, 0xa0)?;
     let (bytes, _) = take(bytes, 0x30)?;
@@ -244,9 +290,10 @@ pub fn parse(der: &[u8], serial: &[u8]) -> Option<Staple> {
         let (single, rest) = take(responses, 0x30)?;
         responses = rest;
         let (cert_id, after) = take(single, 0x30)?;
-        let (_, id) = take(cert_id, 0x30)?; // hashAlgorithm
-        let (_, id) = take(id, 0x04)?; // issuerNameHash
-        let (_, id) = take(id, 0x04)?; // issuerKeyHash
+        let (alg, id) = take(cert_id, 0x30)?; // hashAlgorithm
+        let (hash_oid, _) = take(alg, 0x06)?;
+        let (name_hash, id) = take(id, 0x04)?; // issuerNameHash
+        let (key_hash, id) = take(id, 0x04)?; // issuerKeyHash
         let (this_serial, _) = take(id, 0x02)?;
         let strip = |s: &[u8]| -> Vec<u8> { s.iter().skip_while(|b| **b == 0).copied().collect() };
         if strip(this_serial) != strip(serial) {
@@ -257,7 +304,12 @@ pub fn parse(der: &[u8], serial: &[u8]) -> Option<Staple> {
         let next_update = take(after_this, 0xa0)
             .and_then(|(b, _)| take(b, 0x18))
             .map(|(t, _)| time_text(t));
-        return Some(match tag {
+        let id = CertId {
+            hash_oid: hash_oid.to_vec(),
+            name_hash: name_hash.to_vec(),
+            key_hash: key_hash.to_vec(),
+        };
+        let staple = match tag {
             0x80 => Staple::Good {
                 this_update: time_text(this_update),
                 next_update,
@@ -273,9 +325,10 @@ pub fn parse(der: &[u8], serial: &[u8]) -> Option<Staple> {
                 }
             }
             _ => Staple::Unknown,
-        });
+        };
+        return Some((staple, Some(id)));
     }
-    Some(Staple::OtherCertificate)
+    Some((Staple::OtherCertificate, None))
 }
 
 #[cfg(test)]
@@ -292,8 +345,11 @@ mod tests {
         // responseStatus tryLater (3)
         assert_eq!(
             parse(&[0x30, 0x03, 0x0a, 0x01, 0x03], &[1]),
-            Some(Staple::ResponderError(3))
+            Some((Staple::ResponderError(3), None))
         );
         assert_eq!(time_text(b"20261205120000Z"), "2026-12-05T12:00:00Z");
+        assert_eq!(unix_time("2026-11-27T00:00:00Z"), Some(1_795_737_600));
+        assert_eq!(unix_time("2000-02-29T01:02:03Z"), Some(951_786_123));
+        assert_eq!(unix_time("garbage"), None);
     }
 }

@@ -23,11 +23,12 @@ use crate::tls::crl;
 use crate::tls::diagnose;
 use crate::tls::explain;
 use crate::tls::hello;
-use crate::tls::judge::{ChainRules, Report, judge_chain, judge_staple};
+use crate::tls::judge::{ChainRules, Report, judge_chain, unix_now};
 use crate::tls::legacy::{self, LegacyAnswer, LegacyVersion};
 use crate::tls::params::{KeyBits, Percent, Threshold, TlsVersion};
 use crate::tls::profile::{self, Profile};
 use crate::tls::scan;
+use crate::tls::staple::{StapleRule, judge_staple};
 
 /// Parameters of `check: { tls: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -62,9 +63,11 @@ pub struct TlsProbe {
     /// Lowest acceptable negotiated version: `1.2` (default) or `1.3`.
     #[serde(default)]
     pub min_version: TlsVersion,
-    /// Accept servers that still speak TLS 1.0 / 1.1 (default false: that fails).
+    /// Servers that still speak TLS 1.0 / 1.1: `false` fails them, `true` accepts them.
+    /// Unset, they follow `profile`'s tiers: inside `old` (pass with `profile: old`, a
+    /// warning otherwise), with their suites enumerated and judged like TLS 1.2's.
     #[serde(default)]
-    pub allow_legacy: bool,
+    pub allow_legacy: Option<bool>,
     /// Smallest acceptable key: a number (RSA bits) or `{ rsa: 3072, ec: 384 }`;
     /// RSA 2048 and EC 256 by default.
     #[serde(default)]
@@ -85,6 +88,11 @@ pub struct TlsProbe {
     /// certificate is on it; a CRL that cannot be had or trusted is `error`.
     #[serde(default)]
     pub check_revocation: bool,
+    /// How a stapled OCSP response that is stale (`nextUpdate` passed) or about another
+    /// certificate (serial or issuer hashes differ) is judged: `lenient` (warn, default),
+    /// `strict` (fail, as for must-staple certificates) or `off`.
+    #[serde(default)]
+    pub ocsp_staple: StapleRule,
     /// Shake hands over every address family the host resolves to (IPv4 and IPv6) and fail
     /// when they differ (certificate, version, or one failing).
     #[serde(default)]
@@ -245,7 +253,9 @@ impl TlsProbe {
         let legacy_versions: Vec<u16> = [(0x0301, &v10), (0x0302, &v11)]
             .into_iter()
             .filter(|(_, answer)| {
-                self.enumerate && self.allow_legacy && **answer == LegacyAnswer::Accepted
+                self.enumerate
+                    && self.allow_legacy != Some(false)
+                    && **answer == LegacyAnswer::Accepted
             })
             .map(|(version, _)| version)
             .collect();
@@ -298,7 +308,17 @@ impl TlsProbe {
         match &chain {
             Some(chain) => {
                 judge_chain(&rules, chain, &verifier, &roots, &mut report, &mut ev);
-                judge_staple(hs.staple.as_deref(), chain, &roots, &mut report, &mut ev);
+                let staple = hs.staple.as_deref();
+                let rule = self.ocsp_staple;
+                judge_staple(
+                    staple,
+                    chain,
+                    &roots,
+                    rule,
+                    unix_now(),
+                    &mut report,
+                    &mut ev,
+                );
             }
             None if diagnosis.is_none() => {
                 let why = hs
@@ -336,8 +356,11 @@ impl TlsProbe {
                 );
             } else if self.profile == Profile::Modern && version != "TLSv1.3" {
                 report.add(
-                    Status::Fail,
-                    format!("negotiated {version}; the Mozilla modern profile is TLS 1.3 only"),
+                    Status::Warn,
+                    format!(
+                        "negotiated {version}, {}",
+                        profile::Tier::OldOnly.words(self.profile)
+                    ),
                 );
             }
         } else if !ev.contains_key("version") {
@@ -363,8 +386,19 @@ impl TlsProbe {
         }
         // A failed handshake is explained by the diagnosis; the profile adds nothing.
         if diagnosis.is_none() {
-            for problem in profile::judge(self.profile, &accepted) {
-                report.add(Status::Fail, problem);
+            for (status, problem) in profile::judge(self.profile, &accepted) {
+                report.add(status, problem);
+            }
+            // A scan that did not finish cannot vouch for the suites it did not reach.
+            let scans = scanned.iter().map(|s| (0x0303, s));
+            let legacy = legacy_versions.iter().copied().zip(&legacy_scans);
+            for (version, scan) in scans.chain(legacy) {
+                if !scan.complete() {
+                    report.add(
+                        Status::Error,
+                        incomplete_scan(version, scan, accepted.len()),
+                    );
+                }
             }
         }
         self.judge_legacy(
@@ -390,6 +424,16 @@ impl TlsProbe {
             .unwrap_or_default();
         report.finish(&target, &format!("{negotiated}{client_note}"), ev)
     }
+}
+
+/// "TLSv1.2 suite enumeration incomplete (…); the profile was judged on the 3 suites found
+/// only": what was not checked, so an incomplete scan can never read as a pass.
+fn incomplete_scan(version: u16, scan: &scan::Scan, found: usize) -> String {
+    format!(
+        "{} suite enumeration incomplete ({}): the profile was judged on the {found} suites found only; rerun with a longer `timeout` or check the server's logs",
+        hello::version_name(version),
+        scan.incomplete.join("; ")
+    )
 }
 
 impl TlsProbe {
@@ -419,19 +463,41 @@ impl TlsProbe {
         for (version, answer) in answers {
             let text = match answer {
                 LegacyAnswer::Accepted => {
-                    if !self.allow_legacy {
-                        report.add(
+                    match self.allow_legacy {
+                        Some(false) => report.add(
                             Status::Fail,
                             format!(
                                 "server still accepts {} (allow_legacy is false)",
                                 version.name()
                             ),
-                        );
+                        ),
+                        None if self.profile != Profile::Old => report.add(
+                            Status::Warn,
+                            format!(
+                                "server still accepts {}, {}; set `allow_legacy: false` to fail on it",
+                                version.name(),
+                                profile::Tier::OldOnly.words(self.profile)
+                            ),
+                        ),
+                        _ => {}
                     }
                     "accepted".to_string()
                 }
-                LegacyAnswer::Refused(why) => format!("refused ({why})"),
-                LegacyAnswer::Unknown(why) => format!("unknown ({why})"),
+                LegacyAnswer::Refused(why) | LegacyAnswer::Closed(why) => {
+                    format!("refused ({why})")
+                }
+                LegacyAnswer::Unknown(why) => {
+                    if self.allow_legacy != Some(true) {
+                        report.add(
+                            Status::Error,
+                            format!(
+                                "could not tell whether the server accepts {} ({why}, asked twice): legacy versions not checked",
+                                version.name()
+                            ),
+                        );
+                    }
+                    format!("unknown ({why})")
+                }
             };
             legacy.insert(version.name().into(), json!(text));
         }

@@ -1,11 +1,13 @@
-//! The Mozilla server-side TLS profiles (guidelines v5.7) applied to what a server accepts,
-//! and the words for "why rustls could not talk to this server at all".
+//! The Mozilla server-side TLS profiles (guidelines v5.7) applied to what a server accepts, in
+//! two tiers (outside the profile but inside `old`: warn; known-broken: fail), and the words
+//! for "why rustls could not talk to this server at all".
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::outcome::Status;
 use crate::tls::hello::{KeyExchange, version_name};
 use crate::tls::scan::Accepted;
 use crate::tls::suites::{self, Bulk, Kx};
@@ -19,7 +21,8 @@ pub enum Profile {
     /// TLS 1.2 with ECDHE/DHE (≥ 2048 bits) and AEAD ciphers only, plus TLS 1.3.
     #[default]
     Intermediate,
-    /// Also CBC, static RSA and 3DES, DHE ≥ 1024 bits (very old clients).
+    /// Also CBC and static RSA (very old clients). prodcheck still fails 3DES and DHE under
+    /// 2048 bits, which Mozilla `old` allows, as known-broken.
     Old,
 }
 
@@ -31,74 +34,112 @@ impl Profile {
             Profile::Old => "old",
         }
     }
+}
 
-    fn dh_floor(self) -> usize {
+/// How far outside the chosen profile a finding is: the tier decides the status, and the
+/// message names it so a reader knows whether the server is unsafe or only not current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// Outside the chosen profile but inside Mozilla `old`: still safe for old clients,
+    /// not today's recommendation. A warning.
+    OldOnly,
+    /// Known-broken or outside `old` (RC4, 3DES, NULL, export, single DES, anonymous, DHE
+    /// under 2048 bits, static RSA where the profile requires forward secrecy). A failure.
+    Broken,
+}
+
+impl Tier {
+    pub fn status(self) -> Status {
         match self {
-            Profile::Old => 1024,
-            _ => 2048,
+            Tier::OldOnly => Status::Warn,
+            Tier::Broken => Status::Fail,
+        }
+    }
+
+    /// The clause a message ends with.
+    pub fn words(self, profile: Profile) -> String {
+        match self {
+            Tier::OldOnly => format!(
+                "outside the Mozilla {} profile but inside old (tier old-only: warn)",
+                profile.name()
+            ),
+            Tier::Broken => {
+                "known-broken, outside what any accepted profile allows (tier broken: fail)".into()
+            }
         }
     }
 }
 
-/// Why one accepted suite is outside `profile`, as labels (a suite can have several).
-fn violations(profile: Profile, a: &Accepted) -> Vec<String> {
+/// Why one accepted suite is outside `profile`, as (tier, label) pairs; known-broken labels
+/// come first and, when there are any, alone.
+fn violations(profile: Profile, a: &Accepted) -> Vec<(Tier, String)> {
+    let Some(s) = suites::find(a.suite) else {
+        return Vec::new();
+    };
+    let mut broken = Vec::new();
+    match s.kx {
+        Kx::Anon => broken.push("anonymous key exchange (no server authentication)".into()),
+        Kx::Rsa if profile != Profile::Old => broken.push(format!(
+            "static-RSA key exchange (no forward secrecy, which the {} profile requires)",
+            profile.name()
+        )),
+        _ => {}
+    }
+    match s.bulk {
+        Bulk::TripleDes => broken.push("3DES (Sweet32)".into()),
+        Bulk::Rc4 => broken.push("RC4".into()),
+        Bulk::Null => broken.push("NULL (unencrypted) suites".into()),
+        Bulk::Export => broken.push("export-grade suites".into()),
+        Bulk::Des => broken.push("single-DES suites".into()),
+        _ => {}
+    }
+    if let Some(KeyExchange::Dhe { bits }) = a.kx
+        && bits < 2048
+    {
+        broken.push(format!("DHE with a {bits}-bit group (needs at least 2048)"));
+    }
+    if !broken.is_empty() {
+        return broken.into_iter().map(|l| (Tier::Broken, l)).collect();
+    }
     let mut out = Vec::new();
     if profile == Profile::Modern && a.version < 0x0304 {
         out.push(format!(
             "{} at all (the modern profile is TLS 1.3 only)",
             version_name(a.version)
         ));
-        return out;
+    } else if profile == Profile::Intermediate && s.bulk == Bulk::Cbc {
+        out.push("CBC suites".into());
     }
-    let Some(s) = suites::find(a.suite) else {
-        return out;
-    };
-    let strict = profile != Profile::Old;
-    match s.kx {
-        Kx::Anon => out.push("anonymous key exchange (no server authentication)".into()),
-        Kx::Rsa if strict => out.push("static-RSA key exchange (no forward secrecy)".into()),
-        _ => {}
-    }
-    match s.bulk {
-        Bulk::Cbc if strict => out.push("CBC suites".into()),
-        Bulk::TripleDes if strict => out.push("3DES (Sweet32)".into()),
-        Bulk::Rc4 => out.push("RC4".into()),
-        Bulk::Null => out.push("NULL (unencrypted) suites".into()),
-        Bulk::Export => out.push("export-grade suites".into()),
-        Bulk::Des => out.push("single-DES suites".into()),
-        _ => {}
-    }
-    if let Some(KeyExchange::Dhe { bits }) = a.kx
-        && bits < profile.dh_floor()
-    {
-        out.push(format!(
-            "DHE with a {bits}-bit group (needs at least {})",
-            profile.dh_floor()
-        ));
-    }
-    out
+    out.into_iter().map(|l| (Tier::OldOnly, l)).collect()
 }
 
-/// One sentence per kind of violation: "server accepts CBC suites on TLSv1.2 (A, B and 2
-/// more), outside the Mozilla intermediate profile".
-pub fn judge(profile: Profile, accepted: &[Accepted]) -> Vec<String> {
-    let mut by_label: BTreeMap<(u16, String), Vec<u16>> = BTreeMap::new();
+/// One (status, sentence) per kind of violation: "server accepts CBC suites on TLSv1.2 (A,
+/// B and 2 more), outside the Mozilla intermediate profile but inside old (tier old-only:
+/// warn)".
+pub fn judge(profile: Profile, accepted: &[Accepted]) -> Vec<(Status, String)> {
+    let mut by_label: BTreeMap<(Tier, u16, String), Vec<u16>> = BTreeMap::new();
     for a in accepted {
-        for label in violations(profile, a) {
-            let ids = by_label.entry((a.version, label)).or_default();
+        for (tier, label) in violations(profile, a) {
+            let ids = by_label.entry((tier, a.version, label)).or_default();
             if !ids.contains(&a.suite) {
                 ids.push(a.suite);
             }
         }
     }
-    by_label
+    // Broken findings first: they decide the verdict.
+    let mut found: Vec<_> = by_label.into_iter().collect();
+    found.sort_by_key(|((tier, ..), _)| std::cmp::Reverse(*tier));
+    found
         .into_iter()
-        .map(|((version, label), ids)| {
-            format!(
-                "server accepts {label} on {} ({}), outside the Mozilla {} profile",
-                version_name(version),
-                list(&ids),
-                profile.name()
+        .map(|((tier, version, label), ids)| {
+            (
+                tier.status(),
+                format!(
+                    "server accepts {label} on {} ({}), {}",
+                    version_name(version),
+                    list(&ids),
+                    tier.words(profile)
+                ),
             )
         })
         .collect()
@@ -174,7 +215,7 @@ mod tests {
     }
 
     #[test]
-    fn intermediate_rejects_cbc_static_rsa_and_small_dhe() {
+    fn findings_are_tiered_old_only_warns_and_broken_fails() {
         let accepted = [
             acc(0xc02f, Some(KeyExchange::Ecdhe { group: 0x1d })),
             acc(0xc013, None),
@@ -182,22 +223,40 @@ mod tests {
             acc(0x009e, Some(KeyExchange::Dhe { bits: 1024 })),
         ];
         let found = judge(Profile::Intermediate, &accepted);
-        let all = found.join("\n");
-        assert!(all.contains("server accepts CBC suites on TLSv1.2 (TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_128_CBC_SHA), outside the Mozilla intermediate profile"), "{all}");
-        assert!(all.contains("static-RSA key exchange (no forward secrecy) on TLSv1.2 (TLS_RSA_WITH_AES_128_CBC_SHA)"), "{all}");
+        let text = |s: Status| {
+            found
+                .iter()
+                .filter(|(st, _)| *st == s)
+                .map(|(_, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let (warn, fail) = (text(Status::Warn), text(Status::Fail));
+        assert!(warn.contains("server accepts CBC suites on TLSv1.2 (TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA), outside the Mozilla intermediate profile but inside old (tier old-only: warn)"), "{warn}");
+        assert!(fail.contains("static-RSA key exchange (no forward secrecy, which the intermediate profile requires) on TLSv1.2 (TLS_RSA_WITH_AES_128_CBC_SHA), known-broken"), "{fail}");
         assert!(
-            all.contains("DHE with a 1024-bit group (needs at least 2048)"),
-            "{all}"
+            fail.contains("DHE with a 1024-bit group (needs at least 2048)"),
+            "{fail}"
         );
+        assert!(fail.contains("(tier broken: fail)"), "{fail}");
         assert_eq!(found.len(), 3);
-        // The old profile tolerates all of that but still not RC4.
-        assert!(judge(Profile::Old, &accepted).is_empty());
-        assert_eq!(judge(Profile::Old, &[acc(0x0005, None)]).len(), 1);
-        // Modern: TLS 1.2 itself is the problem.
-        let modern = judge(Profile::Modern, &accepted[..1]).join("");
+        assert_eq!(found[0].0, Status::Fail, "broken findings come first");
+        // The old profile tolerates CBC and static RSA, never small DHE, 3DES or RC4.
+        let old = judge(Profile::Old, &accepted);
+        assert_eq!(old.len(), 1, "{old:?}");
+        assert_eq!(old[0].0, Status::Fail);
+        assert_eq!(judge(Profile::Old, &[acc(0x000a, None)])[0].0, Status::Fail);
+        assert_eq!(judge(Profile::Old, &[acc(0x0005, None)])[0].0, Status::Fail);
+        // Intermediate-clean is clean.
+        assert!(judge(Profile::Intermediate, &accepted[..1]).is_empty());
+        // Modern: TLS 1.2 itself is outside, inside old.
+        let modern = judge(Profile::Modern, &accepted[..1]);
+        assert_eq!(modern[0].0, Status::Warn);
         assert!(
-            modern.contains("TLSv1.2 at all (the modern profile is TLS 1.3 only)"),
-            "{modern}"
+            modern[0]
+                .1
+                .contains("TLSv1.2 at all (the modern profile is TLS 1.3 only)"),
+            "{modern:?}"
         );
     }
 

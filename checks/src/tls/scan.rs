@@ -1,5 +1,7 @@
 //! Which TLS 1.2 suites a server accepts, found with hand-written hellos walked concurrently
 //! per suite family (offer all, strike the one chosen, repeat), each step under the budget.
+//! Only an alert ends a walk as "no more suites": a closed connection, a stall or an odd answer
+//! is retried once, and a family that still did not finish is reported as not checked.
 
 use std::time::{Duration, Instant};
 
@@ -24,12 +26,18 @@ pub struct Accepted {
 #[derive(Debug, Clone, Default)]
 pub struct Scan {
     pub accepted: Vec<Accepted>,
-    /// Families whose walk stopped early (timeout, unreadable answer), in words.
+    /// Families whose walk stopped early (timeout, closed without an alert, unreadable
+    /// answer), in words: "ECDHE non-AEAD suites: …". A scan with any is not a complete answer.
     pub incomplete: Vec<String>,
     pub connections: usize,
 }
 
 impl Scan {
+    /// Whether every family's walk ended with an alert or an empty offer.
+    pub fn complete(&self) -> bool {
+        self.incomplete.is_empty()
+    }
+
     pub fn evidence(&self) -> Value {
         let accepted: Vec<Value> = self
             .accepted
@@ -45,6 +53,7 @@ impl Scan {
         json!({
             "accepted": accepted,
             "incomplete": self.incomplete,
+            "complete": self.complete(),
             "connections": self.connections,
         })
     }
@@ -79,6 +88,45 @@ pub async fn enumerate(
     scan
 }
 
+/// "ECDHE AEAD suites": the family a bucket of [`suites::buckets`] walks, for messages.
+fn family(bucket: &[u16]) -> String {
+    match bucket.first().and_then(|id| suites::find(*id)) {
+        Some(s) => {
+            let kx = match s.kx {
+                suites::Kx::Rsa => "static-RSA",
+                suites::Kx::Anon => "anonymous",
+                other => other.words(),
+            };
+            let bulk = if s.bulk == suites::Bulk::Aead {
+                "AEAD"
+            } else {
+                "non-AEAD"
+            };
+            format!("{kx} {bulk} suites")
+        }
+        None => "suites".into(),
+    }
+}
+
+/// One hello, asked again once when the answer was no answer (closed without an alert,
+/// a stall, something not TLS): the first try gets half of what is left so a stalled
+/// connection leaves time for the second. Both tries stay within `budget` from `started`.
+pub(crate) async fn ask(route: &Route, hello: &[u8], started: Instant, budget: Duration) -> Answer {
+    let mut last = Answer::Unknown("out of time".into());
+    for attempt in 0..2 {
+        let left = budget.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        let slice = if attempt == 0 { left / 2 } else { left };
+        last = hello::exchange(route, hello, Want::Flight, slice).await;
+        if matches!(last, Answer::Accepted(_) | Answer::Alert(_)) {
+            break;
+        }
+    }
+    last
+}
+
 async fn walk(
     route: &Route,
     sni: Option<&str>,
@@ -87,25 +135,33 @@ async fn walk(
     started: Instant,
     budget: Duration,
 ) -> (Vec<Accepted>, Option<String>, usize) {
+    let family = family(&offer);
     let mut accepted = Vec::new();
     let mut connections = 0;
+    let stopped = |accepted: &Vec<Accepted>, offer: &Vec<u16>, why: String| {
+        format!(
+            "{family}: {why} after {} found; {} not checked",
+            accepted.len(),
+            offer.len()
+        )
+    };
     // Bounded: each round strikes one suite, so at most len + 1 rounds.
     for _ in 0..=offer.len() {
         if offer.is_empty() {
             break;
         }
-        let left = budget.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            return (accepted, Some("out of time".into()), connections);
+        if budget.saturating_sub(started.elapsed()).is_zero() {
+            let why = stopped(&accepted, &offer, "out of time".into());
+            return (accepted, Some(why), connections);
         }
         let mut ids = offer.clone();
         ids.push(0x00ff);
         connections += 1;
-        match hello::exchange(
+        match ask(
             route,
             &hello::client_hello(version, &ids, sni),
-            Want::Flight,
-            left,
+            started,
+            budget,
         )
         .await
         {
@@ -120,6 +176,7 @@ async fn walk(
                         "server chose {}, which was not offered",
                         suites::name(suite)
                     );
+                    let why = stopped(&accepted, &offer, why);
                     return (accepted, Some(why), connections);
                 }
                 offer.retain(|s| *s != suite);
@@ -129,8 +186,17 @@ async fn walk(
                     kx: key_exchange,
                 });
             }
-            Answer::Alert(_) | Answer::Closed => break,
-            Answer::Unknown(why) => return (accepted, Some(why), connections),
+            // Only an alert is the server saying "none of these".
+            Answer::Alert(_) => break,
+            Answer::Closed => {
+                let why = "connection closed without an alert (twice)".to_string();
+                let why = stopped(&accepted, &offer, why);
+                return (accepted, Some(why), connections);
+            }
+            Answer::Unknown(why) => {
+                let why = stopped(&accepted, &offer, why);
+                return (accepted, Some(why), connections);
+            }
         }
     }
     (accepted, None, connections)

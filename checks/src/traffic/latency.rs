@@ -11,7 +11,6 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, json};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 
 use crate::figures::{Figures, LatencyFigures, Percentiles};
 use crate::net::NetParams;
@@ -147,6 +146,11 @@ impl LatencyProbe {
 
 #[async_trait]
 impl Probe for LatencyProbe {
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        let n = self.samples;
+        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, n)])
+    }
+
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues = check_request(&self.url, &self.method, &self.headers);
         if self.samples == 0 || self.samples > MAX_SAMPLES {
@@ -225,7 +229,6 @@ impl Probe for LatencyProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let deadline = Instant::now() + ctx.timeout;
         let spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
             Ok(s) => Arc::new(s),
             Err(issues) => {
@@ -241,15 +244,16 @@ impl Probe for LatencyProbe {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
-        // Not paced: `samples` and `concurrency` are the item's own load; the per-host limit
-        // and any Retry-After the host sent still apply.
+        // `samples` and `concurrency` are the item's own load; the host's pace, the per-host
+        // limit and any Retry-After the host sent still apply, and time queued on them is not
+        // charged to the item's timeout (`Fetcher::within`).
         let fetcher = Fetcher::with_client(ctx, client);
         let target = format!("{} {}", spec.method, self.url);
         let job = || sample(fetcher.clone(), spec.clone());
 
         let mut timed_out = false;
         for _ in 0..self.warmup {
-            if tokio::time::timeout_at(deadline, job()).await.is_err() {
+            if fetcher.within(job()).await.is_none() {
                 timed_out = true;
                 break;
             }
@@ -269,13 +273,13 @@ impl Probe for LatencyProbe {
                 sent += 1;
                 set.spawn(job());
             }
-            let joined = match tokio::time::timeout_at(deadline, set.join_next()).await {
-                Err(_) => {
+            let joined = match fetcher.within(set.join_next()).await {
+                None => {
                     timed_out = true;
                     break;
                 }
-                Ok(None) => break,
-                Ok(Some(j)) => j,
+                Some(None) => break,
+                Some(Some(j)) => j,
             };
             done += 1;
             match joined {

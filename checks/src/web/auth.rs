@@ -76,6 +76,14 @@ impl AuthProbe {
 
 #[async_trait]
 impl Probe for AuthProbe {
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        let hosts = self
+            .urls
+            .iter()
+            .filter_map(|u| crate::politeness::host_of(u));
+        hosts.map(|h| (h, 1)).collect()
+    }
+
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = self
             .urls

@@ -38,6 +38,10 @@ pub struct CookiesProbe {
 
 #[async_trait]
 impl Probe for CookiesProbe {
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, 1)])
+    }
+
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
         issues.extend(crate::net::http::request::check_headers(&self.headers));

@@ -3,26 +3,25 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use url::Url;
 
 use crate::net::NetParams;
 use crate::net::http::Reach;
-use crate::net::http::page::{self, NoPage, Page};
+use crate::net::http::page::{self, Page};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::web::cors_origins::{attack_origins, classify};
+use crate::web::cors_origins::{attack_origins, classify, groups};
 use crate::web::http::check_http_url;
 use crate::web::observatory;
+
+mod rounds;
 
 /// Who can read the response when `public` of `answers` attacker GETs got a bare `*`.
 fn public_access(public: usize, answers: usize) -> Option<String> {
@@ -33,8 +32,10 @@ fn public_access(public: usize, answers: usize) -> Option<String> {
     }
 }
 
-/// At most this many `allowed_origins`: with 14 attack origins per base, two requests per
-/// origin plus two per allowed origin, an item sends at most 2 × (2 + 14 × 6) + 2 × 5 = 182 requests.
+/// At most this many `allowed_origins`: with 14 attack origins per base, a GET per origin,
+/// an OPTIONS per family and two per allowed origin, an item sends at most
+/// (2 + 14 × 6) + (2 + 6 × 6) + 2 × 5 = 134 requests, and against an allow-list that lets no
+/// attacker through, one GET per family, two OPTIONS and two per allowed origin (10 with none).
 const MAX_ALLOWED: usize = 5;
 /// Requests in flight at once.
 const PARALLEL: usize = 8;
@@ -76,6 +77,22 @@ fn varies_on_origin(p: &Page) -> bool {
 
 #[async_trait]
 impl Probe for CorsProbe {
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        // Against an allow-list that holds: one GET per family, two OPTIONS, two per allowed.
+        let (Ok(target), allowed) = (
+            Url::parse(&self.url),
+            self.allowed_origins
+                .iter()
+                .filter_map(|o| Url::parse(o).ok())
+                .collect::<Vec<_>>(),
+        ) else {
+            return Vec::new();
+        };
+        let families = groups(&attack_origins(&target, &allowed)).len();
+        let n = families + 2 + 2 * self.allowed_origins.len();
+        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, n as u32)])
+    }
+
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
         issues.extend(crate::net::http::request::check_headers(&self.headers));
@@ -110,7 +127,7 @@ impl Probe for CorsProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        // Paced: up to 182 requests to one host must not trip its limiter (see `Politeness`).
+        // Paced: up to 134 requests to one host must not trip its limiter (see `Politeness`).
         let fetcher =
             match page::Fetcher::new(ctx, &Reach::new(&self.url, &self.ca_file, &ctx.net), None) {
                 Ok(f) => f.paced().with_headers(&self.headers),
@@ -125,65 +142,23 @@ impl Probe for CorsProbe {
             .filter_map(|o| Url::parse(o).ok())
             .collect();
         let attacks = attack_origins(&target, &allowed);
-        // (origin, attack index or None for an allowed origin, method)
-        let mut jobs: Vec<(String, Option<usize>, Method)> = Vec::new();
-        for (i, a) in attacks.iter().enumerate() {
-            jobs.push((a.origin.clone(), Some(i), Method::GET));
-            jobs.push((a.origin.clone(), Some(i), Method::OPTIONS));
-        }
-        for o in &self.allowed_origins {
-            jobs.push((o.clone(), None, Method::GET));
-            jobs.push((o.clone(), None, Method::OPTIONS));
-        }
-        let mut pages: Vec<Option<Result<Page, NoPage>>> = vec![None; jobs.len()];
-        // One request first: an unreachable target costs one request, not all of them.
-        let Some((first_origin, _, _)) = jobs.first() else {
-            return Outcome::error("no origin to test");
-        };
-        let first = fetcher
-            .get(&self.url, &[("origin", first_origin.as_str())], 4096)
-            .await;
-        let observatory = match &first {
-            Err(e) => {
-                return e
-                    .outcome(Property::Content, "cannot check CORS")
-                    .with("url", self.url.as_str());
-            }
-            Ok(p) => observatory::cors::evaluate(
+        let (jobs, pages) =
+            match rounds::ask(&fetcher, &self.url, &attacks, &self.allowed_origins).await {
+                Ok(asked) => asked,
+                Err(e) => {
+                    return e
+                        .outcome(Property::Content, "cannot check CORS")
+                        .with("url", self.url.as_str());
+                }
+            };
+        let observatory = match pages.first() {
+            Some(Some(Ok(p))) => observatory::cors::evaluate(
                 acao(p),
-                Some(first_origin),
+                jobs.first().map(|(o, _, _)| o.as_str()),
                 p.first("access-control-allow-credentials"),
             ),
+            _ => return Outcome::error("no origin to test"),
         };
-        if let Some(slot) = pages.first_mut() {
-            *slot = Some(first);
-        }
-        let gate = Arc::new(Semaphore::new(PARALLEL));
-        let mut set = JoinSet::new();
-        for (n, (origin, _, method)) in jobs.iter().enumerate().skip(1) {
-            let (fetcher, gate, url, origin, method) = (
-                fetcher.clone(),
-                gate.clone(),
-                self.url.clone(),
-                origin.clone(),
-                method.clone(),
-            );
-            set.spawn(async move {
-                let _permit = gate.acquire_owned().await;
-                let mut headers = vec![("origin", origin.as_str())];
-                if method == Method::OPTIONS {
-                    headers.push(("access-control-request-method", "GET"));
-                }
-                (n, fetcher.method(method, &url, &headers, 4096).await)
-            });
-        }
-        while let Some(joined) = set.join_next().await {
-            if let Ok((n, result)) = joined
-                && let Some(slot) = pages.get_mut(n)
-            {
-                *slot = Some(result);
-            }
-        }
 
         let mut findings: Vec<(Status, String, Value)> = Vec::new();
         let mut errors: Vec<String> = Vec::new();

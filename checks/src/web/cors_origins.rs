@@ -52,6 +52,9 @@ impl Family {
 pub struct Attack {
     pub origin: String,
     pub family: Family,
+    /// What it was derived from: 0 for the target (and the two fixed origins), `n` for the
+    /// `n`-th allowed origin. A family of one base is one regex mistake to probe.
+    pub base: usize,
 }
 
 /// The registered domain, approximated without the public-suffix list (`a.b.example.co.uk` →
@@ -77,10 +80,12 @@ pub fn attack_origins(target: &Url, allowed: &[Url]) -> Vec<Attack> {
         Attack {
             origin: format!("https://{ATTACKER}"),
             family: Family::Foreign,
+            base: 0,
         },
         Attack {
             origin: "null".into(),
             family: Family::Null,
+            base: 0,
         },
     ];
     let bases = std::iter::once(target).chain(allowed.iter());
@@ -91,7 +96,13 @@ pub fn attack_origins(target: &Url, allowed: &[Url]) -> Vec<Attack> {
         // Target-derived attackers come over HTTPS; allowed-derived ones keep the allowed scheme.
         let s = if i == 0 { "https" } else { base.scheme() };
         let port = base.port().map(|p| format!(":{p}")).unwrap_or_default();
-        let mut add = |origin: String, family| out.push(Attack { origin, family });
+        let mut add = |origin: String, family| {
+            out.push(Attack {
+                origin,
+                family,
+                base: i,
+            })
+        };
         add(format!("{s}://{host}.{ATTACKER}"), Family::HostAsPrefix);
         add(format!("{s}://{host}{ATTACKER}"), Family::HostAsPrefix);
         let domain = registered_domain(host);
@@ -125,6 +136,24 @@ pub fn attack_origins(target: &Url, allowed: &[Url]) -> Vec<Attack> {
     skip.insert(own);
     out.retain(|a| skip.insert(a.origin.to_ascii_lowercase()));
     out
+}
+
+/// Attack indexes grouped by (base, family), in order: the first of each group is the one
+/// sent first; the others only when the allow-list has shown a hole (see `cors`).
+pub fn groups(attacks: &[Attack]) -> Vec<Vec<usize>> {
+    let mut out: Vec<((usize, Family), Vec<usize>)> = Vec::new();
+    for (i, a) in attacks.iter().enumerate() {
+        match out.iter_mut().find(|(k, _)| *k == (a.base, a.family)) {
+            Some((_, list)) => list.push(i),
+            None => out.push(((a.base, a.family), vec![i])),
+        }
+    }
+    out.into_iter().map(|(_, list)| list).collect()
+}
+
+/// Whether an `Access-Control-Allow-Origin` value lets `attack`'s origin through.
+pub fn reflects(attack: &Attack, acao: Option<&str>) -> bool {
+    acao.is_some_and(|v| v.trim().eq_ignore_ascii_case(&attack.origin))
 }
 
 /// A problem found in one response, or `None` when the response is fine.
@@ -202,6 +231,11 @@ mod tests {
         }
         assert!(!has("https://api.example.com") && !has("https://app.example"));
         assert!(attacks.len() <= 2 + 14 * 2);
+        // One group per (base, family): foreign, null, six target families, six allowed.
+        let groups = groups(&attacks);
+        assert_eq!(groups.len(), 14, "{groups:?}");
+        assert_eq!(groups[0], vec![0]);
+        assert!(groups.iter().flatten().count() == attacks.len());
     }
 
     #[test]
@@ -223,10 +257,12 @@ mod tests {
         let foreign = Attack {
             origin: "https://attacker.test".into(),
             family: Family::Foreign,
+            base: 0,
         };
         let sub = Attack {
             origin: "https://attacker.example.com".into(),
             family: Family::Subdomain,
+            base: 0,
         };
         assert_eq!(
             classify(&foreign, Some("https://attacker.test"), true).map(|c| (c.0, c.1)),

@@ -112,6 +112,11 @@ fn normalised(body: &[u8], path: &str) -> String {
 
 #[async_trait]
 impl Probe for ExposureProbe {
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        let n = self.paths.len() as u32 + 1;
+        crate::politeness::host_of(&self.base_url).map_or_else(Vec::new, |h| vec![(h, n)])
+    }
+
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues: Vec<ParamIssue> = check_http_url("base_url", &self.base_url)
             .into_iter()
@@ -174,6 +179,16 @@ impl Probe for ExposureProbe {
                     .with("base_url", base);
             }
         };
+        // A server error for a path that cannot exist: no path's answer can be told apart from
+        // a broken host, so no more requests are sent (the `auth` probe's rule: 5xx is error).
+        if baseline.status >= 500 {
+            return Outcome::error(format!(
+                "{base}: answered {} for a path that cannot exist ({nonce}), so whether sensitive paths are served cannot be told; fix the server error first",
+                baseline.status
+            ))
+            .with("base_url", base)
+            .with("status", baseline.status);
+        }
         let baseline_body =
             (baseline.status == 200).then(|| normalised(&baseline.body.bytes, &nonce));
 
@@ -190,6 +205,13 @@ impl Probe for ExposureProbe {
                     }
                     errors.push(e.message.clone());
                     json!({"path": path, "error": e.message, "no_answer": e.why.as_str()})
+                }
+                Ok(p) if p.status >= 500 => {
+                    if errors.is_empty() {
+                        error_status = Status::Error;
+                    }
+                    errors.push(format!("{url} answered {}", p.status));
+                    json!({"path": path, "status": p.status, "verdict": "server error"})
                 }
                 Ok(p) => {
                     let same_as_missing =

@@ -110,6 +110,10 @@ fn json_equal(found: &Value, expected: &Value) -> bool {
 
 #[async_trait]
 impl Probe for HttpProbe {
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, 1)])
+    }
+
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues = check_request(&self.url, &self.method, &self.headers);
         for pointer in self.expect.json.keys() {

@@ -95,6 +95,10 @@ pub fn judge(chain: &[Url]) -> (&'static str, i32, bool, String) {
 
 #[async_trait]
 impl Probe for RedirectHttpsProbe {
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, 2)])
+    }
+
     fn check_params(&self) -> Vec<ParamIssue> {
         let header_issues = crate::net::http::request::check_headers(&self.headers);
         if !header_issues.is_empty() {

@@ -476,3 +476,116 @@ fn prometheus_behind_mutual_tls_is_queried_with_the_client_certificate() {
     );
     assert_status(&report, "cert", "pass");
 }
+
+/// Runs `openssl ARGS` in `dir`, asserting success.
+fn openssl_in(openssl: &std::path::Path, dir: &std::path::Path, args: &[&str]) {
+    let ok = std::process::Command::new(openssl)
+        .current_dir(dir)
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(ok.success(), "openssl {args:?}");
+}
+
+/// A CA `{name}-ca.pem` and an X.509 v1 client certificate `{name}.crt` it signed, made the
+/// way tutorials do (`openssl x509 -req` without extensions).
+fn v1_client(openssl: &std::path::Path, dir: &std::path::Path, name: &str) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let (ca, ca_key) = (format!("{name}-ca.pem"), format!("{name}-ca.key"));
+    let subj = format!("/CN={name} CA");
+    let mut args = vec!["req", "-x509"];
+    args.extend(ec);
+    args.extend([
+        "-days", "5", "-subj", &subj, "-keyout", &ca_key, "-out", &ca,
+    ]);
+    openssl_in(openssl, dir, &args);
+    let (key, csr, crt) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.crt"),
+    );
+    let client_subj = format!("/CN={name}-client");
+    let mut args = vec!["req", "-new"];
+    args.extend(ec);
+    args.extend(["-subj", &client_subj, "-keyout", &key, "-out", &csr]);
+    openssl_in(openssl, dir, &args);
+    openssl_in(
+        openssl,
+        dir,
+        &[
+            "x509", "-req", "-in", &csr, "-CA", &ca, "-CAkey", &ca_key, "-days", "5", "-out", &crt,
+        ],
+    );
+    let text = std::process::Command::new(openssl)
+        .current_dir(dir)
+        .args(["x509", "-noout", "-text", "-in", &crt])
+        .output()
+        .expect("openssl x509 -text");
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("Version: 1 (0x0)"),
+        "openssl made no v1 certificate"
+    );
+}
+
+#[test]
+fn an_x509_v1_client_certificate_is_presented_as_nginx_accepts_it() {
+    let Some(openssl) = require_binary("openssl", "openssl") else {
+        return;
+    };
+    let m = Mtls::new();
+    let dir = m.dir.path();
+    v1_client(&openssl, dir, "v1");
+    let servers = format!(
+        r#"
+  server {{
+    listen 127.0.0.1:{{PORT0}} ssl;
+    ssl_certificate {dir}/server.crt; ssl_certificate_key {dir}/server.key;
+    ssl_client_certificate {dir}/v1-ca.pem; ssl_verify_client on;
+    location / {{ return 200 "hello $ssl_client_s_dn\n"; }}
+  }}
+"#,
+        dir = dir.display()
+    );
+    let Some(nginx) = Nginx::start(1, &servers) else {
+        return;
+    };
+    let port = nginx.ports[0];
+    let ca = m.p("server-ca.pem");
+    let tls = |name: &str| {
+        format!(
+            r#"tls: {{ host: localhost, port: {port}, ca_file: "{ca}", enumerate: false, profile: old, client_cert: "{}", client_key: "{}" }}"#,
+            m.p(&format!("{name}.crt")),
+            m.p(&format!("{name}.key"))
+        )
+    };
+    let http = format!(
+        r#"http: {{ url: "https://localhost:{port}/", ca_file: "{ca}", client_cert: "{}", client_key: "{}" }}"#,
+        m.p("v1.crt"),
+        m.p("v1.key")
+    );
+    let (_, report) = run_with_key(&m, &[("tls-v1", &tls("v1")), ("http-v1", &http)]);
+    assert_status(&report, "tls-v1", "pass");
+    assert!(
+        message(&report, "tls-v1").ends_with("; client certificate `CN=v1-client` presented"),
+        "{}",
+        message(&report, "tls-v1")
+    );
+    let auth = &item(&report, "tls-v1")["evidence"]["client_auth"];
+    assert_eq!(auth["presented"], "CN=v1-client", "{auth}");
+    assert_eq!(auth["ca_names"], serde_json::json!(["CN=v1 CA"]), "{auth}");
+    // The HTTP probes' client cannot present v1: the message names the version, not the key.
+    let msg = message(&report, "http-v1");
+    assert!(
+        msg.contains("the client certificate `CN=v1-client` is an X.509 v1 certificate"),
+        "{msg}"
+    );
+    assert!(!msg.contains("client_key"), "{msg}");
+}

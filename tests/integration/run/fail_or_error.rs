@@ -299,7 +299,7 @@ fn websocket_refused_silent_throttled_and_not_found() {
         &r,
         "throttled",
         "error",
-        &["throttled by the target", "HTTP 429 (Retry-After: 30)"],
+        &["throttled by the target", "HTTP 429, Retry-After 30 s"],
         Some("throttled"),
     );
     expect(
@@ -314,7 +314,7 @@ fn websocket_refused_silent_throttled_and_not_found() {
         &r,
         "busy",
         "error",
-        &["throttled by the target", "HTTP 503 (Retry-After: 5)"],
+        &["throttled by the target", "HTTP 503, Retry-After 5 s"],
         Some("throttled"),
     );
 }

@@ -57,6 +57,9 @@ sections:
             url: http://127.0.0.1:{prometheus}
             query: min(up{{job="api"}})
             expect: "== 1"
+      - id: smoke
+        title: Not a trigger (no `for:`), so not watched nor reported
+        check: {{ exec: {{ shell: "exit 0" }} }}
 "#
         ),
     )
@@ -217,6 +220,12 @@ fn watch_a_clean_window_exits_0_with_every_series() {
         "{sarif}"
     );
     assert_eq!(report["watch"]["evaluations"], 5, "{report}");
+    // Only the stage's triggers are reported: no `skip` for items it never meant to run.
+    let ids: Vec<&str> = report["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, ["error-ratio", "api-up"], "{report}");
     for id in ["error-ratio", "api-up"] {
         let t = trigger(&report, id);
         assert_eq!(t["status"], "pass", "{t}");

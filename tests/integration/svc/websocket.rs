@@ -147,3 +147,40 @@ fn upgrade_requests_carry_the_items_headers() {
     );
     assert!(!ran.stdout.contains("ws-canary-token"), "token leaked");
 }
+
+#[test]
+fn a_throttled_upgrade_is_an_error_by_the_shared_rule() {
+    // A 503 whose only retry hint is a `RateLimit` header: a limiter, not an outage.
+    let limited = RawServer::respond(
+        b"HTTP/1.1 503 Service Unavailable\r\nRateLimit: limit=5, remaining=0, reset=2\r\nRateLimit-Reset: 2\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    // A bare 503 is the target's outage: the upgrade fails.
+    let down = RawServer::respond(
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    let text = checklist_of(
+        "5s",
+        &[
+            (
+                "limited",
+                &format!("websocket: {{ url: 'ws://{}/' }}", limited.addr),
+            ),
+            (
+                "down",
+                &format!("websocket: {{ url: 'ws://{}/' }}", down.addr),
+            ),
+        ],
+    );
+    let r = json(&run_checklist(&text));
+    let it = item(&r, "limited");
+    assert_eq!(it["status"], "error", "{it}");
+    assert_eq!(it["evidence"]["no_answer"], "throttled", "{it}");
+    assert!(
+        it["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the upgrade was answered HTTP 503, RateLimit-Reset 2 s"),
+        "{it}"
+    );
+    assert_eq!(item(&r, "down")["status"], "fail", "{r}");
+}

@@ -1,5 +1,8 @@
 //! The `tls` probe: handshakes with odd servers, the probe's judgements, revocation.
 
-mod handshakes;
+pub(crate) mod handshakes;
+mod incomplete;
 mod probe;
 mod revocation;
+mod staple;
+mod tiers;

@@ -277,7 +277,7 @@ fn legacy_tls10_is_detected_on_a_real_openssl_server() {
     ) else {
         return;
     };
-    let (code, it) = probe(&p, &base(&p, server.port, &ca.ca_pem));
+    let (_, it) = probe(&p, &base(&p, server.port, &ca.ca_pem));
     let legacy = it["evidence"]["legacy"]["TLSv1.0"]
         .as_str()
         .unwrap_or_default()
@@ -289,13 +289,22 @@ fn legacy_tls10_is_detected_on_a_real_openssl_server() {
         );
         return;
     }
+    // Unset `allow_legacy`: TLS 1.0 is outside intermediate but inside old, a warning.
+    assert_eq!(it["status"], "warn", "{it}");
+    assert!(
+        item_message(&it).contains("server still accepts TLSv1.0, outside the Mozilla intermediate profile but inside old (tier old-only: warn)"),
+        "{it}"
+    );
+    // The modern handshake still succeeded and was judged.
+    assert_eq!(it["evidence"]["chain_verified"], true, "{it}");
+    let mut params = base(&p, server.port, &ca.ca_pem);
+    params.push("allow_legacy=false".into());
+    let (code, it) = probe(&p, &params);
     assert_code!((code, &it), 1);
     assert!(
         item_message(&it).contains("server still accepts TLSv1.0 (allow_legacy is false)"),
         "{it}"
     );
-    // The modern handshake still succeeded and was judged.
-    assert_eq!(it["evidence"]["chain_verified"], true, "{it}");
 
     // OpenSSL's DEFAULT list still has CBC suites: only the old profile tolerates them.
     let mut params = base(&p, server.port, &ca.ca_pem);

@@ -79,10 +79,11 @@ fn reflecting_any_origin_with_credentials_is_critical() {
         f.iter().any(|f| f["method"] == "OPTIONS"),
         "the preflight is checked too: {it}"
     );
-    // Bounded: two requests per origin, nothing else.
+    // A family's first answer decides it: one GET and one OPTIONS per family (6 here: the
+    // target is an IP address), where every origin twice took 24.
     let origins = it["evidence"]["origins_tested"].as_u64().unwrap_or(0);
-    assert_eq!(it["evidence"]["requests"].as_u64(), Some(origins * 2));
-    assert!(origins <= 16, "{origins}");
+    assert_eq!(origins, 12, "{it}");
+    assert_eq!(it["evidence"]["requests"].as_u64(), Some(12), "{it}");
 }
 
 #[test]
@@ -233,4 +234,73 @@ server { listen 127.0.0.1:{PORT1};
         "pass",
         "the 1 allowed origin(s) work",
     );
+}
+
+/// A strict allow-list (only `https://app.shop.example`) in front of `api.shop.example`:
+/// what one `cors` item costs a production host.
+fn strict(origin: &str) -> Vec<(&'static str, String)> {
+    match origin {
+        "https://app.shop.example" => reflect_with_credentials(origin),
+        _ => vec![("vary", "Origin".into())],
+    }
+}
+
+#[test]
+fn a_strict_allow_list_costs_one_request_per_family() {
+    let s = server(strict);
+    let url = format!("http://api.shop.example:{}/api", s.addr.port());
+    let (code, it) = run_item(
+        &Project::new(),
+        &format!(
+            "cors: {{ url: \"{url}\", resolve: [\"127.0.0.1\"], allowed_origins: [\"https://app.shop.example\"] }}"
+        ),
+    );
+    assert_eq!(code, 0, "{it}");
+    let origins = it["evidence"]["origins_tested"].as_u64().unwrap_or(0);
+    let requests = it["evidence"]["requests"].as_u64().unwrap_or(0);
+    // Every origin twice plus the allowed origin twice was 2 × 25 + 2 = 52 requests; now one
+    // GET per family (12: foreign, `null`, six of the target's, four of the allowed origin's
+    // not already sent), OPTIONS for the foreign and `null` origins, the allowed one twice.
+    assert_eq!(origins, 25, "{it}");
+    assert_eq!(requests, 12 + 2 + 2, "{it}");
+    eprintln!(
+        "cors against a strict allow-list: {requests} requests (was {})",
+        origins * 2 + 2
+    );
+}
+
+/// Like `^https://([a-z]+\.)?shop\.example$` loosened to any subdomain of the registered
+/// domain, credentials allowed: the hole is found with its first origin, and the rest of
+/// the variants are asked.
+fn subdomains(origin: &str) -> Vec<(&'static str, String)> {
+    if origin.starts_with("https://") && origin.ends_with(".shop.example") {
+        reflect_with_credentials(origin)
+    } else {
+        vec![("vary", "Origin".into())]
+    }
+}
+
+#[test]
+fn a_hole_in_the_allow_list_makes_every_variant_asked() {
+    let s = server(subdomains);
+    let url = format!("http://api.shop.example:{}/api", s.addr.port());
+    let (_, it) = run_item(
+        &Project::new(),
+        &format!(
+            "cors: {{ url: \"{url}\", resolve: [\"127.0.0.1\"], allowed_origins: [\"https://app.shop.example\"] }}"
+        ),
+    );
+    assert_eq!(it["status"], "warn", "{it}");
+    assert!(
+        item_message(&it).contains(
+            "reflects origin `https://attacker.shop.example` (arbitrary subdomain) with credentials"
+        ),
+        "{it}"
+    );
+    let requests = it["evidence"]["requests"].as_u64().unwrap_or(0);
+    assert!(
+        requests > 18,
+        "variants were asked once a hole showed: {requests}"
+    );
+    eprintln!("cors against an allow-list with a hole: {requests} requests");
 }

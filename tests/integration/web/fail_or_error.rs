@@ -197,3 +197,49 @@ fn an_http_item_that_expects_429_judges_it_instead_of_waiting() {
     expect(&r, "http", "pass", None, "answered 429");
     assert_code!(ran, 0);
 }
+
+#[test]
+fn a_host_answering_500_everywhere_is_an_error_for_exposure_and_auth() {
+    let server = RawServer::respond(
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\nConnection: close\r\n\r\noops!",
+    );
+    let url = server.url("/");
+    let text = checklist_of(
+        "5s",
+        &[
+            ("exposure", &format!("exposure: {{ base_url: \"{url}\" }}")),
+            ("auth", &format!("auth: {{ urls: [\"{url}admin\"] }}")),
+        ],
+    );
+    let r = json(&run_checklist(&text));
+    expect(
+        &r,
+        "exposure",
+        "error",
+        None,
+        "answered 500 for a path that cannot exist",
+    );
+    assert_eq!(item(&r, "auth")["status"], "error", "{r}");
+    // The baseline's 500 decides: no sensitive path is requested after it.
+    let accepted = server.accepted.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(accepted <= 3, "{accepted} requests to a host answering 500");
+}
+
+#[test]
+fn a_redirect_loop_on_a_health_endpoint_is_a_failure_of_the_target() {
+    use axum::response::Redirect;
+    use axum::routing::get;
+    let app =
+        axum::Router::new().route("/health", get(|| async { Redirect::temporary("/health") }));
+    let server = AppServer::start(app);
+    let url = server.url("/health");
+    let text = checklist_of("5s", &[("health", &format!("http: {{ url: \"{url}\" }}"))]);
+    let r = json(&run_checklist(&text));
+    expect(
+        &r,
+        "health",
+        "fail",
+        Some("redirect_loop"),
+        "the redirects never end",
+    );
+}

@@ -8,3 +8,4 @@ mod http;
 mod misc;
 mod observatory;
 mod politeness;
+mod pre_deploy_limit;

@@ -185,6 +185,12 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
     }
     if let (Some(cert), Some(key)) = (&opts.net.client_cert, &opts.net.client_key) {
         let loaded = crate::net::identity::ClientIdentity::load(cert, key)?;
+        if loaded.version < 3 {
+            return Err(format!(
+                "the client certificate `{}` is an X.509 v{} certificate, which the HTTP probes' TLS library (rustls) cannot present though nginx and OpenSSL accept it; reissue it as v3 (`openssl x509 -req … -extfile client.ext` with `extendedKeyUsage=clientAuth`), or check the mutual TLS with the `tls` probe, which presents it",
+                loaded.subject, loaded.version
+            ));
+        }
         let identity = reqwest::Identity::from_pem(&loaded.pem()).map_err(|e| {
             format!(
                 "cannot use the client certificate `{}`: {}",
@@ -195,9 +201,17 @@ pub fn build_client(opts: &ClientOptions) -> Result<Client, String> {
         builder = builder.identity(identity);
     }
     if let Some(path) = &opts.ca_file {
-        let certs = crate::net::roots::read_pem_bundle(path)?
-            .into_iter()
-            .filter_map(|der| reqwest::Certificate::from_der(&der).ok());
+        let mut certs = Vec::new();
+        for (i, der) in crate::net::roots::read_pem_bundle(path)?.iter().enumerate() {
+            let cert = reqwest::Certificate::from_der(der).map_err(|e| {
+                let (file, n) = (path.display(), i + 1);
+                format!(
+                    "ca_file `{file}`: certificate entry #{n} is unusable: {}",
+                    describe(&e)
+                )
+            })?;
+            certs.push(cert);
+        }
         builder = builder.tls_certs_merge(certs);
     }
     builder
@@ -269,7 +283,7 @@ pub fn describe(err: &reqwest::Error) -> String {
     } else if err.is_connect() {
         "connection failed"
     } else if err.is_redirect() {
-        "redirect policy stopped the request"
+        "the redirects never end (a loop, or more than `max_redirects`)"
     } else if err.is_body() || err.is_decode() {
         "reading the body failed"
     } else if err.is_request() {

@@ -108,6 +108,9 @@ pub fn classify(err: &reqwest::Error, via_proxy: bool) -> NoAnswer {
     if via_proxy && err.is_connect() {
         return NoAnswer::Proxy;
     }
+    if err.is_redirect() {
+        return NoAnswer::RedirectLoop;
+    }
     if err.is_timeout() {
         return NoAnswer::Timeout;
     }
@@ -127,7 +130,11 @@ pub struct Fetcher {
     net: crate::net::NetParams,
     /// The item's own `headers`, sent with every request unless the probe sets the same one.
     extra: reqwest::header::HeaderMap,
-    deadline: Instant,
+    /// The item's network budget, from `started`; time queued on the run's own limits
+    /// (`queue`) moves the deadline, up to the run's queue limit.
+    started: Instant,
+    budget: Duration,
+    queue: Arc<crate::politeness::QueueClock>,
     paced: bool,
     /// One request and done: ask the server to close the connection after it (no idle
     /// connection held per host), as blackbox_exporter does.
@@ -154,8 +161,12 @@ impl Fetcher {
             politeness: ctx.politeness.clone(),
             net: ctx.net.clone(),
             extra: reqwest::header::HeaderMap::new(),
-            deadline: Instant::now() + ctx.timeout,
-            paced: false,
+            started: Instant::now(),
+            budget: ctx.timeout,
+            queue: ctx.queue.clone(),
+            // Every request to a host takes a token of its pace: a limiter counts single
+            // requests (`http`, `security_headers`) as much as a `cors` item's.
+            paced: true,
             one_shot: false,
         }
     }
@@ -182,8 +193,30 @@ impl Fetcher {
         self
     }
 
+    /// When the item's network budget runs out: its timeout plus the time it spent queued
+    /// behind the run's own limits.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.started + self.budget + self.queue.total()
+    }
+
+    /// Runs `fut` until the item's deadline, which moves while the item's requests are queued
+    /// on the run's own limits; `None` when the deadline passed first.
+    pub async fn within<F: std::future::Future>(&self, fut: F) -> Option<F::Output> {
+        let mut fut = std::pin::pin!(fut);
+        // Bounded: each round returns, or the deadline moved (bounded by the queue limit).
+        loop {
+            match tokio::time::timeout_at(self.deadline(), &mut fut).await {
+                Ok(out) => return Some(out),
+                Err(_) if Instant::now() >= self.deadline() => return None,
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// The latest a request may still wait for its turn: the run's queue limit past the
+    /// budget. Past it the request is given up as prodcheck's doing (`NoAnswer::OwnLimit`).
+    fn queue_deadline(&self) -> Instant {
+        self.started + self.budget + self.politeness.queue_limit()
     }
 
     pub fn politeness(&self) -> &Politeness {
@@ -231,7 +264,9 @@ impl Fetcher {
             };
             let wait = t.wait(throttle::DEFAULT_WAIT * 2u32.pow(tries - 1));
             self.politeness.throttled(&spec.host(), wait, &t.describe());
-            if tries >= MAX_TRIES || Instant::now() + wait >= self.deadline {
+            // Waiting out the target's hint is queue time, not network time: back off and
+            // finish, within the run's queue limit.
+            if tries >= MAX_TRIES || Instant::now() + wait >= self.queue_deadline() {
                 return Err(throttled(spec, &t, tries, wait));
             }
         }
@@ -242,10 +277,18 @@ impl Fetcher {
     pub async fn once(&self, spec: &RequestSpec, cap: u64) -> Result<Page, NoPage> {
         let target = spec.target();
         let host = spec.host();
-        let _slot = match self.politeness.slot(&host, self.paced, self.deadline).await {
+        self.queue.waiting();
+        let slot = self
+            .politeness
+            .slot(&host, self.paced, self.queue_deadline())
+            .await;
+        self.queue.turn(slot.is_ok());
+        let _slot = match slot {
             Ok(s) => s,
             Err(why) => return Err(no_slot(why, &self.politeness, &host, &target)),
         };
+        let _on_network = OnNetwork(&self.queue);
+        let deadline = self.deadline();
         let started = Instant::now();
         let mut headers = spec.headers.clone();
         for (name, value) in &self.extra {
@@ -268,7 +311,7 @@ impl Fetcher {
         }
         // The deadline bounds both steps; each says what it was doing when it ran out.
         let elapsed_ms = || started.elapsed().as_millis();
-        let resp = match tokio::time::timeout_at(self.deadline, req.send()).await {
+        let resp = match tokio::time::timeout_at(deadline, req.send()).await {
             Err(_) => {
                 let message = format!("{target}: timed out after {} ms", elapsed_ms());
                 return Err(NoPage::new(NoAnswer::Timeout, message));
@@ -300,8 +343,7 @@ impl Fetcher {
             .iter()
             .map(|(n, v)| (n.as_str().to_ascii_lowercase(), http::header_text(v)))
             .collect();
-        let body = match tokio::time::timeout_at(self.deadline, http::read_capped(resp, cap)).await
-        {
+        let body = match tokio::time::timeout_at(deadline, http::read_capped(resp, cap)).await {
             Ok(Ok(body)) => body,
             Ok(Err(e)) => {
                 let why = match NoAnswer::from_message(&e) {
@@ -334,6 +376,15 @@ impl Fetcher {
                 .throttled(&host, t.wait(throttle::DEFAULT_WAIT), &t.describe());
         }
         Ok(page)
+    }
+}
+
+/// Marks a request as on the network until dropped (see `QueueClock`).
+struct OnNetwork<'a>(&'a crate::politeness::QueueClock);
+
+impl Drop for OnNetwork<'_> {
+    fn drop(&mut self) {
+        self.0.done();
     }
 }
 
@@ -379,20 +430,23 @@ fn no_slot(why: NoSlot, p: &Politeness, host: &str, target: &str) -> NoPage {
                 p.last_throttle(host).unwrap_or_else(|| "429".into())
             ),
         ),
+        // prodcheck's own limits: nothing was asked of the target, so never its failure.
         NoSlot::Paced {
             throttled_before: false,
         } => (
-            NoAnswer::Other,
+            NoAnswer::OwnLimit,
             format!(
-                "{target}: the per-host pace to {host} leaves no turn within the item's timeout; raise `timeout`"
+                "{target}: not sent: prodcheck's own pacing to {host} ({} requests/s, `--pace`) gave no turn within the run's queue limit ({} s); lower the number of items on this host or raise `--pace`",
+                p.pace().0,
+                p.queue_limit().as_secs()
             ),
         ),
-        // Every per-host slot stayed busy with requests the host did not answer in time.
         NoSlot::Busy => (
-            NoAnswer::Timeout,
+            NoAnswer::OwnLimit,
             format!(
-                "{target}: timed out waiting for one of the {} request slots to {host} (held by requests it has not answered)",
-                p.per_host()
+                "{target}: not sent: prodcheck's own per-host limit (`--per-host {}`) gave no turn to {host} within the run's queue limit ({} s); the slots were held by slower requests to the same host",
+                p.per_host(),
+                p.queue_limit().as_secs()
             ),
         ),
     };
