@@ -168,6 +168,10 @@ pub struct RawItem {
     /// answer when the time is up.
     #[serde(default)]
     pub wait: Option<WaitParam>,
+    /// Item ids or tags this item depends on (`[gateway-up]`): it runs after them, and only
+    /// when each passed (or warned); otherwise it is reported as `skip`, naming the cause.
+    #[serde(default)]
+    pub needs: Vec<String>,
     /// `{ KIND: { params } }`: one probe kind and its parameters.
     #[serde(default)]
     #[schemars(with = "Option<crate::schema::CheckSchema>")]
