@@ -21,6 +21,7 @@ mod hostile;
 mod html_report;
 mod http_probe;
 mod loader_props;
+mod needs;
 mod net_family;
 mod net_mtls;
 mod net_proxy;
