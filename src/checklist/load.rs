@@ -277,6 +277,12 @@ fn load_section(
                     if item_node.get("stages").is_none() {
                         item.stages = section_stages.clone();
                     }
+                    if item_node.get("needs").is_none()
+                        && let Some(r) = &raw
+                        && let Some(w) = needs::written(&item.id, node, &r.needs, node.pos)
+                    {
+                        l.needs.push(w);
+                    }
                     items.push(item);
                 }
             }

@@ -121,6 +121,9 @@ pub struct RawSection {
     /// Stages every item of the section belongs to (an item's own `stages` replaces these).
     #[serde(default)]
     pub stages: Option<Vec<String>>,
+    /// Item ids or tags every item of the section needs (an item's own `needs` replaces these).
+    #[serde(default)]
+    pub needs: Vec<String>,
     #[schemars(with = "Vec<RawItem>")]
     pub items: IgnoredAny,
 }

@@ -134,3 +134,47 @@ fn report_cycles(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checklist::load::{Source, load};
+    use crate::checklist::vars::VarSources;
+    use crate::checklist::{Checklist, Diagnostic};
+
+    fn load_text(text: &str) -> Result<Checklist, Vec<Diagnostic>> {
+        let source = Source {
+            file: "t.yaml".into(),
+            text: text.into(),
+        };
+        load(&source, &VarSources::default(), &|_| None)
+    }
+
+    #[test]
+    fn needs_resolve_ids_and_tags_and_a_section_lends_its_needs() {
+        let c = load_text(
+            "name: t\nsections:\n  - name: Edge\n    items:\n      - id: dns\n        title: D\n        tags: [edge]\n        check: { tcp: { host: 127.0.0.1, port: 1 } }\n      - id: gateway\n        title: G\n        tags: [edge]\n        needs: [edge]\n        check: { tcp: { host: 127.0.0.1, port: 2 } }\n  - name: API\n    needs: [gateway]\n    items:\n      - id: users\n        title: U\n        check: { tcp: { host: 127.0.0.1, port: 3 } }\n      - id: own\n        title: O\n        needs: [dns, edge]\n        check: { tcp: { host: 127.0.0.1, port: 4 } }\n",
+        )
+        .expect("valid");
+        let deps = |id: &str| c.item(id).map(|i| i.depends_on.clone()).unwrap_or_default();
+        assert!(deps("dns").is_empty());
+        // A tag the item itself carries names the others, not the item.
+        assert_eq!(deps("gateway"), ["dns"]);
+        assert_eq!(deps("users"), ["gateway"]);
+        assert_eq!(
+            deps("own"),
+            ["dns", "gateway"],
+            "each once, in checklist order"
+        );
+    }
+
+    #[test]
+    fn a_section_needing_one_of_its_own_items_is_a_cycle() {
+        let errs = load_text(
+            "name: t\nsections:\n  - name: S\n    needs: [a]\n    items:\n      - id: a\n        title: A\n        check: { tcp: { host: 127.0.0.1, port: 1 } }\n",
+        )
+        .expect_err("a needs itself");
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        assert_eq!(errs[0].message, "`needs` cycle: a → a");
+        assert_eq!((errs[0].pos.line, errs[0].pos.col), (4, 13));
+    }
+}
