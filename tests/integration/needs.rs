@@ -159,6 +159,9 @@ fn a_dependent_runs_after_its_need_and_a_chain_names_the_root() {
     let text = format!(
         "name: order\nsections:\n  - name: S\n    items:\n      - id: uses-it\n        title: Uses what prepare made\n        needs: [prepare]\n        check: {{ exec: {{ shell: \"test -f '{flag}'\" }} }}\n      - id: prepare\n        title: Prepare\n        check: {{ exec: {{ shell: \"sleep 0.3 && touch '{flag}'\" }} }}\n      - id: broken\n        title: Broken\n        check: {{ exec: {{ shell: \"exit 2\" }} }}\n      - id: middle\n        title: Middle\n        needs: [broken]\n        check: {{ exec: {{ shell: \"exit 0\" }} }}\n      - id: last\n        title: Last\n        needs: [middle, prepare]\n        check: {{ exec: {{ shell: \"exit 0\" }} }}\n"
     );
+    // A warn passes (exec's exit 1 is nagios' WARNING).
+    let text = text
+        + "      - id: warned\n        title: Warned\n        check: { exec: { shell: \"exit 1\" } }\n      - id: after-warn\n        title: After a warn\n        needs: [warned]\n        check: { exec: { shell: \"exit 0\" } }\n";
     let file = p.file("order.yaml", &text);
     for concurrency in ["1", "8"] {
         let ran = run(p
@@ -184,6 +187,8 @@ fn a_dependent_runs_after_its_need_and_a_chain_names_the_root() {
             "needs `middle`, which was skipped: `broken` failed"
         );
         assert_eq!(item(&report, "last")["evidence"]["skipped_by"], "broken");
+        assert_eq!(item(&report, "warned")["status"], "warn");
+        assert_eq!(item(&report, "after-warn")["status"], "pass", "{report:#}");
         let _ = std::fs::remove_file(p.path().join("ready"));
     }
 }
@@ -206,4 +211,66 @@ fn a_need_left_out_with_only_does_not_block_its_dependent() {
     // Asked for by name, it runs, and finds nothing listening.
     assert_eq!(item(&report, "users")["status"], "fail", "{report:#}");
     assert!(message(&report, "users").contains("refused"), "{report:#}");
+}
+
+#[test]
+fn ctrl_c_while_a_need_runs_leaves_its_dependent_interrupted_and_exits_130() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let silent = RawServer::silent();
+    let p = Project::new();
+    let text = format!(
+        "name: t\nsections:\n  - name: S\n    items:\n      - id: slow\n        title: slow\n        timeout: 60s\n        check: {{ http: {{ url: \"{}\" }} }}\n      - id: after\n        title: after\n        needs: [slow]\n        check: {{ exec: {{ shell: \"exit 0\" }} }}\n",
+        silent.url("/")
+    );
+    let file = p.file("c.yaml", &text);
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("prodcheck"))
+        .current_dir(p.path())
+        .args(["run", file.to_str().unwrap_or_default(), "--report", "json"])
+        .env("CI", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn prodcheck");
+    let connected = wait_until(Duration::from_secs(20), || {
+        silent.accepted.load(std::sync::atomic::Ordering::Relaxed) > 0
+    });
+    assert!(connected, "the slow need never connected");
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let code = child.wait().expect("wait").code();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
+    assert_eq!(code, Some(130), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("a partial JSON report");
+    assert_eq!(item(&report, "slow")["message"], "interrupted");
+    assert_eq!(item(&report, "after")["message"], "interrupted");
+}
+
+#[test]
+fn show_lists_what_an_item_needs() {
+    let p = Project::new();
+    let file = p.file("with.yaml", &dead_upstream(closed_port(), true));
+    let ran = run(p.cmd().args([
+        "show",
+        file.to_str().unwrap_or_default(),
+        "--color",
+        "never",
+    ]));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let users = ran
+        .stdout
+        .lines()
+        .find(|l| l.contains("users answers"))
+        .unwrap_or_default();
+    assert!(users.contains("needs gateway-up"), "{}", ran.stdout);
 }
