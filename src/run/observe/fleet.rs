@@ -148,45 +148,29 @@ pub async fn run_fleet(
     // megabytes for nothing). `run_probe` turns a panic into the item's `error`, so every task
     // comes back with its indices.
     let limit = shared.concurrency.max(1);
-    let mut waiting: Vec<(Job, bool)> = normal
+    let jobs = normal
         .into_iter()
-        .map(|j| (j, false))
-        .chain(disruptive.into_iter().map(|j| (j, true)))
+        .map(|(u, idx, probe, schedule)| (u, idx, (probe, schedule), false))
+        .chain(
+            disruptive
+                .into_iter()
+                .map(|(u, idx, probe, schedule)| (u, idx, (probe, schedule), true)),
+        )
         .collect();
+    let mut queue = needs::Queue::new(jobs, &deps, &ids, &mut seen);
     let mut set = JoinSet::new();
     let mut alone = false;
     while !interrupted {
-        // Settle the jobs whose needs did not pass, until none is left to settle (a skip
-        // settles its own dependents).
-        loop {
-            let before = waiting.len();
-            waiting.retain(|((u, idx, ..), _)| {
-                match needs::settled(&deps[*u][*idx], &ids[*u], &seen[*u]) {
-                    Ok(Some(blocked)) => {
-                        progress(Progress::Finished {
-                            id: label(*u, *idx),
-                            status: checks::Status::Skip,
-                        });
-                        seen[*u][*idx] = Some(Observation::NotRun(NotRun::Needs(blocked)));
-                        false
-                    }
-                    _ => true,
-                }
+        for (u, idx) in queue.take_skipped() {
+            progress(Progress::Finished {
+                id: label(u, idx),
+                status: checks::Status::Skip,
             });
-            if waiting.len() == before {
-                break;
-            }
         }
         while !alone && set.len() < limit {
-            let ready = waiting.iter().position(|((u, idx, ..), dis)| {
-                (!dis || set.is_empty())
-                    && matches!(
-                        needs::settled(&deps[*u][*idx], &ids[*u], &seen[*u]),
-                        Ok(None)
-                    )
-            });
-            let Some(at) = ready else { break };
-            let ((u, idx, probe, schedule), dis) = waiting.remove(at);
+            let Some((u, idx, (probe, schedule), dis)) = queue.next(set.is_empty()) else {
+                break;
+            };
             let network = networks[u].clone();
             let kind = items[u][idx].1.kind().to_string();
             set.spawn(async move { (u, idx, run_probe(&kind, probe, schedule, network).await) });
@@ -202,6 +186,7 @@ pub async fn run_fleet(
                 Some(Ok((u, idx, run))) => {
                     progress(Progress::Finished { id: label(u, idx), status: run.outcome.status });
                     seen[u][idx] = Some(Observation::Probe(run));
+                    queue.settle(u, idx, &deps, &ids, &mut seen);
                     alone = false;
                 }
                 // Only an abort (never issued while joining) ends a task without its indices.

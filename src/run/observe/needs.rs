@@ -62,3 +62,120 @@ pub fn settled(
     }
     Ok(first)
 }
+
+/// The jobs of a run in the order they may start: a job is ready once every item it needs is
+/// settled. Each settled item wakes only the jobs waiting on it (a counter per job), so a
+/// fleet of thousands of items costs no rescans; jobs without needs are ready from the start,
+/// in checklist order, concurrent ones before disruptive ones.
+pub struct Queue<J> {
+    jobs: Vec<Option<(usize, usize, J, bool)>>,
+    /// Per job: how many of its needs are not settled yet.
+    remaining: Vec<usize>,
+    /// Per (unit, item): the jobs waiting on it.
+    waiting: std::collections::HashMap<(usize, usize), Vec<usize>>,
+    normal: std::collections::VecDeque<usize>,
+    disruptive: std::collections::VecDeque<usize>,
+    /// Items just settled as skipped by their needs, for the caller to report.
+    skipped: Vec<(usize, usize)>,
+}
+
+impl<J> Queue<J> {
+    /// `jobs`: (unit, item index, job, disruptive); `deps[u][idx]`: the items it needs.
+    pub fn new(
+        jobs: Vec<(usize, usize, J, bool)>,
+        deps: &[Vec<Vec<usize>>],
+        ids: &[Vec<&str>],
+        seen: &mut [Vec<Option<Observation>>],
+    ) -> Queue<J> {
+        let mut q = Queue {
+            remaining: vec![0; jobs.len()],
+            jobs: jobs.into_iter().map(Some).collect(),
+            waiting: std::collections::HashMap::new(),
+            normal: std::collections::VecDeque::new(),
+            disruptive: std::collections::VecDeque::new(),
+            skipped: Vec::new(),
+        };
+        for j in 0..q.jobs.len() {
+            let Some((u, idx, ..)) = q.jobs[j] else {
+                continue;
+            };
+            for &d in &deps[u][idx] {
+                if seen[u][d].is_none() {
+                    q.remaining[j] += 1;
+                    q.waiting.entry((u, d)).or_default().push(j);
+                }
+            }
+        }
+        for j in 0..q.jobs.len() {
+            if q.remaining[j] == 0
+                && let Some((u, idx)) = q.wake(j, deps, ids, seen)
+            {
+                // Its own dependents are settled as skipped too.
+                q.settle(u, idx, deps, ids, seen);
+            }
+        }
+        q
+    }
+
+    /// The next job to start: a concurrent one, or (only when nothing runs) a disruptive one.
+    pub fn next(&mut self, nothing_running: bool) -> Option<(usize, usize, J, bool)> {
+        let j = match self.normal.pop_front() {
+            Some(j) => j,
+            None if nothing_running => self.disruptive.pop_front()?,
+            None => return None,
+        };
+        self.jobs[j].take()
+    }
+
+    /// Item (u, idx) is settled: the jobs waiting on it that have nothing left to wait for
+    /// become ready, or are settled as skipped (which settles their own dependents).
+    pub fn settle(
+        &mut self,
+        u: usize,
+        idx: usize,
+        deps: &[Vec<Vec<usize>>],
+        ids: &[Vec<&str>],
+        seen: &mut [Vec<Option<Observation>>],
+    ) {
+        let mut stack = vec![(u, idx)];
+        while let Some(key) = stack.pop() {
+            for j in self.waiting.remove(&key).unwrap_or_default() {
+                self.remaining[j] = self.remaining[j].saturating_sub(1);
+                if self.remaining[j] == 0
+                    && let Some(done) = self.wake(j, deps, ids, seen)
+                {
+                    stack.push(done);
+                }
+            }
+        }
+    }
+
+    /// Job `j` waits for nothing more: queue it, or settle it as skipped and return its item.
+    fn wake(
+        &mut self,
+        j: usize,
+        deps: &[Vec<Vec<usize>>],
+        ids: &[Vec<&str>],
+        seen: &mut [Vec<Option<Observation>>],
+    ) -> Option<(usize, usize)> {
+        let (u, idx, _, disruptive) = self.jobs[j].as_ref()?;
+        let (u, idx, disruptive) = (*u, *idx, *disruptive);
+        if let Ok(Some(blocked)) = settled(&deps[u][idx], &ids[u], &seen[u]) {
+            self.jobs[j] = None;
+            seen[u][idx] = Some(Observation::NotRun(NotRun::Needs(blocked)));
+            self.skipped.push((u, idx));
+            return Some((u, idx));
+        }
+        if disruptive {
+            self.disruptive.push_back(j);
+        } else {
+            self.normal.push_back(j);
+        }
+        None
+    }
+
+    /// Items settled as skipped since the last call.
+    pub fn take_skipped(&mut self) -> Vec<(usize, usize)> {
+        std::mem::take(&mut self.skipped)
+    }
+}
