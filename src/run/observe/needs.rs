@@ -179,3 +179,78 @@ impl<J> Queue<J> {
         std::mem::take(&mut self.skipped)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::run::verdict::ProbeRun;
+
+    fn failed() -> Observation {
+        Observation::Probe(ProbeRun {
+            outcome: checks::Outcome::new(Status::Fail, "down"),
+            duration: Duration::ZERO,
+            attempts: 1,
+            flaky: false,
+        })
+    }
+
+    #[test]
+    fn a_disruptive_job_starts_only_when_nothing_runs_and_concurrent_ones_go_first() {
+        let deps = vec![vec![vec![], vec![], vec![]]];
+        let ids = vec![vec!["a", "burst", "b"]];
+        let mut seen = vec![vec![None, None, None]];
+        let jobs = vec![
+            (0, 0, "a", false),
+            (0, 1, "burst", true),
+            (0, 2, "b", false),
+        ];
+        let mut q = Queue::new(jobs, &deps, &ids, &mut seen);
+        assert_eq!(q.next(true).map(|j| j.2), Some("a"));
+        assert_eq!(q.next(false).map(|j| j.2), Some("b"));
+        assert!(
+            q.next(false).is_none(),
+            "something runs: the disruptive job waits"
+        );
+        assert_eq!(q.next(true).map(|j| j.2), Some("burst"));
+    }
+
+    #[test]
+    fn a_need_settled_before_the_run_skips_its_chain_and_the_root_is_named() {
+        // `gate` failed before the run started (a preset); `mid` needs it, `top` needs `mid`.
+        let deps = vec![vec![vec![], vec![0], vec![1]]];
+        let ids = vec![vec!["gate", "mid", "top"]];
+        let mut seen = vec![vec![Some(failed()), None, None]];
+        let jobs = vec![(0, 1, (), false), (0, 2, (), false)];
+        let mut q = Queue::new(jobs, &deps, &ids, &mut seen);
+        assert!(q.next(true).is_none(), "nothing may run");
+        assert_eq!(q.take_skipped(), [(0, 1), (0, 2)]);
+        let Some(Observation::NotRun(NotRun::Needs(top))) = &seen[0][2] else {
+            panic!("top not skipped: {:?}", seen[0][2]);
+        };
+        assert_eq!(
+            top.message(),
+            "needs `mid`, which was skipped: `gate` failed"
+        );
+    }
+
+    #[test]
+    fn a_dependent_waits_for_its_need_and_runs_after_a_pass() {
+        let deps = vec![vec![vec![1], vec![]]];
+        let ids = vec![vec!["after", "first"]];
+        let mut seen = vec![vec![None, None]];
+        let jobs = vec![(0, 0, "after", false), (0, 1, "first", false)];
+        let mut q = Queue::new(jobs, &deps, &ids, &mut seen);
+        assert_eq!(q.next(true).map(|j| j.2), Some("first"));
+        assert!(q.next(false).is_none(), "`after` waits for `first`");
+        seen[0][1] = Some(Observation::Probe(ProbeRun {
+            outcome: checks::Outcome::pass("up"),
+            duration: Duration::ZERO,
+            attempts: 1,
+            flaky: false,
+        }));
+        q.settle(0, 1, &deps, &ids, &mut seen);
+        assert_eq!(q.next(true).map(|j| j.2), Some("after"));
+    }
+}
