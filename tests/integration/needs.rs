@@ -274,3 +274,54 @@ fn show_lists_what_an_item_needs() {
         .unwrap_or_default();
     assert!(users.contains("needs gateway-up"), "{}", ran.stdout);
 }
+
+#[test]
+fn in_a_fleet_each_target_is_skipped_only_for_its_own_cause() {
+    let ok =
+        RawServer::respond(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    let dead = closed_port();
+    let p = Project::new();
+    p.file(
+        "c.yaml",
+        "name: fleet\nvars:\n  base_url: ~\nsections:\n  - name: S\n    items:\n      - id: gateway-up\n        title: Gateway\n        timeout: 3s\n        check: { http: { url: \"${base_url}/health\" } }\n      - id: users\n        title: Users\n        needs: [gateway-up]\n        timeout: 3s\n        check: { http: { url: \"${base_url}/users\" } }\n",
+    );
+    p.file(
+        "prodcheck.yaml",
+        &format!(
+            "targets:\n  up:\n    vars: {{ base_url: \"{}\" }}\n  down:\n    vars: {{ base_url: \"http://127.0.0.1:{dead}\" }}\n",
+            ok.url("")
+        ),
+    );
+    let ran = run(p
+        .cmd()
+        .args(["run", "c.yaml", "--all-targets", "--report", "json"]));
+    let report = json(&ran);
+    let of = |target: &str, id: &str| -> serde_json::Value {
+        report["items"]
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .find(|i| i["target"] == target && i["id"] == id)
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no {target}/{id} in {report:#}"))
+    };
+    assert_eq!(of("up", "gateway-up")["status"], "pass", "{report:#}");
+    assert_eq!(of("up", "users")["status"], "pass", "{report:#}");
+    assert_eq!(of("down", "gateway-up")["status"], "fail", "{report:#}");
+    assert_eq!(
+        of("down", "users")["message"],
+        "needs `gateway-up`, which failed"
+    );
+    let markdown = run(p
+        .cmd()
+        .args(["run", "c.yaml", "--all-targets", "--report", "markdown"]));
+    assert!(
+        markdown
+            .stdout
+            .contains("root cause: 1 item(s) that need it were skipped: users"),
+        "{}",
+        markdown.stdout
+    );
+}
