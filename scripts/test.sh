@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite. As root with apt-get, first installs the real servers and consumers the
-# integration tests use (nginx, redis, PostgreSQL, Prometheus with promtool, openssl, tap.py,
+# integration tests use (nginx, redis, PostgreSQL, Prometheus with promtool, openssl, ssh-keygen, tap.py,
 # junitparser, headless Chromium with Playwright). A test whose server is missing FAILS, naming
 # the package to install. After cargo test, the HTML report is checked in the browser.
 #
@@ -16,7 +16,7 @@ if [ "${1:-}" = "--allow-missing-servers" ]; then
   shift
 fi
 
-packages=(ca-certificates openssl gnutls-bin nginx-light redis-server postgresql prometheus tinyproxy microsocks bsdutils chromium-headless-shell)
+packages=(ca-certificates openssl gnutls-bin nginx-light redis-server postgresql prometheus tinyproxy microsocks bsdutils openssh-client chromium-headless-shell)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${packages[@]}"; do

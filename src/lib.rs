@@ -8,6 +8,7 @@ pub mod color;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod discover;
 pub mod error;
 pub mod exit_code;
 pub mod fleet;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::diagnostic::Diagnostic;
 use super::hints::{hint_for, tidy};
-use super::model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity, Wait};
+use super::model::{Approval, Check, Checklist, Item, ItemBody, Manual, Section, Severity, Wait};
 use super::node::{self, DeError, Node, Pos, Value, from_node};
 use super::probes::build_item_check;
 use super::raw::{RawChecklist, RawDefaults, RawItem, RawSection};
@@ -272,6 +272,10 @@ fn load_section(
                 .as_ref()
                 .and_then(|r| r.stages.clone())
                 .unwrap_or_default();
+            let (section_approvers, section_four_eyes) = raw
+                .as_ref()
+                .map(|r| (r.approvers.clone(), r.four_eyes))
+                .unwrap_or_default();
             for item_node in list {
                 if let Some(mut item) = load_item(l, item_node, ctx, scope, seen) {
                     if item_node.get("stages").is_none() {
@@ -282,6 +286,12 @@ fn load_section(
                         && let Some(w) = needs::written(&item.id, node, &r.needs, node.pos)
                     {
                         l.needs.push(w);
+                    }
+                    if item_node.get("approvers").is_none() {
+                        item.approval.approvers = section_approvers.clone().unwrap_or_default();
+                    }
+                    if item_node.get("four_eyes").is_none() {
+                        item.approval.four_eyes = section_four_eyes.unwrap_or(false);
                     }
                     items.push(item);
                 }
@@ -501,6 +511,10 @@ fn load_item(
         body: body?,
         overridden: Vec::new(),
         not_applicable: None,
+        approval: Approval {
+            approvers: raw.approvers.unwrap_or_default(),
+            four_eyes: raw.four_eyes.unwrap_or(false),
+        },
     })
 }
 

@@ -14,5 +14,7 @@ pub mod vars;
 
 pub use diagnostic::Diagnostic;
 pub use load::{Source, load};
-pub use model::{Check, Checklist, Item, ItemBody, Manual, Section, Severity, Stage, Wait};
+pub use model::{
+    Approval, Check, Checklist, Item, ItemBody, Manual, Section, Severity, Stage, Wait,
+};
 pub use vars::VarSources;

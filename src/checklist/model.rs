@@ -129,6 +129,25 @@ pub struct Item {
     pub overridden: Vec<String>,
     /// `not_applicable:` in prodcheck.yaml: the reason, where and by whom it was declared.
     pub not_applicable: Option<String>,
+    /// Who may sign it off or waive it (its own `approvers:`/`four_eyes:`, else its section's).
+    pub approval: Approval,
+}
+
+/// Who may approve an item's sign-offs and waivers. The default (nobody named, no four-eyes
+/// rule) also counts unsigned records, as before signatures existed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Approval {
+    /// People or groups; empty: anyone in `allowed_signers` (or an unsigned record).
+    pub approvers: Vec<String>,
+    /// The approver must differ from the requester.
+    pub four_eyes: bool,
+}
+
+impl Approval {
+    /// Whether only signed records count for the item.
+    pub fn requires_signature(&self) -> bool {
+        !self.approvers.is_empty() || self.four_eyes
+    }
 }
 
 impl Item {

@@ -161,21 +161,32 @@ pub fn build_item_check(
             .unwrap_or(serde_json::Value::Null),
         _ => serde_json::Value::Null,
     };
+    let unset_field = |message: &str| {
+        unset
+            .iter()
+            // A dropped parameter cannot be badly valued: any problem that names it
+            // ("missing field `url`", "neither `command` nor `shell` is set") is about its
+            // absence.
+            .find(|u| message.contains(&format!("`{}`", u.key)))
+    };
+    let built = build_check_node(check);
     if lenient && !needed.is_empty() {
-        let vars = needed.iter().map(|(v, p)| (v.clone(), *p)).collect();
+        // Every unset variable the item cannot do without, in the order they appear: those
+        // inside text, and a whole parameter (`url: ${prometheus_url}`) the probe requires.
+        let mut vars: Vec<(String, Pos)> = needed.iter().map(|(v, p)| (v.clone(), *p)).collect();
+        if let Err(problems) = &built {
+            for u in problems.iter().filter_map(|(_, m, _)| unset_field(m)) {
+                if !vars.iter().any(|(v, _)| *v == u.var) {
+                    vars.push((u.var.clone(), u.pos));
+                }
+            }
+        }
+        vars.sort_by_key(|(_, p)| *p);
         return Ok(NeedsVars::check(kind(), vars, params()));
     }
-    match build_check_node(check) {
+    match built {
         Ok(c) => Ok(c),
         Err(problems) => {
-            let unset_field = |message: &str| {
-                unset
-                    .iter()
-                    // A dropped parameter cannot be badly valued: any problem that names it
-                    // ("missing field `url`", "neither `command` nor `shell` is set") is
-                    // about its absence.
-                    .find(|u| message.contains(&format!("`{}`", u.key)))
-            };
             if lenient {
                 let vars: Vec<(String, Pos)> = problems
                     .iter()

@@ -124,6 +124,14 @@ pub struct RawSection {
     /// Item ids or tags every item of the section needs (an item's own `needs` replaces these).
     #[serde(default)]
     pub needs: Vec<String>,
+    /// Who may sign off or waive the section's items (an item's own `approvers` replaces these): people (principals of `.prodcheck/allowed_signers`)
+    /// or groups of `.prodcheck/approvers.yaml`. Only records signed by one of them count.
+    #[serde(default)]
+    pub approvers: Option<Vec<String>>,
+    /// Four-eyes rule: the approver of a sign-off or waiver must be someone other than who
+    /// requested it (a signed record naming both is required).
+    #[serde(default)]
+    pub four_eyes: Option<bool>,
     #[schemars(with = "Vec<RawItem>")]
     pub items: IgnoredAny,
 }
@@ -181,6 +189,14 @@ pub struct RawItem {
     pub check: Option<IgnoredAny>,
     #[serde(default)]
     pub manual: Option<RawManual>,
+    /// Who may sign off or waive this item: people (principals of `.prodcheck/allowed_signers`)
+    /// or groups of `.prodcheck/approvers.yaml`. Only records signed by one of them count.
+    #[serde(default)]
+    pub approvers: Option<Vec<String>>,
+    /// Four-eyes rule: the approver of a sign-off or waiver must be someone other than who
+    /// requested it (a signed record naming both is required).
+    #[serde(default)]
+    pub four_eyes: Option<bool>,
 }
 
 /// A confirmation a human gives.

@@ -84,11 +84,21 @@ pub enum Command {
     /// Print the JSON Schema of the checklist format.
     Schema,
     /// Write a commented prodcheck.yaml with staging and production environments.
-    Init,
+    Init {
+        /// Look at the service the environment names (base_url, prometheus_url, database_url,
+        /// redis_url) and fill in, in place, the variables it can verify.
+        #[arg(long)]
+        discover: bool,
+        /// The environment to discover (default: the only one, else `staging`).
+        #[arg(long, value_name = "NAME", requires = "discover")]
+        env: Option<String>,
+    },
     /// Record that a human confirmed a manual item (in .prodcheck/signoffs.yaml, to commit).
     Signoff(SignoffArgs),
     /// Accept a failing item until a date: it reports `waived` (not gating), then fails again.
     Waive(WaiveArgs),
+    /// Sign a pending sign-off or waiver request as its approver (the review flow).
+    Approve(ApproveArgs),
     /// Show recent runs of a checklist from .prodcheck/history.
     History {
         /// Shipped checklist name or path to a YAML file.
@@ -157,9 +167,18 @@ pub struct SignoffArgs {
     /// What was looked at, or anything a reviewer should know.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
-    /// Who signs off (default: git `user.name`, else $USER).
+    /// Who signs off (default: git `user.name`, else $USER); with --key the approver's
+    /// principal (default: git `user.email`).
     #[arg(long, value_name = "NAME")]
     pub by: Option<String>,
+    /// Sign the record with this SSH key as approver `--by` (a private key, or a public key
+    /// whose private half is in ssh-agent); `--by` must own the key in .prodcheck/allowed_signers.
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Who asks (a principal of allowed_signers). Without --key: a request awaiting
+    /// `prodcheck approve`; with --key: recorded next to the approver (default: the approver).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub requested_by: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -177,9 +196,48 @@ pub struct WaiveArgs {
     /// Last day the waiver holds (YYYY-MM-DD, UTC); after it the item fails again.
     #[arg(long, value_name = "DATE")]
     pub until: String,
-    /// Who waives (default: git `user.name`, else $USER).
+    /// Who waives (default: git `user.name`, else $USER); with --key the approver's
+    /// principal (default: git `user.email`).
     #[arg(long, value_name = "NAME")]
     pub by: Option<String>,
+    /// The risk accepted while the item is waived (required with --key or --requested-by).
+    #[arg(long, value_enum)]
+    pub risk: Option<crate::state::waivers::Risk>,
+    /// Sign the record with this SSH key as approver `--by` (a private key, or a public key
+    /// whose private half is in ssh-agent); `--by` must own the key in .prodcheck/allowed_signers.
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Who asks (a principal of allowed_signers). Without --key: a request awaiting
+    /// `prodcheck approve`; with --key: recorded next to the approver (default: the approver).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub requested_by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// Shipped checklist name or path to a YAML file.
+    pub checklist: String,
+    /// Id of the item whose pending request to approve.
+    pub item: String,
+    /// The target of prodcheck.yaml the request is for.
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    /// Which request, when the item has both a pending sign-off and a pending waiver.
+    #[arg(long, value_enum)]
+    pub kind: Option<RequestKind>,
+    /// The approver's SSH key (a private key, or a public key whose private half is in ssh-agent).
+    #[arg(long, value_name = "PATH")]
+    pub key: PathBuf,
+    /// The approver: a principal of .prodcheck/allowed_signers owning --key (default: git `user.email`).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub by: Option<String>,
+}
+
+/// A pending request's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RequestKind {
+    Signoff,
+    Waiver,
 }
 
 #[derive(Debug, Args)]

@@ -83,10 +83,16 @@ pub fn due(
 ) -> Result<u8, CliError> {
     let (config, checklist) = load_checklist(config_path, color, arg)?;
     known_target(&config, target)?;
-    let state = match State::load_for(&config.state_dir, &checklist.name, target) {
+    let mut state = match State::load_for(&config.state_dir, &checklist.name, target) {
         Ok(s) => s,
         Err(e) => return Err(state_error(&e)),
     };
+    // Only sign-offs that count make an item not due, as in a run.
+    let (on_record, trust) =
+        crate::run::approval::on_record(&config.state_dir).map_err(|e| state_error(&e))?;
+    let mut judged = on_record.scoped(target);
+    crate::run::approval::judge(&checklist, &mut judged, &trust);
+    state.signoffs = judged.signoffs;
     let now = Timestamp::now();
     let states: Vec<_> = checklist
         .items()

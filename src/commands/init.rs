@@ -123,6 +123,44 @@ pub fn template(stack: Option<Stack>) -> String {
     out
 }
 
+/// `prodcheck init [--discover [--env NAME]]`: writes the file when missing, then discovers.
+pub async fn init_command(
+    config: Option<&Path>,
+    color: crate::cli::ColorChoice,
+    discover: bool,
+    env: Option<&str>,
+) -> Result<u8, CliError> {
+    let dir = Path::new(".");
+    if !discover {
+        return init(dir);
+    }
+    let path = config.map_or_else(|| dir.join(FILE_NAME), Path::to_path_buf);
+    if !path.exists() && config.is_some() {
+        return Err(CliError::usage(
+            format!("`{}` does not exist", path.display()),
+            Some("run `prodcheck init --discover` without --config to create prodcheck.yaml here"),
+        ));
+    }
+    if !path.exists() {
+        let code = init(dir)?;
+        if code != exit_code::OK {
+            return Ok(code);
+        }
+    }
+    let defaults = shipped_variables()
+        .into_iter()
+        .map(|(k, (v, _))| (k, v))
+        .collect();
+    crate::discover::run(&crate::discover::Request {
+        config: &path,
+        env,
+        build_root: dir,
+        defaults: &defaults,
+        color,
+    })
+    .await
+}
+
 pub fn init(dir: &Path) -> Result<u8, CliError> {
     let path = dir.join(FILE_NAME);
     if path.exists() {

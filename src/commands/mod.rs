@@ -1,9 +1,11 @@
 //! One module per command; [`dispatch`] routes the parsed command line to them.
 
+mod approve;
 mod docs;
 mod history;
 mod init;
 mod probe;
+mod records;
 mod run;
 mod serve;
 mod shell;
@@ -52,13 +54,16 @@ async fn command(cli: Cli) -> Result<u8, CliError> {
             reports,
             state,
         } => crate::demo::demo(strict, &reports, state.as_deref()).await,
-        Command::Init => init::init(std::path::Path::new(".")),
+        Command::Init { discover, env } => {
+            init::init_command(cli.config.as_deref(), cli.color, discover, env.as_deref()).await
+        }
         Command::Schema => {
             print!("{}", crate::schema::checklist_schema());
             Ok(crate::exit_code::OK)
         }
         Command::Signoff(args) => signoff::signoff(cli.config.as_deref(), cli.color, args),
         Command::Waive(args) => signoff::waive(cli.config.as_deref(), cli.color, args),
+        Command::Approve(args) => approve::approve(cli.config.as_deref(), cli.color, args),
         Command::History {
             checklist,
             env,

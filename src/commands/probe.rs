@@ -92,6 +92,7 @@ pub async fn probe(args: ProbeArgs) -> Result<u8, CliError> {
         overridden: Vec::new(),
         not_applicable: None,
         depends_on: Vec::new(),
+        approval: Default::default(),
     };
     let checklist = Checklist {
         name: "probe".into(),

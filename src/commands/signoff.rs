@@ -6,7 +6,10 @@ use std::path::Path;
 use crate::checklist::{Checklist, ItemBody, VarSources, load};
 use crate::cli::args::{ColorChoice, SignoffArgs, WaiveArgs};
 use crate::config::Config;
+use crate::run::approval::Trust;
 use crate::state::{Day, SignOff, StateError, Timestamp, Waiver, signoffs, waivers};
+
+use super::approve;
 use crate::{catalog, config, exit_code};
 
 use crate::error::CliError;
@@ -74,6 +77,45 @@ fn unknown_item(checklist: &Checklist, arg: &str, item: &str) -> CliError {
     )
 }
 
+/// Signs `record` with `--key`; without it, a request (`--requested-by`) or an unsigned record
+/// by `--by` (which counts only for items that name no approvers).
+fn signed<R: approve::Signable>(
+    record: &mut R,
+    config: &Config,
+    item: &crate::checklist::Item,
+    key: Option<&Path>,
+    by: Option<&str>,
+) -> Result<(), CliError> {
+    match key {
+        Some(key) => {
+            let trust = Trust::load(&config.state_dir).map_err(|e| state_error(&e))?;
+            let approver = approve::approver(by)?;
+            record.set_requester_default(&approver);
+            approve::sign(record, key, approver, &item.approval, &trust)
+        }
+        None if record.requested_by().is_some() => Ok(()),
+        None => {
+            record.set_author(signoffs::who(by));
+            approve::note_unsigned(item, R::LABEL);
+            Ok(())
+        }
+    }
+}
+
+/// `bob (requested by ada), signed` for the confirmation line; a request says what comes next.
+fn describe<R: approve::Signable>(record: &R) -> String {
+    match (record.approved_by(), record.requested_by()) {
+        (Some(a), Some(r)) if a != r => format!("{a} (requested by {r}), signed"),
+        (Some(a), _) => format!("{a}, signed"),
+        (None, Some(r)) => format!(
+            "nobody yet (requested by {r}; it counts once an approver runs `prodcheck approve {} {} --key KEY`)",
+            record.checklist(),
+            record.item()
+        ),
+        (None, None) => record.who().to_string(),
+    }
+}
+
 pub fn signoff(
     config_path: Option<&Path>,
     color: ColorChoice,
@@ -95,20 +137,30 @@ pub fn signoff(
         ));
     }
     let now = Timestamp::now();
-    let record = SignOff {
+    let mut record = SignOff {
         checklist: checklist.name.clone(),
         item: item.id.clone(),
         target: args.target.clone(),
-        by: signoffs::who(args.by.as_deref()),
+        by: String::new(),
         at: now,
         until: item.every().map(|e| now.plus(e)),
         note: args.note.filter(|n| !n.trim().is_empty()),
+        requested_by: args.requested_by.clone(),
+        approved_by: None,
+        signature: None,
     };
+    signed(
+        &mut record,
+        &config,
+        item,
+        args.key.as_deref(),
+        args.by.as_deref(),
+    )?;
     let validity = match record.until {
         Some(until) => format!("valid until {until}"),
         None => "valid for the next run only (the item has no `every`)".into(),
     };
-    let by = record.by.clone();
+    let by = describe(&record);
     if let Err(e) = signoffs::record(&config.state_dir, vec![record]) {
         return Err(state_error(&e));
     }
@@ -157,16 +209,33 @@ pub fn waive(
         return Err(unknown_item(&checklist, &args.checklist, &args.item));
     };
     known_target(&config, args.target.as_deref())?;
-    let waiver = Waiver {
+    if args.risk.is_none() && (args.key.is_some() || args.requested_by.is_some()) {
+        return Err(CliError::usage(
+            "a signed or requested waiver needs --risk",
+            Some("say what is at stake while the item is waived: `--risk low|medium|high`"),
+        ));
+    }
+    let mut waiver = Waiver {
         checklist: checklist.name.clone(),
         item: item.id.clone(),
         target: args.target.clone(),
-        by: signoffs::who(args.by.as_deref()),
+        by: String::new(),
         at: now,
         until,
         reason: args.reason.trim().to_string(),
+        risk: args.risk,
+        requested_by: args.requested_by.clone(),
+        approved_by: None,
+        signature: None,
     };
-    let by = waiver.by.clone();
+    signed(
+        &mut waiver,
+        &config,
+        item,
+        args.key.as_deref(),
+        args.by.as_deref(),
+    )?;
+    let by = describe(&waiver);
     if let Err(e) = waivers::record(&config.state_dir, waiver) {
         return Err(state_error(&e));
     }

@@ -93,12 +93,16 @@ pub fn validate(
     };
     let mut failed = 0;
     let mut valid: Vec<Source> = Vec::new();
+    // By name: the sign-offs and waivers on record are judged against these.
+    let mut loaded = std::collections::BTreeMap::new();
     // A problem in prodcheck.yaml's overrides shows up once, not once per checklist.
     let mut printed = std::collections::HashSet::new();
     for source in &sources {
         match load(source, &vars, &|name| std::env::var(name).ok()) {
             Ok(c) => {
                 valid.push(source.clone());
+                let c = loaded.entry(c.name.clone()).or_insert(Some(c));
+                let Some(c) = c.as_ref() else { continue };
                 let n = c.items().count();
                 println!(
                     "{} {} ({} sections, {n} items)",
@@ -107,7 +111,7 @@ pub fn validate(
                     c.sections.len()
                 );
                 if let Some(env) = env {
-                    unconfigured(&c, env);
+                    unconfigured(c, env);
                     continue;
                 }
                 for (var, items) in c.needs() {
@@ -136,6 +140,8 @@ pub fn validate(
     if env.is_none() {
         failed += check_tailorings(&config, &valid, color, &mut printed);
     }
+    // The sign-offs and waivers on record, judged as a run judges them.
+    failed += super::records::check(&config, loaded);
     Ok(if failed > 0 {
         exit_code::USAGE
     } else {

@@ -411,6 +411,7 @@ impl HumanReporter {
                 list.join(", ")
             ));
         }
+        rejected_records(report, out);
         self.attention(report, out);
     }
 
@@ -438,6 +439,46 @@ impl HumanReporter {
 }
 
 /// The exit code's line of the table (`a gating item failed`).
+/// The sign-offs and waivers on record that did not count, one line each with the reason
+/// (from each item's `rejected_records` evidence).
+fn rejected_records(report: &Report, out: &mut String) {
+    let lines: Vec<String> = report
+        .items
+        .iter()
+        .flat_map(|i| {
+            let list = i
+                .evidence
+                .get("rejected_records")
+                .and_then(|r| r.as_array());
+            list.into_iter().flatten().map(move |r| {
+                let text = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("?");
+                format!(
+                    "  {} of {} by {}: {}\n",
+                    text("kind"),
+                    i.id,
+                    text("by"),
+                    text("reason")
+                )
+            })
+        })
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "\n{}\n",
+        format!(
+            "{} rejected sign-off(s)/waiver(s) on record (they do not count):",
+            lines.len()
+        )
+        .red()
+        .bold()
+    ));
+    for line in lines {
+        out.push_str(&line);
+    }
+}
+
 pub(super) fn meaning(code: u8) -> &'static str {
     exit_code::TABLE
         .iter()

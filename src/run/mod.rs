@@ -11,6 +11,7 @@
 //! - [`report`]: verdicts become the redacted `Report`; every requested format is written.
 //! - [`record`]: history lines and prompted sign-offs written to the state directory.
 
+pub mod approval;
 pub mod observe;
 pub mod plan;
 pub mod record;

@@ -371,6 +371,7 @@ mod tests {
             overridden: Vec::new(),
             not_applicable: None,
             depends_on: Vec::new(),
+            approval: Default::default(),
         }
     }
 

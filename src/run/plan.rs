@@ -14,7 +14,7 @@ use crate::checklist::vars::unset_hint;
 use crate::checklist::{Checklist, Diagnostic, Item, ItemBody, Source, VarSources, load};
 use crate::error::CliError;
 use crate::fleet::{self, Target};
-use crate::state::{State, Timestamp, history, signoffs, waivers};
+use crate::state::{State, Timestamp, history};
 
 /// Everything a run knows before its first probe starts.
 pub struct Plan<'a> {
@@ -181,11 +181,8 @@ impl<'a> Plan<'a> {
         let state_dir = &request.config.state_dir;
         let state_error =
             |e: crate::state::StateError| CliError::usage(e.to_string(), Some(e.hint()));
-        let on_record = State {
-            signoffs: signoffs::load(state_dir).map_err(state_error)?,
-            waivers: waivers::load(state_dir).map_err(state_error)?,
-            ..State::default()
-        };
+        // Signatures checked once for the whole run; each part's items judge approvers.
+        let (on_record, trust) = super::approval::on_record(state_dir).map_err(state_error)?;
         let now = Timestamp::now();
         let mut parts = Vec::new();
         for (target, sources, checklist) in loaded {
@@ -201,6 +198,7 @@ impl<'a> Plan<'a> {
             })?;
             let name = target.map(|t| t.name.as_str());
             let mut state = on_record.scoped(name);
+            super::approval::judge(&checklist, &mut state, &trust);
             state.history =
                 history::load_target(state_dir, &checklist.name, name).map_err(state_error)?;
             let due_only = !request.selection.all
@@ -312,6 +310,24 @@ pub fn check_selectors(checklist: &Checklist, request: &RunRequest) -> Result<()
                 ));
             }
         }
+    }
+    // A signed sign-off is the only confirmation of an item that names approvers.
+    if let Some(item) = s
+        .confirm
+        .iter()
+        .filter_map(|id| checklist.item(id))
+        .find(|i| i.approval.requires_signature())
+    {
+        return Err(CliError::usage(
+            format!(
+                "--confirm `{}`: the item names approvers, so only a sign-off signed by one of them confirms it",
+                item.id
+            ),
+            Some(&format!(
+                "request one with `prodcheck signoff {} {} --requested-by PRINCIPAL`; an approver signs it with `prodcheck approve`",
+                request.checklist_arg, item.id
+            )),
+        ));
     }
     if let Some(stage) = &s.stage
         && !checklist.stages.iter().any(|st| st.name == *stage)

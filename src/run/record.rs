@@ -127,6 +127,9 @@ pub fn prompted_signoffs(
                     .map_or(now, |e| now.plus(e)),
             ),
             note: i.note.clone(),
+            requested_by: None,
+            approved_by: None,
+            signature: None,
         })
         .collect()
 }

@@ -69,6 +69,9 @@ pub enum Unanswered {
     NonInteractive,
     /// Asked, and the human chose "skip".
     SkippedAtPrompt,
+    /// The item names approvers (or four eyes): only a signed sign-off confirms it, so nobody
+    /// is asked and `--confirm` is refused.
+    NeedsApproval,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +118,11 @@ impl Blocked {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WaiverUse {
     pub by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
+    /// `low`, `medium` or `high` (absent on waivers recorded without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<String>,
     pub until: String,
     pub reason: String,
     /// The waiver's day has passed: the verdict is what was observed, and the message says so.
@@ -174,6 +182,11 @@ pub fn plan(
             out.insert(item.id.clone(), Observation::Manual(answer));
             continue;
         }
+        if matches!(item.body, ItemBody::Manual(_)) && item.approval.requires_signature() {
+            let answer = ManualAnswer::Unanswered(Unanswered::NeedsApproval);
+            out.insert(item.id.clone(), Observation::Manual(answer));
+            continue;
+        }
         if due_only {
             let due = due_state(&checklist.name, item, state, now);
             if !due.due {
@@ -220,6 +233,14 @@ pub fn decide(item: &Item, observation: Observation, policy: &Policy) -> Verdict
     let mut v = observe(item, observation, policy);
     v.gating = gates(item.severity, policy.fail_on_warning);
     apply_waiver(item, &mut v, policy);
+    let rejected: Vec<_> = policy
+        .state
+        .rejected_for(policy.checklist, &item.id)
+        .collect();
+    if !rejected.is_empty() {
+        v.evidence
+            .insert("rejected_records".into(), serde_json::json!(rejected));
+    }
     v.exit_code = contribution(v.status, v.gating, policy);
     v
 }
@@ -270,10 +291,16 @@ fn observe(item: &Item, observation: Observation, policy: &Policy) -> Verdict {
                 SignOffState::Expired(msg) => Some(msg),
                 _ => None,
             };
-            let message = match (expired, why) {
-                (Some(msg), _) => msg,
-                (None, Unanswered::SkippedAtPrompt) => "skipped at the prompt".to_string(),
-                (None, Unanswered::NonInteractive) => format!(
+            let rejected = rejected_note(policy, &item.id, "sign-off");
+            let message = match (expired, rejected, why) {
+                (Some(msg), _, _) => msg,
+                (None, Some(rejected), _) => format!("not confirmed: {rejected}"),
+                (None, None, Unanswered::SkippedAtPrompt) => "skipped at the prompt".to_string(),
+                (None, None, Unanswered::NeedsApproval) => format!(
+                    "not confirmed: only a sign-off signed by an approver counts (request one with `prodcheck signoff {} {} --requested-by PRINCIPAL`; an approver runs `prodcheck approve`)",
+                    policy.checklist, item.id
+                ),
+                (None, None, Unanswered::NonInteractive) => format!(
                     "not confirmed: non-interactive run (confirm with `--confirm {}`)",
                     item.id
                 ),
@@ -346,6 +373,9 @@ fn apply_waiver(item: &Item, v: &mut Verdict, policy: &Policy) {
         return;
     }
     let Some(w) = policy.state.waiver(policy.checklist, &item.id) else {
+        if let Some(note) = rejected_note(policy, &item.id, "waiver") {
+            v.message = format!("{} ({note})", v.message);
+        }
         return;
     };
     let expired = !w.active(policy.now);
@@ -353,21 +383,42 @@ fn apply_waiver(item: &Item, v: &mut Verdict, policy: &Policy) {
     if expired {
         v.message = format!(
             "{was} (waiver by {} expired on {}: {}; renew it with `prodcheck waive` or fix the item)",
-            w.by, w.until, w.reason
+            w.who(),
+            w.until,
+            w.reason
         );
     } else {
         v.status = Status::Waived;
+        let risk = w.risk.map(|r| format!(", {r} risk")).unwrap_or_default();
         v.message = format!(
-            "waived by {} until {}: {} (was {was})",
-            w.by, w.until, w.reason
+            "waived by {} until {}{risk}: {} (was {was})",
+            w.who(),
+            w.until,
+            w.reason
         );
     }
     v.waiver = Some(WaiverUse {
-        by: w.by.clone(),
+        by: w.who().to_string(),
+        requested_by: w.requested_by.clone(),
+        risk: w.risk.map(|r| r.to_string()),
         until: w.until.to_string(),
         reason: w.reason.clone(),
         expired,
     });
+}
+
+/// `the waiver by bob does not count: self-approved …` for the newest rejected record of
+/// `kind` (`sign-off`, `waiver`) of the item, if any.
+fn rejected_note(policy: &Policy, item: &str, kind: &str) -> Option<String> {
+    let r = policy
+        .state
+        .rejected_for(policy.checklist, item)
+        .filter(|r| r.kind == kind)
+        .last()?;
+    Some(format!(
+        "the {kind} by {} does not count: {}",
+        r.by, r.reason
+    ))
 }
 
 /// The run's exit code from its verdicts: 130 when interrupted, else the worst contribution.
@@ -409,6 +460,7 @@ mod tests {
             overridden: Vec::new(),
             not_applicable: None,
             depends_on: Vec::new(),
+            approval: Default::default(),
         }
     }
 
@@ -431,6 +483,10 @@ mod tests {
                 at: Timestamp::parse("2026-01-01T00:00:00Z").expect("ts"),
                 until: Day::parse(until).expect("day"),
                 reason: "known gap".into(),
+                risk: None,
+                requested_by: None,
+                approved_by: None,
+                signature: None,
             }],
             ..State::default()
         }

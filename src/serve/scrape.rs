@@ -13,7 +13,7 @@ use crate::report::Report;
 use crate::run::observe;
 use crate::run::plan::RunOptions;
 use crate::run::verdict::{self, NotRun, Observation, Policy, ProbeRun};
-use crate::state::{State, Timestamp, signoffs, waivers};
+use crate::state::Timestamp;
 
 use super::query::ProbeQuery;
 use super::snapshot::Loaded;
@@ -125,13 +125,12 @@ pub async fn run(
     why_deadline: &str,
 ) -> Result<Scraped, Refusal> {
     let env = scope.env;
-    let on_record = State {
-        signoffs: signoffs::load(state_dir).map_err(|e| state_refusal(&e))?,
-        waivers: waivers::load(state_dir).map_err(|e| state_refusal(&e))?,
-        ..State::default()
-    };
-    // Only this target's waivers (or, without a target, those given without one).
-    let state = on_record.scoped(scope.target);
+    let (on_record, trust) =
+        crate::run::approval::on_record(state_dir).map_err(|e| state_refusal(&e))?;
+    // Only this target's waivers (or, without a target, those given without one), and only
+    // those the items' approvers signed.
+    let mut state = on_record.scoped(scope.target);
+    crate::run::approval::judge(&checklist, &mut state, &trust);
     // Capped just past the deadline: the runner stops first (so the item says why), and the
     // probe's own timeout ends its work a moment later instead of outliving the scrape.
     let left = deadline.saturating_duration_since(tokio::time::Instant::now()) + PROBE_SLACK;

@@ -15,6 +15,24 @@ pub struct State {
     pub history: Vec<RunRecord>,
     /// The fleet target this state belongs to (`None`: runs without a target).
     pub target: Option<String>,
+    /// Sign-offs and waivers on record that do not count, and why (see `run/approval.rs`).
+    pub rejected: Vec<Rejected>,
+}
+
+/// A sign-off or waiver that is on record but does not count: every report says why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejected {
+    /// `sign-off` or `waiver`.
+    pub kind: &'static str,
+    pub checklist: String,
+    pub item: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Who the record names as its approver (or author, or requester).
+    pub by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
+    pub reason: String,
 }
 
 /// A sign-off, judged at a moment.
@@ -71,7 +89,24 @@ impl State {
                 .cloned()
                 .collect(),
             target: target.map(str::to_string),
+            rejected: self
+                .rejected
+                .iter()
+                .filter(|r| mine(&r.target))
+                .cloned()
+                .collect(),
         }
+    }
+
+    /// The records of `item` that do not count.
+    pub fn rejected_for<'a>(
+        &'a self,
+        checklist: &'a str,
+        item: &'a str,
+    ) -> impl Iterator<Item = &'a Rejected> + 'a {
+        self.rejected
+            .iter()
+            .filter(move |r| r.checklist == checklist && r.item == item)
     }
 
     /// Judges the sign-off of `item` at `now`: valid until its `until`, or, without one, for the
@@ -98,21 +133,23 @@ impl State {
         let again = format!("sign off again with `prodcheck signoff {checklist} {item}{target}`");
         match s.until {
             Some(until) if now < until => {
-                SignOffState::Valid(format!("confirmed by {} until {until}{note}", s.by))
+                SignOffState::Valid(format!("confirmed by {} until {until}{note}", s.who()))
             }
             Some(until) => SignOffState::Expired(format!(
                 "sign-off expired on {until} (by {}); {again}",
-                s.by
+                s.who()
             )),
             None if self.history.iter().any(|r| r.started_at >= s.at) => {
                 SignOffState::Expired(format!(
                     "sign-off by {} on {} covered one run only and was used; {again}",
-                    s.by, s.at
+                    s.who(),
+                    s.at
                 ))
             }
             None => SignOffState::Valid(format!(
                 "confirmed by {} for this run only (signed off {}){note}",
-                s.by, s.at
+                s.who(),
+                s.at
             )),
         }
     }

@@ -2,11 +2,13 @@
 //! history. Every file is rewritten atomically under a lock: crashes and concurrent runs lose nothing.
 
 pub mod apply;
+pub mod approvers;
 pub mod atomic;
 pub mod clock;
 pub mod due;
 pub mod error;
 pub mod history;
+pub mod signature;
 pub mod signoffs;
 pub mod waivers;
 pub mod yaml_store;

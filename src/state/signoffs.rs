@@ -20,12 +20,31 @@ pub struct SignOff {
     /// The fleet target it was given for (`None`: runs without a target).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Who recorded an unsigned sign-off (records from before `approved_by`; empty in
+    /// signed records and requests).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub by: String,
     pub at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Who asked for the sign-off (a principal of `allowed_signers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
+    /// Who approved it: the principal whose key made `signature` (`None`: a pending request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// An SSH signature (`ssh-keygen -Y sign`) over the record's canonical form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl SignOff {
+    /// The name reports show: the approver, else whoever recorded or requested it.
+    pub fn who(&self) -> &str {
+        super::signature::who(&self.by, &self.approved_by, &self.requested_by)
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -96,6 +115,9 @@ mod tests {
             at,
             until: Some(at.plus(std::time::Duration::from_secs(86_400))),
             note: Some("multi\nline: note # not a comment".into()),
+            requested_by: None,
+            approved_by: None,
+            signature: None,
         };
         record(dir.path(), vec![s.clone()]).expect("write");
         record(dir.path(), vec![s.clone()]).expect("replace");

@@ -136,21 +136,13 @@ fn write_config(p: &Project, envs: &[(&str, &Service)]) {
 /// so parallel tests cannot race for one); stopped by its PID on drop.
 fn exporter(p: &Project, extra: &[&str]) -> ServerProcess {
     let log = p.path().join("serve.log");
-    let child = Command::new(assert_cmd::cargo::cargo_bin("prodcheck"))
-        .current_dir(p.path())
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("prodcheck"));
+    cmd.current_dir(p.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(["--checklist", "svc", "--checklist", "slow"])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("start prodcheck serve");
-    let mut server = ServerProcess {
-        child,
-        port: 0,
-        dir: tempfile::tempdir().expect("dir"),
-        stop_signal: "-TERM",
-    };
+        .args(extra);
+    let dir = tempfile::tempdir().expect("dir");
+    let mut server = ServerProcess::spawn("prodcheck serve", &mut cmd, 0, dir, "-TERM", Some(&log));
     let listening = |text: &str| {
         let (_, rest) = text.split_once("listening on ")?;
         let (_, rest) = rest.split_once("://127.0.0.1:")?;

@@ -1,6 +1,7 @@
 //! Probes that speak a service's own protocol: `tcp` reachability, `redis`, `postgres`,
 //! `prometheus` queries and `websocket` round trips.
 
+pub mod facts;
 mod pg_connect;
 mod pg_url;
 pub mod postgres;

@@ -89,39 +89,38 @@ fn basic_auth_and_tls_come_from_the_web_config() {
 #[test]
 fn a_public_listener_needs_auth_and_bad_web_configs_stop_the_start() {
     let p = Project::new();
-    let ran = run(p.cmd().args(["serve", "--listen", "0.0.0.0:0"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(
-        ran.stderr.contains("not a loopback address"),
-        "{}",
-        ran.stderr
-    );
-    assert!(ran.stderr.contains("--web.config.file"), "{}", ran.stderr);
+    p.case()
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .code(2)
+        .stderr_has("not a loopback address")
+        .stderr_has("--web.config.file")
+        .run();
     p.file("web.yml", "basic_auth_users:\n  prometheus: hunter2\n");
-    let ran = run(p.cmd().args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--web.config.file",
-        "web.yml",
-    ]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(
-        ran.stderr
-            .contains("basic_auth_users.prometheus is not a bcrypt hash"),
-        "{}",
-        ran.stderr
-    );
+    p.case()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--web.config.file",
+            "web.yml",
+        ])
+        .code(2)
+        .stderr_has("basic_auth_users.prometheus is not a bcrypt hash")
+        .run();
     p.file(
         "web.yml",
         "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  client_ca_file: ca.pem\n",
     );
-    let ran = run(p.cmd().args(["serve", "--web.config.file", "web.yml"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("client_ca_file"), "{}", ran.stderr);
-    let ran = run(p.cmd().args(["serve", "--checklist", "nope"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("--checklist `nope`"), "{}", ran.stderr);
+    p.case()
+        .args(["serve", "--web.config.file", "web.yml"])
+        .code(2)
+        .stderr_has("client_ca_file")
+        .run();
+    p.case()
+        .args(["serve", "--checklist", "nope"])
+        .code(2)
+        .stderr_has("--checklist `nope`")
+        .run();
 }
 
 #[test]
