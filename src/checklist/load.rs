@@ -28,6 +28,7 @@ pub(super) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 const MAX_RETRIES: u32 = 10;
 
 mod compose;
+mod needs;
 mod stages;
 mod tree;
 
@@ -42,6 +43,8 @@ struct Loader<'a> {
     /// The line of `extends:` in this file.
     extends_line: Option<u32>,
     diags: Vec<Diagnostic>,
+    /// Each item's `needs:` as written, resolved once every item is loaded.
+    needs: Vec<needs::Written>,
 }
 
 impl Loader<'_> {
@@ -75,6 +78,7 @@ pub fn load(
         local_overrides: None,
         extends_line: None,
         diags: Vec::new(),
+        needs: Vec::new(),
     };
     let doc = match node::parse(&source.text) {
         Ok(doc) => doc,
@@ -154,6 +158,8 @@ pub fn load(
         ),
         None => {}
     }
+    let written = std::mem::take(&mut l.needs);
+    needs::resolve(&mut l, &mut sections, &written);
 
     if !l.diags.is_empty() {
         // A substituted secret can surface in a message ("invalid type: string …").
@@ -274,6 +280,12 @@ fn load_section(
                 if let Some(mut item) = load_item(l, item_node, ctx, scope, seen) {
                     if item_node.get("stages").is_none() {
                         item.stages = section_stages.clone();
+                    }
+                    if item_node.get("needs").is_none()
+                        && let Some(r) = &raw
+                        && let Some(w) = needs::written(&item.id, node, &r.needs, node.pos)
+                    {
+                        l.needs.push(w);
                     }
                     if item_node.get("approvers").is_none() {
                         item.approval.approvers = section_approvers.clone().unwrap_or_default();
@@ -459,6 +471,9 @@ fn load_item(
         );
     }
     stages::check_item(l, &item_node, node.pos, &raw, ctx.stages);
+    if let Some(w) = needs::written(&raw.id, &item_node, &raw.needs, node.pos) {
+        l.needs.push(w);
+    }
     if retries > MAX_RETRIES {
         l.at(
             pos_of("retries"),
@@ -492,6 +507,7 @@ fn load_item(
             within: w.within(),
             every: w.every(),
         }),
+        depends_on: Vec::new(),
         body: body?,
         overridden: Vec::new(),
         not_applicable: None,

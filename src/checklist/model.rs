@@ -120,6 +120,9 @@ pub struct Item {
     pub sustain: Option<Duration>,
     /// `wait:` — try until it passes, up to this long.
     pub wait: Option<Wait>,
+    /// `needs:` resolved: the ids of the items this one runs after and depends on (tags
+    /// expanded, in checklist order). Not to be confused with [`Check::needs`] (unset variables).
+    pub depends_on: Vec<String>,
     pub body: ItemBody,
     /// Each override applied to the item and where it came from (`severity = "warning" ←
     /// prodcheck.yaml:9 (environment `staging`)`), for `show` and `docs`.

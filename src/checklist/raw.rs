@@ -121,6 +121,9 @@ pub struct RawSection {
     /// Stages every item of the section belongs to (an item's own `stages` replaces these).
     #[serde(default)]
     pub stages: Option<Vec<String>>,
+    /// Item ids or tags every item of the section needs (an item's own `needs` replaces these).
+    #[serde(default)]
+    pub needs: Vec<String>,
     /// Who may sign off or waive the section's items (an item's own `approvers` replaces these): people (principals of `.prodcheck/allowed_signers`)
     /// or groups of `.prodcheck/approvers.yaml`. Only records signed by one of them count.
     #[serde(default)]
@@ -176,6 +179,10 @@ pub struct RawItem {
     /// answer when the time is up.
     #[serde(default)]
     pub wait: Option<WaitParam>,
+    /// Item ids or tags this item depends on (`[gateway-up]`): it runs after them, and only
+    /// when each passed (or warned); otherwise it is reported as `skip`, naming the cause.
+    #[serde(default)]
+    pub needs: Vec<String>,
     /// `{ KIND: { params } }`: one probe kind and its parameters.
     #[serde(default)]
     #[schemars(with = "Option<crate::schema::CheckSchema>")]

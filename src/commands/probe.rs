@@ -91,6 +91,7 @@ pub async fn probe(args: ProbeArgs) -> Result<u8, CliError> {
         body: ItemBody::Check(check),
         overridden: Vec::new(),
         not_applicable: None,
+        depends_on: Vec::new(),
         approval: Default::default(),
     };
     let checklist = Checklist {

@@ -136,6 +136,9 @@ pub fn show(
             if !item.stages.is_empty() {
                 every.push_str(&format!(", stages {}", item.stages.join(" ")));
             }
+            if !item.depends_on.is_empty() {
+                every.push_str(&format!(", needs {}", item.depends_on.join(" ")));
+            }
             let tags = if item.tags.is_empty() {
                 String::new()
             } else {

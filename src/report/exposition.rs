@@ -78,6 +78,28 @@ pub fn run_families_of(page: &mut Exposition, runs: &[(&Report, Vec<(&str, &str)
             page.sample("prodcheck_item_status", &labels, 1);
         }
     }
+    // `needs:` — only when an item was skipped for one, so pages without `needs:` are unchanged.
+    // One series per skipped item, `cause` an item id: bounded by the checklist's size.
+    let skipped = runs
+        .iter()
+        .any(|(r, _)| r.items.iter().any(|i| i.skipped_by().is_some()));
+    if skipped {
+        page.family(
+            "prodcheck_item_skipped_by",
+            "gauge",
+            "1 for an item not run because an item it needs (`cause`, the root cause) did not pass.",
+        );
+        for (report, run_labels) in runs {
+            for item in &report.items {
+                let Some(cause) = item.skipped_by() else {
+                    continue;
+                };
+                let mut labels = run_labels.clone();
+                labels.extend([("item", item.id.as_str()), ("cause", cause)]);
+                page.sample("prodcheck_item_skipped_by", &labels, 1);
+            }
+        }
+    }
     page.family(
         "prodcheck_run_duration_seconds",
         "gauge",

@@ -55,7 +55,12 @@ impl Reporter for GithubReporter {
                 item.severity.as_str()
             );
             let mut message = format!("{}\n{}", item.title, item.message);
-            for line in item.fix_lines().into_iter().chain(item.evidence_lines()) {
+            let caused = report.caused_line(item);
+            for line in caused
+                .into_iter()
+                .chain(item.fix_lines())
+                .chain(item.evidence_lines())
+            {
                 message.push('\n');
                 message.push_str(&line);
             }

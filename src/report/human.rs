@@ -233,6 +233,9 @@ impl HumanReporter {
             for item in shown {
                 out.push_str(&self.item_line(report, item));
                 self.details(item, out);
+                if let Some(caused) = report.caused_line(item) {
+                    out.push_str(&format!("            {}\n", caused.yellow()));
+                }
             }
             if let Some(line) = folded_line {
                 out.push_str(&format!("  {}\n", cut(&line, WIDTH - 2).green()));
@@ -306,7 +309,7 @@ impl HumanReporter {
 
     /// Failures and errors again, one line each, so the last screen of a CI log is enough.
     fn attention(&self, report: &Report, out: &mut String) {
-        let blocking: Vec<&ItemReport> = report
+        let mut blocking: Vec<&ItemReport> = report
             .items
             .iter()
             .filter(|i| {
@@ -314,6 +317,8 @@ impl HumanReporter {
                     && report.gates(i)
             })
             .collect();
+        // Root causes first (`needs:`): the one failure that made others skip leads.
+        blocking.sort_by_key(|i| report.cause_rank(i));
         if blocking.is_empty() {
             return;
         }
@@ -328,6 +333,10 @@ impl HumanReporter {
                 _ => line.red(),
             };
             out.push_str(&format!("  {line}\n"));
+            if let Some(caused) = report.caused_line(item) {
+                let caused = cut(&format!("↳ {caused}"), WIDTH - 4);
+                out.push_str(&format!("    {}\n", caused.dimmed()));
+            }
         }
     }
 }

@@ -64,6 +64,7 @@ pub(super) fn row(report: &Report, item: &ItemReport) -> String {
     };
     let text: Vec<String> = [item.message.clone()]
         .into_iter()
+        .chain(report.caused_line(item))
         .chain(item.series_line())
         .chain(item.fix_lines())
         .collect();
@@ -138,7 +139,7 @@ impl Reporter for MarkdownReporter {
             .iter()
             .filter(|i| rank(report, i) <= 2 && !waits_for_someone(i))
             .collect();
-        attention.sort_by_key(|i| rank(report, i));
+        attention.sort_by_key(|i| (rank(report, i), report.cause_rank(i)));
         if !attention.is_empty() {
             out.push_str("\n### Needs attention\n\n");
             out.push_str(HEADER);
@@ -172,7 +173,7 @@ impl Reporter for MarkdownReporter {
             out.push_str("\n</details>\n");
         }
         let mut items: Vec<&ItemReport> = report.items.iter().collect();
-        items.sort_by_key(|i| rank(report, i));
+        items.sort_by_key(|i| (rank(report, i), report.cause_rank(i)));
         out.push_str(&format!(
             "\n<details><summary>All {} items</summary>\n\n{HEADER}",
             items.len()

@@ -170,6 +170,14 @@ impl ItemReport {
         Some(line)
     }
 
+    /// `needs:` — the root cause this item was skipped for (`None`: it was not).
+    pub fn skipped_by(&self) -> Option<&str> {
+        if self.status != Status::Skip {
+            return None;
+        }
+        self.evidence.get("skipped_by").and_then(|v| v.as_str())
+    }
+
     /// Whether the item needs someone's attention (reports show its `fix` then).
     pub fn needs_attention(&self) -> bool {
         matches!(
@@ -274,6 +282,38 @@ impl Report {
     /// Whether `item` alone makes the run exit non-zero (decided by the verdict stage).
     pub fn blocks(&self, item: &ItemReport) -> bool {
         item.exit_code != crate::exit_code::OK
+    }
+
+    /// `needs:` — the items skipped because `cause` did not pass (on the same target), in
+    /// report order: one failure and the dependents it took with it.
+    pub fn skipped_for(&self, cause: &ItemReport) -> Vec<&ItemReport> {
+        self.items
+            .iter()
+            .filter(|i| {
+                i.status == Status::Skip
+                    && i.target == cause.target
+                    && i.skipped_by() == Some(cause.id.as_str())
+            })
+            .collect()
+    }
+
+    /// `skip_because_of: …` — the line under a root cause naming what it took with it.
+    pub fn caused_line(&self, cause: &ItemReport) -> Option<String> {
+        let skipped = self.skipped_for(cause);
+        if skipped.is_empty() {
+            return None;
+        }
+        let ids: Vec<&str> = skipped.iter().map(|i| i.id.as_str()).collect();
+        Some(format!(
+            "root cause: {} item(s) that need it were skipped: {}",
+            ids.len(),
+            ids.join(", ")
+        ))
+    }
+
+    /// Root causes first: an item that made others skip sorts before one that did not.
+    pub fn cause_rank(&self, item: &ItemReport) -> bool {
+        self.skipped_for(item).is_empty()
     }
 
     /// Items whose waiver has expired: named in every summary so a waiver cannot rot silently.

@@ -18,6 +18,7 @@ use crate::manual::Prompter;
 use crate::run::verdict::{Observation, ProbeRun};
 
 mod fleet;
+mod needs;
 pub use fleet::{Shared, Unit, run_fleet};
 
 /// Grace after an item's timeout before the runner gives up on the probe.
@@ -426,6 +427,7 @@ mod tests {
             }),
             overridden: Vec::new(),
             not_applicable: None,
+            depends_on: Vec::new(),
             approval: Default::default(),
         }
     }

@@ -86,6 +86,32 @@ pub enum NotRun {
     Interrupted,
     /// `not_applicable:` in `prodcheck.yaml`: the reason and where it was declared.
     NotApplicable(String),
+    /// An item it `needs:` did not pass, so it was not run.
+    Needs(Blocked),
+}
+
+/// Why an item was not run for its `needs:`: the need that blocked it and the root cause (the
+/// need itself, or what that need was skipped for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked {
+    pub need: String,
+    pub cause: String,
+    /// What happened to the cause: `failed`, `is not configured`, …
+    pub cause_what: String,
+}
+
+impl Blocked {
+    /// `needs `gateway-up`, which failed` (or `…, which was skipped: `dns` failed`).
+    pub fn message(&self) -> String {
+        if self.need == self.cause {
+            format!("needs `{}`, which {}", self.need, self.cause_what)
+        } else {
+            format!(
+                "needs `{}`, which was skipped: `{}` {}",
+                self.need, self.cause, self.cause_what
+            )
+        }
+    }
 }
 
 /// A waiver that concerned this item, as the verdict used it.
@@ -290,6 +316,13 @@ fn observe(item: &Item, observation: Observation, policy: &Policy) -> Verdict {
         ),
         Observation::NotRun(NotRun::NotDue(why)) => (Status::Skip, why),
         Observation::NotRun(NotRun::Interrupted) => (Status::Skip, "interrupted".to_string()),
+        Observation::NotRun(NotRun::Needs(blocked)) => {
+            v.evidence
+                .insert("skipped_by".into(), serde_json::json!(blocked.cause));
+            v.evidence
+                .insert("needs".into(), serde_json::json!(blocked.need));
+            (Status::Skip, blocked.message())
+        }
         Observation::NotRun(NotRun::NotApplicable(why)) => {
             (Status::NotApplicable, format!("not applicable: {why}"))
         }
@@ -426,6 +459,7 @@ mod tests {
             }),
             overridden: Vec::new(),
             not_applicable: None,
+            depends_on: Vec::new(),
             approval: Default::default(),
         }
     }

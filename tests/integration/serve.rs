@@ -4,6 +4,7 @@
 
 mod fleet;
 mod guards;
+mod needs;
 mod prometheus;
 mod scoped;
 mod web;

@@ -115,7 +115,12 @@ fn attention(report: &Report) -> Markup {
                 && !crate::report::markdown::waits_for_someone(i)
         })
         .collect();
-    list.sort_by_key(|i| crate::report::markdown::rank(report, i));
+    list.sort_by_key(|i| {
+        (
+            crate::report::markdown::rank(report, i),
+            report.cause_rank(i),
+        )
+    });
     let pending = report
         .items
         .iter()
@@ -141,6 +146,7 @@ fn attention(report: &Report) -> Markup {
                         " " (item.title)
                         @if !report.gates(item) { " " span class="muted" { "(non-gating)" } }
                         p class="message" { (item.message) }
+                        @if let Some(line) = report.caused_line(item) { p class="caused" { (line) } }
                         @if let Some(fix) = &item.fix { p class="fix" { strong { "Fix: " } (fix) } }
                     }
                 }

@@ -8,6 +8,7 @@ use checks::politeness::Politeness;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::needs;
 use super::{Network, Progress, RunOptions, RunResult, Schedule, run_probe};
 use crate::checklist::{Checklist, Item, ItemBody};
 use crate::manual::{Answer, Prompter};
@@ -73,6 +74,26 @@ pub async fn run_fleet(
         })
         .collect();
 
+    let ids: Vec<Vec<&str>> = items
+        .iter()
+        .map(|list| list.iter().map(|(_, i)| i.id.as_str()).collect())
+        .collect();
+    // Per unit, per item: the indices of the items it needs (`needs:`, resolved at load).
+    let deps: Vec<Vec<Vec<usize>>> = items
+        .iter()
+        .zip(&ids)
+        .map(|(list, ids)| {
+            list.iter()
+                .map(|(_, item)| {
+                    item.depends_on
+                        .iter()
+                        .filter_map(|d| ids.iter().position(|id| id == d))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+
     let mut normal: Vec<Job> = Vec::new();
     let mut disruptive: Vec<Job> = Vec::new();
     for (u, unit) in units.iter().enumerate() {
@@ -120,21 +141,44 @@ pub async fn run_fleet(
             .collect(),
     });
 
-    // Concurrent probes, at most `concurrency` at once for the whole run. A task is spawned
-    // only when a slot is free (not all up front: a thousand targets' waiting tasks would
-    // hold megabytes for nothing). `run_probe` turns a panic into the item's `error`, so every
-    // task comes back with its indices.
+    // One queue: concurrent probes first, at most `concurrency` at once for the whole run,
+    // then each disruptive probe alone. A job starts once the items it needs are settled; a
+    // job one of whose needs did not pass is settled as skipped without running. A task is
+    // spawned only when a slot is free (a thousand targets' waiting tasks would hold
+    // megabytes for nothing). `run_probe` turns a panic into the item's `error`, so every task
+    // comes back with its indices.
     let limit = shared.concurrency.max(1);
-    let mut waiting = normal.into_iter();
+    let jobs = normal
+        .into_iter()
+        .map(|(u, idx, probe, schedule)| (u, idx, (probe, schedule), false))
+        .chain(
+            disruptive
+                .into_iter()
+                .map(|(u, idx, probe, schedule)| (u, idx, (probe, schedule), true)),
+        )
+        .collect();
+    let mut queue = needs::Queue::new(jobs, &deps, &ids, &mut seen);
     let mut set = JoinSet::new();
+    let mut alone = false;
     while !interrupted {
-        while set.len() < limit {
-            let Some((u, idx, probe, schedule)) = waiting.next() else {
+        for (u, idx) in queue.take_skipped() {
+            progress(Progress::Finished {
+                id: label(u, idx),
+                status: checks::Status::Skip,
+            });
+        }
+        while !alone && set.len() < limit {
+            let Some((u, idx, (probe, schedule), dis)) = queue.next(set.is_empty()) else {
                 break;
             };
             let network = networks[u].clone();
             let kind = items[u][idx].1.kind().to_string();
             set.spawn(async move { (u, idx, run_probe(&kind, probe, schedule, network).await) });
+            alone = dis;
+        }
+        // Nothing running and nothing could start: every job is settled.
+        if set.is_empty() {
+            break;
         }
         tokio::select! {
             joined = set.join_next() => match joined {
@@ -142,30 +186,16 @@ pub async fn run_fleet(
                 Some(Ok((u, idx, run))) => {
                     progress(Progress::Finished { id: label(u, idx), status: run.outcome.status });
                     seen[u][idx] = Some(Observation::Probe(run));
+                    queue.settle(u, idx, &deps, &ids, &mut seen);
+                    alone = false;
                 }
                 // Only an abort (never issued while joining) ends a task without its indices.
-                Some(Err(_)) => {}
+                Some(Err(_)) => alone = false,
             },
             _ = shutdown.changed() => interrupted = true,
         }
     }
     set.abort_all();
-
-    // Disruptive probes: one at a time, after everything else (of every target), under the
-    // same panic guard.
-    for (u, idx, probe, schedule) in disruptive {
-        if interrupted {
-            break;
-        }
-        let kind = items[u][idx].1.kind();
-        tokio::select! {
-            run = run_probe(kind, probe, schedule, networks[u].clone()) => {
-                progress(Progress::Finished { id: label(u, idx), status: run.outcome.status });
-                seen[u][idx] = Some(Observation::Probe(run));
-            }
-            _ = shutdown.changed() => interrupted = true,
-        }
-    }
     progress(Progress::ProbesDone);
 
     // Manual items, unit by unit, in order.
@@ -175,6 +205,10 @@ pub async fn run_fleet(
                 continue;
             };
             if seen[u][idx].is_some() || interrupted {
+                continue;
+            }
+            if let Ok(Some(blocked)) = needs::settled(&deps[u][idx], &ids[u], &seen[u]) {
+                seen[u][idx] = Some(Observation::NotRun(NotRun::Needs(blocked)));
                 continue;
             }
             let answer = if unit.opts.confirm.contains(&item.id) {

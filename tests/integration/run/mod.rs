@@ -5,6 +5,7 @@ mod crash_safety;
 mod fail_or_error;
 mod fleet;
 mod hostile;
+mod needs;
 mod progressive;
 mod progressive_service;
 mod secrets;
