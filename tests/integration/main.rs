@@ -6,6 +6,8 @@ mod nginx;
 mod proxy;
 mod support;
 
+mod assertions;
+mod assertions_prometheus;
 mod cli_basics;
 mod conventions_shipped;
 mod crash_safety;
