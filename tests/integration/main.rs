@@ -8,6 +8,7 @@ mod support;
 
 mod assertions;
 mod assertions_prometheus;
+mod assertions_services;
 mod cli_basics;
 mod conventions_shipped;
 mod crash_safety;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 pub use eval::{Judged, Subject, judge};
 pub use parse::{Assertion, Selector, parse};
 
-use crate::outcome::{Evidence, Status};
+use crate::outcome::{Evidence, Outcome, Status};
 use crate::probe::ParamIssue;
 
 /// `assert:` as written: a list of expressions, kept as text so that `check_params` can point
@@ -96,6 +96,23 @@ pub struct Verdicts {
 }
 
 impl Verdicts {
+    /// `outcome` with these verdicts folded in: the worse status wins, every assertion that did
+    /// not pass is said in the message, and the evidence lists them all.
+    pub fn fold(&self, mut outcome: Outcome) -> Outcome {
+        self.write(&mut outcome.evidence);
+        if self.messages.is_empty() {
+            return outcome;
+        }
+        let worst = outcome.status.worst(self.status);
+        outcome.message = if outcome.status == Status::Pass {
+            self.messages.join("; ")
+        } else {
+            format!("{}; {}", outcome.message, self.messages.join("; "))
+        };
+        outcome.status = worst;
+        outcome
+    }
+
     /// Writes the `assertions` evidence entry (nothing when there were none).
     pub fn write(&self, evidence: &mut Evidence) {
         if !self.evidence.is_empty() {

@@ -37,6 +37,10 @@ pub struct RedisProbe {
     /// PEM bundle added to the trusted roots (for `rediss://`).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Assertions on INFO, as `{field: value}`: `/connected_clients < 500`,
+    /// `/used_memory < 2GiB warn 1GiB`, `/aof_enabled == 1` (see the README).
+    #[serde(default)]
+    pub assert: crate::assert::Assertions,
 }
 
 /// `role:` of a Redis server.
@@ -159,7 +163,7 @@ impl RedisProbe {
 #[async_trait]
 impl Probe for RedisProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
+        let mut issues = self.assert.check("assert", &["pointer"]);
         match url::Url::parse(&self.url) {
             Ok(u) if matches!(u.scheme(), "redis" | "rediss") && u.host().is_some() => {}
             _ => issues.push(
@@ -268,7 +272,10 @@ impl Probe for RedisProbe {
         let info = info_cmd.query_async::<String>(&mut con);
         // INFO is only needed for the figures; a server that hides it (`rename-command INFO ""`)
         // still passes a plain reachability check.
-        let needs_info = self.role.is_some() || self.max_memory_ratio.is_some() || self.persistence;
+        let needs_info = self.role.is_some()
+            || self.max_memory_ratio.is_some()
+            || self.persistence
+            || !self.assert.is_empty();
         let info = match tokio::time::timeout(left().max(Duration::from_millis(1)), info).await {
             Ok(Ok(text)) => parse_info(&text),
             _ if !needs_info => BTreeMap::new(),
@@ -305,6 +312,16 @@ impl Probe for RedisProbe {
         if let Some(id) = &opened.identity {
             outcome = outcome.with("client_cert", id.evidence());
         }
+        if !self.assert.is_empty() {
+            let doc = serde_json::to_value(&info).map_err(|e| e.to_string());
+            outcome = self
+                .assert
+                .evaluate(&crate::assert::Subject {
+                    doc: Some(doc),
+                    ..Default::default()
+                })
+                .fold(outcome);
+        }
         for key in [
             "redis_version",
             "role",
@@ -332,6 +349,7 @@ mod tests {
             max_memory_ratio: Some(0.5),
             persistence: true,
             ca_file: None,
+            assert: Default::default(),
         }
     }
 
