@@ -117,3 +117,50 @@ fn exec_output_is_asserted_as_json_and_text() {
     assert_eq!(item(&report, "exit")["status"], "fail");
     assert!(message(&report, "exit").contains("`status == 0`: found 1"));
 }
+
+#[test]
+fn postgres_rows_are_asserted_and_a_failing_row_shows_its_value() {
+    use crate::svc_postgres::{PASSWORD as PG_PASSWORD, start_postgres};
+    let Some((pg, _)) = start_postgres(false) else {
+        return;
+    };
+    let url = format!(
+        "url: 'postgres://postgres:${{env:PG_PW}}@127.0.0.1:{}/postgres', query: \"SELECT 'up' AS state, 3 AS lag UNION ALL SELECT 'up', 12\"",
+        pg.port
+    );
+    let passing = [
+        ". every /state == up",
+        "/0/lag < 5",
+        "/1/lag >= 12",
+        "/0/state matches ^u",
+        ". any /lag == 12",
+        "/0/replica absent",
+        "/0 contains state",
+    ];
+    let ran = run_checklist_with_env(
+        &checklist_of(
+            "10s",
+            &[
+                ("ok", &with_asserts("postgres", &url, &passing)),
+                ("lag", &with_asserts("postgres", &url, &["/1/lag < 10"])),
+                (
+                    "warn",
+                    &with_asserts("postgres", &url, &["/1/lag < 20 warn 10"]),
+                ),
+            ],
+        ),
+        &[("PG_PW", PG_PASSWORD)],
+    );
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let report = json(&ran);
+    let ok = item(&report, "ok");
+    assert_eq!(ok["status"], "pass", "{ok}");
+    assert_eq!(ok["evidence"]["assertions"][1]["actual"], "3", "{ok}");
+    assert_eq!(item(&report, "lag")["status"], "fail");
+    let m = message(&report, "lag");
+    assert!(m.contains("`/1/lag < 10`: found 12"), "{m}");
+    assert_eq!(item(&report, "warn")["status"], "warn");
+    let m = message(&report, "warn");
+    assert!(m.contains("12, 60% of the 20 limit (warn level 10)"), "{m}");
+    assert!(!ran.stdout.contains(PG_PASSWORD), "password leaked");
+}

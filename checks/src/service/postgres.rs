@@ -41,12 +41,43 @@ pub struct PostgresProbe {
     /// `true`: the server must be a read-only standby (in recovery); `false`: it must not be.
     #[serde(default)]
     pub read_only: Option<bool>,
-    /// A query whose first column of the first row is compared with `expect`.
+    /// A query whose first column of the first row is compared with `expect`, or whose rows
+    /// `assert` looks into.
     #[serde(default)]
     pub query: Option<String>,
     /// The comparison for `query`'s value: `< 100`, `== 0`, `== on`.
     #[serde(default)]
     pub expect: Option<CompareParam>,
+    /// Assertions on `query`'s rows, as `[{column: value}]` (values as text, compared as
+    /// numbers where they read as one): `/0/lag_s < 30 warn 10`, `. every /state == streaming`.
+    #[serde(default)]
+    pub assert: crate::assert::Assertions,
+}
+
+/// Rows of `query` the assertions see, at most.
+const MAX_ROWS: usize = 100;
+
+/// `sql`'s rows as `[{column: value}]` (NULL as null), the first `MAX_ROWS` of them.
+async fn rows(client: &Client, sql: &str) -> Result<serde_json::Value, String> {
+    let messages = client.simple_query(sql).await.map_err(|e| describe(&e))?;
+    let rows = messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        })
+        .take(MAX_ROWS)
+        .map(|row| {
+            let cells = row
+                .columns()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.name().to_string(), serde_json::json!(row.get(i))))
+                .collect::<serde_json::Map<_, _>>();
+            serde_json::Value::Object(cells)
+        })
+        .collect();
+    Ok(serde_json::Value::Array(rows))
 }
 
 /// A PostgreSQL version written `14`, `"14"` or `"15.4"` (kept as text).
@@ -187,7 +218,15 @@ impl Probe for PostgresProbe {
                     .hint("write a percentage of max_connections between 0 and 100, like `80`"),
             );
         }
+        issues.extend(self.assert.check("assert", &["pointer"]));
+        if self.query.is_none() && !self.assert.is_empty() {
+            issues.push(
+                ParamIssue::new("assert", "`assert` has no `query` to look into")
+                    .hint("add the query whose rows are asserted, like `query: SELECT state FROM pg_stat_replication`"),
+            );
+        }
         match (&self.query, &self.expect) {
+            (Some(_), None) if !self.assert.is_empty() => {}
             (Some(_), None) => issues.push(
                 ParamIssue::new("query", "`query` has no `expect`")
                     .hint("say what its value must be, like `expect: \"< 100\"`"),
@@ -395,6 +434,28 @@ impl Probe for PostgresProbe {
             }
         }
 
+        let mut asserted = None;
+        if let (Some(sql), false) = (&self.query, self.assert.is_empty()) {
+            let doc = match tokio::time::timeout(left(), rows(client, sql)).await {
+                Err(_) => {
+                    return unanswered(
+                        &NoAnswer::Timeout,
+                        Property::Content,
+                        format!(
+                            "{shown}: `query` did not answer within {}: its rows could not be asserted",
+                            within(ctx.timeout)
+                        ),
+                    );
+                }
+                Ok(Err(e)) => return Outcome::error(format!("{shown}: `query` failed: {e}")),
+                Ok(Ok(d)) => d,
+            };
+            asserted = Some(self.assert.evaluate(&crate::assert::Subject {
+                doc: Some(Ok(doc)),
+                ..Default::default()
+            }));
+        }
+
         if problems.is_empty() {
             let version = if version_text.is_empty() {
                 String::new()
@@ -407,7 +468,10 @@ impl Probe for PostgresProbe {
             outcome.status = crate::outcome::Status::Fail;
             outcome.message = format!("{shown}: {}", problems.join("; "));
         }
-        outcome
+        match asserted {
+            Some(v) => v.fold(outcome),
+            None => outcome,
+        }
     }
 }
 
