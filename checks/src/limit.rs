@@ -115,7 +115,9 @@ pub fn show_number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {
-        let s = format!("{v:.3}");
+        // Three significant digits after the leading zeros of a small value (0.0001, 0.0102).
+        let lead = (-v.abs().log10().floor()).max(0.0) as usize;
+        let s = format!("{v:.*}", (lead + 2).clamp(3, 12));
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }

@@ -52,6 +52,7 @@ mod tls_probe;
 mod tls_revocation;
 mod traffic_latency;
 mod traffic_rate_limit;
+mod warn_levels;
 mod web_cors;
 mod web_fail_or_error;
 mod web_headers;

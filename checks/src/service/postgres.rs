@@ -12,10 +12,11 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, SimpleQueryMessage};
 
 use crate::compare::{CompareParam, redact_url};
+use crate::limit::Limit;
 use crate::net::NetParams;
 use crate::net::dial::{unanswered, within};
 use crate::no_answer::{NoAnswer, Property};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::service::pg_connect::{self, Settings, describe};
 use crate::service::pg_url;
@@ -45,9 +46,10 @@ pub struct PostgresProbe {
     /// `assert` looks into.
     #[serde(default)]
     pub query: Option<String>,
-    /// The comparison for `query`'s value: `< 100`, `== 0`, `== on`.
+    /// The comparison for `query`'s value: `< 100`, `== 0`, `== on`; or
+    /// `{ fail: "< 100", warn: "< 50" }` to warn first.
     #[serde(default)]
-    pub expect: Option<CompareParam>,
+    pub expect: Option<Limit<CompareParam>>,
     /// Assertions on `query`'s rows, as `[{column: value}]` (values as text, compared as
     /// numbers where they read as one): `/0/lag_s < 30 warn 10`, `. every /state == streaming`.
     #[serde(default)]
@@ -239,11 +241,20 @@ impl Probe for PostgresProbe {
                 if q.trim().is_empty() {
                     issues.push(ParamIssue::new("query", "`query` is empty"));
                 }
-                if let Err(msg) = e.parse() {
-                    issues.push(
-                        ParamIssue::new("expect", msg)
-                            .hint("write a comparison such as `< 0.05`, `== 1`, `>= 3` or `== on`"),
-                    );
+                for level in [&e.fail, &e.warn].into_iter().flatten() {
+                    if let Err(msg) = level.parse() {
+                        issues.push(
+                            ParamIssue::new("expect", msg)
+                                .hint("write a comparison such as `< 0.05`, `== 1`, `>= 3` or `== on`"),
+                        );
+                    }
+                }
+                if let (Some(Ok(f)), Some(Ok(w))) = (
+                    e.fail.as_ref().map(CompareParam::parse),
+                    e.warn.as_ref().map(CompareParam::parse),
+                ) && let Err(why) = crate::compare::Comparison::check_levels(&f, &w)
+                {
+                    issues.push(ParamIssue::new("expect", why));
                 }
             }
             (None, None) => {}
@@ -397,10 +408,15 @@ impl Probe for PostgresProbe {
             return Outcome::error(format!("{shown}: the server returned no figures"));
         }
 
-        if let (Some(sql), Some(expect)) = (&self.query, &self.expect) {
-            let cmp = match expect.parse() {
-                Ok(c) => c,
-                Err(e) => return Outcome::error(e),
+        let mut warnings: Vec<String> = Vec::new();
+        if let (Some(sql), Some(levels)) = (&self.query, &self.expect) {
+            let parse = |l: &Option<CompareParam>| l.as_ref().map(CompareParam::parse).transpose();
+            let (fail, warn) = match (parse(&levels.fail), parse(&levels.warn)) {
+                (Ok(f), Ok(w)) => (f, w),
+                (Err(e), _) | (_, Err(e)) => return Outcome::error(e),
+            };
+            let Some(cmp) = fail.clone().or(warn.clone()) else {
+                return Outcome::error("`expect` has no level");
             };
             let value = match tokio::time::timeout(left(), scalar(client, sql)).await {
                 Err(_) => {
@@ -421,8 +437,21 @@ impl Probe for PostgresProbe {
                 Ok(None) => problems.push(format!("`query` returned NULL, expected a value {cmp}")),
                 Ok(Some(v)) => {
                     outcome = outcome.with("query_value", v.as_str());
+                    let warned = warn.as_ref().map(|w| (w, w.holds(&v)));
                     match cmp.holds(&v) {
+                        Ok(true) if fail.is_some() => {
+                            if let Some((w, Ok(false))) = warned {
+                                let near = v.trim().parse::<f64>().map(|n| cmp.closeness(n));
+                                warnings.push(format!(
+                                    "`query` returned {} (warn level {w})",
+                                    near.unwrap_or(v.clone())
+                                ));
+                            }
+                        }
                         Ok(true) => {}
+                        Ok(false) if fail.is_none() => {
+                            warnings.push(format!("`query` returned {v} (warn level {cmp})"))
+                        }
                         Ok(false) => problems.push(format!("`query` returned {v}, expected {cmp}")),
                         Err(e) => {
                             return Outcome::error(format!(
@@ -456,7 +485,10 @@ impl Probe for PostgresProbe {
             }));
         }
 
-        if problems.is_empty() {
+        if problems.is_empty() && !warnings.is_empty() {
+            outcome.status = Status::Warn;
+            outcome.message = format!("{shown}: degraded: {}", warnings.join("; "));
+        } else if problems.is_empty() {
             let version = if version_text.is_empty() {
                 String::new()
             } else {
@@ -465,7 +497,7 @@ impl Probe for PostgresProbe {
             outcome.message =
                 format!("{shown}: connected and ran SELECT 1 in {select_ms} ms{version}");
         } else {
-            outcome.status = crate::outcome::Status::Fail;
+            outcome.status = Status::Fail;
             outcome.message = format!("{shown}: {}", problems.join("; "));
         }
         match asserted {

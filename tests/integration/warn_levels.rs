@@ -1,0 +1,121 @@
+//! `{ fail, warn }` levels on `redis` `max_memory_ratio` and `postgres` `expect`, against real
+//! servers: crossing the warn level reports `warn` and how close the value came to failing.
+
+use crate::support::*;
+use crate::svc_postgres::{PASSWORD as PG_PASSWORD, start_postgres};
+use crate::svc_redis::{PASSWORD, start_redis};
+
+#[test]
+fn redis_memory_ratio_warns_before_it_fails() {
+    let Some(redis) = start_redis() else { return };
+    let url = format!("redis://:${{env:REDIS_PW}}@127.0.0.1:{}/0", redis.port);
+    let ran = run_checklist_with_env(
+        &checklist_of(
+            "5s",
+            &[
+                (
+                    "warn",
+                    &format!(
+                        "redis: {{ url: '{url}', max_memory_ratio: {{ fail: 0.9, warn: 0.0001 }} }}"
+                    ),
+                ),
+                (
+                    "calm",
+                    &format!(
+                        "redis: {{ url: '{url}', max_memory_ratio: {{ fail: 0.9, warn: 0.8 }} }}"
+                    ),
+                ),
+                (
+                    "fail",
+                    &format!(
+                        "redis: {{ url: '{url}', max_memory_ratio: {{ fail: 0.0001, warn: 0.00001 }} }}"
+                    ),
+                ),
+            ],
+        ),
+        &[("REDIS_PW", PASSWORD)],
+    );
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let report = json(&ran);
+    assert_eq!(
+        item(&report, "warn")["status"],
+        "warn",
+        "{}",
+        item(&report, "warn")
+    );
+    let m = message(&report, "warn");
+    assert!(m.contains("degraded: memory ratio 0.0"), "{m}");
+    assert!(
+        m.contains("% of the 0.9 limit (warn level 0.0001), "),
+        "{m}"
+    );
+    assert!(m.contains(" of 104857600 bytes"), "{m}");
+    assert_eq!(item(&report, "calm")["status"], "pass");
+    assert_eq!(item(&report, "fail")["status"], "fail");
+    assert!(message(&report, "fail").contains("expected at most 0.0001"));
+}
+
+#[test]
+fn postgres_query_values_warn_before_they_fail() {
+    let Some((pg, _)) = start_postgres(false) else {
+        return;
+    };
+    let url = format!(
+        "postgres://postgres:${{env:PG_PW}}@127.0.0.1:{}/postgres",
+        pg.port
+    );
+    let q = "query: 'SELECT 45'";
+    let ran = run_checklist_with_env(
+        &checklist_of(
+            "10s",
+            &[
+                (
+                    "warn",
+                    &format!(
+                        "postgres: {{ url: '{url}', {q}, expect: {{ fail: '< 50', warn: '< 40' }} }}"
+                    ),
+                ),
+                (
+                    "floor",
+                    &format!(
+                        "postgres: {{ url: '{url}', {q}, expect: {{ fail: '>= 30', warn: '>= 60' }} }}"
+                    ),
+                ),
+                (
+                    "calm",
+                    &format!(
+                        "postgres: {{ url: '{url}', {q}, expect: {{ fail: '< 100', warn: '< 90' }} }}"
+                    ),
+                ),
+                (
+                    "fail",
+                    &format!(
+                        "postgres: {{ url: '{url}', {q}, expect: {{ fail: '< 10', warn: '< 5' }} }}"
+                    ),
+                ),
+            ],
+        ),
+        &[("PG_PW", PG_PASSWORD)],
+    );
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let report = json(&ran);
+    assert_eq!(
+        item(&report, "warn")["status"],
+        "warn",
+        "{}",
+        item(&report, "warn")
+    );
+    let m = message(&report, "warn");
+    assert!(
+        m.contains("`query` returned 45, 90% of the 50 limit (warn level < 40)"),
+        "{m}"
+    );
+    let m = message(&report, "floor");
+    assert!(
+        m.contains("`query` returned 45, 15 above the 30 floor (warn level >= 60)"),
+        "{m}"
+    );
+    assert_eq!(item(&report, "calm")["status"], "pass");
+    assert_eq!(item(&report, "fail")["status"], "fail");
+    assert!(message(&report, "fail").contains("`query` returned 45, expected < 10"));
+}
