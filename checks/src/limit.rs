@@ -125,8 +125,10 @@ pub fn show_number(v: f64) -> String {
 pub fn show_seconds(s: f64) -> String {
     if s < 1.0 {
         format!("{} ms", show_number((s * 10_000.0).round() / 10.0))
-    } else {
+    } else if s < 60.0 {
         format!("{} s", show_number((s * 100.0).round() / 100.0))
+    } else {
+        humantime::format_duration(std::time::Duration::from_secs(s.round() as u64)).to_string()
     }
 }
 

@@ -119,3 +119,51 @@ fn postgres_query_values_warn_before_they_fail() {
     assert_eq!(item(&report, "fail")["status"], "fail");
     assert!(message(&report, "fail").contains("`query` returned 45, expected < 10"));
 }
+
+#[test]
+fn a_late_backup_warns_before_it_is_missing() {
+    let p = Project::new();
+    let dump = p.file("backups/db.sql.gz", "dump");
+    std::fs::File::options()
+        .write(true)
+        .open(&dump)
+        .and_then(|f| {
+            f.set_modified(
+                std::time::SystemTime::now() - std::time::Duration::from_secs(25 * 3600 + 600),
+            )
+        })
+        .expect("set mtime");
+    let d = p.path().display();
+    let ran = run_checklist(&checklist_of(
+        "5s",
+        &[
+            (
+                "late",
+                &format!(
+                    "file: {{ path: '{d}/backups/*.gz', max_age: {{ fail: 26h, warn: 25h }} }}"
+                ),
+            ),
+            (
+                "missing",
+                &format!(
+                    "file: {{ path: '{d}/backups/*.gz', max_age: {{ fail: 25h, warn: 24h }} }}"
+                ),
+            ),
+        ],
+    ));
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let report = json(&ran);
+    assert_eq!(
+        item(&report, "late")["status"],
+        "warn",
+        "{}",
+        item(&report, "late")
+    );
+    let m = message(&report, "late");
+    assert!(m.contains("is getting old: age 1day 1h 10m"), "{m}");
+    assert!(
+        m.contains("97% of the 1day 2h limit (warn level 1day 1h)"),
+        "{m}"
+    );
+    assert_eq!(item(&report, "missing")["status"], "fail");
+}
