@@ -106,6 +106,47 @@ impl Comparison {
     }
 }
 
+impl Comparison {
+    /// Load-time check of a `warn` level beside the failing one: both are numeric orderings
+    /// in the same direction, and the warn level fires first.
+    pub fn check_levels(fail: &Comparison, warn: &Comparison) -> Result<(), String> {
+        let (Operand::Number(f), Operand::Number(w)) = (&fail.operand, &warn.operand) else {
+            return Err("`warn` and `fail` levels compare numbers".into());
+        };
+        let ceiling = |op| matches!(op, Op::Lt | Op::Le);
+        let floor = |op| matches!(op, Op::Gt | Op::Ge);
+        let stricter = if ceiling(fail.op) && ceiling(warn.op) {
+            w <= f
+        } else if floor(fail.op) && floor(warn.op) {
+            w >= f
+        } else {
+            return Err(format!(
+                "the warn level `{warn}` and the failing level `{fail}` must both be `<`/`<=` or both `>`/`>=`"
+            ));
+        };
+        if stricter {
+            Ok(())
+        } else {
+            Err(format!(
+                "the warn level `{warn}` is past the failing level `{fail}`: it would never fire first"
+            ))
+        }
+    }
+
+    /// How close `found` is to this (failing) level: "0.04, 80% of the 0.05 limit".
+    pub fn closeness(&self, found: f64) -> String {
+        let Operand::Number(limit) = self.operand else {
+            return crate::limit::show_number(found);
+        };
+        crate::limit::closeness(
+            found,
+            limit,
+            matches!(self.op, Op::Lt | Op::Le),
+            crate::limit::show_number,
+        )
+    }
+}
+
 impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.operand {

@@ -11,6 +11,9 @@ pub mod registry;
 
 // Comparison of observed values with expectations, shared by several probes.
 pub mod compare;
+// `assert:` expressions, and limits with a `warn:` level, shared by every probe that takes them.
+pub mod assert;
+pub mod limit;
 
 // The figures other layers read from evidence, as types.
 pub mod figures;

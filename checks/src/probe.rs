@@ -58,6 +58,8 @@ pub struct ParamIssue {
     pub field: &'static str,
     pub message: String,
     pub hint: Option<String>,
+    /// The element of a list-valued `field` the issue is about (`assert`'s third expression).
+    pub index: Option<usize>,
 }
 
 impl ParamIssue {
@@ -66,7 +68,13 @@ impl ParamIssue {
             field,
             message: message.into(),
             hint: None,
+            index: None,
         }
+    }
+    /// Points at element `index` of the list `field` holds.
+    pub fn at(mut self, index: usize) -> Self {
+        self.index = Some(index);
+        self
     }
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

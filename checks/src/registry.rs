@@ -69,6 +69,10 @@ impl<P: Probe> Probe for WithNet<P> {
         self.probe.disruptive()
     }
 
+    fn planned_requests(&self) -> Vec<(String, u32)> {
+        self.probe.planned_requests()
+    }
+
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let mut ctx = ctx.clone();
         ctx.net = self.net.under(ctx.net.proxy_setting());

@@ -97,10 +97,12 @@ pub fn build_check_node(check: &Node) -> Result<Check, Vec<Problem>> {
         Some(Err(BuildError::Invalid(issues))) => Err(issues
             .into_iter()
             .map(|i| {
-                let pos = params_node
-                    .get(i.field)
-                    .map(|n| n.pos)
-                    .unwrap_or(params.pos);
+                let field = params_node.get(i.field);
+                let element = match (field.map(|f| &f.value), i.index) {
+                    (Some(Value::Seq(items)), Some(n)) => items.get(n),
+                    _ => None,
+                };
+                let pos = element.or(field).map(|n| n.pos).unwrap_or(params.pos);
                 (pos, format!("`{kind}` probe: {}", i.message), i.hint)
             })
             .collect()),

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod assertions;
 mod cli;
 mod discover;
 mod net;

@@ -54,6 +54,10 @@ pub struct ExecProbe {
     /// and a program that cannot start stay `error`).
     #[serde(default)]
     pub exit_codes: ExitCodes,
+    /// Assertions on what the command printed: `/status == ok` (stdout read as JSON),
+    /// `body matches ^OK`, `status == 0` (the exit code), `time < 5s` (see the README).
+    #[serde(default)]
+    pub assert: crate::assert::Assertions,
 }
 
 /// How a command's exit status becomes a verdict.
@@ -241,7 +245,9 @@ fn snippet(bytes: &[u8]) -> String {
 #[async_trait]
 impl Probe for ExecProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
+        let mut issues = self
+            .assert
+            .check("assert", &["pointer", "status", "body", "time"]);
         match (&self.command, &self.shell) {
             (Some(_), Some(_)) => issues.push(
                 ParamIssue::new("shell", "`command` and `shell` are both set")
@@ -357,11 +363,27 @@ impl Probe for ExecProbe {
         let duration_ms = started.elapsed().as_millis() as u64;
 
         let outcome = match status {
-            Some(status) => self.verdict(
-                status,
-                &String::from_utf8_lossy(&out),
-                &String::from_utf8_lossy(&err),
-            ),
+            Some(status) => {
+                let stdout = String::from_utf8_lossy(&out);
+                let verdict = self.verdict(status, &stdout, &String::from_utf8_lossy(&err));
+                match status.code() {
+                    Some(code) if verdict.status != Status::Error && !self.assert.is_empty() => {
+                        self.assert
+                            .evaluate(&crate::assert::Subject {
+                                status: u16::try_from(code).ok(),
+                                body: Some(stdout.to_string()),
+                                doc: Some(
+                                    serde_json::from_str(&stdout)
+                                        .map_err(|e| format!("stdout is not JSON ({e})")),
+                                ),
+                                time: Some(started.elapsed()),
+                                headers: None,
+                            })
+                            .fold(verdict)
+                    }
+                    _ => verdict,
+                }
+            }
             None => Outcome::error(format!(
                 "`{shown}` did not finish within {}; its process group was killed ({})",
                 humantime::format_duration(ctx.timeout),

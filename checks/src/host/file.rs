@@ -14,8 +14,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::figures::FileAge;
+use crate::limit::Limit;
 use crate::no_answer::NoAnswer;
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Status};
 use crate::params::{DurationParam, SizeParam};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 
@@ -28,9 +29,10 @@ const MAX_MATCHES: usize = 100_000;
 pub struct FileProbe {
     /// A path or glob (`/var/backups/db-*.sql.gz`); the newest matching file is checked.
     pub path: String,
-    /// The newest match must have been modified at most this long ago (`26h`).
+    /// The newest match must have been modified at most this long ago (`26h`), or
+    /// `{ fail: 26h, warn: 25h }` to warn when tonight's backup is late before it is missing.
     #[serde(default)]
-    pub max_age: Option<DurationParam>,
+    pub max_age: Option<Limit<DurationParam>>,
     /// The newest match must be at least this big; default 1 byte (non-empty).
     #[serde(default = "default_min_size")]
     pub min_size: SizeParam,
@@ -151,14 +153,22 @@ fn human(d: Duration) -> String {
 #[async_trait]
 impl Probe for FileProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        match glob::Pattern::new(&self.path) {
+        let mut issues: Vec<ParamIssue> = self
+            .max_age
+            .and_then(|l| l.warn_below_fail())
+            .map(|why| ParamIssue::new("max_age", format!("`max_age`: {why}")))
+            .into_iter()
+            .collect();
+        let path = match glob::Pattern::new(&self.path) {
             _ if self.path.trim().is_empty() => vec![ParamIssue::new("path", "`path` is empty")],
             Ok(_) => Vec::new(),
             Err(e) => vec![
                 ParamIssue::new("path", format!("invalid glob `{}`: {e}", self.path))
                     .hint("use `*`, `?` and `[abc]`; write `[*]` for a literal `*`"),
             ],
-        }
+        };
+        issues.extend(path);
+        issues
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
@@ -199,14 +209,17 @@ impl Probe for FileProbe {
                 .with("size_bytes", newest.size)
         };
         let mut problems = Vec::new();
-        if let Some(max) = self.max_age
-            && age > max.get()
-        {
-            problems.push(format!(
-                "is {} old, expected at most {}",
-                human(age),
-                human(max.get())
-            ));
+        let mut late = None;
+        if let Some(levels) = self.max_age {
+            match levels.ceiling("age", age.as_secs_f64()) {
+                (Status::Fail, _) => problems.push(format!(
+                    "is {} old, expected at most {}",
+                    human(age),
+                    human(levels.fail.map(|f| f.get()).unwrap_or_default())
+                )),
+                (Status::Warn, Some(words)) => late = Some(words),
+                _ => {}
+            }
         }
         if newest.size < self.min_size.0 {
             problems.push(format!(
@@ -227,6 +240,12 @@ impl Probe for FileProbe {
             return outcome(Outcome::fail(format!(
                 "newest match `{shown}` {}",
                 problems.join(" and ")
+            )));
+        }
+        if let Some(words) = late {
+            return outcome(Outcome::warn(format!(
+                "newest match `{shown}` is getting old: {words}, {} bytes",
+                newest.size
             )));
         }
         outcome(Outcome::pass(format!(

@@ -12,10 +12,11 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, SimpleQueryMessage};
 
 use crate::compare::{CompareParam, redact_url};
+use crate::limit::Limit;
 use crate::net::NetParams;
 use crate::net::dial::{unanswered, within};
 use crate::no_answer::{NoAnswer, Property};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::service::pg_connect::{self, Settings, describe};
 use crate::service::pg_url;
@@ -41,12 +42,44 @@ pub struct PostgresProbe {
     /// `true`: the server must be a read-only standby (in recovery); `false`: it must not be.
     #[serde(default)]
     pub read_only: Option<bool>,
-    /// A query whose first column of the first row is compared with `expect`.
+    /// A query whose first column of the first row is compared with `expect`, or whose rows
+    /// `assert` looks into.
     #[serde(default)]
     pub query: Option<String>,
-    /// The comparison for `query`'s value: `< 100`, `== 0`, `== on`.
+    /// The comparison for `query`'s value: `< 100`, `== 0`, `== on`; or
+    /// `{ fail: "< 100", warn: "< 50" }` to warn first.
     #[serde(default)]
-    pub expect: Option<CompareParam>,
+    pub expect: Option<Limit<CompareParam>>,
+    /// Assertions on `query`'s rows, as `[{column: value}]` (values as text, compared as
+    /// numbers where they read as one): `/0/lag_s < 30 warn 10`, `. every /state == streaming`.
+    #[serde(default)]
+    pub assert: crate::assert::Assertions,
+}
+
+/// Rows of `query` the assertions see, at most.
+const MAX_ROWS: usize = 100;
+
+/// `sql`'s rows as `[{column: value}]` (NULL as null), the first `MAX_ROWS` of them.
+async fn rows(client: &Client, sql: &str) -> Result<serde_json::Value, String> {
+    let messages = client.simple_query(sql).await.map_err(|e| describe(&e))?;
+    let rows = messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        })
+        .take(MAX_ROWS)
+        .map(|row| {
+            let cells = row
+                .columns()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.name().to_string(), serde_json::json!(row.get(i))))
+                .collect::<serde_json::Map<_, _>>();
+            serde_json::Value::Object(cells)
+        })
+        .collect();
+    Ok(serde_json::Value::Array(rows))
 }
 
 /// A PostgreSQL version written `14`, `"14"` or `"15.4"` (kept as text).
@@ -187,7 +220,15 @@ impl Probe for PostgresProbe {
                     .hint("write a percentage of max_connections between 0 and 100, like `80`"),
             );
         }
+        issues.extend(self.assert.check("assert", &["pointer"]));
+        if self.query.is_none() && !self.assert.is_empty() {
+            issues.push(
+                ParamIssue::new("assert", "`assert` has no `query` to look into")
+                    .hint("add the query whose rows are asserted, like `query: SELECT state FROM pg_stat_replication`"),
+            );
+        }
         match (&self.query, &self.expect) {
+            (Some(_), None) if !self.assert.is_empty() => {}
             (Some(_), None) => issues.push(
                 ParamIssue::new("query", "`query` has no `expect`")
                     .hint("say what its value must be, like `expect: \"< 100\"`"),
@@ -200,11 +241,20 @@ impl Probe for PostgresProbe {
                 if q.trim().is_empty() {
                     issues.push(ParamIssue::new("query", "`query` is empty"));
                 }
-                if let Err(msg) = e.parse() {
-                    issues.push(
-                        ParamIssue::new("expect", msg)
-                            .hint("write a comparison such as `< 0.05`, `== 1`, `>= 3` or `== on`"),
-                    );
+                for level in [&e.fail, &e.warn].into_iter().flatten() {
+                    if let Err(msg) = level.parse() {
+                        issues.push(
+                            ParamIssue::new("expect", msg)
+                                .hint("write a comparison such as `< 0.05`, `== 1`, `>= 3` or `== on`"),
+                        );
+                    }
+                }
+                if let (Some(Ok(f)), Some(Ok(w))) = (
+                    e.fail.as_ref().map(CompareParam::parse),
+                    e.warn.as_ref().map(CompareParam::parse),
+                ) && let Err(why) = crate::compare::Comparison::check_levels(&f, &w)
+                {
+                    issues.push(ParamIssue::new("expect", why));
                 }
             }
             (None, None) => {}
@@ -358,10 +408,15 @@ impl Probe for PostgresProbe {
             return Outcome::error(format!("{shown}: the server returned no figures"));
         }
 
-        if let (Some(sql), Some(expect)) = (&self.query, &self.expect) {
-            let cmp = match expect.parse() {
-                Ok(c) => c,
-                Err(e) => return Outcome::error(e),
+        let mut warnings: Vec<String> = Vec::new();
+        if let (Some(sql), Some(levels)) = (&self.query, &self.expect) {
+            let parse = |l: &Option<CompareParam>| l.as_ref().map(CompareParam::parse).transpose();
+            let (fail, warn) = match (parse(&levels.fail), parse(&levels.warn)) {
+                (Ok(f), Ok(w)) => (f, w),
+                (Err(e), _) | (_, Err(e)) => return Outcome::error(e),
+            };
+            let Some(cmp) = fail.clone().or(warn.clone()) else {
+                return Outcome::error("`expect` has no level");
             };
             let value = match tokio::time::timeout(left(), scalar(client, sql)).await {
                 Err(_) => {
@@ -382,8 +437,21 @@ impl Probe for PostgresProbe {
                 Ok(None) => problems.push(format!("`query` returned NULL, expected a value {cmp}")),
                 Ok(Some(v)) => {
                     outcome = outcome.with("query_value", v.as_str());
+                    let warned = warn.as_ref().map(|w| (w, w.holds(&v)));
                     match cmp.holds(&v) {
+                        Ok(true) if fail.is_some() => {
+                            if let Some((w, Ok(false))) = warned {
+                                let near = v.trim().parse::<f64>().map(|n| cmp.closeness(n));
+                                warnings.push(format!(
+                                    "`query` returned {} (warn level {w})",
+                                    near.unwrap_or(v.clone())
+                                ));
+                            }
+                        }
                         Ok(true) => {}
+                        Ok(false) if fail.is_none() => {
+                            warnings.push(format!("`query` returned {v} (warn level {cmp})"))
+                        }
                         Ok(false) => problems.push(format!("`query` returned {v}, expected {cmp}")),
                         Err(e) => {
                             return Outcome::error(format!(
@@ -395,7 +463,32 @@ impl Probe for PostgresProbe {
             }
         }
 
-        if problems.is_empty() {
+        let mut asserted = None;
+        if let (Some(sql), false) = (&self.query, self.assert.is_empty()) {
+            let doc = match tokio::time::timeout(left(), rows(client, sql)).await {
+                Err(_) => {
+                    return unanswered(
+                        &NoAnswer::Timeout,
+                        Property::Content,
+                        format!(
+                            "{shown}: `query` did not answer within {}: its rows could not be asserted",
+                            within(ctx.timeout)
+                        ),
+                    );
+                }
+                Ok(Err(e)) => return Outcome::error(format!("{shown}: `query` failed: {e}")),
+                Ok(Ok(d)) => d,
+            };
+            asserted = Some(self.assert.evaluate(&crate::assert::Subject {
+                doc: Some(Ok(doc)),
+                ..Default::default()
+            }));
+        }
+
+        if problems.is_empty() && !warnings.is_empty() {
+            outcome.status = Status::Warn;
+            outcome.message = format!("{shown}: degraded: {}", warnings.join("; "));
+        } else if problems.is_empty() {
             let version = if version_text.is_empty() {
                 String::new()
             } else {
@@ -404,10 +497,13 @@ impl Probe for PostgresProbe {
             outcome.message =
                 format!("{shown}: connected and ran SELECT 1 in {select_ms} ms{version}");
         } else {
-            outcome.status = crate::outcome::Status::Fail;
+            outcome.status = Status::Fail;
             outcome.message = format!("{shown}: {}", problems.join("; "));
         }
-        outcome
+        match asserted {
+            Some(v) => v.fold(outcome),
+            None => outcome,
+        }
     }
 }
 

@@ -9,8 +9,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::assert::{Assertions, Subject};
 use crate::compare::{CompareParam, Comparison, redact_url};
 use crate::figures::{QuerySample, QueryValues};
+use crate::limit::Limit;
 use crate::net::NetParams;
 use crate::net::dial::{unanswered, within};
 use crate::net::http::request::check_http_url;
@@ -32,10 +34,15 @@ pub struct PrometheusProbe {
     pub url: String,
     /// A PromQL instant query (`sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))`).
     pub query: String,
-    /// What every returned value must satisfy: `< 0.05`, `== 1`, `>= 3`. Without it, any
-    /// non-empty answer passes.
+    /// What every returned value must satisfy: `< 0.05`, `== 1`, `>= 3`; or
+    /// `{ fail: "< 0.05", warn: "< 0.01" }` to report `warn` (and how close the value came)
+    /// before it fails. Without it, any non-empty answer passes.
     #[serde(default)]
-    pub expect: Option<CompareParam>,
+    pub expect: Option<Limit<CompareParam>>,
+    /// Assertions on the answer, a list of `{metric: {labels}, value}` samples:
+    /// `/0/metric/job == api`, `. every /value < 0.05`, `. any /metric/instance matches ^db` (see the README).
+    #[serde(default)]
+    pub assert: Assertions,
     /// What an empty answer (no series) means; `fail` by default.
     #[serde(default)]
     pub empty: EmptyMeans,
@@ -75,6 +82,8 @@ impl EmptyMeans {
 #[derive(Debug, Clone, PartialEq)]
 struct Sample {
     labels: String,
+    /// The labels as Prometheus sent them (with `__name__`), for assertions.
+    metric: Value,
     value: String,
 }
 
@@ -122,12 +131,14 @@ fn samples(doc: &Value) -> Result<Vec<Sample>, String> {
             .map(|s| {
                 Ok(Sample {
                     labels: labels(s["metric"].as_object()),
+                    metric: s["metric"].clone(),
                     value: value_of(&s["value"])?,
                 })
             })
             .collect(),
         Some("scalar") | Some("string") => Ok(vec![Sample {
             labels: String::new(),
+            metric: json!({}),
             value: value_of(&data["result"])?,
         }]),
         Some("matrix") => Err(
@@ -193,20 +204,37 @@ impl Probe for PrometheusProbe {
                     .hint("write a PromQL expression such as `up{job=\"api\"}`"),
             );
         }
-        match self.expect.as_ref().map(|e| e.parse()) {
-            Some(Err(msg)) => issues.push(
-                ParamIssue::new("expect", msg)
-                    .hint("write a comparison such as `< 0.05`, `== 1` or `>= 3`"),
-            ),
-            Some(Ok(c)) if matches!(c.operand, crate::compare::Operand::Text(_)) => issues.push(
-                ParamIssue::new(
-                    "expect",
-                    "Prometheus samples are numbers; `expect` compares with text",
-                )
-                .hint("write a comparison such as `< 0.05`, `== 1` or `>= 3`"),
-            ),
-            _ => {}
+        let levels = self.expect.as_ref();
+        let mut parsed = Vec::new();
+        for level in [
+            levels.and_then(|l| l.fail.as_ref()),
+            levels.and_then(|l| l.warn.as_ref()),
+        ] {
+            match level.map(|e| e.parse()) {
+                Some(Err(msg)) => issues.push(
+                    ParamIssue::new("expect", msg)
+                        .hint("write a comparison such as `< 0.05`, `== 1` or `>= 3`"),
+                ),
+                Some(Ok(c)) if matches!(c.operand, crate::compare::Operand::Text(_)) => issues
+                    .push(
+                        ParamIssue::new(
+                            "expect",
+                            "Prometheus samples are numbers; `expect` compares with text",
+                        )
+                        .hint("write a comparison such as `< 0.05`, `== 1` or `>= 3`"),
+                    ),
+                Some(Ok(c)) => parsed.push(c),
+                None => {}
+            }
         }
+        if let (Some(Some(Ok(fail))), Some(Some(Ok(warn)))) = (
+            levels.map(|l| l.fail.as_ref().map(CompareParam::parse)),
+            levels.map(|l| l.warn.as_ref().map(CompareParam::parse)),
+        ) && let Err(why) = Comparison::check_levels(&fail, &warn)
+        {
+            issues.push(ParamIssue::new("expect", why));
+        }
+        issues.extend(self.assert.check("assert", &["pointer"]));
         issues
     }
 
@@ -349,28 +377,60 @@ impl Probe for PrometheusProbe {
                 })
                 .collect(),
         };
-        let Some(cmp) = self.expect.as_ref().map(CompareParam::parse) else {
-            return evidence(Outcome::pass(format!(
+        let verdicts = self.assert.evaluate(&Subject {
+            doc: Some(Ok(document(&all))),
+            ..Subject::default()
+        });
+        let judged = |o: Outcome| {
+            let mut o = evidence(o).with("series", all.len()).with_figures(&values);
+            verdicts.write(&mut o.evidence);
+            verdicts.fold(o)
+        };
+        let level = |l: Option<&CompareParam>| l.map(CompareParam::parse).transpose();
+        let (fail, warn) = match (
+            level(self.expect.as_ref().and_then(|l| l.fail.as_ref())),
+            level(self.expect.as_ref().and_then(|l| l.warn.as_ref())),
+        ) {
+            (Ok(f), Ok(w)) => (f, w),
+            (Err(e), _) | (_, Err(e)) => return Outcome::error(e),
+        };
+        let Some(cmp) = fail.or(warn.clone()) else {
+            return judged(Outcome::pass(format!(
                 "`{q}` returned {} series, first {}",
                 all.len(),
                 shown(&all[0])
-            )))
-            .with("series", all.len())
-            .with_figures(&values);
+            )));
         };
-        let cmp = match cmp {
-            Ok(c) => c,
-            Err(e) => return Outcome::error(e),
-        };
-        let bad = match violations(&cmp, &all) {
-            Ok(b) => b,
+        let failing = self.expect.as_ref().is_some_and(|l| l.fail.is_some());
+        let bad = match failing.then(|| violations(&cmp, &all)).transpose() {
+            Ok(b) => b.unwrap_or_default(),
             Err(e) => {
                 return evidence(Outcome::error(format!(
                     "`{q}`: {e}, cannot compare with {cmp}"
                 )));
             }
         };
-        let outcome = if bad.is_empty() {
+        let warned = match (bad.is_empty(), &warn) {
+            (true, Some(w)) => violations(w, &all).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let outcome = if let (false, Some(w)) = (warned.is_empty(), &warn) {
+            let first = warned[0];
+            let near = match (failing, first.value.trim().parse::<f64>()) {
+                (true, Ok(v)) => cmp.closeness(v),
+                _ => first.value.clone(),
+            };
+            let series = if first.labels.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", first.labels)
+            };
+            Outcome::warn(format!(
+                "`{q}`: {series}{near} (warn level {w}; {} of {} series)",
+                warned.len(),
+                all.len()
+            ))
+        } else if bad.is_empty() {
             let found = if all.len() == 1 {
                 format!("is {}", shown(&all[0]))
             } else {
@@ -391,10 +451,27 @@ impl Probe for PrometheusProbe {
                 all.len()
             ))
         };
-        evidence(outcome)
-            .with("series", all.len())
-            .with_figures(&values)
+        judged(outcome)
     }
+}
+
+/// The answer as the document assertions point into: `[{metric: {labels}, value}]`, values
+/// as numbers where they are finite.
+fn document(all: &[Sample]) -> Value {
+    Value::Array(
+        all.iter()
+            .map(|s| {
+                let value = s
+                    .value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .map(|v| json!(v))
+                    .unwrap_or_else(|| json!(s.value));
+                json!({"metric": s.metric.clone(), "value": value})
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -430,11 +507,13 @@ mod tests {
         let cmp = Comparison::parse("< 0.05").expect("cmp");
         let nan = [Sample {
             labels: String::new(),
+            metric: json!({}),
             value: "NaN".into(),
         }];
         assert_eq!(violations(&cmp, &nan).map(|b| b.len()), Ok(1));
         let inf = [Sample {
             labels: String::new(),
+            metric: json!({}),
             value: "+Inf".into(),
         }];
         assert_eq!(violations(&cmp, &inf).map(|b| b.len()), Ok(1));

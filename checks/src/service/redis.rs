@@ -10,11 +10,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::compare::redact_url;
+use crate::limit::Limit;
 use crate::net::NetParams;
 use crate::net::dial::{in_words, unanswered, within};
 use crate::net::tls_client::client_auth_hint;
 use crate::no_answer::{NoAnswer, Property};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::service::redis_connect::{self, Failure, Settings};
 
@@ -29,14 +30,19 @@ pub struct RedisProbe {
     #[serde(default)]
     pub role: Option<RedisRole>,
     /// Upper bound for `used_memory / maxmemory` (0.0 to 1.0); fails when maxmemory is unset.
+    /// `{ fail: 0.9, warn: 0.75 }` warns first.
     #[serde(default)]
-    pub max_memory_ratio: Option<f64>,
+    pub max_memory_ratio: Option<Limit<f64>>,
     /// Require `rdb_last_bgsave_status:ok` (the last snapshot to disk succeeded).
     #[serde(default)]
     pub persistence: bool,
     /// PEM bundle added to the trusted roots (for `rediss://`).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Assertions on INFO, as `{field: value}`: `/connected_clients < 500`,
+    /// `/used_memory < 2GiB warn 1GiB`, `/aof_enabled == 1` (see the README).
+    #[serde(default)]
+    pub assert: crate::assert::Assertions,
 }
 
 /// `role:` of a Redis server.
@@ -66,7 +72,18 @@ fn parse_info(text: &str) -> BTreeMap<String, String> {
 }
 
 /// What INFO says, checked against the item; `problems` are one fragment each.
+#[cfg(test)]
 fn judge(probe: &RedisProbe, info: &BTreeMap<String, String>, problems: &mut Vec<String>) {
+    judge_levels(probe, info, problems, &mut Vec::new());
+}
+
+/// As `judge`, with the warn levels crossed said in `warnings`.
+fn judge_levels(
+    probe: &RedisProbe,
+    info: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
     let get = |k: &str| info.get(k).map(String::as_str);
     if let Some(want) = probe.role {
         // Redis calls replicas `slave` in INFO.
@@ -79,7 +96,8 @@ fn judge(probe: &RedisProbe, info: &BTreeMap<String, String>, problems: &mut Vec
             problems.push(format!("role is {found}, expected {}", want.as_str()));
         }
     }
-    if let Some(limit) = probe.max_memory_ratio {
+    if let Some(levels) = probe.max_memory_ratio {
+        let limit = levels.fail.or(levels.warn).unwrap_or(1.0);
         let used: Option<u64> = get("used_memory").and_then(|v| v.parse().ok());
         let max: Option<u64> = get("maxmemory").and_then(|v| v.parse().ok());
         match (used, max) {
@@ -88,10 +106,14 @@ fn judge(probe: &RedisProbe, info: &BTreeMap<String, String>, problems: &mut Vec
             )),
             (Some(used), Some(max)) => {
                 let ratio = used as f64 / max as f64;
-                if ratio > limit {
-                    problems.push(format!(
+                match levels.ceiling("memory ratio", ratio) {
+                    (Status::Fail, _) => problems.push(format!(
                         "memory ratio is {ratio:.3} ({used} of {max} bytes), expected at most {limit}"
-                    ));
+                    )),
+                    (Status::Warn, Some(words)) => {
+                        warnings.push(format!("{words}, {used} of {max} bytes"))
+                    }
+                    _ => {}
                 }
             }
             _ => problems.push("INFO reports no used_memory / maxmemory".to_string()),
@@ -159,7 +181,7 @@ impl RedisProbe {
 #[async_trait]
 impl Probe for RedisProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
+        let mut issues = self.assert.check("assert", &["pointer"]);
         match url::Url::parse(&self.url) {
             Ok(u) if matches!(u.scheme(), "redis" | "rediss") && u.host().is_some() => {}
             _ => issues.push(
@@ -179,13 +201,15 @@ impl Probe for RedisProbe {
                     .hint("use `rediss://` for TLS, or drop `ca_file`"),
             );
         }
-        if let Some(r) = self.max_memory_ratio
-            && !(r > 0.0 && r <= 1.0)
-        {
+        let levels = self.max_memory_ratio.iter().flat_map(|l| [l.fail, l.warn]);
+        for r in levels.flatten().filter(|r| !(*r > 0.0 && *r <= 1.0)) {
             issues.push(
                 ParamIssue::new("max_memory_ratio", format!("{r} is not a ratio"))
                     .hint("write a fraction of maxmemory between 0 and 1, like `0.9`"),
             );
+        }
+        if let Some(why) = self.max_memory_ratio.and_then(|l| l.warn_below_fail()) {
+            issues.push(ParamIssue::new("max_memory_ratio", why));
         }
         issues
     }
@@ -268,7 +292,10 @@ impl Probe for RedisProbe {
         let info = info_cmd.query_async::<String>(&mut con);
         // INFO is only needed for the figures; a server that hides it (`rename-command INFO ""`)
         // still passes a plain reachability check.
-        let needs_info = self.role.is_some() || self.max_memory_ratio.is_some() || self.persistence;
+        let needs_info = self.role.is_some()
+            || self.max_memory_ratio.is_some()
+            || self.persistence
+            || !self.assert.is_empty();
         let info = match tokio::time::timeout(left().max(Duration::from_millis(1)), info).await {
             Ok(Ok(text)) => parse_info(&text),
             _ if !needs_info => BTreeMap::new(),
@@ -290,8 +317,11 @@ impl Probe for RedisProbe {
             }
         };
         let mut problems = Vec::new();
-        judge(self, &info, &mut problems);
-        let mut outcome = if problems.is_empty() {
+        let mut warnings = Vec::new();
+        judge_levels(self, &info, &mut problems, &mut warnings);
+        let mut outcome = if problems.is_empty() && !warnings.is_empty() {
+            Outcome::warn(format!("{shown}: degraded: {}", warnings.join("; ")))
+        } else if problems.is_empty() {
             let version = match info.get("redis_version") {
                 Some(v) => format!("from Redis {v}"),
                 None => "(INFO not available)".to_string(),
@@ -304,6 +334,16 @@ impl Probe for RedisProbe {
         outcome = opened.route.evidence(outcome);
         if let Some(id) = &opened.identity {
             outcome = outcome.with("client_cert", id.evidence());
+        }
+        if !self.assert.is_empty() {
+            let doc = serde_json::to_value(&info).map_err(|e| e.to_string());
+            outcome = self
+                .assert
+                .evaluate(&crate::assert::Subject {
+                    doc: Some(doc),
+                    ..Default::default()
+                })
+                .fold(outcome);
         }
         for key in [
             "redis_version",
@@ -329,9 +369,10 @@ mod tests {
         RedisProbe {
             url: "redis://127.0.0.1:6379".into(),
             role: Some(RedisRole::Replica),
-            max_memory_ratio: Some(0.5),
+            max_memory_ratio: Some(Limit::fail_only(0.5)),
             persistence: true,
             ca_file: None,
+            assert: Default::default(),
         }
     }
 
@@ -361,7 +402,7 @@ mod tests {
     fn urls_and_ratios_are_validated() {
         let mut p = probe();
         p.url = "http://:pw@host".into();
-        p.max_memory_ratio = Some(1.5);
+        p.max_memory_ratio = Some(Limit::fail_only(1.5));
         let issues = p.check_params();
         assert_eq!(issues.len(), 2);
         assert!(issues[0].message.contains("http://:***@host"));

@@ -13,6 +13,7 @@ use serde_json::{Map, json};
 use tokio::task::JoinSet;
 
 use crate::figures::{Figures, LatencyFigures, Percentiles};
+use crate::limit::Limit;
 use crate::net::NetParams;
 use crate::net::http::page::{Fetcher, NoPage};
 use crate::net::http::request::{RequestSpec, check_request};
@@ -58,18 +59,18 @@ pub struct LatencyProbe {
     /// Untimed requests first, to open connections and warm caches (default 1).
     #[serde(default = "default_warmup")]
     pub warmup: u32,
-    /// Upper bound for the median.
+    /// Upper bound for the median: `300ms`, or `{ fail: 300ms, warn: 250ms }`.
     #[serde(default)]
-    pub p50: Option<DurationParam>,
-    /// Upper bound for the 95th percentile.
+    pub p50: Option<Limit<DurationParam>>,
+    /// Upper bound for the 95th percentile: `300ms`, or `{ fail: 300ms, warn: 250ms }`.
     #[serde(default)]
-    pub p95: Option<DurationParam>,
-    /// Upper bound for the 99th percentile.
+    pub p95: Option<Limit<DurationParam>>,
+    /// Upper bound for the 99th percentile: `300ms`, or `{ fail: 300ms, warn: 250ms }`.
     #[serde(default)]
-    pub p99: Option<DurationParam>,
-    /// Upper bound for the slowest sample.
+    pub p99: Option<Limit<DurationParam>>,
+    /// Upper bound for the slowest sample: `300ms`, or `{ fail: 300ms, warn: 250ms }`.
     #[serde(default)]
-    pub max: Option<DurationParam>,
+    pub max: Option<Limit<DurationParam>>,
     /// Highest acceptable share of errors (a 5xx or a transport failure, or a status other
     /// than `expect_status` when it is given), in percent.
     #[serde(default)]
@@ -134,7 +135,13 @@ pub fn too_throttled(throttled: u32, real: u32, requested: u32) -> bool {
 }
 
 impl LatencyProbe {
+    /// The failing levels.
     fn thresholds(&self) -> [(&'static str, Option<DurationParam>); 4] {
+        self.levels().map(|(n, l)| (n, l.and_then(|l| l.fail)))
+    }
+
+    /// The failing and warn levels.
+    fn levels(&self) -> [(&'static str, Option<Limit<DurationParam>>); 4] {
         [
             ("p50", self.p50),
             ("p95", self.p95),
@@ -201,6 +208,11 @@ impl Probe for LatencyProbe {
                 )
                 .hint("write `5` for 5%"),
             );
+        }
+        for (name, level) in self.levels() {
+            if let Some(why) = level.and_then(|l| l.warn_below_fail()) {
+                issues.push(ParamIssue::new(name, format!("`{name}`: {why}")));
+            }
         }
         let set: Vec<(&str, Duration)> = self
             .thresholds()
@@ -426,8 +438,9 @@ impl Probe for LatencyProbe {
         }
 
         let mut crossed: Vec<String> = Vec::new();
+        let mut degraded: Vec<String> = Vec::new();
         let mut unanswerable = false;
-        for (name, limit) in self.thresholds() {
+        for (name, limit) in self.levels() {
             let Some(limit) = limit else { continue };
             let Some(s) = summary else {
                 unanswerable = true;
@@ -439,8 +452,13 @@ impl Probe for LatencyProbe {
                 "p99" => s.p99,
                 _ => s.max,
             };
-            if value > limit.get() {
-                crossed.push(format!("{name} {} over {}", ms(value), ms(limit.get())));
+            match limit.ceiling(name, value.as_secs_f64()) {
+                (Status::Fail, _) => {
+                    let fail = limit.fail.map(|f| f.get()).unwrap_or_default();
+                    crossed.push(format!("{name} {} over {}", ms(value), ms(fail)));
+                }
+                (Status::Warn, Some(words)) => degraded.push(words),
+                _ => {}
             }
         }
         if let Some(limit) = self.max_error_rate
@@ -467,6 +485,11 @@ impl Probe for LatencyProbe {
         } else if unanswerable {
             Outcome::error(format!(
                 "{target}: no sample answered, so no percentile can be computed ({figures}{cause})"
+            ))
+        } else if !degraded.is_empty() {
+            Outcome::warn(format!(
+                "{target}: degraded: {} ({figures}{cause})",
+                degraded.join("; ")
             ))
         } else if errors > 0 && self.max_error_rate.is_none() {
             Outcome::warn(format!(

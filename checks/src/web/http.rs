@@ -9,7 +9,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::assert::{Assertions, Subject};
 use crate::figures::{Figures, ResponseTime};
+use crate::limit::Limit;
 use crate::net::NetParams;
 use crate::net::http::page::Fetcher;
 use crate::net::http::request::RequestSpec;
@@ -37,6 +39,10 @@ pub struct HttpProbe {
     /// What the response must look like; by default any 2xx status.
     #[serde(default)]
     pub expect: HttpExpect,
+    /// Assertions on the answer: `/checks/db/latency_ms < 50`, `header Server absent`,
+    /// `status == 200`, `body matches ^ok`, `time < 2s warn 1500ms` (see the README).
+    #[serde(default)]
+    pub assert: Assertions,
     /// Follow redirects (default true), at most `max_redirects` of them.
     #[serde(default = "default_true")]
     pub follow_redirects: bool,
@@ -73,9 +79,10 @@ pub struct HttpExpect {
     /// Header name → text its value must contain.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// Upper bound for the whole exchange (headers and body).
+    /// Upper bound for the whole exchange (headers and body): `2s`, or
+    /// `{ fail: 2s, warn: 1500ms }` to report a slow answer as `warn` before it fails.
     #[serde(default)]
-    pub max_latency: Option<DurationParam>,
+    pub max_latency: Option<Limit<DurationParam>>,
 }
 
 fn default_method() -> String {
@@ -101,6 +108,9 @@ fn issue_text(issues: &[ParamIssue]) -> String {
         .join("; ")
 }
 
+/// What `http` assertions can select.
+const SELECTS: &[&str] = &["pointer", "status", "header", "body", "time"];
+
 fn json_equal(found: &Value, expected: &Value) -> bool {
     match (found, expected) {
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
@@ -116,6 +126,10 @@ impl Probe for HttpProbe {
 
     fn check_params(&self) -> Vec<ParamIssue> {
         let mut issues = check_request(&self.url, &self.method, &self.headers);
+        issues.extend(self.assert.check("assert", SELECTS));
+        if let Some(why) = self.expect.max_latency.and_then(|l| l.warn_below_fail()) {
+            issues.push(ParamIssue::new("expect", format!("`max_latency`: {why}")));
+        }
         for pointer in self.expect.json.keys() {
             if !pointer.is_empty() && !pointer.starts_with('/') {
                 issues.push(
@@ -262,14 +276,37 @@ impl HttpProbe {
                 Some(_) => {}
             }
         }
-        if let Some(limit) = self.expect.max_latency
-            && elapsed > limit.0
-        {
-            problems.push(format!(
-                "took {} ms, over max_latency {} ms",
-                elapsed.as_millis(),
-                limit.0.as_millis()
-            ));
+        let mut warnings: Vec<String> = Vec::new();
+        if let Some(limit) = self.expect.max_latency {
+            match limit.ceiling("took", elapsed.as_secs_f64()) {
+                (Status::Fail, _) => problems.push(format!(
+                    "took {} ms, over max_latency {} ms",
+                    elapsed.as_millis(),
+                    limit.fail.map(|f| f.0.as_millis()).unwrap_or_default()
+                )),
+                (Status::Warn, Some(words)) => warnings.push(words),
+                _ => {}
+            }
+        }
+        let subject = || Subject {
+            status: Some(status),
+            headers: Some(page.headers.clone()),
+            body: Some(text.to_string()),
+            doc: Some(
+                serde_json::from_slice::<Value>(&body.bytes)
+                    .map_err(|e| format!("the body is not JSON ({e})")),
+            ),
+            time: Some(elapsed),
+        };
+        let verdicts = if self.assert.is_empty() {
+            self.assert.evaluate(&Subject::default())
+        } else {
+            self.assert.evaluate(&subject())
+        };
+        match verdicts.status {
+            Status::Warn => warnings.extend(verdicts.messages.iter().cloned()),
+            Status::Pass => {}
+            _ => problems.extend(verdicts.messages.iter().cloned()),
         }
 
         let mut evidence = serde_json::Map::new();
@@ -295,12 +332,20 @@ impl HttpProbe {
         if let Some(host) = &other_host {
             evidence.insert("redirected_host".into(), json!(host));
         }
+        verdicts.write(&mut evidence);
         if !problems.is_empty() {
             let snippet: String = text.chars().take(200).collect();
             evidence.insert("body_start".into(), json!(snippet));
             let message = format!("{method} {}: {}", self.url, problems.join("; "));
+            // An assertion that could not be evaluated errs, unless something else failed.
+            let status =
+                if verdicts.status == Status::Error && problems.len() == verdicts.messages.len() {
+                    Status::Error
+                } else {
+                    Status::Fail
+                };
             return (
-                Outcome::new(Status::Fail, message).with_evidence(evidence),
+                Outcome::new(status, message).with_evidence(evidence),
                 Some(page),
             );
         }
@@ -309,6 +354,14 @@ impl HttpProbe {
         } else {
             ""
         };
+        if !warnings.is_empty() {
+            let message = format!(
+                "{method} {} answered {status}, degraded: {}{truncated}",
+                self.url,
+                warnings.join("; ")
+            );
+            return (Outcome::warn(message).with_evidence(evidence), Some(page));
+        }
         let outcome = Outcome::pass(format!(
             "{method} {} answered {status} in {} ms{truncated}",
             self.url,

@@ -286,7 +286,7 @@ fn go_promhttp_code_label_on_the_file_init_wrote() {
     assert_web_lines(&folded, &base);
     // Lines discovery does not own keep init's comments; production is untouched.
     assert!(
-        after.contains("      tls_profile:                      \"old\""),
+        after.contains("      tls_profile:                      \"intermediate\""),
         "{after}"
     );
     let before_prod = written.split("  production:").nth(1).expect("production");

@@ -71,6 +71,10 @@ pub(crate) fn pre_deploy(p: &Project, nginx: &Nginx, extra: &[&str]) -> (Ran, Va
         format!("http_url=http://localhost:{}/", nginx.ports[0]),
         format!("ca_file={ca}"),
         format!("login_url={base}/login"),
+        // Routes have no default: a real user names them (or `init --discover` does).
+        format!("api_url={base}/api/orders"),
+        format!("rate_limit_url={base}/api/search"),
+        format!("protected_urls=[\"{base}/admin\"]"),
         format!("static_asset_url={base}/assets/app.js"),
         // No WebSocket server here: a refused port, never a request to the limiter.
         format!("ws_url=ws://127.0.0.1:{}/", closed_port()),
