@@ -47,6 +47,7 @@ mod terminal_report;
 mod tls_handshakes;
 mod tls_probe;
 mod tls_revocation;
+mod tls_starttls;
 mod traffic_latency;
 mod traffic_rate_limit;
 mod web_cors;

@@ -17,6 +17,7 @@ pub mod params;
 mod probe;
 pub mod profile;
 pub mod scan;
+mod starttls;
 pub mod suites;
 
 pub use probe::TlsProbe;
