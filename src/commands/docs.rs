@@ -15,7 +15,7 @@ use crate::error::CliError;
 const PROVES: &[(&str, &str)] = &[
     (
         "http",
-        "the endpoint answers as expected (status, body, JSON values, headers, latency)",
+        "the endpoint answers as expected (status, body, JSON values, headers, latency; HTTP/3 advertised through Alt-Svc)",
     ),
     (
         "tls",

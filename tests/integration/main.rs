@@ -19,6 +19,7 @@ mod fleet;
 mod good_bad_service;
 mod hostile;
 mod html_report;
+mod http_h3;
 mod http_probe;
 mod loader_props;
 mod net_family;
