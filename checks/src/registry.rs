@@ -170,4 +170,5 @@ registry! {
     "websocket" => crate::service::websocket::WebSocketProbe, ALL,
     "file" => crate::host::file::FileProbe, NONE,
     "disk" => crate::host::disk::DiskProbe, NONE,
+    "domain" => crate::domain::DomainProbe, NONE,
 }

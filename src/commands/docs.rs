@@ -84,6 +84,10 @@ const PROVES: &[(&str, &str)] = &[
         "the newest file matching a glob is fresh and big enough",
     ),
     ("disk", "free space on a filesystem is above a floor"),
+    (
+        "domain",
+        "the domain's registration is far from expiry and not on hold or being deleted (RDAP)",
+    ),
 ];
 
 pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> Result<u8, CliError> {

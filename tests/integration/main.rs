@@ -13,6 +13,7 @@ mod deploy_watch;
 mod diagnostics;
 mod dns_probe;
 mod docs_command;
+mod domain_rdap;
 mod editor_shell;
 mod fail_or_error;
 mod fleet;
