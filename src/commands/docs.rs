@@ -76,6 +76,10 @@ const PROVES: &[(&str, &str)] = &[
         "a PromQL query's value holds against a threshold",
     ),
     (
+        "grpc",
+        "the gRPC service reports SERVING over the standard health-checking protocol",
+    ),
+    (
         "websocket",
         "the WebSocket handshake and an echo round trip",
     ),

@@ -41,6 +41,7 @@ mod shipped_unconfigured;
 mod state;
 mod svc_exec;
 mod svc_files;
+mod svc_grpc;
 mod svc_postgres;
 mod svc_prometheus;
 mod svc_redis;

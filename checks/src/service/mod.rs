@@ -1,6 +1,8 @@
 //! Probes that speak a service's own protocol: `tcp` reachability, `redis`, `postgres`,
 //! `prometheus` queries and `websocket` round trips.
 
+pub mod grpc;
+mod grpc_wire;
 mod pg_connect;
 mod pg_url;
 pub mod postgres;
