@@ -283,7 +283,10 @@ impl HttpProbe {
             evidence.insert("final_url".into(), json!(final_url));
         }
         evidence.insert("status".into(), json!(status));
-        evidence.insert("h3".into(), h3_evidence);
+        // Reported when there is something to say: an Alt-Svc header, or h3 required.
+        if self.require_h3 || !alt_svc.is_empty() {
+            evidence.insert("h3".into(), h3_evidence);
+        }
         if let Some(addr) = page.remote {
             evidence.insert("address".into(), json!(addr.to_string()));
         }
