@@ -177,12 +177,21 @@ fn postgres_with_ssl_on_is_judged_after_its_sslrequest() {
     let ca_pem = std::fs::read_to_string(ca.expect("ca written")).expect("read ca");
     let p = Project::new();
     let (code, it) = probe(&p, &params(&p, pg.port, &ca_pem, "postgres"));
-    // PostgreSQL's default ssl_ciphers (HIGH:MEDIUM:+3DES:!aNULL) accept CBC suites the
-    // intermediate profile rejects: the judgement is the profile's, after a verified chain.
+    // PostgreSQL's default ssl_ciphers (HIGH:MEDIUM:+3DES:!aNULL) accept CBC suites: the suite
+    // scan ran behind an SSLRequest per connection and the intermediate profile judged it.
+    assert_eq!(code, 1, "{it}");
+    assert!(
+        msg(&it).contains("server accepts CBC suites on TLSv1.2")
+            && msg(&it).contains("outside the Mozilla intermediate profile"),
+        "{it}"
+    );
     assert_eq!(it["evidence"]["chain_verified"], true, "{it}");
     assert_eq!(it["evidence"]["starttls"], "postgres", "{it}");
     assert_eq!(it["evidence"]["version"], "TLSv1.3", "{it}");
-    assert!(code == 0 || msg(&it).contains("profile"), "{it}");
+    let mut old = params(&p, pg.port, &ca_pem, "postgres");
+    old.push("profile=old".into());
+    let (code, it) = probe(&p, &old);
+    assert_eq!((code, it["status"].as_str()), (0, Some("pass")), "{it}");
     // Without STARTTLS the same port is no TLS server at all.
     let mut plain = params(&p, pg.port, &ca_pem, "postgres");
     plain.pop();
