@@ -20,6 +20,7 @@ pub mod figures;
 
 // The probe families: one folder each, one file per probe kind inside.
 pub mod dns;
+pub mod domain;
 pub mod host;
 pub mod service;
 pub mod tls;

@@ -172,6 +172,8 @@ registry! {
     "postgres" => crate::service::postgres::PostgresProbe, DIRECT,
     "prometheus" => crate::service::prometheus::PrometheusProbe, ALL,
     "websocket" => crate::service::websocket::WebSocketProbe, ALL,
+    "grpc" => crate::service::grpc::GrpcProbe, ALL,
     "file" => crate::host::file::FileProbe, NONE,
     "disk" => crate::host::disk::DiskProbe, NONE,
+    "domain" => crate::domain::DomainProbe, NONE,
 }

@@ -15,11 +15,11 @@ use crate::error::CliError;
 const PROVES: &[(&str, &str)] = &[
     (
         "http",
-        "the endpoint answers as expected (status, body, JSON values, headers, latency)",
+        "the endpoint answers as expected (status, body, JSON values, headers, latency; HTTP/3 advertised through Alt-Svc)",
     ),
     (
         "tls",
-        "the certificate chains to a trusted root, matches the host, is far from expiry; protocol, cipher and key strength",
+        "the certificate chains to a trusted root, matches the host, is far from expiry; protocol, cipher and key strength; also behind STARTTLS (SMTP, IMAP, POP3, PostgreSQL)",
     ),
     (
         "dns",
@@ -76,6 +76,10 @@ const PROVES: &[(&str, &str)] = &[
         "a PromQL query's value holds against a threshold",
     ),
     (
+        "grpc",
+        "the gRPC service reports SERVING over the standard health-checking protocol",
+    ),
+    (
         "websocket",
         "the WebSocket handshake and an echo round trip",
     ),
@@ -84,6 +88,10 @@ const PROVES: &[(&str, &str)] = &[
         "the newest file matching a glob is fresh and big enough",
     ),
     ("disk", "free space on a filesystem is above a floor"),
+    (
+        "domain",
+        "the domain's registration is far from expiry and not on hold or being deleted (RDAP)",
+    ),
 ];
 
 pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> Result<u8, CliError> {

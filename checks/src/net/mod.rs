@@ -10,6 +10,7 @@ pub mod identity;
 pub mod params;
 pub mod roots;
 pub mod route;
+pub mod starttls;
 pub mod stream;
 pub mod tls_client;
 pub mod tunnel;

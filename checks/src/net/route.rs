@@ -12,6 +12,7 @@ use crate::net::dial::{NotConnected, connect_failed, lookup_failed, within};
 use crate::net::family::{self, IpFamily, Resolve};
 use crate::net::http::proxy::ProxySetting;
 use crate::net::params::NetParams;
+use crate::net::starttls::StartTls;
 use crate::net::stream::NetStream;
 use crate::net::tunnel::Tunnel;
 use crate::no_answer::NoAnswer;
@@ -22,6 +23,9 @@ use crate::no_answer::NoAnswer;
 pub enum Route {
     Direct(SocketAddr),
     Tunnel(Arc<Tunnel>),
+    /// Either of the above, then the STARTTLS exchange: every connection arrives ready for
+    /// a ClientHello (the `tls` probe's scans included).
+    StartTls(Arc<Route>, StartTls),
 }
 
 impl Route {
@@ -39,6 +43,19 @@ impl Route {
                 why: NoAnswer::Proxy,
                 message,
             }),
+            Route::StartTls(inner, proto) => {
+                let mut stream = Box::pin(inner.open()).await?;
+                proto.negotiate(&mut stream, &inner.describe()).await?;
+                Ok(stream)
+            }
+        }
+    }
+
+    /// This route with `starttls` spoken on every connection it opens (none: unchanged).
+    pub fn with_starttls(self, starttls: Option<StartTls>) -> Route {
+        match starttls {
+            Some(proto) => Route::StartTls(Arc::new(self), proto),
+            None => self,
         }
     }
 
@@ -47,6 +64,7 @@ impl Route {
         match self {
             Route::Direct(a) => Some(*a),
             Route::Tunnel(_) => None,
+            Route::StartTls(inner, _) => inner.addr(),
         }
     }
 
@@ -55,6 +73,7 @@ impl Route {
         match self {
             Route::Direct(_) => None,
             Route::Tunnel(t) => Some(&t.shown),
+            Route::StartTls(inner, _) => inner.proxy(),
         }
     }
 
@@ -70,6 +89,7 @@ impl Route {
                 };
                 format!("{host}:{} via {}", t.port, t.shown)
             }
+            Route::StartTls(inner, proto) => format!("{} ({proto} STARTTLS)", inner.describe()),
         }
     }
 
@@ -78,6 +98,7 @@ impl Route {
         match self {
             Route::Direct(a) => outcome.with("address", a.to_string()),
             Route::Tunnel(t) => outcome.with("proxy", t.shown.as_str()),
+            Route::StartTls(inner, _) => inner.evidence(outcome),
         }
     }
 }

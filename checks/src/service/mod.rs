@@ -2,6 +2,8 @@
 //! `prometheus` queries and `websocket` round trips.
 
 pub mod facts;
+pub mod grpc;
+mod grpc_wire;
 mod pg_connect;
 mod pg_url;
 pub mod postgres;

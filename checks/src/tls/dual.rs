@@ -92,7 +92,7 @@ async fn sides(
     let shakes = addrs.iter().map(|addr| {
         let (name, roots, client) = (name.clone(), roots.clone(), client.as_ref());
         async move {
-            let route = Route::Direct(*addr);
+            let route = Route::Direct(*addr).with_starttls(probe.starttls);
             let verifier = match RecordingVerifier::new(roots) {
                 Ok(v) => Arc::new(v),
                 Err(e) => return side(*addr, Outcome::error(e.clone()), e, None),

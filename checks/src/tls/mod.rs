@@ -18,6 +18,7 @@ mod probe;
 pub mod profile;
 pub mod scan;
 pub mod staple;
+mod starttls;
 pub mod suites;
 
 pub use probe::TlsProbe;

@@ -14,7 +14,8 @@ use serde_json::{Map, Value, json};
 
 use crate::net::identity;
 use crate::net::roots;
-use crate::net::{self, NetParams, Route};
+use crate::net::starttls::StartTls;
+use crate::net::{self, NetParams};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
@@ -97,6 +98,11 @@ pub struct TlsProbe {
     /// when they differ (certificate, version, or one failing).
     #[serde(default)]
     pub dual_stack: bool,
+    /// Speak this protocol's plain-text upgrade before the handshake (`smtp`, `imap`, `pop3`,
+    /// `postgres`) on every connection, so mail and database servers are judged like any
+    /// TLS front. Set `port` too (25/587, 143, 110, 5432).
+    #[serde(default)]
+    pub starttls: Option<StartTls>,
 }
 
 fn default_port() -> u16 {
@@ -220,6 +226,11 @@ impl TlsProbe {
                 Ok(c) => c,
                 Err(no) => return no.outcome(Property::Reachability).with("target", target),
             };
+        let (stream, route) = match crate::tls::starttls::upgrade(self, stream, route, left()).await
+        {
+            Ok(c) => c,
+            Err(outcome) => return outcome.with("target", target),
+        };
 
         // The rustls handshake, the legacy versions and the enumeration all at once, each on
         // its own connection, all within what is left of the item's budget.
@@ -283,10 +294,13 @@ impl TlsProbe {
         let mut ev = Map::new();
         ev.insert("host".into(), json!(self.host));
         ev.insert("port".into(), json!(self.port));
-        match &hs.route {
-            Route::Direct(addr) => ev.insert("address".into(), json!(addr.to_string())),
-            Route::Tunnel(t) => ev.insert("proxy".into(), json!(t.shown)),
+        match (hs.route.addr(), hs.route.proxy()) {
+            (Some(addr), _) => ev.insert("address".into(), json!(addr.to_string())),
+            (None, proxy) => ev.insert("proxy".into(), json!(proxy)),
         };
+        if let Some(proto) = self.starttls {
+            ev.insert("starttls".into(), json!(proto.name()));
+        }
         ev.insert("ip_family".into(), json!(ctx.net.ip_family.as_str()));
         ev.insert("server_name".into(), json!(name_text));
         ev.insert("profile".into(), json!(self.profile.name()));

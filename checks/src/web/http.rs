@@ -61,6 +61,10 @@ pub struct HttpProbe {
     /// Read at most this much of the body (default 1MiB).
     #[serde(default = "default_max_body")]
     pub max_body: SizeParam,
+    /// Fail unless the response advertises HTTP/3 (`Alt-Svc` offering `h3`). Whether it
+    /// does is reported in the evidence (`h3`) either way.
+    #[serde(default)]
+    pub require_h3: bool,
 }
 
 /// The `expect:` block of an `http` item.
@@ -276,6 +280,11 @@ impl HttpProbe {
                 Some(_) => {}
             }
         }
+        let alt_svc = page.all("alt-svc");
+        let (h3, h3_evidence) = http::alt_svc::h3(&alt_svc);
+        if self.require_h3 && !h3 {
+            problems.push(http::alt_svc::missing(&alt_svc));
+        }
         let mut warnings: Vec<String> = Vec::new();
         if let Some(limit) = self.expect.max_latency {
             match limit.ceiling("took", elapsed.as_secs_f64()) {
@@ -315,6 +324,10 @@ impl HttpProbe {
             evidence.insert("final_url".into(), json!(final_url));
         }
         evidence.insert("status".into(), json!(status));
+        // Reported when there is something to say: an Alt-Svc header, or h3 required.
+        if self.require_h3 || !alt_svc.is_empty() {
+            evidence.insert("h3".into(), h3_evidence);
+        }
         if let Some(addr) = page.remote {
             evidence.insert("address".into(), json!(addr.to_string()));
         }

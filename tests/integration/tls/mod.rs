@@ -5,4 +5,5 @@ mod incomplete;
 mod probe;
 mod revocation;
 mod staple;
+mod starttls;
 mod tiers;

@@ -3,6 +3,7 @@
 
 mod cors;
 mod fail_or_error;
+mod h3;
 mod headers;
 mod http;
 mod misc;

@@ -1,6 +1,7 @@
 //! The HTTP client every HTTP-speaking probe shares (`web`, `traffic`, `prometheus`, CRL
 //! downloads): building clients, requests, the page fetcher, throttle memory and proxies.
 
+pub mod alt_svc;
 mod client;
 pub use client::*;
 
