@@ -150,9 +150,10 @@ pub fn unknown(node: &Node) -> Option<(String, String)> {
 /// saying where the name came from.
 pub fn misnamed(
     checklist: &BTreeMap<String, Node>,
-    sources: &super::vars::VarSources,
+    environment: &BTreeMap<String, Node>,
+    cli: &BTreeMap<String, Node>,
 ) -> Option<(Pos, String, String)> {
-    let (node, origin) = chosen(checklist, &sources.environment, &sources.cli)?;
+    let (node, origin) = chosen(checklist, environment, cli)?;
     let (message, hint) = unknown(node)?;
     let declared = checklist.get(VARIABLE).map(|n| n.pos).unwrap_or_default();
     let (pos, from) = match origin {

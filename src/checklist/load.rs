@@ -4,6 +4,7 @@
 //! structs; substitute variables per item; build each probe from its parameter block.
 //! Each stage records diagnostics and carries on, so one run of `validate` shows them all.
 
+pub use super::source::Source;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -15,13 +16,6 @@ use super::probes::build_item_check;
 use super::raw::{RawChecklist, RawDefaults, RawItem, RawSection};
 use super::tailor::CONFIG_SRC;
 use super::vars::{Scope, UnsetParam, VarSources};
-
-/// Checklist text and the name to show for it in diagnostics.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Source {
-    pub file: String,
-    pub text: String,
-}
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -117,7 +111,9 @@ pub fn load(
     let stages = stages::load(&mut l, &doc, raw.as_ref());
     let stage_names: Vec<String> = stages.iter().map(|s| s.name.clone()).collect();
     let vars = mapping_entries(&mut l, doc.get("vars"), "vars");
-    if let Some((pos, message, hint)) = super::conventions::misnamed(&vars, sources) {
+    if let Some((pos, message, hint)) =
+        super::conventions::misnamed(&vars, &sources.environment, &sources.cli)
+    {
         l.at(pos, message, Some(hint));
     }
     let mut scope = Scope::new(vars, sources, env);

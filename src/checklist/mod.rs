@@ -9,12 +9,14 @@ pub mod model;
 pub mod node;
 pub mod probes;
 pub mod raw;
+pub mod source;
 pub mod tailor;
 pub mod vars;
 
 pub use diagnostic::Diagnostic;
-pub use load::{Source, load};
+pub use load::load;
 pub use model::{
     Approval, Check, Checklist, Item, ItemBody, Manual, Section, Severity, Stage, Wait,
 };
+pub use source::Source;
 pub use vars::VarSources;

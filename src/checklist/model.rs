@@ -27,7 +27,7 @@ pub struct Checklist {
     /// What composition changed at checklist level: the base it `extends:`, items it removes.
     pub tailored: Vec<String>,
     /// The other files its nodes came from, by [`Pos::src`]: the base it extends, prodcheck.yaml.
-    pub composed_from: Vec<(u8, std::sync::Arc<super::load::Source>)>,
+    pub composed_from: Vec<(u8, std::sync::Arc<super::source::Source>)>,
 }
 
 impl Checklist {
@@ -42,7 +42,7 @@ impl Checklist {
     /// checklist's own text).
     pub fn diagnostic_at(
         &self,
-        source: &super::load::Source,
+        source: &super::source::Source,
         pos: Pos,
         message: impl Into<String>,
     ) -> super::Diagnostic {

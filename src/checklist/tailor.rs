@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::diagnostic::Diagnostic;
-use super::load::Source;
 use super::node::{Node, Pos, Value};
+use super::source::Source;
 
 /// The file index of `prodcheck.yaml` nodes in a composed checklist ([`Pos::src`]).
 pub const CONFIG_SRC: u8 = 2;

@@ -10,7 +10,7 @@ use crate::exit_code;
 use crate::run::approval::{self, Record, Trust};
 use crate::state::{Timestamp, signature, signoffs, waivers};
 
-use super::signoff::{known_target, load_checklist, state_error};
+use super::lookup::{known_target, load_checklist, state_error};
 
 /// A record that can be signed.
 pub(super) trait Signable: Record {

@@ -11,7 +11,7 @@ use crate::exit_code;
 use crate::state::due::due_state;
 use crate::state::{State, Timestamp, history};
 
-use super::signoff::{known_target, load_checklist, state_error};
+use super::lookup::{known_target, load_checklist, state_error};
 
 /// Which runs `prodcheck history` shows.
 pub struct Filter {

@@ -4,6 +4,7 @@ mod approve;
 mod docs;
 mod history;
 mod init;
+mod lookup;
 mod probe;
 mod records;
 mod run;

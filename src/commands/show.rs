@@ -47,7 +47,7 @@ pub fn show(
         Err(e) => return Err(CliError::usage(&e, None)),
     };
     crate::run::request::check_environment(&config, env)?;
-    super::signoff::known_target(&config, target)?;
+    super::lookup::known_target(&config, target)?;
     let target = target.and_then(|t| config.target(t));
     let mut vars = VarSources {
         lenient_env: true,

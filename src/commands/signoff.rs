@@ -3,65 +3,17 @@
 
 use std::path::Path;
 
-use crate::checklist::{Checklist, ItemBody, VarSources, load};
+use crate::checklist::{Checklist, ItemBody};
 use crate::cli::args::{ColorChoice, SignoffArgs, WaiveArgs};
 use crate::config::Config;
 use crate::run::approval::Trust;
-use crate::state::{Day, SignOff, StateError, Timestamp, Waiver, signoffs, waivers};
+use crate::state::{Day, SignOff, Timestamp, Waiver, signoffs, waivers};
 
 use super::approve;
-use crate::{catalog, config, exit_code};
+use super::lookup::{known_target, load_checklist, state_error};
+use crate::exit_code;
 
 use crate::error::CliError;
-
-/// Loads the project settings and checklist `arg` (shipped name or path), or reports why not.
-pub(super) fn load_checklist(
-    config_path: Option<&Path>,
-    color: ColorChoice,
-    arg: &str,
-) -> Result<(Config, Checklist), CliError> {
-    let config = config::load(config_path).map_err(|diags| CliError::invalid(diags, color))?;
-    let source = catalog::resolve(arg, &config.checklists_dir)
-        .map_err(|e| CliError::usage(e, Some("`prodcheck list` shows the checklists it knows")))?;
-    // These commands need ids and cadences, not secrets: an unset `${env:…}` must not stop them.
-    let env = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| "unset".into()));
-    let sources = VarSources {
-        lenient_unset: true,
-        ..VarSources::default()
-    };
-    let checklist =
-        load(&source, &sources, &env).map_err(|diags| CliError::invalid(diags, color))?;
-    Ok((config, checklist))
-}
-
-/// `--target NAME` must name a target of prodcheck.yaml (`None` passes). `Err` is the exit
-/// code, the message already printed.
-pub(super) fn known_target(config: &Config, target: Option<&str>) -> Result<(), CliError> {
-    let Some(name) = target else {
-        return Ok(());
-    };
-    if config.target(name).is_some() {
-        return Ok(());
-    }
-    let known: Vec<String> = config.targets.iter().map(|t| t.name.clone()).collect();
-    let hint = if known.is_empty() {
-        "prodcheck.yaml defines no `targets:`".to_string()
-    } else {
-        format!(
-            "known targets: {}",
-            crate::fleet::select::shorten(&known, 20)
-        )
-    };
-    Err(CliError::usage(
-        format!("--target `{name}`: no such target in prodcheck.yaml"),
-        Some(&hint),
-    ))
-}
-
-/// A state file could not be read or written.
-pub(super) fn state_error(e: &StateError) -> CliError {
-    CliError::state(e)
-}
 
 /// ` for target `api`` in a confirmation line.
 fn for_target(target: Option<&str>) -> String {

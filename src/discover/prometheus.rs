@@ -9,10 +9,8 @@ use serde_json::Value;
 use super::conventions::{self as conv, Convention};
 use super::finding::{Finding, Learned};
 use super::polite::Pacer;
+use super::prometheus_api::Api;
 use super::prometheus_series as series;
-
-/// Prometheus answers read up to this size (the target list of a large server is big).
-const CAP: u64 = 4 * 1024 * 1024;
 
 /// Names discovery asks Prometheus about, per job, in one query.
 const FAMILIES: &str = ".+_requests_total|.+_requests|http_server_request_duration_seconds_count|http_server_duration_milliseconds_count|http_server_requests_seconds_count|.+_(seconds|milliseconds)_bucket|.+_build_info|target_info|node_cpu_seconds_total|pg_up|redis_up|kube_deployment_spec_replicas|kube_pod_info";
@@ -32,58 +30,6 @@ pub const VARIABLES: [&str; 6] = [
 pub struct FromPrometheus {
     pub learned: Learned,
     pub routes: Vec<String>,
-}
-
-pub(super) struct Api<'a> {
-    pacer: &'a Pacer,
-    base: String,
-}
-
-impl Api<'_> {
-    fn url(&self, path: &str, params: &[(&str, &str)]) -> String {
-        let mut u = match url::Url::parse(&format!("{}{path}", self.base)) {
-            Ok(u) => u,
-            Err(_) => return format!("{}{path}", self.base),
-        };
-        if !params.is_empty() {
-            u.query_pairs_mut().extend_pairs(params);
-        }
-        u.to_string()
-    }
-
-    /// `data` of a successful API answer.
-    async fn data(&self, path: &str, params: &[(&str, &str)]) -> Result<Value, String> {
-        let url = self.url(path, params);
-        let page = self
-            .pacer
-            .get(&url, &[("accept", "application/json")], CAP)
-            .await
-            .map_err(|r| r.reason().to_string())?;
-        if page.body.truncated {
-            return Err(format!(
-                "{path}: the answer is larger than {} MiB",
-                CAP >> 20
-            ));
-        }
-        let doc: Value = serde_json::from_slice(&page.body.bytes)
-            .map_err(|_| format!("{path} answered {} with no JSON", page.status))?;
-        if doc["status"] != "success" {
-            let why = doc["error"].as_str().unwrap_or("no error text");
-            return Err(format!("{path} answered {}: {why}", page.status));
-        }
-        Ok(doc["data"].clone())
-    }
-
-    pub(super) async fn strings(&self, path: &str, params: &[(&str, &str)]) -> Vec<String> {
-        self.data(path, params)
-            .await
-            .ok()
-            .and_then(|d| d.as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    }
 }
 
 /// `job` → the `instance` labels of its active targets.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::conventions::{self as conv, Convention};
 use super::finding::{Finding, Learned, short};
-use super::prometheus::Api;
+use super::prometheus_api::Api;
 
 /// The exporter jobs: variable, the series that mark them, what they are.
 const EXPORTERS: [(&str, &[&str], &str); 4] = [

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::finding::{Finding, Learned};
 use super::polite::Pacer;
-use super::web::{PAGE_CAP, SMALL_CAP, path_of, same_host};
+use super::urls::{PAGE_CAP, SMALL_CAP, path_of, same_host};
 
 const OPENAPI_PATHS: [&str; 3] = ["/openapi.json", "/swagger.json", "/v3/api-docs"];
 const PROTECTED_PATHS: [&str; 5] = ["/admin", "/api/admin", "/internal", "/dashboard", "/manage"];

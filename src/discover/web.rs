@@ -9,6 +9,7 @@ use super::finding::{Finding, Learned, short};
 use super::html;
 use super::polite::Pacer;
 use super::routes;
+use super::urls::{PAGE_CAP, SMALL_CAP, path_of, same_host};
 use super::yaml_edit::render_str;
 
 /// The variables this source settles.
@@ -22,10 +23,6 @@ pub const VARIABLES: [&str; 8] = [
     "rate_limit_url",
     "protected_urls",
 ];
-
-/// Pages read up to this size; asset and probe answers much less.
-pub(super) const PAGE_CAP: u64 = 512 * 1024;
-pub(super) const SMALL_CAP: u64 = 16 * 1024;
 
 const HEALTH_PATHS: [&str; 8] = [
     "/healthz",
@@ -55,29 +52,6 @@ const WS_PATHS: [&str; 4] = [
 /// Candidate requests per kind at most.
 const MAX_LOGIN: usize = 5;
 const MAX_WS: usize = 4;
-
-pub(super) fn same_host(a: &str, b: &str) -> bool {
-    let host = |u: &str| {
-        url::Url::parse(u)
-            .ok()
-            .map(|u| (u.host_str().map(str::to_string), u.port_or_known_default()))
-    };
-    host(a).is_some() && host(a) == host(b)
-}
-
-pub(super) fn path_of(u: &str) -> String {
-    url::Url::parse(u).map_or_else(
-        |_| u.to_string(),
-        |p| {
-            let mut s = p.path().to_string();
-            if let Some(q) = p.query() {
-                s.push('?');
-                s.push_str(q);
-            }
-            s
-        },
-    )
-}
 
 /// Learns what the service at `base_url` answers; `routes` are paths Prometheus labels name.
 pub async fn discover(pacer: &Pacer, base_url: &str, routes: &[String]) -> Learned {

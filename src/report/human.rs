@@ -12,8 +12,7 @@ use super::{ItemReport, Report, Reporter};
 use crate::exit_code;
 use crate::status::Status;
 
-/// Lines are wrapped (id lists) or cut (the attention list) to this width off a terminal.
-pub(super) const WIDTH: usize = 100;
+pub(super) use super::wrap::{WIDTH, wrap};
 /// Evidence values are cut to this many characters below `-vv`.
 const EVIDENCE_CHARS: usize = 120;
 
@@ -79,31 +78,6 @@ pub(super) fn cut(text: &str, max: usize) -> String {
             .chain(['…'])
             .collect()
     }
-}
-
-/// `words` joined by ", " and wrapped to `width`, each line indented by `indent`.
-pub(super) fn wrap(words: &[&str], indent: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for (i, w) in words.iter().enumerate() {
-        let piece = if i + 1 < words.len() {
-            format!("{w},")
-        } else {
-            w.to_string()
-        };
-        if !line.is_empty() && indent.len() + line.len() + 1 + piece.len() > width {
-            lines.push(format!("{indent}{line}"));
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&piece);
-    }
-    if !line.is_empty() {
-        lines.push(format!("{indent}{line}"));
-    }
-    lines
 }
 
 impl HumanReporter {

@@ -2,7 +2,7 @@
 //! look (worst first, clean ones folded), each of them with what needs attention, and every
 //! item with its target folded at the end.
 
-use super::markdown::{HEADER, cell, icon, rank, row};
+use super::markdown_table::{HEADER, cell, icon, rank, row, waits_for_someone};
 use super::{ItemReport, Report, targets::severity_rank};
 use crate::exit_code;
 use crate::status::Status;
@@ -84,7 +84,7 @@ pub(super) fn fleet(report: &Report) -> String {
         let mut items: Vec<&ItemReport> = view
             .items
             .iter()
-            .filter(|i| rank(view, i) <= 2 && !super::markdown::waits_for_someone(i))
+            .filter(|i| rank(view, i) <= 2 && !waits_for_someone(i))
             .collect();
         let pending = view
             .items

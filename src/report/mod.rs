@@ -13,11 +13,13 @@ mod json;
 mod junit;
 mod markdown;
 mod markdown_fleet;
+mod markdown_table;
 mod prometheus;
 mod sarif;
 mod tap;
 mod targets;
 mod unconfigured;
+mod wrap;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};

@@ -3,7 +3,7 @@
 
 use colored::Colorize;
 
-use super::human::{WIDTH, wrap};
+use super::wrap::{WIDTH, wrap};
 use super::{ItemReport, Report};
 use crate::status::Status;
 

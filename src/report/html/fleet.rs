@@ -4,7 +4,7 @@
 
 use maud::{Markup, html};
 
-use super::page::badge;
+use super::badge::badge;
 use super::svg::slug;
 use crate::report::targets::severity_rank;
 use crate::report::{ItemReport, Report};
@@ -85,8 +85,8 @@ fn attention(view: &Report) -> Vec<&ItemReport> {
     let mut list: Vec<&ItemReport> = view
         .items
         .iter()
-        .filter(|i| crate::report::markdown::rank(view, i) <= 2)
+        .filter(|i| crate::report::markdown_table::rank(view, i) <= 2)
         .collect();
-    list.sort_by_key(|i| crate::report::markdown::rank(view, i));
+    list.sort_by_key(|i| crate::report::markdown_table::rank(view, i));
     list
 }

@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::page::badge;
+use super::badge::badge;
 use super::svg::{cut, slug};
 use crate::report::{ItemReport, Report};
 
@@ -125,7 +125,7 @@ fn row(report: &Report, item: &ItemReport) -> Markup {
 /// The items of section `name`, failing first, checklist order within a rank.
 fn ranked<'a>(report: &'a Report, name: &str) -> Vec<&'a ItemReport> {
     let mut items: Vec<&ItemReport> = report.items.iter().filter(|i| i.section == name).collect();
-    items.sort_by_key(|i| crate::report::markdown::rank(report, i));
+    items.sort_by_key(|i| crate::report::markdown_table::rank(report, i));
     items
 }
 

@@ -8,6 +8,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use super::badge::{badge, symbol};
 use super::{expiry, grade, items, latency, strip};
 use crate::exit_code;
 use crate::report::{ItemReport, Report, Reporter, rfc3339};
@@ -20,11 +21,6 @@ const STYLE: &str = include_str!("style.css");
 /// No script, no connection, no font or image from anywhere: the page is the file.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
-/// The glyph that says a status without colour (the terminal report's).
-pub fn symbol(status: Status) -> &'static str {
-    crate::report::human::symbol(status)
-}
-
 /// The class (`st-…`), glyph and word of the run's verdict.
 fn verdict(report: &Report) -> (&'static str, &'static str, &'static str) {
     match report.exit_code {
@@ -34,15 +30,6 @@ fn verdict(report: &Report) -> (&'static str, &'static str, &'static str) {
         exit_code::UNCONFIGURED => ("pending", "○", "UNCONFIGURED"),
         exit_code::INTERRUPTED => ("warn", "▲", "INTERRUPTED"),
         _ => ("error", "!", "NOT EVALUATED"),
-    }
-}
-
-/// A status badge: glyph and word on a coloured ground.
-pub fn badge(status: Status) -> Markup {
-    html! {
-        span class=(format!("badge st-{}", status.as_str())) {
-            span aria-hidden="true" { (symbol(status)) } " " (status.as_str())
-        }
     }
 }
 
@@ -111,13 +98,13 @@ fn attention(report: &Report) -> Markup {
         .items
         .iter()
         .filter(|i| {
-            crate::report::markdown::rank(report, i) <= 2
-                && !crate::report::markdown::waits_for_someone(i)
+            crate::report::markdown_table::rank(report, i) <= 2
+                && !crate::report::markdown_table::waits_for_someone(i)
         })
         .collect();
     list.sort_by_key(|i| {
         (
-            crate::report::markdown::rank(report, i),
+            crate::report::markdown_table::rank(report, i),
             report.cause_rank(i),
         )
     });

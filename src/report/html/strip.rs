@@ -102,7 +102,7 @@ fn exit_cell(code: u8) -> (&'static str, String) {
 
 fn status_cell(status: Option<Status>) -> (&'static str, &'static str) {
     match status {
-        Some(s) => (s.as_str(), super::page::symbol(s)),
+        Some(s) => (s.as_str(), super::badge::symbol(s)),
         None => ("none", "·"),
     }
 }

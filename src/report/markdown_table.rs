@@ -1,0 +1,79 @@
+//! The Markdown item table and its ranking, shared by the single-run and the fleet Markdown
+//! reports (so neither imports the other).
+
+use super::{ItemReport, Report};
+use crate::status::Status;
+
+/// Makes text safe inside a table cell: no pipes, no raw HTML, no line breaks.
+pub(super) fn cell(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace("\r\n", "<br>")
+        .replace('\n', "<br>")
+}
+
+pub(super) fn icon(status: Status) -> &'static str {
+    match status {
+        Status::Pass | Status::Confirmed => "✅",
+        Status::Warn => "⚠️",
+        Status::Fail | Status::Declined => "❌",
+        Status::Error => "❗",
+        Status::Skip => "⏭️",
+        Status::Pending => "⏳",
+        Status::Waived => "🔕",
+        Status::Unconfigured => "⚙️",
+        Status::NotApplicable => "🚫",
+    }
+}
+
+/// Items needing attention first (gate-blocking, then other problems), checklist order within.
+pub(super) fn rank(report: &Report, item: &ItemReport) -> u8 {
+    match item.status {
+        _ if report.blocks(item) => 0,
+        Status::Fail
+        | Status::Error
+        | Status::Declined
+        | Status::Pending
+        | Status::Unconfigured => 1,
+        Status::Warn | Status::Waived => 2,
+        Status::Skip | Status::NotApplicable => 4,
+        Status::Pass | Status::Confirmed => 3,
+    }
+}
+
+/// Pending and unconfigured items wait for someone (a sign-off, a variable): each has its own
+/// block, not a row under "Needs attention".
+pub(super) fn waits_for_someone(item: &ItemReport) -> bool {
+    matches!(item.status, Status::Pending | Status::Unconfigured)
+}
+
+/// One table row for `item`.
+pub(super) fn row(report: &Report, item: &ItemReport) -> String {
+    let gate = if report.gates(item) {
+        ""
+    } else {
+        " (non-gating)"
+    };
+    let text: Vec<String> = [item.message.clone()]
+        .into_iter()
+        .chain(report.caused_line(item))
+        .chain(item.series_line())
+        .chain(item.fix_lines())
+        .collect();
+    format!(
+        "| {} {} | **{}** {} | {} | {}{gate} | {} | {} |\n",
+        icon(item.status),
+        item.status.as_str(),
+        cell(&item.id),
+        cell(&item.title),
+        cell(&item.section),
+        item.severity.as_str(),
+        cell(&item.kind),
+        cell(&text.join("\n")),
+    )
+}
+
+pub(super) const HEADER: &str =
+    "| | Item | Section | Severity | Kind | Message |\n| --- | --- | --- | --- | --- | --- |\n";
