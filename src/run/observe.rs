@@ -296,26 +296,37 @@ pub async fn observe(
             },
         })
         .collect();
-    // Items wait in the run's queues at most 30 s, or half as long again as the plan needs.
-    let politeness = politeness(plan.per_host, plan.pace);
-    let least = pacing_plan(plan).minimum().mul_f64(1.5);
-    let queue_limit = politeness.queue_limit().max(least);
-    let shared = Shared {
-        concurrency: plan.concurrency,
-        politeness: politeness.with_queue_limit(queue_limit),
-    };
+    let shared = shared(
+        politeness(plan.per_host, plan.pace),
+        plan_requests(plan),
+        plan.concurrency,
+    );
     run_fleet(&units, shared, prompter, progress, shutdown).await
+}
+
+/// One concurrency bound and one politeness for a run. Items wait in the run's own queues at
+/// most 30 s, or half as long again as the least wall time the paced `requests` need.
+fn shared(politeness: Politeness, requests: Vec<(String, u32)>, concurrency: usize) -> Shared {
+    let least = politeness.plan(requests).minimum().mul_f64(1.5);
+    let queue_limit = politeness.queue_limit().max(least);
+    Shared {
+        concurrency,
+        politeness: politeness.with_queue_limit(queue_limit),
+    }
 }
 
 /// The paced requests the plan's selected automated items will send, per host, and the least
 /// wall time the run's pace allows them (printed with `-v`).
 pub fn pacing_plan(plan: &Plan<'_>) -> checks::politeness::Plan {
-    let requests = plan
-        .parts
+    politeness(plan.per_host, plan.pace).plan(plan_requests(plan))
+}
+
+/// The paced requests (host, count) of every part of `plan`.
+fn plan_requests(plan: &Plan<'_>) -> Vec<(String, u32)> {
+    plan.parts
         .iter()
         .flat_map(|p| requests_of(&p.checklist, &p.opts))
-        .collect::<Vec<_>>();
-    politeness(plan.per_host, plan.pace).plan(requests)
+        .collect()
 }
 
 /// The paced requests (host, count) `checklist`'s selected automated items will send.
@@ -344,17 +355,11 @@ pub async fn run(
         opts,
         target: None,
     };
-    // Items wait in the run's queues at most 30 s or half as long again as the plan needs.
-    let politeness = opts.politeness();
-    let least = politeness
-        .plan(requests_of(checklist, opts))
-        .minimum()
-        .mul_f64(1.5);
-    let queue_limit = politeness.queue_limit().max(least);
-    let shared = Shared {
-        concurrency: opts.concurrency,
-        politeness: politeness.with_queue_limit(queue_limit),
-    };
+    let shared = shared(
+        opts.politeness(),
+        requests_of(checklist, opts),
+        opts.concurrency,
+    );
     let mut results = run_fleet(&[unit], shared, prompter, progress, shutdown).await;
     results.pop().unwrap_or(RunResult {
         observations: Vec::new(),
