@@ -5,9 +5,8 @@
 use crate::status::Status;
 
 use super::markdown_fleet::fleet;
-use super::markdown_table::{HEADER, cell, icon, rank, row, waits_for_someone};
+use super::markdown_table::{HEADER, cell, counts, rank, row, verdict_parts, waits_for_someone};
 use super::{ItemReport, Report, Reporter};
-use crate::exit_code;
 
 pub struct MarkdownReporter;
 
@@ -23,16 +22,7 @@ impl Reporter for MarkdownReporter {
             .map(|t| format!(" — {}", cell(t)))
             .unwrap_or_default();
         out.push_str(&format!("## prodcheck: `{}`{title}\n\n", report.checklist));
-        let verdict = exit_code::TABLE
-            .iter()
-            .find(|(c, _)| *c == report.exit_code)
-            .map(|(_, t)| *t)
-            .unwrap_or("");
-        let mark = if report.exit_code == exit_code::OK {
-            "✅"
-        } else {
-            "❌"
-        };
+        let (mark, verdict) = verdict_parts(report.exit_code);
         let env = report
             .environment
             .as_deref()
@@ -45,20 +35,7 @@ impl Reporter for MarkdownReporter {
             report.duration.as_secs_f64(),
             report.source_path(),
         ));
-        let counts: Vec<String> = report
-            .summary()
-            .into_iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(status, n)| {
-                let s = Status::ALL
-                    .into_iter()
-                    .find(|s| s.as_str() == status)
-                    .map(icon)
-                    .unwrap_or("");
-                format!("{s} {n} {status}")
-            })
-            .collect();
-        out.push_str(&format!("{}\n", counts.join(" · ")));
+        out.push_str(&format!("{}\n", counts(report)));
 
         // What needs attention first: anything that blocks the gate, then other problems.
         let mut attention: Vec<&ItemReport> = report

@@ -2,36 +2,13 @@
 //! look (worst first, clean ones folded), each of them with what needs attention, and every
 //! item with its target folded at the end.
 
-use super::markdown_table::{HEADER, cell, icon, rank, row, waits_for_someone};
+use super::markdown_table::{HEADER, cell, counts, rank, row, verdict_parts, waits_for_someone};
 use super::{ItemReport, Report, targets::severity_rank};
 use crate::exit_code;
 use crate::status::Status;
 
-/// `✅ 3 pass · ❌ 1 fail` for `report`.
-fn counts(report: &Report) -> String {
-    report
-        .summary()
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(status, n)| {
-            let s = Status::ALL
-                .into_iter()
-                .find(|s| s.as_str() == status)
-                .map(icon)
-                .unwrap_or("");
-            format!("{s} {n} {status}")
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
 fn verdict(code: u8) -> String {
-    let text = exit_code::TABLE
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, t)| *t)
-        .unwrap_or("");
-    let mark = if code == exit_code::OK { "✅" } else { "❌" };
+    let (mark, text) = verdict_parts(code);
     format!("{mark} exit {code}: {text}")
 }
 

@@ -2,6 +2,7 @@
 //! reports (so neither imports the other).
 
 use super::{ItemReport, Report};
+use crate::exit_code;
 use crate::status::Status;
 
 /// Makes text safe inside a table cell: no pipes, no raw HTML, no line breaks.
@@ -77,3 +78,32 @@ pub(super) fn row(report: &Report, item: &ItemReport) -> String {
 
 pub(super) const HEADER: &str =
     "| | Item | Section | Severity | Kind | Message |\n| --- | --- | --- | --- | --- | --- |\n";
+
+/// The mark and the exit-code table's text for a verdict: `("✅", "ready")`.
+pub(super) fn verdict_parts(code: u8) -> (&'static str, &'static str) {
+    let text = exit_code::TABLE
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, t)| *t)
+        .unwrap_or("");
+    let mark = if code == exit_code::OK { "✅" } else { "❌" };
+    (mark, text)
+}
+
+/// `✅ 3 pass · ❌ 1 fail` for `report`.
+pub(super) fn counts(report: &Report) -> String {
+    report
+        .summary()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(status, n)| {
+            let s = Status::ALL
+                .into_iter()
+                .find(|s| s.as_str() == status)
+                .map(icon)
+                .unwrap_or("");
+            format!("{s} {n} {status}")
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}

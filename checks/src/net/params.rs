@@ -51,6 +51,17 @@ impl NetParams {
         self
     }
 
+    /// Load-time issues of these parameters for a target on `host`: a literal address of the
+    /// wrong family, a useless `resolve`, a certificate without its key.
+    pub fn check(&self, host: Option<&str>) -> Vec<crate::probe::ParamIssue> {
+        let mut issues = crate::net::family::check(host, self.ip_family, &self.resolve);
+        issues.extend(crate::net::identity::check(
+            &self.client_cert,
+            &self.client_key,
+        ));
+        issues
+    }
+
     /// Whether the item restricts addresses (which a proxy could not honour).
     pub fn pins_addresses(&self) -> bool {
         self.ip_family != IpFamily::Any || !self.resolve.is_empty()

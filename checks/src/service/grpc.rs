@@ -84,9 +84,7 @@ impl Probe for GrpcProbe {
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
         let host = self.target().ok().map(|t| t.host);
-        let mut issues = net::family::check(host.as_deref(), net.ip_family, &net.resolve);
-        issues.extend(identity::check(&net.client_cert, &net.client_key));
-        issues
+        net.check(host.as_deref())
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {

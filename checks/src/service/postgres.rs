@@ -263,22 +263,14 @@ impl Probe for PostgresProbe {
     }
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
-        issues.extend(crate::net::identity::check(
-            &net.client_cert,
-            &net.client_key,
-        ));
-        if let Ok(u) = &pg_url::parse(&self.url)
-            && let Ok(config) = Config::from_str(&u.url)
-            && let Some(Host::Tcp(host)) = config.get_hosts().first()
-        {
-            issues.extend(crate::net::family::check(
-                Some(host),
-                net.ip_family,
-                &net.resolve,
-            ));
-        }
-        issues
+        let config = pg_url::parse(&self.url)
+            .ok()
+            .and_then(|u| Config::from_str(&u.url).ok());
+        let host = match config.as_ref().and_then(|c| c.get_hosts().first()) {
+            Some(Host::Tcp(host)) => Some(host.as_str()),
+            _ => None,
+        };
+        net.check(host)
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {

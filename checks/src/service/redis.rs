@@ -225,16 +225,8 @@ impl Probe for RedisProbe {
                 .hint("use `rediss://` for TLS, or drop `client_cert`"),
             );
         }
-        issues.extend(crate::net::identity::check(
-            &net.client_cert,
-            &net.client_key,
-        ));
         let (host, _) = self.host_port();
-        issues.extend(crate::net::family::check(
-            Some(&host),
-            net.ip_family,
-            &net.resolve,
-        ));
+        issues.extend(net.check(Some(&host)));
         issues
     }
 

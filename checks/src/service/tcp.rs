@@ -53,13 +53,7 @@ impl Probe for TcpProbe {
     }
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
-        issues.extend(net::family::check(
-            Some(&self.host),
-            net.ip_family,
-            &net.resolve,
-        ));
-        issues.extend(identity::check(&net.client_cert, &net.client_key));
+        let mut issues = net.check(Some(&self.host));
         if !self.tls && net.client_cert.is_some() {
             issues.push(
                 ParamIssue::new("client_cert", "`client_cert` needs `tls: true`")

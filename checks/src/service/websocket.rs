@@ -173,16 +173,10 @@ impl Probe for WebSocketProbe {
     }
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
         let host = url::Url::parse(&self.url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_string));
-        issues.extend(net::family::check(
-            host.as_deref(),
-            net.ip_family,
-            &net.resolve,
-        ));
-        issues.extend(identity::check(&net.client_cert, &net.client_key));
+        let mut issues = net.check(host.as_deref());
         if net.client_cert.is_some() && self.url.starts_with("ws:") {
             issues.push(
                 ParamIssue::new("client_cert", "`client_cert` only applies to `wss://` URLs")

@@ -172,13 +172,7 @@ impl Probe for TlsProbe {
     }
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
-        issues.extend(net::family::check(
-            Some(&self.host),
-            net.ip_family,
-            &net.resolve,
-        ));
-        issues.extend(identity::check(&net.client_cert, &net.client_key));
+        let mut issues = net.check(Some(&self.host));
         issues.extend(net::dual_stack::check(
             self.dual_stack,
             Some(&self.host),

@@ -113,13 +113,7 @@ impl<'a> Reach<'a> {
         let host = url::Url::parse(self.url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_string));
-        let mut issues =
-            crate::net::family::check(host.as_deref(), self.net.ip_family, &self.net.resolve);
-        issues.extend(crate::net::identity::check(
-            &self.net.client_cert,
-            &self.net.client_key,
-        ));
-        issues
+        self.net.check(host.as_deref())
     }
 }
 
