@@ -75,9 +75,9 @@ impl Reason {
         Reason::ScrapeDeadline,
         Reason::UnsetVariable,
         Reason::CertExpired,
-        Reason::CertExpiring,
         Reason::CertUntrusted,
         Reason::CertNameMismatch,
+        Reason::CertExpiring,
         Reason::Violated,
         Reason::Other,
     ];
@@ -141,7 +141,7 @@ impl Reason {
         Some(
             marked(&item.evidence)
                 .or_else(|| certificate(&item.evidence))
-                .or_else(|| Unanswered::read(&item.evidence)?.why().map(|w| Self::of_no_answer(&w)))
+                .or_else(|| unanswered(&item.evidence))
                 .unwrap_or(if failed {
                     Reason::Violated
                 } else {
@@ -154,6 +154,17 @@ impl Reason {
 fn marked(ev: &Evidence) -> Option<Reason> {
     let name = ev.get(KEY)?.as_str()?;
     Reason::ALL.into_iter().find(|r| r.as_str() == name)
+}
+
+/// The recorded `no_answer` cause; a name this build does not know is [`Reason::Other`], so
+/// a newer probe's cause cannot widen the label's range.
+fn unanswered(ev: &Evidence) -> Option<Reason> {
+    let recorded = Unanswered::read(ev)?;
+    Some(
+        recorded
+            .why()
+            .map_or(Reason::Other, |w| Reason::of_no_answer(&w)),
+    )
 }
 
 /// A `tls` item's certificate findings, most decisive first: expired, untrusted, wrong name,
@@ -186,29 +197,8 @@ mod tests {
             panic!("evidence must be an object");
         };
         ItemReport {
-            target: None,
-            id: "i".into(),
-            title: "I".into(),
-            section: "S".into(),
-            severity: crate::checklist::Severity::Critical,
-            kind: "tls".into(),
-            status,
-            observed: status,
-            gating: true,
-            message: "m".into(),
             evidence,
-            duration: std::time::Duration::ZERO,
-            attempts: 1,
-            flaky: false,
-            line: 1,
-            tags: Vec::new(),
-            note: None,
-            waiver: None,
-            exit_code: 1,
-            prompted: false,
-            series: None,
-            fix: None,
-            docs: None,
+            ..crate::report::fixture::item("i", "tls", status)
         }
     }
 
@@ -224,49 +214,112 @@ mod tests {
     #[test]
     fn names_are_unique_and_label_safe() {
         let mut names: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
-        assert!(names.iter().all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+        assert!(
+            names
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), Reason::ALL.len());
     }
 
+    /// The README states the label's range and its size; this keeps the two honest.
+    #[test]
+    fn the_readme_states_the_whole_range_and_its_size() {
+        let readme = include_str!("../../README.md");
+        let (_, section) = readme
+            .split_once("**Why an item fails.**")
+            .expect("README: the `reason` section");
+        let n = Reason::ALL.len();
+        assert!(
+            section.contains(&format!("a fixed set of {n} names")),
+            "README: not {n}"
+        );
+        assert!(
+            section.contains(&format!("**items × {n}**")),
+            "README: not items × {n}"
+        );
+        let listed: Vec<&str> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| `reason` |"))
+            .skip(2)
+            .take_while(|l| l.starts_with("| `"))
+            .filter_map(|l| l.strip_prefix("| `")?.split_once('`').map(|(name, _)| name))
+            .collect();
+        let ours: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(listed, ours, "README's reason table and Reason::ALL differ");
+    }
+
     #[test]
     fn only_failing_and_erroring_items_have_a_reason() {
         for status in [Status::Pass, Status::Warn, Status::Skip, Status::Waived] {
-            assert_eq!(Reason::of(&item(status, json!({"no_answer": "refused"}))), None);
+            assert_eq!(
+                Reason::of(&item(status, json!({"no_answer": "refused"}))),
+                None
+            );
         }
-        assert_eq!(Reason::of(&item(Status::Fail, json!({}))), Some(Reason::Violated));
-        assert_eq!(Reason::of(&item(Status::Error, json!({}))), Some(Reason::Other));
+        assert_eq!(
+            Reason::of(&item(Status::Fail, json!({}))),
+            Some(Reason::Violated)
+        );
+        assert_eq!(
+            Reason::of(&item(Status::Error, json!({}))),
+            Some(Reason::Other)
+        );
     }
 
     #[test]
     fn no_answer_maps_one_to_one_and_unknown_names_fall_back() {
         for why in NoAnswer::ALL {
             let ev = json!({ "no_answer": why.as_str() });
-            assert_eq!(Reason::of(&item(Status::Fail, ev)), Some(Reason::of_no_answer(&why)));
+            assert_eq!(
+                Reason::of(&item(Status::Fail, ev)),
+                Some(Reason::of_no_answer(&why))
+            );
         }
-        let ev = json!({ "no_answer": "cosmic_rays" });
-        assert_eq!(Reason::of(&item(Status::Error, ev)), Some(Reason::Other));
+        for status in [Status::Fail, Status::Error] {
+            let ev = json!({ "no_answer": "cosmic_rays" });
+            assert_eq!(Reason::of(&item(status, ev)), Some(Reason::Other));
+        }
     }
 
     #[test]
     fn certificate_findings_in_order() {
-        assert_eq!(Reason::of(&item(Status::Fail, chain(-2, 14))), Some(Reason::CertExpired));
-        assert_eq!(Reason::of(&item(Status::Fail, chain(5, 14))), Some(Reason::CertExpiring));
-        assert_eq!(Reason::of(&item(Status::Fail, chain(60, 14))), Some(Reason::Violated));
+        assert_eq!(
+            Reason::of(&item(Status::Fail, chain(-2, 14))),
+            Some(Reason::CertExpired)
+        );
+        assert_eq!(
+            Reason::of(&item(Status::Fail, chain(5, 14))),
+            Some(Reason::CertExpiring)
+        );
+        assert_eq!(
+            Reason::of(&item(Status::Fail, chain(60, 14))),
+            Some(Reason::Violated)
+        );
         let mut untrusted = chain(60, 14);
         untrusted["chain_verified"] = json!(false);
         untrusted["hostname_match"] = json!(false);
-        assert_eq!(Reason::of(&item(Status::Fail, untrusted)), Some(Reason::CertUntrusted));
+        assert_eq!(
+            Reason::of(&item(Status::Fail, untrusted)),
+            Some(Reason::CertUntrusted)
+        );
         let mut wrong_name = chain(60, 14);
         wrong_name["hostname_match"] = json!(false);
-        assert_eq!(Reason::of(&item(Status::Fail, wrong_name)), Some(Reason::CertNameMismatch));
+        assert_eq!(
+            Reason::of(&item(Status::Fail, wrong_name)),
+            Some(Reason::CertNameMismatch)
+        );
     }
 
     #[test]
     fn the_scrape_s_own_mark_wins() {
         let outcome = Reason::ScrapeDeadline.mark(Outcome::error("late"));
         let ev = serde_json::Value::Object(outcome.evidence);
-        assert_eq!(Reason::of(&item(Status::Error, ev)), Some(Reason::ScrapeDeadline));
+        assert_eq!(
+            Reason::of(&item(Status::Error, ev)),
+            Some(Reason::ScrapeDeadline)
+        );
     }
 }

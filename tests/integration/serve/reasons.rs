@@ -104,7 +104,10 @@ fn each_failing_item_names_its_reason_from_the_fixed_set() {
             sample(
                 &body,
                 "prodcheck_item_status",
-                &[&format!(r#"item="{item}""#), &format!(r#"status="{status}""#)]
+                &[
+                    &format!(r#"item="{item}""#),
+                    &format!(r#"status="{status}""#)
+                ]
             ),
             Some(1.0),
             "{item} is not {status}:\n{body}"
@@ -124,7 +127,10 @@ fn each_failing_item_names_its_reason_from_the_fixed_set() {
         !body.contains(r#"prodcheck_item_failure_reason{checklist="reasons",item="open""#),
         "{body}"
     );
-    assert!(body.contains("# TYPE prodcheck_item_failure_reason gauge"), "{body}");
+    assert!(
+        body.contains("# TYPE prodcheck_item_failure_reason gauge"),
+        "{body}"
+    );
     promtool_check_metrics(&body);
 
     // A healthy page has no failure family at all (its series set is unchanged).

@@ -12,8 +12,9 @@ use prodcheck::demo::pki;
 use super::prometheus::{prom_query, wait_series};
 use super::*;
 
-/// Target names of prodcheck.yaml; hashmod 2 puts some in each shard (asserted below).
-const TARGETS: [&str; 6] = ["api-eu", "api-us", "shop-eu", "shop-us", "auth-eu", "auth-us"];
+/// Target names of prodcheck.yaml; hashmod 2 puts three in each shard (md5's low 64 bits
+/// mod 2: `api-*` and `shop-eu` in 1, `web-*` and `pay-us` in 0; asserted below).
+const TARGETS: [&str; 6] = ["api-eu", "api-us", "pay-us", "shop-eu", "web-eu", "web-us"];
 
 /// A light checklist (one `tcp` item) for every target, each target pointing at `port`.
 fn sharded_project(port: u16, ca: &pki::Pki) -> Project {
@@ -53,7 +54,7 @@ fn prometheus_shards(a: u16, b: u16) -> Option<ServerProcess> {
         ("127.0.0.1:9189", format!("127.0.0.1:{a}")),
         ("127.0.0.1:9190", format!("127.0.0.1:{b}")),
         ("checklist: [maintenance]", "checklist: [ping]".into()),
-        ("targets: [api-eu, api-us, shop-eu, shop-us]", targets),
+        ("targets: [api-eu, api-us, web-eu, web-us]", targets),
         ("scrape_interval: 1m", "scrape_interval: 1s".into()),
         ("evaluation_interval: 1m", "evaluation_interval: 1s".into()),
         ("scrape_timeout: 30s", "scrape_timeout: 1s".into()),
@@ -73,7 +74,12 @@ fn prometheus_shards(a: u16, b: u16) -> Option<ServerProcess> {
 
 /// Waits (at most 60 s) until `expr` answers with series for which `done` holds; returns them
 /// as `label value → sample value` keyed by `key`.
-fn wait_by(prom: u16, expr: &str, key: &str, done: impl Fn(&BTreeMap<String, f64>) -> bool) -> BTreeMap<String, f64> {
+fn wait_by(
+    prom: u16,
+    expr: &str,
+    key: &str,
+    done: impl Fn(&BTreeMap<String, f64>) -> bool,
+) -> BTreeMap<String, f64> {
     let mut last = BTreeMap::new();
     let found = wait_until(Duration::from_secs(60), || {
         last = prom_query(prom, expr)
@@ -120,25 +126,51 @@ fn hashmod_shards_scrape_each_target_once_and_a_stopped_shard_alerts() {
         per_target.values().all(|n| *n == 1.0),
         "a target scraped by both shards: {per_target:?}"
     );
+    // Over the whole run, not only now: each target's series came through one exporter.
     let exporters = wait_by(
         port,
-        r#"count by (target) (count by (target, exporter) (prodcheck_run_exit_code{job="prodcheck-shards"}))"#,
+        r#"count by (target) (count by (target, exporter) (count_over_time(prodcheck_run_exit_code{job="prodcheck-shards"}[1h])))"#,
         "target",
         |m| m.len() == TARGETS.len(),
     );
-    assert!(exporters.values().all(|n| *n == 1.0), "{exporters:?}");
+    assert!(
+        exporters.values().all(|n| *n == 1.0),
+        "a target was scraped through both shards: {exporters:?}"
+    );
+    // The shard each target landed on is hashmod's (md5, low 64 bits, mod 2), three a shard.
+    let placed: BTreeMap<String, String> = prom_query(port, r#"up{job="prodcheck-shards"}"#)
+        .iter()
+        .map(|s| {
+            let target = s["metric"]["instance"].as_str().unwrap_or("");
+            let shard = s["metric"]["shard"].as_str().unwrap_or("?");
+            (
+                target.trim_start_matches("ping/").to_string(),
+                shard.to_string(),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, String> = [
+        ("api-eu", "1"),
+        ("api-us", "1"),
+        ("pay-us", "0"),
+        ("shop-eu", "1"),
+        ("web-eu", "0"),
+        ("web-us", "0"),
+    ]
+    .into_iter()
+    .map(|(t, s)| (t.to_string(), s.to_string()))
+    .collect();
+    assert_eq!(placed, expected, "hashmod placed the targets otherwise");
+    let (addr_a, addr_b) = (format!("127.0.0.1:{a}"), format!("127.0.0.1:{b}"));
     let shards = wait_by(
         port,
         r#"count by (exporter) (up{job="prodcheck-shards"} == 1)"#,
         "exporter",
         |m| m.values().sum::<f64>() == TARGETS.len() as f64,
     );
-    let (addr_a, addr_b) = (format!("127.0.0.1:{a}"), format!("127.0.0.1:{b}"));
-    let on_b = shards.get(&addr_b).copied().unwrap_or(0.0);
-    assert!(
-        shards.get(&addr_a).copied().unwrap_or(0.0) >= 1.0 && on_b >= 1.0,
-        "hashmod left a shard empty: {shards:?}"
-    );
+    assert_eq!(shards.get(&addr_a), Some(&3.0), "shard 0 (a): {shards:?}");
+    assert_eq!(shards.get(&addr_b), Some(&3.0), "shard 1 (b): {shards:?}");
+    let on_b = 3.0;
 
     // The HA pair: both replicas scrape every target.
     let pair = wait_by(
