@@ -4,6 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::no_answer::NoAnswer;
 use crate::outcome::{Evidence, Outcome, Status};
 
 /// A set of figures a probe records at the top level of its evidence, one key a field.
@@ -240,6 +241,32 @@ pub struct InternalError {
     pub internal_error: String,
 }
 impl Figures for InternalError {}
+
+/// Why a probe got no answer it could judge (`no_answer`: a [`NoAnswer`] name), written by
+/// the network probes and `dns` under the rule in `no_answer.rs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unanswered {
+    pub no_answer: String,
+}
+impl Figures for Unanswered {}
+
+impl Unanswered {
+    /// The typed reason; `None` for a name this build does not know.
+    pub fn why(&self) -> Option<NoAnswer> {
+        NoAnswer::from_name(&self.no_answer)
+    }
+}
+
+/// `tls`: whether the presented chain verifies to a trusted root (expiry aside) and whether
+/// the server's certificate matches the name asked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CertTrust {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname_match: Option<bool>,
+}
+impl Figures for CertTrust {}
 
 #[cfg(test)]
 #[path = "figures_tests.rs"]

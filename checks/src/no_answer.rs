@@ -61,6 +61,28 @@ pub enum NoAnswer {
 }
 
 impl NoAnswer {
+    /// Every reason, in declaration order (what `serve`'s bounded `reason` label maps).
+    pub const ALL: [NoAnswer; 12] = [
+        NoAnswer::NameNotFound,
+        NoAnswer::ResolverUnavailable,
+        NoAnswer::Refused,
+        NoAnswer::Dropped,
+        NoAnswer::Timeout,
+        NoAnswer::TlsRejected,
+        NoAnswer::NetworkUnreachable,
+        NoAnswer::Proxy,
+        NoAnswer::Throttled,
+        NoAnswer::RedirectLoop,
+        NoAnswer::OwnLimit,
+        NoAnswer::Other,
+    ];
+
+    /// The reason whose [`as_str`](Self::as_str) is `name` (read back from `no_answer` in
+    /// the evidence); `None` for anything else.
+    pub fn from_name(name: &str) -> Option<NoAnswer> {
+        Self::ALL.into_iter().find(|why| why.as_str() == name)
+    }
+
     /// The rule: the status an outcome takes when `self` kept the probe from a real answer.
     pub fn status(&self, property: Property) -> Status {
         use NoAnswer::*;
@@ -254,6 +276,14 @@ mod tests {
             "failed to lookup address information: Temporary failure in name resolution",
         );
         assert_eq!(NoAnswer::classify(&again), NoAnswer::ResolverUnavailable);
+    }
+
+    #[test]
+    fn every_reason_reads_back_from_its_evidence_name() {
+        for why in NoAnswer::ALL {
+            assert_eq!(NoAnswer::from_name(why.as_str()), Some(why.clone()));
+        }
+        assert_eq!(NoAnswer::from_name("nxdomain"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use checks::figures::{
     CertExpiry, DiskFree, Figures, FileAge, HeaderGrade, LatencyFigures, Percentiles, ResponseTime,
 };
 
+use super::reason::Reason;
 use crate::report::exposition::{Exposition, run_families};
 use crate::report::{ItemReport, Report};
 
@@ -129,6 +130,7 @@ pub fn render_with(report: &Report, labels: &[(&str, &str)]) -> String {
         let seconds = format!("{:.3}", item.duration.as_secs_f64());
         page.sample("prodcheck_item_duration_seconds", &labels, seconds);
     }
+    failure_reasons(&mut page, report, &run_labels);
     let mut open: Option<&str> = None;
     for figure in FIGURES {
         let values: Vec<(&ItemReport, f64)> = report
@@ -161,6 +163,29 @@ pub fn render_with(report: &Report, labels: &[(&str, &str)]) -> String {
         }
     }
     page.finish()
+}
+
+/// `prodcheck_item_failure_reason`: one series per `fail` or `error` item, `reason` from the
+/// fixed set in `reason.rs`; absent when every item passes, so healthy pages are unchanged.
+fn failure_reasons(page: &mut Exposition, report: &Report, run_labels: &[(&str, &str)]) {
+    let failing: Vec<(&ItemReport, Reason)> = report
+        .items
+        .iter()
+        .filter_map(|i| Reason::of(i).map(|r| (i, r)))
+        .collect();
+    if failing.is_empty() {
+        return;
+    }
+    page.family(
+        "prodcheck_item_failure_reason",
+        "gauge",
+        "1 for a failing or erroring item, with why in `reason` (a fixed set; see the README).",
+    );
+    for (item, reason) in failing {
+        let mut labels = item_labels(run_labels, item);
+        labels.push(("reason", reason.as_str()));
+        page.sample("prodcheck_item_failure_reason", &labels, 1);
+    }
 }
 
 fn item_labels<'a>(run: &[(&'a str, &'a str)], item: &'a ItemReport) -> Vec<(&'a str, &'a str)> {

@@ -8,6 +8,7 @@ mod journal;
 mod listen;
 mod metrics;
 pub mod query;
+mod reason;
 mod scrape;
 mod snapshot;
 pub mod web_config;

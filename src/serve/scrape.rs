@@ -16,6 +16,7 @@ use crate::run::verdict::{self, NotRun, Observation, Policy, ProbeRun};
 use crate::state::Timestamp;
 
 use super::query::ProbeQuery;
+use super::reason::Reason;
 use super::snapshot::Loaded;
 
 /// How long past the scrape deadline a probe may take to notice its own timeout.
@@ -169,9 +170,9 @@ pub async fn run(
         if matches!(obs, Observation::NotRun(NotRun::Interrupted)) {
             timed_out += 1;
             *obs = Observation::Probe(ProbeRun {
-                outcome: Outcome::error(format!(
+                outcome: Reason::ScrapeDeadline.mark(Outcome::error(format!(
                     "timed out: still running when the scrape's deadline came ({why_deadline}); raise the job's scrape_timeout or scrape fewer items with item= or tag="
-                )),
+                ))),
                 duration: started.elapsed(),
                 attempts: 1,
                 flaky: false,
@@ -207,10 +208,10 @@ fn unset_observation(vars: &[String], env: Option<&str>, target: Option<&str>) -
         }
     };
     Observation::Probe(ProbeRun {
-        outcome: Outcome::error(format!(
+        outcome: Reason::UnsetVariable.mark(Outcome::error(format!(
             "not probed: variable {} is not set; {fix}, then reload (SIGHUP)",
             names.join(", ")
-        )),
+        ))),
         duration: Duration::ZERO,
         attempts: 0,
         flaky: false,

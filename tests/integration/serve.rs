@@ -6,7 +6,9 @@ mod fleet;
 mod guards;
 mod needs;
 mod prometheus;
+mod reasons;
 mod scoped;
+mod shards;
 mod web;
 
 use std::io::{Read, Write};

@@ -223,6 +223,7 @@ fn shipped_prometheus_examples_pass_promtool() {
         vec!["check", "rules", "rules.yml"],
         vec!["test", "rules", "rules_test.yml"],
         vec!["check", "config", "prometheus.yml"],
+        vec!["check", "config", "prometheus-shards.yml"],
         vec!["check", "web-config", "web-config.yml"],
     ] {
         let out = Command::new(&promtool)
