@@ -15,6 +15,7 @@ pub mod legacy;
 pub mod ocsp;
 pub mod params;
 mod probe;
+pub mod pq;
 pub mod profile;
 pub mod scan;
 pub mod staple;

@@ -27,6 +27,7 @@ use crate::tls::hello;
 use crate::tls::judge::{ChainRules, Report, judge_chain, unix_now};
 use crate::tls::legacy::{self, LegacyAnswer, LegacyVersion};
 use crate::tls::params::{KeyBits, Percent, Threshold, TlsVersion};
+use crate::tls::pq;
 use crate::tls::profile::{self, Profile};
 use crate::tls::scan;
 use crate::tls::staple::{StapleRule, judge_staple};
@@ -99,10 +100,15 @@ pub struct TlsProbe {
     #[serde(default)]
     pub dual_stack: bool,
     /// Speak this protocol's plain-text upgrade before the handshake (`smtp`, `imap`, `pop3`,
-    /// `postgres`) on every connection, so mail and database servers are judged like any
-    /// TLS front. Set `port` too (25/587, 143, 110, 5432).
+    /// `ldap`, `postgres`) on every connection, so mail, directory and database servers are
+    /// judged like any TLS front. Set `port` too (25/587, 143, 110, 389, 5432).
     #[serde(default)]
     pub starttls: Option<StartTls>,
+    /// Fail unless the server selects the hybrid post-quantum group X25519MLKEM768 when a
+    /// client offers it first (as current browsers do). Which group it selects, with and
+    /// without the hybrid group offered, is reported either way.
+    #[serde(default)]
+    pub require_pq: bool,
 }
 
 fn default_port() -> u16 {
@@ -245,7 +251,7 @@ impl TlsProbe {
                 false => None,
             }
         };
-        let (hs, v10, v11, mut scanned) = tokio::join!(
+        let (hs, v10, v11, mut scanned, pq) = tokio::join!(
             self.handshake(
                 (stream, route.clone()),
                 &name,
@@ -257,6 +263,7 @@ impl TlsProbe {
             legacy::probe(&route, sni, LegacyVersion::Tls10, budget),
             legacy::probe(&route, sni, LegacyVersion::Tls11, budget),
             enumeration,
+            pq::probe(&route, sni, budget),
         );
 
         // Tolerated legacy versions (`allow_legacy`) get their own enumeration: the old
@@ -381,6 +388,7 @@ impl TlsProbe {
             ev.insert("version".into(), Value::Null);
             ev.insert("cipher".into(), Value::Null);
         }
+        pq::judge(&pq, self.require_pq, &mut report, &mut ev);
         let client_note =
             crate::tls::handshake::judge_client_auth(&hs, client.as_ref(), &mut report, &mut ev);
         let mut accepted = Vec::new();

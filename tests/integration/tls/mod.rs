@@ -2,6 +2,7 @@
 
 pub(crate) mod handshakes;
 mod incomplete;
+mod pq;
 mod probe;
 mod revocation;
 mod staple;
