@@ -12,7 +12,17 @@ const MAX_MESSAGE: usize = 16 * 1024;
 pub fn request() -> Vec<u8> {
     let name_len = OID.len() as u8;
     let op_len = 2 + name_len;
-    let mut out = vec![0x30, 3 + 2 + op_len, 0x02, 0x01, 0x01, 0x77, op_len, 0x80, name_len];
+    let mut out = vec![
+        0x30,
+        3 + 2 + op_len,
+        0x02,
+        0x01,
+        0x01,
+        0x77,
+        op_len,
+        0x80,
+        name_len,
+    ];
     out.extend_from_slice(OID);
     out
 }

@@ -11,8 +11,8 @@ use serde_json::{Map, Value, json};
 
 use crate::net::Route;
 use crate::outcome::Status;
-use crate::tls::judge::Report;
 use crate::tls::hello::{self, Answer, Want, group_name, push_list_ext, push_sni, push_u16};
+use crate::tls::judge::Report;
 use crate::tls::profile;
 
 /// IANA code of the hybrid group X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem).
@@ -53,7 +53,9 @@ impl Choice {
             Choice::Group { group, retry: true } => {
                 format!("{} (after a HelloRetryRequest)", group_name(*group))
             }
-            Choice::Version(v) => format!("{} (hybrid groups need TLS 1.3)", hello::version_name(*v)),
+            Choice::Version(v) => {
+                format!("{} (hybrid groups need TLS 1.3)", hello::version_name(*v))
+            }
             Choice::Unknown(why) => format!("unknown ({why})"),
         }
     }
@@ -123,8 +125,10 @@ pub fn judge(pq: &PqReport, require: bool, report: &mut Report, ev: &mut Map<Str
 /// Both hellos at once over `route`, each within `budget`.
 pub async fn probe(route: &Route, server_name: Option<&str>, budget: Duration) -> PqReport {
     let rng = SystemRandom::new();
-    let (hybrid, classic) = match (hybrid_hello(&rng, server_name), classic_hello(&rng, server_name))
-    {
+    let (hybrid, classic) = match (
+        hybrid_hello(&rng, server_name),
+        classic_hello(&rng, server_name),
+    ) {
         (Ok(h), Ok(c)) => (h, c),
         _ => {
             let why = Choice::Unknown("no randomness for a key share".into());
@@ -134,10 +138,7 @@ pub async fn probe(route: &Route, server_name: Option<&str>, budget: Duration) -
             };
         }
     };
-    let (hybrid, classic) = tokio::join!(
-        ask(route, &hybrid, budget),
-        ask(route, &classic, budget)
-    );
+    let (hybrid, classic) = tokio::join!(ask(route, &hybrid, budget), ask(route, &classic, budget));
     PqReport { hybrid, classic }
 }
 
@@ -159,7 +160,10 @@ async fn ask(route: &Route, hello: &[u8], budget: Duration) -> Choice {
 
 /// The hello a current browser sends: X25519MLKEM768 then classic groups, shares for the
 /// hybrid group and x25519.
-pub fn hybrid_hello(rng: &dyn SecureRandom, server_name: Option<&str>) -> Result<Vec<u8>, Unspecified> {
+pub fn hybrid_hello(
+    rng: &dyn SecureRandom,
+    server_name: Option<&str>,
+) -> Result<Vec<u8>, Unspecified> {
     let x25519 = x25519_share(rng)?;
     let mut hybrid = encapsulation_key(rng)?;
     hybrid.extend_from_slice(&x25519);
@@ -174,7 +178,10 @@ pub fn hybrid_hello(rng: &dyn SecureRandom, server_name: Option<&str>) -> Result
 }
 
 /// Classic groups only, an x25519 share.
-pub fn classic_hello(rng: &dyn SecureRandom, server_name: Option<&str>) -> Result<Vec<u8>, Unspecified> {
+pub fn classic_hello(
+    rng: &dyn SecureRandom,
+    server_name: Option<&str>,
+) -> Result<Vec<u8>, Unspecified> {
     let x25519 = x25519_share(rng)?;
     tls13_hello(rng, server_name, &CLASSIC, &[(0x001d, &x25519)])
 }
@@ -331,10 +338,7 @@ mod tests {
         let rng = SystemRandom::new();
         let record = classic_hello(&rng, None).unwrap_or_default();
         assert_eq!(
-            shares(&record)
-                .iter()
-                .map(|(g, _)| *g)
-                .collect::<Vec<_>>(),
+            shares(&record).iter().map(|(g, _)| *g).collect::<Vec<_>>(),
             vec![0x001d]
         );
     }
@@ -361,6 +365,9 @@ mod tests {
             classic: Choice::Unknown("alert handshake_failure".into()),
         };
         assert_eq!(old.selected(), Some(false));
-        assert_eq!(old.hybrid.describe(), "TLSv1.2 (hybrid groups need TLS 1.3)");
+        assert_eq!(
+            old.hybrid.describe(),
+            "TLSv1.2 (hybrid groups need TLS 1.3)"
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! One launcher per server a test needs: in-process ones (`local`) and real binaries (nginx,
-//! Redis, PostgreSQL, Prometheus, tinyproxy/microsocks, openssl/gnutls) and the rustls server
+//! Redis, PostgreSQL, Prometheus, tinyproxy/microsocks, openssl/gnutls, slapd) and the rustls server
 //! with the post-quantum group (`pq`), each stopped on drop.
 
 mod local;
@@ -9,6 +9,7 @@ mod pq;
 mod prometheus;
 mod proxies;
 mod redis;
+mod slapd;
 mod tls;
 
 pub use local::*;
@@ -18,4 +19,5 @@ pub use pq::*;
 pub use prometheus::*;
 pub use proxies::*;
 pub use redis::*;
+pub use slapd::*;
 pub use tls::*;

@@ -50,8 +50,8 @@ fn the_test_server_really_completes_an_x25519mlkem768_handshake() {
         tls.write_all(b"x").await.expect("write");
         let mut buf = [0u8; 1];
         // The server sends nothing; a clean close or a timeout both prove the keys agreed.
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(200), tls.read(&mut buf))
-            .await;
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_millis(200), tls.read(&mut buf)).await;
         tls.get_ref()
             .1
             .negotiated_key_exchange_group()
@@ -121,7 +121,10 @@ fn hello_retry_and_tls12_only_servers_are_read_right() {
         "server selects P-256 (after a HelloRetryRequest) when offered X25519MLKEM768 first",
     );
     let pq = &it["evidence"]["post_quantum"];
-    assert_eq!(pq["classic_answer"], "P-256 (after a HelloRetryRequest)", "{it}");
+    assert_eq!(
+        pq["classic_answer"], "P-256 (after a HelloRetryRequest)",
+        "{it}"
+    );
     drop(s);
     let Some(s) = openssl_server(&f.cert, &f.key, &["-no_tls1_3"]) else {
         return;

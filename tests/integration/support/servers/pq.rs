@@ -94,9 +94,7 @@ impl ActiveKeyExchange for ClientSide {
         let ss = self.dk.decapsulate(&ct).map_err(|_| bad("decapsulation"))?;
         let mut peer = [0u8; 32];
         peer.copy_from_slice(&server[CT_LEN..]);
-        let dh = self
-            .x
-            .diffie_hellman(&x25519_dalek::PublicKey::from(peer));
+        let dh = self.x.diffie_hellman(&x25519_dalek::PublicKey::from(peer));
         let mut secret = ss.to_vec();
         secret.extend_from_slice(dh.as_bytes());
         Ok(SharedSecret::from(secret))
