@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Loopback servers for scripts/bench-reach.sh: an SMTP server offering STARTTLS (asyncio's
-server-side start_tls) and a fixed RDAP registry (one domain object). 127.0.0.1 only.
-Usage: bench-reach.py smtp PORT CERT KEY | bench-reach.py rdap PORT"""
+server-side start_tls), a fixed RDAP registry (one domain object) and a gRPC server with the
+standard health service (grpcio, h2c). 127.0.0.1 only.
+Usage: bench-reach.py smtp PORT CERT KEY | bench-reach.py rdap PORT | bench-reach.py grpc PORT"""
 import asyncio, json, ssl, sys, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -62,7 +63,23 @@ def rdap(port):
     ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 
 
+def grpc_health(port):
+    from concurrent import futures
+    import grpc
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    servicer = health.HealthServicer()
+    servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.start()
+    server.wait_for_termination()
+
+
 if sys.argv[1] == "smtp":
     asyncio.run(smtp(int(sys.argv[2]), sys.argv[3], sys.argv[4]))
+elif sys.argv[1] == "grpc":
+    grpc_health(int(sys.argv[2]))
 else:
     rdap(int(sys.argv[2]))

@@ -16,7 +16,7 @@ if [ "${1:-}" = "--allow-missing-servers" ]; then
   shift
 fi
 
-packages=(ca-certificates openssl gnutls-bin nginx-light redis-server postgresql prometheus tinyproxy microsocks bsdutils openssh-client chromium-headless-shell)
+packages=(ca-certificates openssl gnutls-bin nginx-light redis-server postgresql prometheus tinyproxy microsocks bsdutils openssh-client slapd chromium-headless-shell)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${packages[@]}"; do

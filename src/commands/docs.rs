@@ -19,7 +19,7 @@ const PROVES: &[(&str, &str)] = &[
     ),
     (
         "tls",
-        "the certificate chains to a trusted root, matches the host, is far from expiry; protocol, cipher and key strength; also behind STARTTLS (SMTP, IMAP, POP3, PostgreSQL)",
+        "the certificate chains to a trusted root, matches the host, is far from expiry; protocol, cipher and key strength; also behind STARTTLS (SMTP, IMAP, POP3, LDAP, PostgreSQL); the post-quantum group X25519MLKEM768 selected; HTTP/3 advertised in the HTTPS DNS record",
     ),
     (
         "dns",

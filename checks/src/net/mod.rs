@@ -7,6 +7,7 @@ pub mod dual_stack;
 pub mod family;
 pub mod http;
 pub mod identity;
+pub mod ldap;
 pub mod params;
 pub mod roots;
 pub mod route;

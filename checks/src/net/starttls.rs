@@ -1,4 +1,4 @@
-//! STARTTLS: the plain-text exchange (SMTP, IMAP, POP3, PostgreSQL's SSLRequest) that turns a
+//! STARTTLS: the plain-text exchange (SMTP, IMAP, POP3, LDAP, PostgreSQL's SSLRequest) that turns a
 //! TCP connection into one ready for a TLS ClientHello, so the `tls` probe judges mail and
 //! database servers like any HTTPS front. Lines are capped; the caller bounds the time.
 
@@ -9,6 +9,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::net::dial::NotConnected;
+use crate::net::ldap;
 use crate::no_answer::NoAnswer;
 
 /// Longest line accepted from the server (RFC 5321 allows 512; some banners are longer).
@@ -28,6 +29,8 @@ pub enum StartTls {
     Pop3,
     /// PostgreSQL: the SSLRequest message, answered `S` (port 5432).
     Postgres,
+    /// LDAP (RFC 4511): the StartTLS extended operation, answered `success` (port 389).
+    Ldap,
 }
 
 impl fmt::Display for StartTls {
@@ -43,6 +46,7 @@ impl StartTls {
             StartTls::Imap => "imap",
             StartTls::Pop3 => "pop3",
             StartTls::Postgres => "postgres",
+            StartTls::Ldap => "ldap",
         }
     }
 
@@ -121,6 +125,17 @@ impl StartTls {
                         )));
                     }
                 }
+            }
+            StartTls::Ldap => {
+                conv.write(&ldap::request()).await?;
+                let answer = match ldap::read_message(&mut *conv.stream).await {
+                    Ok(answer) => answer,
+                    Err(ldap::ReadError::Io(e)) => {
+                        return Err(conv.io("reading the answer to StartTLS", &e));
+                    }
+                    Err(ldap::ReadError::Malformed(what)) => return Err(conv.refused(&what)),
+                };
+                ldap::judge(&answer).map_err(|what| conv.refused(&what))?;
             }
         }
         // Bytes after the go-ahead would be read as TLS by us (CVE-2011-0411-style injection).

@@ -17,18 +17,7 @@ pub const CLIENT_MESSAGE_LIMIT: usize = 0xffff;
 /// ECDHE and a signature (groups, point formats, signature algorithms, EMS).
 pub fn client_hello(version: u16, suites: &[u16], server_name: Option<&str>) -> Vec<u8> {
     let mut ext = Vec::new();
-    if let Some(name) =
-        server_name.filter(|n| n.len() < 256 && n.parse::<std::net::IpAddr>().is_err())
-    {
-        let name = name.as_bytes();
-        let list_len = name.len() + 3;
-        push_u16(&mut ext, 0x0000);
-        push_u16(&mut ext, (list_len + 2) as u16);
-        push_u16(&mut ext, list_len as u16);
-        ext.push(0); // host_name
-        push_u16(&mut ext, name.len() as u16);
-        ext.extend_from_slice(name);
-    }
+    push_sni(&mut ext, server_name);
     // supported_groups: x25519, secp256r1, secp384r1, secp521r1. No FFDHE groups on purpose:
     // RFC 7919 servers would then swap their configured DH parameters for ffdhe2048, and the
     // configured size is what old clients get.
@@ -62,22 +51,42 @@ pub fn client_hello(version: u16, suites: &[u16], server_name: Option<&str>) -> 
     push_u16(&mut body, ext.len() as u16);
     body.extend_from_slice(&ext);
 
+    record(&body)
+}
+
+/// The server_name extension when `server_name` is a DNS name (never an IP address).
+pub(crate) fn push_sni(ext: &mut Vec<u8>, server_name: Option<&str>) {
+    if let Some(name) =
+        server_name.filter(|n| n.len() < 256 && n.parse::<std::net::IpAddr>().is_err())
+    {
+        let name = name.as_bytes();
+        let list_len = name.len() + 3;
+        push_u16(ext, 0x0000);
+        push_u16(ext, (list_len + 2) as u16);
+        push_u16(ext, list_len as u16);
+        ext.push(0); // host_name
+        push_u16(ext, name.len() as u16);
+        ext.extend_from_slice(name);
+    }
+}
+
+/// Wraps a ClientHello body in its handshake header and one record.
+pub(crate) fn record(body: &[u8]) -> Vec<u8> {
     let mut hs = vec![1u8]; // client_hello
     hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&body);
-
+    hs.extend_from_slice(body);
     let mut record = vec![22u8, 3, 1]; // record version TLS 1.0 for compatibility
     push_u16(&mut record, hs.len() as u16);
     record.extend_from_slice(&hs);
     record
 }
 
-fn push_u16(out: &mut Vec<u8>, v: u16) {
+pub(crate) fn push_u16(out: &mut Vec<u8>, v: u16) {
     out.extend_from_slice(&v.to_be_bytes());
 }
 
 /// An extension whose body is a u16-length-prefixed list of u16 values.
-fn push_list_ext(out: &mut Vec<u8>, kind: u16, values: &[u16]) {
+pub(crate) fn push_list_ext(out: &mut Vec<u8>, kind: u16, values: &[u16]) {
     push_u16(out, kind);
     push_u16(out, (values.len() * 2 + 2) as u16);
     push_u16(out, (values.len() * 2) as u16);
@@ -130,7 +139,18 @@ pub struct Flight {
     /// Size of the Certificate message body, even when it was too large to keep.
     pub certificate_message_len: Option<usize>,
     pub key_exchange: Option<KeyExchange>,
+    /// The group of the TLS 1.3 key_share extension (the server's share, or the group a
+    /// HelloRetryRequest asks for).
+    pub key_share: Option<u16>,
+    /// The ServerHello is a HelloRetryRequest (its random is the RFC 8446 constant).
+    pub retry: bool,
 }
+
+/// The random of a HelloRetryRequest: SHA-256 of "HelloRetryRequest" (RFC 8446, 4.1.3).
+const RETRY_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
 
 /// The answer to one hand-written ClientHello.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,6 +243,8 @@ fn server_hello(body: &[u8]) -> Result<Flight, String> {
     let suite = body.get(at..at + 2).ok_or_else(bad)?;
     let suite = u16::from_be_bytes([suite[0], suite[1]]);
     // supported_versions (TLS 1.3) overrides the legacy version field.
+    let mut key_share = None;
+    let retry = body.get(2..34) == Some(&RETRY_RANDOM[..]);
     let mut ext = body.get(at + 5..).unwrap_or_default();
     while ext.len() >= 4 {
         let kind = u16::from_be_bytes([ext[0], ext[1]]);
@@ -231,11 +253,16 @@ fn server_hello(body: &[u8]) -> Result<Flight, String> {
         if kind == 0x002b && data.len() == 2 {
             version = u16::from_be_bytes([data[0], data[1]]);
         }
+        if kind == 0x0033 && data.len() >= 2 {
+            key_share = Some(u16::from_be_bytes([data[0], data[1]]));
+        }
         ext = ext.get(4 + len..).unwrap_or_default();
     }
     Ok(Flight {
         version,
         suite,
+        key_share,
+        retry,
         ..Flight::default()
     })
 }

@@ -23,10 +23,12 @@ use crate::tls::chain::RecordingVerifier;
 use crate::tls::crl;
 use crate::tls::diagnose;
 use crate::tls::explain;
+use crate::tls::h3::{self, H3};
 use crate::tls::hello;
 use crate::tls::judge::{ChainRules, Report, judge_chain, unix_now};
 use crate::tls::legacy::{self, LegacyAnswer, LegacyVersion};
 use crate::tls::params::{KeyBits, Percent, Threshold, TlsVersion};
+use crate::tls::pq;
 use crate::tls::profile::{self, Profile};
 use crate::tls::scan;
 use crate::tls::staple::{StapleRule, judge_staple};
@@ -99,10 +101,22 @@ pub struct TlsProbe {
     #[serde(default)]
     pub dual_stack: bool,
     /// Speak this protocol's plain-text upgrade before the handshake (`smtp`, `imap`, `pop3`,
-    /// `postgres`) on every connection, so mail and database servers are judged like any
-    /// TLS front. Set `port` too (25/587, 143, 110, 5432).
+    /// `ldap`, `postgres`) on every connection, so mail, directory and database servers are
+    /// judged like any TLS front. Set `port` too (25/587, 143, 110, 389, 5432).
     #[serde(default)]
     pub starttls: Option<StartTls>,
+    /// Fail unless the server selects the hybrid post-quantum group X25519MLKEM768 when a
+    /// client offers it first (as current browsers do). Which group it selects, with and
+    /// without the hybrid group offered, is reported either way.
+    #[serde(default)]
+    pub require_pq: bool,
+    /// Look up the host's HTTPS DNS record (type 65; `_PORT._https.host` off port 443) and
+    /// `report` whether its `alpn` offers HTTP/3 (`h3`), or `require` it. Off by default.
+    #[serde(default)]
+    pub h3: Option<H3>,
+    /// The DNS server (`host:port`) asked for that record; the system's resolver by default.
+    #[serde(default)]
+    pub nameserver: Option<String>,
 }
 
 fn default_port() -> u16 {
@@ -168,6 +182,7 @@ impl Probe for TlsProbe {
             ));
         }
         issues.extend(self.min_key_bits.check());
+        issues.extend(self.check_h3());
         issues
     }
 
@@ -239,7 +254,14 @@ impl TlsProbe {
                 false => None,
             }
         };
-        let (hs, v10, v11, mut scanned) = tokio::join!(
+        let h3_name = h3::query_name(&name_text, self.port);
+        let h3_lookup = async {
+            match (self.h3, &h3_name) {
+                (Some(_), Some(n)) => Some(h3::lookup(n, self.nameserver.as_deref(), budget).await),
+                _ => None,
+            }
+        };
+        let (hs, v10, v11, mut scanned, pq, h3_found) = tokio::join!(
             self.handshake(
                 (stream, route.clone()),
                 &name,
@@ -251,6 +273,8 @@ impl TlsProbe {
             legacy::probe(&route, sni, LegacyVersion::Tls10, budget),
             legacy::probe(&route, sni, LegacyVersion::Tls11, budget),
             enumeration,
+            pq::probe(&route, sni, budget),
+            h3_lookup,
         );
 
         // Tolerated legacy versions (`allow_legacy`) get their own enumeration: the old
@@ -375,6 +399,10 @@ impl TlsProbe {
             ev.insert("version".into(), Value::Null);
             ev.insert("cipher".into(), Value::Null);
         }
+        pq::judge(&pq, self.require_pq, &mut report, &mut ev);
+        if let (Some(mode), Some(n), Some(found)) = (self.h3, &h3_name, &h3_found) {
+            h3::judge(n, found, mode, &mut report, &mut ev);
+        }
         let client_note =
             crate::tls::handshake::judge_client_auth(&hs, client.as_ref(), &mut report, &mut ev);
         let mut accepted = Vec::new();
@@ -431,6 +459,34 @@ impl TlsProbe {
             })
             .unwrap_or_default();
         report.finish(&target, &format!("{negotiated}{client_note}"), ev)
+    }
+}
+
+impl TlsProbe {
+    /// `h3` needs a name to look up; `nameserver` must parse and is for `h3` only.
+    fn check_h3(&self) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
+        let name = self.server_name.as_deref().unwrap_or(&self.host);
+        if self.h3.is_some() && h3::query_name(name, self.port).is_none() {
+            issues.push(
+                ParamIssue::new(
+                    "h3",
+                    format!("`h3` looks up an HTTPS DNS record, and `{name}` is an IP address, which has none"),
+                )
+                .hint("set `host` (or `server_name`) to the DNS name clients use"),
+            );
+        }
+        if let Some(ns) = &self.nameserver {
+            if let Err(e) = crate::dns::lookup::parse_nameserver(ns) {
+                issues.push(ParamIssue::new("nameserver", e));
+            } else if self.h3.is_none() {
+                issues.push(
+                    ParamIssue::new("nameserver", "`nameserver` is only used by `h3`")
+                        .hint("add `h3: report` or `h3: require`, or remove `nameserver`"),
+                );
+            }
+        }
+        issues
     }
 }
 

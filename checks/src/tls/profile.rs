@@ -1,6 +1,6 @@
-//! The Mozilla server-side TLS profiles (guidelines v5.7) applied to what a server accepts, in
-//! two tiers (outside the profile but inside `old`: warn; known-broken: fail), and the words
-//! for "why rustls could not talk to this server at all".
+//! The Mozilla server-side TLS profiles (suites: guidelines v5.7; groups: v6.0) applied to what
+//! a server accepts, in two tiers (outside the profile but inside `old`: warn; known-broken:
+//! fail), and the words for "why rustls could not talk to this server at all".
 
 use std::collections::BTreeMap;
 
@@ -11,6 +11,14 @@ use crate::outcome::Status;
 use crate::tls::hello::{KeyExchange, version_name};
 use crate::tls::scan::Accepted;
 use crate::tls::suites::{self, Bulk, Kx};
+
+/// The newest Mozilla server-side TLS guideline tracked here. 6.0 keeps the `modern` and
+/// `intermediate` suites this file judges (5.7's `old` stays the tolerance tier) and puts the
+/// hybrid post-quantum group first in both profiles' `tls_curves`.
+pub const GUIDELINE: &str = "6.0";
+/// Guideline 6.0's `tls_curves` for `modern` and `intermediate`, as IANA group codes:
+/// X25519MLKEM768, X25519, prime256v1 (P-256), secp384r1 (P-384).
+pub const GROUPS: [u16; 4] = [0x11ec, 0x001d, 0x0017, 0x0018];
 
 /// `profile`: which Mozilla configuration the server must stay within.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]

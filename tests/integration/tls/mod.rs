@@ -1,7 +1,10 @@
 //! The `tls` probe: handshakes with odd servers, the probe's judgements, revocation.
 
+mod h3;
 pub(crate) mod handshakes;
 mod incomplete;
+mod ldap;
+mod pq;
 mod probe;
 mod revocation;
 mod staple;
