@@ -2,6 +2,7 @@
 //! Redis, PostgreSQL, Prometheus, tinyproxy/microsocks, openssl/gnutls), each stopped on drop.
 
 mod local;
+mod login;
 mod nginx;
 mod postgres;
 mod prometheus;
@@ -10,6 +11,7 @@ mod redis;
 mod tls;
 
 pub use local::*;
+pub use login::*;
 pub use nginx::*;
 pub use postgres::*;
 pub use prometheus::*;
