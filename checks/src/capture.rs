@@ -58,7 +58,12 @@ impl Capture {
             ));
         }
         if let Some(r) = &self.regex {
-            let re = regex::Regex::new(r).map_err(|e| format!("invalid regex `{r}`: {e}"))?;
+            let re = regex::Regex::new(r).map_err(|e| {
+                format!(
+                    "invalid regex `{r}`: {}",
+                    crate::assert::regex_error_line(&e)
+                )
+            })?;
             if re.captures_len() < 2 {
                 return Err(format!(
                     "the regex `{r}` has no group: the value is its first group, like `token=(\\w+)`"
@@ -112,7 +117,12 @@ impl Capture {
                 .ok_or_else(missing);
         }
         if let Some(r) = &self.regex {
-            let re = regex::Regex::new(r).map_err(|e| format!("invalid regex `{r}`: {e}"))?;
+            let re = regex::Regex::new(r).map_err(|e| {
+                format!(
+                    "invalid regex `{r}`: {}",
+                    crate::assert::regex_error_line(&e)
+                )
+            })?;
             let text = String::from_utf8_lossy(&answer.body);
             return re
                 .captures(&text)
