@@ -111,6 +111,20 @@ impl Measure for f64 {
     }
 }
 
+/// A percentage as written (`80` for 80 %), shown with its `%` sign.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Percent(pub f64);
+
+impl Measure for Percent {
+    fn amount(&self) -> f64 {
+        self.0
+    }
+    fn show(v: f64) -> String {
+        format!("{}%", show_number(v))
+    }
+}
+
 pub fn show_number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
