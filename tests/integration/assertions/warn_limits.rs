@@ -1,5 +1,6 @@
 //! `{ fail, warn }` levels on the limits that had only a failing level: `disk` `min_free` (a
-//! floor, in either unit), `websocket` `max_latency` and `postgres` `max_connections_used`.
+//! floor, in either unit), `file` `min_size`, `websocket` `max_latency` and `postgres`
+//! `max_connections_used` (`latency` `max_error_rate` and `dns` `min_records`: their own files).
 
 use crate::support::*;
 use crate::support::{PG_PASSWORD, start_postgres};
@@ -53,6 +54,51 @@ fn disk_free_space_warns_while_there_is_still_room() {
 }
 
 #[test]
+fn a_backup_much_smaller_than_usual_warns_and_an_empty_one_still_fails() {
+    let p = Project::new();
+    p.file("backups/db.sql.gz", &"x".repeat(2048));
+    p.file("empty/db.sql.gz", "");
+    let d = p.path().display();
+    let ran = run_checklist(&checklist_of(
+        "5s",
+        &[
+            (
+                "small",
+                &format!(
+                    "file: {{ path: '{d}/backups/*.gz', min_size: {{ fail: 1KiB, warn: 1MiB }} }}"
+                ),
+            ),
+            (
+                "calm",
+                &format!(
+                    "file: {{ path: '{d}/backups/*.gz', min_size: {{ fail: 1KiB, warn: 2KiB }} }}"
+                ),
+            ),
+            // A warn level alone keeps the 1-byte failing level: an empty file fails.
+            (
+                "empty",
+                &format!("file: {{ path: '{d}/empty/*.gz', min_size: {{ warn: 1MiB }} }}"),
+            ),
+        ],
+    ));
+    assert_code!(ran, 1);
+    let report = json(&ran);
+    assert_status(&report, "small", "warn");
+    let m = message(&report, "small");
+    assert!(
+        m.contains("is smaller than usual: size 2 KiB, 1 KiB above the 1 KiB floor (warn level 1 MiB) (2048 bytes)"),
+        "{m}"
+    );
+    assert_status(&report, "calm", "pass");
+    assert_status(&report, "empty", "fail");
+    assert!(
+        message(&report, "empty").contains("is 0 bytes, expected at least 1"),
+        "{}",
+        message(&report, "empty")
+    );
+}
+
+#[test]
 fn an_inverted_floor_or_ceiling_is_refused_before_running() {
     let ran = run_checklist(&checklist_of(
         "5s",
@@ -69,6 +115,14 @@ fn an_inverted_floor_or_ceiling_is_refused_before_running() {
                 "pg",
                 "postgres: { url: 'postgres://u@127.0.0.1/db', max_connections_used: { fail: 80, warn: 90 } }",
             ),
+            (
+                "file",
+                "file: { path: /var/backups/*.gz, min_size: { fail: 1MiB, warn: 1KiB } }",
+            ),
+            (
+                "latency",
+                "latency: { url: 'http://127.0.0.1:9/', max_error_rate: { fail: 1, warn: 5 } }",
+            ),
         ],
     ));
     assert_code!(ran, 2);
@@ -76,6 +130,8 @@ fn an_inverted_floor_or_ceiling_is_refused_before_running() {
         "the warn level 10% is under the failing level 20%: it would never fire first",
         "the warn level 1 s is above the failing level 100 ms: it would never fire first",
         "the warn level 90% is above the failing level 80%: it would never fire first",
+        "`min_size`: the warn level 1 KiB is under the failing level 1 MiB: it would never fire first",
+        "`max_error_rate`: the warn level 5% is above the failing level 1%: it would never fire first",
     ] {
         assert!(ran.stderr.contains(want), "{want}:\n{}", ran.stderr);
     }
