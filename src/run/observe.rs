@@ -394,7 +394,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checklist::{Check, ItemBody, Section, Severity};
+    use crate::checklist::{Check, ItemBody, Section};
     use crate::manual::Answer;
     use crate::run::verdict::{self, Policy, Status as VerdictStatus};
     use crate::state::{State, Timestamp};
@@ -433,32 +433,17 @@ mod tests {
     }
 
     fn item(id: &str, kind: &str, probe: Arc<dyn Probe>, retries: u32) -> Item {
+        let body = ItemBody::Check(Check {
+            kind: kind.into(),
+            probe,
+            needs: Vec::new(),
+            params: serde_json::Value::Null,
+            flow: Default::default(),
+        });
         Item {
-            id: id.into(),
-            title: id.into(),
-            severity: Severity::Critical,
-            tags: Vec::new(),
             timeout: Duration::from_secs(2),
             retries,
-            retry_delay: None,
-            line: 1,
-            fix: None,
-            docs: None,
-            every: None,
-            stages: Vec::new(),
-            sustain: None,
-            wait: None,
-            body: ItemBody::Check(Check {
-                kind: kind.into(),
-                probe,
-                needs: Vec::new(),
-                params: serde_json::Value::Null,
-                flow: Default::default(),
-            }),
-            overridden: Vec::new(),
-            not_applicable: None,
-            depends_on: Vec::new(),
-            approval: Default::default(),
+            ..Item::new(id, id, body)
         }
     }
 
