@@ -479,6 +479,12 @@ fn good_bad_pre_deploy_good_service_passes_every_automated_item() {
     let site = Site::start(true);
     let (code, report) = run_shipped("pre-deploy", &pre_deploy_vars(&site, true));
     assert_outcome(&report, PRE_DEPLOY_AUTOMATED, &[]);
+    // `api-authenticated` passed with the token the login answered (the API refuses calls
+    // without it); the login's evidence says where the token came from, not what it is.
+    assert_eq!(
+        item(&report, "api-login")["evidence"]["captures"]["api_token"],
+        "captured (the JSON pointer `/token` in the body)"
+    );
     assert_code!((code, &report), 4, "only manual items are left open");
 }
 
