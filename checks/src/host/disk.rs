@@ -263,10 +263,10 @@ impl Probe for DiskProbe {
             (Status::Warn, Some(words)) => {
                 Outcome::warn(format!("`{shown}`: {found}, degraded: {words}"))
             }
-            _ => Outcome::pass(format!(
-                "`{shown}`: {found}, floor {}",
-                floor(self.min_free.fail.or(self.min_free.warn))
-            )),
+            _ => Outcome::pass(match (self.min_free.fail, self.min_free.warn) {
+                (Some(f), _) => format!("`{shown}`: {found}, floor {f}"),
+                (None, w) => format!("`{shown}`: {found}, warn level {}", floor(w)),
+            }),
         };
         outcome
             .with("path", shown.as_str())
