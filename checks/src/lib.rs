@@ -13,6 +13,8 @@ pub mod registry;
 pub mod compare;
 // `assert:` expressions, and limits with a `warn:` level, shared by every probe that takes them.
 pub mod assert;
+// `capture:`: values taken from an answer for the items that need it.
+pub mod capture;
 pub mod limit;
 
 // The figures other layers read from evidence, as types.

@@ -111,6 +111,30 @@ impl Measure for f64 {
     }
 }
 
+/// A count (records, items).
+impl Measure for usize {
+    fn amount(&self) -> f64 {
+        *self as f64
+    }
+    fn show(v: f64) -> String {
+        show_number(v)
+    }
+}
+
+/// A percentage as written (`80` for 80 %), shown with its `%` sign.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Percent(pub f64);
+
+impl Measure for Percent {
+    fn amount(&self) -> f64 {
+        self.0
+    }
+    fn show(v: f64) -> String {
+        format!("{}%", show_number(v))
+    }
+}
+
 pub fn show_number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
@@ -197,6 +221,51 @@ impl<T: Measure> Limit<T> {
         (Status::Pass, None)
     }
 
+    /// Judges `found` against a floor (`found` must stay at or over it), as [`Self::ceiling`]
+    /// does a ceiling: "size 2 KiB, 1 KiB above the 1 KiB floor (warn level 1 MiB)".
+    pub fn floor(&self, name: &str, found: f64) -> (Status, Option<String>) {
+        if let Some(f) = &self.fail
+            && found < f.amount()
+        {
+            return (
+                Status::Fail,
+                Some(format!(
+                    "{name} {} under {}",
+                    T::show(found),
+                    T::show(f.amount())
+                )),
+            );
+        }
+        if let Some(w) = &self.warn
+            && found < w.amount()
+        {
+            let words = match &self.fail {
+                Some(f) => closeness(found, f.amount(), false, T::show),
+                None => T::show(found),
+            };
+            return (
+                Status::Warn,
+                Some(format!(
+                    "{name} {words} (warn level {})",
+                    T::show(w.amount())
+                )),
+            );
+        }
+        (Status::Pass, None)
+    }
+
+    /// Load-time check: the warn level of a floor must sit over its failing level.
+    pub fn warn_above_fail(&self) -> Option<String> {
+        match (&self.fail, &self.warn) {
+            (Some(f), Some(w)) if w.amount() < f.amount() => Some(format!(
+                "the warn level {} is under the failing level {}: it would never fire first",
+                T::show(w.amount()),
+                T::show(f.amount())
+            )),
+            _ => None,
+        }
+    }
+
     /// Load-time check: the warn level of a ceiling must sit under its failing level.
     pub fn warn_below_fail(&self) -> Option<String> {
         match (&self.fail, &self.warn) {
@@ -240,6 +309,20 @@ mod tests {
             warn: Some(2.0),
         };
         assert!(inverted.warn_below_fail().is_some());
+        let floor = Limit {
+            fail: Some(SizeParam(1024)),
+            warn: Some(SizeParam(1 << 20)),
+        };
+        assert_eq!(
+            floor.floor("size", 2048.0),
+            (
+                Status::Warn,
+                Some("size 2 KiB, 1 KiB above the 1 KiB floor (warn level 1 MiB)".into())
+            )
+        );
+        assert_eq!(floor.floor("size", 100.0).0, Status::Fail);
+        assert_eq!(floor.floor("size", 2e6).0, Status::Pass);
+        assert!(floor.warn_above_fail().is_none());
         assert_eq!(show_seconds(0.25), "250 ms");
         assert_eq!(show_bytes(10240.0), "10 KiB");
     }

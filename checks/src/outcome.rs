@@ -79,6 +79,10 @@ pub struct Outcome {
     /// One line a human can act on: what was expected and what was found.
     pub message: String,
     pub evidence: Evidence,
+    /// The answer itself, kept only when the runner asks for it (an item that `capture:`s
+    /// values); never reported, and dropped once the values are taken.
+    #[serde(skip)]
+    pub answer: Option<Box<crate::capture::Answer>>,
 }
 
 impl Outcome {
@@ -87,6 +91,7 @@ impl Outcome {
             status,
             message: message.into(),
             evidence: Evidence::new(),
+            answer: None,
         }
     }
     pub fn pass(message: impl Into<String>) -> Self {

@@ -31,6 +31,9 @@ pub struct ProbeContext {
     /// Time this item's requests spent queued behind the run's own limits (not charged to
     /// `timeout`; the runner's backstop moves by it too).
     pub queue: Arc<crate::politeness::QueueClock>,
+    /// The item `capture:`s values from its answer: probes that have one put it in
+    /// [`Outcome::answer`](crate::Outcome).
+    pub keep_answer: bool,
 }
 
 impl ProbeContext {
@@ -47,6 +50,7 @@ impl ProbeContext {
             politeness,
             net: NetParams::default(),
             queue: Arc::default(),
+            keep_answer: false,
         }
     }
 }

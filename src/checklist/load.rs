@@ -21,6 +21,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 const MAX_RETRIES: u32 = 10;
 
+mod captures;
 mod compose;
 mod needs;
 mod stages;
@@ -39,6 +40,8 @@ struct Loader<'a> {
     diags: Vec<Diagnostic>,
     /// Each item's `needs:` as written, resolved once every item is loaded.
     needs: Vec<needs::Written>,
+    /// Each item's `capture:` and `${capture:…}` uses, checked once `needs:` are resolved.
+    captures: Vec<captures::Written>,
 }
 
 impl Loader<'_> {
@@ -73,6 +76,7 @@ pub fn load(
         extends_line: None,
         diags: Vec::new(),
         needs: Vec::new(),
+        captures: Vec::new(),
     };
     let doc = match node::parse(&source.text) {
         Ok(doc) => doc,
@@ -156,6 +160,8 @@ pub fn load(
     }
     let written = std::mem::take(&mut l.needs);
     needs::resolve(&mut l, &mut sections, &written);
+    let flows = std::mem::take(&mut l.captures);
+    captures::resolve(&mut l, &mut sections, &flows);
 
     if !l.diags.is_empty() {
         // A substituted secret can surface in a message ("invalid type: string …").
@@ -337,6 +343,7 @@ fn load_item(
         return None;
     }
     // Substitute variables everywhere in the item except its id.
+    scope.take_captures();
     let mut var_errors = Vec::new();
     let item_node = match &node.value {
         Value::Map(entries) => Node::new(
@@ -361,6 +368,7 @@ fn load_item(
         l.at(e.pos, e.message, Some(e.hint));
     }
     let (unset_params, needed) = scope.take_unset();
+    let capture_uses = scope.take_captures();
 
     let raw = match from_node::<RawItem>(&item_node) {
         Ok(raw) => Some(raw),
@@ -427,6 +435,17 @@ fn load_item(
     };
 
     let raw = raw?;
+    let mut body = body;
+    if let Some(w) = captures::declare(
+        l,
+        &raw.id,
+        &item_node,
+        raw.capture.as_ref(),
+        capture_uses,
+        body.as_mut(),
+    ) {
+        l.captures.push(w);
+    }
     if raw.every.is_some() && raw.manual.as_ref().is_some_and(|m| m.every.is_some()) {
         l.at(
             pos_of_key(&item_node, "every", node.pos),

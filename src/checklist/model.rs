@@ -215,6 +215,19 @@ pub struct Check {
     /// The parameter block after substitution, as written (for `prodcheck docs`). May hold
     /// secrets: redact before showing.
     pub params: serde_json::Value,
+    /// `capture:` and `${capture:…}`: what this item takes from its answer, and uses.
+    pub flow: Flow,
+}
+
+/// An item's part in a flow: the values it captures from its answer for the items that need
+/// it, and the captured values its own parameters use (`${capture:NAME}`, filled in just
+/// before it runs).
+#[derive(Debug, Clone, Default)]
+pub struct Flow {
+    /// Name → where the value comes from, in the order written.
+    pub captures: Vec<(String, checks::capture::Capture)>,
+    /// The names its parameters use, each once.
+    pub uses: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

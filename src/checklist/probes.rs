@@ -77,6 +77,7 @@ pub fn build_check_node(check: &Node) -> Result<Check, Vec<Problem>> {
             probe: Arc::from(probe),
             needs: Vec::new(),
             params: params_node.to_json(),
+            flow: Default::default(),
         }),
         Some(Err(BuildError::Params(e))) => {
             let top_level = |pos| match &own.value {
@@ -228,6 +229,7 @@ impl NeedsVars {
             probe: Arc::new(NeedsVars { vars }),
             needs,
             params,
+            flow: Default::default(),
         }
     }
 }

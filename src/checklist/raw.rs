@@ -183,6 +183,12 @@ pub struct RawItem {
     /// when each passed (or warned); otherwise it is reported as `skip`, naming the cause.
     #[serde(default)]
     pub needs: Vec<String>,
+    /// Values taken from the answer of an `http` check, by name, for the items that need this
+    /// one (`${capture:NAME}` in their parameters): `token: { json: /token }`,
+    /// `{ header: X-Session }`, `{ regex: 'csrf=(\w+)' }` (the first group), `{ cookie: sid }`.
+    /// Captured values are secrets: every output shows them as `***`.
+    #[serde(default)]
+    pub capture: Option<BTreeMap<String, checks::capture::Capture>>,
     /// `{ KIND: { params } }`: one probe kind and its parameters.
     #[serde(default)]
     #[schemars(with = "Option<crate::schema::CheckSchema>")]

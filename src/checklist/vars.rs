@@ -73,6 +73,9 @@ pub struct Scope<'a> {
     unset_params: Vec<UnsetParam>,
     /// Unset variables met in lenient mode since the last [`Scope::take_unset`], at first use.
     needed: BTreeMap<String, Pos>,
+    /// `${capture:NAME}` met since the last [`Scope::take_captures`]: left in place for the
+    /// runner to fill in, with where each is written.
+    captures: Vec<(String, Pos)>,
 }
 
 const MAX_DEPTH: usize = 16;
@@ -114,7 +117,13 @@ impl<'a> Scope<'a> {
             secrets: BTreeSet::new(),
             unset_params: Vec::new(),
             needed: BTreeMap::new(),
+            captures: Vec::new(),
         }
+    }
+
+    /// The `${capture:NAME}` references met since last asked, each with where it is written.
+    pub fn take_captures(&mut self) -> Vec<(String, Pos)> {
+        std::mem::take(&mut self.captures)
     }
 
     /// Whether unset variables are tolerated (commands that do not run the checklist).
@@ -249,6 +258,14 @@ impl<'a> Scope<'a> {
         depth: usize,
         stack: &mut Vec<String>,
     ) -> Option<Node> {
+        if let Some(capture) = name.strip_prefix("capture:") {
+            // A value another item captures at run time: the runner substitutes it.
+            self.captures.push((capture.to_string(), pos));
+            return Some(Node::new(
+                pos,
+                Value::Str(format!("${{capture:{capture}}}")),
+            ));
+        }
         if let Some(env_name) = name.strip_prefix("env:") {
             return match (self.env)(env_name) {
                 Some(v) => {

@@ -163,6 +163,7 @@ pub async fn watch(
     let result = RunResult {
         observations,
         interrupted: watched.interrupted,
+        secrets: Vec::new(),
     };
     let mut report = build_report(
         checklist,

@@ -142,6 +142,10 @@ const APP_JS_GZIP: &[u8] = &[
     0xca, 0xdb, 0xaa, 0xa7, 0xa4, 0xe6, 0xe6, 0x2b, 0x14, 0x67, 0xe4, 0x17, 0xa8, 0x5b, 0x73, 0x01,
     0x00, 0x85, 0x91, 0xdb, 0x68, 0x36, 0x00, 0x00, 0x00,
 ];
+/// The password `POST /login` accepts (`{"user": …, "password": LOGIN_PASSWORD}`) when the
+/// service has an [`AppOptions::api_token`]: it answers `{"token": TOKEN}`, else 401.
+pub const LOGIN_PASSWORD: &str = "demo-login-password";
+
 /// The path the demo serves [`APP_JS`] at (`static_asset_url`).
 pub const APP_JS_PATH: &str = "/assets/app.3f2a1c.js";
 
@@ -172,7 +176,8 @@ pub struct AppOptions {
     pub security_txt: bool,
     /// `/.env` is served with a (fake) secret in it.
     pub expose_dotenv: bool,
-    /// `/api/orders` answers 401 unless `Authorization: Bearer TOKEN` is sent.
+    /// `/api/orders` answers 401 unless `Authorization: Bearer TOKEN` is sent; `POST /login`
+    /// with [`LOGIN_PASSWORD`] hands the token out.
     pub api_token: Option<&'static str>,
     /// Every n-th `/api/orders` request (0: none) waits `slow_api_delay` first.
     pub slow_api_every: u32,
@@ -306,6 +311,24 @@ pub fn app_with(opts: AppOptions) -> Router {
                         .insert(header::SET_COOKIE, HeaderValue::from_static(c));
                 }
                 secured(resp)
+            })
+            .post(move |body: String| async move {
+                let password = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["password"].as_str().map(str::to_string));
+                match api_token {
+                    Some(token) if password.as_deref() == Some(LOGIN_PASSWORD) => secured(
+                        (
+                            [(header::CONTENT_TYPE, "application/json")],
+                            format!("{{\"token\":\"{token}\",\"expires_in\":3600}}"),
+                        )
+                            .into_response(),
+                    ),
+                    _ => secured(
+                        (StatusCode::UNAUTHORIZED, "{\"error\":\"invalid credentials\"}\n")
+                            .into_response(),
+                    ),
+                }
             }),
         )
         .route(

@@ -18,6 +18,7 @@ use crate::manual::Prompter;
 use crate::run::verdict::{Observation, ProbeRun};
 
 mod fleet;
+mod flow;
 mod needs;
 pub use fleet::{Shared, Unit, run_fleet};
 
@@ -40,6 +41,8 @@ pub enum Progress {
 pub struct RunResult {
     pub observations: Vec<Observation>,
     pub interrupted: bool,
+    /// The values items captured (`capture:`): secrets, redacted in every output.
+    pub secrets: Vec<String>,
 }
 
 /// How one item's probe is tried: the budget of an attempt, retries, and an optional wait.
@@ -48,6 +51,8 @@ pub struct Schedule {
     pub timeout: Duration,
     pub retries: Retries,
     pub wait: Option<Wait>,
+    /// The item `capture:`s: the probe keeps its answer ([`checks::Outcome::answer`]).
+    pub keep_answer: bool,
 }
 
 impl Schedule {
@@ -59,6 +64,7 @@ impl Schedule {
                 delay: item.retry_delay,
             },
             wait: item.wait,
+            keep_answer: matches!(&item.body, ItemBody::Check(c) if !c.flow.captures.is_empty()),
         }
     }
 }
@@ -78,8 +84,22 @@ pub async fn run_probe(
         network.proxy = own.clone();
     }
     let run = match schedule.wait {
-        None => attempts(kind, probe, schedule.timeout, schedule.retries, &network).await,
-        Some(wait) => wait_for_pass(kind, probe, schedule.timeout, wait, &network).await,
+        None => {
+            let keep = schedule.keep_answer;
+            attempts(
+                kind,
+                probe,
+                schedule.timeout,
+                schedule.retries,
+                keep,
+                &network,
+            )
+            .await
+        }
+        Some(wait) => {
+            let keep = schedule.keep_answer;
+            wait_for_pass(kind, probe, schedule.timeout, wait, keep, &network).await
+        }
     };
     with_proxy_evidence(run, &network.proxy)
 }
@@ -92,6 +112,7 @@ async fn wait_for_pass(
     probe: Arc<dyn Probe>,
     timeout: Duration,
     wait: Wait,
+    keep_answer: bool,
     network: &Network,
 ) -> ProbeRun {
     let started = Instant::now();
@@ -104,7 +125,7 @@ async fn wait_for_pass(
     loop {
         tries += 1;
         let tried_at = Instant::now();
-        let run = attempts(kind, probe.clone(), timeout, once, network).await;
+        let run = attempts(kind, probe.clone(), timeout, once, keep_answer, network).await;
         let passed = matches!(
             run.outcome.status,
             Status::Pass | Status::Warn | Status::Skip
@@ -187,6 +208,7 @@ async fn attempts(
     probe: Arc<dyn Probe>,
     timeout: Duration,
     retries: Retries,
+    keep_answer: bool,
     network: &Network,
 ) -> ProbeRun {
     let started = Instant::now();
@@ -195,6 +217,7 @@ async fn attempts(
         attempts += 1;
         let mut ctx = ProbeContext::with_politeness(timeout, network.politeness.clone());
         ctx.net.proxy = Some(network.proxy.clone());
+        ctx.keep_answer = keep_answer;
         let queue = ctx.queue.clone();
         let attempt = tokio::spawn({
             let probe = probe.clone();
@@ -364,6 +387,7 @@ pub async fn run(
     results.pop().unwrap_or(RunResult {
         observations: Vec::new(),
         interrupted: true,
+        secrets: Vec::new(),
     })
 }
 
@@ -414,6 +438,7 @@ mod tests {
             probe,
             needs: Vec::new(),
             params: serde_json::Value::Null,
+            flow: Default::default(),
         });
         Item {
             timeout: Duration::from_secs(2),

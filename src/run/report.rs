@@ -56,7 +56,8 @@ pub fn build_report(
     started_at: SystemTime,
     duration: Duration,
 ) -> Report {
-    let redactor = Redactor::new(&checklist.secrets);
+    // Values captured during the run (`capture:`) are secrets like `${env:…}` values.
+    let redactor = Redactor::new(checklist.secrets.iter().chain(&result.secrets));
     let items: Vec<ItemReport> = checklist
         .items()
         .zip(result.observations)

@@ -3,6 +3,7 @@
 //! the shipped examples through promtool. Shared here: local services, the project, the process.
 
 mod fleet;
+mod flows;
 mod guards;
 mod needs;
 mod prometheus;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use eval::{Judged, Subject, judge};
+pub(crate) use parse::first_line as regex_error_line;
 pub use parse::{Assertion, Selector, parse};
 
 use crate::outcome::{Evidence, Outcome, Status};

@@ -228,7 +228,8 @@ pub fn parse(text: &str) -> Result<Assertion, String> {
     })
 }
 
-fn first_line(e: &regex::Error) -> String {
+/// The regex crate's message without its drawing of the pattern: the line after `error:`.
+pub(crate) fn first_line(e: &regex::Error) -> String {
     let s = e.to_string();
     s.lines()
         .rev()

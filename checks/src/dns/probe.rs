@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::dns::lookup::{self, Answer, Unasked};
+use crate::limit::Limit;
 use crate::net::dial::unanswered;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
@@ -72,9 +73,9 @@ pub struct DnsProbe {
     /// empty `expect` (a checklist variable left `[]`) nothing is pinned, and the message says so.
     #[serde(default)]
     pub exact: bool,
-    /// At least this many records.
+    /// At least this many records; `{ fail: 1, warn: 2 }` warns when one of two is gone.
     #[serde(default)]
-    pub min_records: Option<usize>,
+    pub min_records: Option<Limit<usize>>,
     /// The name must not exist.
     #[serde(default)]
     pub nxdomain: bool,
@@ -140,11 +141,19 @@ impl Probe for DnsProbe {
                 "`nxdomain: true` asserts the name does not exist; it cannot be combined with record expectations",
             ));
         }
-        if self.min_records == Some(0) {
-            issues.push(ParamIssue::new(
-                "min_records",
-                "`min_records: 0` asserts nothing",
-            ));
+        if let Some(levels) = self.min_records {
+            if levels.fail.unwrap_or(0) == 0 && levels.warn.unwrap_or(0) == 0 {
+                issues.push(ParamIssue::new(
+                    "min_records",
+                    "`min_records: 0` asserts nothing",
+                ));
+            }
+            if let Some(why) = levels.warn_above_fail() {
+                issues.push(ParamIssue::new(
+                    "min_records",
+                    format!("`min_records`: {why}"),
+                ));
+            }
         }
         issues
     }
@@ -301,13 +310,22 @@ impl DnsProbe {
                 );
             }
         }
-        if let Some(min) = self.min_records
-            && records.len() < min
-        {
-            f.add(
-                Status::Fail,
-                format!("{} {rtype} records, expected at least {min}", records.len()),
-            );
+        if let Some(levels) = self.min_records {
+            match levels.floor("records", records.len() as f64) {
+                (Status::Fail, _) => f.add(
+                    Status::Fail,
+                    format!(
+                        "{} {rtype} records, expected at least {}",
+                        records.len(),
+                        levels.fail.unwrap_or_default()
+                    ),
+                ),
+                (Status::Warn, Some(words)) => f.add(
+                    Status::Warn,
+                    format!("degraded: {rtype} {words}: {}", values.join(", ")),
+                ),
+                _ => {}
+            }
         }
         if rtype == RecordType::CNAME {
             for target in records.iter().filter_map(lookup::cname_target) {

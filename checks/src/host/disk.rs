@@ -14,9 +14,10 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::figures::DiskFree;
+use crate::limit::{Limit, closeness, show_number};
 use crate::net::dial::within;
 use crate::no_answer::NoAnswer;
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Status};
 use crate::params::parse_size;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 
@@ -26,8 +27,10 @@ use crate::probe::{ParamIssue, Probe, ProbeContext};
 pub struct DiskProbe {
     /// Any path on the filesystem to check (`/`, `/var/lib/postgresql`).
     pub path: PathBuf,
-    /// The least free space allowed: a percentage of the filesystem (`10%`) or a size (`5GiB`).
-    pub min_free: FreeSpace,
+    /// The least free space allowed: a percentage of the filesystem (`10%`) or a size (`5GiB`);
+    /// `{ fail: 10%, warn: 20% }` reports `warn` while there is still room (the two may mix
+    /// units: `{ fail: 5GiB, warn: 20% }`).
+    pub min_free: Limit<FreeSpace>,
 }
 
 /// `min_free:` — a share of the filesystem or an absolute size.
@@ -51,6 +54,59 @@ impl FreeSpace {
                 }),
             None => parse_size(text).map(FreeSpace::Bytes),
         }
+    }
+}
+
+impl FreeSpace {
+    /// How much is free in this level's own unit: a percentage or bytes.
+    fn found(&self, free: u64, percent: f64) -> f64 {
+        match self {
+            FreeSpace::Percent(_) => percent,
+            FreeSpace::Bytes(_) => free as f64,
+        }
+    }
+
+    fn amount(&self) -> f64 {
+        match self {
+            FreeSpace::Percent(p) => *p,
+            FreeSpace::Bytes(b) => *b as f64,
+        }
+    }
+
+    /// A value in this level's unit, the way it is written.
+    fn show(&self, v: f64) -> String {
+        match self {
+            // One decimal, but a small level keeps its digits (`0.001%`, not `0%`).
+            FreeSpace::Percent(_) if v.abs() >= 1.0 => {
+                format!("{}%", show_number((v * 10.0).round() / 10.0))
+            }
+            FreeSpace::Percent(_) => format!("{}%", show_number(v)),
+            FreeSpace::Bytes(_) => bytes(v.max(0.0) as u64),
+        }
+    }
+
+    fn holds(&self, free: u64, percent: f64) -> bool {
+        self.found(free, percent) >= self.amount()
+    }
+}
+
+/// The status of `free` bytes (`percent` of the filesystem) against the levels, and for a
+/// warn how close the space came to the failing level (`12% free, 2% above the 10% floor`).
+fn judge(levels: &Limit<FreeSpace>, free: u64, percent: f64) -> (Status, Option<String>) {
+    if let Some(f) = &levels.fail
+        && !f.holds(free, percent)
+    {
+        return (Status::Fail, None);
+    }
+    match &levels.warn {
+        Some(w) if !w.holds(free, percent) => {
+            let near = match &levels.fail {
+                Some(f) => closeness(f.found(free, percent), f.amount(), false, |v| f.show(v)),
+                None => w.show(w.found(free, percent)),
+            };
+            (Status::Warn, Some(format!("{near} (warn level {w})")))
+        }
+        _ => (Status::Pass, None),
     }
 }
 
@@ -145,10 +201,25 @@ fn space(path: &Path) -> Result<(u64, u64), String> {
 #[async_trait]
 impl Probe for DiskProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
         if self.path.as_os_str().is_empty() {
-            return vec![ParamIssue::new("path", "`path` is empty")];
+            issues.push(ParamIssue::new("path", "`path` is empty"));
         }
-        Vec::new()
+        // A floor warns first when its warn level asks for more room; across units
+        // (a percentage and a size) that depends on the filesystem, so only like units are checked.
+        if let (Some(f), Some(w)) = (self.min_free.fail, self.min_free.warn)
+            && std::mem::discriminant(&f) == std::mem::discriminant(&w)
+            && w.amount() < f.amount()
+        {
+            issues.push(
+                ParamIssue::new(
+                    "min_free",
+                    format!("the warn level {w} is under the failing level {f}: it would never fire first"),
+                )
+                .hint("a floor's warn level asks for more free space than its failing level"),
+            );
+        }
+        issues
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
@@ -182,18 +253,20 @@ impl Probe for DiskProbe {
         } else {
             free as f64 * 100.0 / total as f64
         };
-        let ok = match self.min_free {
-            FreeSpace::Percent(p) => percent >= p,
-            FreeSpace::Bytes(b) => free >= b,
-        };
         let found = format!("{} free of {} ({percent:.1}%)", bytes(free), bytes(total));
-        let outcome = if ok {
-            Outcome::pass(format!("`{shown}`: {found}, floor {}", self.min_free))
-        } else {
-            Outcome::fail(format!(
+        let floor = |l: Option<FreeSpace>| l.map(|l| l.to_string()).unwrap_or_default();
+        let outcome = match judge(&self.min_free, free, percent) {
+            (Status::Fail, _) => Outcome::fail(format!(
                 "`{shown}`: {found}, expected at least {}",
-                self.min_free
-            ))
+                floor(self.min_free.fail)
+            )),
+            (Status::Warn, Some(words)) => {
+                Outcome::warn(format!("`{shown}`: {found}, degraded: {words}"))
+            }
+            _ => Outcome::pass(match (self.min_free.fail, self.min_free.warn) {
+                (Some(f), _) => format!("`{shown}`: {found}, floor {f}"),
+                (None, w) => format!("`{shown}`: {found}, warn level {}", floor(w)),
+            }),
         };
         outcome
             .with("path", shown.as_str())

@@ -34,12 +34,14 @@ pub struct FileProbe {
     #[serde(default)]
     pub max_age: Option<Limit<DurationParam>>,
     /// The newest match must be at least this big; default 1 byte (non-empty).
+    /// `{ fail: 1KiB, warn: 100MiB }` warns on a backup much smaller than usual; a `warn:`
+    /// alone keeps the 1-byte failing level.
     #[serde(default = "default_min_size")]
-    pub min_size: SizeParam,
+    pub min_size: Limit<SizeParam>,
 }
 
-fn default_min_size() -> SizeParam {
-    SizeParam(1)
+fn default_min_size() -> Limit<SizeParam> {
+    Limit::fail_only(SizeParam(1))
 }
 
 /// The newest regular file among the matches.
@@ -159,6 +161,9 @@ impl Probe for FileProbe {
             .map(|why| ParamIssue::new("max_age", format!("`max_age`: {why}")))
             .into_iter()
             .collect();
+        if let Some(why) = self.min_size.warn_above_fail() {
+            issues.push(ParamIssue::new("min_size", format!("`min_size`: {why}")));
+        }
         let path = match glob::Pattern::new(&self.path) {
             _ if self.path.trim().is_empty() => vec![ParamIssue::new("path", "`path` is empty")],
             Ok(_) => Vec::new(),
@@ -221,11 +226,19 @@ impl Probe for FileProbe {
                 _ => {}
             }
         }
-        if newest.size < self.min_size.0 {
-            problems.push(format!(
+        let mut small = None;
+        let min_size = Limit {
+            fail: self.min_size.fail.or(default_min_size().fail),
+            ..self.min_size
+        };
+        match min_size.floor("size", newest.size as f64) {
+            (Status::Fail, _) => problems.push(format!(
                 "is {} bytes, expected at least {}",
-                newest.size, self.min_size.0
-            ));
+                newest.size,
+                min_size.fail.map(|f| f.0).unwrap_or_default()
+            )),
+            (Status::Warn, Some(words)) => small = Some(words),
+            _ => {}
         }
         if !problems.is_empty() && unreadable > 0 {
             // A newer file may sit in what could not be read: no verdict either way.
@@ -243,9 +256,17 @@ impl Probe for FileProbe {
             )));
         }
         if let Some(words) = late {
+            let small = small.map(|s| format!("; {s}")).unwrap_or_default();
             return outcome(Outcome::warn(format!(
-                "newest match `{shown}` is getting old: {words}, {} bytes",
+                "newest match `{shown}` is getting old: {words}, {} bytes{small}",
                 newest.size
+            )));
+        }
+        if let Some(words) = small {
+            return outcome(Outcome::warn(format!(
+                "newest match `{shown}` is smaller than usual: {words} ({} bytes), {} old",
+                newest.size,
+                human(age)
             )));
         }
         outcome(Outcome::pass(format!(

@@ -12,7 +12,7 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, SimpleQueryMessage};
 
 use crate::compare::{CompareParam, redact_url};
-use crate::limit::Limit;
+use crate::limit::{Limit, Percent};
 use crate::net::NetParams;
 use crate::net::dial::{unanswered, within};
 use crate::no_answer::{NoAnswer, Property};
@@ -36,9 +36,10 @@ pub struct PostgresProbe {
     /// Lowest acceptable server version, `"14"` or `"15.4"`.
     #[serde(default)]
     pub min_version: Option<VersionParam>,
-    /// Highest acceptable share of `max_connections` in use, in percent (`80`).
+    /// Highest acceptable share of `max_connections` in use, in percent (`80`);
+    /// `{ fail: 90, warn: 75 }` warns while there is still headroom.
     #[serde(default)]
-    pub max_connections_used: Option<f64>,
+    pub max_connections_used: Option<Limit<Percent>>,
     /// `true`: the server must be a read-only standby (in recovery); `false`: it must not be.
     #[serde(default)]
     pub read_only: Option<bool>,
@@ -212,13 +213,20 @@ impl Probe for PostgresProbe {
         {
             issues.push(ParamIssue::new("min_version", e));
         }
-        if let Some(p) = self.max_connections_used
-            && !(p > 0.0 && p <= 100.0)
-        {
-            issues.push(
-                ParamIssue::new("max_connections_used", format!("{p} is not a percentage"))
-                    .hint("write a percentage of max_connections between 0 and 100, like `80`"),
-            );
+        let levels = self
+            .max_connections_used
+            .iter()
+            .flat_map(|l| [l.fail, l.warn]);
+        for Percent(p) in levels.flatten() {
+            if !(p > 0.0 && p <= 100.0) {
+                issues.push(
+                    ParamIssue::new("max_connections_used", format!("{p} is not a percentage"))
+                        .hint("write a percentage of max_connections between 0 and 100, like `80`"),
+                );
+            }
+        }
+        if let Some(why) = self.max_connections_used.and_then(|l| l.warn_below_fail()) {
+            issues.push(ParamIssue::new("max_connections_used", why));
         }
         issues.extend(self.assert.check("assert", &["pointer"]));
         if self.query.is_none() && !self.assert.is_empty() {
@@ -353,6 +361,7 @@ impl Probe for PostgresProbe {
             _ => None,
         };
         let mut problems = Vec::new();
+        let mut warnings: Vec<String> = Vec::new();
         let mut version_text = String::new();
         if let Some(f) = &figures {
             let (num, version, max, used, recovery) = (&f[0], &f[1], &f[2], &f[3], &f[4]);
@@ -371,16 +380,21 @@ impl Probe for PostgresProbe {
                     min.0
                 ));
             }
-            if let Some(limit) = self.max_connections_used
+            if let Some(levels) = self.max_connections_used
                 && let (Ok(used), Ok(max)) = (used.parse::<f64>(), max.parse::<f64>())
                 && max > 0.0
             {
-                let pct = used * 100.0 / max;
-                outcome = outcome.with("connections_used_percent", (pct * 10.0).round() / 10.0);
-                if pct > limit {
-                    problems.push(format!(
-                        "{used} of {max} connections in use ({pct:.1}%), expected at most {limit}%"
-                    ));
+                let pct = (used * 1000.0 / max).round() / 10.0;
+                outcome = outcome.with("connections_used_percent", pct);
+                match levels.ceiling("connections in use", pct) {
+                    (Status::Fail, _) => problems.push(format!(
+                        "{used} of {max} connections in use ({pct:.1}%), expected at most {}%",
+                        levels.fail.map(|f| f.0).unwrap_or_default()
+                    )),
+                    (Status::Warn, Some(words)) => {
+                        warnings.push(format!("{words}, {used} of {max}"))
+                    }
+                    _ => {}
                 }
             }
             if let Some(want) = self.read_only {
@@ -400,7 +414,6 @@ impl Probe for PostgresProbe {
             return Outcome::error(format!("{shown}: the server returned no figures"));
         }
 
-        let mut warnings: Vec<String> = Vec::new();
         if let (Some(sql), Some(levels)) = (&self.query, &self.expect) {
             let parse = |l: &Option<CompareParam>| l.as_ref().map(CompareParam::parse).transpose();
             let (fail, warn) = match (parse(&levels.fail), parse(&levels.warn)) {

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{Connector, client_async_tls_with_config};
 
 use crate::compare::redact_url;
+use crate::limit::Limit;
 use crate::net::dial::{in_words, unanswered};
 use crate::net::identity;
 use crate::net::roots;
@@ -21,6 +22,7 @@ use crate::net::tls_client;
 use crate::net::{self, NetParams};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
+use crate::outcome::Status;
 use crate::params::DurationParam;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 
@@ -52,9 +54,10 @@ pub struct WebSocketProbe {
     /// heartbeat says `ping` on its own). Instead of `send` and `expect`.
     #[serde(default)]
     pub echo: bool,
-    /// Upper bound for the round trip (`send` to reply), or for the handshake without `send`.
+    /// Upper bound for the round trip (`send` to reply), or for the handshake without `send`;
+    /// `{ fail: 500ms, warn: 300ms }` reports a slow socket as `warn` before it fails.
     #[serde(default)]
-    pub max_latency: Option<DurationParam>,
+    pub max_latency: Option<Limit<DurationParam>>,
 }
 
 /// A token no server sends unprompted: the time in nanoseconds, the process and a counter.
@@ -168,6 +171,9 @@ impl Probe for WebSocketProbe {
         }
         if self.send.as_ref().is_some_and(|s| s.len() > MAX_MESSAGE) {
             issues.push(ParamIssue::new("send", "`send` is over 1 MiB"));
+        }
+        if let Some(why) = self.max_latency.and_then(|l| l.warn_below_fail()) {
+            issues.push(ParamIssue::new("max_latency", why));
         }
         issues
     }
@@ -349,23 +355,34 @@ impl Probe for WebSocketProbe {
         // A polite close; the server's answer is not waited for long.
         let _ = tokio::time::timeout(Duration::from_millis(200).min(left()), ws.close(None)).await;
 
-        if let Some(limit) = self.max_latency
-            && latency > limit.get()
-        {
-            return outcome_fail(
-                outcome,
-                format!(
-                    "{shown}: {what} took {} ms, expected at most {} ms",
-                    ms(latency),
-                    ms(limit.get())
-                ),
-            );
-        }
         let echo = if what == "round trip" {
             format!(", reply in {} ms", ms(latency))
         } else {
             String::new()
         };
+        if let Some(limit) = self.max_latency {
+            match limit.ceiling(&format!("{what} took"), latency.as_secs_f64()) {
+                (Status::Fail, _) => {
+                    return outcome_fail(
+                        outcome,
+                        format!(
+                            "{shown}: {what} took {} ms, expected at most {} ms",
+                            ms(latency),
+                            limit.fail.map(|f| ms(f.get())).unwrap_or_default()
+                        ),
+                    );
+                }
+                (Status::Warn, Some(words)) => {
+                    outcome.status = Status::Warn;
+                    outcome.message = format!(
+                        "{shown}: handshake in {} ms{echo}, degraded: {words}",
+                        ms(handshake_time)
+                    );
+                    return outcome;
+                }
+                _ => {}
+            }
+        }
         outcome.message = format!("{shown}: handshake in {} ms{echo}", ms(handshake_time));
         outcome
     }

@@ -13,7 +13,7 @@ use serde_json::{Map, json};
 use tokio::task::JoinSet;
 
 use crate::figures::{Figures, LatencyFigures, Percentiles};
-use crate::limit::Limit;
+use crate::limit::{Limit, Percent};
 use crate::net::NetParams;
 use crate::net::http::Reach;
 use crate::net::http::page::{Fetcher, NoPage};
@@ -72,9 +72,9 @@ pub struct LatencyProbe {
     #[serde(default)]
     pub max: Option<Limit<DurationParam>>,
     /// Highest acceptable share of errors (a 5xx or a transport failure, or a status other
-    /// than `expect_status` when it is given), in percent.
+    /// than `expect_status` when it is given), in percent; `{ fail: 5, warn: 1 }` warns first.
     #[serde(default)]
-    pub max_error_rate: Option<f64>,
+    pub max_error_rate: Option<Limit<Percent>>,
     /// The status a sample must answer to count as a success (`200`): a fast 401 or 404 is
     /// not a fast success. Without `max_error_rate`, any other status fails the item.
     #[serde(default)]
@@ -198,16 +198,23 @@ impl Probe for LatencyProbe {
                 format!("`warmup` is {}; at most {MAX_WARMUP}", self.warmup),
             ));
         }
-        if let Some(r) = self.max_error_rate
-            && !(0.0..=100.0).contains(&r)
-        {
-            issues.push(
-                ParamIssue::new(
-                    "max_error_rate",
-                    format!("`max_error_rate` is {r}; it is a percentage between 0 and 100"),
-                )
-                .hint("write `5` for 5%"),
-            );
+        let rates = self.max_error_rate.iter().flat_map(|l| [l.fail, l.warn]);
+        for Percent(r) in rates.flatten() {
+            if !(0.0..=100.0).contains(&r) {
+                issues.push(
+                    ParamIssue::new(
+                        "max_error_rate",
+                        format!("`max_error_rate` is {r}; it is a percentage between 0 and 100"),
+                    )
+                    .hint("write `5` for 5%"),
+                );
+            }
+        }
+        if let Some(why) = self.max_error_rate.and_then(|l| l.warn_below_fail()) {
+            issues.push(ParamIssue::new(
+                "max_error_rate",
+                format!("`max_error_rate`: {why}"),
+            ));
         }
         for (name, level) in self.levels() {
             if let Some(why) = level.and_then(|l| l.warn_below_fail()) {
@@ -457,10 +464,15 @@ impl Probe for LatencyProbe {
                 _ => {}
             }
         }
-        if let Some(limit) = self.max_error_rate
-            && error_rate > limit
-        {
-            crossed.push(format!("error rate {error_rate:.1}% over {limit}%"));
+        if let Some(limit) = self.max_error_rate {
+            match limit.ceiling("error rate", error_rate) {
+                (Status::Fail, _) => crossed.push(format!(
+                    "error rate {error_rate:.1}% over {}%",
+                    limit.fail.map(|f| f.0).unwrap_or_default()
+                )),
+                (Status::Warn, Some(words)) => degraded.push(words),
+                _ => {}
+            }
         }
         let cause = first_error
             .map(|e| format!(", first error: {e}"))

@@ -167,7 +167,16 @@ impl Probe for HttpProbe {
         let left = ctx.timeout.saturating_sub(started.elapsed());
         let status = page.as_ref().map(|p| p.status);
         let reach = Reach::new(&self.url, &self.ca_file, &ctx.net);
-        http::client_auth::explain(ctx, &reach, outcome, status, left).await
+        let mut outcome = http::client_auth::explain(ctx, &reach, outcome, status, left).await;
+        if ctx.keep_answer
+            && let Some(page) = page
+        {
+            outcome.answer = Some(Box::new(crate::capture::Answer {
+                headers: page.headers,
+                body: page.body.bytes,
+            }));
+        }
+        outcome
     }
 }
 

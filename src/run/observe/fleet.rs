@@ -8,8 +8,8 @@ use checks::politeness::Politeness;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::needs;
 use super::{Network, Progress, RunOptions, RunResult, Schedule, run_probe};
+use super::{flow, needs};
 use crate::checklist::{Checklist, Item, ItemBody};
 use crate::manual::{Answer, Prompter};
 use crate::run::verdict::{Confirmation, ManualAnswer, NotRun, Observation, Unanswered};
@@ -158,6 +158,10 @@ pub async fn run_fleet(
         )
         .collect();
     let mut queue = needs::Queue::new(jobs, &deps, &ids, &mut seen);
+    // Per unit: the values captured so far (`capture:`), and all of them as secrets.
+    let mut captured: Vec<std::collections::HashMap<String, String>> =
+        vec![Default::default(); units.len()];
+    let mut secrets: Vec<Vec<String>> = vec![Vec::new(); units.len()];
     let mut set = JoinSet::new();
     let mut alone = false;
     while !interrupted {
@@ -173,7 +177,21 @@ pub async fn run_fleet(
             };
             let network = networks[u].clone();
             let kind = items[u][idx].1.kind().to_string();
-            set.spawn(async move { (u, idx, run_probe(&kind, probe, schedule, network).await) });
+            let (probe, captures) = match &items[u][idx].1.body {
+                ItemBody::Check(check) => (
+                    flow::probe_with(check, &captured[u]),
+                    check.flow.captures.clone(),
+                ),
+                ItemBody::Manual(_) => (Ok(probe), Vec::new()),
+            };
+            set.spawn(async move {
+                let mut run = match probe {
+                    Ok(probe) => run_probe(&kind, probe, schedule, network).await,
+                    Err(why) => flow::not_built(why),
+                };
+                let values = flow::take(&mut run, &captures);
+                (u, idx, run, values)
+            });
             alone = dis;
         }
         // Nothing running and nothing could start: every job is settled.
@@ -183,7 +201,11 @@ pub async fn run_fleet(
         tokio::select! {
             joined = set.join_next() => match joined {
                 None => break,
-                Some(Ok((u, idx, run))) => {
+                Some(Ok((u, idx, run, values))) => {
+                    for (name, value) in values {
+                        secrets[u].push(value.clone());
+                        captured[u].insert(name, value);
+                    }
                     progress(Progress::Finished { id: label(u, idx), status: run.outcome.status });
                     seen[u][idx] = Some(Observation::Probe(run));
                     queue.settle(u, idx, &deps, &ids, &mut seen);
@@ -244,12 +266,14 @@ pub async fn run_fleet(
     }
 
     seen.into_iter()
-        .map(|unit| RunResult {
+        .zip(secrets)
+        .map(|(unit, secrets)| RunResult {
             observations: unit
                 .into_iter()
                 .map(|o| o.unwrap_or(Observation::NotRun(NotRun::Interrupted)))
                 .collect(),
             interrupted,
+            secrets,
         })
         .collect()
 }

@@ -4,3 +4,4 @@ mod http;
 mod prometheus;
 mod services;
 mod warn_levels;
+mod warn_limits;

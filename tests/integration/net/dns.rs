@@ -143,6 +143,12 @@ fn every_record_type_and_policy_check_against_a_real_server() {
             "2 A records, expected at least 3",
         ),
         (
+            "min-records-warn",
+            "name: www.example.test, min_records: { fail: 1, warn: 3 }",
+            "warn",
+            "degraded: A records 2, 1 above the 1 floor (warn level 3): 127.0.0.10, 127.0.0.11",
+        ),
+        (
             "nx",
             "name: nope.example.test, nxdomain: true",
             "pass",

@@ -7,6 +7,8 @@ use axum::routing::{get, post};
 use crate::support::*;
 
 const CANARY: &str = "canary-9b1f27-top-secret";
+/// A value no variable holds: the login route answers it and `capture:` takes it.
+const CAPTURED: &str = "canary-c4f7e0-captured-token";
 const FORMATS: &[&str] = &[
     "json",
     "junit",
@@ -29,6 +31,10 @@ fn echo_app() -> Router {
                     format!("uri {uri} auth {:?}", headers.get("authorization"))
                 },
             ),
+        )
+        .route(
+            "/login",
+            post(|| async { format!("{{\"token\":\"{CAPTURED}\"}}") }),
         )
         .route(
             "/body",
@@ -83,12 +89,25 @@ sections:
       - id: command
         title: Command output
         check: {{ exec: {{ shell: "echo 'CRITICAL - leaked ${{env:PRODCHECK_CANARY}}'; exit 2" }} }}
+      - id: login
+        title: Login hands out a token
+        check: {{ http: {{ url: "{login}", method: POST, body: "user=ci" }} }}
+        capture: {{ token: {{ json: /token }} }}
+      - id: captured-token
+        title: The captured token in a URL and a header, echoed back
+        needs: [login]
+        check:
+          http:
+            url: "{echo}?session=${{capture:token}}"
+            headers: {{ Authorization: "Bearer ${{capture:token}}" }}
+            expect: {{ body_contains: never-there }}
       - id: confirm-me
         title: Manual ${{env:PRODCHECK_CANARY}}
         manual: {{ how: "Check ${{env:PRODCHECK_CANARY}}" }}
 "#,
         echo = server.url("/echo"),
         body = server.url("/body"),
+        login = server.url("/login"),
     );
     let file = p.file("secrets.yaml", &text);
     let mut cmd = p.cmd();
@@ -115,10 +134,11 @@ sections:
             "looked",
         ])
         .run();
-    let again = run(p
-        .cmd()
-        .env("PRODCHECK_CANARY", CANARY)
-        .args(["run", file.to_str().unwrap_or_default()]));
+    let again = run(p.cmd().env("PRODCHECK_CANARY", CANARY).args([
+        "run",
+        file.to_str().unwrap_or_default(),
+        "-vv",
+    ]));
 
     let mut files = Vec::new();
     all_files(p.path(), &mut files);
@@ -133,7 +153,7 @@ sections:
     for f in written {
         let content = String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned();
         assert!(
-            !content.contains(CANARY),
+            !content.contains(CANARY) && !content.contains(CAPTURED),
             "secret leaked into {}:\n{content}",
             f.display()
         );
@@ -145,11 +165,16 @@ sections:
         ("second run", &again.stdout),
         ("second run stderr", &again.stderr),
     ] {
-        assert!(!out.contains(CANARY), "secret leaked on {what}:\n{out}");
+        assert!(
+            !out.contains(CANARY) && !out.contains(CAPTURED),
+            "secret leaked on {what}:\n{out}"
+        );
     }
     // Redacted, not dropped: the echoed credential shows as ***.
     let json = std::fs::read_to_string(p.path().join("reports/out.json")).expect("json report");
     assert!(json.contains("Bearer ***"), "{json}");
+    // The captured token went out (the echo quotes it back) and came back redacted.
+    assert!(json.contains("session=***"), "{json}");
 }
 
 #[test]

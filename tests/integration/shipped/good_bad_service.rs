@@ -417,6 +417,8 @@ const PRE_DEPLOY_AUTOMATED: &[&str] = &[
     "integration-tests",
     "e2e-tests",
     "api-endpoint",
+    "api-login",
+    "api-authenticated",
     "websocket-echo",
     "security-scan",
     "security-txt",
@@ -447,6 +449,9 @@ fn pre_deploy_vars(site: &Site, good: bool) -> Vec<(&'static str, String)> {
             "bundle_glob",
             format!("{}/index-*.js", site.path().join("dist").display()),
         ),
+        // The good service's login hands out the API token; the bad one has none (401).
+        ("api_login_user", "ci".to_string()),
+        ("api_login_password", service::LOGIN_PASSWORD.to_string()),
         ("test_command", ok("unit tests")),
         ("integration_test_command", ok("integration tests")),
         ("e2e_test_command", ok("end-to-end tests")),
@@ -474,6 +479,12 @@ fn good_bad_pre_deploy_good_service_passes_every_automated_item() {
     let site = Site::start(true);
     let (code, report) = run_shipped("pre-deploy", &pre_deploy_vars(&site, true));
     assert_outcome(&report, PRE_DEPLOY_AUTOMATED, &[]);
+    // `api-authenticated` passed with the token the login answered (the API refuses calls
+    // without it); the login's evidence says where the token came from, not what it is.
+    assert_eq!(
+        item(&report, "api-login")["evidence"]["captures"]["api_token"],
+        "captured (the JSON pointer `/token` in the body)"
+    );
     assert_code!((code, &report), 4, "only manual items are left open");
 }
 
@@ -481,10 +492,20 @@ fn good_bad_pre_deploy_good_service_passes_every_automated_item() {
 fn good_bad_pre_deploy_bad_service_fails_exactly_the_broken_items() {
     let site = Site::start(false);
     let (code, report) = run_shipped("pre-deploy", &pre_deploy_vars(&site, false));
+    // The call behind the failed login is not made: skipped, naming the login.
+    let authenticated = item(&report, "api-authenticated");
+    assert_eq!(authenticated["status"], "skip", "{authenticated}");
+    assert_eq!(authenticated["message"], "needs `api-login`, which failed");
+    let expected: Vec<&str> = PRE_DEPLOY_AUTOMATED
+        .iter()
+        .copied()
+        .filter(|id| *id != "api-authenticated")
+        .collect();
     assert_outcome(
         &report,
-        PRE_DEPLOY_AUTOMATED,
+        &expected,
         &[
+            ("api-login", "got 401"),
             (
                 "tls-certificate",
                 "fail threshold 10% of its 90-day lifetime",

@@ -3,6 +3,7 @@
 //! with the post-quantum group (`pq`), each stopped on drop.
 
 mod local;
+mod login;
 mod nginx;
 mod postgres;
 mod pq;
@@ -13,6 +14,7 @@ mod slapd;
 mod tls;
 
 pub use local::*;
+pub use login::*;
 pub use nginx::*;
 pub use postgres::*;
 pub use pq::*;

@@ -177,6 +177,22 @@ fn traffic_latency_error_rate_counts_5xx() {
     assert_code!((code, &it), 0);
     assert_eq!(it["status"], "pass");
 
+    // A warn level under the failing one: 10% warns, saying how close it came to 15%.
+    let (code, it) = run_item(
+        "30s",
+        &format!(
+            "            url: {}\n            max_error_rate: {{ fail: 15, warn: 5 }}\n",
+            s.server.url("/errors")
+        ),
+    );
+    assert_code!((code, &it), 0);
+    assert_eq!(it["status"], "warn", "{it}");
+    assert!(
+        item_message(&it)
+            .contains("degraded: error rate 10%, 67% of the 15% limit (warn level 5%)"),
+        "{it}"
+    );
+
     let (code, it) = run_item(
         "30s",
         &format!("            url: {}\n", s.server.url("/errors")),
