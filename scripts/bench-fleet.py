@@ -157,10 +157,10 @@ def setup(work):
         f.write(f"""daemon off;
 master_process off;
 worker_processes 1;
-worker_rlimit_nofile 16384;
+worker_rlimit_nofile {max(16384, TARGETS + 4096)};
 error_log {work}/nginx-error.log warn;
 pid {work}/nginx.pid;
-events {{ worker_connections 8192; }}
+events {{ worker_connections {max(8192, TARGETS + 2048)}; }}
 http {{
   access_log off;
   server_tokens off;

@@ -12,6 +12,7 @@
 //! - [`record`]: history lines and prompted sign-offs written to the state directory.
 
 pub mod approval;
+pub mod batches;
 pub mod observe;
 pub mod plan;
 pub mod record;

@@ -283,6 +283,22 @@ pub async fn observe(
     progress: &(dyn Fn(Progress) + Sync),
     shutdown: watch::Receiver<bool>,
 ) -> Vec<RunResult> {
+    let shared = shared(
+        politeness(plan.per_host, plan.pace),
+        plan_requests(plan),
+        plan.concurrency,
+    );
+    observe_with(plan, shared, prompter, progress, shutdown).await
+}
+
+/// [`observe`] under a bound and politeness given by the caller (a fleet's batches share one).
+pub async fn observe_with(
+    plan: &Plan<'_>,
+    shared: Shared,
+    prompter: Arc<dyn Prompter>,
+    progress: &(dyn Fn(Progress) + Sync),
+    shutdown: watch::Receiver<bool>,
+) -> Vec<RunResult> {
     let units: Vec<Unit> = plan
         .parts
         .iter()
@@ -296,22 +312,21 @@ pub async fn observe(
             },
         })
         .collect();
-    let shared = shared(
-        politeness(plan.per_host, plan.pace),
-        plan_requests(plan),
-        plan.concurrency,
-    );
     run_fleet(&units, shared, prompter, progress, shutdown).await
 }
 
 /// One concurrency bound and one politeness for a run. Items wait in the run's own queues at
 /// most 30 s, or half as long again as the least wall time the paced `requests` need.
-fn shared(politeness: Politeness, requests: Vec<(String, u32)>, concurrency: usize) -> Shared {
+pub fn shared(
+    politeness: Politeness,
+    requests: Vec<(String, u32)>,
+    concurrency: usize,
+) -> Shared {
     let least = politeness.plan(requests).minimum().mul_f64(1.5);
     let queue_limit = politeness.queue_limit().max(least);
     Shared {
         concurrency,
-        politeness: politeness.with_queue_limit(queue_limit),
+        politeness: Arc::new(politeness.with_queue_limit(queue_limit)),
     }
 }
 

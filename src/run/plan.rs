@@ -143,11 +143,21 @@ impl<'a> Plan<'a> {
     /// Loads the checklist once per target, checks the selection and the variables the
     /// selected items need, reads what is on record, and settles each part's options.
     pub fn build(request: &'a RunRequest) -> Result<Plan<'a>, CliError> {
+        Plan::build_for(request, request.target_list(), None)
+    }
+
+    /// [`Plan::build`] for some of the request's targets (a fleet streamed in batches:
+    /// `super::batches`); `record`: what is on record, signatures checked once for the run.
+    pub fn build_for(
+        request: &'a RunRequest,
+        targets: Vec<Option<&'a Target>>,
+        record: Option<&(State, super::approval::Trust)>,
+    ) -> Result<Plan<'a>, CliError> {
         let fleet = matches!(request.targets, Targets::Fleet(_));
         let secrets = |name: &str| std::env::var(name).ok();
         let mut loaded = Vec::new();
         let mut problems: Vec<(String, Vec<Diagnostic>)> = Vec::new();
-        for target in request.target_list() {
+        for target in targets {
             let sources = sources_for(request, target);
             match load(&request.source, &sources, &secrets) {
                 Ok(checklist) => loaded.push((target, sources, checklist)),
@@ -159,30 +169,27 @@ impl<'a> Plan<'a> {
             return Err(CliError::usage("no target selected", None));
         };
         check_selectors(first, request)?;
-        let selection = RunOptions {
-            only: request.selection.only.clone(),
-            skip: request.selection.skip.clone(),
-            automated: request.selection.automated,
-            stage: request.selection.stage.clone(),
-            per_host: request.per_host,
-            pace: request.pace,
-            ..RunOptions::default()
-        };
-        let unset = loaded
-            .iter()
-            .map(|(t, _, c)| (name_of(*t), unset_targets(c, &request.source, &selection)))
-            .filter(|(_, d)| !d.is_empty())
-            .collect();
+        let selection = selection(request);
         // Progressive by default: an item whose variables are unset is `unconfigured` (the
         // runner observes it so); `--strict-vars` (and `watch`) stop before anything is sent.
         if request.strict_vars {
+            let unset = loaded
+                .iter()
+                .map(|(t, _, c)| (name_of(*t), unset_targets(c, &request.source, &selection)))
+                .filter(|(_, d)| !d.is_empty())
+                .collect();
             diagnostics(unset, fleet, request)?;
         }
         let state_dir = &request.config.state_dir;
-        let state_error =
-            |e: crate::state::StateError| CliError::usage(e.to_string(), Some(e.hint()));
         // Signatures checked once for the whole run; each part's items judge approvers.
-        let (on_record, trust) = super::approval::on_record(state_dir).map_err(state_error)?;
+        let read;
+        let (on_record, trust) = match record {
+            Some((state, trust)) => (state, trust),
+            None => {
+                read = super::approval::on_record(state_dir).map_err(state_error)?;
+                (&read.0, &read.1)
+            }
+        };
         let now = Timestamp::now();
         let mut parts = Vec::new();
         for (target, sources, checklist) in loaded {
@@ -198,7 +205,7 @@ impl<'a> Plan<'a> {
             })?;
             let name = target.map(|t| t.name.as_str());
             let mut state = on_record.scoped(name);
-            super::approval::judge(&checklist, &mut state, &trust);
+            super::approval::judge(&checklist, &mut state, trust);
             state.history =
                 history::load_target(state_dir, &checklist.name, name).map_err(state_error)?;
             let due_only = !request.selection.all
@@ -237,12 +244,30 @@ impl<'a> Plan<'a> {
     }
 }
 
-fn name_of(target: Option<&Target>) -> String {
+/// A `StateError` as the usage error a run stops with.
+pub fn state_error(e: crate::state::StateError) -> CliError {
+    CliError::usage(e.to_string(), Some(e.hint()))
+}
+
+/// `--only`, `--skip`, `--automated`, `--stage` and the politeness: what every part shares.
+pub fn selection(request: &RunRequest) -> RunOptions {
+    RunOptions {
+        only: request.selection.only.clone(),
+        skip: request.selection.skip.clone(),
+        automated: request.selection.automated,
+        stage: request.selection.stage.clone(),
+        per_host: request.per_host,
+        pace: request.pace,
+        ..RunOptions::default()
+    }
+}
+
+pub fn name_of(target: Option<&Target>) -> String {
     target.map(|t| t.name.clone()).unwrap_or_default()
 }
 
 /// The variables one target's checklist sees: its environment's (or `--env`'s), then `--var`.
-fn sources_for(request: &RunRequest, target: Option<&Target>) -> VarSources {
+pub fn sources_for(request: &RunRequest, target: Option<&Target>) -> VarSources {
     let environment = match target {
         Some(t) => t.variables(&request.config.environments, request.env.as_deref()),
         None => request
@@ -263,7 +288,7 @@ fn sources_for(request: &RunRequest, target: Option<&Target>) -> VarSources {
 }
 
 /// Problems found per target: none is `Ok`; a fleet names the target of each.
-fn diagnostics(
+pub fn diagnostics(
     problems: Vec<(String, Vec<Diagnostic>)>,
     fleet: bool,
     request: &RunRequest,
