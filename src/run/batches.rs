@@ -108,6 +108,11 @@ impl<'a> Fleet<'a> {
         })
     }
 
+    /// The request the fleet was checked for.
+    pub fn request(&self) -> &'a RunRequest {
+        self.request
+    }
+
     /// How many targets a batch holds: enough to keep `--concurrency` probes busy across a
     /// batch's end, few enough that its items and evidence stay small; the whole fleet when a
     /// human may be prompted.

@@ -317,11 +317,7 @@ pub async fn observe_with(
 
 /// One concurrency bound and one politeness for a run. Items wait in the run's own queues at
 /// most 30 s, or half as long again as the least wall time the paced `requests` need.
-pub fn shared(
-    politeness: Politeness,
-    requests: Vec<(String, u32)>,
-    concurrency: usize,
-) -> Shared {
+pub fn shared(politeness: Politeness, requests: Vec<(String, u32)>, concurrency: usize) -> Shared {
     let least = politeness.plan(requests).minimum().mul_f64(1.5);
     let queue_limit = politeness.queue_limit().max(least);
     Shared {
