@@ -113,14 +113,14 @@ impl<'a> Fleet<'a> {
         self.request
     }
 
-    /// How many targets a batch holds: enough to keep `--concurrency` probes busy across a
-    /// batch's end, few enough that its items and evidence stay small; the whole fleet when a
-    /// human may be prompted.
+    /// How many targets a batch holds: twice `--concurrency` (at least 32), so every slot has
+    /// work until the batch's last probes, and a batch's checklists, items and evidence stay
+    /// small (about 45 KB a target of three items); the whole fleet when a human may be prompted.
     pub fn batch_size(&self) -> usize {
         if self.prompts {
             return self.targets.len().max(1);
         }
-        (self.request.concurrency * 4).max(64)
+        (self.request.concurrency * 2).max(32)
     }
 
     /// The plans of the batches, in target order, each built when it is asked for.

@@ -3,7 +3,7 @@
 
 use crate::support::*;
 
-/// 150 targets: three batches at the default concurrency (64 targets a batch). Most pass,
+/// 150 targets: five batches at the default concurrency (32 targets a batch). Most pass,
 /// every 7th fails (exit 2), every 11th errors (exit 3), so the run exits 1 (a failure
 /// outranks an error); enough names that the clean line is cut and more than 8 targets share
 /// an exit code.
