@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite. As root with apt-get, first installs the real servers and consumers the
 # integration tests use (nginx, redis, PostgreSQL, Prometheus with promtool, openssl, ssh-keygen, tap.py,
-# junitparser, headless Chromium with Playwright). A test whose server is missing FAILS, naming
+# junitparser, headless Chromium with Playwright and axe-core from PyPI). A test whose server is missing FAILS, naming
 # the package to install. After cargo test, the HTML report is checked in the browser.
 #
 #   scripts/test.sh                          # what CI runs: nothing may be skipped
@@ -27,13 +27,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  # The browser test packs axe-core from the npm registry: npm from Debian when there is none.
-  if ! command -v npm >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends npm >/dev/null
-  fi
-  python3 -m pip install --quiet --disable-pip-version-check "tap.py[yaml]" junitparser "playwright==1.65.3"
+  python3 -m pip install --quiet --disable-pip-version-check "tap.py[yaml]" junitparser "playwright==1.65.3" "axe-playwright-python==0.1.8"
 elif [ "$allow_missing" = 0 ]; then
   echo "note: not root with apt-get: tests whose server is missing will fail and name the package" >&2
   echo "      (scripts/test.sh --allow-missing-servers skips them explicitly and lists them)" >&2

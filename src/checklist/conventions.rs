@@ -175,19 +175,9 @@ pub fn misnamed(
 
 #[cfg(test)]
 mod tests {
-    use super::super::load::{Source, load};
+    use super::super::load::{Source, load, load_text};
     use super::super::vars::{Scope, VarSources};
     use super::*;
-    use crate::checklist::Diagnostic;
-    use crate::checklist::model::Checklist;
-
-    fn load_text(text: &str) -> Result<Checklist, Vec<Diagnostic>> {
-        let source = Source {
-            file: "t.yaml".into(),
-            text: text.into(),
-        };
-        load(&source, &VarSources::default(), &|_| None)
-    }
 
     /// `yaml`'s top-level mapping as variables.
     fn vars(yaml: &str) -> BTreeMap<String, Node> {

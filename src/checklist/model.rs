@@ -151,6 +151,32 @@ impl Approval {
 }
 
 impl Item {
+    /// An item with every optional setting at its default: critical, a 10 s timeout, no
+    /// retries, tags, stages, needs or approvals (for items built in code, not loaded).
+    pub fn new(id: &str, title: &str, body: ItemBody) -> Item {
+        Item {
+            id: id.into(),
+            title: title.into(),
+            severity: Severity::Critical,
+            tags: Vec::new(),
+            timeout: Duration::from_secs(10),
+            retries: 0,
+            retry_delay: None,
+            line: 1,
+            fix: None,
+            docs: None,
+            every: None,
+            stages: Vec::new(),
+            sustain: None,
+            wait: None,
+            depends_on: Vec::new(),
+            body,
+            overridden: Vec::new(),
+            not_applicable: None,
+            approval: Approval::default(),
+        }
+    }
+
     /// The probe kind, or `manual`.
     pub fn kind(&self) -> &str {
         match &self.body {

@@ -33,6 +33,18 @@ pub struct VarSources {
     pub tailoring: super::tailor::Tailoring,
 }
 
+impl VarSources {
+    /// For reading a checklist rather than running it (`show`, `docs`, `validate`, records):
+    /// unset variables and missing `${env:…}` secrets become placeholders.
+    pub fn for_reading() -> VarSources {
+        VarSources {
+            lenient_env: true,
+            lenient_unset: true,
+            ..VarSources::default()
+        }
+    }
+}
+
 /// A parameter left out because its whole value was an unset variable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnsetParam {

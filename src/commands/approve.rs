@@ -21,35 +21,29 @@ pub(super) trait Signable: Record {
     fn set_requester_default(&mut self, approver: &str);
 }
 
-impl Signable for crate::state::SignOff {
-    fn set_approval(&mut self, approver: Option<String>, signature: Option<String>) {
-        self.approved_by = approver;
-        self.signature = signature;
-        self.by.clear();
-    }
-    fn set_author(&mut self, by: String) {
-        self.by = by;
-    }
-    fn set_requester_default(&mut self, approver: &str) {
-        self.requested_by
-            .get_or_insert_with(|| approver.to_string());
-    }
+/// Sign-offs and waivers carry the same approval fields (`by`, `requested_by`, `approved_by`,
+/// `signature`).
+macro_rules! signable {
+    ($record:ty) => {
+        impl Signable for $record {
+            fn set_approval(&mut self, approver: Option<String>, signature: Option<String>) {
+                self.approved_by = approver;
+                self.signature = signature;
+                self.by.clear();
+            }
+            fn set_author(&mut self, by: String) {
+                self.by = by;
+            }
+            fn set_requester_default(&mut self, approver: &str) {
+                self.requested_by
+                    .get_or_insert_with(|| approver.to_string());
+            }
+        }
+    };
 }
 
-impl Signable for crate::state::Waiver {
-    fn set_approval(&mut self, approver: Option<String>, signature: Option<String>) {
-        self.approved_by = approver;
-        self.signature = signature;
-        self.by.clear();
-    }
-    fn set_author(&mut self, by: String) {
-        self.by = by;
-    }
-    fn set_requester_default(&mut self, approver: &str) {
-        self.requested_by
-            .get_or_insert_with(|| approver.to_string());
-    }
-}
+signable!(crate::state::SignOff);
+signable!(crate::state::Waiver);
 
 /// The approver's principal: `--by`, else git `user.email`.
 pub(super) fn approver(by: Option<&str>) -> Result<String, CliError> {

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use crate::catalog;
-use crate::checklist::{Checklist, Item, ItemBody, VarSources, load, node};
+use crate::checklist::{Checklist, Item, ItemBody, node};
 use crate::cli::args::ColorChoice;
 use crate::redact::Redactor;
+use crate::run::project::Project;
 
 use super::show::cadence;
 use crate::error::CliError;
@@ -95,42 +95,7 @@ const PROVES: &[(&str, &str)] = &[
 ];
 
 pub fn docs(config_path: Option<&Path>, env: Option<&str>, name: &str) -> Result<u8, CliError> {
-    let config = match crate::config::load(config_path) {
-        Ok(c) => c,
-        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
-    };
-    let source = match catalog::resolve(name, &config.checklists_dir) {
-        Ok(s) => s,
-        Err(e) => {
-            return Err(CliError::usage(
-                &e,
-                Some("`prodcheck list` shows the checklists it knows"),
-            ));
-        }
-    };
-    let mut vars = VarSources {
-        lenient_env: true,
-        lenient_unset: true,
-        ..VarSources::default()
-    };
-    if let Some(env) = env {
-        match config.environments.get(env) {
-            Some(v) => {
-                vars.environment = v.clone();
-                vars.tailoring = config.tailoring(Some(env), None);
-            }
-            None => {
-                return Err(CliError::usage(
-                    format!("unknown environment `{env}`"),
-                    Some("`prodcheck init` writes a prodcheck.yaml with environments"),
-                ));
-            }
-        }
-    }
-    let checklist = match load(&source, &vars, &|n| std::env::var(n).ok()) {
-        Ok(c) => c,
-        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
-    };
+    let checklist = Project::open(config_path, ColorChoice::Auto)?.read(name, env, None)?;
     print!("{}", render(&checklist, env));
     Ok(crate::exit_code::OK)
 }

@@ -48,11 +48,7 @@ fn yaml_scalar(node: &Node) -> String {
 
 /// Variables the shipped checklists cannot run without (null defaults used by some item).
 fn required_variables() -> std::collections::BTreeSet<String> {
-    let sources = crate::checklist::VarSources {
-        lenient_env: true,
-        lenient_unset: true,
-        ..Default::default()
-    };
+    let sources = crate::checklist::VarSources::for_reading();
     let mut out = std::collections::BTreeSet::new();
     for (name, text) in catalog::SHIPPED {
         let source = crate::checklist::Source {

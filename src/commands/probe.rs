@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::checklist::node::{self, Node, Pos, Value};
 use crate::checklist::probes::build_check_node;
 use crate::checklist::vars::Scope;
-use crate::checklist::{Checklist, Item, ItemBody, Section, Severity, VarSources};
+use crate::checklist::{Checklist, Item, ItemBody, Section, VarSources};
 use crate::cli::args::{FailOn, ProbeArgs};
 use crate::error::CliError;
 use crate::run::plan::RunOptions;
@@ -74,25 +74,12 @@ pub async fn probe(args: ProbeArgs) -> Result<u8, CliError> {
         )
     })?;
     let item = Item {
-        id: args.kind.replace('_', "-"),
-        title: format!("ad hoc `{}` probe", args.kind),
-        severity: Severity::Critical,
-        tags: Vec::new(),
         timeout: args.timeout.max(Duration::from_millis(1)),
-        retries: 0,
-        retry_delay: None,
-        line: 1,
-        fix: None,
-        docs: None,
-        every: None,
-        stages: Vec::new(),
-        sustain: None,
-        wait: None,
-        body: ItemBody::Check(check),
-        overridden: Vec::new(),
-        not_applicable: None,
-        depends_on: Vec::new(),
-        approval: Default::default(),
+        ..Item::new(
+            &args.kind.replace('_', "-"),
+            &format!("ad hoc `{}` probe", args.kind),
+            ItemBody::Check(check),
+        )
     };
     let checklist = Checklist {
         name: "probe".into(),

@@ -111,12 +111,10 @@ fn judge<R: Record>(
 /// its signature can be checked).
 fn by_name(name: &str, config: &Config) -> Option<Checklist> {
     let source = catalog::resolve(name, &config.checklists_dir).ok()?;
-    let vars = VarSources {
-        lenient_env: true,
-        lenient_unset: true,
-        ..VarSources::default()
-    };
-    load(&source, &vars, &|n| std::env::var(n).ok()).ok()
+    load(&source, &VarSources::for_reading(), &|n| {
+        std::env::var(n).ok()
+    })
+    .ok()
 }
 
 /// The line of each list entry (`- checklist: …`) of a state file, in order.

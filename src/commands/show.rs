@@ -5,17 +5,14 @@ use std::path::Path;
 use colored::Colorize;
 
 use crate::catalog;
-use crate::checklist::{VarSources, load};
 use crate::cli::args::ColorChoice;
 use crate::exit_code;
+use crate::run::project::Project;
 
 use crate::error::CliError;
 
 pub fn list(config_path: Option<&Path>) -> Result<u8, CliError> {
-    let config = match crate::config::load(config_path) {
-        Ok(c) => c,
-        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
-    };
+    let config = Project::open(config_path, ColorChoice::Auto)?.config;
     for entry in catalog::list(&config.checklists_dir) {
         let title = catalog::resolve(&entry.name, &config.checklists_dir)
             .ok()
@@ -38,32 +35,7 @@ pub fn show(
     env: Option<&str>,
     target: Option<&str>,
 ) -> Result<u8, CliError> {
-    let config = match crate::config::load(config_path) {
-        Ok(c) => c,
-        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
-    };
-    let source = match catalog::resolve(name, &config.checklists_dir) {
-        Ok(s) => s,
-        Err(e) => return Err(CliError::usage(&e, None)),
-    };
-    crate::run::request::check_environment(&config, env)?;
-    super::lookup::known_target(&config, target)?;
-    let target = target.and_then(|t| config.target(t));
-    let mut vars = VarSources {
-        lenient_env: true,
-        lenient_unset: true,
-        tailoring: config.tailoring(env, target),
-        ..VarSources::default()
-    };
-    if let Some(t) = target {
-        vars.environment = t.variables(&config.environments, env);
-    } else if let Some(e) = env.and_then(|e| config.environments.get(e)) {
-        vars.environment = e.clone();
-    }
-    let checklist = match load(&source, &vars, &|n| std::env::var(n).ok()) {
-        Ok(c) => c,
-        Err(diags) => return Err(CliError::invalid(diags, ColorChoice::Auto)),
-    };
+    let checklist = Project::open(config_path, ColorChoice::Auto)?.read(name, env, target)?;
     let title = checklist
         .title
         .as_deref()

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use colored::Colorize;
 
-use crate::catalog;
 use crate::checklist::{Source, VarSources, load};
 use crate::cli::args::ColorChoice;
 use crate::exit_code;
+use crate::run::project::Project;
 
 use crate::error::{CliError, print_diagnostics};
 
@@ -44,19 +44,14 @@ pub fn validate(
     } else {
         ColorChoice::Never
     };
-    let config = match crate::config::load(config_path) {
-        Ok(c) => c,
-        Err(diags) => return Err(CliError::invalid(diags, color)),
-    };
-    crate::run::request::check_environment(&config, env)?;
+    let project = Project::open(config_path, color)?;
+    // Secrets need not be set to validate: `${env:…}` becomes a placeholder.
+    // With `--env`, the environment's variables, overrides and `not_applicable:` apply.
+    let vars = project.reading_vars(env, None)?;
+    let config = project.config;
     let mut sources: Vec<Source> = Vec::new();
     if paths.is_empty() {
-        for entry in catalog::list(&config.checklists_dir) {
-            match catalog::resolve(&entry.name, &config.checklists_dir) {
-                Ok(s) => sources.push(s),
-                Err(e) => return Err(CliError::usage(&e, None)),
-            }
-        }
+        sources = Project::sources_of(&config)?;
     } else {
         let mut files = Vec::new();
         for p in paths {
@@ -79,18 +74,6 @@ pub fn validate(
             }
         }
     }
-    // Secrets need not be set to validate: `${env:…}` becomes a placeholder.
-    // With `--env`, the environment's variables, overrides and `not_applicable:` apply.
-    let vars = VarSources {
-        lenient_env: true,
-        lenient_unset: true,
-        environment: env
-            .and_then(|e| config.environments.get(e))
-            .cloned()
-            .unwrap_or_default(),
-        tailoring: config.tailoring(env, None),
-        ..VarSources::default()
-    };
     let mut failed = 0;
     let mut valid: Vec<Source> = Vec::new();
     // By name: the sign-offs and waivers on record are judged against these.
@@ -208,10 +191,8 @@ fn check_tailorings(
     let mut failed = 0;
     for (owner, tailoring) in owners.into_iter().filter(|(_, t)| !t.is_empty()) {
         let vars = VarSources {
-            lenient_env: true,
-            lenient_unset: true,
             tailoring,
-            ..VarSources::default()
+            ..VarSources::for_reading()
         };
         for source in sources {
             if let Err(diags) = load(source, &vars, &|name| std::env::var(name).ok()) {

@@ -34,16 +34,57 @@ impl Leaf {
     }
 }
 
+/// Parameters for a certificate naming `names` (the first one also its CommonName), valid
+/// from yesterday for `days` days.
+fn named_params(names: &[&str], days: i64) -> Result<CertificateParams, rcgen::Error> {
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    if let Some(first) = names.first() {
+        params.distinguished_name.push(DnType::CommonName, *first);
+    }
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - Duration::days(1);
+    params.not_after = now + Duration::days(days);
+    Ok(params)
+}
+
+/// CA parameters named `name`, valid from `not_before` to `not_after`.
+fn ca_params(
+    name: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<CertificateParams, rcgen::Error> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.not_before = not_before;
+    params.not_after = not_after;
+    Ok(params)
+}
+
+/// A leaf from `params` with a new key, signed by `issuer` (`None`: self-signed).
+fn issue(
+    params: CertificateParams,
+    issuer: Option<&Issuer<'_, KeyPair>>,
+) -> Result<Leaf, rcgen::Error> {
+    let key = KeyPair::generate()?;
+    let cert = match issuer {
+        Some(issuer) => params.signed_by(&key, issuer)?,
+        None => params.self_signed(&key)?,
+    };
+    Ok(Leaf {
+        cert_pem: cert.pem(),
+        cert_der: cert.der().clone(),
+        key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
+    })
+}
+
 impl Pki {
     /// A new CA named `name`, valid from yesterday for ten years.
     pub fn new(name: &str) -> Result<Pki, rcgen::Error> {
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let now = OffsetDateTime::now_utc();
-        params.not_before = now - Duration::days(1);
-        params.not_after = now + Duration::days(3650);
+        let params = ca_params(name, now - Duration::days(1), now + Duration::days(3650))?;
         let key = KeyPair::generate()?;
         let cert = params.self_signed(&key)?;
         Ok(Pki {
@@ -60,20 +101,10 @@ impl Pki {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Result<Leaf, rcgen::Error> {
-        let mut params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
-        if let Some(first) = names.first() {
-            params.distinguished_name.push(DnType::CommonName, *first);
-        }
+        let mut params = named_params(names, 1)?;
         params.not_before = not_before;
         params.not_after = not_after;
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(Leaf {
-            cert_pem: cert.pem(),
-            cert_der: cert.der().clone(),
-            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
-        })
+        issue(params, Some(&self.issuer))
     }
 
     /// An intermediate CA named `name`, signed by this CA, valid from `not_before` to
@@ -84,12 +115,7 @@ impl Pki {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Result<Pki, rcgen::Error> {
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        params.not_before = not_before;
-        params.not_after = not_after;
+        let params = ca_params(name, not_before, not_after)?;
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Pki {
@@ -102,19 +128,9 @@ impl Pki {
     /// A client certificate for `name` (its CommonName), for mutual TLS: valid from yesterday
     /// for `days` days, extended key usage `clientAuth`.
     pub fn client_leaf(&self, name: &str, days: i64) -> Result<Leaf, rcgen::Error> {
-        let mut params = CertificateParams::new(vec![name.to_string()])?;
-        params.distinguished_name.push(DnType::CommonName, name);
+        let mut params = named_params(&[name], days)?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        let now = OffsetDateTime::now_utc();
-        params.not_before = now - Duration::days(1);
-        params.not_after = now + Duration::days(days);
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(Leaf {
-            cert_pem: cert.pem(),
-            cert_der: cert.der().clone(),
-            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
-        })
+        issue(params, Some(&self.issuer))
     }
 
     /// A leaf like [`Pki::leaf_for_days`] with serial number `serial` and a CRL distribution
@@ -126,25 +142,12 @@ impl Pki {
         serial: u64,
         crl_url: &str,
     ) -> Result<Leaf, rcgen::Error> {
-        let mut params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
-        if let Some(first) = names.first() {
-            params.distinguished_name.push(DnType::CommonName, *first);
-        }
+        let mut params = named_params(names, days)?;
         params.serial_number = Some(rcgen::SerialNumber::from(serial));
         params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
             uris: vec![crl_url.to_string()],
         }];
-        let now = OffsetDateTime::now_utc();
-        params.not_before = now - Duration::days(1);
-        params.not_after = now + Duration::days(days);
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(Leaf {
-            cert_pem: cert.pem(),
-            cert_der: cert.der().clone(),
-            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
-        })
+        issue(params, Some(&self.issuer))
     }
 
     /// A CRL (DER) signed by this CA listing `revoked` (serial, reason), revoked yesterday;
@@ -198,21 +201,7 @@ impl Pki {
 
 /// A self-signed leaf for `names`, valid from yesterday for `days` days (no CA involved).
 pub fn self_signed_leaf(names: &[&str], days: i64) -> Result<Leaf, rcgen::Error> {
-    let mut params =
-        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
-    if let Some(first) = names.first() {
-        params.distinguished_name.push(DnType::CommonName, *first);
-    }
-    let now = OffsetDateTime::now_utc();
-    params.not_before = now - Duration::days(1);
-    params.not_after = now + Duration::days(days);
-    let key = KeyPair::generate()?;
-    let cert = params.self_signed(&key)?;
-    Ok(Leaf {
-        cert_pem: cert.pem(),
-        cert_der: cert.der().clone(),
-        key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
-    })
+    issue(named_params(names, days)?, None)
 }
 
 /// A rustls server configuration presenting `chain` (leaf first).

@@ -68,10 +68,7 @@ fn current(vars: &BTreeMap<String, Node>, defaults: &BTreeMap<String, Node>, var
 /// Runs discovery and updates the file; the exit code.
 pub async fn run(req: &Request<'_>) -> Result<u8, CliError> {
     let started = Instant::now();
-    let config = match crate::config::load(Some(req.config)) {
-        Ok(c) => c,
-        Err(diags) => return Err(CliError::invalid(diags, req.color)),
-    };
+    let config = crate::run::project::Project::open(Some(req.config), req.color)?.config;
     let env = match pick_env(&config, req.env) {
         Ok(e) => e,
         Err(e) => return Err(e),

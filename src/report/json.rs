@@ -113,44 +113,15 @@ mod tests {
         evidence.insert("empty".into(), json!({}));
         let item = |id: &str| super::super::ItemReport {
             target: Some("t".into()),
-            id: id.into(),
             title: "T \"quoted\"\nline".into(),
-            section: "S".into(),
-            severity: crate::checklist::Severity::Critical,
-            kind: "tls".into(),
-            status: crate::status::Status::Pass,
-            observed: crate::status::Status::Pass,
-            gating: true,
             message: "ok".into(),
             evidence: evidence.clone(),
             duration: std::time::Duration::from_millis(3),
-            attempts: 1,
-            flaky: false,
-            line: 1,
-            tags: Vec::new(),
-            fix: None,
-            docs: None,
-            note: None,
-            waiver: None,
-            exit_code: 0,
-            prompted: false,
-            series: None,
+            ..super::super::fixture::item(id, "tls", crate::status::Status::Pass)
         };
         let mut report = Report {
-            checklist: "c".into(),
-            title: None,
             file: "c.yaml".into(),
-            environment: None,
-            started_at: std::time::UNIX_EPOCH,
-            duration: std::time::Duration::ZERO,
-            exit_code: 0,
-            interrupted: false,
-            fail_on_warning: false,
-            items: vec![item("a"), item("b")],
-            changes: None,
-            recent_runs: Vec::new(),
-            watch: None,
-            targets: Vec::new(),
+            ..super::super::fixture::report("c", vec![item("a"), item("b")])
         };
         for _ in 0..2 {
             let text = JsonReporter.render(&report);

@@ -5,6 +5,8 @@ pub mod format;
 pub use format::{Format, ReportTarget};
 mod changes;
 pub mod exposition;
+#[cfg(test)]
+pub mod fixture;
 mod github;
 mod html;
 mod human;

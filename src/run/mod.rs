@@ -1,6 +1,8 @@
 //! A run's pipeline, one stage per module: `RunRequest → Plan → Observation → Verdict →
 //! Report → Record`. `run`, fleets, `watch`, `serve`, `demo` and `probe` all go through it.
 //!
+//! - [`project`]: prodcheck.yaml read once, checklist names resolved (also for commands that
+//!   only read a checklist).
 //! - [`request`]: clap's arguments resolved once (config, checklist source, environment,
 //!   targets, `--var`s); gives a [`RunRequest`].
 //! - [`plan`]: per target, the loaded checklist, selection, proxy, state and presets; gives a
@@ -18,6 +20,7 @@ pub mod approval;
 pub mod batches;
 pub mod observe;
 pub mod plan;
+pub mod project;
 pub mod record;
 pub mod report;
 pub mod request;

@@ -149,8 +149,7 @@ mod tests {
     use checks::{Outcome, Probe, ProbeContext};
 
     use super::*;
-    use crate::checklist::Item;
-    use crate::checklist::{Check, ItemBody, Section, Severity};
+    use crate::checklist::{Check, Item, ItemBody, Section};
     use crate::manual::Answer;
     use crate::run::verdict::{self, Policy, Status as VerdictStatus};
     use crate::state::{State, Timestamp};
@@ -189,31 +188,16 @@ mod tests {
     }
 
     fn item(id: &str, kind: &str, probe: Arc<dyn Probe>, retries: u32) -> Item {
+        let body = ItemBody::Check(Check {
+            kind: kind.into(),
+            probe,
+            needs: Vec::new(),
+            params: serde_json::Value::Null,
+        });
         Item {
-            id: id.into(),
-            title: id.into(),
-            severity: Severity::Critical,
-            tags: Vec::new(),
             timeout: Duration::from_secs(2),
             retries,
-            retry_delay: None,
-            line: 1,
-            fix: None,
-            docs: None,
-            every: None,
-            stages: Vec::new(),
-            sustain: None,
-            wait: None,
-            body: ItemBody::Check(Check {
-                kind: kind.into(),
-                probe,
-                needs: Vec::new(),
-                params: serde_json::Value::Null,
-            }),
-            overridden: Vec::new(),
-            not_applicable: None,
-            depends_on: Vec::new(),
-            approval: Default::default(),
+            ..Item::new(id, id, body)
         }
     }
 

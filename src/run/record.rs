@@ -163,8 +163,9 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::checklist::{Severity, Source, VarSources, load};
+    use crate::checklist::{Source, VarSources, load};
     use crate::report::ItemReport;
+    use crate::report::fixture;
     use crate::run::report::changes;
     use crate::state::ItemRecord;
     use crate::state::State;
@@ -183,46 +184,16 @@ mod tests {
         let items = statuses
             .iter()
             .map(|(id, status)| ItemReport {
-                target: None,
-                id: id.to_string(),
-                title: id.to_string(),
-                section: "S".into(),
-                severity: Severity::Critical,
-                kind: "manual".into(),
-                status: *status,
-                observed: *status,
-                gating: true,
-                message: String::new(),
-                evidence: serde_json::Map::new(),
-                duration: Duration::ZERO,
                 attempts: 0,
-                flaky: false,
-                line: 1,
-                tags: Vec::new(),
-                fix: None,
-                docs: None,
-                note: None,
-                waiver: None,
                 exit_code: 0,
                 prompted: true,
-                series: None,
+                ..fixture::item(id, "manual", *status)
             })
             .collect();
         Report {
-            checklist: "t".into(),
-            title: None,
-            file: "builtin:t".into(),
-            environment: None,
             started_at: SystemTime::now(),
-            duration: Duration::ZERO,
             exit_code: 0,
-            interrupted: false,
-            fail_on_warning: false,
-            items,
-            changes: None,
-            targets: Vec::new(),
-            recent_runs: Vec::new(),
-            watch: None,
+            ..fixture::report("t", items)
         }
     }
 

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::Path;
 
+use crate::catalog;
 use crate::checklist::Source;
 use crate::checklist::node::{self, Node};
 use crate::cli::args::{ColorChoice, FailOn, RunArgs};
 use crate::config::Config;
 use crate::error::CliError;
 use crate::fleet::Target;
-use crate::{catalog, config};
 
 /// Which targets a request covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,10 +80,9 @@ impl RunRequest {
         args: &RunArgs,
         scope: Scope,
     ) -> Result<RunRequest, CliError> {
-        let config = config::load(config_path).map_err(|d| CliError::invalid(d, color))?;
-        let source = catalog::resolve(&args.checklist, &config.checklists_dir).map_err(|e| {
-            CliError::usage(e, Some("`prodcheck list` shows the checklists it knows"))
-        })?;
+        let project = super::project::Project::open(config_path, color)?;
+        let source = project.source(&args.checklist)?;
+        let config = project.config;
         check_environment(&config, args.env.as_deref())?;
         let targets = select_targets(&config, args, scope)?;
         let cli_vars = cli_vars(&source.text, &args.vars);

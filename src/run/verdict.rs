@@ -438,29 +438,13 @@ mod tests {
     use crate::state::{Day, Waiver};
 
     fn manual_item(id: &str, severity: Severity) -> Item {
-        Item {
-            id: id.into(),
-            title: id.into(),
-            severity,
-            tags: Vec::new(),
-            timeout: Duration::from_secs(1),
-            retries: 0,
-            retry_delay: None,
-            line: 1,
-            fix: None,
-            docs: None,
+        let body = ItemBody::Manual(Manual {
+            how: "look".into(),
             every: None,
-            stages: Vec::new(),
-            sustain: None,
-            wait: None,
-            body: ItemBody::Manual(Manual {
-                how: "look".into(),
-                every: None,
-            }),
-            overridden: Vec::new(),
-            not_applicable: None,
-            depends_on: Vec::new(),
-            approval: Default::default(),
+        });
+        Item {
+            severity,
+            ..Item::new(id, id, body)
         }
     }
 

@@ -252,45 +252,17 @@ mod tests {
             serde_json::json!("2030-01-01T00:00:00Z"),
         );
         let item = ItemReport {
-            target: None,
-            id: "cert".into(),
             title: "Certificate".into(),
-            section: "S".into(),
-            severity: crate::checklist::Severity::Critical,
-            kind: "tls".into(),
-            status: crate::status::Status::Fail,
-            observed: crate::status::Status::Fail,
-            gating: true,
             message: "expires soon".into(),
             evidence,
             duration: std::time::Duration::from_millis(42),
-            attempts: 1,
-            flaky: false,
-            line: 1,
-            tags: Vec::new(),
-            note: None,
-            waiver: None,
-            exit_code: 1,
-            prompted: false,
-            series: None,
-            fix: None,
-            docs: None,
+            ..crate::report::fixture::item("cert", "tls", crate::status::Status::Fail)
         };
         Report {
-            checklist: "maintenance".into(),
-            title: None,
-            file: "builtin:maintenance".into(),
             environment: Some("production".into()),
             started_at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000),
             duration: std::time::Duration::from_millis(1500),
-            exit_code: 1,
-            interrupted: false,
-            fail_on_warning: false,
-            items: vec![item],
-            changes: None,
-            targets: Vec::new(),
-            recent_runs: Vec::new(),
-            watch: None,
+            ..crate::report::fixture::report("maintenance", vec![item])
         }
     }
 

@@ -6,13 +6,13 @@ sign-off in between so the history strip has columns; and a hostile local server
 and body carry markup), opens each from its file in light and dark schemes and checks: no
 console error, no request leaves the file, no dialog (no script ran), the failing items and
 their fixes visible without interaction, the pictures present and sized, print media keeps
-the failures open, and axe-core (vendored from npm at test time) finds no serious or critical
+the failures open, and axe-core (the copy pinned PyPI package axe-playwright-python ships) finds no serious or critical
 violation. Optionally writes the screenshot committed as docs/html-report.png.
 
     tests/browser/html_report_test.py --binary target/debug/prodcheck [--allow-missing]
                                       [--screenshot docs/html-report.png]
 
-A missing Chromium, Playwright or npm fails, naming the package, unless --allow-missing:
+A missing Chromium, Playwright or axe-playwright-python fails, naming the package, unless --allow-missing:
 then the skip is printed and listed in target/tmp/prodcheck-skipped-tests.txt.
 """
 
@@ -23,12 +23,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 from pathlib import Path
 
-AXE_VERSION = "4.14.1"
+# axe-playwright-python==0.1.8 (pinned in .ci/run and scripts/test.sh) vendors axe-core 4.12.1:
+# installed by pip like Playwright, so no npm or Node.js is needed on the machine.
+AXE_VERSION = "4.12.1"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -104,22 +105,14 @@ def prodcheck(binary, args, cwd, codes=(0, 1)):
 
 
 def axe_source(allow):
-    """axe.min.js of AXE_VERSION, packed from npm once into target/tmp (never committed)."""
-    cache = TARGET / "tmp" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
-    if cache.is_file():
-        return cache.read_text()
-    if not shutil.which("npm"):
-        missing("`npm` (to fetch axe-core)", "apt-get install npm", allow)
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"],
-            cwd=tmp, check=True, capture_output=True, timeout=180,
-        )
-        with tarfile.open(Path(tmp) / f"axe-core-{AXE_VERSION}.tgz") as tgz:
-            member = tgz.extractfile("package/axe.min.js")
-            text = member.read().decode()
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(text)
+    """axe.min.js of AXE_VERSION from the pinned axe-playwright-python package."""
+    try:
+        import axe_playwright_python
+    except ImportError:
+        missing("axe-playwright-python", 'pip install "axe-playwright-python==0.1.8"', allow)
+    text = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    if f"axe v{AXE_VERSION}" not in text[:200]:
+        sys.exit(f"FAIL the installed axe-playwright-python does not ship axe-core {AXE_VERSION}")
     return text
 
 

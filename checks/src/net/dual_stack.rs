@@ -22,8 +22,9 @@ pub struct CertId {
 impl CertId {
     pub fn of(der: &[u8]) -> CertId {
         let digest = ring::digest::digest(&ring::digest::SHA256, der);
-        let subject = crate::tls::facts::CertFacts::parse(der)
-            .map(|f| f.subject)
+        // The subject as x509-parser prints it, the way `tls` evidence names certificates.
+        let subject = x509_parser::parse_x509_certificate(der)
+            .map(|(_, cert)| cert.subject().to_string())
             .unwrap_or_else(|_| "an unparsable certificate".into());
         CertId {
             subject,

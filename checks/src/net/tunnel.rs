@@ -17,7 +17,7 @@ const MAX_CONNECT_HEAD: usize = 8 * 1024;
 /// A proxy between the probe and `host:port`.
 #[derive(Clone)]
 pub struct Tunnel {
-    proxy: Intercept,
+    intercept: Intercept,
     /// The proxy URL without credentials, for messages and evidence.
     pub shown: String,
     pub host: String,
@@ -39,7 +39,7 @@ impl Tunnel {
     pub fn new(proxy: Intercept, host: &str, port: u16) -> Tunnel {
         Tunnel {
             shown: crate::net::http::proxy::redact_url(&proxy.uri().to_string()),
-            proxy,
+            intercept: proxy,
             host: host.trim_matches(['[', ']']).to_string(),
             port,
         }
@@ -57,7 +57,7 @@ impl Tunnel {
     /// Opens a connection to the target through the proxy. The error is a sentence about the
     /// proxy (what it answered, or that it could not be reached).
     pub async fn open(&self) -> Result<NetStream, String> {
-        let uri = self.proxy.uri();
+        let uri = self.intercept.uri();
         let scheme = uri.scheme_str().unwrap_or("http");
         let proxy_host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
         let default_port = match scheme {
@@ -89,7 +89,7 @@ impl Tunnel {
     async fn connect_over(&self, mut stream: NetStream) -> Result<NetStream, String> {
         let authority = self.authority();
         let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
-        if let Some(auth) = self.proxy.basic_auth() {
+        if let Some(auth) = self.intercept.basic_auth() {
             request.push_str("Proxy-Authorization: ");
             request.push_str(&String::from_utf8_lossy(auth.as_bytes()));
             request.push_str("\r\n");
@@ -133,7 +133,7 @@ impl Tunnel {
             .and_then(|c| c.parse::<u16>().ok());
         match code {
             Some(c) if (200..300).contains(&c) => Ok(stream),
-            Some(c @ (401 | 407)) if self.proxy.basic_auth().is_some() => Err(format!(
+            Some(c @ (401 | 407)) if self.intercept.basic_auth().is_some() => Err(format!(
                 "the proxy {} rejected the credentials for CONNECT {authority} ({c})",
                 self.shown
             )),
@@ -157,7 +157,7 @@ impl Tunnel {
     /// SOCKS5 CONNECT; `remote_dns` (socks5h) sends the name, else it is resolved here.
     async fn socks5(&self, mut s: TcpStream, remote_dns: bool) -> Result<NetStream, String> {
         let fail = |what: &str| format!("the SOCKS5 proxy {} {what}", self.shown);
-        let auth = self.proxy.raw_auth();
+        let auth = self.intercept.raw_auth();
         let greeting: &[u8] = match auth {
             Some(_) => &[5, 2, 0, 2],
             None => &[5, 1, 0],

@@ -246,11 +246,7 @@ impl Probe for PrometheusProbe {
         let started = std::time::Instant::now();
         let base = redact_url(&self.url);
         let endpoint = format!("{}/api/v1/query", self.url.trim_end_matches('/'));
-        let opts = match Reach::new(&self.url, &self.ca_file, &ctx.net).options(ctx) {
-            Ok(o) => o,
-            Err(e) => return Outcome::error(e),
-        };
-        let client = match http::client(&opts) {
+        let client = match Reach::new(&self.url, &self.ca_file, &ctx.net).client(ctx) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };

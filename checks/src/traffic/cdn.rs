@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::net::NetParams;
+use crate::net::http::Reach;
 use crate::net::http::page::Fetcher;
 use crate::net::http::request::{RequestSpec, check_request};
-use crate::net::http::{self, Reach};
 use crate::no_answer::Property;
 use crate::outcome::Outcome;
 use crate::params::DurationParam;
@@ -121,11 +121,7 @@ impl Probe for CdnCacheProbe {
                 return Outcome::error(text.join("; "));
             }
         };
-        let opts = match Reach::new(&self.url, &self.ca_file, &ctx.net).options(ctx) {
-            Ok(o) => o,
-            Err(e) => return Outcome::error(e),
-        };
-        let client = match http::client(&opts) {
+        let client = match Reach::new(&self.url, &self.ca_file, &ctx.net).client(ctx) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };

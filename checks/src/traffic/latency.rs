@@ -15,9 +15,9 @@ use tokio::task::JoinSet;
 use crate::figures::{Figures, LatencyFigures, Percentiles};
 use crate::limit::Limit;
 use crate::net::NetParams;
+use crate::net::http::Reach;
 use crate::net::http::page::{Fetcher, NoPage};
 use crate::net::http::request::{RequestSpec, check_request};
-use crate::net::http::{self, Reach};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::params::DurationParam;
@@ -248,11 +248,7 @@ impl Probe for LatencyProbe {
                 return Outcome::error(text.join("; "));
             }
         };
-        let opts = match Reach::new(&self.url, &self.ca_file, &ctx.net).options(ctx) {
-            Ok(o) => o,
-            Err(e) => return Outcome::error(e),
-        };
-        let client = match http::client(&opts) {
+        let client = match Reach::new(&self.url, &self.ca_file, &ctx.net).client(ctx) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };

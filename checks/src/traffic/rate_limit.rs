@@ -375,11 +375,7 @@ impl Probe for RateLimitProbe {
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let deadline = Instant::now() + ctx.timeout;
-        let opts = match Reach::new(&self.url, &self.ca_file, &ctx.net).options(ctx) {
-            Ok(o) => o,
-            Err(e) => return Outcome::error(e),
-        };
-        let client = match http::client(&opts) {
+        let client = match Reach::new(&self.url, &self.ca_file, &ctx.net).client(ctx) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };

@@ -137,17 +137,7 @@ fn report_cycles(
 
 #[cfg(test)]
 mod tests {
-    use crate::checklist::load::{Source, load};
-    use crate::checklist::vars::VarSources;
-    use crate::checklist::{Checklist, Diagnostic};
-
-    fn load_text(text: &str) -> Result<Checklist, Vec<Diagnostic>> {
-        let source = Source {
-            file: "t.yaml".into(),
-            text: text.into(),
-        };
-        load(&source, &VarSources::default(), &|_| None)
-    }
+    use crate::checklist::load::load_text;
 
     #[test]
     fn needs_resolve_ids_and_tags_and_a_section_lends_its_needs() {

@@ -271,59 +271,27 @@ impl Reporter for HtmlReporter {
 #[cfg(test)]
 pub mod tests {
     use super::*;
-    use crate::checklist::Severity;
+    use crate::report::fixture;
     use std::time::{Duration, UNIX_EPOCH};
 
     /// A report with one item per `(id, status)` in section "S" (blocking when failing).
     pub fn report(statuses: &[(&str, Status)]) -> Report {
-        let items: Vec<ItemReport> = statuses
+        let items = statuses
             .iter()
             .map(|(id, status)| ItemReport {
-                target: None,
-                id: id.to_string(),
                 title: format!("Title of {id}"),
-                section: "S".into(),
-                severity: Severity::Critical,
-                kind: "http".into(),
-                status: *status,
-                observed: *status,
-                gating: true,
                 message: format!("message of {id}"),
-                evidence: serde_json::Map::new(),
                 duration: Duration::from_millis(12),
-                attempts: 1,
-                flaky: false,
-                line: 1,
-                tags: Vec::new(),
                 fix: Some(format!("fix of {id}")),
-                docs: None,
-                note: None,
-                waiver: None,
-                exit_code: if status.is_failing() { 1 } else { 0 },
-                prompted: false,
-                series: None,
+                ..fixture::item(id, "http", *status)
             })
             .collect();
-        let exit_code = if items.iter().any(|i| i.exit_code == 1) {
-            1
-        } else {
-            0
-        };
         Report {
-            checklist: "c".into(),
             title: Some("A checklist".into()),
-            file: "builtin:c".into(),
             environment: Some("staging".into()),
             started_at: UNIX_EPOCH + Duration::from_secs(1_800_000_000),
             duration: Duration::from_millis(1500),
-            exit_code,
-            interrupted: false,
-            fail_on_warning: false,
-            items,
-            changes: None,
-            recent_runs: Vec::new(),
-            watch: None,
-            targets: Vec::new(),
+            ..fixture::report("c", items)
         }
     }
 

@@ -103,6 +103,11 @@ impl<'a> Reach<'a> {
         Ok(opts)
     }
 
+    /// The shared client for this item under `ctx` (see [`Self::options`]).
+    pub fn client(&self, ctx: &crate::probe::ProbeContext) -> Result<Client, String> {
+        client(&self.options(ctx)?)
+    }
+
     /// `check_params` for these: a literal address of the wrong family, useless `resolve`.
     pub fn check(&self) -> Vec<crate::probe::ParamIssue> {
         let host = url::Url::parse(self.url)
