@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fleet benchmark (issue 17): N loopback TLS targets x (tls + http + security_headers).
+"""Fleet benchmark (issues 17, 27): N loopback TLS targets x (tls + http + security_headers).
 
 One nginx listens on N ports of 127.0.0.1 (one TLS server, a generated CA, security headers).
 The same 3N probes are made three ways, in the same run, and each process is measured with
@@ -15,7 +15,10 @@ and the CPU figure is the exporter's CPU during the scrapes (from /proc, start-u
 the whole-process figure from GNU time is printed too). Everything stays on 127.0.0.1;
 every wait is bounded. Servers are stopped by their PID.
 
-Env: PRODCHECK_BIN (required), TARGETS (1000), RUNS (3), SCRAPERS (8), FLEET_CONCURRENCY (24),
+TARGETS may list several fleet sizes (`TARGETS=1000,10000`): each size is set up and measured
+in turn, all three ways, and a table of every size closes the output.
+
+Env: PRODCHECK_BIN (required), TARGETS (1000; a comma list for several sizes), RUNS (3), SCRAPERS (8), FLEET_CONCURRENCY (24),
      PORT_BASE (21000), TLS_ENUMERATE (0: the tls item does not enumerate suites; 1: default),
      KEEP_WORK (1: keep the generated nginx, prodcheck and blackbox configs).
 """
@@ -34,7 +37,8 @@ import tempfile
 import time
 
 BIN = os.environ.get("PRODCHECK_BIN", "")
-TARGETS = int(os.environ.get("TARGETS", "1000"))
+SIZES = [int(n) for n in os.environ.get("TARGETS", "1000").split(",") if n.strip()]
+TARGETS = SIZES[0]  # the size being measured (set per size by main)
 RUNS = int(os.environ.get("RUNS", "3"))
 SCRAPERS = int(os.environ.get("SCRAPERS", "8"))
 FLEET_CONCURRENCY = int(os.environ.get("FLEET_CONCURRENCY", "24"))
@@ -49,7 +53,9 @@ def need(path_or_name):
         p = os.path.join(d, path_or_name)
         if os.path.isfile(p) and os.access(p, os.X_OK):
             return p
-    sys.exit(f"missing: {path_or_name}")
+    package = {"prometheus-blackbox-exporter": "prometheus-blackbox-exporter",
+               "nginx": "nginx", "openssl": "openssl"}.get(path_or_name, path_or_name)
+    sys.exit(f"missing: {path_or_name} (on Debian/Ubuntu: apt-get install {package})")
 
 
 def free_port():
@@ -157,10 +163,10 @@ def setup(work):
         f.write(f"""daemon off;
 master_process off;
 worker_processes 1;
-worker_rlimit_nofile 16384;
+worker_rlimit_nofile {max(16384, TARGETS + 4096)};
 error_log {work}/nginx-error.log warn;
 pid {work}/nginx.pid;
-events {{ worker_connections 8192; }}
+events {{ worker_connections {max(8192, TARGETS + 2048)}; }}
 http {{
   access_log off;
   server_tokens off;
@@ -303,6 +309,9 @@ def fleet_run(work):
     report = os.path.join(work, "fleet.json")
     argv = [TIME, "-v", "-o", timing, BIN, "run", "bench", "--all-targets",
             "--concurrency", str(FLEET_CONCURRENCY), "--per-host", str(FLEET_CONCURRENCY),
+            # Every target is on 127.0.0.1, and blackbox_exporter paces nothing: the highest pace
+            # (the default 5 requests/s per host would make 1,000 targets take 400 s).
+            "--pace", "100000",
             "--report", f"json={report}"]
     done = subprocess.run(argv, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           timeout=600)
@@ -340,6 +349,7 @@ def blackbox_run(work, binary):
 
 
 def main():
+    global TARGETS
     if not BIN:
         sys.exit("set PRODCHECK_BIN (scripts/bench-fleet.sh builds it)")
     nginx = need("nginx")
@@ -347,16 +357,29 @@ def main():
     need("openssl")
     if not os.path.exists(TIME):
         sys.exit("missing: /usr/bin/time (apt-get install time)")
-    if not ports_free(PORT_BASE, TARGETS):
-        sys.exit(f"ports {PORT_BASE}..{PORT_BASE + TARGETS - 1} are not all free; set PORT_BASE")
-    work = tempfile.mkdtemp(prefix="prodcheck-bench-fleet-")
-    try:
-        measure(work, nginx, blackbox)
-    finally:
-        if os.environ.get("KEEP_WORK") == "1":
-            print(f"kept {work}")
-        else:
-            subprocess.run(["rm", "-rf", work], check=False)
+    tables = []
+    for size in SIZES:
+        TARGETS = size
+        if not ports_free(PORT_BASE, TARGETS):
+            sys.exit(f"ports {PORT_BASE}..{PORT_BASE + TARGETS - 1} are not all free; set PORT_BASE")
+        work = tempfile.mkdtemp(prefix="prodcheck-bench-fleet-")
+        try:
+            tables.append(measure(work, nginx, blackbox))
+        finally:
+            if os.environ.get("KEEP_WORK") == "1":
+                print(f"kept {work}")
+            else:
+                subprocess.run(["rm", "-rf", work], check=False)
+    print(f"\nevery size, medians of {RUNS} (Markdown):\n")
+    print("| targets | way | wall | CPU | CPU per probe | peak RSS | CPU × blackbox | RSS × blackbox |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for size, med in tables:
+        b = med["blackbox"]
+        for k in ["fleet", "serve", "blackbox"]:
+            m = med[k]
+            print(f"| {size:,} | {k} | {m['wall']:.2f} s | {m['cpu']:.2f} s | "
+                  f"{1000 * m['cpu'] / (3 * size):.3f} ms | {m['rss_mib']:.1f} MiB | "
+                  f"{m['cpu'] / b['cpu']:.2f} | {m['rss_mib'] / b['rss_mib']:.2f} |")
 
 
 def measure(work, nginx, blackbox):
@@ -396,6 +419,7 @@ def measure(work, nginx, blackbox):
               f"{m['cpu'] / b['cpu']:6.2f} {m['rss_mib'] / b['rss_mib']:6.2f}")
     print(f"(exporters: wall and CPU of the scrapes only; whole process CPU: serve "
           f"{med['serve']['cpu_process']:.2f}s, blackbox {b['cpu_process']:.2f}s)")
+    return TARGETS, med
 
 
 if __name__ == "__main__":

@@ -272,14 +272,14 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         }
     }
     // An unknown metric convention is reported here, at its line in prodcheck.yaml.
-    let var_maps = config
+    let name = crate::checklist::conventions::VARIABLE;
+    let conventions = config
         .environments
         .values()
-        .chain(config.targets.iter().map(|t| &t.vars));
-    for vars in var_maps {
-        if let Some(node) = vars.get(crate::checklist::conventions::VARIABLE)
-            && let Some((message, hint)) = crate::checklist::conventions::unknown(node)
-        {
+        .map(|vars| vars.get(name))
+        .chain(config.targets.iter().map(|t| t.var(name)));
+    for node in conventions.flatten() {
+        if let Some((message, hint)) = crate::checklist::conventions::unknown(node) {
             errors.push(diag(node.pos, message).hint(hint));
         }
     }

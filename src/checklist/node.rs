@@ -257,6 +257,8 @@ impl<'de> Visitor<'de> for ParsedValueVisitor {
             let ParsedNode(v) = map.next_value()?;
             entries.push((k, v));
         }
+        // A large file holds thousands of small maps (a fleet's targets): no spare room each.
+        entries.shrink_to_fit();
         Ok(Value::Map(entries))
     }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::cli::args::{ColorChoice, RunArgs};
 use crate::error::CliError;
-use crate::run::{Plan, RunRequest, Scope, observe, record, report, terminal};
+use crate::run::{Plan, RunRequest, Scope, observe, record, report, streamed, terminal};
 
 pub async fn run(
     config_path: Option<&Path>,
@@ -12,6 +12,10 @@ pub async fn run(
     args: RunArgs,
 ) -> Result<u8, CliError> {
     let request = RunRequest::resolve(config_path, color, &args, Scope::Fleet)?;
+    // A fleet is streamed a batch of targets at a time when its reports can be.
+    if streamed::applies(&request, &args.output.reports) {
+        return streamed::run(&request, &args.output.reports, args.output.verbose).await;
+    }
     let plan = Plan::build(&request)?;
     if args.output.verbose > 0 {
         for line in observe::pacing_plan(&plan).lines() {

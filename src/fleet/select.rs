@@ -32,8 +32,13 @@ impl SelectError {
 
 /// `a, b, c (+N more)`: names for a message, at most `max` of them.
 pub fn shorten(names: &[String], max: usize) -> String {
-    let shown: Vec<&str> = names.iter().take(max).map(String::as_str).collect();
-    let more = names.len().saturating_sub(max);
+    shorten_counted(names, names.len(), max)
+}
+
+/// [`shorten`] of a list of `total` names of which `first` holds at least the first `max`.
+pub fn shorten_counted(first: &[String], total: usize, max: usize) -> String {
+    let shown: Vec<&str> = first.iter().take(max).map(String::as_str).collect();
+    let more = total.saturating_sub(max);
     if more > 0 {
         format!("{} (+{more} more)", shown.join(", "))
     } else {

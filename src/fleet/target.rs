@@ -12,7 +12,9 @@ pub struct Target {
     pub name: String,
     /// The environment whose variables apply first (the target's own override them).
     pub env: Option<String>,
-    pub vars: BTreeMap<String, Node>,
+    /// Its own variables, in the order written (a list: a fleet of 10,000 targets with a
+    /// variable or two each would spend 8 MB on map nodes).
+    pub vars: Vec<(String, Node)>,
     /// Extra labels for reports and metrics (`team: payments`).
     pub labels: BTreeMap<String, String>,
     /// Where the target is defined (for messages).
@@ -22,6 +24,11 @@ pub struct Target {
 }
 
 impl Target {
+    /// Its own variable `name` (not its environment's).
+    pub fn var(&self, name: &str) -> Option<&Node> {
+        self.vars.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
     /// The variables a checklist sees for this target: its environment's, then its own.
     pub fn variables(
         &self,
@@ -111,7 +118,7 @@ pub fn parse(
         let mut target = Target {
             name: name.clone(),
             env: None,
-            vars: BTreeMap::new(),
+            vars: Vec::new(),
             labels: BTreeMap::new(),
             pos: key.pos,
             tailoring: Default::default(),
@@ -135,10 +142,11 @@ pub fn parse(
                 Some("vars") => match &v.value {
                     Value::Map(vars) => {
                         for (var, value) in vars {
-                            target
-                                .vars
-                                .insert(var.scalar_text().unwrap_or_default(), value.clone());
+                            let name = var.scalar_text().unwrap_or_default();
+                            target.vars.retain(|(n, _)| *n != name);
+                            target.vars.push((name, value.clone()));
                         }
+                        target.vars.shrink_to_fit();
                     }
                     Value::Null => {}
                     _ => errors.push(diag(

@@ -9,7 +9,6 @@
 use colored::{ColoredString, Colorize};
 
 use super::{ItemReport, Report, Reporter};
-use crate::exit_code;
 use crate::status::Status;
 
 pub(super) use super::wrap::{WIDTH, wrap};
@@ -20,7 +19,7 @@ pub struct HumanReporter {
     pub verbosity: u8,
 }
 
-fn badge(status: Status) -> ColoredString {
+pub(super) fn badge(status: Status) -> ColoredString {
     let word = match status {
         Status::NotApplicable => "N/A".to_string(),
         other => other.as_str().to_uppercase(),
@@ -83,7 +82,7 @@ pub(super) fn cut(text: &str, max: usize) -> String {
 impl HumanReporter {
     /// The item's line: badge, id, title, kind and duration, and `(non-gating)` when it
     /// did not pass but cannot change the exit code.
-    fn item_line(&self, report: &Report, item: &ItemReport) -> String {
+    pub(super) fn item_line(&self, report: &Report, item: &ItemReport) -> String {
         let gate = if !report.gates(item) && item.needs_attention() {
             " (non-gating)"
         } else {
@@ -110,7 +109,7 @@ impl HumanReporter {
     }
 
     /// Message, fix and (by verbosity) evidence under an item.
-    fn details(&self, item: &ItemReport, out: &mut String) {
+    pub(super) fn details(&self, item: &ItemReport, out: &mut String) {
         let indent = "            ";
         let show_message = self.verbosity >= 1 || item.status != Status::Pass;
         if show_message && !item.message.is_empty() {
@@ -141,7 +140,7 @@ impl HumanReporter {
         }
     }
 
-    fn sections(&self, report: &Report, out: &mut String) {
+    pub(super) fn sections(&self, report: &Report, out: &mut String) {
         let mut sections: Vec<&str> = Vec::new();
         for item in &report.items {
             if !sections.contains(&item.section.as_str()) {
@@ -216,103 +215,6 @@ impl HumanReporter {
             }
         }
     }
-
-    /// A watch: the window, then each trigger with its verdict and a summary of its series.
-    fn watched(&self, report: &Report, out: &mut String) {
-        let Some(w) = &report.watch else { return };
-        let stage = w
-            .stage
-            .as_deref()
-            .map(|s| format!(" stage {s}"))
-            .unwrap_or_default();
-        let ended = match &w.stopped_by {
-            Some(id) => format!(", stopped early: {id} fired"),
-            None if report.interrupted => ", interrupted".to_string(),
-            None => String::new(),
-        };
-        out.push_str(&format!(
-            "{}\n",
-            format!(
-                "Watched{stage} for {} of {}, every {} ({} evaluations{ended})",
-                crate::units::short(report.duration),
-                crate::units::short(w.window),
-                crate::units::short(w.every),
-                w.evaluations
-            )
-            .bold()
-        ));
-        for item in report.items.iter().filter(|i| i.series.is_some()) {
-            out.push_str(&self.item_line(report, item));
-            if let Some(line) = item.series_line() {
-                out.push_str(&format!("            {}\n", line.dimmed()));
-            }
-            self.details(item, out);
-        }
-    }
-
-    /// Pending manual items in one block (default verbosity): their ids and how to confirm.
-    fn pending(&self, report: &Report, target: Option<&str>, out: &mut String) {
-        if self.verbosity > 0 {
-            return;
-        }
-        let pending: Vec<&str> = report
-            .items
-            .iter()
-            .filter(|i| i.status == Status::Pending)
-            .map(|i| i.id.as_str())
-            .collect();
-        if pending.is_empty() {
-            return;
-        }
-        out.push_str(&format!(
-            "\n{} {}\n",
-            format!("? {} manual item(s) pending", pending.len())
-                .yellow()
-                .bold(),
-            format!(
-                "(confirm with `--confirm ID` for this run, or record a sign-off: `prodcheck signoff {} ID{}`):",
-                report.checklist,
-                target.map(|t| format!(" --target {t}")).unwrap_or_default()
-            )
-            .dimmed()
-        ));
-        for line in wrap(&pending, "  ", WIDTH) {
-            out.push_str(&format!("{line}\n"));
-        }
-    }
-
-    /// Failures and errors again, one line each, so the last screen of a CI log is enough.
-    fn attention(&self, report: &Report, out: &mut String) {
-        let mut blocking: Vec<&ItemReport> = report
-            .items
-            .iter()
-            .filter(|i| {
-                matches!(i.status, Status::Fail | Status::Error | Status::Declined)
-                    && report.gates(i)
-            })
-            .collect();
-        // Root causes first (`needs:`): the one failure that made others skip leads.
-        blocking.sort_by_key(|i| report.cause_rank(i));
-        if blocking.is_empty() {
-            return;
-        }
-        out.push_str(&format!("\n{}\n", "Needs attention:".bold()));
-        for item in blocking {
-            let line = cut(
-                &format!("{} {}: {}", symbol(item.status), item.id, item.message),
-                WIDTH - 2,
-            );
-            let line = match item.status {
-                Status::Error => line.magenta(),
-                _ => line.red(),
-            };
-            out.push_str(&format!("  {line}\n"));
-            if let Some(caused) = report.caused_line(item) {
-                let caused = cut(&format!("↳ {caused}"), WIDTH - 4);
-                out.push_str(&format!("    {}\n", caused.dimmed()));
-            }
-        }
-    }
 }
 
 impl Reporter for HumanReporter {
@@ -325,140 +227,6 @@ impl Reporter for HumanReporter {
         out.push_str(&self.summary_line(report, "Summary:"));
         out
     }
-}
-
-impl HumanReporter {
-    /// `checklist — title [env: e] (file)` and a blank line; `extra` goes before the file.
-    pub(super) fn heading(&self, report: &Report, extra: &str) -> String {
-        let title = report
-            .title
-            .as_deref()
-            .map(|t| format!(" — {t}"))
-            .unwrap_or_default();
-        let env = report
-            .environment
-            .as_deref()
-            .map(|e| format!(" [env: {e}]"))
-            .unwrap_or_default();
-        format!(
-            "{}{title}{env}{extra} {}\n\n",
-            report.checklist.bold(),
-            format!("({})", report.file).dimmed()
-        )
-    }
-
-    /// Sections (or a watch's triggers), pending items, changes, expired waivers and what
-    /// needs attention; `target` names the fleet target in the advice it gives.
-    pub(super) fn body(&self, report: &Report, target: Option<&str>, out: &mut String) {
-        if report.watch.is_none() {
-            self.sections(report, out);
-        }
-        self.watched(report, out);
-        self.pending(report, target, out);
-        if self.verbosity == 0 {
-            super::unconfigured::human(report, out);
-        }
-        if let Some(changes) = report.changes.as_ref().filter(|c| !c.is_empty()) {
-            out.push_str(&format!(
-                "\n{} ({}):\n",
-                "Since the previous run".bold(),
-                changes.previous_at
-            ));
-            for line in changes.lines() {
-                out.push_str(&format!("  {line}\n"));
-            }
-        }
-        let expired = report.expired_waivers();
-        if !expired.is_empty() {
-            let list: Vec<String> = expired
-                .iter()
-                .filter_map(|i| {
-                    let w = i.waiver.as_ref()?;
-                    Some(format!("{} (by {}, ended {})", i.id, w.by, w.until))
-                })
-                .collect();
-            out.push_str(&format!(
-                "\n{} {} — renew with `prodcheck waive` or fix the item\n",
-                format!("{} expired waiver(s):", expired.len())
-                    .yellow()
-                    .bold(),
-                list.join(", ")
-            ));
-        }
-        rejected_records(report, out);
-        self.attention(report, out);
-    }
-
-    /// `Summary: 3 pass, 1 fail in 0.4s — exit 1: a gating item failed`.
-    pub(super) fn summary_line(&self, report: &Report, label: &str) -> String {
-        let summary: Vec<String> = report
-            .summary()
-            .into_iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
-        let verdict = format!("exit {}: {}", report.exit_code, meaning(report.exit_code));
-        let verdict = if report.exit_code == exit_code::OK {
-            verdict.green().bold()
-        } else {
-            verdict.red().bold()
-        };
-        format!(
-            "\n{} {} in {:.1}s — {verdict}\n",
-            label.bold(),
-            summary.join(", "),
-            report.duration.as_secs_f64()
-        )
-    }
-}
-
-/// The exit code's line of the table (`a gating item failed`).
-/// The sign-offs and waivers on record that did not count, one line each with the reason
-/// (from each item's `rejected_records` evidence).
-fn rejected_records(report: &Report, out: &mut String) {
-    let lines: Vec<String> = report
-        .items
-        .iter()
-        .flat_map(|i| {
-            let list = i
-                .evidence
-                .get("rejected_records")
-                .and_then(|r| r.as_array());
-            list.into_iter().flatten().map(move |r| {
-                let text = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("?");
-                format!(
-                    "  {} of {} by {}: {}\n",
-                    text("kind"),
-                    i.id,
-                    text("by"),
-                    text("reason")
-                )
-            })
-        })
-        .collect();
-    if lines.is_empty() {
-        return;
-    }
-    out.push_str(&format!(
-        "\n{}\n",
-        format!(
-            "{} rejected sign-off(s)/waiver(s) on record (they do not count):",
-            lines.len()
-        )
-        .red()
-        .bold()
-    ));
-    for line in lines {
-        out.push_str(&line);
-    }
-}
-
-pub(super) fn meaning(code: u8) -> &'static str {
-    exit_code::TABLE
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, t)| *t)
-        .unwrap_or("")
 }
 
 /// `: a, b, c (+2)`: as many whole ids as fit in `room` characters, then how many more.

@@ -2,46 +2,27 @@
 //! run adds a `targets` array and a `target` on each item. Items are written one at a time, so
 //! a fleet's thousands of items are not copied into one JSON tree before being printed.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
-use super::{Report, Reporter, SCHEMA_VERSION, rfc3339};
+use super::{Report, Reporter, SCHEMA_VERSION, TargetReport, rfc3339};
 
 pub struct JsonReporter;
 
 /// Where the items go in the pretty-printed document (keys are sorted, so this is unique).
-const ITEMS_SLOT: &str = "\n  \"items\": [],\n";
+pub(super) const ITEMS_SLOT: &str = "\n  \"items\": [],\n";
 
 impl Reporter for JsonReporter {
     fn render(&self, report: &Report) -> String {
-        let mut doc = json!({
-            "schema_version": SCHEMA_VERSION,
-            "checklist": report.checklist,
-            "title": report.title,
-            "file": report.file,
-            "environment": report.environment,
-            "started_at": rfc3339(report.started_at),
-            "duration_ms": report.duration.as_millis() as u64,
-            "exit_code": report.exit_code,
-            "interrupted": report.interrupted,
-            "summary": report.summary(),
-            "items": [],
-        });
+        let mut doc = document(report, report.summary());
         // A fleet run adds `targets` (and a `target` on every item); nothing else changes, so
         // a consumer of schema 1 keeps working.
         if report.is_fleet() {
             doc["targets"] = report
                 .targets
                 .iter()
-                .map(|t| {
-                    json!({
-                        "name": t.name,
-                        "environment": t.environment,
-                        "labels": t.labels,
-                        "exit_code": t.exit_code,
-                        "duration_ms": t.duration.as_millis() as u64,
-                        "summary": report.target_summary(&t.name),
-                    })
-                })
+                .map(|t| target_value(t, report.target_summary(&t.name)))
                 .collect();
         }
         if let (Some(watch), Some(map)) = (&report.watch, doc.as_object_mut()) {
@@ -59,14 +40,7 @@ impl Reporter for JsonReporter {
                 for (n, item) in report.items.iter().enumerate() {
                     // Through a `Value`, as before: its keys come out sorted.
                     let value = serde_json::to_value(item).unwrap_or(Value::Null);
-                    let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
-                    for (i, line) in pretty.lines().enumerate() {
-                        if i > 0 {
-                            out.push('\n');
-                        }
-                        out.push_str("    ");
-                        out.push_str(line);
-                    }
+                    element(&value, &mut out);
                     out.push_str(if n + 1 < report.items.len() {
                         ",\n"
                     } else {
@@ -80,6 +54,48 @@ impl Reporter for JsonReporter {
         }
         out.push('\n');
         out
+    }
+}
+
+/// The document without its items (and a fleet's targets): `summary` counts the items.
+pub(super) fn document(report: &Report, summary: BTreeMap<&'static str, usize>) -> Value {
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "checklist": report.checklist,
+        "title": report.title,
+        "file": report.file,
+        "environment": report.environment,
+        "started_at": rfc3339(report.started_at),
+        "duration_ms": report.duration.as_millis() as u64,
+        "exit_code": report.exit_code,
+        "interrupted": report.interrupted,
+        "summary": summary,
+        "items": [],
+    })
+}
+
+/// One entry of a fleet's `targets`: `summary` counts the target's items.
+pub(super) fn target_value(t: &TargetReport, summary: BTreeMap<&'static str, usize>) -> Value {
+    json!({
+        "name": t.name,
+        "environment": t.environment,
+        "labels": t.labels,
+        "exit_code": t.exit_code,
+        "duration_ms": t.duration.as_millis() as u64,
+        "summary": summary,
+    })
+}
+
+/// `value` pretty-printed as an element of a top-level array (each line indented by four),
+/// without the separator after it: what `to_string_pretty` of the whole document writes.
+pub(super) fn element(value: &Value, out: &mut String) {
+    let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
+    for (i, line) in pretty.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str("    ");
+        out.push_str(line);
     }
 }
 

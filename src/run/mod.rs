@@ -12,14 +12,19 @@
 //! - [`verdict`]: each observation decided once (severity, waivers, sign-offs, due state).
 //! - [`report`]: verdicts become the redacted `Report`; every requested format is written.
 //! - [`record`]: history lines and prompted sign-offs written to the state directory.
+//!
+//! A fleet whose reports can be streamed goes through the same stages a batch of targets at a
+//! time ([`batches`] plans them, [`streamed`] runs them), so its memory does not grow with it.
 
 pub mod approval;
+pub mod batches;
 pub mod observe;
 pub mod plan;
 pub mod project;
 pub mod record;
 pub mod report;
 pub mod request;
+pub mod streamed;
 pub mod terminal;
 pub mod verdict;
 

@@ -9,12 +9,13 @@ use checks::politeness::Politeness;
 
 use super::request::{RunRequest, Targets};
 use super::verdict::{self, Observation, Policy};
-use crate::checklist::load::collapse_unset;
-use crate::checklist::vars::unset_hint;
-use crate::checklist::{Checklist, Diagnostic, Item, ItemBody, Source, VarSources, load};
+use crate::checklist::{Checklist, Diagnostic, Item, ItemBody, VarSources, load};
 use crate::error::CliError;
-use crate::fleet::{self, Target};
+use crate::fleet::Target;
 use crate::state::{State, Timestamp, history};
+
+mod preflight;
+pub use preflight::{check_selectors, diagnostics, proxy_setting, unset_targets};
 
 /// Everything a run knows before its first probe starts.
 pub struct Plan<'a> {
@@ -143,11 +144,21 @@ impl<'a> Plan<'a> {
     /// Loads the checklist once per target, checks the selection and the variables the
     /// selected items need, reads what is on record, and settles each part's options.
     pub fn build(request: &'a RunRequest) -> Result<Plan<'a>, CliError> {
+        Plan::build_for(request, request.target_list(), None)
+    }
+
+    /// [`Plan::build`] for some of the request's targets (a fleet streamed in batches:
+    /// `super::batches`); `record`: what is on record, signatures checked once for the run.
+    pub fn build_for(
+        request: &'a RunRequest,
+        targets: Vec<Option<&'a Target>>,
+        record: Option<&(State, super::approval::Trust)>,
+    ) -> Result<Plan<'a>, CliError> {
         let fleet = matches!(request.targets, Targets::Fleet(_));
         let secrets = |name: &str| std::env::var(name).ok();
         let mut loaded = Vec::new();
         let mut problems: Vec<(String, Vec<Diagnostic>)> = Vec::new();
-        for target in request.target_list() {
+        for target in targets {
             let sources = sources_for(request, target);
             match load(&request.source, &sources, &secrets) {
                 Ok(checklist) => loaded.push((target, sources, checklist)),
@@ -159,30 +170,27 @@ impl<'a> Plan<'a> {
             return Err(CliError::usage("no target selected", None));
         };
         check_selectors(first, request)?;
-        let selection = RunOptions {
-            only: request.selection.only.clone(),
-            skip: request.selection.skip.clone(),
-            automated: request.selection.automated,
-            stage: request.selection.stage.clone(),
-            per_host: request.per_host,
-            pace: request.pace,
-            ..RunOptions::default()
-        };
-        let unset = loaded
-            .iter()
-            .map(|(t, _, c)| (name_of(*t), unset_targets(c, &request.source, &selection)))
-            .filter(|(_, d)| !d.is_empty())
-            .collect();
+        let selection = selection(request);
         // Progressive by default: an item whose variables are unset is `unconfigured` (the
         // runner observes it so); `--strict-vars` (and `watch`) stop before anything is sent.
         if request.strict_vars {
+            let unset = loaded
+                .iter()
+                .map(|(t, _, c)| (name_of(*t), unset_targets(c, &request.source, &selection)))
+                .filter(|(_, d)| !d.is_empty())
+                .collect();
             diagnostics(unset, fleet, request)?;
         }
         let state_dir = &request.config.state_dir;
-        let state_error =
-            |e: crate::state::StateError| CliError::usage(e.to_string(), Some(e.hint()));
         // Signatures checked once for the whole run; each part's items judge approvers.
-        let (on_record, trust) = super::approval::on_record(state_dir).map_err(state_error)?;
+        let read;
+        let (on_record, trust) = match record {
+            Some((state, trust)) => (state, trust),
+            None => {
+                read = super::approval::on_record(state_dir).map_err(state_error)?;
+                (&read.0, &read.1)
+            }
+        };
         let now = Timestamp::now();
         let mut parts = Vec::new();
         for (target, sources, checklist) in loaded {
@@ -198,7 +206,7 @@ impl<'a> Plan<'a> {
             })?;
             let name = target.map(|t| t.name.as_str());
             let mut state = on_record.scoped(name);
-            super::approval::judge(&checklist, &mut state, &trust);
+            super::approval::judge(&checklist, &mut state, trust);
             state.history =
                 history::load_target(state_dir, &checklist.name, name).map_err(state_error)?;
             let due_only = !request.selection.all
@@ -237,12 +245,30 @@ impl<'a> Plan<'a> {
     }
 }
 
-fn name_of(target: Option<&Target>) -> String {
+/// A `StateError` as the usage error a run stops with.
+pub fn state_error(e: crate::state::StateError) -> CliError {
+    CliError::usage(e.to_string(), Some(e.hint()))
+}
+
+/// `--only`, `--skip`, `--automated`, `--stage` and the politeness: what every part shares.
+pub fn selection(request: &RunRequest) -> RunOptions {
+    RunOptions {
+        only: request.selection.only.clone(),
+        skip: request.selection.skip.clone(),
+        automated: request.selection.automated,
+        stage: request.selection.stage.clone(),
+        per_host: request.per_host,
+        pace: request.pace,
+        ..RunOptions::default()
+    }
+}
+
+pub fn name_of(target: Option<&Target>) -> String {
     target.map(|t| t.name.clone()).unwrap_or_default()
 }
 
 /// The variables one target's checklist sees: its environment's (or `--env`'s), then `--var`.
-fn sources_for(request: &RunRequest, target: Option<&Target>) -> VarSources {
+pub fn sources_for(request: &RunRequest, target: Option<&Target>) -> VarSources {
     let environment = match target {
         Some(t) => t.variables(&request.config.environments, request.env.as_deref()),
         None => request
@@ -260,146 +286,4 @@ fn sources_for(request: &RunRequest, target: Option<&Target>) -> VarSources {
         tailoring: request.config.tailoring(request.env.as_deref(), target),
         ..VarSources::default()
     }
-}
-
-/// Problems found per target: none is `Ok`; a fleet names the target of each.
-fn diagnostics(
-    problems: Vec<(String, Vec<Diagnostic>)>,
-    fleet: bool,
-    request: &RunRequest,
-) -> Result<(), CliError> {
-    if problems.is_empty() {
-        return Ok(());
-    }
-    let diagnostics = if fleet {
-        fleet::by_target(problems)
-    } else {
-        problems.into_iter().flat_map(|(_, d)| d).collect()
-    };
-    Err(CliError::invalid(diagnostics, request.color))
-}
-
-/// Every `--confirm`, `--only` and `--skip` name, and `--stage`, must exist in the checklist:
-/// a typo must not silently run everything or nothing.
-pub fn check_selectors(checklist: &Checklist, request: &RunRequest) -> Result<(), CliError> {
-    let s = &request.selection;
-    for (flag, names) in [
-        ("--confirm", &s.confirm),
-        ("--only", &s.only),
-        ("--skip", &s.skip),
-    ] {
-        for name in names.iter() {
-            let known = checklist
-                .items()
-                .any(|(_, i)| i.id == *name || (flag != "--confirm" && i.tags.contains(name)));
-            if !known {
-                let what = if flag == "--confirm" {
-                    "item id"
-                } else {
-                    "item id or tag"
-                };
-                return Err(CliError::usage(
-                    format!(
-                        "{flag} `{name}`: no {what} `{name}` in checklist `{}`",
-                        checklist.name
-                    ),
-                    Some(&format!(
-                        "`prodcheck show {}` lists the items",
-                        request.checklist_arg
-                    )),
-                ));
-            }
-        }
-    }
-    // A signed sign-off is the only confirmation of an item that names approvers.
-    if let Some(item) = s
-        .confirm
-        .iter()
-        .filter_map(|id| checklist.item(id))
-        .find(|i| i.approval.requires_signature())
-    {
-        return Err(CliError::usage(
-            format!(
-                "--confirm `{}`: the item names approvers, so only a sign-off signed by one of them confirms it",
-                item.id
-            ),
-            Some(&format!(
-                "request one with `prodcheck signoff {} {} --requested-by PRINCIPAL`; an approver signs it with `prodcheck approve`",
-                request.checklist_arg, item.id
-            )),
-        ));
-    }
-    if let Some(stage) = &s.stage
-        && !checklist.stages.iter().any(|st| st.name == *stage)
-    {
-        let hint = if checklist.stages.is_empty() {
-            format!(
-                "checklist `{}` declares no `stages:`; run it without --stage, or add stages to it",
-                checklist.name
-            )
-        } else {
-            let names: Vec<&str> = checklist.stages.iter().map(|s| s.name.as_str()).collect();
-            format!("its stages: {}", names.join(", "))
-        };
-        return Err(CliError::usage(
-            format!(
-                "--stage `{stage}`: no such stage in checklist `{}`",
-                checklist.name
-            ),
-            Some(&hint),
-        ));
-    }
-    Ok(())
-}
-
-/// The proxy for the run: `--proxy`, else the `proxy` variable of the environment or
-/// `--var` (with `${env:…}` expanded), else the process environment's `*_PROXY`.
-pub fn proxy_setting(flag: Option<&str>, sources: &VarSources) -> Result<ProxySetting, String> {
-    if let Some(flag) = flag {
-        return ProxySetting::parse(flag);
-    }
-    let Some(node) = sources
-        .cli
-        .get("proxy")
-        .or_else(|| sources.environment.get("proxy"))
-    else {
-        return Ok(ProxySetting::Env);
-    };
-    let env = |name: &str| std::env::var(name).ok();
-    let mut scope = crate::checklist::vars::Scope::new(Default::default(), sources, &env);
-    let mut errors = Vec::new();
-    let value = scope.substitute(node, &mut errors);
-    if let Some(e) = errors.first() {
-        return Err(format!("`proxy`: {}", e.message));
-    }
-    match value.scalar_text() {
-        Some(text) => ProxySetting::parse(&text),
-        None => Ok(ProxySetting::Env),
-    }
-}
-
-/// One diagnostic per unset variable that a selected item needs, at its first use: the run
-/// stops before anything is sent.
-pub fn unset_targets(
-    checklist: &Checklist,
-    source: &Source,
-    selection: &RunOptions,
-) -> Vec<Diagnostic> {
-    let mut diags: Vec<Diagnostic> = checklist
-        .items()
-        .filter(|(_, item)| selection.selects(item))
-        .filter_map(|(_, item)| match &item.body {
-            ItemBody::Check(c) => Some(&c.needs),
-            ItemBody::Manual(_) => None,
-        })
-        .flatten()
-        .map(|(var, pos)| {
-            checklist
-                .diagnostic_at(source, *pos, format!("variable `{var}` is not set"))
-                .hint(unset_hint(var))
-        })
-        .collect();
-    diags.sort_by_key(|d| d.pos);
-    diags.dedup();
-    collapse_unset(diags)
 }

@@ -33,11 +33,11 @@ impl Unit<'_> {
 }
 
 /// What every unit of a fleet run shares: one concurrency bound and one politeness (per-host
-/// limit and pace).
-#[derive(Debug)]
+/// limit and pace), the same for every batch of a fleet streamed in batches.
+#[derive(Debug, Clone)]
 pub struct Shared {
     pub concurrency: usize,
-    pub politeness: Politeness,
+    pub politeness: Arc<Politeness>,
 }
 
 /// A probe waiting to run: (unit, item index), the probe and how it is tried.
@@ -65,7 +65,7 @@ pub async fn run_fleet(
     let mut seen: Vec<Vec<Option<Observation>>> =
         items.iter().map(|list| vec![None; list.len()]).collect();
     let mut interrupted = *shutdown.borrow();
-    let politeness = Arc::new(shared.politeness);
+    let politeness = shared.politeness;
     let networks: Vec<Network> = units
         .iter()
         .map(|u| Network {

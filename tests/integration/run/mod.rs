@@ -4,6 +4,7 @@ mod behaviour;
 mod crash_safety;
 mod fail_or_error;
 mod fleet;
+mod fleet_stream;
 mod flows;
 mod hostile;
 mod needs;
