@@ -197,6 +197,7 @@ mod tests {
             probe,
             needs: Vec::new(),
             params: serde_json::Value::Null,
+            flow: Default::default(),
         });
         Item {
             timeout: Duration::from_secs(2),
