@@ -11,6 +11,7 @@ pub mod demo;
 pub mod discover;
 pub mod error;
 pub mod exit_code;
+pub mod figures;
 pub mod fleet;
 pub mod manual;
 pub mod redact;

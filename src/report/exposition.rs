@@ -95,7 +95,7 @@ pub fn run_families_of(page: &mut Exposition, runs: &[(&Report, Vec<(&str, &str)
                     continue;
                 };
                 let mut labels = run_labels.clone();
-                labels.extend([("item", item.id.as_str()), ("cause", cause)]);
+                labels.extend([("item", item.id.as_str()), ("cause", cause.as_str())]);
                 page.sample("prodcheck_item_skipped_by", &labels, 1);
             }
         }

@@ -1,6 +1,9 @@
 //! The frame around a human report's sections: heading, watched triggers, pending items,
 //! changes, expired waivers, rejected records, what needs attention and the summary line.
 
+use checks::figures::Figures;
+
+use crate::figures::RejectedRecords;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -209,20 +212,11 @@ fn rejected_records(report: &Report, out: &mut String) {
         .items
         .iter()
         .flat_map(|i| {
-            let list = i
-                .evidence
-                .get("rejected_records")
-                .and_then(|r| r.as_array());
-            list.into_iter().flatten().map(move |r| {
-                let text = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("?");
-                format!(
-                    "  {} of {} by {}: {}\n",
-                    text("kind"),
-                    i.id,
-                    text("by"),
-                    text("reason")
-                )
-            })
+            let list = RejectedRecords::read(&i.evidence)
+                .map(|r| r.rejected_records)
+                .unwrap_or_default();
+            list.into_iter()
+                .map(move |r| format!("  {} of {} by {}: {}\n", r.kind, i.id, r.by, r.reason))
         })
         .collect();
     if lines.is_empty() {

@@ -177,11 +177,12 @@ impl ItemReport {
     }
 
     /// `needs:` — the root cause this item was skipped for (`None`: it was not).
-    pub fn skipped_by(&self) -> Option<&str> {
+    pub fn skipped_by(&self) -> Option<String> {
         if self.status != Status::Skip {
             return None;
         }
-        self.evidence.get("skipped_by").and_then(|v| v.as_str())
+        <crate::figures::SkippedBy as checks::figures::Figures>::read(&self.evidence)
+            .map(|s| s.skipped_by)
     }
 
     /// Whether the item needs someone's attention (reports show its `fix` then).
@@ -298,7 +299,7 @@ impl Report {
             .filter(|i| {
                 i.status == Status::Skip
                     && i.target == cause.target
-                    && i.skipped_by() == Some(cause.id.as_str())
+                    && i.skipped_by().as_deref() == Some(cause.id.as_str())
             })
             .collect()
     }

@@ -1,7 +1,10 @@
 //! How reports show `unconfigured` items: grouped by the unset variable they wait for, with
 //! the ways to settle them (shared by the human and Markdown formats, fleets included).
 
+use checks::figures::Figures;
 use colored::Colorize;
+
+use crate::figures::UnsetVariables;
 
 use super::wrap::{WIDTH, wrap};
 use super::{ItemReport, Report};
@@ -9,14 +12,8 @@ use crate::status::Status;
 
 /// The variables an unconfigured item waits for (its `unset_variables` evidence).
 pub(super) fn unset_variables(item: &ItemReport) -> Vec<String> {
-    item.evidence
-        .get("unset_variables")
-        .and_then(|v| v.as_array())
-        .map(|vars| {
-            vars.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
+    UnsetVariables::read(&item.evidence)
+        .map(|u| u.unset_variables)
         .unwrap_or_default()
 }
 

@@ -7,112 +7,22 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use checks::{Evidence, Outcome};
+use checks::Evidence;
+use checks::figures::Figures;
 use serde::Serialize;
 
 pub use crate::status::Status;
 
+mod observation;
+pub use observation::{
+    Blocked, Confirmation, ManualAnswer, NotRun, Observation, ProbeRun, Unanswered,
+};
+
 use crate::checklist::{Checklist, Item, ItemBody, Severity};
 use crate::exit_code;
+use crate::figures::{RejectedRecord, RejectedRecords, SkippedBy, UnsetVariables};
 use crate::state::apply::SignOffState;
 use crate::state::{State, Timestamp, due::due_state};
-
-/// What the run saw for one item, before any policy.
-#[derive(Debug, Clone)]
-pub enum Observation {
-    /// A probe ran (a panic inside it arrives here as an `error` outcome naming the bug).
-    Probe(ProbeRun),
-    /// A manual item: the human's answer, or why nobody answered.
-    Manual(ManualAnswer),
-    /// The item did not run.
-    NotRun(NotRun),
-    /// An automated item whose variables are unset: these, in order of first use.
-    Unconfigured(Vec<String>),
-}
-
-/// One probe's final attempt, with how long all attempts took.
-#[derive(Debug, Clone)]
-pub struct ProbeRun {
-    pub outcome: Outcome,
-    pub duration: Duration,
-    pub attempts: u32,
-    /// Passed only after a retry.
-    pub flaky: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ManualAnswer {
-    Confirmed {
-        via: Confirmation,
-        note: Option<String>,
-    },
-    Declined {
-        note: Option<String>,
-    },
-    Unanswered(Unanswered),
-}
-
-/// How a manual item was confirmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Confirmation {
-    /// At this run's prompt (recorded as a sign-off afterwards).
-    Prompt,
-    /// `--confirm ID` on the command line.
-    Flag,
-    /// A sign-off on record that is still valid; the text says by whom and until when.
-    SignOff(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unanswered {
-    /// CI or `--non-interactive`: nobody was asked.
-    NonInteractive,
-    /// Asked, and the human chose "skip".
-    SkippedAtPrompt,
-    /// The item names approvers (or four eyes): only a signed sign-off confirms it, so nobody
-    /// is asked and `--confirm` is refused.
-    NeedsApproval,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotRun {
-    /// Left out by `--only` / `--skip`.
-    NotSelected,
-    /// A manual item left out by `--automated`.
-    ManualLeftOut,
-    /// Its cadence has not elapsed (`run maintenance`); the text says since when.
-    NotDue(String),
-    /// Ctrl-C came first.
-    Interrupted,
-    /// `not_applicable:` in `prodcheck.yaml`: the reason and where it was declared.
-    NotApplicable(String),
-    /// An item it `needs:` did not pass, so it was not run.
-    Needs(Blocked),
-}
-
-/// Why an item was not run for its `needs:`: the need that blocked it and the root cause (the
-/// need itself, or what that need was skipped for).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Blocked {
-    pub need: String,
-    pub cause: String,
-    /// What happened to the cause: `failed`, `is not configured`, …
-    pub cause_what: String,
-}
-
-impl Blocked {
-    /// `needs `gateway-up`, which failed` (or `…, which was skipped: `dns` failed`).
-    pub fn message(&self) -> String {
-        if self.need == self.cause {
-            format!("needs `{}`, which {}", self.need, self.cause_what)
-        } else {
-            format!(
-                "needs `{}`, which was skipped: `{}` {}",
-                self.need, self.cause, self.cause_what
-            )
-        }
-    }
-}
 
 /// A waiver that concerned this item, as the verdict used it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -238,8 +148,19 @@ pub fn decide(item: &Item, observation: Observation, policy: &Policy) -> Verdict
         .rejected_for(policy.checklist, &item.id)
         .collect();
     if !rejected.is_empty() {
-        v.evidence
-            .insert("rejected_records".into(), serde_json::json!(rejected));
+        let rejected_records = rejected
+            .into_iter()
+            .map(|r| RejectedRecord {
+                kind: r.kind.to_string(),
+                checklist: r.checklist.clone(),
+                item: r.item.clone(),
+                target: r.target.clone(),
+                by: r.by.clone(),
+                requested_by: r.requested_by.clone(),
+                reason: r.reason.clone(),
+            })
+            .collect();
+        RejectedRecords { rejected_records }.write(&mut v.evidence);
     }
     v.exit_code = contribution(v.status, v.gating, policy);
     v
@@ -317,10 +238,11 @@ fn observe(item: &Item, observation: Observation, policy: &Policy) -> Verdict {
         Observation::NotRun(NotRun::NotDue(why)) => (Status::Skip, why),
         Observation::NotRun(NotRun::Interrupted) => (Status::Skip, "interrupted".to_string()),
         Observation::NotRun(NotRun::Needs(blocked)) => {
-            v.evidence
-                .insert("skipped_by".into(), serde_json::json!(blocked.cause));
-            v.evidence
-                .insert("needs".into(), serde_json::json!(blocked.need));
+            SkippedBy {
+                skipped_by: blocked.cause.clone(),
+                needs: blocked.need.clone(),
+            }
+            .write(&mut v.evidence);
             (Status::Skip, blocked.message())
         }
         Observation::NotRun(NotRun::NotApplicable(why)) => {
@@ -328,8 +250,10 @@ fn observe(item: &Item, observation: Observation, policy: &Policy) -> Verdict {
         }
         Observation::Unconfigured(vars) => {
             let message = unconfigured_message(&vars);
-            v.evidence
-                .insert("unset_variables".into(), serde_json::json!(vars));
+            UnsetVariables {
+                unset_variables: vars.clone(),
+            }
+            .write(&mut v.evidence);
             (Status::Unconfigured, message)
         }
     };
@@ -432,109 +356,4 @@ pub fn exit_code<'a>(verdicts: impl IntoIterator<Item = &'a u8>, interrupted: bo
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::checklist::Manual;
-    use crate::state::{Day, Waiver};
-
-    fn manual_item(id: &str, severity: Severity) -> Item {
-        let body = ItemBody::Manual(Manual {
-            how: "look".into(),
-            every: None,
-        });
-        Item {
-            severity,
-            ..Item::new(id, id, body)
-        }
-    }
-
-    fn probe(status: checks::Status) -> Observation {
-        Observation::Probe(ProbeRun {
-            outcome: Outcome::new(status, "observed"),
-            duration: Duration::ZERO,
-            attempts: 1,
-            flaky: false,
-        })
-    }
-
-    fn state_with_waiver(item: &str, until: &str) -> State {
-        State {
-            waivers: vec![Waiver {
-                checklist: "c".into(),
-                item: item.into(),
-                target: None,
-                by: "Cy".into(),
-                at: Timestamp::parse("2026-01-01T00:00:00Z").expect("ts"),
-                until: Day::parse(until).expect("day"),
-                reason: "known gap".into(),
-                risk: None,
-                requested_by: None,
-                approved_by: None,
-                signature: None,
-            }],
-            ..State::default()
-        }
-    }
-
-    fn policy(state: &State, fail_on_warning: bool) -> Policy<'_> {
-        Policy {
-            checklist: "c",
-            fail_on_warning,
-            state,
-            now: Timestamp::parse("2026-12-05T10:00:00Z").expect("ts"),
-            automated: false,
-        }
-    }
-
-    #[test]
-    fn an_active_waiver_waives_and_an_expired_one_keeps_what_was_observed() {
-        let item = manual_item("x", Severity::Critical);
-        let active = state_with_waiver("x", "2027-01-01");
-        let v = decide(&item, probe(checks::Status::Error), &policy(&active, false));
-        assert_eq!((v.observed, v.status), (Status::Error, Status::Waived));
-        assert_eq!(v.exit_code, exit_code::OK);
-
-        let expired = state_with_waiver("x", "2026-06-30");
-        for (observed, code) in [
-            (checks::Status::Error, exit_code::PROBE_ERROR),
-            (checks::Status::Fail, exit_code::FAILED),
-        ] {
-            let v = decide(&item, probe(observed), &policy(&expired, false));
-            assert_eq!(v.status, Status::from(observed));
-            assert_eq!(v.exit_code, code);
-            assert!(v.message.contains("waiver by Cy expired on 2026-06-30"));
-            assert!(v.waiver.as_ref().is_some_and(|w| w.expired));
-        }
-        let pending = Observation::Manual(ManualAnswer::Unanswered(Unanswered::NonInteractive));
-        let v = decide(&item, pending, &policy(&expired, false));
-        assert_eq!(
-            (v.status, v.exit_code),
-            (Status::Pending, exit_code::PENDING)
-        );
-    }
-
-    #[test]
-    fn severity_and_fail_on_decide_what_gates() {
-        let state = State::default();
-        let warning = manual_item("w", Severity::Warning);
-        let v = decide(
-            &warning,
-            probe(checks::Status::Fail),
-            &policy(&state, false),
-        );
-        assert_eq!((v.status, v.gating, v.exit_code), (Status::Fail, false, 0));
-        let v = decide(&warning, probe(checks::Status::Warn), &policy(&state, true));
-        assert_eq!((v.gating, v.exit_code), (true, exit_code::FAILED));
-        let info = manual_item("i", Severity::Info);
-        let v = decide(&info, probe(checks::Status::Error), &policy(&state, true));
-        assert_eq!(v.exit_code, exit_code::OK);
-        let declined = Observation::Manual(ManualAnswer::Declined {
-            note: Some("not yet".into()),
-        });
-        let critical = manual_item("c", Severity::Critical);
-        let v = decide(&critical, declined, &policy(&state, false));
-        assert_eq!(v.message, "declined at the prompt: not yet");
-        assert_eq!(v.note.as_deref(), Some("not yet"));
-        assert_eq!(v.exit_code, exit_code::FAILED);
-    }
-}
+mod tests;

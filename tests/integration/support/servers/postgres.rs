@@ -117,7 +117,7 @@ pub fn start_postgres_with(
     let mut tls_args: Vec<String> = Vec::new();
     if tls {
         let pki = prodcheck::demo::pki::Pki::new("prodcheck test CA").expect("CA");
-        let leaf = pki.leaf_for_days(&["127.0.0.1"], 30).expect("leaf");
+        let leaf = pki.leaf_for_days(&["127.0.0.1"], 90).expect("leaf");
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, &pki.ca_pem).expect("ca");
         let cert = data.join("server.crt");
