@@ -215,35 +215,42 @@ mod tests {
             headers: Vec::new(),
             body: b"<html>".to_vec(),
         };
-        let err = of(r#"{"json":"/token"}"#).extract(&text).unwrap_err();
+        let err = of(r#"{"json":"/token"}"#)
+            .extract(&text)
+            .expect_err("an error");
         assert!(err.contains("the body is not JSON"), "{err}");
     }
 
     #[test]
     fn declarations_are_checked() {
-        assert!(of(r#"{}"#).check().unwrap_err().contains("(0 given)"));
+        assert!(
+            of(r#"{}"#)
+                .check()
+                .expect_err("an error")
+                .contains("(0 given)")
+        );
         assert!(
             of(r#"{"json":"/a","cookie":"b"}"#)
                 .check()
-                .unwrap_err()
+                .expect_err("an error")
                 .contains("(2 given)")
         );
         assert!(
             of(r#"{"json":"token"}"#)
                 .check()
-                .unwrap_err()
+                .expect_err("an error")
                 .contains("write `/token`")
         );
         assert!(
             of(r#"{"regex":"tok\\w+"}"#)
                 .check()
-                .unwrap_err()
+                .expect_err("an error")
                 .contains("has no group")
         );
         assert!(
             of(r#"{"regex":"("}"#)
                 .check()
-                .unwrap_err()
+                .expect_err("an error")
                 .contains("invalid regex")
         );
         assert_eq!(of(r#"{"header":"X-Token"}"#).check(), Ok(()));

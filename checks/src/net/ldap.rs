@@ -169,7 +169,7 @@ mod tests {
 
     #[tokio::test]
     async fn messages_are_read_with_long_form_lengths_and_capped() {
-        let mut long = vec![0x30, 0x82, 0x00, 0x03, 1, 2, 3];
+        let mut long = [0x30, 0x82, 0x00, 0x03, 1, 2, 3];
         let got = read_message(&mut &long[..]).await.ok();
         assert_eq!(got, Some(vec![1, 2, 3]));
         long[2] = 0xff;

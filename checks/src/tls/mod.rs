@@ -7,6 +7,7 @@ mod diagnose;
 mod dual;
 pub mod explain;
 pub mod facts;
+mod full;
 pub mod h3;
 mod handshake;
 pub mod hello;
