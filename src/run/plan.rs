@@ -147,8 +147,8 @@ impl<'a> Plan<'a> {
         Plan::build_for(request, request.target_list(), None)
     }
 
-    /// [`Plan::build`] for some of the request's targets (a fleet streamed in batches:
-    /// `super::batches`); `record`: what is on record, signatures checked once for the run.
+    /// [`Plan::build`] for some of the request's targets (a fleet streamed in batches, see
+    /// `run/batches.rs`); `record`: what is on record, signatures checked once for the run.
     pub fn build_for(
         request: &'a RunRequest,
         targets: Vec<Option<&'a Target>>,

@@ -50,7 +50,7 @@ impl Project {
         env: Option<&str>,
         target: Option<&str>,
     ) -> Result<VarSources, CliError> {
-        super::request::check_environment(&self.config, env)?;
+        check_environment(&self.config, env)?;
         let target = match target {
             Some(name) => Some(self.config.target(name).ok_or_else(|| {
                 CliError::usage(
@@ -106,4 +106,29 @@ pub fn known_target(config: &Config, target: Option<&str>) -> Result<(), CliErro
         )),
         _ => Ok(()),
     }
+}
+
+/// `--env NAME` must name an environment of prodcheck.yaml (`None` passes).
+pub fn check_environment(config: &Config, env: Option<&str>) -> Result<(), CliError> {
+    let Some(env) = env else {
+        return Ok(());
+    };
+    if config.environments.contains_key(env) {
+        return Ok(());
+    }
+    let known: Vec<_> = config.environments.keys().cloned().collect();
+    let where_ = config
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "no prodcheck.yaml found".into());
+    Err(CliError::usage(
+        format!("unknown environment `{env}` ({where_})"),
+        Some(&if known.is_empty() {
+            "define it under `environments:` in prodcheck.yaml (`prodcheck init` writes one)"
+                .to_string()
+        } else {
+            format!("known environments: {}", known.join(", "))
+        }),
+    ))
 }

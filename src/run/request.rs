@@ -83,7 +83,7 @@ impl RunRequest {
         let project = super::project::Project::open(config_path, color)?;
         let source = project.source(&args.checklist)?;
         let config = project.config;
-        check_environment(&config, args.env.as_deref())?;
+        super::project::check_environment(&config, args.env.as_deref())?;
         let targets = select_targets(&config, args, scope)?;
         let cli_vars = cli_vars(&source.text, &args.vars);
         Ok(RunRequest {
@@ -153,31 +153,6 @@ fn select_targets(config: &Config, args: &RunArgs, scope: Scope) -> Result<Targe
             ))
         }
     }
-}
-
-/// `--env NAME` must name an environment of prodcheck.yaml (`None` passes).
-pub fn check_environment(config: &Config, env: Option<&str>) -> Result<(), CliError> {
-    let Some(env) = env else {
-        return Ok(());
-    };
-    if config.environments.contains_key(env) {
-        return Ok(());
-    }
-    let known: Vec<_> = config.environments.keys().cloned().collect();
-    let where_ = config
-        .path
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "no prodcheck.yaml found".into());
-    Err(CliError::usage(
-        format!("unknown environment `{env}` ({where_})"),
-        Some(&if known.is_empty() {
-            "define it under `environments:` in prodcheck.yaml (`prodcheck init` writes one)"
-                .to_string()
-        } else {
-            format!("known environments: {}", known.join(", "))
-        }),
-    ))
 }
 
 /// `--var` values are text, so `host=[::1]` stays an address; only a variable the checklist
