@@ -1,7 +1,6 @@
 //! The `dns` probe family: the probe, one resolver/query layer that tells "does not exist"
 //! from "could not ask", and the CAA / SPF / DMARC policy rules.
 
-pub mod lookup;
 mod policy;
 mod probe;
 

@@ -7,8 +7,8 @@ use hickory_resolver::TokioResolver;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use serde_json::{Map, Value, json};
 
-use crate::dns::lookup::{self, Answer};
 use crate::dns::{DnsProbe, Findings};
+use crate::net::dns::{self as lookup, Answer};
 use crate::outcome::Status;
 
 type Left<'a> = &'a (dyn Fn() -> Duration + Sync);

@@ -10,9 +10,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::dns::lookup::{self, Answer, Unasked};
 use crate::limit::Limit;
 use crate::net::dial::unanswered;
+use crate::net::dns::{self as lookup, Answer, Unasked};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};

@@ -3,6 +3,7 @@
 //! shared HTTP client (`http`). Probe families import this layer, never each other.
 
 pub(crate) mod dial;
+pub mod dns;
 pub mod dual_stack;
 pub mod family;
 pub mod http;

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::dns::lookup::{self, Answer};
+use crate::net::dns::{self as lookup, Answer};
 use crate::outcome::Status;
 use crate::tls::judge::Report;
 

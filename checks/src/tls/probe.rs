@@ -206,7 +206,7 @@ impl TlsProbe {
             );
         }
         if let Some(ns) = &self.nameserver {
-            if let Err(e) = crate::dns::lookup::parse_nameserver(ns) {
+            if let Err(e) = crate::net::dns::parse_nameserver(ns) {
                 issues.push(ParamIssue::new("nameserver", e));
             } else if self.h3.is_none() {
                 issues.push(

@@ -1,5 +1,5 @@
-//! DNS plumbing for the `dns` probe: one resolver (system or a given `host:port`), one query
-//! function that separates "the name/records do not exist" from "could not ask".
+//! DNS plumbing for the probes that ask DNS (`dns`, and `tls` for HTTPS records): one resolver
+//! (system or a given `host:port`), one query that tells "does not exist" from "could not ask".
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
