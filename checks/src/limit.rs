@@ -191,65 +191,40 @@ impl<T: Measure> Limit<T> {
     /// Judges `found` against a ceiling (`found` must stay at or under it): the status, and
     /// for warn and fail the words to add (`"p95 1.8 s, 90% of the 2 s limit"`).
     pub fn ceiling(&self, name: &str, found: f64) -> (Status, Option<String>) {
-        if let Some(f) = &self.fail
-            && found > f.amount()
-        {
-            return (
-                Status::Fail,
-                Some(format!(
-                    "{name} {} over {}",
-                    T::show(found),
-                    T::show(f.amount())
-                )),
-            );
-        }
-        if let Some(w) = &self.warn
-            && found > w.amount()
-        {
-            let words = match &self.fail {
-                Some(f) => closeness(found, f.amount(), true, T::show),
-                None => T::show(found),
-            };
-            return (
-                Status::Warn,
-                Some(format!(
-                    "{name} {words} (warn level {})",
-                    T::show(w.amount())
-                )),
-            );
-        }
-        (Status::Pass, None)
+        self.judge(name, found, true)
     }
 
     /// Judges `found` against a floor (`found` must stay at or over it), as [`Self::ceiling`]
     /// does a ceiling: "size 2 KiB, 1 KiB above the 1 KiB floor (warn level 1 MiB)".
     pub fn floor(&self, name: &str, found: f64) -> (Status, Option<String>) {
+        self.judge(name, found, false)
+    }
+
+    /// Both directions: past a level means over it for a ceiling, under it for a floor.
+    fn judge(&self, name: &str, found: f64, ceiling: bool) -> (Status, Option<String>) {
+        let past = |level: f64| {
+            if ceiling {
+                found > level
+            } else {
+                found < level
+            }
+        };
         if let Some(f) = &self.fail
-            && found < f.amount()
+            && past(f.amount())
         {
-            return (
-                Status::Fail,
-                Some(format!(
-                    "{name} {} under {}",
-                    T::show(found),
-                    T::show(f.amount())
-                )),
-            );
+            let side = if ceiling { "over" } else { "under" };
+            let words = format!("{name} {} {side} {}", T::show(found), T::show(f.amount()));
+            return (Status::Fail, Some(words));
         }
         if let Some(w) = &self.warn
-            && found < w.amount()
+            && past(w.amount())
         {
             let words = match &self.fail {
-                Some(f) => closeness(found, f.amount(), false, T::show),
+                Some(f) => closeness(found, f.amount(), ceiling, T::show),
                 None => T::show(found),
             };
-            return (
-                Status::Warn,
-                Some(format!(
-                    "{name} {words} (warn level {})",
-                    T::show(w.amount())
-                )),
-            );
+            let words = format!("{name} {words} (warn level {})", T::show(w.amount()));
+            return (Status::Warn, Some(words));
         }
         (Status::Pass, None)
     }

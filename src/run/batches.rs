@@ -20,9 +20,10 @@ pub struct Fleet<'a> {
     pub secrets: Vec<String>,
     /// Paced requests per host over the whole fleet, in first-seen order.
     requests: Vec<(String, u32)>,
-    /// A human may be asked about a manual item: the run is one batch (prompts come after
-    /// every probe, as in any run).
-    pub prompts: bool,
+    /// The run is one batch: a human may be asked about a manual item (prompts come after
+    /// every probe, as in any run), or a disruptive probe's host is also another target's
+    /// (its burst must come after every other target's requests there, as in any run).
+    pub one_batch: bool,
 }
 
 impl<'a> Fleet<'a> {
@@ -40,8 +41,12 @@ impl<'a> Fleet<'a> {
         let mut requests: Vec<(String, u32)> = Vec::new();
         let mut hosts = std::collections::HashMap::new();
         let mut prompts = false;
+        // Per host: the last target that plans requests to it, and how many targets do.
+        let mut host_targets: std::collections::HashMap<String, (usize, usize)> =
+            std::collections::HashMap::new();
+        let mut disruptive_hosts = std::collections::HashSet::new();
         let targets = request.target_list();
-        for target in &targets {
+        for (index, target) in targets.iter().enumerate() {
             let sources = plan::sources_for(request, *target);
             let checklist = match load(&request.source, &sources, &env) {
                 Ok(c) => c,
@@ -74,6 +79,13 @@ impl<'a> Fleet<'a> {
                 match &item.body {
                     ItemBody::Check(check) => {
                         for (host, n) in check.probe.planned_requests() {
+                            let seen = host_targets.entry(host.clone()).or_insert((index, 0));
+                            if seen.1 == 0 || seen.0 != index {
+                                *seen = (index, seen.1 + 1);
+                            }
+                            if check.probe.disruptive() {
+                                disruptive_hosts.insert(host.clone());
+                            }
                             let at = *hosts.entry(host.clone()).or_insert_with(|| {
                                 requests.push((host, 0));
                                 requests.len() - 1
@@ -98,13 +110,16 @@ impl<'a> Fleet<'a> {
                 Some("write `--proxy env`, `--proxy none` or `--proxy http://host:port`"),
             ));
         }
+        let shared_burst = disruptive_hosts
+            .iter()
+            .any(|h| host_targets.get(h).is_some_and(|(_, n)| *n > 1));
         Ok(Fleet {
             request,
             targets,
             record,
             secrets,
             requests,
-            prompts,
+            one_batch: prompts || shared_burst,
         })
     }
 
@@ -115,9 +130,9 @@ impl<'a> Fleet<'a> {
 
     /// How many targets a batch holds: twice `--concurrency` (at least 32), so every slot has
     /// work until the batch's last probes, and a batch's checklists, items and evidence stay
-    /// small (about 45 KB a target of three items); the whole fleet when a human may be prompted.
+    /// small (about 45 KB a target of three items); the whole fleet when it must be one batch.
     pub fn batch_size(&self) -> usize {
-        if self.prompts {
+        if self.one_batch {
             return self.targets.len().max(1);
         }
         (self.request.concurrency * 2).max(32)
