@@ -18,7 +18,7 @@ every wait is bounded. Servers are stopped by their PID.
 TARGETS may list several fleet sizes (`TARGETS=1000,10000`): each size is set up and measured
 in turn, all three ways, and a table of every size closes the output.
 
-Env: PRODCHECK_BIN (required), TARGETS (1000; a comma list for several sizes), RUNS (3), SCRAPERS (8), FLEET_CONCURRENCY (24),
+Env: PRODCHECK_BIN (required), WAYS (fleet,serve,blackbox: the ways measured), TARGETS (1000; a comma list for several sizes), RUNS (3), SCRAPERS (8), FLEET_CONCURRENCY (24),
      PORT_BASE (21000), TLS_ENUMERATE (0: the tls item does not enumerate suites; 1: default),
      KEEP_WORK (1: keep the generated nginx, prodcheck and blackbox configs).
 """
@@ -44,6 +44,9 @@ SCRAPERS = int(os.environ.get("SCRAPERS", "8"))
 FLEET_CONCURRENCY = int(os.environ.get("FLEET_CONCURRENCY", "24"))
 PORT_BASE = int(os.environ.get("PORT_BASE", "21000"))
 ENUMERATE = os.environ.get("TLS_ENUMERATE", "0") == "1"
+# WAYS=fleet measures the fleet run alone (quicker while working on it); the table then has no
+# ratios for the ways left out.
+WAYS = [w for w in os.environ.get("WAYS", "fleet,serve,blackbox").split(",") if w]
 TIME = "/usr/bin/time"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -374,12 +377,13 @@ def main():
     print("| targets | way | wall | CPU | CPU per probe | peak RSS | CPU × blackbox | RSS × blackbox |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for size, med in tables:
-        b = med["blackbox"]
-        for k in ["fleet", "serve", "blackbox"]:
+        b = med.get("blackbox")
+        for k in WAYS:
             m = med[k]
+            ratios = (f"{m['cpu'] / b['cpu']:.2f} | {m['rss_mib'] / b['rss_mib']:.2f}" if b
+                      else "— | —")
             print(f"| {size:,} | {k} | {m['wall']:.2f} s | {m['cpu']:.2f} s | "
-                  f"{1000 * m['cpu'] / (3 * size):.3f} ms | {m['rss_mib']:.1f} MiB | "
-                  f"{m['cpu'] / b['cpu']:.2f} | {m['rss_mib'] / b['rss_mib']:.2f} |")
+                  f"{1000 * m['cpu'] / (3 * size):.3f} ms | {m['rss_mib']:.1f} MiB | {ratios} |")
 
 
 def measure(work, nginx, blackbox):
@@ -392,10 +396,10 @@ def measure(work, nginx, blackbox):
         # One unmeasured fleet run first: it creates the history files (two per target, with
         # their lock files), which a fleet run does once in its life, not on every run.
         fleet_run(work)
-        results = {"fleet": [], "serve": [], "blackbox": []}
+        results = {w: [] for w in WAYS}
         for run in range(RUNS):
             # Alternate the order so neither side always runs on a warmer machine.
-            order = ["fleet", "serve", "blackbox"] if run % 2 == 0 else ["blackbox", "serve", "fleet"]
+            order = WAYS if run % 2 == 0 else WAYS[::-1]
             for what in order:
                 r = {"fleet": lambda: fleet_run(work), "serve": lambda: serve_run(work),
                      "blackbox": lambda: blackbox_run(work, blackbox)}[what]()
@@ -407,18 +411,19 @@ def measure(work, nginx, blackbox):
         stop(web)
     probes = 3 * TARGETS
     med = {k: {m: statistics.median(r[m] for r in v) for m in v[0]} for k, v in results.items()}
-    b = med["blackbox"]
+    b = med.get("blackbox") or {"wall": float("nan"), "cpu": float("nan"), "rss_mib": float("nan")}
     print(f"\nmedians over {RUNS} run(s), {TARGETS} targets x 3 probes = {probes} probes "
           f"(tls enumerate: {ENUMERATE}):")
     print(f"{'':9} {'wall s':>8} {'CPU s':>7} {'ms CPU/probe':>13} {'probes/CPU-s':>13} "
           f"{'peak RSS MiB':>13} {'wall x':>7} {'CPU x':>6} {'RSS x':>6}")
-    for k in ["fleet", "serve", "blackbox"]:
+    for k in WAYS:
         m = med[k]
         print(f"{k:9} {m['wall']:8.2f} {m['cpu']:7.2f} {1000 * m['cpu'] / probes:13.3f} "
               f"{probes / m['cpu']:13.0f} {m['rss_mib']:13.1f} {m['wall'] / b['wall']:7.2f} "
               f"{m['cpu'] / b['cpu']:6.2f} {m['rss_mib'] / b['rss_mib']:6.2f}")
-    print(f"(exporters: wall and CPU of the scrapes only; whole process CPU: serve "
-          f"{med['serve']['cpu_process']:.2f}s, blackbox {b['cpu_process']:.2f}s)")
+    if "serve" in med and "blackbox" in med:
+        print(f"(exporters: wall and CPU of the scrapes only; whole process CPU: serve "
+              f"{med['serve']['cpu_process']:.2f}s, blackbox {b['cpu_process']:.2f}s)")
     return TARGETS, med
 
 

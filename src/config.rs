@@ -53,10 +53,11 @@ impl Config {
             out = out.then(&t.tailoring);
         }
         if !out.is_empty() {
-            out.known = self
-                .known
-                .get_or_init(|| Arc::new(known_names(&self.checklists_dir)))
-                .clone();
+            out.known = Some(
+                self.known
+                    .get_or_init(|| Arc::new(known_names(&self.checklists_dir)))
+                    .clone(),
+            );
         }
         out
     }
@@ -165,14 +166,18 @@ pub fn load(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
             ]);
         }
     };
-    parse(&path, &text)
+    parse(&path, text)
 }
 
-fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+/// Parses the file's `text` (kept once, shared by every diagnostic and tailoring that points
+/// into it: a fleet's file can be megabytes).
+fn parse(path: &Path, text: String) -> Result<Config, Vec<Diagnostic>> {
     let file = path.display().to_string();
-    let diag = |pos, msg: String| Diagnostic::new(&file, text, pos, msg);
-    let doc =
-        node::parse(text).map_err(|e| vec![diag(e.pos, format!("invalid YAML: {}", e.message))])?;
+    let source = Arc::new(Source { file, text });
+    let (file, text) = (source.file.as_str(), source.text.as_str());
+    let diag = |pos, msg: String| Diagnostic::new(file, text, pos, msg);
+    let (doc, targets) = node::parse_streamed::<crate::fleet::read::TargetsRead>(text)
+        .map_err(|e| vec![diag(e.pos, format!("invalid YAML: {}", e.message))])?;
     if matches!(doc.value, Value::Null) {
         return Ok(Config {
             path: Some(path.to_path_buf()),
@@ -195,10 +200,6 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         env_tailoring: BTreeMap::new(),
         known: Default::default(),
     };
-    let source = Arc::new(Source {
-        file: file.clone(),
-        text: text.to_string(),
-    });
     let mut errors = Vec::new();
     if let Some(Node {
         value: Value::Map(envs),
@@ -260,13 +261,9 @@ fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             "`environments` must be a mapping of names to `{ vars: … }`".into(),
         ));
     }
-    if let Some(targets) = doc.get("targets") {
-        config.targets = crate::fleet::target::parse(
-            targets,
-            &config.environments,
-            &|pos, msg| diag(pos, msg),
-            &mut errors,
-        );
+    drop(doc);
+    if let Some((pos, targets)) = targets {
+        config.targets = targets.finish(pos, &config.environments, &diag, &mut errors);
         for target in &mut config.targets {
             target.tailoring.source = Some(source.clone());
         }
@@ -296,7 +293,7 @@ mod tests {
 
     #[test]
     fn environments_and_dirs_resolve_relative_to_the_file() {
-        let c = parse(Path::new("proj/prodcheck.yaml"), "checklists: lists\nenvironments:\n  staging:\n    vars: { base_url: https://s.test }\n")
+        let c = parse(Path::new("proj/prodcheck.yaml"), "checklists: lists\nenvironments:\n  staging:\n    vars: { base_url: https://s.test }\n".into())
             .expect("valid");
         assert_eq!(c.checklists_dir, PathBuf::from("proj/lists"));
         assert_eq!(c.state_dir, PathBuf::from("proj/.prodcheck"));
@@ -307,7 +304,7 @@ mod tests {
     fn unknown_fields_are_diagnosed() {
         let errs = parse(
             Path::new("p.yaml"),
-            "environments:\n  prod:\n    varz: {}\n",
+            "environments:\n  prod:\n    varz: {}\n".into(),
         )
         .expect_err("bad");
         assert_eq!(errs[0].pos.line, 3);
@@ -315,17 +312,14 @@ mod tests {
 
     #[test]
     fn targets_keep_file_order_and_unknown_environments_point_at_the_line() {
-        let c = parse(
-            Path::new("p.yaml"),
-            "environments:\n  prod: { vars: { a: 1 } }\ntargets:\n  web: { env: prod }\n  api: { vars: { b: 2 } }\n",
-        )
+        let c = parse(Path::new("p.yaml"), "environments:\n  prod: { vars: { a: 1 } }\ntargets:\n  web: { env: prod }\n  api: { vars: { b: 2 } }\n".into())
         .expect("valid");
         let names: Vec<&str> = c.targets.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["web", "api"]);
         assert_eq!(c.target("web").and_then(|t| t.env.as_deref()), Some("prod"));
         let errs = parse(
             Path::new("p.yaml"),
-            "environments:\n  prod: {}\ntargets:\n  web:\n    env: staging\n",
+            "environments:\n  prod: {}\ntargets:\n  web:\n    env: staging\n".into(),
         )
         .expect_err("unknown env");
         assert_eq!((errs[0].pos.line, errs[0].pos.col), (5, 10));
@@ -337,10 +331,7 @@ mod tests {
 
     #[test]
     fn an_unknown_metric_convention_points_at_its_line_and_lists_the_known_ones() {
-        let errs = parse(
-            Path::new("p.yaml"),
-            "environments:\n  prod:\n    vars:\n      metrics_convention: otle\ntargets:\n  web: { vars: { metrics_convention: istio } }\n",
-        )
+        let errs = parse(Path::new("p.yaml"), "environments:\n  prod:\n    vars:\n      metrics_convention: otle\ntargets:\n  web: { vars: { metrics_convention: istio } }\n".into())
         .expect_err("unknown convention");
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!((errs[0].pos.line, errs[0].pos.col), (4, 27));
@@ -348,5 +339,53 @@ mod tests {
         let hint = errs[0].hint.as_deref().unwrap_or_default();
         assert!(hint.contains("did you mean `otel`?"), "{hint}");
         assert!(hint.contains("istio"), "{hint}");
+    }
+
+    #[test]
+    fn targets_may_come_before_the_environments_they_name() {
+        let c = parse(Path::new("p.yaml"), "targets:\n  web: { env: prod, vars: { port: 1 } }\nenvironments:\n  prod: { vars: { a: 1 } }\n".into())
+            .expect("valid");
+        assert_eq!(c.target("web").and_then(|t| t.env.as_deref()), Some("prod"));
+        assert_eq!(
+            c.target("web")
+                .and_then(|t| t.var("port"))
+                .and_then(Node::scalar_text)
+                .as_deref(),
+            Some("1")
+        );
+        let errs = parse(
+            Path::new("p.yaml"),
+            "targets:\n  web: { env: stage }\n  bad/name: {}\nenvironments:\n  prod: {}\n".into(),
+        )
+        .expect_err("unknown env and bad name");
+        let found: Vec<(u32, u32, &str)> = errs
+            .iter()
+            .map(|e| (e.pos.line, e.pos.col, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (2, 15, "target `web`: unknown environment `stage`"),
+                (3, 3, "target name `bad/name` is not a plain name")
+            ]
+        );
+        assert_eq!(errs[0].file, "p.yaml");
+        assert_eq!(errs[1].source_line.as_deref(), Some("  bad/name: {}"));
+    }
+
+    #[test]
+    fn targets_that_are_not_a_mapping_point_at_their_value() {
+        let errs = parse(
+            Path::new("p.yaml"),
+            "state: s\ntargets:\n  - web\n  - api\n".into(),
+        )
+        .expect_err("a list");
+        assert_eq!((errs[0].pos.line, errs[0].pos.col), (3, 3));
+        assert_eq!(
+            errs[0].message,
+            "`targets` must be a mapping of names to `{ vars: …, env: … }`, not a list"
+        );
+        let empty = parse(Path::new("p.yaml"), "targets:\n".into()).expect("empty targets");
+        assert!(empty.targets.is_empty());
     }
 }

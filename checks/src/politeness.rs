@@ -124,13 +124,19 @@ impl Politeness {
 
     /// The plan of `requests` ((host, count) per item) under this pace.
     pub fn plan(&self, requests: impl IntoIterator<Item = (String, u32)>) -> Plan {
+        // In first-seen order; an index by name, as a fleet plans 10,000 hosts.
         let mut per_host: Vec<(String, u32)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for (host, n) in requests {
-            match per_host.iter_mut().find(|(h, _)| *h == host) {
-                Some((_, total)) => *total += n,
-                None => per_host.push((host, n)),
+            match index.get(&host) {
+                Some(at) => per_host[*at].1 += n,
+                None => {
+                    index.insert(host.clone(), per_host.len());
+                    per_host.push((host, n));
+                }
             }
         }
+        drop(index);
         let hosts = per_host
             .into_iter()
             .map(|(h, n)| {

@@ -112,6 +112,13 @@ pub trait Probe: Send + Sync + std::fmt::Debug {
         false
     }
 
+    /// The hosts a disruptive probe's burst goes to (not paced, so not in
+    /// [`Probe::planned_requests`]): a fleet keeps every other target's requests to them before
+    /// the burst. Empty for probes that are not disruptive.
+    fn burst_hosts(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The paced HTTP requests one attempt sends, per host: what the run plans its wall time
     /// from (`politeness::Plan`). Empty for probes that send none.
     fn planned_requests(&self) -> Vec<(String, u32)> {

@@ -69,6 +69,10 @@ impl<P: Probe> Probe for WithNet<P> {
         self.probe.disruptive()
     }
 
+    fn burst_hosts(&self) -> Vec<String> {
+        self.probe.burst_hosts()
+    }
+
     fn planned_requests(&self) -> Vec<(String, u32)> {
         self.probe.planned_requests()
     }

@@ -10,7 +10,6 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
     VariantAccess, Visitor,
 };
-use serde_saphyr::Spanned;
 
 /// A 1-based position in the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
@@ -79,6 +78,14 @@ impl Node {
         }
     }
 
+    /// [`Node::scalar_text`], moving a string instead of copying it.
+    pub fn into_text(self) -> Option<String> {
+        match self.value {
+            Value::Str(s) => Some(s),
+            _ => self.scalar_text(),
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::Str(s) => Some(s),
@@ -130,138 +137,8 @@ impl Node {
     }
 }
 
-/// A YAML syntax error with its position.
-#[derive(Debug, Clone)]
-pub struct SyntaxError {
-    pub message: String,
-    pub pos: Pos,
-}
-
-/// Parses a YAML document into a node tree. An empty document is a `Null` node.
-pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    if text.trim().is_empty() {
-        return Ok(Node::new(
-            Pos {
-                line: 1,
-                col: 1,
-                src: 0,
-            },
-            Value::Null,
-        ));
-    }
-    // A checklist needs no more than a few thousand replayed alias events; the default
-    // (a million) lets an alias bomb keep a CI job busy for seconds.
-    let mut alias_limits = serde_saphyr::options::AliasLimits::default();
-    alias_limits.max_total_replayed_events = 20_000;
-    let options = serde_saphyr::options! { strict_booleans: true, alias_limits: alias_limits };
-    match serde_saphyr::from_str_with_options::<ParsedNode>(text, options) {
-        Ok(node) => Ok(node.0),
-        Err(e) => {
-            let pos = e
-                .location()
-                .map(|l| Pos {
-                    line: l.line() as u32,
-                    col: l.column() as u32,
-                    src: 0,
-                })
-                .unwrap_or(Pos {
-                    line: 1,
-                    col: 1,
-                    src: 0,
-                });
-            let raw = e.without_snippet().to_string();
-            // serde-saphyr prefixes "line N column M: "; the diagnostic prints the position itself.
-            let message = match raw.split_once(": ") {
-                Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
-                _ => raw,
-            };
-            // The position is printed by the diagnostic; drop the parser's own copy of it.
-            let message = match message.find(" at line ") {
-                Some(i) => message[..i].to_string(),
-                None => message,
-            };
-            Err(SyntaxError { message, pos })
-        }
-    }
-}
-
-/// The node as serde-saphyr hands it over (through `Spanned`, which carries positions).
-struct ParsedNode(Node);
-
-impl<'de> de::Deserialize<'de> for ParsedNode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<ParsedValue>::deserialize(d)?;
-        let pos = Pos {
-            line: spanned.referenced.line() as u32,
-            col: spanned.referenced.column() as u32,
-            src: 0,
-        };
-        Ok(ParsedNode(Node::new(pos, spanned.value.0)))
-    }
-}
-
-struct ParsedValue(Value);
-
-impl<'de> de::Deserialize<'de> for ParsedValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ParsedValueVisitor).map(ParsedValue)
-    }
-}
-
-struct ParsedValueVisitor;
-
-impl<'de> Visitor<'de> for ParsedValueVisitor {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any YAML value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Int(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(i64::try_from(v)
-            .map(Value::Int)
-            .unwrap_or(Value::Float(v as f64)))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(ParsedNode(n)) = seq.next_element()? {
-            items.push(n);
-        }
-        Ok(Value::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(ParsedNode(k)) = map.next_key()? {
-            let ParsedNode(v) = map.next_value()?;
-            entries.push((k, v));
-        }
-        // A large file holds thousands of small maps (a fleet's targets): no spare room each.
-        entries.shrink_to_fit();
-        Ok(Value::Map(entries))
-    }
-}
+mod parse;
+pub use parse::{ParsedNode, Streamed, SyntaxError, parse, parse_streamed};
 
 // ---------------------------------------------------------------------------------------------
 // Deserializing typed structs from the tree.

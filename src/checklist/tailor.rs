@@ -20,8 +20,9 @@ pub struct Tailoring {
     pub not_applicable: Vec<NotApplicable>,
     pub overrides: Vec<Override>,
     /// Every item id and tag of the checklists the project knows: a name found there but not
-    /// in the checklist being loaded belongs to another checklist and is not a typo.
-    pub known: Arc<BTreeSet<String>>,
+    /// in the checklist being loaded belongs to another checklist and is not a typo. Set only
+    /// when there is something to apply (a fleet's 10,000 targets would each allocate one).
+    pub known: Option<Arc<BTreeSet<String>>>,
 }
 
 /// `not_applicable: { item-or-tag: reason }`.
@@ -51,10 +52,15 @@ impl Tailoring {
         self.not_applicable
             .extend(other.not_applicable.iter().cloned());
         self.overrides.extend(other.overrides.iter().cloned());
-        if self.known.is_empty() {
+        if self.known.is_none() {
             self.known = other.known.clone();
         }
         self
+    }
+
+    /// Whether `name` is an item id or tag of any checklist the project knows.
+    pub fn knows(&self, name: &str) -> bool {
+        self.known.as_ref().is_some_and(|k| k.contains(name))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -84,67 +84,58 @@ fn valid_label(name: &str) -> bool {
         && !name.starts_with("__")
 }
 
-/// Parses `targets:` (a mapping of names to `{ vars, env, labels }`), collecting every problem.
-pub fn parse(
-    node: &Node,
-    environments: &BTreeMap<String, BTreeMap<String, Node>>,
+/// Reads one entry of `targets:` (a name and its `{ vars, env, labels, … }`), consuming the
+/// nodes so its name and variables move into the target. Problems go to `errors`; the
+/// environment it names is checked later ([`check_env`]: `environments:` may come after
+/// `targets:`), so its position is returned with the target.
+pub fn read_entry(
+    key: Node,
+    body: Node,
     diag: &dyn Fn(Pos, String) -> Diagnostic,
     errors: &mut Vec<Diagnostic>,
-) -> Vec<Target> {
-    let entries = match &node.value {
-        Value::Map(entries) => entries,
-        Value::Null => return Vec::new(),
-        _ => {
-            errors.push(
-                diag(
-                    node.pos,
-                    format!("`targets` must be a mapping of names to `{{ vars: …, env: … }}`, not {}", node.type_name()),
-                )
-                .hint("targets:\n    api-eu: { env: production, vars: { base_url: https://eu.api.example } }"),
-            );
-            return Vec::new();
-        }
-    };
-    let mut targets = Vec::new();
-    for (key, body) in entries {
-        let name = key.scalar_text().unwrap_or_default();
+) -> Option<(Target, Option<Pos>)> {
+    {
+        let pos = key.pos;
+        let name = key.into_text().unwrap_or_default();
         if !valid_name(&name) {
             errors.push(
-                diag(key.pos, format!("target name `{name}` is not a plain name"))
+                diag(pos, format!("target name `{name}` is not a plain name"))
                     .hint("use letters, digits, `-`, `_` and `.` (it names files, query parameters and metric labels)"),
             );
-            continue;
+            return None;
         }
+        let mut env_pos = None;
         let mut target = Target {
             name: name.clone(),
             env: None,
             vars: Vec::new(),
             labels: BTreeMap::new(),
-            pos: key.pos,
+            pos,
             tailoring: Default::default(),
         };
-        let fields = match &body.value {
-            Value::Map(fields) => fields.as_slice(),
-            Value::Null => &[],
+        let (body_pos, body_type) = (body.pos, body.type_name());
+        let fields = match body.value {
+            Value::Map(fields) => fields,
+            Value::Null => Vec::new(),
             _ => {
                 errors.push(diag(
-                    body.pos,
+                    body_pos,
                     format!(
-                        "target `{name}` must be a mapping with `vars`, `env` or `labels`, not {}",
-                        body.type_name()
+                        "target `{name}` must be a mapping with `vars`, `env` or `labels`, not {body_type}"
                     ),
                 ));
-                continue;
+                return None;
             }
         };
         for (k, v) in fields {
             match k.as_str() {
-                Some("vars") => match &v.value {
+                Some("vars") => match v.value {
                     Value::Map(vars) => {
+                        target.vars.reserve_exact(vars.len());
                         for (var, value) in vars {
-                            let name = var.scalar_text().unwrap_or_default();
+                            let name = var.into_text().unwrap_or_default();
                             target.vars.retain(|(n, _)| *n != name);
-                            target.vars.push((name, value.clone()));
+                            target.vars.push((name, value));
                         }
                         target.vars.shrink_to_fit();
                     }
@@ -154,26 +145,12 @@ pub fn parse(
                         format!("target `{name}`: `vars` must be a mapping"),
                     )),
                 },
-                Some("env") => match v.as_str() {
-                    Some(env) if environments.contains_key(env) => {
-                        target.env = Some(env.to_string());
+                Some("env") => match v.value {
+                    Value::Str(env) => {
+                        target.env = Some(env);
+                        env_pos = Some(v.pos);
                     }
-                    Some(env) => {
-                        let known: Vec<&str> = environments.keys().map(String::as_str).collect();
-                        let hint = if known.is_empty() {
-                            "define it under `environments:` in this file".to_string()
-                        } else {
-                            format!("known environments: {}", known.join(", "))
-                        };
-                        errors.push(
-                            diag(
-                                v.pos,
-                                format!("target `{name}`: unknown environment `{env}`"),
-                            )
-                            .hint(hint),
-                        );
-                    }
-                    None => errors.push(diag(
+                    _ => errors.push(diag(
                         v.pos,
                         format!(
                             "target `{name}`: `env` must name an environment, not {}",
@@ -181,11 +158,11 @@ pub fn parse(
                         ),
                     )),
                 },
-                Some("labels") => parse_labels(&name, v, &mut target.labels, diag, errors),
+                Some("labels") => parse_labels(&name, &v, &mut target.labels, diag, errors),
                 Some(key @ ("not_applicable" | "overrides")) => {
                     crate::checklist::tailor::parse_entry(
                         key,
-                        v,
+                        &v,
                         &format!("target `{name}`"),
                         &mut target.tailoring,
                         diag,
@@ -204,9 +181,31 @@ pub fn parse(
                 ),
             }
         }
-        targets.push(target);
+        Some((target, env_pos))
     }
-    targets
+}
+
+/// Checks that the environment `target` names (its `env:` at `pos`) is defined; if not, the
+/// target keeps none and the problem is returned.
+pub fn check_env(
+    target: &mut Target,
+    pos: Pos,
+    environments: &BTreeMap<String, BTreeMap<String, Node>>,
+    diag: &dyn Fn(Pos, String) -> Diagnostic,
+) -> Option<Diagnostic> {
+    let env = target.env.take()?;
+    if environments.contains_key(&env) {
+        target.env = Some(env);
+        return None;
+    }
+    let known: Vec<&str> = environments.keys().map(String::as_str).collect();
+    let hint = if known.is_empty() {
+        "define it under `environments:` in this file".to_string()
+    } else {
+        format!("known environments: {}", known.join(", "))
+    };
+    let message = format!("target `{}`: unknown environment `{env}`", target.name);
+    Some(diag(pos, message).hint(hint))
 }
 
 fn parse_labels(
@@ -288,8 +287,9 @@ mod tests {
     use super::*;
     use crate::checklist::node;
 
+    /// `text` read as the body of `targets:`, as `prodcheck.yaml`'s parser reads it.
     fn parse_text(text: &str) -> (Vec<Target>, Vec<Diagnostic>) {
-        let doc = node::parse(text).expect("yaml");
+        let read: crate::fleet::read::TargetsRead = serde_saphyr::from_str(text).expect("yaml");
         let mut envs = BTreeMap::new();
         envs.insert(
             "production".to_string(),
@@ -300,7 +300,7 @@ mod tests {
         );
         let diag = |pos, msg: String| Diagnostic::new("p.yaml", text, pos, msg);
         let mut errors = Vec::new();
-        let targets = parse(&doc, &envs, &diag, &mut errors);
+        let targets = read.finish(Pos::default(), &envs, &diag, &mut errors);
         (targets, errors)
     }
 

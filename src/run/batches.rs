@@ -38,13 +38,15 @@ impl<'a> Fleet<'a> {
         let mut selectors = None;
         let mut proxy_error = None;
         let mut secrets: Vec<String> = Vec::new();
+        // Per host, in first-seen order: its paced requests; beside them, the last target that
+        // plans requests to it and how many targets do. One copy of each host name is kept
+        // (and one index): a fleet of 10,000 targets has as many hosts.
         let mut requests: Vec<(String, u32)> = Vec::new();
-        let mut hosts = std::collections::HashMap::new();
+        let mut spread: Vec<(usize, usize)> = Vec::new();
+        let mut hosts: std::collections::HashMap<String, usize> = Default::default();
+        // The hosts a disruptive probe bursts, and the target that bursts them.
+        let mut bursts: Vec<(String, usize)> = Vec::new();
         let mut prompts = false;
-        // Per host: the last target that plans requests to it, and how many targets do.
-        let mut host_targets: std::collections::HashMap<String, (usize, usize)> =
-            std::collections::HashMap::new();
-        let mut disruptive_hosts = std::collections::HashSet::new();
         let targets = request.target_list();
         for (index, target) in targets.iter().enumerate() {
             let sources = plan::sources_for(request, *target);
@@ -79,19 +81,22 @@ impl<'a> Fleet<'a> {
                 match &item.body {
                     ItemBody::Check(check) => {
                         for (host, n) in check.probe.planned_requests() {
-                            let seen = host_targets.entry(host.clone()).or_insert((index, 0));
+                            let at = match hosts.get(&host) {
+                                Some(at) => *at,
+                                None => {
+                                    hosts.insert(host.clone(), requests.len());
+                                    requests.push((host, 0));
+                                    spread.push((index, 0));
+                                    requests.len() - 1
+                                }
+                            };
+                            requests[at].1 += n;
+                            let seen = &mut spread[at];
                             if seen.1 == 0 || seen.0 != index {
                                 *seen = (index, seen.1 + 1);
                             }
-                            if check.probe.disruptive() {
-                                disruptive_hosts.insert(host.clone());
-                            }
-                            let at = *hosts.entry(host.clone()).or_insert_with(|| {
-                                requests.push((host, 0));
-                                requests.len() - 1
-                            });
-                            requests[at].1 += n;
                         }
+                        bursts.extend(check.probe.burst_hosts().into_iter().map(|h| (h, index)));
                     }
                     ItemBody::Manual(_) => prompts |= request.interactive,
                 }
@@ -110,9 +115,13 @@ impl<'a> Fleet<'a> {
                 Some("write `--proxy env`, `--proxy none` or `--proxy http://host:port`"),
             ));
         }
-        let shared_burst = disruptive_hosts
-            .iter()
-            .any(|h| host_targets.get(h).is_some_and(|(_, n)| *n > 1));
+        // A burst on a host another target sends requests to.
+        let shared_burst = bursts.iter().any(|(host, by)| {
+            hosts
+                .get(host)
+                .is_some_and(|at| spread[*at].1 > 1 || spread[*at].0 != *by)
+        });
+        drop(hosts);
         Ok(Fleet {
             request,
             targets,

@@ -158,6 +158,10 @@ impl Probe for RateLimitProbe {
         true
     }
 
+    fn burst_hosts(&self) -> Vec<String> {
+        crate::politeness::host_of(&self.url).into_iter().collect()
+    }
+
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
         Reach::new(&self.url, &self.ca_file, net).check()
     }

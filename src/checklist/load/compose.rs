@@ -60,7 +60,7 @@ pub(super) fn compose(l: &mut Loader, doc: Node, tailoring: &Tailoring) -> (Node
     for ov in &tailoring.overrides {
         let origin = |pos: Pos| format!("{} ({})", tailoring.place(pos), ov.owner);
         if !override_item(l, &mut doc, &ov.item, &ov.body, &origin, &mut out)
-            && !tailoring.known.contains(&ov.item)
+            && !tailoring.knows(&ov.item)
         {
             let what = format!("{}: `overrides`", ov.owner);
             unknown(l, &doc, ov.pos, &ov.item, &what, "any checklist");
@@ -74,7 +74,7 @@ pub(super) fn compose(l: &mut Loader, doc: Node, tailoring: &Tailoring) -> (Node
             })
             .filter_map(item_id)
             .collect();
-        if matched.is_empty() && !tailoring.known.contains(&na.selector) {
+        if matched.is_empty() && !tailoring.knows(&na.selector) {
             let what = format!("{}: `not_applicable`", na.owner);
             unknown(l, &doc, na.pos, &na.selector, &what, "any checklist");
         }

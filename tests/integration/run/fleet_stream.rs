@@ -160,3 +160,88 @@ fn a_streamed_fleet_writes_the_reports_the_whole_report_renders() {
         alone.stdout
     );
 }
+
+/// 40 targets at `--concurrency 1` would be two batches of 32 and 8; target 0's `rate_limit`
+/// bursts the host every target's `http` item uses, so the fleet must run as one batch and the
+/// burst come after every other target's request there (a burst at the end of the first batch
+/// would leave the second batch's requests meeting a limiter prodcheck itself had tripped).
+#[test]
+fn a_burst_on_a_host_other_targets_use_comes_after_all_their_requests() {
+    use axum::Router;
+    use axum::extract::Path;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use std::sync::{Arc, Mutex};
+
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (pages, bursts) = (seen.clone(), seen.clone());
+    let app = Router::new()
+        .route(
+            "/t/{n}",
+            get(move |Path(n): Path<String>| async move {
+                pages.lock().expect("log").push(format!("t/{n}"));
+                "ok\n"
+            }),
+        )
+        .route(
+            "/burst",
+            get(move || async move {
+                let mut log = bursts.lock().expect("log");
+                log.push("burst".into());
+                let sent = log.iter().filter(|p| *p == "burst").count();
+                if sent > 5 {
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        [("retry-after", "1")],
+                        "slow down\n",
+                    )
+                        .into_response()
+                } else {
+                    "ok\n".into_response()
+                }
+            }),
+        );
+    let server = AppServer::start(app);
+    let base = format!("http://{}", server.addr);
+    let p = Project::new();
+    p.file(
+        "c.yaml",
+        &format!(
+            "name: shared\nvars:\n  n: ~\nsections:\n  - name: S\n    items:\n      - id: page\n        title: Page answers\n        check: {{ http: {{ url: \"{base}/t/${{n}}\" }} }}\n      - id: rl\n        title: Burst is limited\n        check: {{ rate_limit: {{ url: \"{base}/burst\" }} }}\n"
+        ),
+    );
+    let mut config = String::from("targets:\n");
+    for n in 0..40 {
+        let tailoring = if n == 0 {
+            String::new()
+        } else {
+            ", not_applicable: { rl: only target 0 bursts }".to_string()
+        };
+        config.push_str(&format!(
+            "  t{n:02}: {{ vars: {{ n: \"{n}\" }}{tailoring} }}\n"
+        ));
+    }
+    p.file("prodcheck.yaml", &config);
+    let ran = run(p.cmd().args([
+        "run",
+        "c.yaml",
+        "--all-targets",
+        "--concurrency",
+        "1",
+        "--pace",
+        "1000",
+        "--report",
+        "json=r.json",
+    ]));
+    assert_code!(ran, 0);
+    let log = seen.lock().expect("log").clone();
+    let pages = log.iter().filter(|p| p.starts_with("t/")).count();
+    assert_eq!(pages, 40, "{log:?}");
+    let last_page = log.iter().rposition(|p| p.starts_with("t/"));
+    let first_burst = log.iter().position(|p| p == "burst");
+    assert!(
+        matches!((last_page, first_burst), (Some(l), Some(b)) if l < b),
+        "every page request before the burst: {log:?}"
+    );
+}
