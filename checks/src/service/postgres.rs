@@ -17,6 +17,7 @@ use crate::net::NetParams;
 use crate::net::dial::{unanswered, within};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
+use crate::params::scalar::{self, Number, ScalarParam};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::service::pg_connect::{self, Settings, describe};
 use crate::service::pg_url;
@@ -87,28 +88,19 @@ async fn rows(client: &Client, sql: &str) -> Result<serde_json::Value, String> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionParam(pub String);
 
+impl ScalarParam for VersionParam {
+    const EXPECTING: &'static str = "a version such as `14` or `\"15.4\"`";
+    fn from_text(text: &str) -> Result<Self, String> {
+        Ok(VersionParam(text.trim().to_string()))
+    }
+    fn from_number(number: Number) -> Option<Result<Self, String>> {
+        Some(Ok(VersionParam(number.to_string())))
+    }
+}
+
 impl<'de> Deserialize<'de> for VersionParam {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = VersionParam;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a version such as `14` or `\"15.4\"`")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<VersionParam, E> {
-                Ok(VersionParam(v.trim().to_string()))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<VersionParam, E> {
-                Ok(VersionParam(v.to_string()))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<VersionParam, E> {
-                Ok(VersionParam(v.to_string()))
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<VersionParam, E> {
-                Ok(VersionParam(v.to_string()))
-            }
-        }
-        d.deserialize_any(V)
+        scalar::deserialize(d)
     }
 }
 
