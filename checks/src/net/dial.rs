@@ -7,6 +7,19 @@ use std::time::Duration;
 
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
+use crate::probe::ParamIssue;
+
+/// The load-time issues of a `host` and `port` to connect to: an empty host, port 0.
+pub(crate) fn endpoint_issues(host: &str, port: u16) -> Vec<ParamIssue> {
+    let mut issues = Vec::new();
+    if host.trim().is_empty() {
+        issues.push(ParamIssue::new("host", "`host` is empty"));
+    }
+    if port == 0 {
+        issues.push(ParamIssue::new("port", "port 0 cannot be connected to"));
+    }
+    issues
+}
 
 /// An outcome for an exchange that got no real answer: the status the rule gives `why` for
 /// `property`, the message in words, and `no_answer: <why>` in the evidence.

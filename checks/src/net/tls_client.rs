@@ -27,6 +27,11 @@ pub fn client_auth_hint(tls: Option<&TlsClient>, identity: Option<&ClientIdentit
         .unwrap_or_default()
 }
 
+/// The name a handshake presents (SNI) and verifies: the item's `server_name`, else its host.
+pub fn server_name(name: &str) -> Result<ServerName<'static>, String> {
+    ServerName::try_from(name.to_string()).map_err(|e| format!("invalid server name `{name}`: {e}"))
+}
+
 /// Builds the configuration: `roots` trusted, the host name verified unless `verify_name` is
 /// false (libpq's `verify-ca`), `identity` presented when the server asks, `alpn` offered.
 pub fn client_config(
