@@ -135,6 +135,29 @@ impl VersionParam {
     }
 }
 
+/// The answer to the item's `query` within `left`, or the outcome when there is none:
+/// `unanswered` in time (`lost`: what could not be done without it), or the server's error.
+async fn ask<T>(
+    query: impl std::future::Future<Output = Result<T, String>>,
+    left: std::time::Duration,
+    ctx: &ProbeContext,
+    shown: &str,
+    lost: &str,
+) -> Result<T, Outcome> {
+    match tokio::time::timeout(left, query).await {
+        Err(_) => Err(unanswered(
+            &NoAnswer::Timeout,
+            Property::Content,
+            format!(
+                "{shown}: `query` did not answer within {}: {lost}",
+                within(ctx.timeout)
+            ),
+        )),
+        Ok(Err(e)) => Err(Outcome::error(format!("{shown}: `query` failed: {e}"))),
+        Ok(Ok(answer)) => Ok(answer),
+    }
+}
+
 /// The first column of the first row as text (`None` for NULL), or `Err` for no rows.
 async fn scalar(client: &Client, sql: &str) -> Result<Result<Option<String>, String>, String> {
     let messages = client.simple_query(sql).await.map_err(|e| describe(&e))?;
@@ -415,19 +438,18 @@ impl Probe for PostgresProbe {
             let Some(cmp) = fail.clone().or(warn.clone()) else {
                 return Outcome::error("`expect` has no level");
             };
-            let value = match tokio::time::timeout(left(), scalar(client, sql)).await {
-                Err(_) => {
-                    return unanswered(
-                        &NoAnswer::Timeout,
-                        Property::Content,
-                        format!(
-                            "{shown}: `query` did not answer within {}: its value could not be compared",
-                            within(ctx.timeout)
-                        ),
-                    );
-                }
-                Ok(Err(e)) => return Outcome::error(format!("{shown}: `query` failed: {e}")),
-                Ok(Ok(v)) => v,
+            let asked = scalar(client, sql);
+            let value = match ask(
+                asked,
+                left(),
+                ctx,
+                &shown,
+                "its value could not be compared",
+            )
+            .await
+            {
+                Ok(v) => v,
+                Err(outcome) => return outcome,
             };
             match value {
                 Err(why) => problems.push(format!("`query` {why}, expected a value {cmp}")),
@@ -462,19 +484,11 @@ impl Probe for PostgresProbe {
 
         let mut asserted = None;
         if let (Some(sql), false) = (&self.query, self.assert.is_empty()) {
-            let doc = match tokio::time::timeout(left(), rows(client, sql)).await {
-                Err(_) => {
-                    return unanswered(
-                        &NoAnswer::Timeout,
-                        Property::Content,
-                        format!(
-                            "{shown}: `query` did not answer within {}: its rows could not be asserted",
-                            within(ctx.timeout)
-                        ),
-                    );
-                }
-                Ok(Err(e)) => return Outcome::error(format!("{shown}: `query` failed: {e}")),
-                Ok(Ok(d)) => d,
+            let asked = rows(client, sql);
+            let doc = match ask(asked, left(), ctx, &shown, "its rows could not be asserted").await
+            {
+                Ok(d) => d,
+                Err(outcome) => return outcome,
             };
             asserted = Some(self.assert.evaluate(&crate::assert::Subject {
                 doc: Some(Ok(doc)),
