@@ -104,14 +104,6 @@ fn default_max_body() -> SizeParam {
 
 pub use crate::net::http::request::{check_http_url, check_request};
 
-fn issue_text(issues: &[ParamIssue]) -> String {
-    issues
-        .iter()
-        .map(|i| i.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// What `http` assertions can select.
 const SELECTS: &[&str] = &["pointer", "status", "header", "body", "time"];
 
@@ -189,9 +181,9 @@ impl HttpProbe {
         family: crate::net::IpFamily,
         keep_cert: bool,
     ) -> (Outcome, Option<crate::net::http::page::Page>) {
-        let mut spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
+        let mut spec = match RequestSpec::parse_text(&self.url, &self.method, &self.headers) {
             Ok(s) => s,
-            Err(issues) => return (Outcome::error(issue_text(&issues)), None),
+            Err(e) => return (Outcome::error(e), None),
         };
         spec.body = self.body.clone();
         let method = spec.method.clone();
