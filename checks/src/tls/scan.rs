@@ -112,19 +112,14 @@ fn family(bucket: &[u16]) -> String {
 /// a stall, something not TLS): the first try gets half of what is left so a stalled
 /// connection leaves time for the second. Both tries stay within `budget` from `started`.
 pub(crate) async fn ask(route: &Route, hello: &[u8], started: Instant, budget: Duration) -> Answer {
-    let mut last = Answer::Unknown("out of time".into());
-    for attempt in 0..2 {
-        let left = budget.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            break;
-        }
-        let slice = if attempt == 0 { left / 2 } else { left };
-        last = hello::exchange(route, hello, Want::Flight, slice).await;
-        if matches!(last, Answer::Accepted(_) | Answer::Alert(_)) {
-            break;
-        }
-    }
-    last
+    hello::ask_twice(
+        started,
+        budget,
+        |slice| hello::exchange(route, hello, Want::Flight, slice),
+        |a| matches!(a, Answer::Accepted(_) | Answer::Alert(_)),
+    )
+    .await
+    .unwrap_or_else(|| Answer::Unknown("out of time".into()))
 }
 
 async fn walk(
