@@ -155,7 +155,7 @@ impl LatencyProbe {
 impl Probe for LatencyProbe {
     fn planned_requests(&self) -> Vec<(String, u32)> {
         let n = self.samples;
-        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, n)])
+        crate::politeness::requests_to(&self.url, n)
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {

@@ -117,7 +117,7 @@ fn json_equal(found: &Value, expected: &Value) -> bool {
 #[async_trait]
 impl Probe for HttpProbe {
     fn planned_requests(&self) -> Vec<(String, u32)> {
-        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, 1)])
+        crate::politeness::requests_to(&self.url, 1)
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {
