@@ -299,32 +299,6 @@ fn key_exchange(body: &[u8]) -> Option<KeyExchange> {
     })
 }
 
-/// Asks once, and again when the answer is not final (`settled`): the first try gets half of
-/// what is left of `budget` since `started`, so a stalled connection leaves time for the
-/// second. The last answer; `None` when no time was left for a first try.
-pub(crate) async fn ask_twice<A, F: std::future::Future<Output = A>>(
-    started: std::time::Instant,
-    budget: Duration,
-    mut ask: impl FnMut(Duration) -> F,
-    settled: impl Fn(&A) -> bool,
-) -> Option<A> {
-    let mut last = None;
-    for attempt in 0..2 {
-        let left = budget.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            break;
-        }
-        let slice = if attempt == 0 { left / 2 } else { left };
-        let answer = ask(slice).await;
-        let done = settled(&answer);
-        last = Some(answer);
-        if done {
-            break;
-        }
-    }
-    last
-}
-
 /// Sends `hello` over a new connection of `route` and reads the answer up to `want`, within `budget`, reading at
 /// most [`FLIGHT_CAP`] bytes.
 pub async fn exchange(route: &Route, hello: &[u8], want: Want, budget: Duration) -> Answer {

@@ -91,7 +91,7 @@ pub async fn probe(
     version: LegacyVersion,
     budget: Duration,
 ) -> LegacyAnswer {
-    let last = hello::ask_twice(
+    let last = crate::tls::scan::ask_twice(
         std::time::Instant::now(),
         budget,
         |slice| once(route, server_name, version, slice),
