@@ -224,31 +224,27 @@ impl Snapshot {
     /// (`None`: it is not refused for that).
     pub fn bare_refusal(&self, checklist: &str) -> Option<String> {
         let why = self.bare_refused.get(checklist)?;
-        let envs: Vec<&str> = self
+        Some(format!(
+            "checklist `{checklist}` needs an environment or a target ({why}): scrape with env=NAME ({}) or target=NAME",
+            self.env_names()
+                .unwrap_or_else(|| "none defined".to_string())
+        ))
+    }
+
+    /// The config's environment names, comma-separated (`None`: it defines none).
+    fn env_names(&self) -> Option<String> {
+        let names: Vec<&str> = self
             .config
             .environments
             .keys()
             .map(String::as_str)
             .collect();
-        Some(format!(
-            "checklist `{checklist}` needs an environment or a target ({why}): scrape with env=NAME ({}) or target=NAME",
-            if envs.is_empty() {
-                "none defined".to_string()
-            } else {
-                envs.join(", ")
-            }
-        ))
+        (!names.is_empty()).then(|| names.join(", "))
     }
 
     /// The one-line reason for a 404 on environment `env`.
     pub fn unknown_env(&self, env: &str) -> String {
-        let known: Vec<&str> = self
-            .config
-            .environments
-            .keys()
-            .map(String::as_str)
-            .collect();
-        let known = (!known.is_empty()).then(|| known.join(", "));
+        let known = self.env_names();
         let no_file = "`prodcheck init` writes one; --config names one";
         self.unknown("environment", env, "environments", no_file, known)
     }
