@@ -67,7 +67,7 @@ impl Redactor {
                 continue;
             }
             needles.push(s.to_string());
-            let encoded = percent_encode(s);
+            let encoded = percent_encode(s, b"");
             if encoded != s {
                 needles.push(encoded);
             }
@@ -107,10 +107,12 @@ impl Redactor {
     }
 }
 
-fn percent_encode(s: &str) -> String {
+/// `s` with every byte percent-encoded except ASCII letters, digits, `-._~` (RFC 3986's
+/// unreserved characters: a URL component) and `keep`.
+pub fn percent_encode(s: &str, keep: &[u8]) -> String {
     let mut out = String::new();
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

@@ -58,12 +58,7 @@ impl Capture {
             ));
         }
         if let Some(r) = &self.regex {
-            let re = regex::Regex::new(r).map_err(|e| {
-                format!(
-                    "invalid regex `{r}`: {}",
-                    crate::assert::regex_error_line(&e)
-                )
-            })?;
+            let re = compile(r)?;
             if re.captures_len() < 2 {
                 return Err(format!(
                     "the regex `{r}` has no group: the value is its first group, like `token=(\\w+)`"
@@ -117,12 +112,7 @@ impl Capture {
                 .ok_or_else(missing);
         }
         if let Some(r) = &self.regex {
-            let re = regex::Regex::new(r).map_err(|e| {
-                format!(
-                    "invalid regex `{r}`: {}",
-                    crate::assert::regex_error_line(&e)
-                )
-            })?;
+            let re = compile(r)?;
             let text = String::from_utf8_lossy(&answer.body);
             return re
                 .captures(&text)
@@ -154,6 +144,16 @@ fn kind_of(v: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "empty",
         _ => "a scalar",
     }
+}
+
+/// The capture regex, or why it does not compile (first line of the library's message).
+fn compile(regex: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(regex).map_err(|e| {
+        format!(
+            "invalid regex `{regex}`: {}",
+            crate::assert::regex_error_line(&e)
+        )
+    })
 }
 
 #[cfg(test)]

@@ -5,8 +5,10 @@ use std::borrow::Cow;
 use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::de::{self, Deserializer, Visitor};
+use serde::Deserializer;
 use serde::{Deserialize, Serialize};
+
+use crate::params::scalar::{self, Number, ScalarParam};
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,31 +169,22 @@ impl CompareParam {
     }
 }
 
+impl ScalarParam for CompareParam {
+    const EXPECTING: &'static str = "a comparison such as `< 0.05`, `== 1` or `>= 3`";
+    fn from_text(text: &str) -> Result<Self, String> {
+        Ok(CompareParam(text.to_string()))
+    }
+    fn from_number(number: Number) -> Option<Result<Self, String>> {
+        Some(Ok(CompareParam(format!("== {number}"))))
+    }
+    fn from_bool(value: bool) -> Option<Result<Self, String>> {
+        Some(Ok(CompareParam(format!("== {value}"))))
+    }
+}
+
 impl<'de> Deserialize<'de> for CompareParam {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = CompareParam;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a comparison such as `< 0.05`, `== 1` or `>= 3`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<CompareParam, E> {
-                Ok(CompareParam(v.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<CompareParam, E> {
-                Ok(CompareParam(format!("== {v}")))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<CompareParam, E> {
-                Ok(CompareParam(format!("== {v}")))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<CompareParam, E> {
-                Ok(CompareParam(format!("== {v}")))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<CompareParam, E> {
-                Ok(CompareParam(format!("== {v}")))
-            }
-        }
-        d.deserialize_any(V)
+        scalar::deserialize(d)
     }
 }
 

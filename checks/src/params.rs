@@ -9,6 +9,10 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+pub mod scalar;
+
+use scalar::{Number, ScalarParam};
+
 /// A duration written the humantime way (`"500ms"`, `"2s"`, `"1h 30m"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DurationParam(pub Duration);
@@ -28,30 +32,21 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     })
 }
 
+impl ScalarParam for DurationParam {
+    const EXPECTING: &'static str = "a duration such as `500ms`, `10s` or `5m`";
+    fn from_text(text: &str) -> Result<Self, String> {
+        parse_duration(text).map(DurationParam)
+    }
+    fn from_number(_: Number) -> Option<Result<Self, String>> {
+        Some(Err(
+            "a duration needs a unit: write `10s` or `500ms`, not a bare number".into(),
+        ))
+    }
+}
+
 impl<'de> Deserialize<'de> for DurationParam {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = DurationParam;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration such as `500ms`, `10s` or `5m`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationParam, E> {
-                parse_duration(v).map(DurationParam).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<DurationParam, E> {
-                Err(E::custom(
-                    "a duration needs a unit: write `10s` or `500ms`, not a bare number",
-                ))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationParam, E> {
-                self.visit_u64(v.unsigned_abs())
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<DurationParam, E> {
-                self.visit_u64(0)
-            }
-        }
-        d.deserialize_any(V)
+        scalar::deserialize(d)
     }
 }
 
@@ -107,27 +102,27 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok((value * mult).round() as u64)
 }
 
-impl<'de> Deserialize<'de> for SizeParam {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = SizeParam;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a size such as `1048576`, `512KiB` or `10MB`")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<SizeParam, E> {
-                Ok(SizeParam(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<SizeParam, E> {
+impl ScalarParam for SizeParam {
+    const EXPECTING: &'static str = "a size such as `1048576`, `512KiB` or `10MB`";
+    fn from_text(text: &str) -> Result<Self, String> {
+        parse_size(text).map(SizeParam)
+    }
+    fn from_number(number: Number) -> Option<Result<Self, String>> {
+        match number {
+            Number::Unsigned(v) => Some(Ok(SizeParam(v))),
+            Number::Signed(v) => Some(
                 u64::try_from(v)
                     .map(SizeParam)
-                    .map_err(|_| E::custom("a size cannot be negative"))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<SizeParam, E> {
-                parse_size(v).map(SizeParam).map_err(E::custom)
-            }
+                    .map_err(|_| "a size cannot be negative".into()),
+            ),
+            Number::Float(_) => None,
         }
-        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for SizeParam {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        scalar::deserialize(d)
     }
 }
 

@@ -28,7 +28,7 @@ pub const DEFAULT_QUEUE_LIMIT: Duration = Duration::from_secs(30);
 
 mod plan;
 mod queue;
-pub use plan::{Plan, host_of};
+pub use plan::{Plan, host_of, requests_to};
 pub use queue::QueueClock;
 
 /// What the run knows about one host.

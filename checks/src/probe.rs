@@ -84,6 +84,26 @@ impl ParamIssue {
         self.hint = Some(hint.into());
         self
     }
+
+    /// The issues of the list `field` holding `len` `things` (`URLs`, `paths`): empty (nothing
+    /// would be checked; `empty_hint` says what to do), or longer than `cap`.
+    pub fn list_size(
+        field: &'static str,
+        len: usize,
+        cap: usize,
+        things: &str,
+        empty_hint: &str,
+    ) -> Vec<ParamIssue> {
+        if len == 0 {
+            let message = format!("`{field}` is empty, so nothing would be checked");
+            vec![ParamIssue::new(field, message).hint(empty_hint)]
+        } else if len > cap {
+            let message = format!("{len} {things}, more than the cap of {cap}");
+            vec![ParamIssue::new(field, message)]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 /// An automated check. The parameters live in the implementing struct (deserialized from

@@ -61,6 +61,26 @@ impl Loader<'_> {
         let hint = hint_for(&err.message);
         self.at(err.pos.unwrap_or(fallback), tidy(&err.message), hint);
     }
+
+    /// The entries of the list `node` holds as `field`: an empty list is said at its place
+    /// (`empty`: message and hint), and so is anything but a list (`how`: how to write one).
+    fn entries<'n>(
+        &mut self,
+        node: &'n Node,
+        field: &str,
+        empty: (&str, &str),
+        how: Option<&str>,
+    ) -> &'n [Node] {
+        let Value::Seq(list) = &node.value else {
+            let found = format!("`{field}` must be a list, found {}", node.type_name());
+            self.at(node.pos, found, how.map(str::to_string));
+            return &[];
+        };
+        if list.is_empty() {
+            self.at(node.pos, empty.0, Some(empty.1.to_string()));
+        }
+        list
+    }
 }
 
 /// Loads and validates `source`. `env` reads the process environment (injected for tests).
@@ -126,18 +146,13 @@ pub fn load(
     let mut sections = Vec::new();
     let mut seen: HashMap<String, u32> = HashMap::new();
     match doc.get("sections") {
-        Some(Node {
-            value: Value::Seq(list),
-            pos,
-        }) => {
-            if list.is_empty() {
-                l.at(
-                    *pos,
-                    "`sections` is empty: this checklist would check nothing",
-                    Some("add at least one section with items".into()),
-                );
-            }
-            for section_node in list {
+        Some(node) => {
+            let empty = (
+                "`sections` is empty: this checklist would check nothing",
+                "add at least one section with items",
+            );
+            let how = "write `sections:` followed by `- name: …` entries";
+            for section_node in l.entries(node, "sections", empty, Some(how)) {
                 let ctx = SectionCtx {
                     defaults,
                     stages: &stage_names,
@@ -147,11 +162,6 @@ pub fn load(
                 }
             }
         }
-        Some(other) => l.at(
-            other.pos,
-            format!("`sections` must be a list, found {}", other.type_name()),
-            Some("write `sections:` followed by `- name: …` entries".into()),
-        ),
         None if !extending => l.at(
             doc.pos,
             "missing field `sections`",
@@ -259,53 +269,38 @@ fn load_section(
         }
     };
     let mut items = Vec::new();
-    match node.get("items") {
-        Some(Node {
-            value: Value::Seq(list),
-            pos,
-        }) => {
-            if list.is_empty() {
-                l.at(
-                    *pos,
-                    "section has no items",
-                    Some("add items or remove the section".into()),
-                );
+    let empty = ("section has no items", "add items or remove the section");
+    let list = match node.get("items") {
+        Some(items_node) => l.entries(items_node, "items", empty, None),
+        None => &[],
+    };
+    let section_stages = raw
+        .as_ref()
+        .and_then(|r| r.stages.clone())
+        .unwrap_or_default();
+    let (section_approvers, section_four_eyes) = raw
+        .as_ref()
+        .map(|r| (r.approvers.clone(), r.four_eyes))
+        .unwrap_or_default();
+    for item_node in list {
+        if let Some(mut item) = load_item(l, item_node, ctx, scope, seen) {
+            if item_node.get("stages").is_none() {
+                item.stages = section_stages.clone();
             }
-            let section_stages = raw
-                .as_ref()
-                .and_then(|r| r.stages.clone())
-                .unwrap_or_default();
-            let (section_approvers, section_four_eyes) = raw
-                .as_ref()
-                .map(|r| (r.approvers.clone(), r.four_eyes))
-                .unwrap_or_default();
-            for item_node in list {
-                if let Some(mut item) = load_item(l, item_node, ctx, scope, seen) {
-                    if item_node.get("stages").is_none() {
-                        item.stages = section_stages.clone();
-                    }
-                    if item_node.get("needs").is_none()
-                        && let Some(r) = &raw
-                        && let Some(w) = needs::written(&item.id, node, &r.needs, node.pos)
-                    {
-                        l.needs.push(w);
-                    }
-                    if item_node.get("approvers").is_none() {
-                        item.approval.approvers = section_approvers.clone().unwrap_or_default();
-                    }
-                    if item_node.get("four_eyes").is_none() {
-                        item.approval.four_eyes = section_four_eyes.unwrap_or(false);
-                    }
-                    items.push(item);
-                }
+            if item_node.get("needs").is_none()
+                && let Some(r) = &raw
+                && let Some(w) = needs::written(&item.id, node, &r.needs, node.pos)
+            {
+                l.needs.push(w);
             }
+            if item_node.get("approvers").is_none() {
+                item.approval.approvers = section_approvers.clone().unwrap_or_default();
+            }
+            if item_node.get("four_eyes").is_none() {
+                item.approval.four_eyes = section_four_eyes.unwrap_or(false);
+            }
+            items.push(item);
         }
-        Some(other) => l.at(
-            other.pos,
-            format!("`items` must be a list, found {}", other.type_name()),
-            None,
-        ),
-        None => {}
     }
     if let Some(r) = &raw
         && let Some(names) = &r.stages

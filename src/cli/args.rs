@@ -171,6 +171,13 @@ pub struct SignoffArgs {
     /// principal (default: git `user.email`).
     #[arg(long, value_name = "NAME")]
     pub by: Option<String>,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+}
+
+/// How `signoff` and `waive` sign a record, or ask for it to be approved.
+#[derive(Debug, Args)]
+pub struct SigningArgs {
     /// Sign the record with this SSH key as approver `--by` (a private key, or a public key
     /// whose private half is in ssh-agent); `--by` must own the key in .prodcheck/allowed_signers.
     #[arg(long, value_name = "PATH")]
@@ -203,14 +210,8 @@ pub struct WaiveArgs {
     /// The risk accepted while the item is waived (required with --key or --requested-by).
     #[arg(long, value_enum)]
     pub risk: Option<crate::state::waivers::Risk>,
-    /// Sign the record with this SSH key as approver `--by` (a private key, or a public key
-    /// whose private half is in ssh-agent); `--by` must own the key in .prodcheck/allowed_signers.
-    #[arg(long, value_name = "PATH")]
-    pub key: Option<PathBuf>,
-    /// Who asks (a principal of allowed_signers). Without --key: a request awaiting
-    /// `prodcheck approve`; with --key: recorded next to the approver (default: the approver).
-    #[arg(long, value_name = "PRINCIPAL")]
-    pub requested_by: Option<String>,
+    #[command(flatten)]
+    pub signing: SigningArgs,
 }
 
 #[derive(Debug, Args)]

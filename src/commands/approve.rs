@@ -10,7 +10,7 @@ use crate::exit_code;
 use crate::run::approval::{self, Record, Trust};
 use crate::state::{Timestamp, signature, signoffs, waivers};
 
-use super::lookup::{known_target, load_checklist, state_error};
+use super::lookup::{load_item, state_error};
 
 /// A record that can be signed.
 pub(super) trait Signable: Record {
@@ -50,20 +50,12 @@ pub(super) fn approver(by: Option<&str>) -> Result<String, CliError> {
     if let Some(by) = by.map(str::trim).filter(|b| !b.is_empty()) {
         return Ok(by.to_string());
     }
-    std::process::Command::new("git")
-        .args(["config", "user.email"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|e| !e.is_empty())
-        .ok_or_else(|| {
-            CliError::usage(
-                "--key needs the approver's principal, and git `user.email` is not set",
-                Some("pass `--by PRINCIPAL`, the name your key has in .prodcheck/allowed_signers"),
-            )
-        })
+    crate::state::signoffs::git_config("user.email").ok_or_else(|| {
+        CliError::usage(
+            "--key needs the approver's principal, and git `user.email` is not set",
+            Some("pass `--by PRINCIPAL`, the name your key has in .prodcheck/allowed_signers"),
+        )
+    })
 }
 
 /// Signs `record` with `key` as `approver`, then checks it as a run would: the signature
@@ -117,17 +109,13 @@ pub fn approve(
     color: ColorChoice,
     args: ApproveArgs,
 ) -> Result<u8, CliError> {
-    let (config, checklist) = load_checklist(config_path, color, &args.checklist)?;
-    let Some(item) = checklist.item(&args.item) else {
-        return Err(CliError::usage(
-            format!("no item `{}` in checklist `{}`", args.item, checklist.name),
-            Some(&format!(
-                "`prodcheck show {}` lists the items",
-                args.checklist
-            )),
-        ));
-    };
-    known_target(&config, args.target.as_deref())?;
+    let (config, checklist, item) = load_item(
+        config_path,
+        color,
+        &args.checklist,
+        &args.item,
+        args.target.as_deref(),
+    )?;
     let dir = &config.state_dir;
     let trust = Trust::load(dir).map_err(|e| state_error(&e))?;
     let mine = |c: &str, i: &str, t: Option<&str>, approved: Option<&str>| {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::checklist::{Checklist, VarSources, load};
+use crate::checklist::{Checklist, Item, VarSources, load};
 use crate::cli::args::ColorChoice;
 use crate::config::Config;
 use crate::error::CliError;
@@ -30,6 +30,26 @@ pub(super) fn load_checklist(
 }
 
 pub(super) use crate::run::project::known_target;
+
+/// Loads checklist `arg`, finds its item `id` and checks `--target`: what `signoff`, `waive`
+/// and `approve` act on, or why there is none.
+pub(super) fn load_item(
+    config_path: Option<&Path>,
+    color: ColorChoice,
+    arg: &str,
+    id: &str,
+    target: Option<&str>,
+) -> Result<(Config, Checklist, Item), CliError> {
+    let (config, checklist) = load_checklist(config_path, color, arg)?;
+    let Some(item) = checklist.item(id).cloned() else {
+        return Err(CliError::usage(
+            format!("no item `{id}` in checklist `{}`", checklist.name),
+            Some(&format!("`prodcheck show {arg}` lists the items")),
+        ));
+    };
+    known_target(&config, target)?;
+    Ok((config, checklist, item))
+}
 
 /// A state file could not be read or written.
 pub(super) fn state_error(e: &StateError) -> CliError {

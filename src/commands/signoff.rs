@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use crate::checklist::{Checklist, ItemBody};
+use crate::checklist::ItemBody;
 use crate::cli::args::{ColorChoice, SignoffArgs, WaiveArgs};
 use crate::config::Config;
 use crate::run::approval::Trust;
 use crate::state::{Day, SignOff, Timestamp, Waiver, signoffs, waivers};
 
 use super::approve;
-use super::lookup::{known_target, load_checklist, state_error};
+use super::lookup::{load_item, state_error};
 use crate::exit_code;
 
 use crate::error::CliError;
@@ -20,13 +20,6 @@ fn for_target(target: Option<&str>) -> String {
     target
         .map(|t| format!(" for target `{t}`"))
         .unwrap_or_default()
-}
-
-fn unknown_item(checklist: &Checklist, arg: &str, item: &str) -> CliError {
-    CliError::usage(
-        format!("no item `{item}` in checklist `{}`", checklist.name),
-        Some(&format!("`prodcheck show {arg}` lists the items")),
-    )
 }
 
 /// Signs `record` with `--key`; without it, a request (`--requested-by`) or an unsigned record
@@ -73,11 +66,13 @@ pub fn signoff(
     color: ColorChoice,
     args: SignoffArgs,
 ) -> Result<u8, CliError> {
-    let (config, checklist) = load_checklist(config_path, color, &args.checklist)?;
-    let Some(item) = checklist.item(&args.item) else {
-        return Err(unknown_item(&checklist, &args.checklist, &args.item));
-    };
-    known_target(&config, args.target.as_deref())?;
+    let (config, checklist, item) = load_item(
+        config_path,
+        color,
+        &args.checklist,
+        &args.item,
+        args.target.as_deref(),
+    )?;
     if !matches!(item.body, ItemBody::Manual(_)) {
         return Err(CliError::usage(
             format!(
@@ -97,15 +92,15 @@ pub fn signoff(
         at: now,
         until: item.every().map(|e| now.plus(e)),
         note: args.note.filter(|n| !n.trim().is_empty()),
-        requested_by: args.requested_by.clone(),
+        requested_by: args.signing.requested_by.clone(),
         approved_by: None,
         signature: None,
     };
     signed(
         &mut record,
         &config,
-        item,
-        args.key.as_deref(),
+        &item,
+        args.signing.key.as_deref(),
         args.by.as_deref(),
     )?;
     let validity = match record.until {
@@ -156,12 +151,14 @@ pub fn waive(
             Some("say why the failure is accepted; every report shows it"),
         ));
     }
-    let (config, checklist) = load_checklist(config_path, color, &args.checklist)?;
-    let Some(item) = checklist.item(&args.item) else {
-        return Err(unknown_item(&checklist, &args.checklist, &args.item));
-    };
-    known_target(&config, args.target.as_deref())?;
-    if args.risk.is_none() && (args.key.is_some() || args.requested_by.is_some()) {
+    let (config, checklist, item) = load_item(
+        config_path,
+        color,
+        &args.checklist,
+        &args.item,
+        args.target.as_deref(),
+    )?;
+    if args.risk.is_none() && (args.signing.key.is_some() || args.signing.requested_by.is_some()) {
         return Err(CliError::usage(
             "a signed or requested waiver needs --risk",
             Some("say what is at stake while the item is waived: `--risk low|medium|high`"),
@@ -176,15 +173,15 @@ pub fn waive(
         until,
         reason: args.reason.trim().to_string(),
         risk: args.risk,
-        requested_by: args.requested_by.clone(),
+        requested_by: args.signing.requested_by.clone(),
         approved_by: None,
         signature: None,
     };
     signed(
         &mut waiver,
         &config,
-        item,
-        args.key.as_deref(),
+        &item,
+        args.signing.key.as_deref(),
         args.by.as_deref(),
     )?;
     let by = describe(&waiver);

@@ -1,7 +1,6 @@
 //! A DNS server on 127.0.0.1 (UDP and TCP on one port) serving one zone from its text, for
 //! the demo's domain items and for tests. hickory-server does the protocol work.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,19 +11,11 @@ use hickory_server::proto::rr::{LowerName, Name};
 use hickory_server::proto::serialize::txt::Parser;
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
-use tokio::task::JoinHandle;
+
+use crate::demo::service::ServerHandle;
 
 /// A running DNS server; dropping it stops it.
-pub struct DnsHandle {
-    pub addr: SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl Drop for DnsHandle {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+pub type DnsHandle = ServerHandle;
 
 /// Serves the zone `origin` (e.g. `example.test.`) described by `zone` (master-file text).
 pub async fn serve(origin: &str, zone: &str) -> anyhow::Result<DnsHandle> {

@@ -16,10 +16,10 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-/// A running server; dropping it stops it.
+/// A running server (the demo's HTTP(S) listeners, its DNS server); dropping it stops it.
 pub struct ServerHandle {
     pub addr: SocketAddr,
-    task: JoinHandle<()>,
+    pub(super) task: JoinHandle<()>,
 }
 
 impl Drop for ServerHandle {

@@ -120,9 +120,7 @@ pub async fn discover(pacer: &Pacer, prom_url: &str, base_url: Option<&str>) -> 
         return out;
     };
     let selector = format!("{metric}{{job=\"{job}\"}}");
-    let labels = api
-        .strings("/api/v1/labels", &[("match[]", &selector)])
-        .await;
+    let labels = api.labels(&selector).await;
     let status = conv::STATUS_LABELS
         .iter()
         .find(|l| labels.iter().any(|x| x == *l))

@@ -48,6 +48,12 @@ impl Api<'_> {
         Ok(doc["data"].clone())
     }
 
+    /// The label names of the series `selector` matches (none when unanswered).
+    pub(super) async fn labels(&self, selector: &str) -> Vec<String> {
+        self.strings("/api/v1/labels", &[("match[]", selector)])
+            .await
+    }
+
     pub(super) async fn strings(&self, path: &str, params: &[(&str, &str)]) -> Vec<String> {
         self.data(path, params)
             .await

@@ -106,10 +106,7 @@ pub(super) async fn version(
         .or_else(|| names.get("go_build_info"));
     let (metric, label) = match info {
         Some(metric) => {
-            let selector = format!("{metric}{{job=\"{job}\"}}");
-            let labels = api
-                .strings("/api/v1/labels", &[("match[]", &selector)])
-                .await;
+            let labels = api.labels(&format!("{metric}{{job=\"{job}\"}}")).await;
             let label = conv::VERSION_LABELS
                 .iter()
                 .find(|l| labels.iter().any(|x| x == *l));

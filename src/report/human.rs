@@ -11,7 +11,7 @@ use colored::{ColoredString, Colorize};
 use super::{ItemReport, Report, Reporter};
 use crate::status::Status;
 
-pub(super) use super::wrap::{WIDTH, wrap};
+pub(super) use super::wrap::{WIDTH, cut, wrap};
 /// Evidence values are cut to this many characters below `-vv`.
 const EVIDENCE_CHARS: usize = 120;
 
@@ -64,18 +64,6 @@ fn duration(item: &ItemReport) -> String {
         format!("{:.1}s", ms as f64 / 1000.0)
     } else {
         format!("{ms}ms")
-    }
-}
-
-/// `text` cut to `max` characters with an ellipsis.
-pub(super) fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        text.chars()
-            .take(max.saturating_sub(1))
-            .chain(['…'])
-            .collect()
     }
 }
 

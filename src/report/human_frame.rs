@@ -54,9 +54,7 @@ impl HumanReporter {
             return;
         }
         let pending: Vec<&str> = report
-            .items
-            .iter()
-            .filter(|i| i.status == Status::Pending)
+            .with_status(Status::Pending)
             .map(|i| i.id.as_str())
             .collect();
         if pending.is_empty() {

@@ -5,7 +5,9 @@
 use crate::status::Status;
 
 use super::markdown_fleet::fleet;
-use super::markdown_table::{HEADER, cell, counts, rank, row, verdict_parts, waits_for_someone};
+use super::markdown_table::{
+    HEADER, cell, counts, heading, rank, row, run_line, verdict_parts, waits_for_someone,
+};
 use super::{ItemReport, Report, Reporter};
 
 pub struct MarkdownReporter;
@@ -16,12 +18,7 @@ impl Reporter for MarkdownReporter {
             return fleet(report);
         }
         let mut out = String::new();
-        let title = report
-            .title
-            .as_deref()
-            .map(|t| format!(" — {}", cell(t)))
-            .unwrap_or_default();
-        out.push_str(&format!("## prodcheck: `{}`{title}\n\n", report.checklist));
+        out.push_str(&heading(report, ""));
         let (mark, verdict) = verdict_parts(report.exit_code);
         let env = report
             .environment
@@ -29,11 +26,9 @@ impl Reporter for MarkdownReporter {
             .map(|e| format!(" · environment `{}`", cell(e)))
             .unwrap_or_default();
         out.push_str(&format!(
-            "{mark} **exit {}: {verdict}**{env} · {} items in {:.1}s · `{}`\n\n",
+            "{mark} **exit {}: {verdict}**{env} · {}\n\n",
             report.exit_code,
-            report.items.len(),
-            report.duration.as_secs_f64(),
-            report.source_path(),
+            run_line(report),
         ));
         out.push_str(&format!("{}\n", counts(report)));
 
@@ -51,11 +46,7 @@ impl Reporter for MarkdownReporter {
                 out.push_str(&row(report, item));
             }
         }
-        let pending: Vec<&ItemReport> = report
-            .items
-            .iter()
-            .filter(|i| i.status == Status::Pending)
-            .collect();
+        let pending: Vec<&ItemReport> = report.with_status(Status::Pending).collect();
         if !pending.is_empty() {
             let ids: Vec<String> = pending.iter().map(|i| format!("`{}`", i.id)).collect();
             out.push_str(&format!(

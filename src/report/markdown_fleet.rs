@@ -2,7 +2,9 @@
 //! look (worst first, clean ones folded), each of them with what needs attention, and every
 //! item with its target folded at the end.
 
-use super::markdown_table::{HEADER, cell, counts, rank, row, verdict_parts, waits_for_someone};
+use super::markdown_table::{
+    HEADER, cell, counts, heading, rank, row, run_line, verdict_parts, waits_for_someone,
+};
 use super::{ItemReport, Report, targets::severity_rank};
 use crate::exit_code;
 use crate::status::Status;
@@ -14,22 +16,12 @@ fn verdict(code: u8) -> String {
 
 pub(super) fn fleet(report: &Report) -> String {
     let mut out = String::new();
-    let title = report
-        .title
-        .as_deref()
-        .map(|t| format!(" — {}", cell(t)))
-        .unwrap_or_default();
+    let targets = format!(" · {} targets", report.targets.len());
+    out.push_str(&heading(report, &targets));
     out.push_str(&format!(
-        "## prodcheck: `{}`{title} · {} targets\n\n",
-        report.checklist,
-        report.targets.len()
-    ));
-    out.push_str(&format!(
-        "**{}** · {} items in {:.1}s · `{}`\n\n{}\n",
+        "**{}** · {}\n\n{}\n",
         verdict(report.exit_code),
-        report.items.len(),
-        report.duration.as_secs_f64(),
-        report.source_path(),
+        run_line(report),
         counts(report)
     ));
     let mut views: Vec<_> = report.target_views().collect();
@@ -63,11 +55,7 @@ pub(super) fn fleet(report: &Report) -> String {
             .iter()
             .filter(|i| rank(view, i) <= 2 && !waits_for_someone(i))
             .collect();
-        let pending = view
-            .items
-            .iter()
-            .filter(|i| i.status == Status::Pending)
-            .count();
+        let pending = view.with_status(Status::Pending).count();
         out.push_str(&format!(
             "\n### `{}` — {}\n\n",
             cell(&t.name),

@@ -107,3 +107,23 @@ pub(super) fn counts(report: &Report) -> String {
         .collect::<Vec<_>>()
         .join(" · ")
 }
+
+/// `## prodcheck: `NAME` — TITLE` and `more` (` · 3 targets` for a fleet), then a blank line.
+pub(super) fn heading(report: &Report, more: &str) -> String {
+    let title = report
+        .title
+        .as_deref()
+        .map(|t| format!(" — {}", cell(t)))
+        .unwrap_or_default();
+    format!("## prodcheck: `{}`{title}{more}\n\n", report.checklist)
+}
+
+/// `12 items in 3.4s · `checklist.yaml``: the size, length and source of a run.
+pub(super) fn run_line(report: &Report) -> String {
+    format!(
+        "{} items in {:.1}s · `{}`",
+        report.items.len(),
+        report.duration.as_secs_f64(),
+        report.source_path()
+    )
+}

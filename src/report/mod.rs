@@ -281,6 +281,11 @@ impl Report {
         counts
     }
 
+    /// The items with `status`, in report order (the pending and unconfigured lists).
+    pub fn with_status(&self, status: Status) -> impl Iterator<Item = &ItemReport> {
+        self.items.iter().filter(move |i| i.status == status)
+    }
+
     /// Whether `item` can change the exit code in this run (decided by the verdict stage).
     pub fn gates(&self, item: &ItemReport) -> bool {
         item.gating

@@ -29,15 +29,7 @@ fn kind_and_level(item: &ItemReport) -> (&'static str, &'static str) {
 
 /// Percent-encodes what a URI reference cannot hold (spaces, `%`, non-ASCII).
 fn uri_reference(path: &str) -> String {
-    let mut out = String::new();
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/:@!$&'()*+,;=".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::redact::percent_encode(path, b"/:@!$&'()*+,;=")
 }
 
 fn rule(kind: &str) -> Value {

@@ -20,11 +20,7 @@ pub(super) fn unset_variables(item: &ItemReport) -> Vec<String> {
 /// The human report's block (default verbosity): each unset variable and the items waiting
 /// for it, and the ways to settle them.
 pub(super) fn human(report: &Report, out: &mut String) {
-    let items: Vec<&ItemReport> = report
-        .items
-        .iter()
-        .filter(|i| i.status == Status::Unconfigured)
-        .collect();
+    let items: Vec<&ItemReport> = report.with_status(Status::Unconfigured).collect();
     if items.is_empty() {
         return;
     }
@@ -62,11 +58,7 @@ pub(super) fn human(report: &Report, out: &mut String) {
 pub(super) fn markdown(report: &Report) -> String {
     let mut by_var: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut count = 0;
-    for item in report
-        .items
-        .iter()
-        .filter(|i| i.status == Status::Unconfigured)
-    {
+    for item in report.with_status(Status::Unconfigured) {
         count += 1;
         for var in unset_variables(item) {
             by_var

@@ -4,6 +4,19 @@
 /// Lines are wrapped (id lists) or cut (the attention list) to this width off a terminal.
 pub(super) const WIDTH: usize = 100;
 
+/// `text` cut to `max` characters with an ellipsis (one line of the attention list, an SVG
+/// label that must fit its column).
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        text.chars()
+            .take(max.saturating_sub(1))
+            .chain(['…'])
+            .collect()
+    }
+}
+
 /// `words` joined by ", " and wrapped to `width`, each line indented by `indent`.
 pub(super) fn wrap(words: &[&str], indent: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();

@@ -180,19 +180,10 @@ fn budget(headers: &HeaderMap, offset: Duration) -> Result<(Duration, String), S
 async fn probe(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let arrived = tokio::time::Instant::now();
     let started = Instant::now();
-    let q = match query::parse(req.uri().query()) {
-        Ok(q) => q,
-        Err(reason) => {
-            return rejected(
-                &state,
-                Rejection::BadRequest,
-                StatusCode::BAD_REQUEST,
-                &reason,
-            );
-        }
-    };
-    let (left, why) = match budget(req.headers(), state.offset) {
-        Ok(b) => b,
+    let asked =
+        query::parse(req.uri().query()).and_then(|q| Ok((q, budget(req.headers(), state.offset)?)));
+    let (q, (left, why)) = match asked {
+        Ok(asked) => asked,
         Err(reason) => {
             return rejected(
                 &state,

@@ -174,20 +174,32 @@ impl Snapshot {
     /// The one-line reason for a 404 on target `name`.
     pub fn unknown_target(&self, name: &str) -> String {
         let known: Vec<String> = self.config.targets.iter().map(|t| t.name.clone()).collect();
-        match (&self.config.path, known.is_empty()) {
+        let known = (!known.is_empty()).then(|| crate::fleet::select::shorten(&known, 20));
+        self.unknown("target", name, "targets", "--config names one", known)
+    }
+
+    /// The one-line reason for a 404 on the `what` (target, environment) `name` of the config:
+    /// no config (`no_file` says how to get one), none under `section:`, or the `known` ones.
+    fn unknown(
+        &self,
+        what: &str,
+        name: &str,
+        section: &str,
+        no_file: &str,
+        known: Option<String>,
+    ) -> String {
+        match (&self.config.path, known) {
             (None, _) => format!(
-                "no target `{name}`: no {} was found (--config names one)",
+                "no {what} `{name}`: no {} was found ({no_file})",
                 config::FILE_NAME
             ),
-            (Some(path), true) => format!(
-                "no target `{name}`: {} defines none (add it under `targets:`)",
+            (Some(path), None) => format!(
+                "no {what} `{name}`: {} defines none (add it under `{section}:`)",
                 path.display()
             ),
-            (Some(path), false) => format!(
-                "no target `{name}` in {}; known: {}",
-                path.display(),
-                crate::fleet::select::shorten(&known, 20)
-            ),
+            (Some(path), Some(known)) => {
+                format!("no {what} `{name}` in {}; known: {known}", path.display())
+            }
         }
     }
 
@@ -212,45 +224,29 @@ impl Snapshot {
     /// (`None`: it is not refused for that).
     pub fn bare_refusal(&self, checklist: &str) -> Option<String> {
         let why = self.bare_refused.get(checklist)?;
-        let envs: Vec<&str> = self
+        Some(format!(
+            "checklist `{checklist}` needs an environment or a target ({why}): scrape with env=NAME ({}) or target=NAME",
+            self.env_names()
+                .unwrap_or_else(|| "none defined".to_string())
+        ))
+    }
+
+    /// The config's environment names, comma-separated (`None`: it defines none).
+    fn env_names(&self) -> Option<String> {
+        let names: Vec<&str> = self
             .config
             .environments
             .keys()
             .map(String::as_str)
             .collect();
-        Some(format!(
-            "checklist `{checklist}` needs an environment or a target ({why}): scrape with env=NAME ({}) or target=NAME",
-            if envs.is_empty() {
-                "none defined".to_string()
-            } else {
-                envs.join(", ")
-            }
-        ))
+        (!names.is_empty()).then(|| names.join(", "))
     }
 
     /// The one-line reason for a 404 on environment `env`.
     pub fn unknown_env(&self, env: &str) -> String {
-        let known: Vec<&str> = self
-            .config
-            .environments
-            .keys()
-            .map(String::as_str)
-            .collect();
-        match (&self.config.path, known.is_empty()) {
-            (None, _) => format!(
-                "no environment `{env}`: no {} was found (`prodcheck init` writes one; --config names one)",
-                config::FILE_NAME
-            ),
-            (Some(path), true) => format!(
-                "no environment `{env}`: {} defines none (add it under `environments:`)",
-                path.display()
-            ),
-            (Some(path), false) => format!(
-                "no environment `{env}` in {}; known: {}",
-                path.display(),
-                known.join(", ")
-            ),
-        }
+        let known = self.env_names();
+        let no_file = "`prodcheck init` writes one; --config names one";
+        self.unknown("environment", env, "environments", no_file, known)
     }
 
     /// One line per checklist and environment whose items need unset variables, and one per

@@ -87,16 +87,21 @@ pub fn who(by: Option<&str>) -> String {
     if let Some(by) = by.map(str::trim).filter(|b| !b.is_empty()) {
         return by.to_string();
     }
-    let git = std::process::Command::new("git")
-        .args(["config", "user.name"])
+    git_config("user.name")
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `git config KEY` here (`user.name`, `user.email`), when git answers with a value.
+pub fn git_config(key: &str) -> Option<String> {
+    std::process::Command::new("git")
+        .args(["config", key])
         .stderr(std::process::Stdio::null())
         .output()
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|n| !n.is_empty());
-    git.or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "unknown".into())
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

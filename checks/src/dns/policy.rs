@@ -13,19 +13,26 @@ use crate::outcome::Status;
 
 type Left<'a> = &'a (dyn Fn() -> Duration + Sync);
 
-/// TXT strings at `name`; `Ok(None)` when the name does not exist.
-async fn txt(
-    resolver: &TokioResolver,
-    name: &str,
-    left: Left<'_>,
-) -> Result<Option<Vec<String>>, lookup::Unasked> {
-    Ok(
-        match lookup::query(resolver, name, RecordType::TXT, left()).await? {
+/// What every policy question of one run asks with: the resolver, the name, the time left.
+pub(crate) struct Asking<'a> {
+    pub resolver: &'a TokioResolver,
+    pub name: &'a str,
+    pub left: Left<'a>,
+}
+
+impl Asking<'_> {
+    async fn query(&self, at: &str, rtype: RecordType) -> Result<Answer, lookup::Unasked> {
+        lookup::query(self.resolver, at, rtype, (self.left)()).await
+    }
+
+    /// TXT strings at `at`; `Ok(None)` when the name does not exist.
+    async fn txt(&self, at: &str) -> Result<Option<Vec<String>>, lookup::Unasked> {
+        Ok(match self.query(at, RecordType::TXT).await? {
             Answer::NxDomain => None,
             Answer::NoData => Some(Vec::new()),
             Answer::Records(r) => Some(r.iter().map(|r| lookup::value_forms(r).0).collect()),
-        },
-    )
+        })
+    }
 }
 
 /// The `all` mechanism closing an SPF record, judged.
@@ -55,18 +62,16 @@ pub fn dmarc_policy(record: &str) -> Option<String> {
 impl DnsProbe {
     pub(crate) async fn caa(
         &self,
-        resolver: &TokioResolver,
-        name: &str,
-        left: Left<'_>,
+        ask: &Asking<'_>,
         f: &mut Findings,
         ev: &mut Map<String, Value>,
     ) {
         // RFC 8659: the relevant CAA set is the one at the name or its closest ancestor.
-        let labels: Vec<&str> = name.split('.').collect();
+        let labels: Vec<&str> = ask.name.split('.').collect();
         let mut found = None;
         for start in 0..labels.len().saturating_sub(1) {
             let at = labels[start..].join(".");
-            match lookup::query(resolver, &at, RecordType::CAA, left()).await {
+            match ask.query(&at, RecordType::CAA).await {
                 Err(e) => return f.unasked(e),
                 Ok(Answer::Records(r)) => {
                     found = Some((at, r));
@@ -79,7 +84,10 @@ impl DnsProbe {
         let Some((at, records)) = found else {
             return f.add(
                 Status::Fail,
-                format!("no CAA record at {name} or its parents: any CA may issue (caa_issuers: {wanted})"),
+                format!(
+                    "no CAA record at {} or its parents: any CA may issue (caa_issuers: {wanted})",
+                    ask.name
+                ),
             );
         };
         let issuers: Vec<String> = records
@@ -136,18 +144,16 @@ impl DnsProbe {
 
     pub(crate) async fn spf(
         &self,
-        resolver: &TokioResolver,
-        name: &str,
-        left: Left<'_>,
+        ask: &Asking<'_>,
         f: &mut Findings,
         ev: &mut Map<String, Value>,
     ) {
-        let texts = match txt(resolver, name, left).await {
+        let texts = match ask.txt(ask.name).await {
             Err(e) => return f.unasked(e),
             Ok(None) => {
                 return f.add(
                     Status::Fail,
-                    format!("no SPF record: {name} does not exist"),
+                    format!("no SPF record: {} does not exist", ask.name),
                 );
             }
             Ok(Some(t)) => t,
@@ -163,7 +169,7 @@ impl DnsProbe {
         match spf.as_slice() {
             [] => f.add(
                 Status::Fail,
-                format!("no SPF record (TXT `v=spf1 …`) at {name}"),
+                format!("no SPF record (TXT `v=spf1 …`) at {}", ask.name),
             ),
             [one] => match spf_verdict(one) {
                 Ok(all) => f.notes.push(format!("SPF ends with {all}")),
@@ -172,8 +178,9 @@ impl DnsProbe {
             many => f.add(
                 Status::Fail,
                 format!(
-                    "{} SPF records at {name}; RFC 7208 allows exactly one",
-                    many.len()
+                    "{} SPF records at {}; RFC 7208 allows exactly one",
+                    many.len(),
+                    ask.name
                 ),
             ),
         }
@@ -181,14 +188,12 @@ impl DnsProbe {
 
     pub(crate) async fn dmarc(
         &self,
-        resolver: &TokioResolver,
-        name: &str,
-        left: Left<'_>,
+        ask: &Asking<'_>,
         f: &mut Findings,
         ev: &mut Map<String, Value>,
     ) {
-        let at = format!("_dmarc.{name}");
-        let texts = match txt(resolver, &at, left).await {
+        let at = format!("_dmarc.{}", ask.name);
+        let texts = match ask.txt(&at).await {
             Err(e) => return f.unasked(e),
             Ok(t) => t.unwrap_or_default(),
         };

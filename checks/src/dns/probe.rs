@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::dns::policy::Asking;
 use crate::limit::Limit;
 use crate::net::dial::unanswered;
 use crate::net::dns::{self as lookup, Answer, Unasked};
@@ -187,14 +188,19 @@ impl Probe for DnsProbe {
             self.records(&resolver, &name, rtype, &left, &mut f, &mut ev)
                 .await;
         }
+        let ask = Asking {
+            resolver: &resolver,
+            name: &name,
+            left: &left,
+        };
         if !self.caa_issuers.is_empty() {
-            self.caa(&resolver, &name, &left, &mut f, &mut ev).await;
+            self.caa(&ask, &mut f, &mut ev).await;
         }
         if self.spf {
-            self.spf(&resolver, &name, &left, &mut f, &mut ev).await;
+            self.spf(&ask, &mut f, &mut ev).await;
         }
         if self.dmarc {
-            self.dmarc(&resolver, &name, &left, &mut f, &mut ev).await;
+            self.dmarc(&ask, &mut f, &mut ev).await;
         }
         if let Some(why) = &f.no_answer {
             ev.insert("no_answer".into(), json!(why.as_str()));

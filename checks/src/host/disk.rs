@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
+use serde::Deserializer;
 
 use crate::figures::DiskFree;
 use crate::limit::{Limit, closeness, show_number};
@@ -19,6 +19,7 @@ use crate::net::dial::within;
 use crate::no_answer::NoAnswer;
 use crate::outcome::{Outcome, Status};
 use crate::params::parse_size;
+use crate::params::scalar::{self, Number, ScalarParam};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 
 /// Parameters of `check: { disk: {...} }`.
@@ -119,32 +120,29 @@ impl fmt::Display for FreeSpace {
     }
 }
 
+impl ScalarParam for FreeSpace {
+    const EXPECTING: &'static str = "a percentage such as `10%` or a size such as `5GiB`";
+    fn from_text(text: &str) -> Result<Self, String> {
+        FreeSpace::parse(text)
+    }
+    fn from_number(number: Number) -> Option<Result<Self, String>> {
+        Some(Err(match number {
+            Number::Float(v) => {
+                format!("`{v}` is ambiguous: write `{v}%` for a percentage or a size like `5GiB`")
+            }
+            Number::Unsigned(v) => ambiguous_whole(v),
+            Number::Signed(v) => ambiguous_whole(v.unsigned_abs()),
+        }))
+    }
+}
+
+fn ambiguous_whole(v: u64) -> String {
+    format!("`{v}` is ambiguous: write `{v}%` for a percentage or `{v}GiB` for a size")
+}
+
 impl<'de> Deserialize<'de> for FreeSpace {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = FreeSpace;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a percentage such as `10%` or a size such as `5GiB`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<FreeSpace, E> {
-                FreeSpace::parse(v).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<FreeSpace, E> {
-                Err(E::custom(format!(
-                    "`{v}` is ambiguous: write `{v}%` for a percentage or `{v}GiB` for a size"
-                )))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<FreeSpace, E> {
-                self.visit_u64(v.unsigned_abs())
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<FreeSpace, E> {
-                Err(E::custom(format!(
-                    "`{v}` is ambiguous: write `{v}%` for a percentage or a size like `5GiB`"
-                )))
-            }
-        }
-        d.deserialize_any(V)
+        scalar::deserialize(d)
     }
 }
 

@@ -7,6 +7,31 @@ use std::time::Duration;
 
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
+use crate::probe::ParamIssue;
+
+/// The load-time issues of a `host` and `port` to connect to: an empty host, port 0.
+pub(crate) fn endpoint_issues(host: &str, port: u16) -> Vec<ParamIssue> {
+    let mut issues = Vec::new();
+    if host.trim().is_empty() {
+        issues.push(ParamIssue::new("host", "`host` is empty"));
+    }
+    if port == 0 {
+        issues.push(ParamIssue::new("port", "port 0 cannot be connected to"));
+    }
+    issues
+}
+
+/// The host (brackets dropped) and port of `url` as a client connects to them: the URL's
+/// port, else its scheme's known one (`ws`: 80, `wss`: 443), else `default_port`.
+pub(crate) fn url_endpoint(url: &str, default_port: u16) -> (String, u16) {
+    let parsed = url::Url::parse(url).ok();
+    let host = parsed
+        .as_ref()
+        .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+        .unwrap_or_default();
+    let port = parsed.and_then(|u| u.port_or_known_default());
+    (host, port.unwrap_or(default_port))
+}
 
 /// An outcome for an exchange that got no real answer: the status the rule gives `why` for
 /// `property`, the message in words, and `no_answer: <why>` in the evidence.

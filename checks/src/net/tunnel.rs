@@ -162,13 +162,7 @@ impl Tunnel {
             Some(_) => &[5, 2, 0, 2],
             None => &[5, 1, 0],
         };
-        s.write_all(greeting)
-            .await
-            .map_err(|e| fail(&format!("closed the connection: {e}")))?;
-        let mut choice = [0u8; 2];
-        s.read_exact(&mut choice)
-            .await
-            .map_err(|e| fail(&format!("did not answer the greeting: {e}")))?;
+        let choice: [u8; 2] = socks_exchange(&mut s, greeting, "the greeting", &fail).await?;
         match (choice, auth) {
             ([5, 0], _) => {}
             ([5, 2], Some((user, pass))) => {
@@ -180,13 +174,7 @@ impl Tunnel {
                 msg.extend_from_slice(u);
                 msg.push(p.len() as u8);
                 msg.extend_from_slice(p);
-                s.write_all(&msg)
-                    .await
-                    .map_err(|e| fail(&format!("closed the connection: {e}")))?;
-                let mut status = [0u8; 2];
-                s.read_exact(&mut status)
-                    .await
-                    .map_err(|e| fail(&format!("did not answer the login: {e}")))?;
+                let status: [u8; 2] = socks_exchange(&mut s, &msg, "the login", &fail).await?;
                 if status[1] != 0 {
                     return Err(fail("rejected the user name and password"));
                 }
@@ -204,14 +192,7 @@ impl Tunnel {
         }
         let mut request = vec![5, 1, 0];
         match (self.host.parse::<IpAddr>(), remote_dns) {
-            (Ok(IpAddr::V4(ip)), _) => {
-                request.push(1);
-                request.extend_from_slice(&ip.octets());
-            }
-            (Ok(IpAddr::V6(ip)), _) => {
-                request.push(4);
-                request.extend_from_slice(&ip.octets());
-            }
+            (Ok(ip), _) => push_ip(&mut request, ip),
             (Err(_), true) => {
                 let name = self.host.as_bytes();
                 if name.len() > 255 {
@@ -234,26 +215,11 @@ impl Tunnel {
                             self.host
                         )
                     })?;
-                match ip {
-                    IpAddr::V4(ip) => {
-                        request.push(1);
-                        request.extend_from_slice(&ip.octets());
-                    }
-                    IpAddr::V6(ip) => {
-                        request.push(4);
-                        request.extend_from_slice(&ip.octets());
-                    }
-                }
+                push_ip(&mut request, ip);
             }
         }
         request.extend_from_slice(&self.port.to_be_bytes());
-        s.write_all(&request)
-            .await
-            .map_err(|e| fail(&format!("closed the connection: {e}")))?;
-        let mut reply = [0u8; 4];
-        s.read_exact(&mut reply)
-            .await
-            .map_err(|e| fail(&format!("did not answer CONNECT: {e}")))?;
+        let reply: [u8; 4] = socks_exchange(&mut s, &request, "CONNECT", &fail).await?;
         if reply[1] != 0 {
             return Err(fail(&format!(
                 "refused CONNECT {}: {}",
@@ -279,6 +245,38 @@ impl Tunnel {
             .await
             .map_err(|e| fail(&format!("cut its answer short: {e}")))?;
         Ok(NetStream::Tcp(s))
+    }
+}
+
+/// Sends `message` to the SOCKS5 proxy and reads its `N`-byte answer to `step`, or says in
+/// `fail`'s words how that went wrong.
+async fn socks_exchange<const N: usize>(
+    s: &mut TcpStream,
+    message: &[u8],
+    step: &str,
+    fail: &impl Fn(&str) -> String,
+) -> Result<[u8; N], String> {
+    s.write_all(message)
+        .await
+        .map_err(|e| fail(&format!("closed the connection: {e}")))?;
+    let mut answer = [0u8; N];
+    s.read_exact(&mut answer)
+        .await
+        .map_err(|e| fail(&format!("did not answer {step}: {e}")))?;
+    Ok(answer)
+}
+
+/// A SOCKS5 address of `ip`: its type (1: IPv4, 4: IPv6), then its octets.
+fn push_ip(request: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(ip) => {
+            request.push(1);
+            request.extend_from_slice(&ip.octets());
+        }
+        IpAddr::V6(ip) => {
+            request.push(4);
+            request.extend_from_slice(&ip.octets());
+        }
     }
 }
 

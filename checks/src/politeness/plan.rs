@@ -14,6 +14,12 @@ pub fn host_of(url: &str) -> Option<String> {
     )
 }
 
+/// `count` paced requests to the host of `url`, as a probe's `planned_requests` says them
+/// (none when the URL has no host).
+pub fn requests_to(url: &str, count: u32) -> Vec<(String, u32)> {
+    host_of(url).map_or_else(Vec::new, |h| vec![(h, count)])
+}
+
 /// The run's plan: the paced requests it will send per host and the least wall time the
 /// pace allows them (hosts are paced in parallel, so the run's is the slowest host's).
 #[derive(Debug, Clone, PartialEq)]

@@ -17,6 +17,7 @@ use crate::net::NetParams;
 use crate::net::dial::{unanswered, within};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
+use crate::params::scalar::{self, Number, ScalarParam};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::service::pg_connect::{self, Settings, describe};
 use crate::service::pg_url;
@@ -87,28 +88,19 @@ async fn rows(client: &Client, sql: &str) -> Result<serde_json::Value, String> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionParam(pub String);
 
+impl ScalarParam for VersionParam {
+    const EXPECTING: &'static str = "a version such as `14` or `\"15.4\"`";
+    fn from_text(text: &str) -> Result<Self, String> {
+        Ok(VersionParam(text.trim().to_string()))
+    }
+    fn from_number(number: Number) -> Option<Result<Self, String>> {
+        Some(Ok(VersionParam(number.to_string())))
+    }
+}
+
 impl<'de> Deserialize<'de> for VersionParam {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = VersionParam;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a version such as `14` or `\"15.4\"`")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<VersionParam, E> {
-                Ok(VersionParam(v.trim().to_string()))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<VersionParam, E> {
-                Ok(VersionParam(v.to_string()))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<VersionParam, E> {
-                Ok(VersionParam(v.to_string()))
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<VersionParam, E> {
-                Ok(VersionParam(v.to_string()))
-            }
-        }
-        d.deserialize_any(V)
+        scalar::deserialize(d)
     }
 }
 
@@ -140,6 +132,29 @@ impl VersionParam {
             [major, minor, patch] if *major < 10 => Ok(major * 10000 + minor * 100 + patch),
             _ => Err(format!("invalid version `{text}`: write `14` or `15.4`")),
         }
+    }
+}
+
+/// The answer to the item's `query` within `left`, or the outcome when there is none:
+/// `unanswered` in time (`lost`: what could not be done without it), or the server's error.
+async fn ask<T>(
+    query: impl std::future::Future<Output = Result<T, String>>,
+    left: std::time::Duration,
+    ctx: &ProbeContext,
+    shown: &str,
+    lost: &str,
+) -> Result<T, Outcome> {
+    match tokio::time::timeout(left, query).await {
+        Err(_) => Err(unanswered(
+            &NoAnswer::Timeout,
+            Property::Content,
+            format!(
+                "{shown}: `query` did not answer within {}: {lost}",
+                within(ctx.timeout)
+            ),
+        )),
+        Ok(Err(e)) => Err(Outcome::error(format!("{shown}: `query` failed: {e}"))),
+        Ok(Ok(answer)) => Ok(answer),
     }
 }
 
@@ -423,19 +438,18 @@ impl Probe for PostgresProbe {
             let Some(cmp) = fail.clone().or(warn.clone()) else {
                 return Outcome::error("`expect` has no level");
             };
-            let value = match tokio::time::timeout(left(), scalar(client, sql)).await {
-                Err(_) => {
-                    return unanswered(
-                        &NoAnswer::Timeout,
-                        Property::Content,
-                        format!(
-                            "{shown}: `query` did not answer within {}: its value could not be compared",
-                            within(ctx.timeout)
-                        ),
-                    );
-                }
-                Ok(Err(e)) => return Outcome::error(format!("{shown}: `query` failed: {e}")),
-                Ok(Ok(v)) => v,
+            let asked = scalar(client, sql);
+            let value = match ask(
+                asked,
+                left(),
+                ctx,
+                &shown,
+                "its value could not be compared",
+            )
+            .await
+            {
+                Ok(v) => v,
+                Err(outcome) => return outcome,
             };
             match value {
                 Err(why) => problems.push(format!("`query` {why}, expected a value {cmp}")),
@@ -470,19 +484,11 @@ impl Probe for PostgresProbe {
 
         let mut asserted = None;
         if let (Some(sql), false) = (&self.query, self.assert.is_empty()) {
-            let doc = match tokio::time::timeout(left(), rows(client, sql)).await {
-                Err(_) => {
-                    return unanswered(
-                        &NoAnswer::Timeout,
-                        Property::Content,
-                        format!(
-                            "{shown}: `query` did not answer within {}: its rows could not be asserted",
-                            within(ctx.timeout)
-                        ),
-                    );
-                }
-                Ok(Err(e)) => return Outcome::error(format!("{shown}: `query` failed: {e}")),
-                Ok(Ok(d)) => d,
+            let asked = rows(client, sql);
+            let doc = match ask(asked, left(), ctx, &shown, "its rows could not be asserted").await
+            {
+                Ok(d) => d,
+                Err(outcome) => return outcome,
             };
             asserted = Some(self.assert.evaluate(&crate::assert::Subject {
                 doc: Some(Ok(doc)),

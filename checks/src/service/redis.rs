@@ -131,13 +131,7 @@ fn judge_levels(
 impl RedisProbe {
     /// Host and port of `url` as the client connects to them (6379 when the URL has none).
     fn host_port(&self) -> (String, u16) {
-        let parsed = url::Url::parse(&self.url).ok();
-        let host = parsed
-            .as_ref()
-            .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
-            .unwrap_or_default();
-        let port = parsed.and_then(|u| u.port()).unwrap_or(6379);
-        (host, port)
+        crate::net::dial::url_endpoint(&self.url, 6379)
     }
 
     /// `Ok`: Redis itself answered with a refusal (bad credentials, an error reply), a `fail`.

@@ -5,17 +5,16 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use rustls_pki_types::ServerName;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
-use crate::net::dial::{unanswered, within};
+use crate::net::dial::{endpoint_issues, unanswered, within};
 use crate::net::identity;
 use crate::net::roots;
 use crate::net::tls_client;
-use crate::net::tls_client::client_auth_hint;
+use crate::net::tls_client::{client_auth_hint, server_name};
 use crate::net::{self, NetParams};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
@@ -42,14 +41,7 @@ pub struct TcpProbe {
 #[async_trait]
 impl Probe for TcpProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
-        if self.host.trim().is_empty() {
-            issues.push(ParamIssue::new("host", "`host` is empty"));
-        }
-        if self.port == 0 {
-            issues.push(ParamIssue::new("port", "port 0 cannot be connected to"));
-        }
-        issues
+        endpoint_issues(&self.host, self.port)
     }
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
@@ -96,13 +88,9 @@ impl Probe for TcpProbe {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
-        let name_text = self
-            .server_name
-            .clone()
-            .unwrap_or_else(|| self.host.clone());
-        let name = match ServerName::try_from(name_text.clone()) {
+        let name = match server_name(self.server_name.as_deref().unwrap_or(&self.host)) {
             Ok(n) => n,
-            Err(e) => return Outcome::error(format!("invalid server name `{name_text}`: {e}")),
+            Err(e) => return Outcome::error(e),
         };
         let left = ctx.timeout.saturating_sub(started.elapsed());
         let outcome = match timeout(

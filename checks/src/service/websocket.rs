@@ -102,12 +102,7 @@ fn throttled(
 
 impl WebSocketProbe {
     fn no_answer(&self, shown: &str, why: NoAnswer, ctx: &ProbeContext, detail: &str) -> Outcome {
-        let parsed = url::Url::parse(&self.url).ok();
-        let host = parsed
-            .as_ref()
-            .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
-            .unwrap_or_default();
-        let port = parsed.and_then(|u| u.port_or_known_default()).unwrap_or(80);
+        let (host, port) = crate::net::dial::url_endpoint(&self.url, 80);
         let words = in_words(&why, &host, port, ctx.timeout, detail);
         unanswered(&why, Property::Reachability, format!("{shown}: {words}"))
     }

@@ -4,18 +4,23 @@
 use std::sync::{Arc, Mutex};
 
 use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
+use rustls::{CertificateError, Error, RootCertStore};
 
+use crate::net::tls_client::{CertJudge, Presented, Verifier};
 use crate::tls::facts::CertFacts;
 
 /// The chain the server presented (leaf first), filled in during the handshake.
 pub type Recorded = Arc<Mutex<Option<Vec<CertificateDer<'static>>>>>;
 
-/// Wraps the WebPKI verifier: records the presented chain, then delegates unchanged.
+/// The verifier of the `tls` probe's handshakes: records what the server presented, then
+/// gives WebPKI's verdict unchanged.
+pub type RecordingVerifier = Verifier<Recording>;
+
+/// Records the presented chain and staple; the verdict is WebPKI's.
 #[derive(Debug)]
-pub struct RecordingVerifier {
+pub struct Recording {
     inner: Arc<WebPkiServerVerifier>,
     pub seen: Recorded,
     /// The stapled OCSP response, when the server sent one (rustls always asks).
@@ -28,11 +33,11 @@ impl RecordingVerifier {
         let inner = WebPkiServerVerifier::builder_with_provider(roots, provider)
             .build()
             .map_err(|e| format!("cannot build the certificate verifier: {e}"))?;
-        Ok(RecordingVerifier {
+        Ok(Verifier::judged_by(Recording {
             inner,
             seen: Arc::new(Mutex::new(None)),
             staple: Arc::new(Mutex::new(None)),
-        })
+        }))
     }
 
     /// Verifies `chain` for `name` at `now` with the real verifier, outside any handshake.
@@ -43,55 +48,31 @@ impl RecordingVerifier {
         now: UnixTime,
     ) -> Result<(), Error> {
         let (leaf, rest) = chain.split_first().ok_or(Error::NoCertificatesPresented)?;
-        self.inner
+        self.judge
+            .inner
             .verify_server_cert(leaf, rest, name, &[], now)
             .map(|_| ())
     }
 }
 
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        let mut chain = vec![end_entity.clone().into_owned()];
-        chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
+impl CertJudge for Recording {
+    fn judge(&self, presented: &Presented<'_>) -> Result<ServerCertVerified, Error> {
+        let mut chain = vec![presented.end_entity.clone().into_owned()];
+        chain.extend(
+            presented
+                .intermediates
+                .iter()
+                .map(|c| c.clone().into_owned()),
+        );
         if let Ok(mut slot) = self.seen.lock() {
             *slot = Some(chain);
         }
-        if !ocsp_response.is_empty()
+        if !presented.ocsp.is_empty()
             && let Ok(mut slot) = self.staple.lock()
         {
-            *slot = Some(ocsp_response.to_vec());
+            *slot = Some(presented.ocsp.to_vec());
         }
-        self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        presented.webpki(&self.inner)
     }
 }
 
@@ -118,7 +99,7 @@ pub fn is_unknown_issuer(err: &Error) -> bool {
 }
 
 /// The value of a DER TLV (what WebPKI stores as a trust anchor's subject).
-fn der_value(tlv: &[u8]) -> &[u8] {
+pub(crate) fn der_value(tlv: &[u8]) -> &[u8] {
     let Some(&first_len) = tlv.get(1) else {
         return tlv;
     };

@@ -4,10 +4,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use rustls::pki_types::ServerName;
-
 use crate::net::dual_stack::{self, CertId, Side};
 use crate::net::roots;
+use crate::net::tls_client::server_name;
 use crate::net::{NetStream, Route, identity};
 use crate::outcome::{Outcome, Status};
 use crate::probe::ProbeContext;
@@ -80,12 +79,7 @@ async fn sides(
     addrs: &[std::net::SocketAddr],
     started: Instant,
 ) -> Result<Vec<Side>, String> {
-    let name_text = probe
-        .server_name
-        .clone()
-        .unwrap_or_else(|| probe.host.clone());
-    let name = ServerName::try_from(name_text.clone())
-        .map_err(|e| format!("invalid server name `{name_text}`: {e}"))?;
+    let name = server_name(probe.sni())?;
     let roots = roots::root_store(probe.ca_file.as_deref())?;
     let client = identity::load(&ctx.net.client_cert, &ctx.net.client_key)?;
     let budget = ctx.timeout.saturating_sub(started.elapsed());

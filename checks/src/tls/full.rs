@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::future::join_all;
-use rustls::pki_types::ServerName;
 use serde_json::{Map, Value, json};
 
 use crate::net::identity;
 use crate::net::roots;
+use crate::net::tls_client::server_name;
 use crate::net::{self};
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
@@ -35,13 +35,10 @@ impl TlsProbe {
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
         let target = format!("{}:{}", self.host, self.port);
-        let name_text = self
-            .server_name
-            .clone()
-            .unwrap_or_else(|| self.host.clone());
-        let name = match ServerName::try_from(name_text.clone()) {
+        let name_text = self.sni();
+        let name = match server_name(name_text) {
             Ok(n) => n,
-            Err(e) => return Outcome::error(format!("invalid server name `{name_text}`: {e}")),
+            Err(e) => return Outcome::error(e),
         };
         let roots = match roots::root_store(self.ca_file.as_deref()) {
             Ok(r) => r,
@@ -68,7 +65,7 @@ impl TlsProbe {
 
         // The rustls handshake, the legacy versions and the enumeration all at once, each on
         // its own connection, all within what is left of the item's budget.
-        let sni = Some(name_text.as_str());
+        let sni = Some(name_text);
         let budget = left();
         let parallel = ctx.politeness.per_host();
         // A quarter of the budget stays for the diagnosis when the handshake fails.
@@ -79,7 +76,7 @@ impl TlsProbe {
                 false => None,
             }
         };
-        let h3_name = h3::query_name(&name_text, self.port);
+        let h3_name = h3::query_name(name_text, self.port);
         let h3_lookup = async {
             match (self.h3, &h3_name) {
                 (Some(_), Some(n)) => Some(h3::lookup(n, self.nameserver.as_deref(), budget).await),

@@ -128,8 +128,8 @@ impl TlsProbe {
             }
         }
         hs.client_auth = auth.asked();
-        hs.chain = verifier.seen.lock().ok().and_then(|mut s| s.take());
-        hs.staple = verifier.staple.lock().ok().and_then(|mut s| s.take());
+        hs.chain = verifier.judge.seen.lock().ok().and_then(|mut s| s.take());
+        hs.staple = verifier.judge.staple.lock().ok().and_then(|mut s| s.take());
         hs
     }
 }

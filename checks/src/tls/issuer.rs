@@ -6,6 +6,8 @@ use rustls::pki_types::CertificateDer;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::SubjectPublicKeyInfo;
 
+use crate::tls::chain::der_value;
+
 /// An issuing certificate authority, as revocation checks need it.
 #[derive(Debug, Clone)]
 pub struct Issuer {
@@ -76,19 +78,6 @@ pub fn find(index: usize, chain: &[CertificateDer<'_>], roots: &RootCertStore) -
         }
     }
     None
-}
-
-/// The value of a DER TLV (what WebPKI keeps of a trust anchor's subject).
-fn der_value(tlv: &[u8]) -> &[u8] {
-    let Some(&first) = tlv.get(1) else {
-        return tlv;
-    };
-    let start = if first < 0x80 {
-        2
-    } else {
-        2 + usize::from(first & 0x7f)
-    };
-    tlv.get(start..).unwrap_or(tlv)
 }
 
 /// `value` wrapped as a DER SEQUENCE.

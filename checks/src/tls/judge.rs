@@ -218,9 +218,14 @@ pub fn judge_chain(
                 .map(|p| p.iter().map(|i| i + 1).collect::<Vec<_>>())
         ),
     );
-    judge_expiry(rules, &facts, &on_path, now, report, ev);
+    let served = Served {
+        facts: &facts,
+        on_path: &on_path,
+        now,
+    };
+    served.expiry(rules, report, ev);
     if path.is_some() {
-        judge_extras(rules, &facts, &on_path, now, report, ev);
+        served.extras(rules, report, ev);
     }
 
     if let Some(floor) = rules.min_key_bits.floor(&leaf.key_type)
@@ -281,77 +286,77 @@ fn which(idx: usize, f: &CertFacts) -> String {
     }
 }
 
-fn judge_expiry(
-    rules: &ChainRules<'_>,
-    facts: &[CertFacts],
-    on_path: &[usize],
+/// The certificates the server sent, which of them the verified path uses, and the time they
+/// are judged at: what the expiry judgements read.
+struct Served<'a> {
+    facts: &'a [CertFacts],
+    on_path: &'a [usize],
     now: i64,
-    report: &mut Report,
-    ev: &mut Map<String, Value>,
-) {
-    let Some(&idx) = on_path.iter().min_by_key(|i| facts[**i].not_after) else {
-        return;
-    };
-    let soonest = &facts[idx];
-    let which = which(idx, soonest);
-    let days = soonest.days_left(now);
-    let when = date(soonest.not_after);
-    let lifetime = soonest.not_after - soonest.not_before;
-    let left = soonest.not_after - now;
-    ev.insert(
+}
+
+impl Served<'_> {
+    /// The earliest expiry on the verified path, against the warn and fail thresholds.
+    fn expiry(&self, rules: &ChainRules<'_>, report: &mut Report, ev: &mut Map<String, Value>) {
+        let Some(&idx) = self
+            .on_path
+            .iter()
+            .min_by_key(|i| self.facts[**i].not_after)
+        else {
+            return;
+        };
+        let soonest = &self.facts[idx];
+        let which = which(idx, soonest);
+        let days = soonest.days_left(self.now);
+        let when = date(soonest.not_after);
+        let lifetime = soonest.not_after - soonest.not_before;
+        let left = soonest.not_after - self.now;
+        ev.insert(
         "earliest_expiring".into(),
         json!({"position": idx + 1, "subject": soonest.subject, "not_after": rfc3339(soonest.not_after), "days_left": days}),
     );
-    let (fail_at, fail_text) = rules.fail.resolve(lifetime);
-    let (warn_at, warn_text) = rules.warn.resolve(lifetime);
-    if left <= 0 {
-        report.add(
-            Status::Fail,
-            format!(
-                "{which} expired {} days ago ({when})",
-                (now - soonest.not_after).div_euclid(86_400)
-            ),
-        );
-    } else if left < fail_at {
-        report.add(
-            Status::Fail,
-            format!("{which} expires in {days} days ({when}), fail threshold {fail_text}"),
-        );
-    } else if left < warn_at {
-        report.add(
-            Status::Warn,
-            format!("{which} expires in {days} days ({when}), warn threshold {warn_text}"),
-        );
-    } else {
-        report.summary = Some(format!("{which} valid for {days} more days ({when})"));
-    }
-}
-
-/// Certificates the server sends that the verified path does not use (a cross-signed root,
-/// an old intermediate): an expired or expiring one is a warning, not the chain's expiry.
-fn judge_extras(
-    rules: &ChainRules<'_>,
-    facts: &[CertFacts],
-    on_path: &[usize],
-    now: i64,
-    report: &mut Report,
-    ev: &mut Map<String, Value>,
-) {
-    let mut extras = Vec::new();
-    for (i, f) in facts.iter().enumerate().skip(1) {
-        if on_path.contains(&i) {
-            continue;
-        }
-        extras.push(json!({"position": i + 1, "subject": f.subject, "issuer": f.issuer, "not_after": rfc3339(f.not_after)}));
-        let (warn_at, _) = rules.warn.resolve(f.not_after - f.not_before);
-        let state = if f.not_after <= now {
-            format!("expired {}", date(f.not_after))
-        } else if f.not_after - now < warn_at {
-            format!("expires {}", date(f.not_after))
+        let (fail_at, fail_text) = rules.fail.resolve(lifetime);
+        let (warn_at, warn_text) = rules.warn.resolve(lifetime);
+        if left <= 0 {
+            report.add(
+                Status::Fail,
+                format!(
+                    "{which} expired {} days ago ({when})",
+                    (self.now - soonest.not_after).div_euclid(86_400)
+                ),
+            );
+        } else if left < fail_at {
+            report.add(
+                Status::Fail,
+                format!("{which} expires in {days} days ({when}), fail threshold {fail_text}"),
+            );
+        } else if left < warn_at {
+            report.add(
+                Status::Warn,
+                format!("{which} expires in {days} days ({when}), warn threshold {warn_text}"),
+            );
         } else {
-            continue;
-        };
-        report.add(
+            report.summary = Some(format!("{which} valid for {days} more days ({when})"));
+        }
+    }
+
+    /// Certificates the server sends that the verified path does not use (a cross-signed root,
+    /// an old intermediate): an expired or expiring one is a warning, not the chain's expiry.
+    fn extras(&self, rules: &ChainRules<'_>, report: &mut Report, ev: &mut Map<String, Value>) {
+        let mut extras = Vec::new();
+        for (i, f) in self.facts.iter().enumerate().skip(1) {
+            if self.on_path.contains(&i) {
+                continue;
+            }
+            extras.push(json!({"position": i + 1, "subject": f.subject, "issuer": f.issuer, "not_after": rfc3339(f.not_after)}));
+            let (warn_at, _) = rules.warn.resolve(f.not_after - f.not_before);
+            let state = if f.not_after <= self.now {
+                format!("expired {}", date(f.not_after))
+            } else if f.not_after - self.now < warn_at {
+                format!("expires {}", date(f.not_after))
+            } else {
+                continue;
+            };
+            report.add(
             Status::Warn,
             format!(
                 "the server also sends #{} `{}` (issued by `{}`), which {state}; the verified path does not need it, but some clients may build their path through it: remove it from the served chain",
@@ -360,8 +365,9 @@ fn judge_extras(
                 f.issuer
             ),
         );
+        }
+        ev.insert("extra_certificates".into(), Value::Array(extras));
     }
-    ev.insert("extra_certificates".into(), Value::Array(extras));
 }
 
 pub fn unix_now() -> i64 {

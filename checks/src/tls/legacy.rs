@@ -91,19 +91,14 @@ pub async fn probe(
     version: LegacyVersion,
     budget: Duration,
 ) -> LegacyAnswer {
-    let started = std::time::Instant::now();
-    let mut last = LegacyAnswer::Unknown("out of time".into());
-    for attempt in 0..2 {
-        let left = budget.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            break;
-        }
-        let slice = if attempt == 0 { left / 2 } else { left };
-        last = once(route, server_name, version, slice).await;
-        if matches!(last, LegacyAnswer::Accepted | LegacyAnswer::Refused(_)) {
-            return last;
-        }
-    }
+    let last = crate::tls::scan::ask_twice(
+        std::time::Instant::now(),
+        budget,
+        |slice| once(route, server_name, version, slice),
+        |a| matches!(a, LegacyAnswer::Accepted | LegacyAnswer::Refused(_)),
+    )
+    .await
+    .unwrap_or_else(|| LegacyAnswer::Unknown("out of time".into()));
     match last {
         LegacyAnswer::Closed(why) => {
             LegacyAnswer::Refused(format!("{why} without an alert, twice"))

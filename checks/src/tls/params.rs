@@ -8,6 +8,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
+use crate::params::scalar::{self, Number, ScalarParam};
 use crate::probe::ParamIssue;
 
 /// `min_version`: the lowest acceptable negotiated TLS version.
@@ -48,28 +49,22 @@ impl TlsVersion {
     }
 }
 
+impl ScalarParam for TlsVersion {
+    const EXPECTING: &'static str = "a TLS version: `1.2` or `1.3`";
+    fn from_text(text: &str) -> Result<Self, String> {
+        TlsVersion::parse(text)
+    }
+    fn from_number(number: Number) -> Option<Result<Self, String>> {
+        Some(match number {
+            Number::Float(v) => TlsVersion::parse(&format!("{v:.1}")),
+            whole => TlsVersion::parse(&whole.to_string()),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for TlsVersion {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = TlsVersion;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a TLS version: `1.2` or `1.3`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<TlsVersion, E> {
-                TlsVersion::parse(v).map_err(E::custom)
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<TlsVersion, E> {
-                self.visit_str(&format!("{v:.1}"))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<TlsVersion, E> {
-                self.visit_str(&v.to_string())
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<TlsVersion, E> {
-                self.visit_str(&v.to_string())
-            }
-        }
-        d.deserialize_any(V)
+        scalar::deserialize(d)
     }
 }
 
@@ -201,30 +196,22 @@ impl Percent {
     }
 }
 
+impl ScalarParam for Percent {
+    const EXPECTING: &'static str = "a share of the certificate's lifetime, e.g. `33%`";
+    fn from_text(text: &str) -> Result<Self, String> {
+        Percent::parse(text)
+    }
+    fn from_number(number: Number) -> Option<Result<Self, String>> {
+        Some(Err(format!(
+            "`{}` is not a percentage: write it with a percent sign, e.g. `33%`",
+            number.as_f64()
+        )))
+    }
+}
+
 impl<'de> Deserialize<'de> for Percent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Percent;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a share of the certificate's lifetime, e.g. `33%`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Percent, E> {
-                Percent::parse(v).map_err(E::custom)
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percent, E> {
-                Err(E::custom(format!(
-                    "`{v}` is not a percentage: write it with a percent sign, e.g. `33%`"
-                )))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent, E> {
-                self.visit_f64(v as f64)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
-                self.visit_f64(v as f64)
-            }
-        }
-        d.deserialize_any(V)
+        scalar::deserialize(d)
     }
 }
 

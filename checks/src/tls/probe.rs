@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::net::dial::endpoint_issues;
 use crate::net::starttls::StartTls;
 use crate::net::{self, NetParams};
 use crate::outcome::{Outcome, Status};
@@ -116,13 +117,7 @@ fn default_enumerate() -> bool {
 #[async_trait]
 impl Probe for TlsProbe {
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
-        if self.host.trim().is_empty() {
-            issues.push(ParamIssue::new("host", "`host` is empty"));
-        }
-        if self.port == 0 {
-            issues.push(ParamIssue::new("port", "port 0 cannot be connected to"));
-        }
+        let mut issues = endpoint_issues(&self.host, self.port);
         let (warn, fail) = (self.warn_threshold(), self.fail_threshold());
         if warn.days.unwrap_or(0) < 0 || fail.days.unwrap_or(0) < 0 {
             issues.push(ParamIssue::new(
@@ -192,10 +187,15 @@ impl Probe for TlsProbe {
 }
 
 impl TlsProbe {
+    /// The name the handshake presents and the certificate must match: `server_name`, else `host`.
+    pub(crate) fn sni(&self) -> &str {
+        self.server_name.as_deref().unwrap_or(&self.host)
+    }
+
     /// `h3` needs a name to look up; `nameserver` must parse and is for `h3` only.
     fn check_h3(&self) -> Vec<ParamIssue> {
         let mut issues = Vec::new();
-        let name = self.server_name.as_deref().unwrap_or(&self.host);
+        let name = self.sni();
         if self.h3.is_some() && h3::query_name(name, self.port).is_none() {
             issues.push(
                 ParamIssue::new(

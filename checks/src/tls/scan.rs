@@ -108,23 +108,44 @@ fn family(bucket: &[u16]) -> String {
     }
 }
 
-/// One hello, asked again once when the answer was no answer (closed without an alert,
-/// a stall, something not TLS): the first try gets half of what is left so a stalled
-/// connection leaves time for the second. Both tries stay within `budget` from `started`.
-pub(crate) async fn ask(route: &Route, hello: &[u8], started: Instant, budget: Duration) -> Answer {
-    let mut last = Answer::Unknown("out of time".into());
+/// Asks once, and again when the answer is not final (`settled`): the first try gets half of
+/// what is left of `budget` since `started`, so a stalled connection leaves time for the
+/// second. The last answer; `None` when no time was left for a first try.
+pub(crate) async fn ask_twice<A, F: std::future::Future<Output = A>>(
+    started: Instant,
+    budget: Duration,
+    mut ask: impl FnMut(Duration) -> F,
+    settled: impl Fn(&A) -> bool,
+) -> Option<A> {
+    let mut last = None;
     for attempt in 0..2 {
         let left = budget.saturating_sub(started.elapsed());
         if left.is_zero() {
             break;
         }
         let slice = if attempt == 0 { left / 2 } else { left };
-        last = hello::exchange(route, hello, Want::Flight, slice).await;
-        if matches!(last, Answer::Accepted(_) | Answer::Alert(_)) {
+        let answer = ask(slice).await;
+        let done = settled(&answer);
+        last = Some(answer);
+        if done {
             break;
         }
     }
     last
+}
+
+/// One hello, asked again once when the answer was no answer (closed without an alert,
+/// a stall, something not TLS): the first try gets half of what is left so a stalled
+/// connection leaves time for the second. Both tries stay within `budget` from `started`.
+pub(crate) async fn ask(route: &Route, hello: &[u8], started: Instant, budget: Duration) -> Answer {
+    ask_twice(
+        started,
+        budget,
+        |slice| hello::exchange(route, hello, Want::Flight, slice),
+        |a| matches!(a, Answer::Accepted(_) | Answer::Alert(_)),
+    )
+    .await
+    .unwrap_or_else(|| Answer::Unknown("out of time".into()))
 }
 
 async fn walk(

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::net::NetParams;
 use crate::net::http::Reach;
 use crate::net::http::page::Fetcher;
-use crate::net::http::request::{RequestSpec, check_request};
+use crate::net::http::request::check_request;
 use crate::no_answer::Property;
 use crate::outcome::Outcome;
 use crate::params::DurationParam;
@@ -114,15 +114,9 @@ impl Probe for CdnCacheProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let spec = match RequestSpec::parse(&self.url, "GET", &BTreeMap::new()) {
-            Ok(s) => s,
-            Err(issues) => {
-                let text: Vec<_> = issues.iter().map(|i| i.message.as_str()).collect();
-                return Outcome::error(text.join("; "));
-            }
-        };
-        let client = match Reach::new(&self.url, &self.ca_file, &ctx.net).client(ctx) {
-            Ok(c) => c,
+        let reach = Reach::new(&self.url, &self.ca_file, &ctx.net);
+        let (spec, client) = match reach.request(ctx, "GET", &BTreeMap::new()) {
+            Ok(r) => r,
             Err(e) => return Outcome::error(e),
         };
         let page = match Fetcher::with_client(ctx, client)

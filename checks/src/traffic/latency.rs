@@ -155,7 +155,7 @@ impl LatencyProbe {
 impl Probe for LatencyProbe {
     fn planned_requests(&self) -> Vec<(String, u32)> {
         let n = self.samples;
-        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, n)])
+        crate::politeness::requests_to(&self.url, n)
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {
@@ -248,15 +248,9 @@ impl Probe for LatencyProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
-            Ok(s) => Arc::new(s),
-            Err(issues) => {
-                let text: Vec<_> = issues.iter().map(|i| i.message.as_str()).collect();
-                return Outcome::error(text.join("; "));
-            }
-        };
-        let client = match Reach::new(&self.url, &self.ca_file, &ctx.net).client(ctx) {
-            Ok(c) => c,
+        let reach = Reach::new(&self.url, &self.ca_file, &ctx.net);
+        let (spec, client) = match reach.request(ctx, &self.method, &self.headers) {
+            Ok((spec, client)) => (Arc::new(spec), client),
             Err(e) => return Outcome::error(e),
         };
         // `samples` and `concurrency` are the item's own load; the host's pace, the per-host

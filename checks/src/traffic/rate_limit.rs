@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use crate::net::NetParams;
 use crate::net::http::Reach;
 use crate::net::http::rate_limit_headers::{self as rl};
-use crate::net::http::request::{RequestSpec, check_request};
+use crate::net::http::request::check_request;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::params::DurationParam;
@@ -168,16 +168,10 @@ impl Probe for RateLimitProbe {
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let deadline = Instant::now() + ctx.timeout;
-        let client = match Reach::new(&self.url, &self.ca_file, &ctx.net).client(ctx) {
-            Ok(c) => c,
+        let reach = Reach::new(&self.url, &self.ca_file, &ctx.net);
+        let (spec, client) = match reach.request(ctx, &self.method, &self.headers) {
+            Ok((spec, client)) => (Arc::new(spec), client),
             Err(e) => return Outcome::error(e),
-        };
-        let spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
-            Ok(s) => Arc::new(s),
-            Err(issues) => {
-                let text: Vec<_> = issues.iter().map(|i| i.message.as_str()).collect();
-                return Outcome::error(text.join("; "));
-            }
         };
         let target = format!("{} {}", spec.method, self.url);
         let host = spec.host();

@@ -90,18 +90,13 @@ impl Probe for AuthProbe {
             .iter()
             .filter_map(|u| check_http_url("urls", u))
             .collect();
-        if self.urls.is_empty() {
-            issues.push(
-                ParamIssue::new("urls", "`urls` is empty, so nothing would be checked")
-                    .hint("list the endpoints that must require authentication"),
-            );
-        }
-        if self.urls.len() > MAX_URLS {
-            issues.push(ParamIssue::new(
-                "urls",
-                format!("{} URLs, more than the cap of {MAX_URLS}", self.urls.len()),
-            ));
-        }
+        issues.extend(ParamIssue::list_size(
+            "urls",
+            self.urls.len(),
+            MAX_URLS,
+            "URLs",
+            "list the endpoints that must require authentication",
+        ));
         issues.extend(crate::net::http::request::check_headers(&self.headers));
         issues
     }

@@ -39,7 +39,7 @@ pub struct CookiesProbe {
 #[async_trait]
 impl Probe for CookiesProbe {
     fn planned_requests(&self) -> Vec<(String, u32)> {
-        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, 1)])
+        crate::politeness::requests_to(&self.url, 1)
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {

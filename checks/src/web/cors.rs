@@ -90,7 +90,7 @@ impl Probe for CorsProbe {
         };
         let families = groups(&attack_origins(&target, &allowed)).len();
         let n = families + 2 + 2 * self.allowed_origins.len();
-        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, n as u32)])
+        crate::politeness::requests_to(&self.url, n as u32)
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {

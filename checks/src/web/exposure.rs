@@ -114,7 +114,7 @@ fn normalised(body: &[u8], path: &str) -> String {
 impl Probe for ExposureProbe {
     fn planned_requests(&self) -> Vec<(String, u32)> {
         let n = self.paths.len() as u32 + 1;
-        crate::politeness::host_of(&self.base_url).map_or_else(Vec::new, |h| vec![(h, n)])
+        crate::politeness::requests_to(&self.base_url, n)
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {
@@ -122,21 +122,13 @@ impl Probe for ExposureProbe {
             .into_iter()
             .collect();
         issues.extend(crate::net::http::request::check_headers(&self.headers));
-        if self.paths.is_empty() {
-            issues.push(
-                ParamIssue::new("paths", "`paths` is empty, so nothing would be checked")
-                    .hint("leave `paths` out to use the default list"),
-            );
-        }
-        if self.paths.len() > MAX_PATHS {
-            issues.push(ParamIssue::new(
-                "paths",
-                format!(
-                    "{} paths, more than the cap of {MAX_PATHS}",
-                    self.paths.len()
-                ),
-            ));
-        }
+        issues.extend(ParamIssue::list_size(
+            "paths",
+            self.paths.len(),
+            MAX_PATHS,
+            "paths",
+            "leave `paths` out to use the default list",
+        ));
         for p in &self.paths {
             if !p.starts_with('/') {
                 issues.push(ParamIssue::new(

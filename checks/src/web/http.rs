@@ -104,14 +104,6 @@ fn default_max_body() -> SizeParam {
 
 pub use crate::net::http::request::{check_http_url, check_request};
 
-fn issue_text(issues: &[ParamIssue]) -> String {
-    issues
-        .iter()
-        .map(|i| i.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// What `http` assertions can select.
 const SELECTS: &[&str] = &["pointer", "status", "header", "body", "time"];
 
@@ -125,7 +117,7 @@ fn json_equal(found: &Value, expected: &Value) -> bool {
 #[async_trait]
 impl Probe for HttpProbe {
     fn planned_requests(&self) -> Vec<(String, u32)> {
-        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, 1)])
+        crate::politeness::requests_to(&self.url, 1)
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {
@@ -189,9 +181,9 @@ impl HttpProbe {
         family: crate::net::IpFamily,
         keep_cert: bool,
     ) -> (Outcome, Option<crate::net::http::page::Page>) {
-        let mut spec = match RequestSpec::parse(&self.url, &self.method, &self.headers) {
+        let mut spec = match RequestSpec::parse_text(&self.url, &self.method, &self.headers) {
             Ok(s) => s,
-            Err(issues) => return (Outcome::error(issue_text(&issues)), None),
+            Err(e) => return (Outcome::error(e), None),
         };
         spec.body = self.body.clone();
         let method = spec.method.clone();

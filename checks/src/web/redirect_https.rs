@@ -96,7 +96,7 @@ pub fn judge(chain: &[Url]) -> (&'static str, i32, bool, String) {
 #[async_trait]
 impl Probe for RedirectHttpsProbe {
     fn planned_requests(&self) -> Vec<(String, u32)> {
-        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, 2)])
+        crate::politeness::requests_to(&self.url, 2)
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {

@@ -98,7 +98,7 @@ fn cert_note(error: &str) -> &'static str {
 #[async_trait]
 impl Probe for SecurityHeadersProbe {
     fn planned_requests(&self) -> Vec<(String, u32)> {
-        crate::politeness::host_of(&self.url).map_or_else(Vec::new, |h| vec![(h, 1)])
+        crate::politeness::requests_to(&self.url, 1)
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {

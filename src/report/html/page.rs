@@ -108,15 +108,9 @@ fn attention(report: &Report) -> Markup {
             report.cause_rank(i),
         )
     });
-    let pending = report
-        .items
-        .iter()
-        .filter(|i| i.status == Status::Pending)
-        .count();
+    let pending = report.with_status(Status::Pending).count();
     let unconfigured: Vec<&str> = report
-        .items
-        .iter()
-        .filter(|i| i.status == Status::Unconfigured)
+        .with_status(Status::Unconfigured)
         .map(|i| i.id.as_str())
         .collect();
     html! {

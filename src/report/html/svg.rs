@@ -3,6 +3,9 @@
 
 use maud::{Markup, html};
 
+/// Labels must fit their column: the report's one way of cutting text.
+pub(crate) use crate::report::wrap::cut;
+
 /// Maps `0..=max` onto `left..=left + width` pixels; values outside are clamped.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scale {
@@ -43,18 +46,6 @@ pub fn num(v: f64) -> String {
     let v = if v.is_finite() { v } else { 0.0 };
     let text = format!("{:.1}", v);
     text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
-}
-
-/// `text` cut to `max` characters with an ellipsis (labels must fit their column).
-pub fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        text.chars()
-            .take(max.saturating_sub(1))
-            .chain(['…'])
-            .collect()
-    }
 }
 
 /// An inline SVG of `width`×`height` whose accessible name is `title` and description `desc`

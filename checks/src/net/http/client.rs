@@ -9,6 +9,7 @@ use std::time::Duration;
 use reqwest::{Client, Response, redirect};
 
 use crate::net::NetParams;
+use crate::net::http::request::RequestSpec;
 
 /// How a probe wants its HTTP client.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -106,6 +107,18 @@ impl<'a> Reach<'a> {
     /// The shared client for this item under `ctx` (see [`Self::options`]).
     pub fn client(&self, ctx: &crate::probe::ProbeContext) -> Result<Client, String> {
         client(&self.options(ctx)?)
+    }
+
+    /// What `run` of a probe that sends its own request needs: the request made of `url`,
+    /// `method` and `headers`, and the client for it under `ctx`.
+    pub fn request(
+        &self,
+        ctx: &crate::probe::ProbeContext,
+        method: &str,
+        headers: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(RequestSpec, Client), String> {
+        let spec = RequestSpec::parse_text(self.url, method, headers)?;
+        Ok((spec, self.client(ctx)?))
     }
 
     /// `check_params` for these: a literal address of the wrong family, useless `resolve`.

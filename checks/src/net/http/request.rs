@@ -70,6 +70,19 @@ impl RequestSpec {
         }
     }
 
+    /// [`Self::parse`] for `run`, its issues in one line (`check_params` has shown them at
+    /// their fields already).
+    pub fn parse_text(
+        url: &str,
+        method: &str,
+        headers: &BTreeMap<String, String>,
+    ) -> Result<RequestSpec, String> {
+        Self::parse(url, method, headers).map_err(|issues| {
+            let text: Vec<_> = issues.iter().map(|i| i.message.as_str()).collect();
+            text.join("; ")
+        })
+    }
+
     /// A plain GET of `url` (the web security probes).
     pub fn get(url: &str) -> Result<RequestSpec, String> {
         let url = parse_http_url("url", url).map_err(|i| i.message)?;
