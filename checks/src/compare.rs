@@ -1,12 +1,9 @@
 //! What the service probes share: the `expect:` comparison (`< 0.05`, `== 1`, `== on`), kept as
 //! text so `check_params` can point at it, and `redact_url` so messages never echo a password.
 
-use std::borrow::Cow;
 use std::fmt;
 
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::Deserializer;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::params::scalar::{self, Number, ScalarParam};
 
@@ -182,23 +179,10 @@ impl ScalarParam for CompareParam {
     }
 }
 
-impl<'de> Deserialize<'de> for CompareParam {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        scalar::deserialize(d)
-    }
-}
-
-impl JsonSchema for CompareParam {
-    fn schema_name() -> Cow<'static, str> {
-        "Comparison".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "A comparison: `< 0.05`, `<= 10`, `== 1`, `!= 0`, `>= 3`, `> 0`, or `== text`; a bare number means `== N`.",
-            "type": ["string", "number", "boolean"]
-        })
-    }
-}
+scalar::impl_serde_and_schema!(CompareParam, "Comparison", {
+    "description": "A comparison: `< 0.05`, `<= 10`, `== 1`, `!= 0`, `>= 3`, `> 0`, or `== text`; a bare number means `== N`.",
+    "type": ["string", "number", "boolean"]
+});
 
 /// Prints a URL with its password replaced by `***` (and nothing else changed).
 pub fn redact_url(url: &str) -> String {

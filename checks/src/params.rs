@@ -44,28 +44,15 @@ impl ScalarParam for DurationParam {
     }
 }
 
-impl<'de> Deserialize<'de> for DurationParam {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        scalar::deserialize(d)
-    }
-}
+scalar::impl_serde_and_schema!(DurationParam, "Duration", {
+    "type": "string",
+    "description": "A duration with a unit: `500ms`, `10s`, `5m`, `1h 30m`.",
+    "pattern": "^\\s*[0-9]"
+});
 
 impl Serialize for DurationParam {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&humantime::format_duration(self.0).to_string())
-    }
-}
-
-impl JsonSchema for DurationParam {
-    fn schema_name() -> Cow<'static, str> {
-        "Duration".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "description": "A duration with a unit: `500ms`, `10s`, `5m`, `1h 30m`.",
-            "pattern": "^\\s*[0-9]"
-        })
     }
 }
 
@@ -120,23 +107,10 @@ impl ScalarParam for SizeParam {
     }
 }
 
-impl<'de> Deserialize<'de> for SizeParam {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        scalar::deserialize(d)
-    }
-}
-
-impl JsonSchema for SizeParam {
-    fn schema_name() -> Cow<'static, str> {
-        "Size".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "Bytes, as a number or with a unit: `512KiB`, `10MB`.",
-            "type": ["integer", "string"]
-        })
-    }
-}
+scalar::impl_serde_and_schema!(SizeParam, "Size", {
+    "description": "Bytes, as a number or with a unit: `512KiB`, `10MB`.",
+    "type": ["integer", "string"]
+});
 
 /// One accepted HTTP status: an exact code or a class such as `2xx`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

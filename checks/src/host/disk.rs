@@ -4,14 +4,12 @@
 //! Fail or error: only a measured shortfall is `fail`. A path that does not exist or cannot be
 //! reached, and a `statvfs` that hangs (a dead network mount), are `error`: nothing was measured.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde::Deserializer;
 
 use crate::figures::DiskFree;
 use crate::limit::{Limit, closeness, show_number};
@@ -140,23 +138,10 @@ fn ambiguous_whole(v: u64) -> String {
     format!("`{v}` is ambiguous: write `{v}%` for a percentage or `{v}GiB` for a size")
 }
 
-impl<'de> Deserialize<'de> for FreeSpace {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        scalar::deserialize(d)
-    }
-}
-
-impl JsonSchema for FreeSpace {
-    fn schema_name() -> Cow<'static, str> {
-        "FreeSpace".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "A percentage of the filesystem (`10%`) or a size (`5GiB`, `500MB`).",
-            "type": "string"
-        })
-    }
-}
+scalar::impl_serde_and_schema!(FreeSpace, "FreeSpace", {
+    "description": "A percentage of the filesystem (`10%`) or a size (`5GiB`, `500MB`).",
+    "type": "string"
+});
 
 /// Bytes in binary units, one decimal.
 fn bytes(n: u64) -> String {

@@ -7,6 +7,29 @@ use std::marker::PhantomData;
 use serde::Deserializer;
 use serde::de::{self, Unexpected, Visitor};
 
+/// Implements serde's `Deserialize` (through [`deserialize`]) and schemars' `JsonSchema` for a
+/// [`ScalarParam`] type, given its schema name and JSON schema: the orphan rule wants both
+/// impls written per type, and they differ only in these two values.
+macro_rules! impl_serde_and_schema {
+    ($param:ty, $schema_name:literal, $schema:tt) => {
+        impl<'de> serde::Deserialize<'de> for $param {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::params::scalar::deserialize(d)
+            }
+        }
+
+        impl schemars::JsonSchema for $param {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $schema_name.into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!($schema)
+            }
+        }
+    };
+}
+pub(crate) use impl_serde_and_schema;
+
 /// A bare number as the checklist reader saw it; it prints the way it was read (`5`, `-1`, `1.5`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Number {

@@ -98,23 +98,10 @@ impl ScalarParam for VersionParam {
     }
 }
 
-impl<'de> Deserialize<'de> for VersionParam {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        scalar::deserialize(d)
-    }
-}
-
-impl JsonSchema for VersionParam {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "PostgresVersion".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "description": "A PostgreSQL version: `14` or `\"15.4\"`.",
-            "type": ["string", "number"]
-        })
-    }
-}
+scalar::impl_serde_and_schema!(VersionParam, "PostgresVersion", {
+    "description": "A PostgreSQL version: `14` or `\"15.4\"`.",
+    "type": ["string", "number"]
+});
 
 impl VersionParam {
     /// As `server_version_num` (150004 for 15.4; 90624 for 9.6.24).

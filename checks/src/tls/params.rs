@@ -62,23 +62,10 @@ impl ScalarParam for TlsVersion {
     }
 }
 
-impl<'de> Deserialize<'de> for TlsVersion {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        scalar::deserialize(d)
-    }
-}
-
-impl JsonSchema for TlsVersion {
-    fn schema_name() -> Cow<'static, str> {
-        "TlsVersion".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "Lowest acceptable negotiated TLS version.",
-            "anyOf": [{"type": "number", "enum": [1.2, 1.3]}, {"type": "string", "enum": ["1.2", "1.3"]}]
-        })
-    }
-}
+scalar::impl_serde_and_schema!(TlsVersion, "TlsVersion", {
+    "description": "Lowest acceptable negotiated TLS version.",
+    "anyOf": [{"type": "number", "enum": [1.2, 1.3]}, {"type": "string", "enum": ["1.2", "1.3"]}]
+});
 
 /// `min_key_bits`: a number sets the RSA floor; `{ rsa, ec }` sets both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,24 +196,11 @@ impl ScalarParam for Percent {
     }
 }
 
-impl<'de> Deserialize<'de> for Percent {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        scalar::deserialize(d)
-    }
-}
-
-impl JsonSchema for Percent {
-    fn schema_name() -> Cow<'static, str> {
-        "Percent".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "A share of the certificate's total lifetime, e.g. `33%`.",
-            "type": "string",
-            "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*%$"
-        })
-    }
-}
+scalar::impl_serde_and_schema!(Percent, "Percent", {
+    "description": "A share of the certificate's total lifetime, e.g. `33%`.",
+    "type": "string",
+    "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*%$"
+});
 
 /// When before expiry a level (warn, fail) fires: days, a share of the lifetime, or both —
 /// then the one leaving fewer days wins, so a 47-day certificate is not flagged for most of
