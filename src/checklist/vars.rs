@@ -293,13 +293,16 @@ impl<'a> Scope<'a> {
                 self.unset_error(pos, base, errors);
                 return Some(Node::new(pos, Value::Str(format!("<{name}>"))));
             }
+            if filter == "json" {
+                return Some(Node::new(pos, Value::Str(self.json_text(&node))));
+            }
             return match url_part(&node, filter) {
                 Ok(value) => Some(Node::new(pos, value)),
                 Err(message) => {
                     errors.push(VarError {
                         pos,
                         message: format!("`${{{name}}}`: {message}"),
-                        hint: "the filters `host`, `url_host`, `port` and `authority` take parts of a URL such as `https://shop.example:8443`".into(),
+                        hint: "the filters `host`, `url_host`, `port` and `authority` take parts of a URL such as `https://shop.example:8443`; `json` writes the value as a JSON literal".into(),
                     });
                     None
                 }
@@ -343,6 +346,30 @@ impl<'a> Scope<'a> {
             errors.push(VarError { pos, ..e });
         }
         (!failed).then_some(resolved)
+    }
+}
+
+impl Scope<'_> {
+    /// `${name|json}`: the value as a JSON literal (a string quoted and escaped, numbers and
+    /// booleans as they are), for variables inside JSON bodies. A secret escaped on the way
+    /// (a password with `"` or `\\`) is recorded in its escaped form too, so it is redacted
+    /// wherever the body is shown.
+    fn json_text(&mut self, node: &Node) -> String {
+        let json = node.to_json();
+        if let serde_json::Value::String(text) = &json {
+            let escaped: Vec<String> = self
+                .secrets
+                .iter()
+                .filter(|s| text.contains(s.as_str()))
+                .filter_map(|s| {
+                    let quoted = serde_json::Value::String(s.clone()).to_string();
+                    let inner = quoted[1..quoted.len() - 1].to_string();
+                    (inner != *s).then_some(inner)
+                })
+                .collect();
+            self.secrets.extend(escaped);
+        }
+        json.to_string()
     }
 }
 
@@ -493,6 +520,29 @@ mod tests {
         assert!(errors[0].message.contains("is not set"));
         let (_, errors) = sub(&mut s, "${oops");
         assert!(errors[0].message.contains("unterminated"));
+    }
+
+    #[test]
+    fn the_json_filter_writes_a_json_literal_and_records_escaped_secrets() {
+        let env = |n: &str| (n == "PW").then(|| r#"pa"ss\wd"#.to_string());
+        let mut s = scope_with("user: ci \"bot\"\nretries: 3\npassword: ${env:PW}\n", &env);
+        let (body, errors) = sub(
+            &mut s,
+            r#"{"user": ${user|json}, "n": ${retries|json}, "password": ${password|json}}"#,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let Value::Str(text) = body.value else {
+            panic!("a string")
+        };
+        assert_eq!(
+            text,
+            r#"{"user": "ci \"bot\"", "n": 3, "password": "pa\"ss\\wd"}"#
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(parsed["password"], r#"pa"ss\wd"#);
+        // The secret as it stands in the body is redacted too.
+        assert!(s.secrets.contains(r#"pa"ss\wd"#));
+        assert!(s.secrets.contains(r#"pa\"ss\\wd"#));
     }
 
     #[test]

@@ -143,8 +143,9 @@ const APP_JS_GZIP: &[u8] = &[
     0x00, 0x85, 0x91, 0xdb, 0x68, 0x36, 0x00, 0x00, 0x00,
 ];
 /// The password `POST /login` accepts (`{"user": …, "password": LOGIN_PASSWORD}`) when the
-/// service has an [`AppOptions::api_token`]: it answers `{"token": TOKEN}`, else 401.
-pub const LOGIN_PASSWORD: &str = "demo-login-password";
+/// service has an [`AppOptions::api_token`]: it answers `{"token": TOKEN}`, else 401. It has a
+/// `"` and a `\` so the shipped login body must JSON-escape it (`${api_login_password|json}`).
+pub const LOGIN_PASSWORD: &str = r#"demo-"login"-\password"#;
 
 /// The path the demo serves [`APP_JS`] at (`static_asset_url`).
 pub const APP_JS_PATH: &str = "/assets/app.3f2a1c.js";
