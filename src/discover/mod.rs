@@ -16,6 +16,5 @@ pub mod table;
 mod urls;
 pub mod web;
 pub mod yaml_edit;
-pub mod yaml_flow;
 
 pub use run::{Request, run};

@@ -7,6 +7,8 @@
 
 use crate::checklist::node::{self, Node, Value};
 
+mod flow;
+
 /// One variable to write: its YAML value text (`None`: unset, `~`) and the comment after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Edit {
@@ -23,7 +25,7 @@ pub struct EditError {
     pub message: String,
 }
 
-pub(super) fn err(line: usize, message: impl Into<String>) -> EditError {
+fn err(line: usize, message: impl Into<String>) -> EditError {
     EditError {
         line,
         message: message.into(),
@@ -59,7 +61,7 @@ fn parse(lines: &[String]) -> Result<Node, EditError> {
 }
 
 /// A key of a mapping and where it is: 0-based line, its indent, whether its line starts with it.
-pub(super) struct Key<'a> {
+struct Key<'a> {
     pub line: usize,
     pub indent: usize,
     pub value: &'a Node,
@@ -164,7 +166,7 @@ fn normalise(
             Ok(Some(true))
         }
         Value::Map(_) if trimmed.starts_with('{') => {
-            super::yaml_flow::blockify(lines, key, after)?;
+            flow::blockify(lines, key, after)?;
             Ok(Some(true))
         }
         Value::Map(_) => Ok(None),

@@ -17,7 +17,7 @@ use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
 use crate::web::observatory::grade::{self, Finding, Grade};
-use crate::web::observatory::{cookies, csp, headers, meta};
+use crate::web::observatory::{cookies, cross_origin, csp, headers, meta};
 
 /// Parameters of `check: { security_headers: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -75,9 +75,9 @@ pub fn findings(h: &headers::Headers, html: &str, https: bool, hsts_min_age: u64
         headers::x_content_type_options(h),
         headers::x_frame_options(h),
         headers::referrer_policy(h, m.referrer.as_deref()),
-        headers::corp(h),
-        headers::coop(h),
-        headers::coep(h),
+        cross_origin::corp(h),
+        cross_origin::coop(h),
+        cross_origin::coep(h),
         cookies::evaluate(&set_cookies, https, hsts_ok).0,
         headers::permissions_policy(h),
     ];

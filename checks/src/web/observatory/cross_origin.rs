@@ -147,3 +147,25 @@ pub fn coep(headers: &Headers) -> Finding {
         "unsafe-none",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::observatory::headers::tests::h;
+
+    #[test]
+    fn cross_origin_policies() {
+        assert_eq!(
+            coop(&h(&[("Cross-Origin-Opener-Policy", "same-origin")])).modifier,
+            10
+        );
+        assert_eq!(
+            coep(&h(&[("Cross-Origin-Embedder-Policy", "unsafe-none")])).modifier,
+            0
+        );
+        assert_eq!(
+            corp(&h(&[("Cross-Origin-Resource-Policy", "everyone")])).modifier,
+            -5
+        );
+    }
+}

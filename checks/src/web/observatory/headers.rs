@@ -1,7 +1,6 @@
 //! The Observatory header tests (HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy;
 //! Cross-Origin-*-Policy in cross_origin.rs) plus unscored checks (Permissions-Policy, disclosure).
 
-pub use super::cross_origin::{coep, coop, corp};
 use super::csp;
 use super::grade::Finding;
 
@@ -273,7 +272,7 @@ pub fn disclosure(headers: &Headers) -> Vec<Finding> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     pub fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -336,19 +335,7 @@ mod tests {
     }
 
     #[test]
-    fn cross_origin_policies_and_disclosure() {
-        assert_eq!(
-            coop(&h(&[("Cross-Origin-Opener-Policy", "same-origin")])).modifier,
-            10
-        );
-        assert_eq!(
-            coep(&h(&[("Cross-Origin-Embedder-Policy", "unsafe-none")])).modifier,
-            0
-        );
-        assert_eq!(
-            corp(&h(&[("Cross-Origin-Resource-Policy", "everyone")])).modifier,
-            -5
-        );
+    fn content_type_options_and_disclosure() {
         assert_eq!(
             x_content_type_options(&h(&[("X-Content-Type-Options", "sniff")])).modifier,
             -5

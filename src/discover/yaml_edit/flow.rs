@@ -1,7 +1,7 @@
 //! Flow mappings (`staging: { vars: { a: 1 } }`) rewritten as block mappings, entry per line,
 //! so that the line editor can replace and append variables; entries keep their own text.
 
-use super::yaml_edit::{EditError, Key, err};
+use super::{EditError, Key, err};
 
 /// The pieces of a flow mapping's inside: its top-level entries and the comments met.
 #[derive(Debug, Default, PartialEq)]
