@@ -1,15 +1,14 @@
 //! Parameter types shared by several probes: durations (`"2s"`, `"500ms"`), HTTP status
 //! expectations (`200`, `[200, 204]`, `"2xx"`) and byte sizes (`"1MiB"`).
 
-use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 pub mod scalar;
+pub(crate) mod schema;
 
 use scalar::{Number, ScalarParam};
 
@@ -212,24 +211,17 @@ impl<'de> Deserialize<'de> for StatusExpect {
     }
 }
 
-impl JsonSchema for StatusExpect {
-    fn schema_name() -> Cow<'static, str> {
-        "StatusExpect".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "A status code (200), a class (\"2xx\") or a list of them.",
-            "anyOf": [
-                {"type": "integer", "minimum": 100, "maximum": 599},
-                {"type": "string", "pattern": "^[1-5]xx$"},
-                {"type": "array", "items": {"anyOf": [
-                    {"type": "integer", "minimum": 100, "maximum": 599},
-                    {"type": "string", "pattern": "^[1-5]xx$"}
-                ]}, "minItems": 1}
-            ]
-        })
-    }
-}
+crate::params::schema::impl_json_schema!(StatusExpect, "StatusExpect", {
+    "description": "A status code (200), a class (\"2xx\") or a list of them.",
+    "anyOf": [
+        {"type": "integer", "minimum": 100, "maximum": 599},
+        {"type": "string", "pattern": "^[1-5]xx$"},
+        {"type": "array", "items": {"anyOf": [
+            {"type": "integer", "minimum": 100, "maximum": 599},
+            {"type": "string", "pattern": "^[1-5]xx$"}
+        ]}, "minItems": 1}
+    ]
+});
 
 #[cfg(test)]
 mod tests {

@@ -48,16 +48,13 @@ pub struct RawChecklist {
     /// Short name, used in reports and state files (`pre-deploy`).
     pub name: String,
     /// One line saying what the checklist is for.
-    #[serde(default)]
     pub title: Option<String>,
-    #[serde(default)]
     pub description: Option<String>,
     /// Variables and their defaults; `prodcheck.yaml` environments and `--var` override them.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub vars: Option<IgnoredAny>,
     /// Defaults for every item.
-    #[serde(default)]
     pub defaults: Option<RawDefaults>,
     /// The steps of a rollout, in order (`canary`, `rollout-10`, …): `run --stage NAME` runs
     /// the items of one stage, `watch --stage NAME` watches its triggers.
@@ -70,7 +67,6 @@ pub struct RawChecklist {
     pub sections: IgnoredAny,
     /// A shipped checklist this one builds on (`pre-deploy`): its items, and its later fixes,
     /// apply; `remove`, `overrides` and `sections` here change and add to them.
-    #[serde(default)]
     pub extends: Option<String>,
     /// With `extends:`: ids of the base's items to leave out.
     #[serde(default)]
@@ -89,13 +85,10 @@ pub struct RawStage {
     /// kebab-case name used with `--stage`.
     pub name: String,
     /// What happens in this stage, in one line.
-    #[serde(default)]
     pub title: Option<String>,
     /// How long `prodcheck watch --stage NAME` watches by default (`10m`).
-    #[serde(default)]
     pub watch: Option<DurationParam>,
     /// How often `watch` re-evaluates the triggers by default (`30s`).
-    #[serde(default)]
     pub every: Option<DurationParam>,
 }
 
@@ -103,11 +96,8 @@ pub struct RawStage {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDefaults {
-    #[serde(default)]
     pub timeout: Option<DurationParam>,
-    #[serde(default)]
     pub retries: Option<u32>,
-    #[serde(default)]
     pub severity: Option<Severity>,
 }
 
@@ -116,21 +106,17 @@ pub struct RawDefaults {
 #[serde(deny_unknown_fields)]
 pub struct RawSection {
     pub name: String,
-    #[serde(default)]
     pub description: Option<String>,
     /// Stages every item of the section belongs to (an item's own `stages` replaces these).
-    #[serde(default)]
     pub stages: Option<Vec<String>>,
     /// Item ids or tags every item of the section needs (an item's own `needs` replaces these).
     #[serde(default)]
     pub needs: Vec<String>,
     /// Who may sign off or waive the section's items (an item's own `approvers` replaces these): people (principals of `.prodcheck/allowed_signers`)
     /// or groups of `.prodcheck/approvers.yaml`. Only records signed by one of them count.
-    #[serde(default)]
     pub approvers: Option<Vec<String>>,
     /// Four-eyes rule: the approver of a sign-off or waiver must be someone other than who
     /// requested it (a signed record naming both is required).
-    #[serde(default)]
     pub four_eyes: Option<bool>,
     #[schemars(with = "Vec<RawItem>")]
     pub items: IgnoredAny,
@@ -143,31 +129,23 @@ pub struct RawItem {
     /// kebab-case, unique in the checklist.
     pub id: String,
     pub title: String,
-    #[serde(default)]
     pub severity: Option<Severity>,
     #[serde(default)]
     pub tags: Vec<String>,
     /// Budget for one attempt (default 10s).
-    #[serde(default)]
     pub timeout: Option<DurationParam>,
     /// Extra attempts after a `fail` or `error`; a pass after a retry is reported as flaky.
-    #[serde(default)]
     pub retries: Option<u32>,
     /// The pause between attempts (default 200 ms, then 400 ms, …).
-    #[serde(default)]
     pub retry_delay: Option<DurationParam>,
     /// What to change when the item fails, in one or two lines (shown with every failure).
-    #[serde(default)]
     pub fix: Option<String>,
     /// A URL with more about the check or the fix.
-    #[serde(default)]
     pub docs: Option<String>,
     /// Cadence of an automated item (`7d`): `run maintenance` runs it only when due. Manual
     /// items give theirs under `manual:`.
-    #[serde(default)]
     pub every: Option<DurationParam>,
     /// Rollout stages the item belongs to (see `stages:` at the top of the checklist).
-    #[serde(default)]
     pub stages: Option<Vec<String>>,
     /// Makes the item a trigger of `prodcheck watch`: it fires only when it has failed at
     /// every evaluation for this long (`5m`, as in "5xx over 5 % for 5 minutes"; `0s` fires on
@@ -177,7 +155,6 @@ pub struct RawItem {
     /// Wait for the check to pass instead of failing at once: `5m`, or
     /// `{ within: 5m, every: 10s }` (default every 5s). Reports how long it took, or the last
     /// answer when the time is up.
-    #[serde(default)]
     pub wait: Option<WaitParam>,
     /// Item ids or tags this item depends on (`[gateway-up]`): it runs after them, and only
     /// when each passed (or warned); otherwise it is reported as `skip`, naming the cause.
@@ -187,21 +164,17 @@ pub struct RawItem {
     /// one (`${capture:NAME}` in their parameters): `token: { json: /token }`,
     /// `{ header: X-Session }`, `{ regex: 'csrf=(\w+)' }` (the first group), `{ cookie: sid }`.
     /// Captured values are secrets: every output shows them as `***`.
-    #[serde(default)]
     pub capture: Option<BTreeMap<String, checks::capture::Capture>>,
     /// `{ KIND: { params } }`: one probe kind and its parameters.
     #[serde(default)]
     #[schemars(with = "Option<crate::schema::CheckSchema>")]
     pub check: Option<IgnoredAny>,
-    #[serde(default)]
     pub manual: Option<RawManual>,
     /// Who may sign off or waive this item: people (principals of `.prodcheck/allowed_signers`)
     /// or groups of `.prodcheck/approvers.yaml`. Only records signed by one of them count.
-    #[serde(default)]
     pub approvers: Option<Vec<String>>,
     /// Four-eyes rule: the approver of a sign-off or waiver must be someone other than who
     /// requested it (a signed record naming both is required).
-    #[serde(default)]
     pub four_eyes: Option<bool>,
 }
 
@@ -212,7 +185,6 @@ pub struct RawManual {
     /// What to look at and what good looks like.
     pub how: String,
     /// How long a sign-off stays valid (`30d`).
-    #[serde(default)]
     pub every: Option<DurationParam>,
 }
 

@@ -6,9 +6,6 @@
 mod eval;
 mod parse;
 
-use std::borrow::Cow;
-
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -122,24 +119,17 @@ impl Verdicts {
     }
 }
 
-impl JsonSchema for Assertions {
-    fn schema_name() -> Cow<'static, str> {
-        "Assertions".into()
+crate::params::schema::impl_json_schema!(Assertions, "Assertions", {
+    "description": "Assertions, one expression each: SELECTOR OPERATOR [VALUE] [warn VALUE]. Selectors: a JSON pointer (`/checks/db/latency_ms`), a JSONPath (`$.checks.db`), `.` (the whole document), `status`, `header NAME`, `body`, `time`. Operators: `==`, `!=`, `<`, `<=`, `>`, `>=` (numbers may carry units: `50ms`, `10KiB`; `warn N` adds a degraded level), `matches REGEX`, `contains TEXT`, `exists`, `absent`, `every ASSERTION`, `any ASSERTION` (over a list, with a pointer relative to each element).",
+    "type": "array",
+    "items": {
+        "type": "string",
+        "examples": [
+            "/checks/db/latency_ms < 50 warn 40",
+            "/version matches ^2\\.",
+            "header Server absent",
+            "/services every /status == up",
+            "time < 2s warn 1500ms"
+        ]
     }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "Assertions, one expression each: SELECTOR OPERATOR [VALUE] [warn VALUE]. Selectors: a JSON pointer (`/checks/db/latency_ms`), a JSONPath (`$.checks.db`), `.` (the whole document), `status`, `header NAME`, `body`, `time`. Operators: `==`, `!=`, `<`, `<=`, `>`, `>=` (numbers may carry units: `50ms`, `10KiB`; `warn N` adds a degraded level), `matches REGEX`, `contains TEXT`, `exists`, `absent`, `every ASSERTION`, `any ASSERTION` (over a list, with a pointer relative to each element).",
-            "type": "array",
-            "items": {
-                "type": "string",
-                "examples": [
-                    "/checks/db/latency_ms < 50 warn 40",
-                    "/version matches ^2\\.",
-                    "header Server absent",
-                    "/services every /status == up",
-                    "time < 2s warn 1500ms"
-                ]
-            }
-        })
-    }
-}
+});

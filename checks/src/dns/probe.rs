@@ -65,7 +65,6 @@ pub struct DnsProbe {
     #[serde(default, rename = "type")]
     pub record_type: Option<DnsType>,
     /// `host:port` of the server to ask; the system resolver by default.
-    #[serde(default)]
     pub nameserver: Option<String>,
     /// Values that must all be present (an MX may be given without its preference).
     #[serde(default)]
@@ -75,7 +74,6 @@ pub struct DnsProbe {
     #[serde(default)]
     pub exact: bool,
     /// At least this many records; `{ fail: 1, warn: 2 }` warns when one of two is gone.
-    #[serde(default)]
     pub min_records: Option<Limit<usize>>,
     /// The name must not exist.
     #[serde(default)]

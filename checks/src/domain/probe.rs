@@ -39,7 +39,6 @@ pub struct DomainProbe {
     pub fail_statuses: Vec<String>,
     /// The RDAP base URL to ask (`https://rdap.example/v1/`) instead of the one the
     /// bootstrap registry names for the TLD.
-    #[serde(default)]
     pub rdap_server: Option<String>,
     /// Where the IANA bootstrap registry is read (cached on disk for a day).
     #[serde(default = "default_bootstrap")]

@@ -38,16 +38,13 @@ const DRAIN_GRACE: Duration = Duration::from_millis(100);
 #[serde(deny_unknown_fields)]
 pub struct ExecProbe {
     /// The program and its arguments, run without a shell (`[cargo, audit]`).
-    #[serde(default)]
     pub command: Option<Vec<String>>,
     /// A command line run by `sh -c` (pipes, redirections, `&&`).
-    #[serde(default)]
     pub shell: Option<String>,
     /// Extra environment variables (added to prodcheck's own environment).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// Working directory; prodcheck's own by default.
-    #[serde(default)]
     pub cwd: Option<PathBuf>,
     /// How the exit status is read: `nagios` (0 pass, 1 warn, 2 fail, other error) or `plain`
     /// for test suites, builds and scanners (0 pass, any other code fail; 126/127 from `sh`

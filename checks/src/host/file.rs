@@ -31,7 +31,6 @@ pub struct FileProbe {
     pub path: String,
     /// The newest match must have been modified at most this long ago (`26h`), or
     /// `{ fail: 26h, warn: 25h }` to warn when tonight's backup is late before it is missing.
-    #[serde(default)]
     pub max_age: Option<Limit<DurationParam>>,
     /// The newest match must be at least this big; default 1 byte (non-empty).
     /// `{ fail: 1KiB, warn: 100MiB }` warns on a backup much smaller than usual; a `warn:`

@@ -1,11 +1,10 @@
 //! `ip_family` and `resolve`: which addresses of a name a probe may use. A service broken on
 //! IPv6 only is a classic outage, so a probe can be held to one family, or pinned to addresses.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
@@ -104,20 +103,13 @@ impl<'de> Deserialize<'de> for Resolve {
     }
 }
 
-impl JsonSchema for Resolve {
-    fn schema_name() -> Cow<'static, str> {
-        "Resolve".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "Addresses to use for the host instead of DNS (an IP address or a list).",
-            "anyOf": [
-                {"type": "string"},
-                {"type": "array", "items": {"type": "string"}}
-            ]
-        })
-    }
-}
+crate::params::schema::impl_json_schema!(Resolve, "Resolve", {
+    "description": "Addresses to use for the host instead of DNS (an IP address or a list).",
+    "anyOf": [
+        {"type": "string"},
+        {"type": "array", "items": {"type": "string"}}
+    ]
+});
 
 /// An IP address as written in a checklist: `192.0.2.1`, `2001:db8::1` or `[2001:db8::1]`.
 pub fn parse_ip(text: &str) -> Result<IpAddr, String> {

@@ -18,14 +18,11 @@ pub struct NetParams {
     #[serde(default)]
     pub resolve: Resolve,
     /// A client certificate (PEM path or text) to present when the server asks for one.
-    #[serde(default)]
     pub client_cert: Option<String>,
     /// Its private key (PEM path, or text from `${env:…}`; never shown).
-    #[serde(default)]
     pub client_key: Option<String>,
     /// This item's proxy: `env`, `none` or a URL (`http://`, `https://`, `socks5://`;
     /// credentials from `${env:…}`), instead of the run's `--proxy` / environment.
-    #[serde(default)]
     pub proxy: Option<ProxySetting>,
 }
 

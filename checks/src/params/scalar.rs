@@ -18,14 +18,7 @@ macro_rules! impl_serde_and_schema {
             }
         }
 
-        impl schemars::JsonSchema for $param {
-            fn schema_name() -> std::borrow::Cow<'static, str> {
-                $schema_name.into()
-            }
-            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                schemars::json_schema!($schema)
-            }
-        }
+        $crate::params::schema::impl_json_schema!($param, $schema_name, $schema);
     };
 }
 pub(crate) use impl_serde_and_schema;

@@ -34,7 +34,6 @@ pub struct GrpcProbe {
     #[serde(default)]
     pub service: String,
     /// PEM bundle added to the system roots (internal CAs).
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
 }
 

@@ -32,25 +32,19 @@ pub struct PostgresProbe {
     /// `sslrootcert`. `sslcert` and `sslkey` work as `client_cert` and `client_key`.
     pub url: String,
     /// PEM bundle added to the trusted roots for `sslmode=require`.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Lowest acceptable server version, `"14"` or `"15.4"`.
-    #[serde(default)]
     pub min_version: Option<VersionParam>,
     /// Highest acceptable share of `max_connections` in use, in percent (`80`);
     /// `{ fail: 90, warn: 75 }` warns while there is still headroom.
-    #[serde(default)]
     pub max_connections_used: Option<Limit<Percent>>,
     /// `true`: the server must be a read-only standby (in recovery); `false`: it must not be.
-    #[serde(default)]
     pub read_only: Option<bool>,
     /// A query whose first column of the first row is compared with `expect`, or whose rows
     /// `assert` looks into.
-    #[serde(default)]
     pub query: Option<String>,
     /// The comparison for `query`'s value: `< 100`, `== 0`, `== on`; or
     /// `{ fail: "< 100", warn: "< 50" }` to warn first.
-    #[serde(default)]
     pub expect: Option<Limit<CompareParam>>,
     /// Assertions on `query`'s rows, as `[{column: value}]` (values as text, compared as
     /// numbers where they read as one): `/0/lag_s < 30 warn 10`, `. every /state == streaming`.

@@ -37,7 +37,6 @@ pub struct PrometheusProbe {
     /// What every returned value must satisfy: `< 0.05`, `== 1`, `>= 3`; or
     /// `{ fail: "< 0.05", warn: "< 0.01" }` to report `warn` (and how close the value came)
     /// before it fails. Without it, any non-empty answer passes.
-    #[serde(default)]
     pub expect: Option<Limit<CompareParam>>,
     /// Assertions on the answer, a list of `{metric: {labels}, value}` samples:
     /// `/0/metric/job == api`, `. every /value < 0.05`, `. any /metric/instance matches ^db` (see the README).
@@ -49,10 +48,8 @@ pub struct PrometheusProbe {
     /// What an empty answer means in words, said first when the query returns no series:
     /// which metric is not recorded and which convention expected it (`http_requests_total`
     /// is not recorded for `job="api"`; `metrics_convention: prometheus` expects it).
-    #[serde(default)]
     pub missing: Option<String>,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
 }
 

@@ -27,17 +27,14 @@ pub struct RedisProbe {
     /// `${env:REDIS_PASSWORD}`.
     pub url: String,
     /// The role the server must have.
-    #[serde(default)]
     pub role: Option<RedisRole>,
     /// Upper bound for `used_memory / maxmemory` (0.0 to 1.0); fails when maxmemory is unset.
     /// `{ fail: 0.9, warn: 0.75 }` warns first.
-    #[serde(default)]
     pub max_memory_ratio: Option<Limit<f64>>,
     /// Require `rdb_last_bgsave_status:ok` (the last snapshot to disk succeeded).
     #[serde(default)]
     pub persistence: bool,
     /// PEM bundle added to the trusted roots (for `rediss://`).
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Assertions on INFO, as `{field: value}`: `/connected_clients < 500`,
     /// `/used_memory < 2GiB warn 1GiB`, `/aof_enabled == 1` (see the README).

@@ -31,10 +31,8 @@ pub struct TcpProbe {
     #[serde(default)]
     pub tls: bool,
     /// SNI and certificate name for `tls`; defaults to `host`.
-    #[serde(default)]
     pub server_name: Option<String>,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
 }
 

@@ -38,16 +38,13 @@ pub struct WebSocketProbe {
     /// `ws://host/path` or `wss://host/path`.
     pub url: String,
     /// PEM bundle added to the trusted roots (for `wss://`).
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Extra headers on the upgrade request (e.g. `Authorization: "Bearer ${env:WS_TOKEN}"`).
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
     /// A text message sent once connected.
-    #[serde(default)]
     pub send: Option<String>,
     /// Text a reply must contain (the first message the server sends when there is no `send`).
-    #[serde(default)]
     pub expect: Option<String>,
     /// Send a token made up for this run (`prodcheck-echo-…`) and require a reply containing
     /// it: an echo, not any message that happens to contain a word (a Socket.IO or ActionCable
@@ -56,7 +53,6 @@ pub struct WebSocketProbe {
     pub echo: bool,
     /// Upper bound for the round trip (`send` to reply), or for the handshake without `send`;
     /// `{ fail: 500ms, warn: 300ms }` reports a slow socket as `warn` before it fails.
-    #[serde(default)]
     pub max_latency: Option<Limit<DurationParam>>,
 }
 

@@ -1,10 +1,8 @@
 //! Parameter types of the `tls` probe that YAML cannot express as plain scalars:
 //! `min_version` (`1.2` is a float to YAML) and `min_key_bits` (a number or per-type floors).
 
-use std::borrow::Cow;
 use std::fmt;
 
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
@@ -145,23 +143,16 @@ impl<'de> Deserialize<'de> for KeyBits {
     }
 }
 
-impl JsonSchema for KeyBits {
-    fn schema_name() -> Cow<'static, str> {
-        "KeyBits".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "Smallest acceptable key: RSA bits as a number, or `{ rsa, ec }`.",
-            "anyOf": [
-                {"type": "integer", "minimum": 0},
-                {"type": "object", "properties": {
-                    "rsa": {"type": "integer", "minimum": 0},
-                    "ec": {"type": "integer", "minimum": 0}
-                }, "additionalProperties": false}
-            ]
-        })
-    }
-}
+crate::params::schema::impl_json_schema!(KeyBits, "KeyBits", {
+    "description": "Smallest acceptable key: RSA bits as a number, or `{ rsa, ec }`.",
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "object", "properties": {
+            "rsa": {"type": "integer", "minimum": 0},
+            "ec": {"type": "integer", "minimum": 0}
+        }, "additionalProperties": false}
+    ]
+});
 
 /// `warn_before` / `fail_before`: a share of the certificate's lifetime, written `33%`.
 #[derive(Debug, Clone, Copy, PartialEq)]

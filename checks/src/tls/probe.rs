@@ -31,25 +31,19 @@ pub struct TlsProbe {
     #[serde(default = "default_port")]
     pub port: u16,
     /// SNI and the name the certificate must match; defaults to `host`.
-    #[serde(default)]
     pub server_name: Option<String>,
     /// PEM bundle added to the system roots (internal CAs).
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Warn when the earliest-expiring certificate of the verified path has fewer days left
     /// (default 30 unless `warn_before` is given).
-    #[serde(default)]
     pub warn_days: Option<i64>,
     /// Fail when it has fewer days left (default 14 unless `fail_before` is given).
-    #[serde(default)]
     pub fail_days: Option<i64>,
     /// Warn when less than this share of the certificate's lifetime is left (`33%`). With
     /// `warn_days` too, the threshold leaving fewer days wins.
-    #[serde(default)]
     pub warn_before: Option<Percent>,
     /// Fail when less than this share of the lifetime is left (`10%`). With `fail_days` too,
     /// the threshold leaving fewer days wins.
-    #[serde(default)]
     pub fail_before: Option<Percent>,
     /// Lowest acceptable negotiated version: `1.2` (default) or `1.3`.
     #[serde(default)]
@@ -57,14 +51,12 @@ pub struct TlsProbe {
     /// Servers that still speak TLS 1.0 / 1.1: `false` fails them, `true` accepts them.
     /// Unset, they follow `profile`'s tiers: inside `old` (pass with `profile: old`, a
     /// warning otherwise), with their suites enumerated and judged like TLS 1.2's.
-    #[serde(default)]
     pub allow_legacy: Option<bool>,
     /// Smallest acceptable key: a number (RSA bits) or `{ rsa: 3072, ec: 384 }`;
     /// RSA 2048 and EC 256 by default.
     #[serde(default)]
     pub min_key_bits: KeyBits,
     /// Fail when the leaf's total lifetime exceeds this many days (Mozilla intermediate: 366).
-    #[serde(default)]
     pub max_lifetime_days: Option<i64>,
     /// Mozilla server-side TLS profile the accepted suites must stay within: `modern`,
     /// `intermediate` (default) or `old`. Judged on what `enumerate` finds.
@@ -91,7 +83,6 @@ pub struct TlsProbe {
     /// Speak this protocol's plain-text upgrade before the handshake (`smtp`, `imap`, `pop3`,
     /// `ldap`, `postgres`) on every connection, so mail, directory and database servers are
     /// judged like any TLS front. Set `port` too (25/587, 143, 110, 389, 5432).
-    #[serde(default)]
     pub starttls: Option<StartTls>,
     /// Fail unless the server selects the hybrid post-quantum group X25519MLKEM768 when a
     /// client offers it first (as current browsers do). Which group it selects, with and
@@ -100,10 +91,8 @@ pub struct TlsProbe {
     pub require_pq: bool,
     /// Look up the host's HTTPS DNS record (type 65; `_PORT._https.host` off port 443) and
     /// `report` whether its `alpn` offers HTTP/3 (`h3`), or `require` it. Off by default.
-    #[serde(default)]
     pub h3: Option<H3>,
     /// The DNS server (`host:port`) asked for that record; the system's resolver by default.
-    #[serde(default)]
     pub nameserver: Option<String>,
 }
 

@@ -40,14 +40,12 @@ pub struct CdnCacheProbe {
     pub url: String,
     /// The shortest lifetime a shared cache may keep it (`s-maxage`, else `max-age`);
     /// default 1d.
-    #[serde(default)]
     pub min_max_age: Option<DurationParam>,
     /// Header name → text its value must contain, for the CDN's own marker
     /// (`{ x-cache: Hit }`); none by default.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
 }
 

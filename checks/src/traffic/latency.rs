@@ -48,7 +48,6 @@ pub struct LatencyProbe {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Timed requests (default 20, at most 1000).
     #[serde(default = "default_samples")]
@@ -60,24 +59,18 @@ pub struct LatencyProbe {
     #[serde(default = "default_warmup")]
     pub warmup: u32,
     /// Upper bound for the median: `300ms`, or `{ fail: 300ms, warn: 250ms }`.
-    #[serde(default)]
     pub p50: Option<Limit<DurationParam>>,
     /// Upper bound for the 95th percentile: `300ms`, or `{ fail: 300ms, warn: 250ms }`.
-    #[serde(default)]
     pub p95: Option<Limit<DurationParam>>,
     /// Upper bound for the 99th percentile: `300ms`, or `{ fail: 300ms, warn: 250ms }`.
-    #[serde(default)]
     pub p99: Option<Limit<DurationParam>>,
     /// Upper bound for the slowest sample: `300ms`, or `{ fail: 300ms, warn: 250ms }`.
-    #[serde(default)]
     pub max: Option<Limit<DurationParam>>,
     /// Highest acceptable share of errors (a 5xx or a transport failure, or a status other
     /// than `expect_status` when it is given), in percent; `{ fail: 5, warn: 1 }` warns first.
-    #[serde(default)]
     pub max_error_rate: Option<Limit<Percent>>,
     /// The status a sample must answer to count as a success (`200`): a fast 401 or 404 is
     /// not a fast success. Without `max_error_rate`, any other status fails the item.
-    #[serde(default)]
     pub expect_status: Option<u16>,
 }
 

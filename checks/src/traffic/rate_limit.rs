@@ -53,13 +53,11 @@ pub struct RateLimitProbe {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Hard cap on requests sent, in-flight ones included (default 100, at most 10000).
     #[serde(default = "default_max_requests")]
     pub max_requests: u32,
     /// Some request with index ≤ N (1-based) must be throttled.
-    #[serde(default)]
     pub expect_limited_within: Option<u32>,
     /// Statuses that mean "throttled" (default `[429]`); an unlisted 503 is a warning.
     #[serde(default = "default_limited_status")]
@@ -75,7 +73,6 @@ pub struct RateLimitProbe {
     pub recovery: bool,
     /// Quiet time before the burst after other requests of the run to the host (default 2s;
     /// longer when the host sent a longer `Retry-After`), so the limiter's budget is full.
-    #[serde(default)]
     pub idle: Option<DurationParam>,
 }
 

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::net::NetParams;
-use crate::net::http::Reach;
 use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
+use crate::web::page_target::PageTarget;
 
 /// At most this many URLs per item (one request each).
 const MAX_URLS: usize = 50;
@@ -26,7 +26,6 @@ pub struct AuthProbe {
     /// Endpoints that must refuse a request carrying no credentials.
     pub urls: Vec<String>,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Credentials for an authenticated request to each URL (e.g. `Authorization: "Bearer
     /// ${env:API_TOKEN}"`): when given, each URL must also *accept* them, so a 401 proves an
@@ -102,15 +101,12 @@ impl Probe for AuthProbe {
     }
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
-        Reach::new(self.first_url(), &self.ca_file, net).check()
+        self.page().check_net(net)
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher = match page::Fetcher::new(
-            ctx,
-            &Reach::new(self.first_url(), &self.ca_file, &ctx.net),
-            None,
-        ) {
+        // Without the item's headers: the point is what an anonymous request gets.
+        let fetcher = match page::Fetcher::new(ctx, &self.page().reach(&ctx.net), None) {
             Ok(f) => f.paced(),
             Err(e) => return Outcome::error(e),
         };
@@ -192,5 +188,12 @@ impl Probe for AuthProbe {
             Some(why) => outcome.with("no_answer", why),
             None => outcome,
         }
+    }
+}
+
+impl AuthProbe {
+    /// The page this item reads.
+    fn page(&self) -> PageTarget<'_> {
+        PageTarget::new("urls", self.first_url(), &self.ca_file, &self.headers)
     }
 }

@@ -9,13 +9,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::net::NetParams;
-use crate::net::http::Reach;
-use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::web::http::check_http_url;
 use crate::web::observatory::{cookies, headers};
+use crate::web::page_target::PageTarget;
 
 /// Parameters of `check: { cookies: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -24,7 +22,6 @@ pub struct CookiesProbe {
     /// The page whose `Set-Cookie` headers are judged (a login page is a good choice).
     pub url: String,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
@@ -43,21 +40,18 @@ impl Probe for CookiesProbe {
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
-        issues.extend(crate::net::http::request::check_headers(&self.headers));
-        issues
+        self.page().check_params()
     }
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
-        Reach::new(&self.url, &self.ca_file, net).check()
+        self.page().check_net(net)
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher =
-            match page::Fetcher::new(ctx, &Reach::new(&self.url, &self.ca_file, &ctx.net), None) {
-                Ok(f) => f.with_headers(&self.headers),
-                Err(e) => return Outcome::error(e),
-            };
+        let fetcher = match self.page().fetcher(ctx, None) {
+            Ok(f) => f,
+            Err(e) => return Outcome::error(e),
+        };
         let page = match fetcher.get(&self.url, &[], 16 * 1024).await {
             Ok(p) => p,
             Err(e) => {
@@ -123,5 +117,12 @@ impl Probe for CookiesProbe {
             outcome = outcome.with("unparsable_set_cookie", raw.len() - parsed.len());
         }
         outcome
+    }
+}
+
+impl CookiesProbe {
+    /// The page this item reads.
+    fn page(&self) -> PageTarget<'_> {
+        PageTarget::new("url", &self.url, &self.ca_file, &self.headers)
     }
 }

@@ -12,14 +12,13 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::net::NetParams;
-use crate::net::http::Reach;
-use crate::net::http::page::{self, Page};
+use crate::net::http::page::Page;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::cors_origins::{attack_origins, classify, groups};
-use crate::web::http::check_http_url;
 use crate::web::observatory;
+use crate::web::page_target::PageTarget;
 
 mod rounds;
 
@@ -50,7 +49,6 @@ pub struct CorsProbe {
     #[serde(default)]
     pub allowed_origins: Vec<String>,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
@@ -94,8 +92,7 @@ impl Probe for CorsProbe {
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
-        issues.extend(crate::net::http::request::check_headers(&self.headers));
+        let mut issues = self.page().check_params();
         for o in &self.allowed_origins {
             match Url::parse(o) {
                 Ok(u)
@@ -123,16 +120,15 @@ impl Probe for CorsProbe {
     }
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
-        Reach::new(&self.url, &self.ca_file, net).check()
+        self.page().check_net(net)
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         // Paced: up to 134 requests to one host must not trip its limiter (see `Politeness`).
-        let fetcher =
-            match page::Fetcher::new(ctx, &Reach::new(&self.url, &self.ca_file, &ctx.net), None) {
-                Ok(f) => f.paced().with_headers(&self.headers),
-                Err(e) => return Outcome::error(e),
-            };
+        let fetcher = match self.page().fetcher(ctx, None) {
+            Ok(f) => f.paced(),
+            Err(e) => return Outcome::error(e),
+        };
         let Ok(target) = Url::parse(&self.url) else {
             return Outcome::error(format!("invalid URL `{}`", self.url));
         };
@@ -324,5 +320,12 @@ impl Probe for CorsProbe {
                 .with("no_answer", error_why.as_str());
         }
         outcome
+    }
+}
+
+impl CorsProbe {
+    /// The page this item reads.
+    fn page(&self) -> PageTarget<'_> {
+        PageTarget::new("url", &self.url, &self.ca_file, &self.headers)
     }
 }

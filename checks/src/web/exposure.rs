@@ -9,12 +9,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::net::NetParams;
-use crate::net::http::Reach;
-use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::web::http::check_http_url;
+use crate::web::page_target::PageTarget;
 
 /// At most this many paths per item (one request each, plus one for the baseline).
 const MAX_PATHS: usize = 50;
@@ -30,7 +28,6 @@ pub struct ExposureProbe {
     #[serde(default = "default_paths")]
     pub paths: Vec<String>,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
@@ -118,10 +115,7 @@ impl Probe for ExposureProbe {
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues: Vec<ParamIssue> = check_http_url("base_url", &self.base_url)
-            .into_iter()
-            .collect();
-        issues.extend(crate::net::http::request::check_headers(&self.headers));
+        let mut issues = self.page().check_params();
         issues.extend(ParamIssue::list_size(
             "paths",
             self.paths.len(),
@@ -141,16 +135,12 @@ impl Probe for ExposureProbe {
     }
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
-        Reach::new(&self.base_url, &self.ca_file, net).check()
+        self.page().check_net(net)
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher = match page::Fetcher::new(
-            ctx,
-            &Reach::new(&self.base_url, &self.ca_file, &ctx.net),
-            None,
-        ) {
-            Ok(f) => f.paced().with_headers(&self.headers),
+        let fetcher = match self.page().fetcher(ctx, None) {
+            Ok(f) => f.paced(),
             Err(e) => return Outcome::error(e),
         };
         let base = self.base_url.trim_end_matches('/');
@@ -273,6 +263,13 @@ impl Probe for ExposureProbe {
             .with("exposed", json!(exposed))
             .with("spa_fallback", baseline_body.is_some())
             .with("paths", json!(results))
+    }
+}
+
+impl ExposureProbe {
+    /// The page this item reads.
+    fn page(&self) -> PageTarget<'_> {
+        PageTarget::new("base_url", &self.base_url, &self.ca_file, &self.headers)
     }
 }
 

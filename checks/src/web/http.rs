@@ -34,7 +34,6 @@ pub struct HttpProbe {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// Request body.
-    #[serde(default)]
     pub body: Option<String>,
     /// What the response must look like; by default any 2xx status.
     #[serde(default)]
@@ -49,7 +48,6 @@ pub struct HttpProbe {
     #[serde(default = "default_max_redirects")]
     pub max_redirects: usize,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Skip certificate verification (never in a production gate).
     #[serde(default)]
@@ -75,7 +73,6 @@ pub struct HttpExpect {
     #[serde(default)]
     pub status: StatusExpect,
     /// Text the body must contain.
-    #[serde(default)]
     pub body_contains: Option<String>,
     /// JSON pointer (`/status`) → the value found there.
     #[serde(default)]
@@ -85,7 +82,6 @@ pub struct HttpExpect {
     pub headers: BTreeMap<String, String>,
     /// Upper bound for the whole exchange (headers and body): `2s`, or
     /// `{ fail: 2s, warn: 1500ms }` to report a slow answer as `warn` before it fails.
-    #[serde(default)]
     pub max_latency: Option<Limit<DurationParam>>,
 }
 

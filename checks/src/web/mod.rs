@@ -11,5 +11,6 @@ pub mod cors_origins;
 pub mod exposure;
 pub mod http;
 pub mod http_dual;
+pub mod page_target;
 pub mod redirect_https;
 pub mod security_headers;

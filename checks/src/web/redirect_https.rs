@@ -10,13 +10,12 @@ use serde_json::json;
 use url::Url;
 
 use crate::net::NetParams;
-use crate::net::http::Reach;
-use crate::net::http::page;
 use crate::no_answer::{NoAnswer, Property};
 use crate::outcome::Outcome;
 use crate::probe::{ParamIssue, Probe, ProbeContext};
 use crate::web::http::check_http_url;
 use crate::web::observatory::grade::status_for;
+use crate::web::page_target::PageTarget;
 
 /// At most this many redirects are followed.
 const MAX_HOPS: usize = 10;
@@ -28,7 +27,6 @@ pub struct RedirectHttpsProbe {
     /// The plain-HTTP URL (`http://example.com/`).
     pub url: String,
     /// PEM bundle added to the trusted roots (for the HTTPS hops).
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
@@ -121,15 +119,14 @@ impl Probe for RedirectHttpsProbe {
         if !self.check_params().is_empty() {
             return Vec::new();
         }
-        Reach::new(&self.url, &self.ca_file, net).check()
+        self.page().check_net(net)
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let fetcher =
-            match page::Fetcher::new(ctx, &Reach::new(&self.url, &self.ca_file, &ctx.net), None) {
-                Ok(f) => f.with_headers(&self.headers),
-                Err(e) => return Outcome::error(e),
-            };
+        let fetcher = match self.page().fetcher(ctx, None) {
+            Ok(f) => f,
+            Err(e) => return Outcome::error(e),
+        };
         let Ok(mut current) = Url::parse(&self.url) else {
             return Outcome::error(format!("invalid URL `{}`", self.url));
         };
@@ -196,6 +193,13 @@ impl Probe for RedirectHttpsProbe {
             "chain",
             json!(chain.iter().map(Url::as_str).collect::<Vec<_>>()),
         )
+    }
+}
+
+impl RedirectHttpsProbe {
+    /// The page this item reads.
+    fn page(&self) -> PageTarget<'_> {
+        PageTarget::new("url", &self.url, &self.ca_file, &self.headers)
     }
 }
 

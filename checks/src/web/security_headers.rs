@@ -10,14 +10,12 @@ use serde_json::json;
 
 use crate::figures::{HeaderFinding, HeaderGrade};
 use crate::net::NetParams;
-use crate::net::http::Reach;
-use crate::net::http::page;
 use crate::no_answer::Property;
 use crate::outcome::{Outcome, Status};
 use crate::probe::{ParamIssue, Probe, ProbeContext};
-use crate::web::http::check_http_url;
 use crate::web::observatory::grade::{self, Finding, Grade};
 use crate::web::observatory::{cookies, cross_origin, csp, headers, meta};
+use crate::web::page_target::PageTarget;
 
 /// Parameters of `check: { security_headers: {...} }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -38,7 +36,6 @@ pub struct SecurityHeadersProbe {
     #[serde(default)]
     pub follow_redirects: bool,
     /// PEM bundle added to the trusted roots.
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Extra request headers, e.g. `Authorization: "Basic ${env:STAGING_AUTH}"` for a staging
     /// site behind basic auth (values from `${env:…}` are redacted).
@@ -102,8 +99,7 @@ impl Probe for SecurityHeadersProbe {
     }
 
     fn check_params(&self) -> Vec<ParamIssue> {
-        let mut issues: Vec<ParamIssue> = check_http_url("url", &self.url).into_iter().collect();
-        issues.extend(crate::net::http::request::check_headers(&self.headers));
+        let mut issues = self.page().check_params();
         if let Err(e) = self.min_grade.parse::<Grade>() {
             issues.push(ParamIssue::new("min_grade", e));
         }
@@ -119,18 +115,14 @@ impl Probe for SecurityHeadersProbe {
     }
 
     fn check_net(&self, net: &NetParams) -> Vec<ParamIssue> {
-        Reach::new(&self.url, &self.ca_file, net).check()
+        self.page().check_net(net)
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let min_grade = self.min_grade.parse::<Grade>().unwrap_or(Grade::B);
         let redirects = self.follow_redirects.then_some(10);
-        let fetcher = match page::Fetcher::new(
-            ctx,
-            &Reach::new(&self.url, &self.ca_file, &ctx.net),
-            redirects,
-        ) {
-            Ok(f) => f.with_headers(&self.headers).one_shot(),
+        let fetcher = match self.page().fetcher(ctx, redirects) {
+            Ok(f) => f.one_shot(),
             Err(e) => return Outcome::error(e),
         };
         let page = match fetcher.get(&self.url, &[], 64 * 1024).await {
@@ -237,6 +229,13 @@ impl Probe for SecurityHeadersProbe {
             outcome = outcome.with("missing_required", json!(missing));
         }
         outcome
+    }
+}
+
+impl SecurityHeadersProbe {
+    /// The page this item reads.
+    fn page(&self) -> PageTarget<'_> {
+        PageTarget::new("url", &self.url, &self.ca_file, &self.headers)
     }
 }
 
