@@ -78,6 +78,8 @@ pub struct Scope<'a> {
     captures: Vec<(String, Pos)>,
 }
 
+/// How deep variables may refer to variables: the length of the stack of names being expanded
+/// (`stack` in the substitution functions, outermost first).
 const MAX_DEPTH: usize = 16;
 
 impl<'a> Scope<'a> {
@@ -153,28 +155,27 @@ impl<'a> Scope<'a> {
 
     /// Substitutes every string in `node`, collecting one error per bad reference.
     pub fn substitute(&mut self, node: &Node, errors: &mut Vec<VarError>) -> Node {
-        self.substitute_at(node, errors, 0, &mut Vec::new())
+        self.substitute_at(node, errors, &mut Vec::new())
     }
 
     fn substitute_at(
         &mut self,
         node: &Node,
         errors: &mut Vec<VarError>,
-        depth: usize,
         stack: &mut Vec<String>,
     ) -> Node {
         let value = match &node.value {
-            Value::Str(s) => return self.substitute_str(node.pos, s, errors, depth, stack),
+            Value::Str(s) => return self.substitute_str(node.pos, s, errors, stack),
             Value::Seq(items) => Value::Seq(
                 items
                     .iter()
-                    .map(|n| self.substitute_at(n, errors, depth, stack))
+                    .map(|n| self.substitute_at(n, errors, stack))
                     .collect(),
             ),
             Value::Map(entries) => {
                 let mut out = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
-                    let value = self.substitute_at(v, errors, depth, stack);
+                    let value = self.substitute_at(v, errors, stack);
                     if let (Value::Null, Value::Str(text), Some(key)) =
                         (&value.value, &v.value, k.as_str())
                         && let Ok(parts) = split(text)
@@ -202,7 +203,6 @@ impl<'a> Scope<'a> {
         pos: Pos,
         text: &str,
         errors: &mut Vec<VarError>,
-        depth: usize,
         stack: &mut Vec<String>,
     ) -> Node {
         let parts = match split(text) {
@@ -217,7 +217,7 @@ impl<'a> Scope<'a> {
             }
         };
         if let [Part::Var(name)] = parts.as_slice() {
-            if let Some(node) = self.lookup(pos, name, errors, depth, stack) {
+            if let Some(node) = self.lookup(pos, name, errors, stack) {
                 return Node::new(pos, node.value);
             }
             return Node::new(pos, Value::Str(text.to_string()));
@@ -227,7 +227,7 @@ impl<'a> Scope<'a> {
             match part {
                 Part::Text(t) => out.push_str(&t),
                 Part::Var(name) => {
-                    if let Some(node) = self.lookup(pos, &name, errors, depth, stack) {
+                    if let Some(node) = self.lookup(pos, &name, errors, stack) {
                         match node.scalar_text() {
                             Some(t) => out.push_str(&t),
                             None if node.value == Value::Null => {
@@ -255,7 +255,6 @@ impl<'a> Scope<'a> {
         pos: Pos,
         name: &str,
         errors: &mut Vec<VarError>,
-        depth: usize,
         stack: &mut Vec<String>,
     ) -> Option<Node> {
         if let Some(capture) = name.strip_prefix("capture:") {
@@ -288,7 +287,7 @@ impl<'a> Scope<'a> {
             };
         }
         if let Some((base, filter)) = name.split_once('|') {
-            let node = self.lookup(pos, base, errors, depth, stack)?;
+            let node = self.lookup(pos, base, errors, stack)?;
             if node.value == Value::Null {
                 self.unset_error(pos, base, errors);
                 return Some(Node::new(pos, Value::Str(format!("<{name}>"))));
@@ -308,7 +307,7 @@ impl<'a> Scope<'a> {
                 }
             };
         }
-        if stack.iter().any(|s| s == name) || depth >= MAX_DEPTH {
+        if stack.iter().any(|s| s == name) || stack.len() >= MAX_DEPTH {
             errors.push(VarError {
                 pos,
                 message: format!(
@@ -332,7 +331,7 @@ impl<'a> Scope<'a> {
         stack.push(name.to_string());
         let mut inner = Vec::new();
         let known: BTreeSet<String> = self.needed.keys().cloned().collect();
-        let resolved = self.substitute_at(&raw, &mut inner, depth + 1, stack);
+        let resolved = self.substitute_at(&raw, &mut inner, stack);
         stack.pop();
         // Like errors, unset variables met inside a variable's value count where it is used.
         for (var, at) in self.needed.iter_mut() {

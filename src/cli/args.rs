@@ -156,14 +156,11 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("item", |a| a.help("Id of the manual item")))]
+#[command(mut_arg("target", |a| a.help("The target of prodcheck.yaml the sign-off is for (each target is signed off on its own)")))]
 pub struct SignoffArgs {
-    /// Shipped checklist name or path to a YAML file.
-    pub checklist: String,
-    /// Id of the manual item.
-    pub item: String,
-    /// The target of prodcheck.yaml the sign-off is for (each target is signed off on its own).
-    #[arg(long, value_name = "NAME")]
-    pub target: Option<String>,
+    #[command(flatten)]
+    pub which: ItemArgs,
     /// What was looked at, or anything a reviewer should know.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
@@ -173,6 +170,18 @@ pub struct SignoffArgs {
     pub by: Option<String>,
     #[command(flatten)]
     pub signing: SigningArgs,
+}
+
+/// The item `signoff`, `waive` and `approve` record something for.
+#[derive(Debug, Args)]
+pub struct ItemArgs {
+    /// Shipped checklist name or path to a YAML file.
+    pub checklist: String,
+    /// Id of the item (each command says which).
+    pub item: String,
+    /// The target of prodcheck.yaml the record is for.
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
 }
 
 /// How `signoff` and `waive` sign a record, or ask for it to be approved.
@@ -189,14 +198,11 @@ pub struct SigningArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("item", |a| a.help("Id of the item to waive")))]
+#[command(mut_arg("target", |a| a.help("The target of prodcheck.yaml the waiver covers (each target is waived on its own)")))]
 pub struct WaiveArgs {
-    /// Shipped checklist name or path to a YAML file.
-    pub checklist: String,
-    /// Id of the item to waive.
-    pub item: String,
-    /// The target of prodcheck.yaml the waiver covers (each target is waived on its own).
-    #[arg(long, value_name = "NAME")]
-    pub target: Option<String>,
+    #[command(flatten)]
+    pub which: ItemArgs,
     /// Why the failure is accepted (shown in every report).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
@@ -215,14 +221,11 @@ pub struct WaiveArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("item", |a| a.help("Id of the item whose pending request to approve")))]
+#[command(mut_arg("target", |a| a.help("The target of prodcheck.yaml the request is for")))]
 pub struct ApproveArgs {
-    /// Shipped checklist name or path to a YAML file.
-    pub checklist: String,
-    /// Id of the item whose pending request to approve.
-    pub item: String,
-    /// The target of prodcheck.yaml the request is for.
-    #[arg(long, value_name = "NAME")]
-    pub target: Option<String>,
+    #[command(flatten)]
+    pub which: ItemArgs,
     /// Which request, when the item has both a pending sign-off and a pending waiver.
     #[arg(long, value_enum)]
     pub kind: Option<RequestKind>,

@@ -109,17 +109,14 @@ pub fn approve(
     color: ColorChoice,
     args: ApproveArgs,
 ) -> Result<u8, CliError> {
-    let (config, checklist, item) = load_item(
-        config_path,
-        color,
-        &args.checklist,
-        &args.item,
-        args.target.as_deref(),
-    )?;
+    let (config, checklist, item) = load_item(config_path, color, &args.which)?;
     let dir = &config.state_dir;
     let trust = Trust::load(dir).map_err(|e| state_error(&e))?;
     let mine = |c: &str, i: &str, t: Option<&str>, approved: Option<&str>| {
-        c == checklist.name && i == item.id && t == args.target.as_deref() && approved.is_none()
+        c == checklist.name
+            && i == item.id
+            && t == args.which.target.as_deref()
+            && approved.is_none()
     };
     let signoff = signoffs::load(dir)
         .map_err(|e| state_error(&e))?

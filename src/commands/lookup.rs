@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::checklist::{Checklist, Item, VarSources, load};
-use crate::cli::args::ColorChoice;
+use crate::cli::args::{ColorChoice, ItemArgs};
 use crate::config::Config;
 use crate::error::CliError;
 use crate::run::project::Project;
@@ -36,10 +36,9 @@ pub(super) use crate::run::project::known_target;
 pub(super) fn load_item(
     config_path: Option<&Path>,
     color: ColorChoice,
-    arg: &str,
-    id: &str,
-    target: Option<&str>,
+    which: &ItemArgs,
 ) -> Result<(Config, Checklist, Item), CliError> {
+    let (arg, id) = (which.checklist.as_str(), which.item.as_str());
     let (config, checklist) = load_checklist(config_path, color, arg)?;
     let Some(item) = checklist.item(id).cloned() else {
         return Err(CliError::usage(
@@ -47,7 +46,7 @@ pub(super) fn load_item(
             Some(&format!("`prodcheck show {arg}` lists the items")),
         ));
     };
-    known_target(&config, target)?;
+    known_target(&config, which.target.as_deref())?;
     Ok((config, checklist, item))
 }
 

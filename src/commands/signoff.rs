@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::checklist::ItemBody;
-use crate::cli::args::{ColorChoice, SignoffArgs, WaiveArgs};
+use crate::checklist::{Checklist, Item, ItemBody};
+use crate::cli::args::{ColorChoice, SigningArgs, SignoffArgs, WaiveArgs};
 use crate::config::Config;
 use crate::run::approval::Trust;
 use crate::state::{Day, SignOff, Timestamp, Waiver, signoffs, waivers};
@@ -15,36 +15,38 @@ use crate::exit_code;
 
 use crate::error::CliError;
 
-/// ` for target `api`` in a confirmation line.
-fn for_target(target: Option<&str>) -> String {
-    target
+/// `` `item` in `checklist` for target `api` `` in a confirmation line.
+fn which(item: &Item, checklist: &Checklist, target: Option<&str>) -> String {
+    let target = target
         .map(|t| format!(" for target `{t}`"))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    format!("`{}` in `{}`{target}", item.id, checklist.name)
 }
 
 /// Signs `record` with `--key`; without it, a request (`--requested-by`) or an unsigned record
-/// by `--by` (which counts only for items that name no approvers).
+/// by `--by` (which counts only for items that name no approvers). Gives who it is by, for
+/// the confirmation line.
 fn signed<R: approve::Signable>(
     record: &mut R,
     config: &Config,
-    item: &crate::checklist::Item,
-    key: Option<&Path>,
+    item: &Item,
+    signing: &SigningArgs,
     by: Option<&str>,
-) -> Result<(), CliError> {
-    match key {
+) -> Result<String, CliError> {
+    match signing.key.as_deref() {
         Some(key) => {
             let trust = Trust::load(&config.state_dir).map_err(|e| state_error(&e))?;
             let approver = approve::approver(by)?;
             record.set_requester_default(&approver);
-            approve::sign(record, key, approver, &item.approval, &trust)
+            approve::sign(record, key, approver, &item.approval, &trust)?;
         }
-        None if record.requested_by().is_some() => Ok(()),
+        None if record.requested_by().is_some() => {}
         None => {
             record.set_author(signoffs::who(by));
             approve::note_unsigned(item, R::LABEL);
-            Ok(())
         }
     }
+    Ok(describe(record))
 }
 
 /// `bob (requested by ada), signed` for the confirmation line; a request says what comes next.
@@ -66,13 +68,7 @@ pub fn signoff(
     color: ColorChoice,
     args: SignoffArgs,
 ) -> Result<u8, CliError> {
-    let (config, checklist, item) = load_item(
-        config_path,
-        color,
-        &args.checklist,
-        &args.item,
-        args.target.as_deref(),
-    )?;
+    let (config, checklist, item) = load_item(config_path, color, &args.which)?;
     if !matches!(item.body, ItemBody::Manual(_)) {
         return Err(CliError::usage(
             format!(
@@ -87,7 +83,7 @@ pub fn signoff(
     let mut record = SignOff {
         checklist: checklist.name.clone(),
         item: item.id.clone(),
-        target: args.target.clone(),
+        target: args.which.target.clone(),
         by: String::new(),
         at: now,
         until: item.every().map(|e| now.plus(e)),
@@ -96,26 +92,21 @@ pub fn signoff(
         approved_by: None,
         signature: None,
     };
-    signed(
+    let by = signed(
         &mut record,
         &config,
         &item,
-        args.signing.key.as_deref(),
+        &args.signing,
         args.by.as_deref(),
     )?;
     let validity = match record.until {
         Some(until) => format!("valid until {until}"),
         None => "valid for the next run only (the item has no `every`)".into(),
     };
-    let by = describe(&record);
-    if let Err(e) = signoffs::record(&config.state_dir, vec![record]) {
-        return Err(state_error(&e));
-    }
+    signoffs::record(&config.state_dir, vec![record]).map_err(|e| state_error(&e))?;
     println!(
-        "signed off `{}` in `{}`{} by {by}, {validity}\nrecorded in {} (commit it so CI runs count it)",
-        item.id,
-        checklist.name,
-        for_target(args.target.as_deref()),
+        "signed off {} by {by}, {validity}\nrecorded in {} (commit it so CI runs count it)",
+        which(&item, &checklist, args.which.target.as_deref()),
         signoffs::path(&config.state_dir).display()
     );
     Ok(exit_code::OK)
@@ -151,13 +142,7 @@ pub fn waive(
             Some("say why the failure is accepted; every report shows it"),
         ));
     }
-    let (config, checklist, item) = load_item(
-        config_path,
-        color,
-        &args.checklist,
-        &args.item,
-        args.target.as_deref(),
-    )?;
+    let (config, checklist, item) = load_item(config_path, color, &args.which)?;
     if args.risk.is_none() && (args.signing.key.is_some() || args.signing.requested_by.is_some()) {
         return Err(CliError::usage(
             "a signed or requested waiver needs --risk",
@@ -167,7 +152,7 @@ pub fn waive(
     let mut waiver = Waiver {
         checklist: checklist.name.clone(),
         item: item.id.clone(),
-        target: args.target.clone(),
+        target: args.which.target.clone(),
         by: String::new(),
         at: now,
         until,
@@ -177,22 +162,17 @@ pub fn waive(
         approved_by: None,
         signature: None,
     };
-    signed(
+    let by = signed(
         &mut waiver,
         &config,
         &item,
-        args.signing.key.as_deref(),
+        &args.signing,
         args.by.as_deref(),
     )?;
-    let by = describe(&waiver);
-    if let Err(e) = waivers::record(&config.state_dir, waiver) {
-        return Err(state_error(&e));
-    }
+    waivers::record(&config.state_dir, waiver).map_err(|e| state_error(&e))?;
     println!(
-        "waived `{}` in `{}`{} by {by} until {until} (end of day, UTC); after that it fails again\nrecorded in {} (commit it)",
-        item.id,
-        checklist.name,
-        for_target(args.target.as_deref()),
+        "waived {} by {by} until {until} (end of day, UTC); after that it fails again\nrecorded in {} (commit it)",
+        which(&item, &checklist, args.which.target.as_deref()),
         waivers::path(&config.state_dir).display()
     );
     Ok(exit_code::OK)

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::time::UNIX_EPOCH;
 
-use super::Report;
+use super::{ItemReport, Report};
 
 /// A page of metric families being written in exposition order.
 #[derive(Debug, Default)]
@@ -39,6 +39,19 @@ impl Exposition {
         let _ = writeln!(self.out, " {value}");
     }
 
+    /// A family with one sample.
+    pub fn single(
+        &mut self,
+        name: &str,
+        kind: &str,
+        help: &str,
+        labels: &[(&str, &str)],
+        value: impl std::fmt::Display,
+    ) {
+        self.family(name, kind, help);
+        self.sample(name, labels, value);
+    }
+
     pub fn finish(self) -> String {
         self.out
     }
@@ -59,6 +72,25 @@ pub fn run_families(page: &mut Exposition, report: &Report, run_labels: &[(&str,
     run_families_of(page, &[(report, run_labels.to_vec())]);
 }
 
+/// A sample of 1 for each item of every run that `extra` gives labels for (after the run's).
+fn item_samples(
+    page: &mut Exposition,
+    name: &str,
+    runs: &[(&Report, Vec<(&str, &str)>)],
+    extra: impl Fn(&ItemReport) -> Option<Vec<(&'static str, String)>>,
+) {
+    for (report, run_labels) in runs {
+        for item in &report.items {
+            let Some(extra) = extra(item) else {
+                continue;
+            };
+            let mut labels = run_labels.clone();
+            labels.extend(extra.iter().map(|(key, value)| (*key, value.as_str())));
+            page.sample(name, &labels, 1);
+        }
+    }
+}
+
 /// [`run_families`] for several runs on one page (a fleet's targets): each family's header
 /// once, then every run's samples with that run's labels.
 pub fn run_families_of(page: &mut Exposition, runs: &[(&Report, Vec<(&str, &str)>)]) {
@@ -67,17 +99,13 @@ pub fn run_families_of(page: &mut Exposition, runs: &[(&Report, Vec<(&str, &str)
         "gauge",
         "Status of each checklist item in the last run: 1 for its current status.",
     );
-    for (report, run_labels) in runs {
-        for item in &report.items {
-            let mut labels = run_labels.clone();
-            labels.extend([
-                ("item", item.id.as_str()),
-                ("severity", item.severity.as_str()),
-                ("status", item.status.as_str()),
-            ]);
-            page.sample("prodcheck_item_status", &labels, 1);
-        }
-    }
+    item_samples(page, "prodcheck_item_status", runs, |item| {
+        Some(vec![
+            ("item", item.id.clone()),
+            ("severity", item.severity.as_str().to_string()),
+            ("status", item.status.as_str().to_string()),
+        ])
+    });
     // `needs:` — only when an item was skipped for one, so pages without `needs:` are unchanged.
     // One series per skipped item, `cause` an item id: bounded by the checklist's size.
     let skipped = runs
@@ -89,16 +117,10 @@ pub fn run_families_of(page: &mut Exposition, runs: &[(&Report, Vec<(&str, &str)
             "gauge",
             "1 for an item not run because an item it needs (`cause`, the root cause) did not pass.",
         );
-        for (report, run_labels) in runs {
-            for item in &report.items {
-                let Some(cause) = item.skipped_by() else {
-                    continue;
-                };
-                let mut labels = run_labels.clone();
-                labels.extend([("item", item.id.as_str()), ("cause", cause.as_str())]);
-                page.sample("prodcheck_item_skipped_by", &labels, 1);
-            }
-        }
+        item_samples(page, "prodcheck_item_skipped_by", runs, |item| {
+            let cause = item.skipped_by()?;
+            Some(vec![("item", item.id.clone()), ("cause", cause)])
+        });
     }
     page.family(
         "prodcheck_run_duration_seconds",

@@ -112,64 +112,61 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut p = Exposition::new();
-        p.family(
+        p.single(
             "prodcheck_exporter_build_info",
             "gauge",
             "The prodcheck version answering scrapes.",
-        );
-        p.sample(
-            "prodcheck_exporter_build_info",
             &[("version", env!("CARGO_PKG_VERSION"))],
             1,
         );
-        p.family(
+        p.single(
             "prodcheck_exporter_runs_in_flight",
             "gauge",
             "Checklist runs answering a scrape right now.",
-        );
-        p.sample(
-            "prodcheck_exporter_runs_in_flight",
             &[],
             self.in_flight.load(Ordering::SeqCst),
         );
         let runs = self.runs.lock().map(|r| r.clone()).unwrap_or_default();
-        p.family(
+        per_run(
+            &mut p,
+            &runs,
             "prodcheck_exporter_runs_total",
             "counter",
             "Checklist runs made for scrapes.",
+            |p, labels, s| {
+                p.sample("prodcheck_exporter_runs_total", labels, s.count);
+            },
         );
-        for ((checklist, env), s) in &runs {
-            let labels = [("checklist", checklist.as_str()), ("env", env.as_str())];
-            p.sample("prodcheck_exporter_runs_total", &labels, s.count);
-        }
-        p.family(
+        per_run(
+            &mut p,
+            &runs,
             "prodcheck_exporter_run_duration_seconds",
             "summary",
             "Time from a scrape's arrival to its answer.",
+            |p, labels, s| {
+                let sum = format!("{:.3}", s.seconds);
+                p.sample("prodcheck_exporter_run_duration_seconds_sum", labels, sum);
+                p.sample(
+                    "prodcheck_exporter_run_duration_seconds_count",
+                    labels,
+                    s.count,
+                );
+            },
         );
-        for ((checklist, env), s) in &runs {
-            let labels = [("checklist", checklist.as_str()), ("env", env.as_str())];
-            let sum = format!("{:.3}", s.seconds);
-            p.sample("prodcheck_exporter_run_duration_seconds_sum", &labels, sum);
-            p.sample(
-                "prodcheck_exporter_run_duration_seconds_count",
-                &labels,
-                s.count,
-            );
-        }
-        p.family(
+        per_run(
+            &mut p,
+            &runs,
             "prodcheck_exporter_timed_out_items_total",
             "counter",
             "Items still running when the scrape deadline came (reported as error).",
+            |p, labels, s| {
+                p.sample(
+                    "prodcheck_exporter_timed_out_items_total",
+                    labels,
+                    s.timed_out_items,
+                );
+            },
         );
-        for ((checklist, env), s) in &runs {
-            let labels = [("checklist", checklist.as_str()), ("env", env.as_str())];
-            p.sample(
-                "prodcheck_exporter_timed_out_items_total",
-                &labels,
-                s.timed_out_items,
-            );
-        }
         p.family(
             "prodcheck_exporter_requests_rejected_total",
             "counter",
@@ -199,26 +196,36 @@ impl Metrics {
                 n,
             );
         }
-        p.family(
+        p.single(
             "prodcheck_exporter_config_last_reload_successful",
             "gauge",
             "Whether the last load succeeded (0: an older config is still in use).",
-        );
-        p.sample(
-            "prodcheck_exporter_config_last_reload_successful",
             &[],
             self.last_reload_ok.load(Ordering::Relaxed),
         );
-        p.family(
+        p.single(
             "prodcheck_exporter_config_last_reload_success_timestamp_seconds",
             "gauge",
             "Unix time of the last successful load.",
-        );
-        p.sample(
-            "prodcheck_exporter_config_last_reload_success_timestamp_seconds",
             &[],
             self.last_reload_success_time.load(Ordering::Relaxed),
         );
         p.finish()
+    }
+}
+
+/// The family `name` with samples for each checklist and environment that has run (`sample`
+/// writes them, given the run's labels).
+fn per_run(
+    p: &mut Exposition,
+    runs: &BTreeMap<(String, String), RunStats>,
+    name: &str,
+    kind: &str,
+    help: &str,
+    sample: impl Fn(&mut Exposition, &[(&str, &str)], &RunStats),
+) {
+    p.family(name, kind, help);
+    for ((checklist, env), stats) in runs {
+        sample(p, &[("checklist", checklist), ("env", env)], stats);
     }
 }
