@@ -21,5 +21,6 @@ pub mod schema;
 pub mod serve;
 pub mod state;
 pub mod status;
+pub mod text;
 pub mod units;
 pub mod watch;

@@ -8,6 +8,7 @@ use crate::catalog;
 use crate::cli::args::ColorChoice;
 use crate::exit_code;
 use crate::run::project::Project;
+use crate::text::affix;
 
 use crate::error::CliError;
 
@@ -36,11 +37,7 @@ pub fn show(
     target: Option<&str>,
 ) -> Result<u8, CliError> {
     let checklist = Project::open(config_path, ColorChoice::Auto)?.read(name, env, target)?;
-    let title = checklist
-        .title
-        .as_deref()
-        .map(|t| format!(" — {t}"))
-        .unwrap_or_default();
+    let title = affix(" — ", checklist.title.as_deref(), "");
     println!(
         "{}{title}\n{}",
         checklist.name.bold(),

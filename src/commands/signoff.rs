@@ -8,6 +8,7 @@ use crate::cli::args::{ColorChoice, SigningArgs, SignoffArgs, WaiveArgs};
 use crate::config::Config;
 use crate::run::approval::Trust;
 use crate::state::{Day, SignOff, Timestamp, Waiver, signoffs, waivers};
+use crate::text::affix;
 
 use super::approve;
 use super::lookup::{load_item, state_error};
@@ -17,9 +18,7 @@ use crate::error::CliError;
 
 /// `` `item` in `checklist` for target `api` `` in a confirmation line.
 fn which(item: &Item, checklist: &Checklist, target: Option<&str>) -> String {
-    let target = target
-        .map(|t| format!(" for target `{t}`"))
-        .unwrap_or_default();
+    let target = affix(" for target `", target, "`");
     format!("`{}` in `{}`{target}", item.id, checklist.name)
 }
 

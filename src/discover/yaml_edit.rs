@@ -6,6 +6,7 @@
 //! replaced or appended. The result is parsed again before it is handed back.
 
 use crate::checklist::node::{self, Node, Value};
+use crate::text::affix;
 
 mod flow;
 
@@ -158,11 +159,7 @@ fn normalise(
             if value.is_empty() {
                 return Ok(None);
             }
-            lines[key.line] = format!(
-                "{}{}",
-                &lines[key.line][..after],
-                comment.map(|c| format!(" {c}")).unwrap_or_default()
-            );
+            lines[key.line] = format!("{}{}", &lines[key.line][..after], affix(" ", comment, ""));
             Ok(Some(true))
         }
         Value::Map(_) if trimmed.starts_with('{') => {

@@ -3,6 +3,7 @@
 //! target is named in the title (`prodcheck maintenance [api-eu]: …`).
 
 use crate::status::Status;
+use crate::text::affix;
 
 use super::{ItemReport, Report, Reporter};
 
@@ -42,11 +43,7 @@ impl Reporter for GithubReporter {
             let Some(level) = level(report, item) else {
                 continue;
             };
-            let target = item
-                .target
-                .as_deref()
-                .map(|t| format!(" [{t}]"))
-                .unwrap_or_default();
+            let target = affix(" [", item.target.as_deref(), "]");
             let title = format!(
                 "prodcheck {}{target}: {} {} ({})",
                 report.checklist,

@@ -14,6 +14,7 @@ use super::targets::severity_rank;
 use super::{Report, TargetReport};
 use crate::exit_code;
 use crate::status::Status;
+use crate::text::affix;
 
 /// How many target names the `Targets:` line shows per exit code.
 const NAMES_PER_CODE: usize = 8;
@@ -128,11 +129,7 @@ fn is_clean(view: &Report) -> bool {
 
 /// `━━ api [env: production] {team=payments} — exit 1: a gating item failed`.
 fn target_heading(target: &TargetReport) -> String {
-    let env = target
-        .environment
-        .as_deref()
-        .map(|e| format!(" [env: {e}]"))
-        .unwrap_or_default();
+    let env = affix(" [env: ", target.environment.as_deref(), "]");
     let labels: Vec<String> = target
         .labels
         .iter()

@@ -4,6 +4,7 @@
 use checks::figures::Figures;
 
 use crate::figures::RejectedRecords;
+use crate::text::affix;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -18,11 +19,7 @@ impl HumanReporter {
     /// A watch: the window, then each trigger with its verdict and a summary of its series.
     fn watched(&self, report: &Report, out: &mut String) {
         let Some(w) = &report.watch else { return };
-        let stage = w
-            .stage
-            .as_deref()
-            .map(|s| format!(" stage {s}"))
-            .unwrap_or_default();
+        let stage = affix(" stage ", w.stage.as_deref(), "");
         let ended = match &w.stopped_by {
             Some(id) => format!(", stopped early: {id} fired"),
             None if report.interrupted => ", interrupted".to_string(),
@@ -68,7 +65,7 @@ impl HumanReporter {
             format!(
                 "(confirm with `--confirm ID` for this run, or record a sign-off: `prodcheck signoff {} ID{}`):",
                 report.checklist,
-                target.map(|t| format!(" --target {t}")).unwrap_or_default()
+                affix(" --target ", target, "")
             )
             .dimmed()
         ));
@@ -112,16 +109,8 @@ impl HumanReporter {
 
     /// `checklist — title [env: e] (file)` and a blank line; `extra` goes before the file.
     pub(super) fn heading(&self, report: &Report, extra: &str) -> String {
-        let title = report
-            .title
-            .as_deref()
-            .map(|t| format!(" — {t}"))
-            .unwrap_or_default();
-        let env = report
-            .environment
-            .as_deref()
-            .map(|e| format!(" [env: {e}]"))
-            .unwrap_or_default();
+        let title = affix(" — ", report.title.as_deref(), "");
+        let env = affix(" [env: ", report.environment.as_deref(), "]");
         format!(
             "{}{title}{env}{extra} {}\n\n",
             report.checklist.bold(),

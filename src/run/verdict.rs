@@ -23,6 +23,7 @@ use crate::exit_code;
 use crate::figures::{RejectedRecord, RejectedRecords, SkippedBy, UnsetVariables};
 use crate::state::apply::SignOffState;
 use crate::state::{State, Timestamp, due::due_state};
+use crate::text::affix;
 
 /// A waiver that concerned this item, as the verdict used it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -313,7 +314,7 @@ fn apply_waiver(item: &Item, v: &mut Verdict, policy: &Policy) {
         );
     } else {
         v.status = Status::Waived;
-        let risk = w.risk.map(|r| format!(", {r} risk")).unwrap_or_default();
+        let risk = affix(", ", w.risk, " risk");
         v.message = format!(
             "waived by {} until {}{risk}: {} (was {was})",
             w.who(),

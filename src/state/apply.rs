@@ -1,6 +1,7 @@
 //! What is on record for one checklist (sign-offs, waivers, history) and the questions the
 //! verdict stage asks of it; plus the change summary and the sign-offs a run leaves behind.
 
+use crate::text::affix;
 use std::path::Path;
 
 use super::{RunRecord, SignOff, StateError, Timestamp, Waiver, history, signoffs, waivers};
@@ -120,16 +121,8 @@ impl State {
         else {
             return SignOffState::None;
         };
-        let note = s
-            .note
-            .as_deref()
-            .map(|n| format!(": {n}"))
-            .unwrap_or_default();
-        let target = self
-            .target
-            .as_deref()
-            .map(|t| format!(" --target {t}"))
-            .unwrap_or_default();
+        let note = affix(": ", s.note.as_deref(), "");
+        let target = affix(" --target ", self.target.as_deref(), "");
         let again = format!("sign off again with `prodcheck signoff {checklist} {item}{target}`");
         match s.until {
             Some(until) if now < until => {

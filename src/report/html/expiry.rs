@@ -1,29 +1,31 @@
 //! The certificate expiry timeline: every certificate a `tls` item saw (its evidence `chain`),
 //! days left drawn against that certificate's warn and fail thresholds.
 
-use checks::figures::{CertChain, Figures};
+use checks::figures::{CertChain, ChainCert, Figures};
 use maud::{Markup, html};
 
 use super::svg::{Scale, cut, num, picture};
 use crate::report::Report;
 
-/// One certificate as the evidence describes it.
+/// One certificate of an item's evidence, with the item that saw it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cert {
     pub item: String,
-    pub subject: String,
-    pub not_after: String,
-    pub days_left: i64,
-    pub warn_days: Option<i64>,
-    pub fail_days: Option<i64>,
+    pub cert: ChainCert,
 }
 
 impl Cert {
     /// `fail`, `warn` or `ok` against the certificate's own thresholds.
     pub fn zone(&self) -> &'static str {
-        if self.days_left <= 0 || self.fail_days.is_some_and(|f| self.days_left < f) {
+        let ChainCert {
+            days_left: left,
+            warn_days,
+            fail_days,
+            ..
+        } = self.cert;
+        if left <= 0 || fail_days.is_some_and(|f| left < f) {
             "fail"
-        } else if self.warn_days.is_some_and(|w| self.days_left < w) {
+        } else if warn_days.is_some_and(|w| left < w) {
             "warn"
         } else {
             "ok"
@@ -31,11 +33,12 @@ impl Cert {
     }
 
     fn words(&self) -> String {
-        let date = self.not_after.get(..10).unwrap_or(&self.not_after);
-        if self.days_left <= 0 {
-            format!("expired {} days ago ({date})", -self.days_left)
+        let (left, not_after) = (self.cert.days_left, &self.cert.not_after);
+        let date = not_after.get(..10).unwrap_or(not_after);
+        if left <= 0 {
+            format!("expired {} days ago ({date})", -left)
         } else {
-            format!("{} days left ({date})", self.days_left)
+            format!("{left} days left ({date})")
         }
     }
 }
@@ -50,17 +53,13 @@ pub fn certificates(report: &Report) -> Vec<Cert> {
         for cert in chain {
             if out
                 .iter()
-                .any(|c| c.subject == cert.subject && c.not_after == cert.not_after)
+                .any(|c| c.cert.subject == cert.subject && c.cert.not_after == cert.not_after)
             {
                 continue;
             }
             out.push(Cert {
                 item: item.id.clone(),
-                subject: cert.subject,
-                not_after: cert.not_after,
-                days_left: cert.days_left,
-                warn_days: cert.warn_days,
-                fail_days: cert.fail_days,
+                cert,
             });
         }
     }
@@ -80,12 +79,12 @@ const AXIS: f64 = 30.0;
 pub fn domain(certs: &[Cert]) -> f64 {
     let need = certs
         .iter()
-        .flat_map(|c| [c.warn_days, c.fail_days])
+        .flat_map(|c| [c.cert.warn_days, c.cert.fail_days])
         .flatten()
         .max()
         .unwrap_or(30)
         .max(1) as f64;
-    let longest = certs.iter().map(|c| c.days_left).max().unwrap_or(0) as f64;
+    let longest = certs.iter().map(|c| c.cert.days_left).max().unwrap_or(0) as f64;
     if longest <= need * 3.0 {
         (longest.max(need) * 1.15).max(30.0)
     } else {
@@ -102,7 +101,7 @@ pub fn timeline(certs: &[Cert]) -> Option<Markup> {
     let height = TOP + ROW * certs.len() as f64 + AXIS;
     let mut ticks: Vec<i64> = certs
         .iter()
-        .flat_map(|c| [c.warn_days, c.fail_days])
+        .flat_map(|c| [c.cert.warn_days, c.cert.fail_days])
         .flatten()
         .filter(|d| (*d as f64) <= scale.max)
         .collect();
@@ -122,11 +121,11 @@ pub fn timeline(certs: &[Cert]) -> Option<Markup> {
     let desc: Vec<String> = certs
         .iter()
         .map(|c| {
-            let limits = match (c.warn_days, c.fail_days) {
+            let limits = match (c.cert.warn_days, c.cert.fail_days) {
                 (Some(w), Some(f)) => format!(", warn under {w} days, fail under {f}"),
                 _ => String::new(),
             };
-            format!("{} ({}): {}{limits}", c.subject, c.item, c.words())
+            format!("{} ({}): {}{limits}", c.cert.subject, c.item, c.words())
         })
         .collect();
     let axis_y = TOP + ROW * certs.len() as f64 + 4.0;
@@ -135,22 +134,22 @@ pub fn timeline(certs: &[Cert]) -> Option<Markup> {
             @let y = TOP + ROW * i as f64;
             @let mid = y + ROW / 2.0;
             g class="row" {
-                title { (c.item) ": " (c.subject) ", " (c.words()) }
+                title { (c.item) ": " (c.cert.subject) ", " (c.words()) }
                 text x=(num(LABEL)) y=(num(mid + 4.0)) text-anchor="end" class="label" {
-                    (cut(&c.subject, 34))
+                    (cut(&c.cert.subject, 34))
                 }
                 // The zones of this certificate (thresholds may be a share of its lifetime).
-                @if let Some(w) = c.warn_days {
+                @if let Some(w) = c.cert.warn_days {
                     rect class="zone-warn" x=(num(scale.left)) y=(num(y + 3.0))
                         width=(num(scale.x(w as f64) - scale.left)) height=(num(ROW - 6.0)) {}
                 }
-                @if let Some(f) = c.fail_days {
+                @if let Some(f) = c.cert.fail_days {
                     rect class="zone-fail" x=(num(scale.left)) y=(num(y + 3.0))
                         width=(num(scale.x(f as f64) - scale.left)) height=(num(ROW - 6.0)) {}
                 }
                 rect class=(format!("bar fill-{}", c.zone())) x=(num(scale.left)) y=(num(mid - 6.0))
-                    width=(num((scale.x(c.days_left as f64) - scale.left).max(2.0))) height="12" {}
-                @if scale.clips(c.days_left as f64) {
+                    width=(num((scale.x(c.cert.days_left as f64) - scale.left).max(2.0))) height="12" {}
+                @if scale.clips(c.cert.days_left as f64) {
                     path class=(format!("fill-{}", c.zone()))
                         d=(format!("M{} {}l8 8l-8 8z", num(scale.right()), num(mid - 8.0))) {}
                 }
@@ -191,11 +190,13 @@ mod tests {
     fn cert(days_left: i64, warn: i64, fail: i64) -> Cert {
         Cert {
             item: "tls".into(),
-            subject: "CN=x".into(),
-            not_after: "2026-12-25T00:00:00Z".into(),
-            days_left,
-            warn_days: Some(warn),
-            fail_days: Some(fail),
+            cert: ChainCert {
+                subject: "CN=x".into(),
+                not_after: "2026-12-25T00:00:00Z".into(),
+                days_left,
+                warn_days: Some(warn),
+                fail_days: Some(fail),
+            },
         }
     }
 

@@ -177,7 +177,7 @@ fn pictures(report: &Report) -> Markup {
             @for card in &cards {
                 figure id=(format!("figure-grade-{}", super::svg::slug(&card.item))) {
                     figcaption {
-                        "Security-header grade of " code { (card.item) } " (" (card.url) "): each header test's points."
+                        "Security-header grade of " code { (card.item) } " (" (card.url()) "): each header test's points."
                     }
                     (grade::card(card))
                 }
