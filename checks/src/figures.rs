@@ -230,8 +230,9 @@ pub struct Via {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<serde_json::Value>,
+    /// Written as `proxy` in the evidence; named apart from the `proxy` parameter in code.
+    #[serde(rename = "proxy", default, skip_serializing_if = "Option::is_none")]
+    pub proxy_used: Option<serde_json::Value>,
 }
 impl Figures for Via {}
 

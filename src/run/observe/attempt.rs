@@ -159,12 +159,12 @@ fn with_proxy_evidence(mut run: ProbeRun, proxy: &ProxySetting) -> ProbeRun {
     let Some(via) = Via::read(evidence) else {
         return run;
     };
-    if via.proxy.is_some() {
+    if via.proxy_used.is_some() {
         return run;
     }
     if let Some(used) = via.url.or(via.base_url).and_then(|t| proxy.used_for(&t)) {
         Via {
-            proxy: Some(used.into()),
+            proxy_used: Some(used.into()),
             ..Via::default()
         }
         .write(evidence);
