@@ -258,12 +258,24 @@ impl<'a> Scope<'a> {
         stack: &mut Vec<String>,
     ) -> Option<Node> {
         if let Some(capture) = name.strip_prefix("capture:") {
-            // A value another item captures at run time: the runner substitutes it.
+            // A value another item captures at run time: the runner substitutes it, as JSON
+            // with `|json` (the only filter a value not known yet can take).
+            let (capture, filter) = capture
+                .split_once('|')
+                .map_or((capture, None), |(c, f)| (c, Some(f)));
+            if filter.is_some_and(|f| f != "json") {
+                errors.push(VarError {
+                    pos,
+                    message: format!(
+                        "`${{{name}}}`: a captured value takes only the `json` filter"
+                    ),
+                    hint: "write `${capture:NAME|json}` inside a JSON body, else `${capture:NAME}`"
+                        .into(),
+                });
+                return None;
+            }
             self.captures.push((capture.to_string(), pos));
-            return Some(Node::new(
-                pos,
-                Value::Str(format!("${{capture:{capture}}}")),
-            ));
+            return Some(Node::new(pos, Value::Str(format!("${{{name}}}"))));
         }
         if let Some(env_name) = name.strip_prefix("env:") {
             return match (self.env)(env_name) {
@@ -542,6 +554,24 @@ mod tests {
         // The secret as it stands in the body is redacted too.
         assert!(s.secrets.contains(r#"pa"ss\wd"#));
         assert!(s.secrets.contains(r#"pa\"ss\\wd"#));
+    }
+
+    #[test]
+    fn a_capture_keeps_its_json_filter_for_the_runner_and_refuses_others() {
+        let env = |_: &str| None;
+        let mut s = scope_with("{}", &env);
+        let (body, errors) = sub(&mut s, r#"{"token": ${capture:token|json}}"#);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            body.value,
+            Value::Str(r#"{"token": ${capture:token|json}}"#.into())
+        );
+        assert_eq!(s.take_captures()[0].0, "token");
+        let (_, errors) = sub(&mut s, "${capture:token|host}");
+        assert_eq!(
+            errors[0].message,
+            "`${capture:token|host}`: a captured value takes only the `json` filter"
+        );
     }
 
     #[test]

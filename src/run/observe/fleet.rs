@@ -203,7 +203,7 @@ pub async fn run_fleet(
                 None => break,
                 Some(Ok((u, idx, run, values))) => {
                     for (name, value) in values {
-                        secrets[u].push(value.clone());
+                        secrets[u].extend(flow::secret_forms(&value));
                         captured[u].insert(name, value);
                     }
                     progress(Progress::Finished { id: label(u, idx), status: run.outcome.status });

@@ -79,6 +79,8 @@ fn fill(value: &mut Value, values: &HashMap<String, String>) {
     }
 }
 
+/// `text` with `${capture:NAME}` replaced by the value as it is and `${capture:NAME|json}` by
+/// the value as a JSON string literal (quoted and escaped).
 fn filled(text: &str, values: &HashMap<String, String>) -> String {
     if !text.contains("${capture:") {
         return text.to_string();
@@ -86,8 +88,22 @@ fn filled(text: &str, values: &HashMap<String, String>) -> String {
     let mut out = text.to_string();
     for (name, value) in values {
         out = out.replace(&format!("${{capture:{name}}}"), value);
+        let json = Value::String(value.clone()).to_string();
+        out = out.replace(&format!("${{capture:{name}|json}}"), &json);
     }
     out
+}
+
+/// The forms of a captured value to redact: the value, and its escaped form inside a JSON
+/// string when that differs (a token with `"` or `\` sent through `|json`).
+pub fn secret_forms(value: &str) -> Vec<String> {
+    let quoted = Value::String(value.to_string()).to_string();
+    let inner = &quoted[1..quoted.len() - 1];
+    let mut forms = vec![value.to_string()];
+    if inner != value {
+        forms.push(inner.to_string());
+    }
+    forms
 }
 
 /// Takes the `captures` of a run that passed (or warned) from its answer, and drops the
@@ -149,4 +165,27 @@ fn names(captures: &[(String, Capture)]) -> String {
         .map(|(n, _)| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_captured_value_is_filled_in_as_it_is_or_as_a_json_literal() {
+        let values = HashMap::from([("token".to_string(), r#"t"o\k"#.to_string())]);
+        assert_eq!(
+            filled(
+                r#"Bearer ${capture:token} / {"token": ${capture:token|json}}"#,
+                &values
+            ),
+            r#"Bearer t"o\k / {"token": "t\"o\\k"}"#
+        );
+    }
+
+    #[test]
+    fn a_captured_value_is_redacted_in_its_escaped_form_too() {
+        assert_eq!(secret_forms("plain"), ["plain"]);
+        assert_eq!(secret_forms(r#"t"o\k"#), [r#"t"o\k"#, r#"t\"o\\k"#]);
+    }
 }

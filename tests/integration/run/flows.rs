@@ -191,6 +191,78 @@ fn the_token_never_appears_in_any_report_format_history_or_log() {
     assert!(history > 0, "the run wrote its history");
 }
 
+/// A token with a quote and a backslash: a JSON body breaks unless it is escaped.
+const QUOTED_TOKEN: &str = r#"tok-"q"\z-captured-secret"#;
+
+#[test]
+fn a_captured_value_goes_into_a_json_body_escaped_by_the_json_filter() {
+    let server = login_server(QUOTED_TOKEN);
+    let base = server.url("");
+    let p = Project::new();
+    p.file(
+        "flows.yaml",
+        &format!(
+            r#"name: flows
+sections:
+  - name: Login
+    items:
+      - id: login
+        title: The CI user logs in
+        timeout: 3s
+        check:
+          http:
+            url: "{base}/login"
+            method: POST
+            body: '{{"user": "{LOGIN_USER}", "password": "${{env:LOGIN_PASSWORD}}"}}'
+        capture:
+          token: {{ json: /token }}
+  - name: API
+    items:
+      - id: escaped
+        title: The token in a JSON body, through |json
+        needs: [login]
+        timeout: 3s
+        check:
+          http:
+            url: "{base}/api/orders"
+            method: POST
+            headers: {{ Content-Type: application/json }}
+            body: '{{"token": ${{capture:token|json}}}}'
+      - id: pasted
+        title: The token pasted between quotes breaks the body
+        needs: [login]
+        severity: info
+        timeout: 3s
+        check:
+          http:
+            url: "{base}/api/orders"
+            method: POST
+            headers: {{ Content-Type: application/json }}
+            body: '{{"token": "${{capture:token}}"}}'
+"#
+        ),
+    );
+    let ran = run(p.cmd().env("LOGIN_PASSWORD", LOGIN_PASSWORD).args([
+        "run",
+        "flows.yaml",
+        "-vv",
+        "--report",
+        "json",
+    ]));
+    let report = json(&ran);
+    assert_eq!(item(&report, "login")["status"], "pass", "{report:#}");
+    assert_eq!(item(&report, "escaped")["status"], "pass", "{report:#}");
+    assert_eq!(item(&report, "pasted")["status"], "fail", "{report:#}");
+    // Neither the token nor its escaped form shows anywhere.
+    let escaped = r#"tok-\"q\\z-captured-secret"#;
+    for text in [&ran.stdout, &ran.stderr] {
+        assert!(
+            !text.contains(QUOTED_TOKEN) && !text.contains(escaped),
+            "{text}"
+        );
+    }
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {

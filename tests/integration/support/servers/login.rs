@@ -1,5 +1,6 @@
 //! A service behind a login, for flows: `POST /login` with the right JSON credentials answers a
-//! token (body, header and cookie); `GET /api/orders` answers 401 without `Bearer TOKEN`.
+//! token (body, header and cookie); `GET /api/orders` answers 401 without `Bearer TOKEN`, and
+//! `POST /api/orders` without `{"token": TOKEN}` in a JSON body.
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -32,7 +33,7 @@ pub fn login_server(token: &'static str) -> super::AppServer {
                             token.to_string(),
                         ),
                     ],
-                    format!("{{\"token\":\"{token}\",\"expires_in\":3600}}"),
+                    serde_json::json!({ "token": token, "expires_in": 3600 }).to_string(),
                 )
                     .into_response()
             }),
@@ -45,6 +46,16 @@ pub fn login_server(token: &'static str) -> super::AppServer {
                     .get(header::AUTHORIZATION)
                     .and_then(|v| v.to_str().ok());
                 if auth == Some(want.as_str()) {
+                    (StatusCode::OK, "{\"orders\":[{\"id\":1}]}").into_response()
+                } else {
+                    (StatusCode::UNAUTHORIZED, "{\"error\":\"no token\"}").into_response()
+                }
+            })
+            .post(move |body: String| async move {
+                // The token in a JSON body: `{"token": "..."}`.
+                let sent = serde_json::from_str::<serde_json::Value>(&body)
+                    .is_ok_and(|v| v["token"] == token);
+                if sent {
                     (StatusCode::OK, "{\"orders\":[{\"id\":1}]}").into_response()
                 } else {
                     (StatusCode::UNAUTHORIZED, "{\"error\":\"no token\"}").into_response()
