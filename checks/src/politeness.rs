@@ -28,7 +28,7 @@ pub const DEFAULT_QUEUE_LIMIT: Duration = Duration::from_secs(30);
 
 mod plan;
 mod queue;
-pub use plan::{Plan, host_of, requests_to};
+pub use plan::{Plan, host_key, host_of, requests_to};
 pub use queue::QueueClock;
 
 /// What the run knows about one host.
@@ -75,6 +75,20 @@ pub enum NoSlot {
 #[derive(Debug)]
 pub struct Slot {
     _permit: OwnedSemaphorePermit,
+}
+
+/// A connection's hold on one of its host's per-host slots: dropping it (with the connection)
+/// frees the slot and tells the item's queue clock the connection is off the network.
+#[derive(Debug)]
+pub struct Connection {
+    _permit: OwnedSemaphorePermit,
+    queue: Arc<QueueClock>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.queue.done();
+    }
 }
 
 impl Politeness {
@@ -219,6 +233,21 @@ impl Politeness {
         Err(NoSlot::Busy)
     }
 
+    /// Waits for one of `host`'s per-host slots for a connection that is not an HTTP request
+    /// (a TLS handshake or scan): held while the connection is open, shared with the run's
+    /// requests, never paced. The wait runs the item's `queue` clock (not charged to its
+    /// timeout) while none of its connections is open. Callers bound the wait themselves.
+    pub async fn connection(&self, host: &str, queue: &Arc<QueueClock>) -> Option<Connection> {
+        let gate = self.with_host(&host_key(host), |h| h.gate.clone());
+        queue.waiting();
+        let permit = gate.acquire_owned().await.ok();
+        queue.turn(permit.is_some());
+        permit.map(|permit| Connection {
+            _permit: permit,
+            queue: queue.clone(),
+        })
+    }
+
     /// Records that `host` throttled us (`what`: `429, Retry-After 1 s`) and asked for `wait`:
     /// no request goes to it before then.
     pub fn throttled(&self, host: &str, wait: Duration, what: &str) {
@@ -290,6 +319,33 @@ impl Default for Politeness {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_holds_a_per_host_slot_requests_share_and_queues_while_it_waits() {
+        let p = Politeness::new(1);
+        let queue = Arc::new(QueueClock::default());
+        let held = p.connection("[::1]", &queue).await.expect("a slot");
+        // The one slot of `::1` is taken, whichever way the host is written.
+        let soon = Instant::now() + Duration::from_millis(50);
+        assert!(matches!(
+            p.slot("::1", false, soon).await,
+            Err(NoSlot::Busy)
+        ));
+        // A second connection waits; with one open, the wait is not queue time.
+        let waiting = tokio::spawn({
+            let queue = queue.clone();
+            async move {
+                let p = p;
+                let second = p.connection("::1", &queue).await;
+                (p, second.is_some())
+            }
+        });
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(queue.total(), Duration::ZERO);
+        drop(held);
+        let (_p, got) = waiting.await.expect("joined");
+        assert!(got);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn paced_requests_keep_to_the_burst_then_the_rate() {

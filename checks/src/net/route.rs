@@ -16,6 +16,7 @@ use crate::net::starttls::StartTls;
 use crate::net::stream::NetStream;
 use crate::net::tunnel::Tunnel;
 use crate::no_answer::NoAnswer;
+use crate::politeness::{Politeness, QueueClock};
 
 /// How connections to one target are opened once the first one succeeded: to the same
 /// address, or through the same proxy (the `tls` probe opens dozens for its scans).
@@ -26,6 +27,18 @@ pub enum Route {
     /// Either of the above, then the STARTTLS exchange: every connection arrives ready for
     /// a ClientHello (the `tls` probe's scans included).
     StartTls(Arc<Route>, StartTls),
+    /// Either of the above, each connection waiting for (and holding while open) one of the
+    /// run's per-host slots of `host`: a probe that opens many (the `tls` scans) stays within
+    /// `--per-host`, shared with every other probe of the run.
+    Gated(Arc<Route>, Arc<Gate>),
+}
+
+/// Whose per-host slots a [`Route::Gated`] connection takes, and whose queue clock its waits run.
+#[derive(Debug)]
+pub struct Gate {
+    politeness: Arc<Politeness>,
+    queue: Arc<QueueClock>,
+    host: String,
 }
 
 impl Route {
@@ -48,7 +61,30 @@ impl Route {
                 proto.negotiate(&mut stream, &inner.describe()).await?;
                 Ok(stream)
             }
+            Route::Gated(inner, gate) => {
+                let Some(held) = gate.politeness.connection(&gate.host, &gate.queue).await else {
+                    return Err(NotConnected {
+                        why: NoAnswer::OwnLimit,
+                        message: format!("no per-host slot for {}", gate.host),
+                    });
+                };
+                let stream = Box::pin(inner.open()).await?;
+                Ok(NetStream::Held(Box::new(stream), held))
+            }
         }
+    }
+
+    /// This route with every connection it opens holding one of `host`'s per-host slots of
+    /// the run (see [`Route::Gated`]), its waits on `queue`.
+    pub fn gated(self, politeness: Arc<Politeness>, queue: Arc<QueueClock>, host: &str) -> Route {
+        Route::Gated(
+            Arc::new(self),
+            Arc::new(Gate {
+                politeness,
+                queue,
+                host: host.to_string(),
+            }),
+        )
     }
 
     /// This route with `starttls` spoken on every connection it opens (none: unchanged).
@@ -64,7 +100,7 @@ impl Route {
         match self {
             Route::Direct(a) => Some(*a),
             Route::Tunnel(_) => None,
-            Route::StartTls(inner, _) => inner.addr(),
+            Route::StartTls(inner, _) | Route::Gated(inner, ..) => inner.addr(),
         }
     }
 
@@ -73,7 +109,7 @@ impl Route {
         match self {
             Route::Direct(_) => None,
             Route::Tunnel(t) => Some(&t.shown),
-            Route::StartTls(inner, _) => inner.proxy(),
+            Route::StartTls(inner, _) | Route::Gated(inner, ..) => inner.proxy(),
         }
     }
 
@@ -90,6 +126,7 @@ impl Route {
                 format!("{host}:{} via {}", t.port, t.shown)
             }
             Route::StartTls(inner, proto) => format!("{} ({proto} STARTTLS)", inner.describe()),
+            Route::Gated(inner, ..) => inner.describe(),
         }
     }
 
@@ -98,7 +135,7 @@ impl Route {
         match self {
             Route::Direct(a) => outcome.with("address", a.to_string()),
             Route::Tunnel(t) => outcome.with("proxy", t.shown.as_str()),
-            Route::StartTls(inner, _) => inner.evidence(outcome),
+            Route::StartTls(inner, _) | Route::Gated(inner, ..) => inner.evidence(outcome),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The one connection type probes get from `net::route`: a TCP socket, straight to the target
-//! or tunnelled through a proxy, or TLS to an `https://` proxy carrying the tunnel.
+//! or tunnelled through a proxy, or TLS to an `https://` proxy carrying the tunnel; either may
+//! hold a per-host slot of the run for as long as it is open.
 
 use std::io;
 use std::pin::Pin;
@@ -14,6 +15,8 @@ pub enum NetStream {
     Tcp(TcpStream),
     /// Through an `https://` proxy: the tunnel runs inside TLS to the proxy.
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// A connection holding one of its host's per-host slots until it is dropped.
+    Held(Box<NetStream>, crate::politeness::Connection),
 }
 
 impl AsyncRead for NetStream {
@@ -25,6 +28,7 @@ impl AsyncRead for NetStream {
         match self.get_mut() {
             NetStream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             NetStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            NetStream::Held(s, _) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -38,6 +42,7 @@ impl AsyncWrite for NetStream {
         match self.get_mut() {
             NetStream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             NetStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            NetStream::Held(s, _) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -45,6 +50,7 @@ impl AsyncWrite for NetStream {
         match self.get_mut() {
             NetStream::Tcp(s) => Pin::new(s).poll_flush(cx),
             NetStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            NetStream::Held(s, _) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -52,6 +58,7 @@ impl AsyncWrite for NetStream {
         match self.get_mut() {
             NetStream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             NetStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            NetStream::Held(s, _) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

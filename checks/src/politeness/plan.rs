@@ -6,12 +6,13 @@ use std::time::Duration;
 /// The host of a URL as the run's politeness keys it (lowercase, no port).
 pub fn host_of(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
-    Some(
-        parsed
-            .host_str()?
-            .trim_matches(['[', ']'])
-            .to_ascii_lowercase(),
-    )
+    Some(host_key(parsed.host_str()?))
+}
+
+/// A host name or address as the run's politeness keys it: lowercase, IPv6 without brackets,
+/// so a `tls` item's `host` and an `http` item's URL name the same host alike.
+pub fn host_key(host: &str) -> String {
+    host.trim_matches(['[', ']']).to_ascii_lowercase()
 }
 
 /// `count` paced requests to the host of `url`, as a probe's `planned_requests` says them

@@ -89,17 +89,29 @@ async fn sides(
             let route = Route::Direct(*addr).with_starttls(probe.starttls);
             let verifier = match RecordingVerifier::new(roots) {
                 Ok(v) => Arc::new(v),
-                Err(e) => return side(*addr, Outcome::error(e.clone()), e, None),
+                Err(e) => return Ok(side(*addr, Outcome::error(e.clone()), e, None)),
+            };
+            // Each side holds one of the host's per-host slots; the wait for it is the run's
+            // own limit, not the address's answer, and is not charged to the budget.
+            let held = ctx.politeness.connection(&probe.host, &ctx.queue);
+            let wait = ctx.timeout + ctx.politeness.queue_limit();
+            let Ok(Some(held)) = tokio::time::timeout(wait, held).await else {
+                let why = format!(
+                    "not connected: prodcheck's own per-host limit (`--per-host {}`) gave no turn to {} in time",
+                    ctx.politeness.per_host(),
+                    probe.host
+                );
+                return Err(why);
             };
             let stream: NetStream = match tokio::time::timeout(budget, route.open()).await {
-                Ok(Ok(s)) => s,
+                Ok(Ok(s)) => NetStream::Held(Box::new(s), held),
                 Ok(Err(no)) => {
                     let outcome = no.outcome(crate::no_answer::Property::Reachability);
-                    return side(*addr, outcome, no.message, None);
+                    return Ok(side(*addr, outcome, no.message, None));
                 }
                 Err(_) => {
                     let why = "no connection in time".to_string();
-                    return side(*addr, Outcome::fail(why.clone()), why, None);
+                    return Ok(side(*addr, Outcome::fail(why.clone()), why, None));
                 }
             };
             let hs = probe
@@ -117,7 +129,7 @@ async fn sides(
                 .as_ref()
                 .and_then(|c| c.first())
                 .map(|c| CertId::of(c));
-            match (&hs.negotiated, &hs.error, &hs.other_error) {
+            Ok(match (&hs.negotiated, &hs.error, &hs.other_error) {
                 (Some((version, _)), None, _) => {
                     side(*addr, Outcome::pass(version.clone()), version.clone(), cert)
                 }
@@ -132,10 +144,14 @@ async fn sides(
                     let why = "handshake failed".to_string();
                     side(*addr, Outcome::fail(why.clone()), why, cert)
                 }
-            }
+            })
         }
     });
-    Ok(futures_util::future::join_all(shakes).await)
+    // A side that got no per-host slot was not asked: no comparison can be made.
+    futures_util::future::join_all(shakes)
+        .await
+        .into_iter()
+        .collect()
 }
 
 fn side(

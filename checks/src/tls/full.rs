@@ -33,7 +33,8 @@ impl TlsProbe {
     /// The whole judgement over one connection route (the first address that accepts).
     pub(crate) async fn full(&self, ctx: &ProbeContext) -> Outcome {
         let started = Instant::now();
-        let left = || ctx.timeout.saturating_sub(started.elapsed());
+        // Time queued behind the run's per-host slots is not the item's: it is given back.
+        let left = || (ctx.timeout + ctx.queue.total()).saturating_sub(started.elapsed());
         let target = format!("{}:{}", self.host, self.port);
         let name_text = self.sni();
         let name = match server_name(name_text) {
@@ -52,6 +53,23 @@ impl TlsProbe {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
+        // Every connection of the item (the handshake, legacy versions, scans, the
+        // post-quantum hellos) holds one of the host's per-host slots while open: `--per-host`
+        // bounds them all together, with the run's other probes of the host.
+        let held = ctx.politeness.connection(&self.host, &ctx.queue);
+        let wait = ctx.timeout + ctx.politeness.queue_limit();
+        let Ok(Some(held)) = tokio::time::timeout(wait, held).await else {
+            let no = net::dial::NotConnected {
+                why: NoAnswer::OwnLimit,
+                message: format!(
+                    "not connected: prodcheck's own per-host limit (`--per-host {}`) gave no turn to {} within the run's queue limit ({} s); the slots were held by other items on the same host",
+                    ctx.politeness.per_host(),
+                    self.host,
+                    ctx.politeness.queue_limit().as_secs()
+                ),
+            };
+            return no.outcome(Property::Reachability).with("target", target);
+        };
         let (stream, route) =
             match net::dial(&self.host, self.port, "https", &ctx.net, ctx.timeout).await {
                 Ok(c) => c,
@@ -62,6 +80,8 @@ impl TlsProbe {
             Ok(c) => c,
             Err(outcome) => return outcome.with("target", target),
         };
+        let stream = net::NetStream::Held(Box::new(stream), held);
+        let route = route.gated(ctx.politeness.clone(), ctx.queue.clone(), &self.host);
 
         // The rustls handshake, the legacy versions and the enumeration all at once, each on
         // its own connection, all within what is left of the item's budget.

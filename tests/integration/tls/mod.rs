@@ -4,6 +4,7 @@ mod h3;
 pub(crate) mod handshakes;
 mod incomplete;
 mod ldap;
+mod per_host;
 mod pq;
 mod probe;
 mod revocation;
