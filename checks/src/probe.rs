@@ -53,6 +53,29 @@ impl ProbeContext {
             keep_answer: false,
         }
     }
+
+    /// Waits for one of `host`'s per-host slots for a connection that is not an HTTP request
+    /// (see [`Politeness::connection`]), at most the item's timeout plus the run's queue
+    /// limit; past that, the `error` outcome that says it was prodcheck's own limit
+    /// (`no_answer: own_limit`), never the target's failure.
+    pub async fn connection_slot(
+        &self,
+        host: &str,
+    ) -> Result<crate::politeness::Connection, Outcome> {
+        let wait = self.timeout + self.politeness.queue_limit();
+        match tokio::time::timeout(wait, self.politeness.connection(host, &self.queue)).await {
+            Ok(Some(held)) => Ok(held),
+            _ => Err(crate::net::dial::NotConnected {
+                why: crate::no_answer::NoAnswer::OwnLimit,
+                message: format!(
+                    "not connected: prodcheck's own per-host limit (`--per-host {}`) gave no turn to {host} within the run's queue limit ({} s); the slots were held by other items on the same host",
+                    self.politeness.per_host(),
+                    self.politeness.queue_limit().as_secs()
+                ),
+            }
+            .outcome(crate::no_answer::Property::Reachability)),
+        }
+    }
 }
 
 /// A parameter that deserialized fine but makes no sense (an over-cap count, an empty list

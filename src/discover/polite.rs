@@ -212,11 +212,14 @@ impl Pacer {
         let budget = self.left();
         let deadline = tokio::time::Instant::now() + budget;
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
-        let _slot = self
-            .politeness
-            .slot(&host, true, deadline)
-            .await
-            .map_err(|e| Refusal::NoAnswer(format!("no turn to {key}: {e:?}")))?;
+        // A paced turn (its token of the pace), let go at once: the probe takes one of the
+        // host's slots for its connection itself, and would wait on this one forever.
+        drop(
+            self.politeness
+                .slot(&host, true, deadline)
+                .await
+                .map_err(|e| Refusal::NoAnswer(format!("no turn to {key}: {e:?}")))?,
+        );
         let ctx = ProbeContext::with_politeness(budget, self.politeness.clone());
         let outcome = probe.run(&ctx).await;
         let status = outcome.evidence.get("http_status").and_then(|s| s.as_u64());

@@ -87,11 +87,16 @@ impl Probe for GrpcProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let started = Instant::now();
         let target = match self.target() {
             Ok(t) => t,
             Err(e) => return Outcome::error(e),
         };
+        // The connection holds one of the host's per-host slots while the item runs.
+        let _slot = match ctx.connection_slot(&target.host).await {
+            Ok(s) => s,
+            Err(outcome) => return outcome.with("url", self.url.as_str()),
+        };
+        let started = Instant::now();
         let shown = if self.service.is_empty() {
             format!("{} (server health)", target.authority)
         } else {

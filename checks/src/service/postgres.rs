@@ -278,8 +278,6 @@ impl Probe for PostgresProbe {
     }
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
-        let started = Instant::now();
-        let left = || ctx.timeout.saturating_sub(started.elapsed());
         let parsed = match pg_url::parse(&self.url) {
             Ok(u) => u,
             Err(e) => return Outcome::error(format!("invalid PostgreSQL URL: {e}")),
@@ -289,6 +287,20 @@ impl Probe for PostgresProbe {
             Err(e) => return Outcome::error(format!("invalid PostgreSQL URL: {e}")),
         };
         let shown = self.target(&config);
+        // The connection holds one of the host's per-host slots while the item runs (the
+        // first TCP host's; a Unix socket is no network host).
+        let _slot = match config.get_hosts().iter().find_map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => Some(name.clone()),
+            _ => None,
+        }) {
+            Some(host) => match ctx.connection_slot(&host).await {
+                Ok(s) => Some(s),
+                Err(outcome) => return outcome.with("url", shown.as_str()),
+            },
+            None => None,
+        };
+        let started = Instant::now();
+        let left = || ctx.timeout.saturating_sub(started.elapsed());
         let settings = Settings {
             ca_file: self.ca_file.as_deref(),
             net: &ctx.net,

@@ -223,6 +223,11 @@ impl Probe for RedisProbe {
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let shown = redact_url(&self.url);
+        // The connection holds one of the host's per-host slots while the item runs.
+        let _slot = match ctx.connection_slot(&self.host_port().0).await {
+            Ok(s) => s,
+            Err(outcome) => return outcome.with("url", shown.as_str()),
+        };
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
         let settings = Settings {

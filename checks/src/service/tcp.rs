@@ -55,6 +55,11 @@ impl Probe for TcpProbe {
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let target = format!("{}:{}", self.host, self.port);
+        // The connection holds one of the host's per-host slots while the item runs.
+        let _slot = match ctx.connection_slot(&self.host).await {
+            Ok(s) => s,
+            Err(outcome) => return outcome.with("target", target),
+        };
         let started = Instant::now();
         let (stream, route) =
             match net::dial(&self.host, self.port, "https", &ctx.net, ctx.timeout).await {

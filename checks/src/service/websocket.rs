@@ -185,6 +185,15 @@ impl Probe for WebSocketProbe {
 
     async fn run(&self, ctx: &ProbeContext) -> Outcome {
         let shown = redact_url(&self.url);
+        // The connection holds one of the host's per-host slots while the item runs.
+        let host = url::Url::parse(&self.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        let _slot = match ctx.connection_slot(&host).await {
+            Ok(s) => s,
+            Err(outcome) => return outcome.with("url", shown.as_str()),
+        };
         let started = Instant::now();
         let left = || ctx.timeout.saturating_sub(started.elapsed());
         let tls = url::Url::parse(&self.url).is_ok_and(|u| u.scheme() == "wss");

@@ -93,16 +93,10 @@ async fn sides(
             };
             // Each side holds one of the host's per-host slots; the wait for it is the run's
             // own limit, not the address's answer, and is not charged to the budget.
-            let held = ctx.politeness.connection(&probe.host, &ctx.queue);
-            let wait = ctx.timeout + ctx.politeness.queue_limit();
-            let Ok(Some(held)) = tokio::time::timeout(wait, held).await else {
-                let why = format!(
-                    "not connected: prodcheck's own per-host limit (`--per-host {}`) gave no turn to {} in time",
-                    ctx.politeness.per_host(),
-                    probe.host
-                );
-                return Err(why);
-            };
+            let held = ctx
+                .connection_slot(&probe.host)
+                .await
+                .map_err(|o| o.message)?;
             let stream: NetStream = match tokio::time::timeout(budget, route.open()).await {
                 Ok(Ok(s)) => NetStream::Held(Box::new(s), held),
                 Ok(Err(no)) => {

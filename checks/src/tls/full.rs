@@ -56,19 +56,9 @@ impl TlsProbe {
         // Every connection of the item (the handshake, legacy versions, scans, the
         // post-quantum hellos) holds one of the host's per-host slots while open: `--per-host`
         // bounds them all together, with the run's other probes of the host.
-        let held = ctx.politeness.connection(&self.host, &ctx.queue);
-        let wait = ctx.timeout + ctx.politeness.queue_limit();
-        let Ok(Some(held)) = tokio::time::timeout(wait, held).await else {
-            let no = net::dial::NotConnected {
-                why: NoAnswer::OwnLimit,
-                message: format!(
-                    "not connected: prodcheck's own per-host limit (`--per-host {}`) gave no turn to {} within the run's queue limit ({} s); the slots were held by other items on the same host",
-                    ctx.politeness.per_host(),
-                    self.host,
-                    ctx.politeness.queue_limit().as_secs()
-                ),
-            };
-            return no.outcome(Property::Reachability).with("target", target);
+        let held = match ctx.connection_slot(&self.host).await {
+            Ok(h) => h,
+            Err(outcome) => return outcome.with("target", target),
         };
         let (stream, route) =
             match net::dial(&self.host, self.port, "https", &ctx.net, ctx.timeout).await {
