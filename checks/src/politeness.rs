@@ -91,6 +91,18 @@ impl Drop for Connection {
     }
 }
 
+/// A connection's wait for a slot on the queue clock: dropped while still waiting (the wait
+/// was cancelled), it tells the clock the wait is over.
+struct Waiting<'a>(Option<&'a Arc<QueueClock>>);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if let Some(queue) = self.0 {
+            queue.turn(false);
+        }
+    }
+}
+
 impl Politeness {
     /// At most `per_host` requests in flight to any one host (at least 1).
     pub fn new(per_host: usize) -> Self {
@@ -240,7 +252,10 @@ impl Politeness {
     pub async fn connection(&self, host: &str, queue: &Arc<QueueClock>) -> Option<Connection> {
         let gate = self.with_host(&host_key(host), |h| h.gate.clone());
         queue.waiting();
+        // A wait given up (the caller's timeout drops this future) stops the clock too.
+        let mut waiting = Waiting(Some(queue));
         let permit = gate.acquire_owned().await.ok();
+        waiting.0 = None;
         queue.turn(permit.is_some());
         permit.map(|permit| Connection {
             _permit: permit,
@@ -343,8 +358,17 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(queue.total(), Duration::ZERO);
         drop(held);
-        let (_p, got) = waiting.await.expect("joined");
+        let (p, got) = waiting.await.expect("joined");
         assert!(got);
+        // A wait given up by its caller stops the queue clock: nothing is waiting any more.
+        let busy = p.connection("::1", &queue).await.expect("a slot");
+        let gave_up =
+            tokio::time::timeout(Duration::from_secs(1), p.connection("::1", &queue)).await;
+        assert!(gave_up.is_err());
+        drop(busy);
+        let before = queue.total();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(queue.total(), before);
     }
 
     #[tokio::test(start_paused = true)]
