@@ -91,18 +91,6 @@ impl Drop for Connection {
     }
 }
 
-/// A connection's wait for a slot on the queue clock: dropped while still waiting (the wait
-/// was cancelled), it tells the clock the wait is over.
-struct Waiting<'a>(Option<&'a Arc<QueueClock>>);
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        if let Some(queue) = self.0 {
-            queue.turn(false);
-        }
-    }
-}
-
 impl Politeness {
     /// At most `per_host` requests in flight to any one host (at least 1).
     pub fn new(per_host: usize) -> Self {
@@ -251,12 +239,10 @@ impl Politeness {
     /// timeout) while none of its connections is open. Callers bound the wait themselves.
     pub async fn connection(&self, host: &str, queue: &Arc<QueueClock>) -> Option<Connection> {
         let gate = self.with_host(&host_key(host), |h| h.gate.clone());
-        queue.waiting();
-        // A wait given up (the caller's timeout drops this future) stops the clock too.
-        let mut waiting = Waiting(Some(queue));
-        let permit = gate.acquire_owned().await.ok();
-        waiting.0 = None;
-        queue.turn(permit.is_some());
+        let permit = queue
+            .waiting_for(gate.acquire_owned(), Result::is_ok)
+            .await
+            .ok();
         permit.map(|permit| Connection {
             _permit: permit,
             queue: queue.clone(),

@@ -60,6 +60,31 @@ impl QueueClock {
         });
     }
 
+    /// Runs `wait` (a wait for a turn on the run's limits) on the clock: waiting while it runs,
+    /// then a turn, on the network when `got_turn` says the wait got one. A wait dropped half-way
+    /// (its caller's timeout) ends as no turn, so the clock does not count it on.
+    pub async fn waiting_for<T>(
+        &self,
+        wait: impl std::future::Future<Output = T>,
+        got_turn: impl FnOnce(&T) -> bool,
+    ) -> T {
+        /// Ends the wait as no turn unless disarmed.
+        struct Pending<'a>(Option<&'a QueueClock>);
+        impl Drop for Pending<'_> {
+            fn drop(&mut self) {
+                if let Some(clock) = self.0 {
+                    clock.turn(false);
+                }
+            }
+        }
+        self.waiting();
+        let mut pending = Pending(Some(self));
+        let out = wait.await;
+        pending.0 = None;
+        self.turn(got_turn(&out));
+        out
+    }
+
     /// A request that was on the network is done.
     pub fn done(&self) {
         self.update(|s| s.on_network = s.on_network.saturating_sub(1));
@@ -79,6 +104,20 @@ impl QueueClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_dropped_half_way_stops_the_clock() {
+        let clock = QueueClock::default();
+        let wait = clock.waiting_for(std::future::pending::<()>(), |_| true);
+        assert!(
+            tokio::time::timeout(Duration::from_secs(2), wait)
+                .await
+                .is_err()
+        );
+        assert_eq!(clock.total(), Duration::from_secs(2));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(clock.total(), Duration::from_secs(2));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn only_time_with_requests_waiting_and_none_on_the_network_counts() {

@@ -277,12 +277,10 @@ impl Fetcher {
     pub async fn once(&self, spec: &RequestSpec, cap: u64) -> Result<Page, NoPage> {
         let target = spec.target();
         let host = spec.host();
-        self.queue.waiting();
-        let slot = self
+        let wait = self
             .politeness
-            .slot(&host, self.paced, self.queue_deadline())
-            .await;
-        self.queue.turn(slot.is_ok());
+            .slot(&host, self.paced, self.queue_deadline());
+        let slot = self.queue.waiting_for(wait, Result::is_ok).await;
         let _slot = match slot {
             Ok(s) => s,
             Err(why) => return Err(no_slot(why, &self.politeness, &host, &target)),
